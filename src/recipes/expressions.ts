@@ -1,0 +1,410 @@
+/**
+ * Expressions in recipes are JSONata (https://jsonata.org): no code execution, only the data in
+ * the evaluation context. Every evaluation is bounded in time and nesting depth so a bad
+ * expression cannot stall the server.
+ *
+ * Templates are strings with `{{ expr }}` pieces. A template that is exactly one `{{ expr }}`
+ * keeps the value's type (number, list, object...); otherwise the pieces are joined as text.
+ * Conditions (`if:`) are bare expressions, true or false per JSONata's `$boolean`.
+ */
+import jsonata from 'jsonata';
+
+export interface StepResult {
+  status: string; // e.g. open, completed, expired, skipped, done
+  outcome?: string | null;
+  completed_by?: string | null;
+  comment?: string | null;
+  inputs?: Record<string, unknown>;
+  completed_at?: string | null;
+  [key: string]: unknown;
+}
+
+export interface ExpressionContext {
+  record: Record<string, unknown>;
+  request: { id: string; app: string; stage: string; requester: string; created_at: string };
+  requester: { id: string; name: string; email?: string | null };
+  steps: Record<string, StepResult>;
+  trigger: Record<string, unknown>;
+  /** ISO timestamp of the evaluation. */
+  now: string;
+}
+
+/** What the evaluation functions accept: a full context, or any part of one (tests, previews). */
+export type ContextInput = Partial<ExpressionContext> | Record<string, unknown>;
+
+export interface EvaluationLimits {
+  /** Maximum wall time of one evaluation, in ms (default 250). */
+  timeoutMs?: number;
+  /** Maximum nesting depth of the evaluator (default 200). */
+  maxDepth?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 250;
+export const DEFAULT_MAX_DEPTH = 200;
+
+export class ExpressionError extends Error {
+  readonly expression: string | undefined;
+  /** Character offset of the problem inside the expression, when known. */
+  readonly position: number | undefined;
+  /** The JSONata error code (S0201, D1012...), when there is one. */
+  readonly code: string | undefined;
+  constructor(message: string, options: { expression?: string; position?: number; code?: string } = {}) {
+    super(message);
+    this.name = 'ExpressionError';
+    this.expression = options.expression;
+    this.position = options.position;
+    this.code = options.code;
+  }
+}
+
+type Piece = { kind: 'text'; text: string } | { kind: 'expr'; source: string; offset: number };
+
+export interface CompiledTemplate {
+  readonly source: string;
+  /** True when the whole template is one `{{ expr }}`: rendering keeps the value's type. */
+  readonly single: boolean;
+  /** True when the template has no `{{ }}` at all. */
+  readonly literal: boolean;
+  readonly pieces: readonly Piece[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// template scanning
+
+/**
+ * Splits a template into text and expression pieces. `}}` closes an expression only outside
+ * strings, comments and braces, so `{{ {"a": {"b": 1}} }}` works.
+ */
+function scanTemplate(source: string): Piece[] {
+  const pieces: Piece[] = [];
+  let i = 0;
+  let text = '';
+  while (i < source.length) {
+    const open = source.indexOf('{{', i);
+    if (open < 0) {
+      text += source.slice(i);
+      break;
+    }
+    text += source.slice(i, open);
+    let j = open + 2;
+    let depth = 0;
+    let quote: string | null = null;
+    let end = -1;
+    while (j < source.length) {
+      const c = source[j]!;
+      if (quote) {
+        if (c === '\\' && quote !== '`') j++;
+        else if (c === quote) quote = null;
+      } else if (c === '"' || c === "'" || c === '`') {
+        quote = c;
+      } else if (c === '/' && source[j + 1] === '*') {
+        const close = source.indexOf('*/', j + 2);
+        j = close < 0 ? source.length : close + 1;
+      } else if (c === '{') {
+        depth++;
+      } else if (c === '}') {
+        if (depth === 0 && source[j + 1] === '}') {
+          end = j;
+          break;
+        }
+        depth = Math.max(0, depth - 1);
+      }
+      j++;
+    }
+    if (end < 0) {
+      throw new ExpressionError(`unclosed {{ at position ${open}: expected }}`, {
+        expression: source,
+        position: open,
+        code: 'T0001',
+      });
+    }
+    if (text) pieces.push({ kind: 'text', text });
+    text = '';
+    const inner = source.slice(open + 2, end);
+    if (inner.trim() === '') {
+      throw new ExpressionError(`empty {{ }} at position ${open}`, {
+        expression: source,
+        position: open,
+        code: 'T0002',
+      });
+    }
+    pieces.push({ kind: 'expr', source: inner, offset: open + 2 });
+    i = end + 2;
+  }
+  if (text) pieces.push({ kind: 'text', text });
+  return pieces;
+}
+
+// ---------------------------------------------------------------------------------------------
+// compilation and caching
+
+const CACHE_LIMIT = 2000;
+const expressionCache = new Map<string, jsonata.Expression>();
+const templateCache = new Map<string, CompiledTemplate>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, value);
+  return value;
+}
+
+interface JsonataErrorLike {
+  code?: string;
+  position?: number;
+  token?: string;
+  message?: string;
+  value?: unknown;
+  error?: JsonataErrorLike;
+}
+
+function syntaxError(err: unknown, source: string, offset = 0): ExpressionError {
+  const e = (err ?? {}) as JsonataErrorLike;
+  const position = typeof e.position === 'number' ? e.position + offset : undefined;
+  const where = position !== undefined ? ` at position ${position}` : '';
+  return new ExpressionError(`syntax error${where}: ${e.message ?? String(err)}`, {
+    expression: source,
+    ...(position !== undefined ? { position } : {}),
+    ...(e.code ? { code: e.code } : {}),
+  });
+}
+
+function limitsOf(limits: EvaluationLimits | undefined): { timeout: number; stack: number } {
+  return {
+    timeout: limits?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    stack: limits?.maxDepth ?? DEFAULT_MAX_DEPTH,
+  };
+}
+
+/** Parses a bare JSONata expression (cached). Throws ExpressionError on a syntax error. */
+function compileExpression(source: string, limits?: EvaluationLimits): jsonata.Expression {
+  const { timeout, stack } = limitsOf(limits);
+  const key = `${timeout}:${stack}:${source}`;
+  const cached = expressionCache.get(key);
+  if (cached) return cached;
+  let expr: jsonata.Expression;
+  try {
+    // The guardrails are JSONata's own: on entry to every evaluation step it checks the
+    // nesting depth (D1011) and the time since evaluate() began (D1012).
+    expr = jsonata(source, { timeout, stack });
+  } catch (err) {
+    throw syntaxError(err, source);
+  }
+  return remember(expressionCache, key, expr);
+}
+
+/** Parses a template; throws ExpressionError (with the position in the template) on a syntax error. */
+export function compileTemplate(source: string): CompiledTemplate {
+  const cached = templateCache.get(source);
+  if (cached) return cached;
+  const pieces = scanTemplate(source);
+  for (const piece of pieces) {
+    if (piece.kind !== 'expr') continue;
+    try {
+      compileExpression(piece.source);
+    } catch (err) {
+      const inner = err instanceof ExpressionError ? err : syntaxError(err, piece.source);
+      const position = (inner.position ?? 0) + piece.offset;
+      const message = inner.message.replace(/^syntax error( at position \d+)?: /, '');
+      throw new ExpressionError(`syntax error at position ${position}: ${message}`, {
+        expression: source,
+        position,
+        ...(inner.code ? { code: inner.code } : {}),
+      });
+    }
+  }
+  const exprCount = pieces.filter((p) => p.kind === 'expr').length;
+  const single = pieces.length === 1 && exprCount === 1;
+  const compiled: CompiledTemplate = { source, single, literal: exprCount === 0, pieces };
+  return remember(templateCache, source, compiled);
+}
+
+/**
+ * Checks the syntax of a template (default) or of a bare condition; returns a message describing
+ * the first problem, or null when the syntax is fine. Never throws.
+ */
+export function checkExpressionSyntax(
+  source: string,
+  mode: 'template' | 'condition' = 'template',
+): string | null {
+  try {
+    if (mode === 'template') compileTemplate(source);
+    else compileExpression(source);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** True when a string contains `{{` (so it is a template rather than a literal). */
+export function isTemplate(value: string): boolean {
+  return value.includes('{{');
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluation
+
+/** Converts JSONata results (sequences, functions) to plain data. */
+function toPlain(value: unknown): unknown {
+  if (typeof value === 'function') return undefined;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const plain = toPlain(item);
+      if (plain !== undefined) out.push(plain);
+    }
+    return out;
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const plain = toPlain(v);
+      if (plain !== undefined) out[k] = plain;
+    }
+    return out;
+  }
+  return value;
+}
+
+function runtimeError(
+  err: unknown,
+  source: string,
+  limits: { timeout: number; stack: number },
+): ExpressionError {
+  let e = (err ?? {}) as JsonataErrorLike;
+  // $eval wraps the error of the expression it evaluated
+  while (e.error && (e.code === 'D3121' || e.code === 'D3120')) e = e.error;
+  if (e.code === 'D1012') {
+    return new ExpressionError(`expression took longer than ${limits.timeout} ms`, {
+      expression: source,
+      code: e.code,
+    });
+  }
+  if (e.code === 'D1011' || err instanceof RangeError) {
+    return new ExpressionError(
+      `expression is nested more than ${limits.stack} levels deep (runaway recursion?)`,
+      {
+        expression: source,
+        code: e.code ?? 'D1011',
+      },
+    );
+  }
+  const where = typeof e.position === 'number' ? ` (at position ${e.position})` : '';
+  return new ExpressionError(`${e.message ?? String(err)}${where}`, {
+    expression: source,
+    ...(typeof e.position === 'number' ? { position: e.position } : {}),
+    ...(e.code ? { code: e.code } : {}),
+  });
+}
+
+/** Evaluates one bare JSONata expression against the context, within the limits. */
+export async function evaluateExpression(
+  source: string,
+  context: ContextInput,
+  limits?: EvaluationLimits,
+): Promise<unknown> {
+  const expr = compileExpression(source, limits);
+  try {
+    return toPlain(await expr.evaluate(context));
+  } catch (err) {
+    throw runtimeError(err, source, limitsOf(limits));
+  }
+}
+
+function stringify(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(stringify).join(', ');
+  return JSON.stringify(value);
+}
+
+/**
+ * Renders a template. A template that is exactly one `{{ expr }}` returns the value with its type
+ * (undefined when the expression yields nothing); any other template returns a string in which
+ * undefined/null render as '' and lists as comma-separated items.
+ */
+export async function renderTemplate(
+  template: string | CompiledTemplate,
+  context: ContextInput,
+  limits?: EvaluationLimits,
+): Promise<unknown> {
+  const compiled = typeof template === 'string' ? compileTemplate(template) : template;
+  if (compiled.literal) return compiled.source;
+  if (compiled.single) {
+    const piece = compiled.pieces[0] as Extract<Piece, { kind: 'expr' }>;
+    return evaluateExpression(piece.source, context, limits);
+  }
+  let out = '';
+  for (const piece of compiled.pieces) {
+    out +=
+      piece.kind === 'text' ? piece.text : stringify(await evaluateExpression(piece.source, context, limits));
+  }
+  return out;
+}
+
+/** Renders a template and always returns a string (for titles, texts, stages...). */
+export async function renderText(
+  template: string | CompiledTemplate,
+  context: ContextInput,
+  limits?: EvaluationLimits,
+): Promise<string> {
+  return stringify(await renderTemplate(template, context, limits));
+}
+
+/**
+ * Renders every string inside a value (objects and lists are walked), e.g. the `fields` map of
+ * an update_record step.
+ */
+export async function renderDeep(
+  value: unknown,
+  context: ContextInput,
+  limits?: EvaluationLimits,
+): Promise<unknown> {
+  if (typeof value === 'string') return renderTemplate(value, context, limits);
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) out.push(await renderDeep(item, context, limits));
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await renderDeep(v, context, limits);
+    return out;
+  }
+  return value;
+}
+
+/** JSONata's `$boolean` casting rules. */
+export function jsonataBoolean(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value)) {
+    if (value.length === 1) return jsonataBoolean(value[0]);
+    return value.some((v) => jsonataBoolean(v));
+  }
+  switch (typeof value) {
+    case 'string':
+      return value.length > 0;
+    case 'number':
+      return value !== 0;
+    case 'boolean':
+      return value;
+    case 'function':
+      return false;
+    case 'object':
+      return Object.keys(value as object).length > 0;
+    default:
+      return false;
+  }
+}
+
+/** Evaluates a condition (a bare expression, e.g. `steps.manager.outcome = 'Approve'`). */
+export async function evaluateCondition(
+  expression: string,
+  context: ContextInput,
+  limits?: EvaluationLimits,
+): Promise<boolean> {
+  return jsonataBoolean(await evaluateExpression(expression, context, limits));
+}

@@ -1,0 +1,533 @@
+/**
+ * Loads and validates app and recipe files (YAML). Never throws on bad input: every problem is
+ * returned with the file, line and column it refers to.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+} from 'yaml';
+import type { z } from 'zod';
+import { checkExpressionSyntax, isTemplate } from './expressions.js';
+import {
+  type AppDefinition,
+  AppDefinitionSchema,
+  isConditionalStep,
+  type RecipeDefinition,
+  RecipeDefinitionSchema,
+  walkSteps,
+} from './schema.js';
+
+export interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface Loaded<T> {
+  definition: T;
+  file: string;
+  source: string;
+}
+
+export type PathSegment = string | number;
+
+export interface ParseResult {
+  definition?: AppDefinition | RecipeDefinition;
+  problems: Problem[];
+}
+
+/** Formats a path like `steps[0].then[1].outcomes`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+/** Formats a problem as `file:line: message` (warnings: `file:line: warning: message`). */
+export function formatProblem(problem: Problem): string {
+  return `${problem.file}:${problem.line}: ${problem.severity === 'warning' ? 'warning: ' : ''}${problem.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// locating nodes
+
+class Locator {
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  private pos(offset: number): { line: number; column: number } {
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  /** The node at a path, or the nearest existing parent; `key: true` points at the key of the last segment. */
+  locate(path: readonly PropertyKey[], options: { key?: boolean } = {}): { line: number; column: number } {
+    let node: unknown = this.doc.contents;
+    let best: { range?: [number, number, number] | null } | null = (node as Node | null) ?? null;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (isMap(node)) {
+        const pair = (node.items as Pair[]).find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        if (!pair) break;
+        if (options.key && i === path.length - 1) {
+          best = pair.key as Node;
+          break;
+        }
+        best = ((pair.value as Node | null) ?? (pair.key as Node)) as Node;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as Node | undefined;
+        if (!item) break;
+        best = item;
+        node = item;
+      } else {
+        break;
+      }
+    }
+    const offset = best?.range?.[0];
+    return offset === undefined ? { line: 1, column: 1 } : this.pos(offset);
+  }
+}
+
+function problemAt(
+  file: string,
+  locator: Locator | null,
+  path: readonly PropertyKey[],
+  message: string,
+  severity: Problem['severity'] = 'error',
+  options: { key?: boolean } = {},
+): Problem {
+  const { line, column } = locator ? locator.locate(path, options) : { line: 1, column: 1 };
+  const where = formatPath(path);
+  return { file, line, column, message: where ? `${where}: ${message}` : message, severity };
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  return String(value);
+}
+
+/** Friendlier default messages than zod's, for the issues that have no message of their own. */
+const errorMap: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (issue.input === undefined) return 'required';
+      const expected =
+        issue.expected === 'array'
+          ? 'a list'
+          : issue.expected === 'object'
+            ? 'a mapping'
+            : `a ${issue.expected}`;
+      return `expected ${expected}, got ${describe(issue.input)}`;
+    }
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `expected ${JSON.stringify(issue.values[0])}`
+        : `expected one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'array')
+        return `needs at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      return `must be at most ${issue.maximum}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+    default:
+      return undefined;
+  }
+};
+
+function issueProblems(file: string, locator: Locator, issues: readonly z.core.$ZodIssue[]): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      // point at each unknown key
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        const { line, column } = locator.locate(path, { key: true });
+        const where = formatPath(path);
+        out.push({ file, line, column, message: `${where}: ${issue.message}`, severity: 'error' });
+      }
+      continue;
+    }
+    out.push(problemAt(file, locator, issue.path, issue.message));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// expressions
+
+const CONDITION_KEYS = new Set(['if']);
+
+/** Checks every template and condition in a recipe's steps (walking the raw data so it works on invalid files too). */
+function expressionProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      const isCondition = typeof last === 'string' && CONDITION_KEYS.has(last);
+      if (!isCondition && !isTemplate(value)) return;
+      const message = checkExpressionSyntax(value, isCondition ? 'condition' : 'template');
+      if (message) problems.push(problemAt(file, locator, path, message));
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+      return;
+    }
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  if (data && typeof data === 'object' && 'steps' in data)
+    visit((data as { steps: unknown }).steps, ['steps']);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// one file
+
+interface Parsed extends ParseResult {
+  locator: Locator | null;
+  kind?: 'app' | 'recipe';
+}
+
+function parseInternal(text: string, file: string): Parsed {
+  const problems: Problem[] = [];
+  let doc: Document.Parsed;
+  const lines = new LineCounter();
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    problems.push({ file, line: 1, column: 1, message: `cannot parse: ${String(err)}`, severity: 'error' });
+    return { problems, locator: null };
+  }
+  const yamlProblems = (list: typeof doc.errors, severity: Problem['severity']) => {
+    for (const e of list) {
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
+    }
+  };
+  yamlProblems(doc.errors, 'error');
+  yamlProblems(doc.warnings, 'warning');
+  const locator = new Locator(doc, lines);
+  if (doc.errors.length > 0) return { problems, locator };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    problems.push({
+      file,
+      line: 1,
+      column: 1,
+      message: `cannot read: ${(err as Error).message}`,
+      severity: 'error',
+    });
+    return { problems, locator };
+  }
+  if (data === null || data === undefined) {
+    problems.push({ file, line: 1, column: 1, message: 'the file is empty', severity: 'error' });
+    return { problems, locator };
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(problemAt(file, locator, [], 'expected a mapping with kind: app or kind: recipe'));
+    return { problems, locator };
+  }
+  const kind = (data as { kind?: unknown }).kind;
+  if (kind !== 'app' && kind !== 'recipe') {
+    const message =
+      kind === undefined
+        ? 'kind: missing; expected kind: app or kind: recipe'
+        : `kind: unknown kind ${describe(kind)}; expected app or recipe`;
+    problems.push({ ...problemAt(file, locator, ['kind'], message), message });
+    return { problems, locator };
+  }
+
+  const schema = kind === 'app' ? AppDefinitionSchema : RecipeDefinitionSchema;
+  const result = schema.safeParse(data, { error: errorMap });
+  if (!result.success) problems.push(...issueProblems(file, locator, result.error.issues));
+  if (kind === 'recipe') problems.push(...expressionProblems(file, locator, data));
+  const hasErrors = problems.some((p) => p.severity === 'error');
+  return {
+    problems: sortProblems(problems),
+    locator,
+    kind,
+    ...(result.success && !hasErrors ? { definition: result.data } : {}),
+  };
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+/** Parses and validates one app or recipe file. `definition` is set only when there is no error. */
+export function parseDefinitionFile(text: string, file: string): ParseResult {
+  try {
+    const { definition, problems } = parseInternal(text, file);
+    return definition ? { definition, problems } : { problems };
+  } catch (err) {
+    return {
+      problems: [
+        { file, line: 1, column: 1, message: `internal error: ${(err as Error).message}`, severity: 'error' },
+      ],
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// directories
+
+async function listYamlFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listYamlFiles(full)));
+    else if (entry.isFile() && /\.ya?ml$/i.test(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+export interface LoadResult {
+  apps: Loaded<AppDefinition>[];
+  recipes: Loaded<RecipeDefinition>[];
+  problems: Problem[];
+  /** How many YAML files were read. */
+  files: number;
+}
+
+/**
+ * Loads files and directories (recursively, `.yaml`/`.yml`) and runs the cross-file checks:
+ * duplicate app keys and recipe names, recipes whose app is not defined here (warning), stages,
+ * fields and task steps that do not exist.
+ */
+export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
+  const problems: Problem[] = [];
+  const files: string[] = [];
+  for (const p of paths) {
+    try {
+      const s = await stat(p);
+      if (s.isDirectory()) files.push(...(await listYamlFiles(p)));
+      else files.push(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const message =
+        code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${(err as Error).message}`;
+      problems.push({ file: p, line: 1, column: 1, message, severity: 'error' });
+    }
+  }
+
+  const apps: (Loaded<AppDefinition> & { locator: Locator })[] = [];
+  const recipes: (Loaded<RecipeDefinition> & { locator: Locator })[] = [];
+  for (const file of files) {
+    let source: string;
+    try {
+      source = await readFile(file, 'utf8');
+    } catch (err) {
+      problems.push({
+        file,
+        line: 1,
+        column: 1,
+        message: `cannot read: ${(err as Error).message}`,
+        severity: 'error',
+      });
+      continue;
+    }
+    let parsed: Parsed;
+    try {
+      parsed = parseInternal(source, file);
+    } catch (err) {
+      problems.push({
+        file,
+        line: 1,
+        column: 1,
+        message: `internal error: ${(err as Error).message}`,
+        severity: 'error',
+      });
+      continue;
+    }
+    problems.push(...parsed.problems);
+    if (!parsed.definition || !parsed.locator) continue;
+    if (parsed.definition.kind === 'app') {
+      apps.push({ definition: parsed.definition, file, source, locator: parsed.locator });
+    } else {
+      recipes.push({ definition: parsed.definition, file, source, locator: parsed.locator });
+    }
+  }
+
+  problems.push(...crossChecks(apps, recipes));
+  const strip = <T>({ definition, file, source }: Loaded<T>): Loaded<T> => ({ definition, file, source });
+  return {
+    apps: apps.map(strip),
+    recipes: recipes.map(strip),
+    problems: sortProblems(problems),
+    files: files.length,
+  };
+}
+
+/** Loads every app and recipe under a directory (recursively). */
+export async function loadDirectory(dir: string): Promise<{
+  apps: Loaded<AppDefinition>[];
+  recipes: Loaded<RecipeDefinition>[];
+  problems: Problem[];
+}> {
+  const { apps, recipes, problems } = await loadPaths([dir]);
+  return { apps, recipes, problems };
+}
+
+function crossChecks(
+  apps: (Loaded<AppDefinition> & { locator: Locator })[],
+  recipes: (Loaded<RecipeDefinition> & { locator: Locator })[],
+): Problem[] {
+  const problems: Problem[] = [];
+  const appByKey = new Map<string, Loaded<AppDefinition>>();
+  for (const app of apps) {
+    const first = appByKey.get(app.definition.key);
+    if (first) {
+      problems.push(
+        problemAt(
+          app.file,
+          app.locator,
+          ['key'],
+          `duplicate app key "${app.definition.key}" (also in ${first.file})`,
+        ),
+      );
+    } else {
+      appByKey.set(app.definition.key, app);
+    }
+  }
+  const recipeByName = new Map<string, Loaded<RecipeDefinition>>();
+  for (const recipe of recipes) {
+    const { definition: def, file, locator } = recipe;
+    const first = recipeByName.get(def.name);
+    if (first) {
+      problems.push(
+        problemAt(file, locator, ['name'], `duplicate recipe name "${def.name}" (also in ${first.file})`),
+      );
+    } else {
+      recipeByName.set(def.name, recipe);
+    }
+
+    const app = appByKey.get(def.trigger.app)?.definition;
+    if (!app) {
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          ['trigger', 'app'],
+          `app "${def.trigger.app}" is not defined in these files (it must exist in the store)`,
+          'warning',
+        ),
+      );
+      continue;
+    }
+    const stages = new Set(app.stages);
+    const stageList = app.stages.join(', ');
+    const trigger = def.trigger;
+    if (trigger.type === 'stage_changed') {
+      for (const key of ['to', 'from'] as const) {
+        const stage = trigger[key];
+        if (stage !== undefined && !stages.has(stage)) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              ['trigger', key],
+              `app "${app.key}" has no stage "${stage}" (stages: ${stageList})`,
+            ),
+          );
+        }
+      }
+    }
+    const fieldKeys = new Set(app.fields.map((f) => f.key));
+    for (const { step, path } of walkSteps(def.steps)) {
+      if (isConditionalStep(step)) continue;
+      if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            [...path, 'stage'],
+            `app "${app.key}" has no stage "${step.stage}" (stages: ${stageList})`,
+          ),
+        );
+      }
+      if (step.action === 'change_stage' && isTemplate(step.stage)) {
+        // literal alternatives such as {{ cond ? 'Expired' : 'Rejected' }} must be stages too
+        for (const literal of quotedLiterals(step.stage)) {
+          if (!stages.has(literal)) {
+            problems.push(
+              problemAt(
+                file,
+                locator,
+                [...path, 'stage'],
+                `app "${app.key}" has no stage "${literal}" (stages: ${stageList})`,
+                'warning',
+              ),
+            );
+          }
+        }
+      }
+      if (step.action === 'update_record') {
+        for (const key of Object.keys(step.fields)) {
+          if (!fieldKeys.has(key)) {
+            problems.push(
+              problemAt(
+                file,
+                locator,
+                [...path, 'fields', key],
+                `app "${app.key}" has no field "${key}"`,
+                'error',
+                {
+                  key: true,
+                },
+              ),
+            );
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * String literals that a stage template can yield directly: the branches of `? :` whose value is
+ * a quoted string, e.g. `{{ x ? 'Expired' : 'Rejected' }}` -> Expired, Rejected.
+ */
+function quotedLiterals(template: string): string[] {
+  const trimmed = template.trim();
+  const m = /^\{\{([\s\S]*)\}\}$/.exec(trimmed);
+  if (!m) return [];
+  const out: string[] = [];
+  const re = /[?:]\s*(['"])([^'"]*)\1/g;
+  for (let match = re.exec(m[1]!); match; match = re.exec(m[1]!)) out.push(match[2]!);
+  return out;
+}

@@ -1,0 +1,584 @@
+/**
+ * The app and recipe file format (YAML, `kind: app` / `kind: recipe`).
+ *
+ * This format is a public interface: extend it, never break it. Every object is strict, so a
+ * typo such as `outcome:` for `outcomes:` is an error that names the allowed keys.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The allowed key closest to a misspelt one, if any is close. */
+export function closestKey(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of allowed) {
+    const d = editDistance(key, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** A strict object whose unknown-key error names the keys that are allowed. */
+function strict<T extends z.core.$ZodLooseShape>(shape: T, hidden: readonly string[] = []) {
+  const allowed = Object.keys(shape).filter((k) => !hidden.includes(k));
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+        const suggestion = issue.keys.length === 1 ? closestKey(issue.keys[0]!, allowed) : undefined;
+        const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+        return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}${hint}; allowed keys: ${allowed.join(', ')}`;
+      }
+      if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+      return undefined;
+    },
+  });
+}
+
+const nonEmpty = (what: string) =>
+  z.string({ error: (i) => (i.input === undefined ? 'required' : `${what} must be a string`) }).min(1, {
+    error: `${what} must not be empty`,
+  });
+
+/** A template: a string that may contain `{{ expression }}` pieces. */
+export const TemplateSchema = z
+  .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string (may contain {{ }})') })
+  .min(1, { error: 'must not be empty' });
+
+export const DurationSchema = z
+  .string({
+    error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
+  })
+  .regex(DURATION_PATTERN, {
+    error: 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+  });
+
+const KEBAB = /^[a-z][a-z0-9-]*$/;
+const STEP_ID = /^[a-z_][a-z0-9_]*$/;
+
+export const StepIdSchema = z.string().regex(STEP_ID, {
+  error: 'step ids are lower-case letters, digits and underscores, e.g. manager_approval',
+});
+
+function duplicates(values: string[]): string[] {
+  const seen = new Set<string>();
+  const dups = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v)) dups.add(v);
+    seen.add(v);
+  }
+  return [...dups];
+}
+
+// ---------------------------------------------------------------------------------------------
+// apps
+
+export const FIELD_TYPES = [
+  'text',
+  'long_text',
+  'number',
+  'date',
+  'select',
+  'multi_select',
+  'user',
+  'boolean',
+  'email',
+  'url',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const FieldOptionSchema = z.union(
+  [z.string().min(1), strict({ value: z.string().min(1), label: z.string().min(1) })],
+  { error: 'an option is a string or { value, label }' },
+);
+export type FieldOption = z.infer<typeof FieldOptionSchema>;
+
+export function optionValue(option: FieldOption): string {
+  return typeof option === 'string' ? option : option.value;
+}
+
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Checks a value against a field's type; returns a problem description or null. */
+export function checkFieldValue(field: Field, value: unknown): string | null {
+  const values = (field.options ?? []).map(optionValue);
+  switch (field.type) {
+    case 'text':
+    case 'long_text':
+    case 'user':
+      return typeof value === 'string' ? null : `expected a string for a ${field.type} field`;
+    case 'email':
+      return typeof value === 'string' && EMAIL_PATTERN.test(value) ? null : 'expected an email address';
+    case 'url':
+      return typeof value === 'string' && URL.canParse(value) ? null : 'expected a URL';
+    case 'date':
+      return typeof value === 'string' && DATE_PATTERN.test(value) && !Number.isNaN(Date.parse(value))
+        ? null
+        : 'expected a date as YYYY-MM-DD';
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return 'expected a number';
+      if (field.min !== undefined && value < field.min) return `must be at least ${field.min}`;
+      if (field.max !== undefined && value > field.max) return `must be at most ${field.max}`;
+      return null;
+    case 'boolean':
+      return typeof value === 'boolean' ? null : 'expected true or false';
+    case 'select':
+      return typeof value === 'string' && values.includes(value)
+        ? null
+        : `expected one of: ${values.join(', ')}`;
+    case 'multi_select':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string' && values.includes(v))
+        ? null
+        : `expected a list of: ${values.join(', ')}`;
+  }
+}
+
+const FieldBaseSchema = strict({
+  key: z.string().regex(/^[a-z][a-z0-9_]*$/, {
+    error: 'field keys are lower-case letters, digits and underscores, e.g. start_date',
+  }),
+  label: nonEmpty('label'),
+  type: z.enum(FIELD_TYPES, { error: `expected one of: ${FIELD_TYPES.join(', ')}` }),
+  required: z.boolean().default(false),
+  help: z.string().optional(),
+  default: z.unknown().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  options: z
+    .array(FieldOptionSchema, { error: 'expected a list of options' })
+    .min(1, { error: 'needs at least one option' })
+    .optional(),
+});
+
+export const FieldSchema = FieldBaseSchema.superRefine((field, ctx) => {
+  const isSelect = field.type === 'select' || field.type === 'multi_select';
+  if (isSelect && !field.options) {
+    ctx.addIssue({ code: 'custom', path: ['options'], message: `a ${field.type} field needs options` });
+  }
+  if (!isSelect && field.options) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['options'],
+      message: `options are only allowed on select and multi_select fields, not ${field.type}`,
+    });
+  }
+  if (field.options) {
+    for (const dup of duplicates(field.options.map(optionValue))) {
+      ctx.addIssue({ code: 'custom', path: ['options'], message: `duplicate option "${dup}"` });
+    }
+  }
+  for (const bound of ['min', 'max'] as const) {
+    if (field[bound] !== undefined && field.type !== 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [bound],
+        message: `${bound} is only allowed on number fields, not ${field.type}`,
+      });
+    }
+  }
+  if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['min'],
+      message: `min (${field.min}) is greater than max (${field.max})`,
+    });
+  }
+  if (field.default !== undefined && (!isSelect || field.options)) {
+    const problem = checkFieldValue(field, field.default);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['default'], message: problem });
+  }
+});
+export type Field = z.infer<typeof FieldBaseSchema>;
+
+export const AppDefinitionSchema = strict({
+  kind: z.literal('app'),
+  key: z
+    .string()
+    .regex(KEBAB, { error: 'app keys are lower-case letters, digits and dashes, e.g. time-off' }),
+  name: nonEmpty('name'),
+  description: z.string().optional(),
+  id_prefix: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9]*$/, { error: 'id_prefix is upper-case letters and digits, e.g. PTO' })
+    .optional(),
+  stages: z
+    .array(nonEmpty('stage'), { error: 'expected a list of stage names' })
+    .min(1, { error: 'an app needs at least one stage' }),
+  fields: z.array(FieldSchema, { error: 'expected a list of fields' }).default([]),
+}).superRefine((app, ctx) => {
+  for (const dup of duplicates(app.stages)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stages', app.stages.lastIndexOf(dup)],
+      message: `duplicate stage "${dup}"`,
+    });
+  }
+  const keys = app.fields.map((f) => f.key);
+  for (const dup of duplicates(keys)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['fields', keys.lastIndexOf(dup), 'key'],
+      message: `duplicate field key "${dup}"`,
+    });
+  }
+});
+export type AppDefinition = z.infer<typeof AppDefinitionSchema>;
+
+/** The human id prefix of an app's requests: `id_prefix`, or the key upper-cased without dashes. */
+export function idPrefixFor(app: Pick<AppDefinition, 'key' | 'id_prefix'>): string {
+  if (app.id_prefix) return app.id_prefix;
+  const prefix = app.key.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  return /^[A-Z]/.test(prefix) ? prefix : `A${prefix}`;
+}
+
+/** The initial stage of an app's requests (the first listed). */
+export function initialStage(app: Pick<AppDefinition, 'stages'>): string {
+  return app.stages[0]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// steps
+
+const common = {
+  id: StepIdSchema.optional(),
+  name: z.string().optional(),
+};
+
+export const OutcomeSchema = z.union(
+  [
+    z.string().min(1),
+    strict({
+      label: nonEmpty('label'),
+      style: z
+        .enum(['primary', 'danger', 'default'], { error: 'expected primary, danger or default' })
+        .optional(),
+      comment: z.enum(['optional', 'required'], { error: 'expected optional or required' }).optional(),
+    }),
+  ],
+  { error: 'an outcome is a label or { label, style?, comment? }' },
+);
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+export function outcomeLabel(outcome: Outcome): string {
+  return typeof outcome === 'string' ? outcome : outcome.label;
+}
+
+export const TaskInputSchema = strict({
+  id: StepIdSchema,
+  label: nonEmpty('label'),
+  type: z.enum(['text', 'long_text'], { error: 'expected text or long_text' }).default('text'),
+  required_for: z.array(z.string().min(1), { error: 'expected a list of outcome labels' }).optional(),
+});
+export type TaskInput = z.infer<typeof TaskInputSchema>;
+
+export const QuorumSchema = strict({
+  mode: z.enum(['any', 'all', 'count'], { error: 'expected any, all or count' }),
+  count: z.number().int().positive().optional(),
+}).superRefine((q, ctx) => {
+  if (q.mode === 'count' && q.count === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['count'], message: 'quorum mode count needs a count' });
+  }
+  if (q.mode !== 'count' && q.count !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['count'], message: 'count is only used with mode: count' });
+  }
+});
+export type Quorum = z.infer<typeof QuorumSchema>;
+
+/** A recipient: a Baton user id, an email, `group:<name>`, or a template yielding one of these. */
+export const RecipientSchema = TemplateSchema.refine(
+  (s) => !s.startsWith('group:') || /^group:\S+$/.test(s),
+  {
+    error: 'a group recipient is written group:<name>',
+  },
+);
+export const RecipientsSchema = z.union([RecipientSchema, z.array(RecipientSchema).min(1)], {
+  error: 'expected a recipient (user id, email, group:<name>) or a list of them',
+});
+
+export const AssignTaskStepSchema = strict({
+  ...common,
+  action: z.literal('assign_task'),
+  to: RecipientsSchema,
+  title: TemplateSchema,
+  instructions: TemplateSchema.optional(),
+  outcomes: z
+    .array(OutcomeSchema, { error: 'expected a list of outcome labels' })
+    .min(1, { error: 'a task needs at least one outcome' })
+    .default(['Approve', 'Reject']),
+  inputs: z.array(TaskInputSchema, { error: 'expected a list of inputs' }).optional(),
+  expires_in: DurationSchema.optional(),
+  quorum: QuorumSchema.default({ mode: 'any' }),
+  card: nonEmpty('card').optional(),
+}).superRefine((step, ctx) => {
+  const labels = step.outcomes.map(outcomeLabel);
+  for (const dup of duplicates(labels)) {
+    ctx.addIssue({ code: 'custom', path: ['outcomes'], message: `duplicate outcome "${dup}"` });
+  }
+  const ids = (step.inputs ?? []).map((i) => i.id);
+  for (const dup of duplicates(ids)) {
+    ctx.addIssue({ code: 'custom', path: ['inputs'], message: `duplicate input id "${dup}"` });
+  }
+  step.inputs?.forEach((input, i) => {
+    input.required_for?.forEach((label, j) => {
+      if (!labels.includes(label)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inputs', i, 'required_for', j],
+          message: `"${label}" is not one of this task's outcomes (${labels.join(', ')})`,
+        });
+      }
+    });
+  });
+});
+export type AssignTaskStep = z.infer<typeof AssignTaskStepSchema>;
+
+export const ChangeStageStepSchema = strict({
+  ...common,
+  action: z.literal('change_stage'),
+  stage: TemplateSchema,
+});
+export type ChangeStageStep = z.infer<typeof ChangeStageStepSchema>;
+
+export const UpdateRecordStepSchema = strict({
+  ...common,
+  action: z.literal('update_record'),
+  fields: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'not a field key' }), z.unknown(), {
+      error: 'expected a map of field key to value',
+    })
+    .refine((m) => Object.keys(m).length > 0, { error: 'update_record needs at least one field' }),
+});
+export type UpdateRecordStep = z.infer<typeof UpdateRecordStepSchema>;
+
+export const NotifyStepSchema = strict({
+  ...common,
+  action: z.literal('notify'),
+  to: RecipientsSchema,
+  text: TemplateSchema.optional(),
+  card: nonEmpty('card').optional(),
+}).superRefine((step, ctx) => {
+  if (step.text === undefined && step.card === undefined) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'notify needs text or card (or both)' });
+  }
+});
+export type NotifyStep = z.infer<typeof NotifyStepSchema>;
+
+export const WaitStepSchema = strict({
+  ...common,
+  action: z.literal('wait'),
+  for: DurationSchema.optional(),
+  until: TemplateSchema.optional(),
+}).superRefine((step, ctx) => {
+  if ((step.for === undefined) === (step.until === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: 'wait needs exactly one of for (a duration) or until (a date)',
+    });
+  }
+});
+export type WaitStep = z.infer<typeof WaitStepSchema>;
+
+export const StopStepSchema = strict({
+  ...common,
+  action: z.literal('stop'),
+  reason: z.string().optional(),
+});
+export type StopStep = z.infer<typeof StopStepSchema>;
+
+export type ActionStep =
+  | AssignTaskStep
+  | ChangeStageStep
+  | UpdateRecordStep
+  | NotifyStep
+  | WaitStep
+  | StopStep;
+export const ACTIONS = ['assign_task', 'change_stage', 'update_record', 'notify', 'wait', 'stop'] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+export interface ConditionalStep {
+  id?: string | undefined;
+  name?: string | undefined;
+  if: string;
+  then: Step[];
+  else?: Step[] | undefined;
+}
+export type Step = ActionStep | ConditionalStep;
+
+export function isConditionalStep(step: Step): step is ConditionalStep {
+  return !('action' in step) || step.action === undefined;
+}
+
+const StepListSchema = (what: string) =>
+  z.lazy(() =>
+    z
+      .array(StepSchema, { error: (i) => (i.input === undefined ? 'required' : 'expected a list of steps') })
+      .min(1, { error: `${what} needs at least one step` }),
+  );
+
+export const ConditionalStepSchema = strict(
+  {
+    ...common,
+    // Present only so the step union can tell a conditional (no action) from an action step.
+    action: z.undefined().optional(),
+    if: z
+      .string({
+        error: (i) =>
+          i.input === undefined
+            ? `a step needs either action: (one of ${ACTIONS.join(', ')}) or if:`
+            : 'expected a condition (a JSONata expression)',
+      })
+      .min(1, { error: 'the condition must not be empty' }),
+    // biome-ignore lint/suspicious/noThenProperty: `then:` is the recipe format's keyword
+    then: StepListSchema('then'),
+    else: StepListSchema('else').optional(),
+  },
+  ['action'],
+);
+
+export const StepSchema: z.ZodType<Step> = z.discriminatedUnion(
+  'action',
+  [
+    ConditionalStepSchema,
+    AssignTaskStepSchema,
+    ChangeStageStepSchema,
+    UpdateRecordStepSchema,
+    NotifyStepSchema,
+    WaitStepSchema,
+    StopStepSchema,
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `unknown action ${JSON.stringify((issue.input as { action?: unknown } | undefined)?.action)}; expected one of: ${ACTIONS.join(', ')}`
+        : issue.code === 'invalid_type'
+          ? 'expected a step (a mapping with action: or if:)'
+          : undefined,
+  },
+) as unknown as z.ZodType<Step>;
+
+// ---------------------------------------------------------------------------------------------
+// triggers and recipes
+
+const appRef = z.string().regex(KEBAB, { error: 'expected an app key, e.g. time-off' });
+
+export const NewRequestTriggerSchema = strict({ type: z.literal('new_request'), app: appRef });
+export const StageChangedTriggerSchema = strict({
+  type: z.literal('stage_changed'),
+  app: appRef,
+  to: nonEmpty('to').optional(),
+  from: nonEmpty('from').optional(),
+});
+export const TaskCompletedTriggerSchema = strict({
+  type: z.literal('task_completed'),
+  app: appRef,
+  task: StepIdSchema.optional(),
+  outcome: nonEmpty('outcome').optional(),
+});
+export const TRIGGER_TYPES = ['new_request', 'stage_changed', 'task_completed'] as const;
+
+export const TriggerSchema = z.discriminatedUnion(
+  'type',
+  [NewRequestTriggerSchema, StageChangedTriggerSchema, TaskCompletedTriggerSchema],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `unknown trigger type; expected one of: ${TRIGGER_TYPES.join(', ')}`
+        : issue.code === 'invalid_type'
+          ? 'expected a trigger: { type, app }'
+          : undefined,
+  },
+);
+export type Trigger = z.infer<typeof TriggerSchema>;
+export type NewRequestTrigger = z.infer<typeof NewRequestTriggerSchema>;
+export type StageChangedTrigger = z.infer<typeof StageChangedTriggerSchema>;
+export type TaskCompletedTrigger = z.infer<typeof TaskCompletedTriggerSchema>;
+
+/** Every step of a list, depth first, with its path relative to the list's parent (e.g. ['steps', 1, 'then', 0]). */
+export function* walkSteps(
+  steps: readonly Step[],
+  base: (string | number)[] = ['steps'],
+): Generator<{ step: Step; path: (string | number)[] }> {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const path = [...base, i];
+    yield { step, path };
+    if (isConditionalStep(step)) {
+      yield* walkSteps(step.then, [...path, 'then']);
+      if (step.else) yield* walkSteps(step.else, [...path, 'else']);
+    }
+  }
+}
+
+export const RecipeDefinitionSchema = strict({
+  kind: z.literal('recipe'),
+  name: z.string().regex(KEBAB, { error: 'recipe names are lower-case letters, digits and dashes' }),
+  description: z.string().optional(),
+  enabled: z.boolean().default(true),
+  trigger: TriggerSchema,
+  steps: z
+    .array(StepSchema, { error: 'expected a list of steps' })
+    .min(1, { error: 'a recipe needs at least one step' }),
+}).superRefine((recipe, ctx) => {
+  const seen = new Map<string, Step>();
+  for (const { step, path } of walkSteps(recipe.steps)) {
+    if (!step.id) continue;
+    if (seen.has(step.id)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate step id "${step.id}"` });
+    }
+    seen.set(step.id, step);
+  }
+  const trigger = recipe.trigger;
+  if (trigger.type === 'task_completed' && trigger.task !== undefined) {
+    const step = seen.get(trigger.task);
+    if (!step) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trigger', 'task'],
+        message: `no step has id "${trigger.task}"`,
+      });
+    } else if (isConditionalStep(step) || step.action !== 'assign_task') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trigger', 'task'],
+        message: `step "${trigger.task}" is not an assign_task step`,
+      });
+    } else if (trigger.outcome !== undefined && !step.outcomes.map(outcomeLabel).includes(trigger.outcome)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trigger', 'outcome'],
+        message: `"${trigger.outcome}" is not an outcome of step "${trigger.task}" (${step.outcomes.map(outcomeLabel).join(', ')})`,
+      });
+    }
+  }
+});
+export type RecipeDefinition = z.infer<typeof RecipeDefinitionSchema>;
+
+export type Definition = AppDefinition | RecipeDefinition;
+
+/** One schema for either file kind (used for the editor JSON Schema). */
+export const DefinitionFileSchema = z.discriminatedUnion('kind', [
+  AppDefinitionSchema,
+  RecipeDefinitionSchema,
+]);
