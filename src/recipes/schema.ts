@@ -457,26 +457,31 @@ export const ConditionalStepSchema = strict(
   ['action'],
 );
 
-export const StepSchema: z.ZodType<Step> = z.discriminatedUnion(
-  'action',
-  [
-    ConditionalStepSchema,
-    AssignTaskStepSchema,
-    ChangeStageStepSchema,
-    UpdateRecordStepSchema,
-    NotifyStepSchema,
-    WaitStepSchema,
-    StopStepSchema,
-  ],
-  {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? `unknown action ${JSON.stringify((issue.input as { action?: unknown } | undefined)?.action)}; expected one of: ${ACTIONS.join(', ')}`
-        : issue.code === 'invalid_type'
-          ? 'expected a step (a mapping with action: or if:)'
-          : undefined,
-  },
-) as unknown as z.ZodType<Step>;
+export const StepSchema: z.ZodType<Step> = z
+  .discriminatedUnion(
+    'action',
+    [
+      ConditionalStepSchema,
+      AssignTaskStepSchema,
+      ChangeStageStepSchema,
+      UpdateRecordStepSchema,
+      NotifyStepSchema,
+      WaitStepSchema,
+      StopStepSchema,
+    ],
+    {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? `unknown action ${JSON.stringify((issue.input as { action?: unknown } | undefined)?.action)}; expected one of: ${ACTIONS.join(', ')}`
+          : issue.code === 'invalid_type'
+            ? 'expected a step (a mapping with action: or if:)'
+            : undefined,
+    },
+  )
+  .meta({
+    id: 'Step',
+    description: 'An action step (action: ...) or a conditional step (if/then/else).',
+  }) as unknown as z.ZodType<Step>;
 
 // ---------------------------------------------------------------------------------------------
 // triggers and recipes

@@ -1,0 +1,29 @@
+/**
+ * `npm run validate [paths...]` — validates every app and recipe file under RECIPES_DIR
+ * (default ./recipes), or under the paths given. Prints `file:line: message` per problem
+ * (`file:line: warning: message` for warnings) and a summary; exits 1 when there are errors.
+ */
+import { formatProblem, loadPaths } from '../recipes/loader.js';
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const paths = argv.length > 0 ? argv : [env.RECIPES_DIR || './recipes'];
+  const result = await loadPaths(paths);
+  for (const problem of result.problems) console.log(formatProblem(problem));
+  const errors = result.problems.filter((p) => p.severity === 'error').length;
+  const warnings = result.problems.length - errors;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  console.log(
+    `${plural(result.files, 'file')} checked (${plural(result.apps.length, 'app')}, ${plural(result.recipes.length, 'recipe')}): ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`,
+  );
+  return errors > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 2;
+  },
+);
