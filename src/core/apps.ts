@@ -1,0 +1,131 @@
+import { type AppDefinition, AppDefinitionSchema } from '../recipes/schema.js';
+import { isDuplicateKeyError } from '../store/port.js';
+import { assertSafeValue } from '../store/safe.js';
+import type { CoreContext } from './context.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import type { AppDoc, DefinitionSource, User } from './types.js';
+import { requireAdmin } from './users.js';
+
+type Field = AppDefinition['fields'][number];
+
+const APP_KEY = /^[a-z][a-z0-9-]*$/;
+
+/** Turns zod issues for an app definition into one readable message. */
+function parseApp(input: unknown): AppDefinition {
+  const result = AppDefinitionSchema.safeParse(input);
+  if (result.success) return result.data;
+  const fields: Record<string, string> = {};
+  for (const issue of result.error.issues) {
+    const path = issue.path.join('.') || 'app';
+    fields[path] ??= issue.message;
+  }
+  const summary = Object.entries(fields)
+    .map(([p, m]) => `${p}: ${m}`)
+    .join('; ');
+  throw new ValidationError(`The app is not valid: ${summary}`, fields);
+}
+
+export class AppService {
+  /** Parsed definitions by key; invalidated on every write through this service. */
+  private readonly cache = new Map<string, AppDefinition>();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  async list(): Promise<AppDoc[]> {
+    return this.ctx.db.apps.find({}, { sort: { _id: 1 } }).toArray();
+  }
+
+  async find(key: string): Promise<AppDefinition | null> {
+    if (!APP_KEY.test(key)) return null;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const doc = await this.ctx.db.apps.findOne({ _id: key });
+    if (!doc) return null;
+    this.cache.set(key, doc.definition);
+    return doc.definition;
+  }
+
+  async get(key: string): Promise<AppDefinition> {
+    const app = await this.find(key);
+    if (!app) {
+      const known = (await this.list()).map((a) => a._id);
+      throw new NotFoundError(
+        `No app named "${key}".${known.length ? ` Apps: ${known.join(', ')}.` : ' No apps are installed yet.'}`,
+      );
+    }
+    return app;
+  }
+
+  /** Creates an app from a definition (admins). */
+  async create(actor: User, input: unknown): Promise<AppDefinition> {
+    requireAdmin(actor, 'create apps');
+    assertSafeValue(input, 'app');
+    const def = parseApp({ kind: 'app', ...(input as object) });
+    const now = this.ctx.now();
+    try {
+      await this.ctx.db.apps.insertOne({
+        _id: def.key,
+        definition: def,
+        source: 'store',
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError(`An app named ${def.key} already exists.`);
+      throw err;
+    }
+    this.cache.set(def.key, def);
+    this.ctx.logger.info({ actor: actor._id, app: def.key }, 'app created');
+    return def;
+  }
+
+  /** Installs or replaces an app from a file or template pack (no actor: start-up, or checked by the caller). */
+  async install(def: AppDefinition, source: DefinitionSource, file?: string): Promise<void> {
+    const now = this.ctx.now();
+    await this.ctx.db.apps.updateOne(
+      { _id: def.key },
+      { $set: { definition: def, source, file, updated_at: now }, $setOnInsert: { created_at: now } },
+      { upsert: true },
+    );
+    this.cache.set(def.key, def);
+  }
+
+  async addField(actor: User, key: string, field: unknown): Promise<AppDefinition> {
+    requireAdmin(actor, 'change apps');
+    assertSafeValue(field, 'field');
+    const app = await this.get(key);
+    const f = field as Partial<Field>;
+    if (app.fields.some((x) => x.key === f.key)) {
+      throw new ConflictError(`${app.name} already has a field "${f.key}".`);
+    }
+    return this.replace(app, { ...app, fields: [...app.fields, field as Field] });
+  }
+
+  async addStage(actor: User, key: string, stage: string, position?: number): Promise<AppDefinition> {
+    requireAdmin(actor, 'change apps');
+    const app = await this.get(key);
+    const name = typeof stage === 'string' ? stage.trim() : '';
+    if (name === '') throw new ValidationError('A stage needs a name.', { stage: 'Stage is required' });
+    if (app.stages.includes(name)) throw new ConflictError(`${app.name} already has a stage "${name}".`);
+    const stages = [...app.stages];
+    stages.splice(position ?? stages.length, 0, name);
+    return this.replace(app, { ...app, stages });
+  }
+
+  private async replace(old: AppDefinition, next: unknown): Promise<AppDefinition> {
+    const def = parseApp(next);
+    const { modifiedCount } = await this.ctx.db.apps.updateOne(
+      { _id: old.key },
+      { $set: { definition: def, updated_at: this.ctx.now() } },
+    );
+    if (modifiedCount === 0) throw new NotFoundError(`No app named "${old.key}".`);
+    this.cache.set(def.key, def);
+    return def;
+  }
+
+  /** Drops cached definitions (another instance may have changed them). */
+  invalidate(key?: string): void {
+    if (key) this.cache.delete(key);
+    else this.cache.clear();
+  }
+}

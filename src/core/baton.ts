@@ -1,0 +1,102 @@
+import { RecipeEngine, WAKE_JOB } from '../engine/engine.js';
+import type { Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Store } from '../store/port.js';
+import { AppService } from './apps.js';
+import { BatonEventBus, type CoreContext, collectionsOf, ensureIndexes } from './context.js';
+import { GroupService } from './groups.js';
+import { RecipeService } from './recipes.js';
+import { RequestService } from './requests.js';
+import { EXPIRE_JOB, TaskService } from './tasks.js';
+import { UserService } from './users.js';
+
+export interface BatonOptions {
+  store: Store;
+  scheduler: Scheduler;
+  logger: Logger;
+  bootstrapAdmins?: string[];
+  now?: () => Date;
+}
+
+/**
+ * The core: every service a surface calls. Surfaces never touch the store; they call these
+ * services with a Baton user as the actor, and every mutation is authorized here.
+ */
+export class Baton {
+  readonly ctx: CoreContext;
+  readonly events: BatonEventBus;
+  readonly users: UserService;
+  readonly groups: GroupService;
+  readonly apps: AppService;
+  readonly requests: RequestService;
+  readonly tasks: TaskService;
+  readonly recipes: RecipeService;
+  readonly engine: RecipeEngine;
+  readonly startedAt = new Date();
+
+  constructor(options: BatonOptions) {
+    this.events = new BatonEventBus();
+    this.events.setMaxListeners(100);
+    this.ctx = {
+      store: options.store,
+      db: collectionsOf(options.store),
+      scheduler: options.scheduler,
+      logger: options.logger,
+      events: this.events,
+      bootstrapAdmins: options.bootstrapAdmins ?? [],
+      now: options.now ?? (() => new Date()),
+    };
+    this.users = new UserService(this.ctx);
+    this.groups = new GroupService(this.ctx, this.users);
+    this.apps = new AppService(this.ctx);
+    this.requests = new RequestService(this.ctx, this.apps, this.users, this.groups);
+    this.tasks = new TaskService(this.ctx, this.users, this.groups, this.requests);
+    this.recipes = new RecipeService(this.ctx, this.apps);
+    this.engine = new RecipeEngine(this.ctx, this.users, this.groups, this.requests, this.tasks);
+    this.requests.sink = this.engine;
+    this.tasks.sink = this.engine;
+    this.recipes.onChange = () => this.engine.invalidateRecipes();
+    options.scheduler.define(EXPIRE_JOB, async (data) => {
+      await this.tasks.expire(String(data.task_id));
+    });
+    options.scheduler.define(WAKE_JOB, async (data) => {
+      await this.engine.wake(String(data.job_id), Number(data.pc));
+    });
+  }
+
+  /** Indexes, bootstrap admins. Call once before serving. */
+  async init(): Promise<void> {
+    await ensureIndexes(this.ctx.db);
+    await this.users.applyBootstrapAdmins();
+  }
+
+  /** Picks up what a crash or restart left: undispatched triggers, unresumed jobs. */
+  async recover(): Promise<void> {
+    await this.engine.recover({ takeAllRunning: this.ctx.store.kind === 'embedded' });
+  }
+
+  /** What /healthz shows. */
+  async health(): Promise<{
+    store: string;
+    uptime_s: number;
+    open_tasks: number;
+    jobs: { running: number; waiting: number; failed: number };
+    scheduler: { running: number; pending: number };
+  }> {
+    const { db } = this.ctx;
+    const [open, running, waiting, failed, sched] = await Promise.all([
+      db.tasks.countDocuments({ status: 'open' }),
+      db.jobs.countDocuments({ status: 'running' }),
+      db.jobs.countDocuments({ status: 'waiting' }),
+      db.jobs.countDocuments({ status: 'failed' }),
+      this.ctx.scheduler.stats(),
+    ]);
+    return {
+      store: this.ctx.store.kind,
+      uptime_s: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      open_tasks: open,
+      jobs: { running, waiting, failed },
+      scheduler: sched,
+    };
+  }
+}

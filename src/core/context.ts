@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Collection, Store } from '../store/port.js';
+import type {
+  AppDoc,
+  Group,
+  IdentityDoc,
+  JobDoc,
+  NotificationDoc,
+  RecipeDoc,
+  RequestDoc,
+  TaskDoc,
+  User,
+} from './types.js';
+
+/** What surfaces can listen to. Emitted after the change is stored. */
+export interface BatonEvents {
+  'task.opened': [TaskDoc];
+  'task.closed': [TaskDoc];
+  'task.reassigned': [TaskDoc];
+  'request.created': [RequestDoc];
+  'request.changed': [RequestDoc];
+  notification: [NotificationDoc];
+  'job.changed': [JobDoc];
+}
+
+export class BatonEventBus extends EventEmitter<BatonEvents> {}
+
+export interface Collections {
+  users: Collection<User>;
+  identities: Collection<IdentityDoc>;
+  groups: Collection<Group>;
+  apps: Collection<AppDoc>;
+  recipes: Collection<RecipeDoc>;
+  requests: Collection<RequestDoc>;
+  counters: Collection<{ _id: string; seq: number }>;
+  tasks: Collection<TaskDoc>;
+  jobs: Collection<JobDoc>;
+  notifications: Collection<NotificationDoc>;
+}
+
+export interface CoreContext {
+  store: Store;
+  db: Collections;
+  scheduler: Scheduler;
+  logger: Logger;
+  events: BatonEventBus;
+  /** Platform ids or emails that are admins from the start (BATON_ADMINS). */
+  bootstrapAdmins: string[];
+  now: () => Date;
+}
+
+export function collectionsOf(store: Store): Collections {
+  return {
+    users: store.collection<User>('users'),
+    identities: store.collection<IdentityDoc>('identities'),
+    groups: store.collection<Group>('groups'),
+    apps: store.collection<AppDoc>('apps'),
+    recipes: store.collection<RecipeDoc>('recipes'),
+    requests: store.collection<RequestDoc>('requests'),
+    counters: store.collection<{ _id: string; seq: number }>('counters'),
+    tasks: store.collection<TaskDoc>('tasks'),
+    jobs: store.collection<JobDoc>('jobs'),
+    notifications: store.collection<NotificationDoc>('notifications'),
+  };
+}
+
+/** The indexes every query path relies on. Idempotent. */
+export async function ensureIndexes(db: Collections): Promise<void> {
+  await db.users.createIndex({ email: 1 }, { unique: true, sparse: true });
+  await db.requests.createIndex({ app: 1, created_at: -1 });
+  await db.requests.createIndex({ requester: 1, created_at: -1 });
+  await db.requests.createIndex({ app: 1, stage: 1 });
+  await db.requests.createIndex({ 'pending.0.id': 1 }, { sparse: true });
+  await db.tasks.createIndex({ assignee_key: 1, status: 1 });
+  await db.tasks.createIndex({ request_id: 1 });
+  await db.tasks.createIndex({ status: 1, expires_at: 1 });
+  await db.tasks.createIndex({ pending_resume: 1 }, { sparse: true });
+  await db.jobs.createIndex({ status: 1, updated_at: -1 });
+  await db.jobs.createIndex({ request_id: 1 });
+  await db.jobs.createIndex({ recipe: 1, started_at: -1 });
+  await db.recipes.createIndex({ trigger_app: 1 });
+  await db.notifications.createIndex({ to: 1, created_at: -1 });
+  await db.notifications.createIndex({ status: 1 });
+}

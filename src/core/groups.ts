@@ -1,0 +1,87 @@
+import { isDuplicateKeyError } from '../store/port.js';
+import type { CoreContext } from './context.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import type { Group, User } from './types.js';
+import { requireAdmin, type UserService } from './users.js';
+
+const GROUP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function assertGroupName(name: string): void {
+  if (!GROUP_NAME.test(name)) {
+    throw new ValidationError(
+      `"${name}" is not a valid group name: use lowercase letters, digits and dashes, starting with a letter.`,
+      { name: 'Use lowercase letters, digits and dashes, starting with a letter.' },
+    );
+  }
+}
+
+export class GroupService {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly users: UserService,
+  ) {}
+
+  async create(actor: User, name: string, description?: string): Promise<Group> {
+    requireAdmin(actor, 'create groups');
+    assertGroupName(name);
+    const now = this.ctx.now();
+    const group: Group = { _id: name, name, members: [], created_at: now, updated_at: now };
+    if (description) group.description = description;
+    try {
+      await this.ctx.db.groups.insertOne(group);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError(`Group ${name} already exists.`);
+      throw err;
+    }
+    return group;
+  }
+
+  async get(name: string): Promise<Group> {
+    assertGroupName(name);
+    const group = await this.ctx.db.groups.findOne({ _id: name });
+    if (!group) throw new NotFoundError(`No group named ${name}.`);
+    return group;
+  }
+
+  async find(name: string): Promise<Group | null> {
+    if (!GROUP_NAME.test(name)) return null;
+    return this.ctx.db.groups.findOne({ _id: name });
+  }
+
+  async list(): Promise<Group[]> {
+    return this.ctx.db.groups.find({}, { sort: { name: 1 } }).toArray();
+  }
+
+  async isMember(name: string, userId: string): Promise<boolean> {
+    if (!GROUP_NAME.test(name)) return false;
+    return (await this.ctx.db.groups.countDocuments({ _id: name, members: userId })) > 0;
+  }
+
+  async addMember(actor: User, name: string, userId: string): Promise<Group> {
+    requireAdmin(actor, 'change group members');
+    const group = await this.get(name);
+    const user = await this.users.get(userId);
+    await this.ctx.db.groups.updateOne(
+      { _id: group._id },
+      { $addToSet: { members: user._id }, $set: { updated_at: this.ctx.now() } },
+    );
+    return this.get(name);
+  }
+
+  async removeMember(actor: User, name: string, userId: string): Promise<Group> {
+    requireAdmin(actor, 'change group members');
+    const group = await this.get(name);
+    if (!group.members.includes(userId)) throw new NotFoundError(`That user is not a member of ${name}.`);
+    await this.ctx.db.groups.updateOne(
+      { _id: group._id },
+      { $pull: { members: userId }, $set: { updated_at: this.ctx.now() } },
+    );
+    return this.get(name);
+  }
+
+  async delete(actor: User, name: string): Promise<void> {
+    requireAdmin(actor, 'delete groups');
+    const { deletedCount } = await this.ctx.db.groups.deleteOne({ _id: name });
+    if (deletedCount === 0) throw new NotFoundError(`No group named ${name}.`);
+  }
+}

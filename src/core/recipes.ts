@@ -1,0 +1,255 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { loadDirectory, parseDefinitionFile } from '../recipes/loader.js';
+import type { AppDefinition, RecipeDefinition } from '../recipes/schema.js';
+import type { AppService } from './apps.js';
+import type { CoreContext } from './context.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import type { DefinitionSource, JobDoc, Problem, RecipeDoc, User } from './types.js';
+import { requireAdmin, requireOperator } from './users.js';
+
+/** Template packs shipped with Baton: `recipes/<pack>/` in the repository. */
+export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../recipes');
+
+export interface InstallReport {
+  apps: string[];
+  recipes: { name: string; state: string }[];
+  problems: Problem[];
+}
+
+function errorsOf(problems: Problem[]): Problem[] {
+  return problems.filter((p) => p.severity === 'error');
+}
+
+/** Recipes: installed from files at start, from template packs or YAML by admins; started and stopped by operators. */
+export class RecipeService {
+  /** Called when the set of running recipes changes. */
+  onChange: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly apps: AppService,
+  ) {}
+
+  /** Installs every app and recipe under `dir` (start-up). Invalid files are recorded, never fatal. */
+  async installDirectory(dir: string, source: DefinitionSource = 'file'): Promise<InstallReport> {
+    if (!existsSync(dir)) {
+      this.ctx.logger.warn({ dir }, 'recipes directory does not exist; nothing installed from files');
+      return { apps: [], recipes: [], problems: [] };
+    }
+    const loaded = await loadDirectory(dir);
+    const report: InstallReport = { apps: [], recipes: [], problems: loaded.problems };
+    const problemsByFile = new Map<string, Problem[]>();
+    for (const p of loaded.problems) problemsByFile.set(p.file, [...(problemsByFile.get(p.file) ?? []), p]);
+    for (const app of loaded.apps) {
+      if (errorsOf(problemsByFile.get(app.file) ?? []).length > 0) continue;
+      await this.apps.install(app.definition as AppDefinition, source, app.file);
+      report.apps.push((app.definition as AppDefinition).key);
+    }
+    const seen = new Set<string>();
+    for (const r of loaded.recipes) {
+      const def = r.definition as RecipeDefinition;
+      seen.add(r.file);
+      const state = await this.upsert(def, source, r.file, r.source, problemsByFile.get(r.file) ?? []);
+      report.recipes.push({ name: def.name, state });
+    }
+    // Files that did not parse into a recipe at all: record them so admins see why.
+    for (const [file, problems] of problemsByFile) {
+      if (seen.has(file) || loaded.apps.some((a) => a.file === file) || errorsOf(problems).length === 0)
+        continue;
+      const name = guessName(file);
+      if (name === null) continue;
+      await this.recordInvalid(name, source, file, problems);
+      report.recipes.push({ name, state: 'invalid' });
+    }
+    for (const p of loaded.problems) {
+      this.ctx.logger[p.severity === 'error' ? 'error' : 'warn'](
+        { file: p.file, line: p.line, column: p.column },
+        `recipe problem: ${p.message}`,
+      );
+    }
+    this.onChange?.();
+    return report;
+  }
+
+  private async upsert(
+    def: RecipeDefinition,
+    source: DefinitionSource,
+    file: string | undefined,
+    yaml: string | undefined,
+    problems: Problem[],
+  ): Promise<RecipeDoc['state']> {
+    const now = this.ctx.now();
+    const invalid = errorsOf(problems).length > 0;
+    const existing = await this.ctx.db.recipes.findOne({ _id: def.name });
+    let state: RecipeDoc['state'];
+    if (invalid) state = 'invalid';
+    else if (!existing || existing.state === 'invalid') state = def.enabled === false ? 'stopped' : 'running';
+    else state = existing.state;
+    const set: Record<string, unknown> = {
+      name: def.name,
+      state,
+      problems,
+      source,
+      file,
+      yaml,
+      updated_at: now,
+    };
+    if (!invalid) {
+      set.definition = def;
+      set.trigger_app = def.trigger.app;
+      set.trigger_type = def.trigger.type;
+    }
+    await this.ctx.db.recipes.updateOne(
+      { _id: def.name },
+      { $set: set, $setOnInsert: { created_at: now } },
+      { upsert: true },
+    );
+    return state;
+  }
+
+  private async recordInvalid(
+    name: string,
+    source: DefinitionSource,
+    file: string,
+    problems: Problem[],
+  ): Promise<void> {
+    const now = this.ctx.now();
+    await this.ctx.db.recipes.updateOne(
+      { _id: name },
+      {
+        $set: { name, state: 'invalid', problems, source, file, updated_at: now },
+        $setOnInsert: { created_at: now },
+      },
+      { upsert: true },
+    );
+  }
+
+  /** Every recipe with its state (running, stopped, invalid) and validation problems. */
+  async list(actor: User): Promise<RecipeDoc[]> {
+    requireOperator(actor, 'see recipes');
+    return this.ctx.db.recipes.find({}, { sort: { _id: 1 } }).toArray();
+  }
+
+  async get(actor: User, name: string): Promise<RecipeDoc> {
+    requireOperator(actor, 'see recipes');
+    const doc = await this.ctx.db.recipes.findOne({ _id: String(name) });
+    if (!doc) throw new NotFoundError(`No recipe named "${name}".`);
+    return doc;
+  }
+
+  async start(actor: User, name: string): Promise<RecipeDoc> {
+    requireOperator(actor, 'start recipes');
+    const doc = await this.get(actor, name);
+    if (doc.state === 'invalid' || !doc.definition) {
+      const first = errorsOf(doc.problems)[0];
+      throw new ValidationError(
+        `Recipe ${name} has errors and cannot start${first ? `: ${first.file}:${first.line}: ${first.message}` : '.'}`,
+      );
+    }
+    return this.setState(actor, doc, 'running');
+  }
+
+  async stop(actor: User, name: string): Promise<RecipeDoc> {
+    requireOperator(actor, 'stop recipes');
+    const doc = await this.get(actor, name);
+    if (doc.state === 'invalid') throw new ValidationError(`Recipe ${name} is invalid and is not running.`);
+    return this.setState(actor, doc, 'stopped');
+  }
+
+  private async setState(actor: User, doc: RecipeDoc, state: 'running' | 'stopped'): Promise<RecipeDoc> {
+    await this.ctx.db.recipes.updateOne({ _id: doc._id }, { $set: { state, updated_at: this.ctx.now() } });
+    this.ctx.logger.info({ actor: actor._id, recipe: doc._id, state }, 'recipe state changed');
+    this.onChange?.();
+    return { ...doc, state };
+  }
+
+  /** Creates or replaces a recipe (or an app) from YAML text (admins). Errors come back with line numbers. */
+  async saveYaml(
+    actor: User,
+    text: string,
+    file = 'admin.yaml',
+  ): Promise<{ kind: 'app' | 'recipe'; name: string }> {
+    requireAdmin(actor, 'create recipes');
+    if (typeof text !== 'string' || text.length > 200_000)
+      throw new ValidationError('Send the recipe as YAML text (at most 200 kB).');
+    const { definition, problems } = parseDefinitionFile(text, file);
+    const errors = errorsOf(problems);
+    if (!definition || errors.length > 0) {
+      throw new ValidationError(
+        `The ${file} has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors
+          .map((p) => `${p.file}:${p.line}: ${p.message}`)
+          .join('; ')}`,
+      );
+    }
+    if (definition.kind === 'app') {
+      await this.apps.install(definition, 'store');
+      return { kind: 'app', name: definition.key };
+    }
+    const app = await this.apps.find(definition.trigger.app);
+    if (!app)
+      throw new ValidationError(
+        `Recipe ${definition.name} is triggered by app "${definition.trigger.app}", which does not exist.`,
+      );
+    await this.upsert(definition, 'store', undefined, text, problems);
+    this.onChange?.();
+    return { kind: 'recipe', name: definition.name };
+  }
+
+  /** Template packs available to install. */
+  listPacks(): string[] {
+    if (!existsSync(TEMPLATES_DIR)) return [];
+    return readdirSync(TEMPLATES_DIR)
+      .filter((d) => statSync(path.join(TEMPLATES_DIR, d)).isDirectory())
+      .sort();
+  }
+
+  /** Installs a template pack (an app and its recipes) shipped with Baton (admins). */
+  async installPack(actor: User, pack: string): Promise<InstallReport> {
+    requireAdmin(actor, 'install template packs');
+    const packs = this.listPacks();
+    if (!packs.includes(pack)) {
+      throw new NotFoundError(`No template pack "${pack}". Packs: ${packs.join(', ') || 'none'}.`);
+    }
+    const report = await this.installDirectory(path.join(TEMPLATES_DIR, pack), 'pack');
+    this.ctx.logger.info({ actor: actor._id, pack }, 'template pack installed');
+    return report;
+  }
+
+  /** Jobs, newest first, filtered (operators and admins). */
+  async listJobs(
+    actor: User,
+    filter: { status?: JobDoc['status']; recipe?: string; request?: string; limit?: number } = {},
+  ): Promise<JobDoc[]> {
+    requireOperator(actor, 'see jobs');
+    const q: Record<string, unknown> = {};
+    if (filter.status) q.status = String(filter.status);
+    if (filter.recipe) q.recipe = String(filter.recipe);
+    if (filter.request) q.request_id = String(filter.request);
+    return this.ctx.db.jobs
+      .find(q, { sort: { updated_at: -1 }, limit: Math.min(filter.limit ?? 50, 500) })
+      .toArray();
+  }
+
+  async getJob(actor: User, id: string): Promise<JobDoc> {
+    requireOperator(actor, 'see jobs');
+    const job = await this.ctx.db.jobs.findOne({ _id: String(id) });
+    if (!job) throw new NotFoundError(`No job ${id}.`);
+    return job;
+  }
+}
+
+/** The `name:` of a recipe file that failed validation, if it can be read at all. */
+function guessName(file: string): string | null {
+  try {
+    // Only used for labelling a broken file; the loader has already reported its problems.
+    const doc = parseYaml(readFileSync(file, 'utf8')) as { kind?: unknown; name?: unknown } | null;
+    if (doc && doc.kind === 'app') return null;
+    if (doc && typeof doc.name === 'string' && /^[a-z][a-z0-9-]*$/.test(doc.name)) return doc.name;
+  } catch {
+    // fall through
+  }
+  return `file:${file}`;
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import type { AppDefinition } from '../recipes/schema.js';
+import { ValidationError } from './errors.js';
+
+type Field = AppDefinition['fields'][number];
+
+/**
+ * Records are validated against a zod schema built from the app's fields. Input may come
+ * from a form (strings) or an API (typed values); the result holds typed values only.
+ * A violation gives one message per field a person can act on ("Days must be at most 30").
+ */
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function isBlank(v: unknown): boolean {
+  return (
+    v === undefined ||
+    v === null ||
+    (typeof v === 'string' && v.trim() === '') ||
+    (Array.isArray(v) && v.length === 0)
+  );
+}
+
+export function optionValues(field: Field): string[] {
+  return (field.options ?? []).map((o) => (typeof o === 'string' ? o : o.value));
+}
+
+function validDate(s: string): boolean {
+  if (!ISO_DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** The zod schema for one field's non-blank value, with messages naming the field. */
+function valueSchema(field: Field): z.ZodType<unknown> {
+  const label = field.label;
+  switch (field.type) {
+    case 'text':
+      return z
+        .string({ message: `${label} must be text` })
+        .max(2000, `${label} must be at most 2000 characters`);
+    case 'long_text':
+      return z
+        .string({ message: `${label} must be text` })
+        .max(20000, `${label} must be at most 20000 characters`);
+    case 'number': {
+      let s = z.preprocess(
+        (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+        z.number({ message: `${label} must be a number` }).finite(`${label} must be a number`),
+      );
+      const min = field.min;
+      const max = field.max;
+      if (min !== undefined) s = s.refine((n) => (n as number) >= min, `${label} must be at least ${min}`);
+      if (max !== undefined) s = s.refine((n) => (n as number) <= max, `${label} must be at most ${max}`);
+      return s;
+    }
+    case 'date':
+      return z.preprocess(
+        (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : v),
+        z
+          .string({ message: `${label} must be a date (YYYY-MM-DD)` })
+          .refine(validDate, `${label} must be a date (YYYY-MM-DD)`),
+      );
+    case 'select': {
+      const values = optionValues(field);
+      return z
+        .string({ message: `${label} must be one of ${values.join(', ')}` })
+        .refine((v) => values.includes(v), `${label} must be one of ${values.join(', ')}`);
+    }
+    case 'multi_select': {
+      const values = optionValues(field);
+      return z.preprocess(
+        (v) => (typeof v === 'string' ? [v] : v),
+        z
+          .array(z.string(), { message: `${label} must be a list of options` })
+          .refine(
+            (a) => a.every((v) => values.includes(v)),
+            `${label} must only contain ${values.join(', ')}`,
+          )
+          .transform((a) => [...new Set(a)]),
+      );
+    }
+    case 'user':
+      return z
+        .string({ message: `${label} must be a person` })
+        .min(1, `${label} must be a person`)
+        .max(200, `${label} must be a person`)
+        .refine((s) => !s.startsWith('$'), `${label} must be a person`);
+    case 'boolean':
+      return z.preprocess(
+        (v) =>
+          v === 'true' || v === 'on' || v === '1'
+            ? true
+            : v === 'false' || v === 'off' || v === '0'
+              ? false
+              : v,
+        z.boolean({ message: `${label} must be yes or no` }),
+      );
+    case 'email':
+      return z
+        .string({ message: `${label} must be an email address` })
+        .transform((s) => s.trim())
+        .refine((s) => EMAIL.test(s), `${label} must be an email address`);
+    case 'url':
+      return z
+        .string({ message: `${label} must be a web address` })
+        .transform((s) => s.trim())
+        .refine((s) => {
+          try {
+            const u = new URL(s);
+            return u.protocol === 'http:' || u.protocol === 'https:';
+          } catch {
+            return false;
+          }
+        }, `${label} must be a web address starting with http:// or https://`);
+    default:
+      return z.never();
+  }
+}
+
+const schemaCache = new WeakMap<AppDefinition, Map<string, z.ZodType<unknown>>>();
+
+function fieldSchemas(app: AppDefinition): Map<string, z.ZodType<unknown>> {
+  let map = schemaCache.get(app);
+  if (!map) {
+    map = new Map(app.fields.map((f) => [f.key, valueSchema(f)]));
+    schemaCache.set(app, map);
+  }
+  return map;
+}
+
+export interface ValidateOptions {
+  /** Only the given fields are checked (an update); required fields may be absent. */
+  partial?: boolean;
+}
+
+/**
+ * Validates `input` for `app`. Blank optional values are dropped; defaults fill missing
+ * values on create. Throws ValidationError with one message per offending field.
+ */
+export function validateRecord(
+  app: AppDefinition,
+  input: Record<string, unknown>,
+  options: ValidateOptions = {},
+): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('A record must be an object of field values.');
+  }
+  const schemas = fieldSchemas(app);
+  const errors: Record<string, string> = {};
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    if (!schemas.has(key)) errors[key] = `${app.name} has no field "${key}"`;
+  }
+  for (const field of app.fields) {
+    const present = Object.hasOwn(input, field.key);
+    if (options.partial && !present) continue;
+    let value = present ? input[field.key] : undefined;
+    if (isBlank(value) && !options.partial && field.default !== undefined) value = field.default;
+    if (isBlank(value)) {
+      if (field.required) errors[field.key] = `${field.label} is required`;
+      else if (options.partial && present) out[field.key] = null;
+      continue;
+    }
+    const parsed = schemas.get(field.key)!.safeParse(value);
+    if (parsed.success) out[field.key] = parsed.data;
+    else errors[field.key] = parsed.error.issues[0]?.message ?? `${field.label} is not valid`;
+  }
+  const keys = Object.keys(errors);
+  if (keys.length > 0) {
+    const summary = keys.map((k) => errors[k]).join('; ');
+    throw new ValidationError(`Please fix: ${summary}.`, errors);
+  }
+  return out;
+}
+
+/** A value rendered for people (history lines, summaries). */
+export function displayValue(value: unknown): string {
+  if (value === undefined || value === null) return '—';
+  if (Array.isArray(value)) return value.map(displayValue).join(', ');
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

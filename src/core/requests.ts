@@ -1,0 +1,277 @@
+import { type AppDefinition, idPrefixFor } from '../recipes/schema.js';
+import { assertSafeValue } from '../store/safe.js';
+import type { AppService } from './apps.js';
+import type { CoreContext } from './context.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import type { GroupService } from './groups.js';
+import { displayValue, validateRecord } from './records.js';
+import type { HistoryEvent, PendingEvent, RequestDoc, User } from './types.js';
+import { isOperator, requireAdmin, type UserService } from './users.js';
+
+const REQUEST_ID = /^[A-Z][A-Z0-9]*-\d{1,12}$/;
+
+export function assertRequestId(id: string): void {
+  if (typeof id !== 'string' || !REQUEST_ID.test(id)) {
+    throw new ValidationError(`"${String(id)}" is not a request id (like PTO-42).`);
+  }
+}
+
+/** Called after a change that may start recipes; set by the engine. */
+export interface TriggerSink {
+  dispatch(request: RequestDoc): Promise<void>;
+}
+
+export class RequestService {
+  sink: TriggerSink | undefined;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly apps: AppService,
+    private readonly users: UserService,
+    private readonly groups: GroupService,
+  ) {}
+
+  /** Files a new request: validates the record, numbers it, records history, starts the app's recipes. */
+  async file(actor: User, appKey: string, input: Record<string, unknown>): Promise<RequestDoc> {
+    const app = await this.apps.get(appKey);
+    assertSafeValue(input, 'record');
+    const record = await this.resolveUsers(app, validateRecord(app, input));
+    const counter = await this.ctx.db.counters.findOneAndUpdate(
+      { _id: `request:${app.key}` },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    const number = counter?.seq ?? 1;
+    const id = `${idPrefixFor(app)}-${number}`;
+    const now = this.ctx.now();
+    const stage = app.stages[0]!;
+    const request: RequestDoc = {
+      _id: id,
+      app: app.key,
+      number,
+      requester: actor._id,
+      stage,
+      record,
+      history: [
+        {
+          id: `${id}:created`,
+          type: 'created',
+          at: now,
+          by: actor._id,
+          text: `${actor.name} filed ${id} in ${app.name} (stage ${stage})`,
+          data: { record },
+        },
+      ],
+      pending: [{ id: `${id}:created`, type: 'new_request' }],
+      created_at: now,
+      updated_at: now,
+    };
+    await this.ctx.db.requests.insertOne(request);
+    this.ctx.logger.info({ request: id, app: app.key, requester: actor._id }, 'request filed');
+    this.ctx.events.emit('request.created', request);
+    await this.sink?.dispatch(request);
+    return request;
+  }
+
+  /** Replaces user references (Baton id, email, provider:id) by Baton user ids; unknown people are field errors. */
+  async resolveUsers(app: AppDefinition, record: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const errors: Record<string, string> = {};
+    for (const field of app.fields) {
+      if (field.type !== 'user') continue;
+      const value = record[field.key];
+      if (typeof value !== 'string') continue;
+      const user = await this.users.lookup(value);
+      if (user) record[field.key] = user._id;
+      else errors[field.key] = `${field.label}: no person named "${value}" is known to Baton`;
+    }
+    if (Object.keys(errors).length > 0)
+      throw new ValidationError(`Please fix: ${Object.values(errors).join('; ')}.`, errors);
+    return record;
+  }
+
+  /** A request, if the actor may see it: its requester, someone with a task on it, operators and admins. */
+  async get(actor: User, id: string): Promise<RequestDoc> {
+    assertRequestId(id);
+    const request = await this.ctx.db.requests.findOne({ _id: id });
+    if (!request) throw new NotFoundError(`No request ${id}.`);
+    if (!(await this.canSee(actor, request))) throw new ForbiddenError(`You can't see ${id}.`);
+    return request;
+  }
+
+  /** Internal read without authorization (engine, surfaces rendering a task the actor was given). */
+  async load(id: string): Promise<RequestDoc | null> {
+    return this.ctx.db.requests.findOne({ _id: id });
+  }
+
+  async canSee(actor: User, request: RequestDoc): Promise<boolean> {
+    if (request.requester === actor._id || isOperator(actor)) return true;
+    const tasks = await this.ctx.db.tasks.find({ request_id: request._id }).toArray();
+    for (const t of tasks) {
+      if (t.assignee.type === 'user' && (t.assignee.id === actor._id || t.completed_by === actor._id))
+        return true;
+      if (t.assignee.type === 'group' && (await this.groups.isMember(t.assignee.name, actor._id)))
+        return true;
+    }
+    return false;
+  }
+
+  /** The actor's own requests, newest first. */
+  async listMine(actor: User, options: { limit?: number; app?: string } = {}): Promise<RequestDoc[]> {
+    const filter: Record<string, unknown> = { requester: actor._id };
+    if (options.app) filter.app = options.app;
+    return this.ctx.db.requests
+      .find(filter, { sort: { created_at: -1 }, limit: Math.min(options.limit ?? 20, 200) })
+      .toArray();
+  }
+
+  /** Requests of one app (operators and admins). */
+  async listForApp(
+    actor: User,
+    appKey: string,
+    options: { stage?: string; limit?: number; skip?: number } = {},
+  ): Promise<RequestDoc[]> {
+    if (!isOperator(actor))
+      throw new ForbiddenError('Only admins and operators can list all requests of an app.');
+    await this.apps.get(appKey);
+    const filter: Record<string, unknown> = { app: appKey };
+    if (options.stage !== undefined) {
+      assertSafeValue(options.stage, 'stage');
+      filter.stage = options.stage;
+    }
+    return this.ctx.db.requests
+      .find(filter, {
+        sort: { created_at: -1 },
+        limit: Math.min(options.limit ?? 50, 500),
+        skip: options.skip ?? 0,
+      })
+      .toArray();
+  }
+
+  /**
+   * Moves a request to a stage of its app. Idempotent per `eventId`: the history entry and
+   * the trigger are recorded once even if the caller retries after a crash.
+   */
+  async changeStage(by: string, requestId: string, stage: string, eventId: string): Promise<RequestDoc> {
+    const request = await this.load(requestId);
+    if (!request) throw new NotFoundError(`No request ${requestId}.`);
+    const app = await this.apps.get(request.app);
+    if (!app.stages.includes(stage)) {
+      throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
+    }
+    if (request.history.some((h) => h.id === eventId)) return request;
+    const now = this.ctx.now();
+    const from = request.stage;
+    const event: HistoryEvent = {
+      id: eventId,
+      type: 'stage_changed',
+      at: now,
+      by,
+      text: `Stage changed from ${from} to ${stage}`,
+      data: { from, to: stage },
+    };
+    const pending: PendingEvent = { id: eventId, type: 'stage_changed', from, to: stage };
+    const updated = await this.ctx.db.requests.findOneAndUpdate(
+      { _id: requestId, 'history.id': { $ne: eventId } },
+      { $set: { stage, updated_at: now }, $push: { history: event, pending } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) return (await this.load(requestId))!;
+    this.ctx.events.emit('request.changed', updated);
+    await this.sink?.dispatch(updated);
+    return updated;
+  }
+
+  /** Admins may move a request by hand. */
+  async setStage(actor: User, requestId: string, stage: string): Promise<RequestDoc> {
+    requireAdmin(actor, 'change the stage of a request by hand');
+    assertRequestId(requestId);
+    return this.changeStage(actor._id, requestId, stage, `${requestId}:stage:${this.ctx.now().getTime()}`);
+  }
+
+  /** Updates fields (validated like a form); one history entry per changed field. Idempotent per `eventId`. */
+  async updateFields(
+    by: string,
+    requestId: string,
+    input: Record<string, unknown>,
+    eventId: string,
+  ): Promise<RequestDoc> {
+    const request = await this.load(requestId);
+    if (!request) throw new NotFoundError(`No request ${requestId}.`);
+    if (request.history.some((h) => h.id.startsWith(`${eventId}:`))) return request;
+    assertSafeValue(input, 'record');
+    const app = await this.apps.get(request.app);
+    const values = await this.resolveUsers(app, validateRecord(app, input, { partial: true }));
+    const set: Record<string, unknown> = { updated_at: this.ctx.now() };
+    const events: HistoryEvent[] = [];
+    for (const [key, value] of Object.entries(values)) {
+      const before = request.record[key];
+      if (JSON.stringify(before) === JSON.stringify(value)) continue;
+      const label = app.fields.find((f) => f.key === key)?.label ?? key;
+      set[`record.${key}`] = value;
+      events.push({
+        id: `${eventId}:${key}`,
+        type: 'field_changed',
+        at: this.ctx.now(),
+        by,
+        text: `${label} changed from ${displayValue(before)} to ${displayValue(value)}`,
+        data: { field: key, from: before ?? null, to: value },
+      });
+    }
+    if (events.length === 0) return request;
+    const updated = await this.ctx.db.requests.findOneAndUpdate(
+      { _id: requestId, 'history.id': { $ne: events[0]!.id } },
+      { $set: set, $push: { history: { $each: events } } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) return (await this.load(requestId))!;
+    this.ctx.events.emit('request.changed', updated);
+    return updated;
+  }
+
+  /** Adds a comment to the trail (the requester, anyone with a task on it, operators, admins). */
+  async comment(actor: User, requestId: string, text: string): Promise<RequestDoc> {
+    const request = await this.get(actor, requestId);
+    const body = typeof text === 'string' ? text.trim() : '';
+    if (body === '')
+      throw new ValidationError('A comment needs some text.', { comment: 'Comment is required' });
+    if (body.length > 5000) throw new ValidationError('A comment must be at most 5000 characters.');
+    const now = this.ctx.now();
+    const event: HistoryEvent = {
+      id: `${request._id}:comment:${now.getTime()}:${actor._id}`,
+      type: 'comment',
+      at: now,
+      by: actor._id,
+      text: `${actor.name}: ${body}`,
+      data: { comment: body },
+    };
+    await this.appendHistory(request._id, event);
+    return (await this.load(request._id))!;
+  }
+
+  /** Appends one history event unless one with the same id is already there. */
+  async appendHistory(
+    requestId: string,
+    event: HistoryEvent,
+    extra: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    const { modifiedCount } = await this.ctx.db.requests.updateOne(
+      { _id: requestId, 'history.id': { $ne: event.id } },
+      { $push: { history: event, ...extra }, $set: { updated_at: event.at } },
+    );
+    if (modifiedCount > 0) {
+      const updated = await this.load(requestId);
+      if (updated) this.ctx.events.emit('request.changed', updated);
+    }
+    return modifiedCount > 0;
+  }
+
+  /** Marks a pending trigger event as dispatched. */
+  async clearPending(requestId: string, eventId: string): Promise<void> {
+    await this.ctx.db.requests.updateOne({ _id: requestId }, { $pull: { pending: { id: eventId } } });
+  }
+
+  /** Requests with triggers not yet dispatched (crash recovery). */
+  async withPending(limit = 500): Promise<RequestDoc[]> {
+    return this.ctx.db.requests.find({ 'pending.0.id': { $exists: true } }, { limit }).toArray();
+  }
+}

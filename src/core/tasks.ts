@@ -1,0 +1,416 @@
+import { isDuplicateKeyError } from '../store/port.js';
+import { assertSafeId, assertSafeValue } from '../store/safe.js';
+import type { CoreContext } from './context.js';
+import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
+import type { GroupService } from './groups.js';
+import type { RequestService } from './requests.js';
+import type { Assignee, HistoryEvent, TaskDoc, TaskFields, TaskResponse, User } from './types.js';
+import { isAdmin, type UserService } from './users.js';
+
+export const EXPIRE_JOB = 'baton.task.expire';
+
+/** Receives tasks that closed, so the waiting job resumes; set by the engine. */
+export interface TaskCloseSink {
+  taskClosed(task: TaskDoc): Promise<void>;
+}
+
+export type NewTask = Omit<
+  TaskFields,
+  'status' | 'responses' | 'created_at' | 'updated_at' | 'assignee_key' | 'pending_resume'
+>;
+
+export interface CompleteOptions {
+  comment?: string | undefined;
+  inputs?: Record<string, string> | undefined;
+}
+
+const PAST_TENSE: Record<string, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  deny: 'denied',
+  decline: 'declined',
+  accept: 'accepted',
+  grant: 'granted',
+  complete: 'completed',
+  done: 'done',
+};
+
+/** "approved" for Approve; the outcome itself otherwise. */
+export function outcomePhrase(outcome: string): string {
+  return PAST_TENSE[outcome.toLowerCase()] ?? outcome;
+}
+
+export function assigneeKey(a: Assignee): string {
+  return a.type === 'user' ? `user:${a.id}` : `group:${a.name}`;
+}
+
+export class TaskService {
+  sink: TaskCloseSink | undefined;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly users: UserService,
+    private readonly groups: GroupService,
+    private readonly requests: RequestService,
+  ) {}
+
+  /**
+   * Opens a task (idempotent per `spec._id`: a retry after a crash finds the same task).
+   * Records `task_assigned` on the request and schedules the expiry.
+   */
+  async open(spec: NewTask, by: string): Promise<{ task: TaskDoc; created: boolean }> {
+    const now = this.ctx.now();
+    const task: TaskDoc = {
+      ...spec,
+      assignee_key: assigneeKey(spec.assignee),
+      status: 'open',
+      responses: [],
+      created_at: now,
+      updated_at: now,
+    };
+    let created = true;
+    try {
+      await this.ctx.db.tasks.insertOne(task);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      created = false;
+    }
+    const stored = created ? task : ((await this.ctx.db.tasks.findOne({ _id: spec._id })) ?? task);
+    const who = await this.describeAssignee(stored.assignee);
+    await this.requests.appendHistory(stored.request_id, {
+      id: `${stored._id}:assigned`,
+      type: 'task_assigned',
+      at: now,
+      by,
+      text: `Task "${stored.title}" assigned to ${who}${stored.expires_at ? `, expires ${stored.expires_at.toISOString()}` : ''}`,
+      data: {
+        task_id: stored._id,
+        assignee: stored.assignee_key,
+        outcomes: stored.outcomes.map((o) => o.label),
+      },
+    });
+    if (stored.status === 'open' && stored.expires_at) {
+      await this.ctx.scheduler.scheduleAt(
+        EXPIRE_JOB,
+        stored.expires_at,
+        { task_id: stored._id },
+        `expire:${stored._id}`,
+      );
+    }
+    if (created) this.ctx.events.emit('task.opened', stored);
+    return { task: stored, created };
+  }
+
+  async load(id: string): Promise<TaskDoc | null> {
+    assertSafeId(id, 'task id');
+    return this.ctx.db.tasks.findOne({ _id: id });
+  }
+
+  async get(actor: User, id: string): Promise<TaskDoc> {
+    const task = await this.load(id);
+    if (!task) throw new NotFoundError(`No task ${id}.`);
+    if ((await this.actingAs(actor, task)) === null) {
+      const request = await this.requests.load(task.request_id);
+      if (!request || !(await this.requests.canSee(actor, request)))
+        throw new ForbiddenError("You can't see that task.");
+    }
+    return task;
+  }
+
+  /** How the actor may act on the task: as its assignee, a member of its group, an admin; or null. */
+  async actingAs(actor: User, task: TaskDoc): Promise<TaskResponse['as'] | null> {
+    if (task.assignee.type === 'user' && task.assignee.id === actor._id) return 'assignee';
+    if (task.assignee.type === 'group' && (await this.groups.isMember(task.assignee.name, actor._id))) {
+      return 'group_member';
+    }
+    if (isAdmin(actor)) return 'admin';
+    return null;
+  }
+
+  /** Open tasks assigned to the actor or to one of their groups, oldest first. */
+  async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
+    const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
+    const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
+    return this.ctx.db.tasks
+      .find(
+        { assignee_key: { $in: keys }, status: 'open' },
+        { sort: { created_at: 1 }, limit: options.limit ?? 100 },
+      )
+      .toArray();
+  }
+
+  async listForRequest(requestId: string): Promise<TaskDoc[]> {
+    return this.ctx.db.tasks.find({ request_id: requestId }, { sort: { created_at: 1 } }).toArray();
+  }
+
+  /**
+   * Completes an open task with one of its outcomes. A compare-and-set on `status: open`:
+   * of a double click, two approvers at once, or a click racing the expiry, exactly one wins;
+   * the others get TaskClosedError saying who won and when.
+   */
+  async complete(
+    actor: User,
+    taskId: string,
+    outcome: string,
+    options: CompleteOptions = {},
+  ): Promise<TaskDoc> {
+    const task = await this.load(taskId);
+    if (!task) throw new NotFoundError(`No task ${taskId}.`);
+    const as = await this.actingAs(actor, task);
+    if (as === null) {
+      throw new ForbiddenError(
+        `You can't act on "${task.title}": it is assigned to ${await this.describeAssignee(task.assignee)}.`,
+      );
+    }
+    if (task.status !== 'open') throw await this.closedError(task);
+    const chosen = task.outcomes.find((o) => o.label === outcome);
+    if (!chosen) {
+      throw new ValidationError(
+        `"${outcome}" is not an outcome of this task. Choose one of: ${task.outcomes.map((o) => o.label).join(', ')}.`,
+      );
+    }
+    const comment = typeof options.comment === 'string' ? options.comment.trim() : '';
+    const inputs: Record<string, string> = {};
+    const fieldErrors: Record<string, string> = {};
+    if (options.inputs !== undefined) assertSafeValue(options.inputs, 'inputs');
+    for (const input of task.inputs) {
+      const raw = options.inputs?.[input.id];
+      const value = typeof raw === 'string' ? raw.trim() : '';
+      if (value !== '') inputs[input.id] = value;
+      else if (input.required_for.includes(outcome))
+        fieldErrors[input.id] = `${input.label} is required to ${outcome}`;
+    }
+    if (chosen.comment === 'required' && comment === '' && inputs.comment === undefined) {
+      fieldErrors.comment = `A comment is required to ${outcome}`;
+    }
+    if (comment.length > 5000) fieldErrors.comment = 'A comment must be at most 5000 characters';
+    if (Object.keys(fieldErrors).length > 0) {
+      throw new ValidationError(Object.values(fieldErrors).join('; '), fieldErrors);
+    }
+    const now = this.ctx.now();
+    const finalComment = comment !== '' ? comment : inputs.comment;
+    const response: TaskResponse = { by: actor._id, outcome, at: now, as };
+    if (finalComment !== undefined) response.comment = finalComment;
+    if (Object.keys(inputs).length > 0) response.inputs = inputs;
+    const set: Record<string, unknown> = {
+      status: 'completed',
+      outcome,
+      completed_by: actor._id,
+      completed_as: as,
+      completed_at: now,
+      updated_at: now,
+      pending_resume: true,
+    };
+    if (finalComment !== undefined) set.comment = finalComment;
+    if (Object.keys(inputs).length > 0) set.inputs_values = inputs;
+    const updated = await this.ctx.db.tasks.findOneAndUpdate(
+      { _id: task._id, status: 'open' },
+      { $set: set, $push: { responses: response } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) {
+      const now2 = await this.load(task._id);
+      throw await this.closedError(now2 ?? task);
+    }
+    this.ctx.logger.info({ task: task._id, outcome, by: actor._id, as }, 'task completed');
+    await this.finishClose(updated);
+    return updated;
+  }
+
+  /** Expires a task whose deadline has passed (scheduler). A no-op if it closed first. */
+  async expire(taskId: string): Promise<TaskDoc | null> {
+    const now = this.ctx.now();
+    const updated = await this.ctx.db.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open', expires_at: { $lte: now } },
+      { $set: { status: 'expired', completed_at: now, updated_at: now, pending_resume: true } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) {
+      const task = await this.load(taskId);
+      // Fired early (clock skew between instances): schedule again for the real deadline.
+      if (task?.status === 'open' && task.expires_at && task.expires_at > now) {
+        await this.ctx.scheduler.scheduleAt(
+          EXPIRE_JOB,
+          task.expires_at,
+          { task_id: taskId },
+          `expire:${taskId}`,
+        );
+      }
+      return null;
+    }
+    this.ctx.logger.info({ task: taskId }, 'task expired');
+    await this.finishClose(updated);
+    return updated;
+  }
+
+  /** Cancels an open task: admins, or the recipe (`by` = `recipe:<name>`). */
+  async cancel(actor: User | string, taskId: string, reason?: string): Promise<TaskDoc> {
+    const task = await this.load(taskId);
+    if (!task) throw new NotFoundError(`No task ${taskId}.`);
+    if (typeof actor !== 'string' && !isAdmin(actor))
+      throw new ForbiddenError('Only admins can cancel tasks.');
+    if (task.status !== 'open') throw await this.closedError(task);
+    const now = this.ctx.now();
+    const by = typeof actor === 'string' ? actor : actor._id;
+    const updated = await this.ctx.db.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open' },
+      {
+        $set: {
+          status: 'cancelled',
+          completed_by: by,
+          completed_at: now,
+          updated_at: now,
+          pending_resume: true,
+          comment: reason,
+        },
+      },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw await this.closedError((await this.load(taskId)) ?? task);
+    await this.finishClose(updated);
+    return updated;
+  }
+
+  /** Hands an open task to another user or group: its assignee (or a member of its group) or an admin. */
+  async reassign(actor: User, taskId: string, to: string): Promise<TaskDoc> {
+    const task = await this.load(taskId);
+    if (!task) throw new NotFoundError(`No task ${taskId}.`);
+    const as = await this.actingAs(actor, task);
+    if (as === null) throw new ForbiddenError('Only the assignee or an admin can reassign this task.');
+    if (task.status !== 'open') throw await this.closedError(task);
+    const assignee = await this.resolveAssignee(to);
+    const now = this.ctx.now();
+    const updated = await this.ctx.db.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open' },
+      {
+        $set: {
+          assignee,
+          assignee_key: assigneeKey(assignee),
+          updated_at: now,
+          delegated_from: task.assignee_key,
+        },
+      },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw await this.closedError((await this.load(taskId)) ?? task);
+    const from = await this.describeAssignee(task.assignee);
+    const toText = await this.describeAssignee(assignee);
+    await this.requests.appendHistory(task.request_id, {
+      id: `${taskId}:reassigned:${now.getTime()}`,
+      type: 'task_reassigned',
+      at: now,
+      by: actor._id,
+      text: `${actor.name} reassigned "${task.title}" from ${from} to ${toText}`,
+      data: { task_id: taskId, from: task.assignee_key, to: assigneeKey(assignee) },
+    });
+    this.ctx.events.emit('task.reassigned', updated);
+    return updated;
+  }
+
+  /** `group:<name>`, a Baton user id, an email or `provider:id` → an assignee that exists. */
+  async resolveAssignee(ref: string): Promise<Assignee> {
+    if (typeof ref !== 'string' || ref.trim() === '')
+      throw new ValidationError('A task needs someone to assign it to.');
+    const value = ref.trim();
+    if (value.startsWith('group:')) {
+      const name = value.slice('group:'.length);
+      const group = await this.groups.find(name);
+      if (!group) throw new ValidationError(`No group named "${name}".`);
+      return { type: 'group', name: group.name };
+    }
+    const user = await this.users.lookup(value);
+    if (!user) throw new ValidationError(`No person "${value}" is known to Baton.`);
+    return { type: 'user', id: user._id };
+  }
+
+  async describeAssignee(a: Assignee): Promise<string> {
+    if (a.type === 'group') return `group ${a.name}`;
+    const user = await this.ctx.db.users.findOne({ _id: a.id });
+    return user?.name ?? a.id;
+  }
+
+  /** Hands closed tasks whose job has not resumed yet to the engine (crash recovery). */
+  async pendingResumes(limit = 500): Promise<TaskDoc[]> {
+    return this.ctx.db.tasks.find({ pending_resume: true }, { limit }).toArray();
+  }
+
+  async clearPendingResume(taskId: string): Promise<void> {
+    await this.ctx.db.tasks.updateOne({ _id: taskId }, { $unset: { pending_resume: '' } });
+  }
+
+  /**
+   * Everything that follows a task closing, derived from the stored task alone so that
+   * crash recovery can run it again: the history entry (once), the timer, the surfaces,
+   * the waiting job.
+   */
+  async finishClose(task: TaskDoc): Promise<void> {
+    await this.requests.appendHistory(task.request_id, await this.closeEvent(task));
+    if (task.expires_at && task.status !== 'expired') await this.ctx.scheduler.cancel(`expire:${task._id}`);
+    this.ctx.events.emit('task.closed', task);
+    if (this.sink) await this.sink.taskClosed(task);
+    else await this.clearPendingResume(task._id);
+  }
+
+  private async closeEvent(task: TaskDoc): Promise<HistoryEvent> {
+    const at = task.completed_at ?? this.ctx.now();
+    const base = { id: `${task._id}:closed`, at };
+    if (task.status === 'expired') {
+      return {
+        ...base,
+        type: 'task_expired',
+        by: 'system',
+        text: `Task "${task.title}" expired without a response`,
+        data: { task_id: task._id },
+      };
+    }
+    const by = task.completed_by ?? 'system';
+    const user = by.startsWith('u_') ? await this.ctx.db.users.findOne({ _id: by }) : null;
+    const name = user?.name ?? by;
+    if (task.status === 'cancelled') {
+      return {
+        ...base,
+        type: 'task_cancelled',
+        by,
+        text: `${name} cancelled "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
+        data: { task_id: task._id, reason: task.comment ?? null },
+      };
+    }
+    const asText = task.completed_as === 'admin' ? ' (as admin)' : '';
+    return {
+      ...base,
+      type: 'task_completed',
+      by,
+      text: `${name}${asText} ${outcomePhrase(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
+      data: {
+        task_id: task._id,
+        outcome: task.outcome ?? null,
+        as: task.completed_as ?? null,
+        comment: task.comment ?? null,
+      },
+    };
+  }
+
+  private async closedError(task: TaskDoc): Promise<TaskClosedError> {
+    let name: string | undefined;
+    if (task.completed_by) {
+      const user = await this.ctx.db.users.findOne({ _id: task.completed_by });
+      name = user?.name ?? task.completed_by;
+    }
+    const when = task.completed_at ? ` at ${task.completed_at.toISOString()}` : '';
+    let message: string;
+    if (task.status === 'completed')
+      message = `Already ${outcomePhrase(task.outcome ?? 'completed')} by ${name}${when}.`;
+    else if (task.status === 'expired') message = `This task expired${when}.`;
+    else if (task.status === 'cancelled')
+      message = `This task was cancelled${name ? ` by ${name}` : ''}${when}.`;
+    else message = 'This task is no longer open.';
+    return new TaskClosedError(message, {
+      id: task._id,
+      status: task.status,
+      outcome: task.outcome,
+      completed_by: task.completed_by,
+      completed_by_name: name,
+      completed_at: task.completed_at,
+    });
+  }
+}

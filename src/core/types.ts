@@ -1,0 +1,251 @@
+import type { AppDefinition, RecipeDefinition } from '../recipes/schema.js';
+
+/** Platforms a person can reach Baton from. */
+export type Provider = 'slack' | 'teams' | 'web';
+
+export type Role = 'admin' | 'operator' | 'user';
+
+/** One Baton user per person, across surfaces. */
+export interface User {
+  _id: string;
+  name: string;
+  email?: string | undefined;
+  role: Role;
+  identities: { provider: Provider; id: string }[];
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+/** Maps `provider:platformId` to a Baton user id (primary-key lookups). */
+export interface IdentityDoc {
+  _id: string;
+  user_id: string;
+  [key: string]: unknown;
+}
+
+export interface Group {
+  _id: string;
+  name: string;
+  description?: string | undefined;
+  members: string[];
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+export type DefinitionSource = 'file' | 'store' | 'pack';
+
+export interface AppDoc {
+  _id: string;
+  definition: AppDefinition;
+  source: DefinitionSource;
+  file?: string | undefined;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+export type RecipeState = 'running' | 'stopped' | 'invalid';
+
+export interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface RecipeDoc {
+  _id: string;
+  name: string;
+  definition?: RecipeDefinition | undefined;
+  trigger_app?: string | undefined;
+  trigger_type?: string | undefined;
+  state: RecipeState;
+  problems: Problem[];
+  source: DefinitionSource;
+  file?: string | undefined;
+  yaml?: string | undefined;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+export type HistoryType =
+  | 'created'
+  | 'field_changed'
+  | 'task_assigned'
+  | 'task_response'
+  | 'task_completed'
+  | 'task_expired'
+  | 'task_cancelled'
+  | 'task_reassigned'
+  | 'stage_changed'
+  | 'comment'
+  | 'notified';
+
+/** One entry of a request's history trail: who did what, when. */
+export interface HistoryEvent {
+  id: string;
+  type: HistoryType;
+  at: Date;
+  /** A Baton user id, or `recipe:<name>` / `system`. */
+  by: string;
+  /** Human summary: "Stage changed from Submitted to Approved". */
+  text: string;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** A change whose recipe triggers are still to be dispatched (kept on the request until they are). */
+export interface PendingEvent {
+  id: string;
+  type: 'new_request' | 'stage_changed' | 'task_completed';
+  from?: string | undefined;
+  to?: string | undefined;
+  task_id?: string | undefined;
+  step_id?: string | undefined;
+  outcome?: string | undefined;
+}
+
+export interface RequestDoc {
+  _id: string;
+  app: string;
+  number: number;
+  requester: string;
+  stage: string;
+  record: Record<string, unknown>;
+  history: HistoryEvent[];
+  pending: PendingEvent[];
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+export type TaskStatus = 'open' | 'completed' | 'expired' | 'cancelled';
+
+export interface TaskOutcome {
+  label: string;
+  style: 'primary' | 'danger' | 'default';
+  /** Whether a comment is required with this outcome. */
+  comment: 'optional' | 'required';
+}
+
+export interface TaskInput {
+  id: string;
+  label: string;
+  type: 'text' | 'long_text';
+  required_for: string[];
+}
+
+export type Assignee = { type: 'user'; id: string } | { type: 'group'; name: string };
+
+/** One person's response to a task. Recorded separately from the task's decided outcome (quorum). */
+export interface TaskResponse {
+  by: string;
+  outcome: string;
+  comment?: string | undefined;
+  inputs?: Record<string, string> | undefined;
+  at: Date;
+  as: 'assignee' | 'group_member' | 'admin';
+}
+
+export interface TaskFields {
+  _id: string;
+  request_id: string;
+  app: string;
+  job_id?: string | undefined;
+  step_id?: string | undefined;
+  recipe?: string | undefined;
+  title: string;
+  instructions?: string | undefined;
+  card?: string | undefined;
+  outcomes: TaskOutcome[];
+  inputs: TaskInput[];
+  assignee: Assignee;
+  /** `user:<id>` or `group:<name>`: one indexable key for "tasks assigned to". */
+  assignee_key: string;
+  /** How responses decide the task. Only `any` (first response decides) is enforced today. */
+  quorum: { mode: 'any' | 'all' | 'count'; count?: number | undefined };
+  expires_at?: Date | undefined;
+  status: TaskStatus;
+  responses: TaskResponse[];
+  outcome?: string | undefined;
+  completed_by?: string | undefined;
+  completed_as?: TaskResponse['as'] | undefined;
+  comment?: string | undefined;
+  inputs_values?: Record<string, string> | undefined;
+  completed_at?: Date | undefined;
+  /** Set when the task closed and the waiting job has yet to be resumed (crash-safe hand-off). */
+  pending_resume?: boolean | undefined;
+  /** Surfaces record where copies of the task were posted. */
+  deliveries?: Record<string, unknown>[] | undefined;
+  /** Reminder and escalation settings (reserved for what comes next). */
+  reminders?: { every_ms: number; next_at?: Date | undefined } | undefined;
+  escalate_to?: Assignee | undefined;
+  delegated_from?: string | undefined;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type TaskDoc = TaskFields & Record<string, unknown>;
+
+export interface NotificationDoc {
+  _id: string;
+  to: string;
+  text?: string | undefined;
+  card?: string | undefined;
+  request_id?: string | undefined;
+  job_id?: string | undefined;
+  created_at: Date;
+  status: 'pending' | 'delivered' | 'undeliverable';
+  deliveries: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+export type JobStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'stopped';
+
+export interface StepResult {
+  status: string;
+  outcome?: string | undefined;
+  completed_by?: string | undefined;
+  comment?: string | undefined;
+  inputs?: Record<string, string> | undefined;
+  completed_at?: Date | undefined;
+  task_id?: string | undefined;
+  value?: unknown;
+}
+
+export interface StepLogEntry {
+  pc: number;
+  step: string;
+  action: string;
+  status: 'completed' | 'waiting' | 'failed' | 'skipped';
+  started_at: Date;
+  finished_at: Date;
+  error?: string | undefined;
+}
+
+export interface JobDoc {
+  _id: string;
+  recipe: string;
+  definition: RecipeDefinition;
+  request_id: string;
+  app: string;
+  trigger: Record<string, unknown>;
+  status: JobStatus;
+  /** Index of the next instruction of the compiled recipe. */
+  pc: number;
+  /** Label of the current step, for people. */
+  current_step?: string | undefined;
+  steps: Record<string, StepResult>;
+  waiting?: { kind: 'task'; task_id: string } | { kind: 'timer'; until: Date } | undefined;
+  error?: { step: string; pc: number; message: string; at: Date } | undefined;
+  log: StepLogEntry[];
+  lease_until?: Date | undefined;
+  reruns: number;
+  started_at: Date;
+  updated_at: Date;
+  finished_at?: Date | undefined;
+  [key: string]: unknown;
+}

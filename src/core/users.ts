@@ -1,0 +1,216 @@
+import { isDuplicateKeyError } from '../store/port.js';
+import { assertSafeId } from '../store/safe.js';
+import type { CoreContext } from './context.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { newId } from './ids.js';
+import type { Provider, Role, User } from './types.js';
+
+/** What a surface knows about a person when it first sees them. */
+export interface PlatformProfile {
+  provider: Provider;
+  /** The platform's own id (Slack `U123`, Teams AAD object id / `29:...`, a web login). */
+  id: string;
+  name?: string | undefined;
+  email?: string | undefined;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normalizeEmail(email: string | undefined): string | undefined {
+  if (email === undefined) return undefined;
+  const e = email.trim().toLowerCase();
+  return EMAIL.test(e) ? e : undefined;
+}
+
+export function isAdmin(user: User): boolean {
+  return user.role === 'admin';
+}
+
+/** Operators and admins may see recipes and jobs, start/stop recipes and rerun jobs. */
+export function isOperator(user: User): boolean {
+  return user.role === 'admin' || user.role === 'operator';
+}
+
+export function requireAdmin(actor: User, what: string): void {
+  if (!isAdmin(actor)) throw new ForbiddenError(`Only admins can ${what}.`);
+}
+
+export function requireOperator(actor: User, what: string): void {
+  if (!isOperator(actor)) throw new ForbiddenError(`Only admins and operators can ${what}.`);
+}
+
+export class UserService {
+  constructor(private readonly ctx: CoreContext) {}
+
+  /**
+   * The Baton user behind a platform identity, created on first sight with the name and
+   * email the platform gives; an identity whose email matches an existing user is linked
+   * to that user (one person across Slack, Teams and the web).
+   */
+  async resolve(profile: PlatformProfile): Promise<User> {
+    assertSafeId(profile.id, 'platform user id');
+    const key = `${profile.provider}:${profile.id}`;
+    const { db } = this.ctx;
+    const link = await db.identities.findOne({ _id: key });
+    if (link) {
+      const user = await db.users.findOne({ _id: link.user_id });
+      if (user) return this.refresh(user, profile);
+    }
+    const email = normalizeEmail(profile.email);
+    let user = email ? await db.users.findOne({ email }) : null;
+    if (!user) user = await this.create(profile, email);
+    else if (!user.identities.some((i) => i.provider === profile.provider && i.id === profile.id)) {
+      await db.users.updateOne(
+        { _id: user._id },
+        {
+          $push: { identities: { provider: profile.provider, id: profile.id } },
+          $set: { updated_at: this.ctx.now() },
+        },
+      );
+      user.identities.push({ provider: profile.provider, id: profile.id });
+    }
+    try {
+      await db.identities.insertOne({ _id: key, user_id: user._id });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      // Someone else linked it at the same moment: theirs wins.
+      const winner = await db.identities.findOne({ _id: key });
+      const other = winner ? await db.users.findOne({ _id: winner.user_id }) : null;
+      if (other) return other;
+    }
+    return this.applyBootstrapRole(user, profile);
+  }
+
+  private async create(profile: PlatformProfile, email: string | undefined): Promise<User> {
+    const now = this.ctx.now();
+    const user: User = {
+      _id: newId('u'),
+      name: profile.name?.trim() || email || profile.id,
+      role: 'user',
+      identities: [{ provider: profile.provider, id: profile.id }],
+      created_at: now,
+      updated_at: now,
+    };
+    if (email) user.email = email;
+    try {
+      await this.ctx.db.users.insertOne(user);
+      return user;
+    } catch (err) {
+      if (!isDuplicateKeyError(err) || !email) throw err;
+      const existing = await this.ctx.db.users.findOne({ email });
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  private async refresh(user: User, profile: PlatformProfile): Promise<User> {
+    const set: Record<string, unknown> = {};
+    const name = profile.name?.trim();
+    if (name && name !== user.name) set.name = name;
+    const email = normalizeEmail(profile.email);
+    if (email && !user.email) set.email = email;
+    if (Object.keys(set).length > 0) {
+      set.updated_at = this.ctx.now();
+      try {
+        await this.ctx.db.users.updateOne({ _id: user._id }, { $set: set });
+        Object.assign(user, set);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err; // email already belongs to another user: keep ours
+      }
+    }
+    return this.applyBootstrapRole(user, profile);
+  }
+
+  private async applyBootstrapRole(user: User, profile?: PlatformProfile): Promise<User> {
+    if (user.role === 'admin' || !this.isBootstrapAdmin(user, profile)) return user;
+    await this.ctx.db.users.updateOne(
+      { _id: user._id },
+      { $set: { role: 'admin', updated_at: this.ctx.now() } },
+    );
+    user.role = 'admin';
+    this.ctx.logger.info({ user: user._id }, 'granted admin from BATON_ADMINS');
+    return user;
+  }
+
+  private isBootstrapAdmin(user: User, profile?: PlatformProfile): boolean {
+    const list = this.ctx.bootstrapAdmins;
+    if (list.length === 0) return false;
+    const keys = new Set<string>();
+    if (user.email) keys.add(user.email);
+    for (const i of user.identities) {
+      keys.add(i.id.toLowerCase());
+      keys.add(`${i.provider}:${i.id}`.toLowerCase());
+    }
+    if (profile) keys.add(profile.id.toLowerCase());
+    return list.some((entry) => keys.has(entry.toLowerCase()));
+  }
+
+  /** Applies BATON_ADMINS to users that already exist (at start). */
+  async applyBootstrapAdmins(): Promise<void> {
+    for (const entry of this.ctx.bootstrapAdmins) {
+      const email = normalizeEmail(entry);
+      let user = email ? await this.ctx.db.users.findOne({ email }) : null;
+      if (!user) {
+        const raw = entry.includes(':') ? entry : undefined;
+        const keys = raw ? [raw] : (['slack', 'teams', 'web'] as const).map((p) => `${p}:${entry}`);
+        for (const key of keys) {
+          const link = await this.ctx.db.identities.findOne({ _id: key });
+          if (link) {
+            user = await this.ctx.db.users.findOne({ _id: link.user_id });
+            if (user) break;
+          }
+        }
+      }
+      if (user && user.role !== 'admin') await this.applyBootstrapRole(user);
+    }
+  }
+
+  async get(id: string): Promise<User> {
+    assertSafeId(id, 'user id');
+    const user = await this.ctx.db.users.findOne({ _id: id });
+    if (!user) throw new NotFoundError(`No user with id ${id}.`);
+    return user;
+  }
+
+  async find(id: string): Promise<User | null> {
+    assertSafeId(id, 'user id');
+    return this.ctx.db.users.findOne({ _id: id });
+  }
+
+  /** A user by Baton id, email, or `provider:id`; null when unknown. */
+  async lookup(ref: string): Promise<User | null> {
+    const value = ref.trim();
+    if (value === '') return null;
+    assertSafeId(value, 'user');
+    const email = normalizeEmail(value);
+    if (email) return this.ctx.db.users.findOne({ email });
+    const byId = await this.ctx.db.users.findOne({ _id: value });
+    if (byId) return byId;
+    if (value.includes(':')) {
+      const link = await this.ctx.db.identities.findOne({ _id: value });
+      if (link) return this.ctx.db.users.findOne({ _id: link.user_id });
+    }
+    return null;
+  }
+
+  async list(options: { limit?: number } = {}): Promise<User[]> {
+    return this.ctx.db.users.find({}, { sort: { name: 1 }, limit: options.limit ?? 500 }).toArray();
+  }
+
+  /** Grants a role (admins only). */
+  async setRole(actor: User, userId: string, role: Role): Promise<User> {
+    requireAdmin(actor, 'grant or revoke roles');
+    if (!['admin', 'operator', 'user'].includes(role)) {
+      throw new ValidationError(`Unknown role ${role}: use admin, operator or user.`);
+    }
+    const user = await this.get(userId);
+    if (user._id === actor._id && role !== 'admin') {
+      const admins = await this.ctx.db.users.countDocuments({ role: 'admin' });
+      if (admins <= 1)
+        throw new ValidationError('You are the last admin: grant admin to someone else first.');
+    }
+    await this.ctx.db.users.updateOne({ _id: user._id }, { $set: { role, updated_at: this.ctx.now() } });
+    this.ctx.logger.info({ actor: actor._id, user: user._id, role }, 'role changed');
+    return { ...user, role };
+  }
+}

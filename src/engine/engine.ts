@@ -1,0 +1,670 @@
+import { createHash } from 'node:crypto';
+import type { CoreContext } from '../core/context.js';
+import { BatonError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { GroupService } from '../core/groups.js';
+import type { RequestService, TriggerSink } from '../core/requests.js';
+import type { TaskCloseSink, TaskService } from '../core/tasks.js';
+import type {
+  JobDoc,
+  NotificationDoc,
+  PendingEvent,
+  RecipeDoc,
+  RequestDoc,
+  StepLogEntry,
+  StepResult,
+  TaskDoc,
+  TaskOutcome,
+  User,
+} from '../core/types.js';
+import { requireOperator, type UserService } from '../core/users.js';
+import { parseDuration } from '../recipes/duration.js';
+import { type ExpressionContext, evaluateCondition, renderTemplate } from '../recipes/expressions.js';
+import type { RecipeDefinition } from '../recipes/schema.js';
+import { isDuplicateKeyError } from '../store/port.js';
+import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
+
+export const WAKE_JOB = 'baton.job.wake';
+
+/** How long a running job is owned by the instance running it before recovery may take it over. */
+const LEASE_MS = 60_000;
+/** Stage changes that start recipes that change stages... stop somewhere. */
+const MAX_CHAIN_DEPTH = 20;
+
+type StepOutcome =
+  | { kind: 'next'; result?: StepResult }
+  | { kind: 'wait'; waiting: NonNullable<JobDoc['waiting']>; result?: StepResult }
+  | { kind: 'stop'; reason?: string };
+
+function shortHash(s: string): string {
+  return createHash('sha256').update(s).digest('base64url').slice(0, 20);
+}
+
+function taskResult(task: TaskDoc): StepResult {
+  const r: StepResult = { status: task.status, task_id: task._id };
+  if (task.outcome !== undefined) r.outcome = task.outcome;
+  if (task.completed_by !== undefined) r.completed_by = task.completed_by;
+  if (task.comment !== undefined) r.comment = task.comment;
+  if (task.inputs_values !== undefined) r.inputs = task.inputs_values;
+  if (task.completed_at !== undefined) r.completed_at = task.completed_at;
+  return r;
+}
+
+/**
+ * The recipe engine: starts jobs on triggers, runs their steps, persists the position and
+ * context after every step, suspends on tasks and waits, and resumes when a task closes or a
+ * timer fires. A waiting job holds nothing in memory: the job document, the task document and
+ * the scheduler's timer are the whole state. Every step with an outside effect (a task, a
+ * notification, a stage change) is keyed by job and position, so running it again after a
+ * crash finds what the first run did instead of doing it twice.
+ */
+export class RecipeEngine implements TriggerSink, TaskCloseSink {
+  private readonly inflight = new Set<Promise<void>>();
+  private recipeCache = new Map<string, { at: number; recipes: RecipeDoc[] }>();
+  private stopping = false;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly users: UserService,
+    private readonly groups: GroupService,
+    private readonly requests: RequestService,
+    private readonly tasks: TaskService,
+  ) {}
+
+  /** Forget cached recipe lists (after a recipe is installed, started or stopped). */
+  invalidateRecipes(): void {
+    this.recipeCache.clear();
+  }
+
+  private async recipesFor(app: string): Promise<RecipeDoc[]> {
+    const hit = this.recipeCache.get(app);
+    const now = Date.now();
+    if (hit && now - hit.at < 2_000) return hit.recipes;
+    const recipes = await this.ctx.db.recipes
+      .find({ trigger_app: app, state: 'running' }, { sort: { _id: 1 } })
+      .toArray();
+    this.recipeCache.set(app, { at: now, recipes });
+    return recipes;
+  }
+
+  private matches(def: RecipeDefinition, event: PendingEvent): boolean {
+    const t = def.trigger;
+    if (t.type !== event.type) return false;
+    if (t.type === 'stage_changed') {
+      if (t.to !== undefined && t.to !== event.to) return false;
+      if (t.from !== undefined && t.from !== event.from) return false;
+    }
+    if (t.type === 'task_completed') {
+      if (t.task !== undefined && t.task !== event.step_id) return false;
+      if (t.outcome !== undefined && t.outcome !== event.outcome) return false;
+    }
+    return true;
+  }
+
+  /** Starts the recipes triggered by the request's pending events, then clears them. Idempotent. */
+  async dispatch(request: RequestDoc): Promise<void> {
+    for (const event of request.pending ?? []) {
+      await this.startMatching(request, event);
+      await this.requests.clearPending(request._id, event.id);
+    }
+  }
+
+  private async startMatching(request: RequestDoc, event: PendingEvent): Promise<void> {
+    const recipes = await this.recipesFor(request.app);
+    for (const recipe of recipes) {
+      if (!recipe.definition || !this.matches(recipe.definition, event)) continue;
+      const trigger: Record<string, unknown> = { ...event };
+      const jobId = `j_${shortHash(`${event.id}|${recipe.name}`)}`;
+      await this.start(jobId, recipe.definition, request, trigger);
+    }
+  }
+
+  private async start(
+    jobId: string,
+    def: RecipeDefinition,
+    request: RequestDoc,
+    trigger: Record<string, unknown>,
+  ): Promise<void> {
+    const now = this.ctx.now();
+    const job: JobDoc = {
+      _id: jobId,
+      recipe: def.name,
+      definition: def,
+      request_id: request._id,
+      app: request.app,
+      trigger,
+      status: 'running',
+      pc: 0,
+      steps: {},
+      log: [],
+      reruns: 0,
+      lease_until: new Date(now.getTime() + LEASE_MS),
+      started_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.ctx.db.jobs.insertOne(job);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return; // already started by an earlier attempt
+      throw err;
+    }
+    this.ctx.logger.info({ job: jobId, recipe: def.name, request: request._id }, 'job started');
+    await this.track(this.run(job));
+  }
+
+  private async track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    try {
+      await p;
+    } finally {
+      this.inflight.delete(p);
+    }
+  }
+
+  /** Runs a job this instance owns (status running, lease held) until it waits, ends or fails. */
+  private async run(job: JobDoc): Promise<void> {
+    const program = compileRecipe(job.definition);
+    let pc = job.pc;
+    const steps = { ...job.steps };
+    let cache: { request: RequestDoc; requester: User | null } | null = null;
+    let log: StepLogEntry[] = [];
+    const context = async (): Promise<ExpressionContext> => {
+      if (!cache) {
+        const request = await this.requests.load(job.request_id);
+        if (!request) throw new NotFoundError(`Request ${job.request_id} no longer exists.`);
+        cache = { request, requester: await this.users.find(request.requester) };
+      }
+      const { request, requester } = cache;
+      return {
+        record: request.record,
+        request: {
+          id: request._id,
+          app: request.app,
+          stage: request.stage,
+          requester: request.requester,
+          created_at: request.created_at.toISOString(),
+        },
+        requester: {
+          id: request.requester,
+          name: requester?.name ?? request.requester,
+          email: requester?.email ?? null,
+        },
+        steps,
+        trigger: job.trigger,
+        now: this.ctx.now().toISOString(),
+      } as ExpressionContext;
+    };
+
+    while (pc < program.length) {
+      if (this.stopping) return; // the lease lapses; recovery continues it
+      const ins = program[pc] as Instruction;
+      const started = this.ctx.now();
+      if (ins.op === 'jump') {
+        pc = ins.to;
+        continue;
+      }
+      if (ins.op === 'branch') {
+        let ok: boolean;
+        try {
+          ok = await evaluateCondition(ins.condition, await context());
+        } catch (err) {
+          await this.fail(job, pc, ins.label, err, log);
+          return;
+        }
+        log.push({
+          pc,
+          step: ins.label,
+          action: 'if',
+          status: ok ? 'completed' : 'skipped',
+          started_at: started,
+          finished_at: this.ctx.now(),
+        });
+        pc = ok ? pc + 1 : ins.elseTo;
+        continue;
+      }
+      let outcome: StepOutcome;
+      try {
+        outcome = await this.execute(job, pc, ins.step, await context());
+      } catch (err) {
+        await this.fail(job, pc, ins.label, err, log);
+        return;
+      }
+      const now = this.ctx.now();
+      const set: Record<string, unknown> = { updated_at: now, current_step: ins.label };
+      if ('result' in outcome && outcome.result && ins.step.id) {
+        steps[ins.step.id] = outcome.result;
+        set[`steps.${ins.step.id}`] = outcome.result;
+      }
+      log.push({
+        pc,
+        step: ins.label,
+        action: ins.step.action,
+        status: outcome.kind === 'wait' ? 'waiting' : 'completed',
+        started_at: started,
+        finished_at: now,
+      });
+      if (outcome.kind === 'wait') {
+        set.status = 'waiting';
+        set.waiting = outcome.waiting;
+        set.pc = pc;
+      } else if (outcome.kind === 'stop' || pc + 1 >= program.length) {
+        set.status = 'completed';
+        set.pc = program.length;
+        set.finished_at = now;
+        if (outcome.kind === 'stop' && outcome.reason) set.stop_reason = outcome.reason;
+      } else {
+        set.pc = pc + 1;
+      }
+      const { modifiedCount } = await this.ctx.db.jobs.updateOne(
+        { _id: job._id, status: 'running', pc: job.pc },
+        {
+          $set: { ...set, lease_until: new Date(now.getTime() + LEASE_MS) },
+          $push: { log: { $each: log } },
+          ...(set.status === 'waiting' ? {} : { $unset: { waiting: '' } }),
+        },
+      );
+      if (modifiedCount === 0) {
+        this.ctx.logger.warn({ job: job._id, pc }, 'job was taken over by another runner; stopping here');
+        return;
+      }
+      log = [];
+      job.pc = set.pc as number;
+      if (outcome.kind === 'wait') {
+        await this.afterSuspend(outcome.waiting);
+        return;
+      }
+      if (set.status === 'completed') {
+        this.ctx.logger.info({ job: job._id, recipe: job.recipe }, 'job completed');
+        this.emitJob(job._id);
+        return;
+      }
+      pc = job.pc;
+      if (ins.step.action === 'change_stage' || ins.step.action === 'update_record') cache = null;
+    }
+    // Ended on a branch/jump past the last step.
+    const now = this.ctx.now();
+    await this.ctx.db.jobs.updateOne(
+      { _id: job._id, status: 'running', pc: job.pc },
+      {
+        $set: { status: 'completed', pc: program.length, finished_at: now, updated_at: now },
+        $push: { log: { $each: log } },
+      },
+    );
+    this.emitJob(job._id);
+  }
+
+  private emitJob(id: string): void {
+    if (this.ctx.events.listenerCount('job.changed') === 0) return;
+    void this.ctx.db.jobs.findOne({ _id: id }).then((j) => {
+      if (j) this.ctx.events.emit('job.changed', j);
+    });
+  }
+
+  /** A task that closed while the job was still recording that it waits for it: resume now. */
+  private async afterSuspend(waiting: NonNullable<JobDoc['waiting']>): Promise<void> {
+    if (waiting.kind !== 'task') return;
+    const task = await this.tasks.load(waiting.task_id);
+    if (task && task.status !== 'open') await this.taskClosed(task);
+  }
+
+  private async fail(
+    job: JobDoc,
+    pc: number,
+    label: string,
+    err: unknown,
+    log: StepLogEntry[],
+  ): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    const now = this.ctx.now();
+    log.push({
+      pc,
+      step: label,
+      action: 'error',
+      status: 'failed',
+      started_at: now,
+      finished_at: now,
+      error: message,
+    });
+    await this.ctx.db.jobs.updateOne(
+      { _id: job._id, status: 'running', pc: job.pc },
+      {
+        $set: {
+          status: 'failed',
+          pc,
+          current_step: label,
+          error: { step: label, pc, message, at: now },
+          updated_at: now,
+        },
+        $push: { log: { $each: log } },
+      },
+    );
+    const level = err instanceof BatonError ? 'warn' : 'error';
+    this.ctx.logger[level]({ job: job._id, recipe: job.recipe, step: label, err: message }, 'job failed');
+    this.emitJob(job._id);
+  }
+
+  private async execute(
+    job: JobDoc,
+    pc: number,
+    step: ActionStep,
+    ctx: ExpressionContext,
+  ): Promise<StepOutcome> {
+    const by = `recipe:${job.recipe}`;
+    const key = `${job._id.slice(2)}_${pc}`;
+    switch (step.action) {
+      case 'assign_task': {
+        const to = await renderTemplate(step.to as string, ctx);
+        const ref = Array.isArray(to) ? (to.length === 1 ? to[0] : undefined) : to;
+        if (typeof ref !== 'string' || ref.trim() === '') {
+          throw new ValidationError(
+            Array.isArray(to) && to.length > 1
+              ? `assign_task "to" gave ${to.length} assignees; assign to one person or a group:<name>`
+              : `assign_task "to" gave ${JSON.stringify(to ?? null)}, not a person or group:<name>`,
+          );
+        }
+        const assignee = await this.tasks.resolveAssignee(ref);
+        const title = String((await renderTemplate(step.title, ctx)) ?? '');
+        const instructions =
+          step.instructions !== undefined
+            ? String((await renderTemplate(step.instructions, ctx)) ?? '')
+            : undefined;
+        const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
+          typeof o === 'string'
+            ? { label: o, style: defaultStyle(o), comment: 'optional' }
+            : { label: o.label, style: o.style ?? defaultStyle(o.label), comment: o.comment ?? 'optional' },
+        );
+        const expiresAt = step.expires_in
+          ? new Date(this.ctx.now().getTime() + parseDuration(step.expires_in))
+          : undefined;
+        const { task } = await this.tasks.open(
+          {
+            _id: `t_${key}`,
+            request_id: job.request_id,
+            app: job.app,
+            job_id: job._id,
+            step_id: step.id,
+            recipe: job.recipe,
+            title,
+            instructions,
+            card: step.card,
+            outcomes,
+            inputs: (step.inputs ?? []).map((i) => ({
+              id: i.id,
+              label: i.label,
+              type: i.type ?? 'long_text',
+              required_for: i.required_for ?? [],
+            })),
+            assignee,
+            quorum: { mode: step.quorum?.mode ?? 'any', count: step.quorum?.count },
+            expires_at: expiresAt,
+          },
+          by,
+        );
+        if (task.status !== 'open') return { kind: 'next', result: taskResult(task) };
+        return { kind: 'wait', waiting: { kind: 'task', task_id: task._id }, result: taskResult(task) };
+      }
+      case 'change_stage': {
+        const stage = await renderTemplate(step.stage, ctx);
+        if (typeof stage !== 'string' || stage === '') {
+          throw new ValidationError(`change_stage gave ${JSON.stringify(stage ?? null)}, not a stage name`);
+        }
+        const depth = Number(job.trigger.depth ?? 0);
+        if (depth >= MAX_CHAIN_DEPTH)
+          throw new ValidationError('Too many recipes triggering each other (stage loop).');
+        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`);
+        return { kind: 'next', result: { status: 'completed', value: stage } };
+      }
+      case 'update_record': {
+        const values: Record<string, unknown> = {};
+        for (const [field, value] of Object.entries(step.fields)) {
+          values[field] = typeof value === 'string' ? await renderTemplate(value, ctx) : value;
+        }
+        await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
+        return { kind: 'next', result: { status: 'completed', value: values } };
+      }
+      case 'notify': {
+        const recipients = await this.recipients(step.to, ctx);
+        const text =
+          step.text !== undefined ? String((await renderTemplate(step.text, ctx)) ?? '') : undefined;
+        const now = this.ctx.now();
+        let i = 0;
+        for (const userId of recipients) {
+          const n: NotificationDoc = {
+            _id: `n_${key}_${i++}`,
+            to: userId,
+            text,
+            card: step.card,
+            request_id: job.request_id,
+            job_id: job._id,
+            created_at: now,
+            status: 'pending',
+            deliveries: [],
+          };
+          try {
+            await this.ctx.db.notifications.insertOne(n);
+            this.ctx.events.emit('notification', n);
+          } catch (err) {
+            if (!isDuplicateKeyError(err)) throw err;
+          }
+        }
+        const names = await Promise.all(
+          recipients.map(async (id) => (await this.users.find(id))?.name ?? id),
+        );
+        await this.requests.appendHistory(job.request_id, {
+          id: `${job._id}:${pc}`,
+          type: 'notified',
+          at: now,
+          by,
+          text: `Notified ${names.join(', ')}${text ? `: ${text}` : ''}`,
+          data: { to: recipients },
+        });
+        return { kind: 'next', result: { status: 'completed', value: recipients } };
+      }
+      case 'wait': {
+        let until: Date;
+        if (step.for !== undefined) until = new Date(this.ctx.now().getTime() + parseDuration(step.for));
+        else {
+          const v = await renderTemplate(step.until as string, ctx);
+          until = v instanceof Date ? v : new Date(String(v));
+          if (Number.isNaN(until.getTime()))
+            throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
+        }
+        if (until.getTime() <= this.ctx.now().getTime())
+          return { kind: 'next', result: { status: 'completed' } };
+        await this.ctx.scheduler.scheduleAt(
+          WAKE_JOB,
+          until,
+          { job_id: job._id, pc },
+          `wake:${job._id}:${pc}`,
+        );
+        return { kind: 'wait', waiting: { kind: 'timer', until } };
+      }
+      case 'stop':
+        return { kind: 'stop', reason: step.reason };
+      default:
+        throw new ValidationError(`Unknown action ${(step as { action: string }).action}`);
+    }
+  }
+
+  /** `to` of a notify step → Baton user ids (groups expand to their members). */
+  private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {
+    const refs: unknown[] = [];
+    for (const item of Array.isArray(to) ? to : [to]) {
+      const v = typeof item === 'string' ? await renderTemplate(item, ctx) : item;
+      if (Array.isArray(v)) refs.push(...v);
+      else refs.push(v);
+    }
+    const out = new Set<string>();
+    for (const ref of refs) {
+      if (typeof ref !== 'string' || ref.trim() === '') {
+        throw new ValidationError(
+          `notify "to" gave ${JSON.stringify(ref ?? null)}, not a person or group:<name>`,
+        );
+      }
+      if (ref.startsWith('group:')) {
+        const group = await this.groups.find(ref.slice(6));
+        if (!group) throw new ValidationError(`No group named "${ref.slice(6)}".`);
+        for (const m of group.members) out.add(m);
+      } else {
+        const user = await this.users.lookup(ref);
+        if (!user) throw new ValidationError(`No person "${ref}" is known to Baton.`);
+        out.add(user._id);
+      }
+    }
+    return [...out];
+  }
+
+  /** A task closed (completed, expired, cancelled): resume the job waiting on it, start task_completed recipes. */
+  async taskClosed(task: TaskDoc): Promise<void> {
+    if (task.job_id) {
+      const now = this.ctx.now();
+      const resumed = await this.ctx.db.jobs.findOneAndUpdate(
+        { _id: task.job_id, status: 'waiting', 'waiting.task_id': task._id },
+        {
+          $set: {
+            status: 'running',
+            updated_at: now,
+            lease_until: new Date(now.getTime() + LEASE_MS),
+            ...(task.step_id ? { [`steps.${task.step_id}`]: taskResult(task) } : {}),
+          },
+          $unset: { waiting: '' },
+          $inc: { pc: 1 },
+        },
+        { returnDocument: 'after' },
+      );
+      if (resumed) {
+        if (task.status === 'completed') {
+          await this.startMatchingForTask(task);
+        }
+        await this.tasks.clearPendingResume(task._id);
+        await this.track(this.run(resumed));
+        return;
+      }
+    }
+    if (task.status === 'completed') await this.startMatchingForTask(task);
+    const job = task.job_id ? await this.ctx.db.jobs.findOne({ _id: task.job_id }) : null;
+    // The job is not waiting on it (yet): leave pending_resume set while it is still running
+    // towards its wait; the runner checks the task right after suspending.
+    if (job?.status !== 'running') await this.tasks.clearPendingResume(task._id);
+  }
+
+  private async startMatchingForTask(task: TaskDoc): Promise<void> {
+    const request = await this.requests.load(task.request_id);
+    if (!request) return;
+    await this.startMatching(request, {
+      id: `${task._id}:completed`,
+      type: 'task_completed',
+      task_id: task._id,
+      step_id: task.step_id,
+      outcome: task.outcome,
+    });
+  }
+
+  /** A `wait` step's timer fired. */
+  async wake(jobId: string, pc: number): Promise<void> {
+    const now = this.ctx.now();
+    const resumed = await this.ctx.db.jobs.findOneAndUpdate(
+      { _id: jobId, status: 'waiting', 'waiting.kind': 'timer', pc },
+      {
+        $set: { status: 'running', updated_at: now, lease_until: new Date(now.getTime() + LEASE_MS) },
+        $unset: { waiting: '' },
+        $inc: { pc: 1 },
+      },
+      { returnDocument: 'after' },
+    );
+    if (resumed) await this.track(this.run(resumed));
+  }
+
+  /** Reruns a failed job from the step that failed (operators and admins). */
+  async rerun(actor: User, jobId: string): Promise<JobDoc> {
+    requireOperator(actor, 'rerun jobs');
+    const now = this.ctx.now();
+    const job = await this.ctx.db.jobs.findOneAndUpdate(
+      { _id: jobId, status: 'failed' },
+      {
+        $set: { status: 'running', updated_at: now, lease_until: new Date(now.getTime() + LEASE_MS) },
+        $unset: { error: '' },
+        $inc: { reruns: 1 },
+      },
+      { returnDocument: 'after' },
+    );
+    if (!job) {
+      const existing = await this.ctx.db.jobs.findOne({ _id: jobId });
+      if (!existing) throw new NotFoundError(`No job ${jobId}.`);
+      throw new ValidationError(`Job ${jobId} is ${existing.status}; only failed jobs can be rerun.`);
+    }
+    this.ctx.logger.info({ job: jobId, by: actor._id }, 'job rerun');
+    await this.track(this.run(job));
+    return (await this.ctx.db.jobs.findOne({ _id: jobId }))!;
+  }
+
+  /**
+   * After a crash or restart: dispatch triggers that were recorded but not dispatched, resume
+   * jobs whose task closed while nobody resumed them, continue jobs whose runner died.
+   * `takeAllRunning` is for a single-process store, where every running job is an orphan at start.
+   */
+  async recover(options: {
+    takeAllRunning: boolean;
+  }): Promise<{ dispatched: number; resumed: number; continued: number }> {
+    let dispatched = 0;
+    let resumed = 0;
+    let continued = 0;
+    for (const request of await this.requests.withPending()) {
+      await this.dispatch(request);
+      dispatched++;
+    }
+    for (const task of await this.tasks.pendingResumes()) {
+      await this.tasks.finishClose(task);
+      resumed++;
+    }
+    const now = this.ctx.now();
+    const filter: Record<string, unknown> = options.takeAllRunning
+      ? { status: 'running' }
+      : { status: 'running', lease_until: { $lt: now } };
+    for (const job of await this.ctx.db.jobs.find(filter, { limit: 1000 }).toArray()) {
+      const claimed = await this.ctx.db.jobs.findOneAndUpdate(
+        { _id: job._id, status: 'running', pc: job.pc, updated_at: job.updated_at },
+        { $set: { lease_until: new Date(now.getTime() + LEASE_MS), updated_at: now } },
+        { returnDocument: 'after' },
+      );
+      if (claimed) {
+        continued++;
+        await this.track(this.run(claimed));
+      }
+    }
+    // Jobs waiting on a task that is no longer open (the close was recorded, the hand-off lost).
+    for (const job of await this.ctx.db.jobs
+      .find({ status: 'waiting', 'waiting.kind': 'task' }, { limit: 5000 })
+      .toArray()) {
+      const waiting = job.waiting as { kind: 'task'; task_id: string };
+      const task = await this.tasks.load(waiting.task_id);
+      if (task && task.status !== 'open') {
+        await this.taskClosed(task);
+        resumed++;
+      }
+    }
+    for (const n of await this.ctx.db.notifications.find({ status: 'pending' }, { limit: 1000 }).toArray()) {
+      this.ctx.events.emit('notification', n);
+    }
+    if (dispatched + resumed + continued > 0) {
+      this.ctx.logger.info({ dispatched, resumed, continued }, 'recovered work left by a restart');
+    }
+    return { dispatched, resumed, continued };
+  }
+
+  /** Stops starting new steps and waits for in-flight ones to finish (graceful shutdown). */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  inflightCount(): number {
+    return this.inflight.size;
+  }
+}
+
+function defaultStyle(label: string): TaskOutcome['style'] {
+  const l = label.toLowerCase();
+  if (['approve', 'accept', 'grant', 'yes', 'confirm', 'complete', 'done'].includes(l)) return 'primary';
+  if (['reject', 'deny', 'decline', 'no', 'revoke'].includes(l)) return 'danger';
+  return 'default';
+}

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type { Config } from './config.js';
+import { Baton } from './core/baton.js';
+import type { Logger } from './logger.js';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { openStore } from './store/index.js';
+import type { MongoStore } from './store/mongo/mongo-store.js';
+import type { Store } from './store/port.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+
+export interface Runtime {
+  store: Store;
+  scheduler: Scheduler;
+  baton: Baton;
+  /** Stops the scheduler, lets in-flight jobs finish, flushes and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Install apps and recipes from RECIPES_DIR (default true). */
+  installRecipes?: boolean;
+  now?: () => Date;
+}
+
+/** Opens the store, the scheduler and the core; installs recipes; recovers what a crash left. */
+export async function startRuntime(
+  config: Config,
+  logger: Logger,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  const store = await openStore({ dataDir: config.DATA_DIR, mongodbUrl: config.MONGODB_URL });
+  let scheduler: Scheduler;
+  try {
+    const backend =
+      store instanceof SqliteStore
+        ? { kind: 'embedded' as const, db: store.db }
+        : { kind: 'mongodb' as const, db: (store as MongoStore).db };
+    scheduler = await createScheduler({
+      ...backend,
+      logger: logger.child({ component: 'scheduler' }),
+      processEvery: config.SCHEDULER_POLL_MS,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const baton = new Baton({
+    store,
+    scheduler,
+    logger: logger.child({ component: 'core' }),
+    bootstrapAdmins: config.BATON_ADMINS,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await baton.init();
+  if (options.installRecipes !== false) {
+    const report = await baton.recipes.installDirectory(path.resolve(config.RECIPES_DIR));
+    logger.info(
+      {
+        apps: report.apps,
+        recipes: report.recipes.map((r) => `${r.name}:${r.state}`),
+        problems: report.problems.length,
+      },
+      'recipes installed',
+    );
+  }
+  await scheduler.start();
+  await baton.recover();
+  let closed = false;
+  return {
+    store,
+    scheduler,
+    baton,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await scheduler.stop();
+      await baton.engine.drain();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Baton } from '../core/baton.js';
+import { isBatonError } from '../core/errors.js';
+import type { Logger } from '../logger.js';
+import { VERSION } from '../version.js';
+
+export interface AppOptions {
+  baton: Baton;
+  config: Config;
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    baton: Baton;
+    config: Config;
+  }
+}
+
+/** The one Fastify server: health now; Slack, Teams and the portal mount here as plugins. */
+export async function buildApp({ baton, config, logger }: AppOptions): Promise<FastifyInstance> {
+  // pino's Logger and Fastify's base logger differ only in generics.
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorate('baton', baton);
+  app.decorate('config', config);
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isBatonError(err)) return reply.status(err.status).send(err.toJSON());
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.status(status).send({
+      error: status >= 500 ? 'baton.internal' : 'baton.bad_request',
+      message: status >= 500 ? 'Internal error' : (err as Error).message,
+    });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` }),
+  );
+
+  app.get('/healthz', async () => {
+    const health = await baton.health();
+    return { status: 'ok', version: VERSION, ...health };
+  });
+
+  return app;
+}
