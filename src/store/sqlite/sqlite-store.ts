@@ -1,0 +1,521 @@
+/**
+ * The embedded store engine: SQLite through better-sqlite3.
+ *
+ * Layout: one table per collection, `c_<name> (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`,
+ * `doc` holding the whole document (including `_id`) as JSON text. Dates are encoded
+ * as the string U+E000 + ISO-8601 (see `codec.ts` for why); they come back as `Date`.
+ * Filters become SQL WHERE clauses (`filter-to-sql.ts`); updates are applied in JS with
+ * mingo's updater inside a transaction; `createIndex` creates expression indexes on
+ * `json_extract(doc, '$."a"."b"')`, which the generated WHERE clauses can use.
+ *
+ * Durability: WAL mode with `synchronous = NORMAL`. A write whose promise resolved
+ * survives a crash (kill -9) of the process; a power loss or OS crash may lose the
+ * last transactions committed since the previous checkpoint/fsync (the database stays
+ * consistent).
+ *
+ * Everything runs synchronously inside the async methods: single process, one
+ * connection, so each method call is atomic with respect to the others (this is what
+ * makes compare-and-set with `updateOne`/`findOneAndUpdate` safe).
+ *
+ * Known differences from MongoDB: unique indexes on array-valued fields are not
+ * multikey (the whole array is the key); `true`/`false` and `1`/`0` collide in unique
+ * indexes; sorting on an array field orders by its JSON text rather than by its
+ * min/max element; strings compare by UTF-8 bytes (like MongoDB's default, unlike JS).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { update as mingoUpdate } from 'mingo/updater';
+import type {
+  Collection,
+  Cursor,
+  Doc,
+  Filter,
+  FindOneAndUpdateOptions,
+  FindOptions,
+  IndexOptions,
+  SortSpec,
+  Store,
+  Update,
+  UpdateOptions,
+  UpdateResult,
+} from '../port.js';
+import { decodeJson, encodeJson } from './codec.js';
+import { filterToSql, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
+import { applyProjection } from './projection.js';
+
+type DB = Database.Database;
+type Statement = Database.Statement;
+
+const COLLECTION_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const UPDATE_OPS = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$push',
+  '$pull',
+  '$addToSet',
+  '$setOnInsert',
+  '$min',
+  '$max',
+]);
+
+export interface SqliteStoreOptions {
+  /** File name inside `dataDir` (default `baton.db`), or `':memory:'` for an in-memory database. */
+  filename?: string;
+}
+
+/** An Error shaped like the MongoDB driver's duplicate-key error (`code === 11000`). */
+export class DuplicateKeyError extends Error {
+  readonly code = 11000;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+function translateError(err: unknown, table: string): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const msg = (err as Error).message;
+    return new DuplicateKeyError(`E11000 duplicate key error collection: ${table} (${msg})`);
+  }
+  return err;
+}
+
+function validateUpdate(update: Update): void {
+  if (typeof update !== 'object' || update === null || Array.isArray(update)) {
+    throw new Error('An update must be an object of update operators');
+  }
+  const keys = Object.keys(update);
+  if (keys.length === 0) throw new Error('An update must not be empty');
+  for (const k of keys) {
+    if (!k.startsWith('$')) {
+      throw new Error(
+        'Replacement documents are not supported: the update must use operators ($set, $inc, ...)',
+      );
+    }
+    if (!UPDATE_OPS.has(k)) throw new Error(`Unsupported update operator ${k}`);
+  }
+}
+
+/** Splits `$setOnInsert` away; when inserting, it is merged into `$set`. */
+function modifierFor(update: Update, inserting: boolean): Record<string, unknown> | null {
+  const { $setOnInsert, ...rest } = update as Record<string, unknown>;
+  if (inserting && $setOnInsert && typeof $setOnInsert === 'object') {
+    rest.$set = { ...(rest.$set as Record<string, unknown> | undefined), ...($setOnInsert as object) };
+  }
+  return Object.keys(rest).length > 0 ? rest : null;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
+  const segs = path.split('.');
+  let cur = doc;
+  for (let i = 0; i < segs.length - 1; i++) {
+    const s = segs[i]!;
+    if (!isPlainObject(cur[s])) cur[s] = {};
+    cur = cur[s] as Record<string, unknown>;
+  }
+  cur[segs[segs.length - 1]!] = value;
+}
+
+/** Seed document for an upsert: the filter's equality conditions (incl. inside `$and`, and `$eq`). */
+function seedFromFilter(filter: Filter, out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const key of Object.keys(filter)) {
+    const v = filter[key];
+    if (key === '$and' && Array.isArray(v)) {
+      for (const sub of v) seedFromFilter(sub as Filter, out);
+      continue;
+    }
+    if (key.startsWith('$')) continue;
+    if (v instanceof RegExp) continue;
+    if (isPlainObject(v) && Object.keys(v).some((k) => k.startsWith('$'))) {
+      if ('$eq' in v) setPath(out, key, structuredClone(v.$eq));
+      continue;
+    }
+    setPath(out, key, structuredClone(v));
+  }
+  return out;
+}
+
+function applyUpdate(doc: Record<string, unknown>, modifier: Record<string, unknown> | null): boolean {
+  if (!modifier) return false;
+  return mingoUpdate(doc, modifier as never).length > 0;
+}
+
+/** Compiled pieces of a filter, cached per collection by a cheap structural key. */
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'embedded' as const;
+  /** The better-sqlite3 handle (other components may create their own tables on it). */
+  readonly db: DB;
+  private readonly stmts = new Map<string, Statement>();
+  private readonly tables = new Set<string>();
+  private readonly collections = new Map<string, SqliteCollection<Doc>>();
+  private closed = false;
+  private readonly txn: (fn: () => unknown) => unknown;
+
+  private constructor(db: DB) {
+    this.db = db;
+    this.txn = db.transaction((fn: () => unknown) => fn());
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: commits survive a process crash; a power loss may lose the last transactions.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    const cache = new Map<string, RegExp>();
+    db.function(REGEX_FN, { deterministic: true }, (pattern: unknown, flags: unknown, value: unknown) => {
+      if (typeof value !== 'string') return 0;
+      const key = `${flags as string}/${pattern as string}`;
+      let re = cache.get(key);
+      if (!re) {
+        re = new RegExp(pattern as string, flags as string);
+        if (cache.size > 500) cache.clear();
+        cache.set(key, re);
+      }
+      return re.test(value) ? 1 : 0;
+    });
+    for (const row of db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'")
+      .all() as { name: string }[]) {
+      this.tables.add(row.name);
+    }
+  }
+
+  /**
+   * Opens (creating if needed) `dataDir/baton.db`. Pass `{ filename: ':memory:' }` for an
+   * in-memory database (tests).
+   */
+  static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const filename = options.filename ?? 'baton.db';
+    if (filename === ':memory:') return new SqliteStore(new Database(':memory:'));
+    mkdirSync(dataDir, { recursive: true });
+    return new SqliteStore(new Database(join(dataDir, filename)));
+  }
+
+  /** A cached prepared statement for `sql`. */
+  stmt(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` inside a transaction (nested calls become savepoints). */
+  transaction<R>(fn: () => R): R {
+    return this.txn(fn) as R;
+  }
+
+  /** Creates the collection's table if needed. */
+  ensureTable(table: string): void {
+    if (this.tables.has(table)) return;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+    this.tables.add(table);
+  }
+
+  collection<T extends Doc = Doc>(name: string): Collection<T> {
+    this.assertOpen();
+    if (typeof name !== 'string' || !COLLECTION_NAME.test(name)) {
+      throw new Error(`Invalid collection name "${name}": must match [A-Za-z_][A-Za-z0-9_]*`);
+    }
+    let c = this.collections.get(name);
+    if (!c) {
+      c = new SqliteCollection<Doc>(this, name);
+      this.collections.set(name, c);
+    }
+    return c as unknown as Collection<T>;
+  }
+
+  async dropAll(): Promise<void> {
+    this.assertOpen();
+    const names = (
+      this.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'")
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+    this.stmts.clear();
+    this.db.transaction(() => {
+      for (const n of names) this.db.exec(`DROP TABLE IF EXISTS "${n}"`);
+    })();
+    this.tables.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stmts.clear();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new Error('The store is closed');
+  }
+}
+
+class ArrayCursor<T> implements Cursor<T> {
+  constructor(private readonly run: () => T[]) {}
+  async toArray(): Promise<T[]> {
+    return this.run();
+  }
+}
+
+class SqliteCollection<T extends Doc> implements Collection<T> {
+  private readonly table: string;
+  private readonly q: string;
+
+  constructor(
+    private readonly store: SqliteStore,
+    readonly name: string,
+  ) {
+    this.table = `c_${name}`;
+    this.q = `"${this.table}"`;
+  }
+
+  private get db(): DB {
+    return this.store.db;
+  }
+
+  private ready(): void {
+    this.store.assertOpen();
+    this.store.ensureTable(this.table);
+  }
+
+  private where(filter: Filter | undefined): Where {
+    if (filter === undefined || filter === null) return { sql: '1', params: [] };
+    if (typeof filter !== 'object' || Array.isArray(filter)) throw new Error('A filter must be an object');
+    return filterToSql(filter);
+  }
+
+  private encode(doc: Record<string, unknown>): string {
+    return encodeJson(doc);
+  }
+
+  private insertRaw(doc: Record<string, unknown>): void {
+    if (doc._id === undefined) doc._id = randomUUID();
+    if (typeof doc._id !== 'string' || doc._id.length === 0)
+      throw new Error('_id must be a non-empty string');
+    this.store.stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, ?)`).run(doc._id, this.encode(doc));
+  }
+
+  private wrap<R>(fn: () => R): R {
+    try {
+      return fn();
+    } catch (err) {
+      throw translateError(err, this.table);
+    }
+  }
+
+  async insertOne(doc: T): Promise<{ acknowledged: boolean; insertedId: string }> {
+    this.ready();
+    this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
+    return { acknowledged: true, insertedId: doc._id };
+  }
+
+  async insertMany(docs: T[]): Promise<{ acknowledged: boolean; insertedCount: number }> {
+    this.ready();
+    if (!Array.isArray(docs)) throw new Error('insertMany needs an array');
+    this.wrap(() =>
+      this.store.transaction(() => {
+        for (const d of docs) this.insertRaw(d as Record<string, unknown>);
+      }),
+    );
+    return { acknowledged: true, insertedCount: docs.length };
+  }
+
+  /** Matching rows as [rowid, doc text]. */
+  private select(filter: Filter | undefined, opts: FindOptions = {}): [number, string][] {
+    const w = this.where(filter);
+    const order = sortToSql(opts.sort as SortSpec | undefined);
+    let sql = `SELECT rowid, doc FROM ${this.q} WHERE ${w.sql}`;
+    if (order) sql += ` ORDER BY ${order}, rowid`;
+    const params = w.params;
+    const limit = opts.limit ?? 0;
+    const skip = opts.skip ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw new Error('limit must be a non-negative integer');
+    if (!Number.isInteger(skip) || skip < 0) throw new Error('skip must be a non-negative integer');
+    if (limit > 0 || skip > 0) {
+      sql += ' LIMIT ? OFFSET ?';
+      params.push(limit > 0 ? limit : -1, skip);
+    }
+    return this.store
+      .stmt(sql)
+      .raw(true)
+      .all(...params) as [number, string][];
+  }
+
+  private materialize(text: string, projection: FindOptions['projection']): T {
+    const doc = decodeJson<T>(text);
+    return projection ? applyProjection(doc, projection) : doc;
+  }
+
+  async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
+    this.ready();
+    const rows = this.select(filter, { ...options, limit: 1 });
+    const row = rows[0];
+    return row ? this.materialize(row[1], options.projection) : null;
+  }
+
+  find(filter: Filter, options: FindOptions = {}): Cursor<T> {
+    return new ArrayCursor(() => {
+      this.ready();
+      return this.select(filter, options).map((r) => this.materialize(r[1], options.projection));
+    });
+  }
+
+  private writeBack(rowid: number, doc: Record<string, unknown>): void {
+    this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(this.encode(doc), rowid);
+  }
+
+  private upsertDoc(filter: Filter, update: Update): Record<string, unknown> {
+    const doc = seedFromFilter(filter);
+    applyUpdate(doc, modifierFor(update, true));
+    if (doc._id === undefined) doc._id = randomUUID();
+    this.insertRaw(doc);
+    return doc;
+  }
+
+  private updateImpl(filter: Filter, update: Update, options: UpdateOptions, many: boolean): UpdateResult {
+    validateUpdate(update);
+    this.ready();
+    return this.wrap(() =>
+      this.store.transaction((): UpdateResult => {
+        const rows = this.select(filter, many ? {} : { limit: 1 });
+        if (rows.length === 0) {
+          if (options.upsert) {
+            const doc = this.upsertDoc(filter, update);
+            return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id as string };
+          }
+          return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
+        }
+        const modifier = modifierFor(update, false);
+        let modified = 0;
+        for (const [rowid, text] of rows) {
+          const doc = decodeJson<Record<string, unknown>>(text);
+          if (applyUpdate(doc, modifier)) {
+            this.writeBack(rowid, doc);
+            modified++;
+          }
+        }
+        return { matchedCount: rows.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null };
+      }),
+    );
+  }
+
+  async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.updateImpl(filter, update, options, false);
+  }
+
+  async updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.updateImpl(filter, update, options, true);
+  }
+
+  async findOneAndUpdate(
+    filter: Filter,
+    update: Update,
+    options: FindOneAndUpdateOptions = {},
+  ): Promise<T | null> {
+    validateUpdate(update);
+    this.ready();
+    const after = options.returnDocument === 'after';
+    return this.wrap(() =>
+      this.store.transaction((): T | null => {
+        const rows = this.select(filter, { limit: 1, sort: options.sort });
+        const row = rows[0];
+        if (!row) {
+          if (!options.upsert) return null;
+          const doc = this.upsertDoc(filter, update);
+          return after ? decodeJson<T>(encodeJson(doc)) : null;
+        }
+        const doc = decodeJson<Record<string, unknown>>(row[1]);
+        if (!after) {
+          const before = decodeJson<T>(row[1]);
+          if (applyUpdate(doc, modifierFor(update, false))) this.writeBack(row[0], doc);
+          return before;
+        }
+        if (applyUpdate(doc, modifierFor(update, false))) {
+          const text = this.encode(doc);
+          this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(text, row[0]);
+          return decodeJson<T>(text);
+        }
+        return doc as T;
+      }),
+    );
+  }
+
+  async deleteOne(filter: Filter): Promise<{ deletedCount: number }> {
+    this.ready();
+    const w = this.where(filter);
+    const r = this.store
+      .stmt(`DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1)`)
+      .run(...w.params);
+    return { deletedCount: r.changes };
+  }
+
+  async deleteMany(filter: Filter): Promise<{ deletedCount: number }> {
+    this.ready();
+    const w = this.where(filter);
+    const r = this.store.stmt(`DELETE FROM ${this.q} WHERE ${w.sql}`).run(...w.params);
+    return { deletedCount: r.changes };
+  }
+
+  async countDocuments(filter: Filter = {}): Promise<number> {
+    this.ready();
+    const w = this.where(filter);
+    const row = this.store
+      .stmt(`SELECT count(*) FROM ${this.q} WHERE ${w.sql}`)
+      .raw(true)
+      .get(...w.params) as [number];
+    return row[0];
+  }
+
+  async createIndex(keys: SortSpec, options: IndexOptions = {}): Promise<string> {
+    this.ready();
+    const fields = Object.keys(keys ?? {});
+    if (fields.length === 0) throw new Error('createIndex needs at least one key');
+    const name = options.name ?? fields.map((f) => `${f}_${keys[f]}`).join('_');
+    if (!/^[A-Za-z0-9_.\-$]+$/.test(name)) throw new Error(`Invalid index name "${name}"`);
+    const exprs = fields.map((f) => {
+      if (keys[f] !== 1 && keys[f] !== -1) throw new Error(`Index direction for "${f}" must be 1 or -1`);
+      return f === '_id' ? 'id' : `json_extract(doc, ${jsonPath(f)})`;
+    });
+    const cols = exprs.map((e, i) => `${e}${keys[fields[i]!] === -1 ? ' DESC' : ''}`).join(', ');
+    const idxName = `${this.table}__${name}`;
+    const unique = options.unique ? 'UNIQUE ' : '';
+    const nonNull = exprs.map((e) => `${e} IS NOT NULL`).join(' AND ');
+    const where = options.sparse ? ` WHERE ${nonNull}` : '';
+    this.wrap(() =>
+      this.store.transaction(() => {
+        this.db.exec(`CREATE ${unique}INDEX IF NOT EXISTS "${idxName}" ON ${this.q} (${cols})${where}`);
+        if (options.unique && !options.sparse) {
+          // MongoDB treats a missing field as null in a (non-sparse) unique index: at most one
+          // document may lack it. SQLite's UNIQUE ignores NULLs, so enforce that separately.
+          const anyNull = exprs.map((e) => `${e} IS NULL`).join(' OR ');
+          const keyed = exprs.map((e) => `ifnull(${e}, x'00')`).join(', ');
+          this.db.exec(
+            `CREATE UNIQUE INDEX IF NOT EXISTS "${idxName}__nulls" ON ${this.q} (${keyed}) WHERE ${anyNull}`,
+          );
+        }
+      }),
+    );
+    return name;
+  }
+}
