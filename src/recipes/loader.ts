@@ -227,7 +227,12 @@ function parseInternal(text: string, file: string): Parsed {
   }
   const yamlProblems = (list: typeof doc.errors, severity: Problem['severity']) => {
     for (const e of list) {
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      // errors found at the end of the input (an unclosed quote or bracket) point at the last line with content
+      const offset = Math.min(e.pos[0], text.trimEnd().length);
+      const pos =
+        offset < e.pos[0]
+          ? lines.linePos(Math.max(0, offset - 1))
+          : (e.linePos?.[0] ?? lines.linePos(offset));
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
     }
@@ -382,11 +387,14 @@ export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
     }
   }
 
-  problems.push(...crossChecks(apps, recipes));
+  const cross = crossChecks(apps, recipes);
+  problems.push(...cross);
+  // only definitions without errors are returned (duplicates and broken references are left out)
+  const broken = new Set(cross.filter((p) => p.severity === 'error').map((p) => p.file));
   const strip = <T>({ definition, file, source }: Loaded<T>): Loaded<T> => ({ definition, file, source });
   return {
-    apps: apps.map(strip),
-    recipes: recipes.map(strip),
+    apps: apps.filter((a) => !broken.has(a.file)).map(strip),
+    recipes: recipes.filter((r) => !broken.has(r.file)).map(strip),
     problems: sortProblems(problems),
     files: files.length,
   };

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateJsonSchemaText } from '../../src/recipes/json-schema.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+function validate(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(TSX, [join(ROOT, 'src/cli/validate.ts'), ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { code: result.status, out: result.stdout.trim().split('\n'), err: result.stderr };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'baton-validate-'));
+  await writeFile(
+    join(dir, 'app.yaml'),
+    'kind: app\nkey: leave\nname: Leave\nstages: [Submitted, Approved]\n',
+  );
+  await writeFile(
+    join(dir, 'good.yaml'),
+    'kind: recipe\nname: good\ntrigger: { type: new_request, app: leave }\nsteps:\n  - action: change_stage\n    stage: Approved\n',
+  );
+  await writeFile(
+    join(dir, 'warn.yaml'),
+    'kind: recipe\nname: warn\ntrigger: { type: new_request, app: elsewhere }\nsteps:\n  - action: stop\n',
+  );
+  await writeFile(
+    join(dir, 'bad.yml'),
+    'kind: recipe\nname: bad\ntrigger: { type: new_request, app: leave }\nsteps:\n  - action: wait\n    for: 2 days\n',
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run validate', () => {
+  it('prints file:line: message per problem, a summary, and exits 1 on errors', () => {
+    const { code, out } = validate([], { RECIPES_DIR: dir });
+    expect(out).toEqual([
+      `${join(dir, 'bad.yml')}:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)`,
+      `${join(dir, 'warn.yaml')}:3: warning: trigger.app: app "elsewhere" is not defined in these files (it must exist in the store)`,
+      '4 files checked (1 app, 2 recipes): 1 error, 1 warning',
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('exits 0 when there are only warnings; path arguments override RECIPES_DIR', () => {
+    const { code, out } = validate(['app.yaml', 'good.yaml', 'warn.yaml'], { RECIPES_DIR: '/nonexistent' });
+    expect(out).toEqual([
+      'warn.yaml:3: warning: trigger.app: app "elsewhere" is not defined in these files (it must exist in the store)',
+      '3 files checked (1 app, 2 recipes): 0 errors, 1 warning',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('fails on a missing directory', () => {
+    const { code, out } = validate(['missing']);
+    expect(out[0]).toBe('missing:1: no such file or directory');
+    expect(code).toBe(1);
+  });
+
+  it('validates the shipped templates by default', () => {
+    const result = spawnSync(TSX, [join(ROOT, 'src/cli/validate.ts')], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.stdout).toMatch(/files checked \(3 apps, \d+ recipes\): 0 errors, 0 warnings/);
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('schema/baton.schema.json', () => {
+  it('is up to date with the zod schemas (run npm run schema)', async () => {
+    const committed = await readFile(join(ROOT, 'schema/baton.schema.json'), 'utf8');
+    expect(committed).toBe(generateJsonSchemaText());
+  });
+
+  it('is referenced from every shipped template', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const packs = await readdir(join(ROOT, 'recipes'));
+    for (const pack of packs) {
+      for (const file of await readdir(join(ROOT, 'recipes', pack))) {
+        const text = await readFile(join(ROOT, 'recipes', pack, file), 'utf8');
+        expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../schema/baton.schema.json');
+      }
+    }
+  });
+});

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkExpressionSyntax,
+  compileTemplate,
+  type ExpressionContext,
+  ExpressionError,
+  evaluateCondition,
+  jsonataBoolean,
+  renderDeep,
+  renderTemplate,
+  renderText,
+} from '../../src/recipes/expressions.js';
+
+const ctx: ExpressionContext = {
+  record: { days: 7, approver: 'U123', tags: ['a', 'b'], start: '2025-03-01', missing: null },
+  request: {
+    id: 'PTO-42',
+    app: 'time-off',
+    stage: 'Submitted',
+    requester: 'U9',
+    created_at: '2025-02-01T10:00:00Z',
+  },
+  requester: { id: 'U9', name: 'Ann', email: 'ann@example.com' },
+  steps: {
+    manager: {
+      status: 'completed',
+      outcome: 'Approve',
+      completed_by: 'U123',
+      comment: 'enjoy',
+      inputs: {},
+      completed_at: '2025-02-01T11:00:00Z',
+    },
+    hr: {
+      status: 'expired',
+      outcome: null,
+      completed_by: null,
+      comment: null,
+      inputs: {},
+      completed_at: null,
+    },
+  },
+  trigger: { type: 'new_request' },
+  now: '2025-02-02T00:00:00Z',
+};
+
+describe('templates', () => {
+  it('keeps the type of a single {{ expr }}', async () => {
+    expect(await renderTemplate('{{ record.days }}', ctx)).toBe(7);
+    expect(await renderTemplate('{{ record.tags }}', ctx)).toEqual(['a', 'b']);
+    expect(await renderTemplate('{{ record.days > 5 }}', ctx)).toBe(true);
+    expect(await renderTemplate('{{ {"n": record.days, "nested": {"x": 1}} }}', ctx)).toEqual({
+      n: 7,
+      nested: { x: 1 },
+    });
+    expect(await renderTemplate('{{ record.nothing }}', ctx)).toBeUndefined();
+    expect(await renderTemplate('  {{ record.days }}  ', ctx)).toBe('  7  ');
+  });
+
+  it('joins pieces as a string otherwise', async () => {
+    expect(await renderTemplate('Leave: {{ record.days }} days for {{ requester.name }}', ctx)).toBe(
+      'Leave: 7 days for Ann',
+    );
+    expect(await renderTemplate('[{{ record.nothing }}][{{ record.missing }}]', ctx)).toBe('[][]');
+    expect(await renderTemplate('tags: {{ record.tags }}', ctx)).toBe('tags: a, b');
+    expect(await renderTemplate('no expressions', ctx)).toBe('no expressions');
+    expect(await renderText('{{ record.days }}', ctx)).toBe('7');
+  });
+
+  it('evaluates the example expressions', async () => {
+    expect(await renderTemplate("{{ steps.hr.status = 'expired' ? 'Expired' : 'Rejected' }}", ctx)).toBe(
+      'Expired',
+    );
+    expect(await renderTemplate("{{ steps.manager.status = 'expired' ? 'Expired' : 'Rejected' }}", ctx)).toBe(
+      'Rejected',
+    );
+    expect(await renderTemplate('Your leave {{ request.id }} was approved', ctx)).toBe(
+      'Your leave PTO-42 was approved',
+    );
+    expect(await renderTemplate('{{ $uppercase(requester.name) & "!" }}', ctx)).toBe('ANN!');
+  });
+
+  it('renders nested values', async () => {
+    expect(await renderDeep({ a: '{{ record.days }}', b: ['x {{ requester.name }}', 3] }, ctx)).toEqual({
+      a: 7,
+      b: ['x Ann', 3],
+    });
+  });
+
+  it('reuses compiled templates', () => {
+    const a = compileTemplate('x {{ record.days }}');
+    expect(compileTemplate('x {{ record.days }}')).toBe(a);
+    expect(a.single).toBe(false);
+    expect(compileTemplate('{{ a }}').single).toBe(true);
+  });
+
+  it('reports syntax errors with their position', () => {
+    expect(() => compileTemplate('abc {{ record.days + }}')).toThrow(ExpressionError);
+    try {
+      compileTemplate('abc {{ record.days + }}');
+    } catch (err) {
+      expect((err as ExpressionError).position).toBeGreaterThanOrEqual(6);
+      expect((err as ExpressionError).message).toMatch(/^syntax error at position \d+/);
+    }
+    expect(checkExpressionSyntax('hello {{ name')).toMatch(/unclosed \{\{/);
+    expect(checkExpressionSyntax('hello {{ }}')).toMatch(/empty/);
+    expect(checkExpressionSyntax('hello {{ name }}')).toBeNull();
+    expect(checkExpressionSyntax("a = 'b'", 'condition')).toBeNull();
+    expect(checkExpressionSyntax('a = = b', 'condition')).toMatch(/syntax error/);
+  });
+});
+
+describe('conditions', () => {
+  it('follow $boolean', async () => {
+    expect(await evaluateCondition("steps.manager.outcome = 'Approve'", ctx)).toBe(true);
+    expect(await evaluateCondition("steps.hr.outcome = 'Approve'", ctx)).toBe(false);
+    expect(await evaluateCondition("$not(steps.hr.outcome = 'Approve')", ctx)).toBe(true);
+    expect(await evaluateCondition('record.days > 5 and record.days <= 30', ctx)).toBe(true);
+    expect(await evaluateCondition('record.nothing', ctx)).toBe(false);
+    expect(await evaluateCondition('record.tags', ctx)).toBe(true);
+    expect(await evaluateCondition("''", ctx)).toBe(false);
+    expect(await evaluateCondition('0', ctx)).toBe(false);
+  });
+
+  it('matches JSONata $boolean casting', () => {
+    expect(jsonataBoolean([])).toBe(false);
+    expect(jsonataBoolean([0])).toBe(false);
+    expect(jsonataBoolean([0, 1])).toBe(true);
+    expect(jsonataBoolean({})).toBe(false);
+    expect(jsonataBoolean({ a: 1 })).toBe(true);
+    expect(jsonataBoolean('x')).toBe(true);
+  });
+
+  it('sees only the context', async () => {
+    expect(await renderTemplate('{{ process }}', ctx)).toBeUndefined();
+    expect(await renderTemplate('{{ $process }}', ctx)).toBeUndefined();
+    await expect(renderTemplate('{{ $require("fs") }}', ctx)).rejects.toThrow(ExpressionError);
+  });
+});
+
+describe('bounds', () => {
+  it('stops infinite recursion by time', async () => {
+    const started = Date.now();
+    await expect(renderTemplate('{{ ($f := function($x){$f($x)}; $f(1)) }}', ctx)).rejects.toThrow(
+      'expression took longer than 250 ms',
+    );
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('stops deep recursion by depth', async () => {
+    const started = Date.now();
+    await expect(evaluateCondition('($f := function($x){ 1 + $f($x) }; $f(1))', ctx)).rejects.toThrow(
+      /nested more than 200 levels/,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('stops a huge loop', async () => {
+    const started = Date.now();
+    await expect(renderTemplate('{{ $sum([1..5000000].($ * 2)) }}', ctx)).rejects.toThrow(
+      /longer than 250 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('bounds $eval too, and honours custom limits', async () => {
+    await expect(renderTemplate('{{ $eval("($f := function($x){$f($x)}; $f(1))") }}', ctx)).rejects.toThrow(
+      /longer than 250 ms/,
+    );
+    await expect(
+      renderTemplate('{{ ($f := function($x){$f($x)}; $f(1)) }}', ctx, { timeoutMs: 50 }),
+    ).rejects.toThrow('expression took longer than 50 ms');
+  });
+
+  it('still evaluates ordinary expressions after a runaway one', async () => {
+    expect(await renderTemplate('{{ record.days * 2 }}', ctx)).toBe(14);
+  });
+});
