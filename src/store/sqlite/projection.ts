@@ -6,6 +6,7 @@ function isObj(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Date);
 }
 
+/** Projects `src` (an object or array of objects) down to `segs`; returns the projected container or undefined. */
 function pick(src: unknown, segs: string[]): unknown {
   if (Array.isArray(src)) {
     return src.filter((e) => isObj(e)).map((e) => pick(e, segs) ?? {});
@@ -14,7 +15,7 @@ function pick(src: unknown, segs: string[]): unknown {
   const [head, ...rest] = segs as [string, ...string[]];
   if (!(head in src)) return undefined;
   const v = src[head];
-  if (rest.length === 0) return v;
+  if (rest.length === 0) return { [head]: v };
   if (!isObj(v) && !Array.isArray(v)) return undefined;
   const sub = pick(v, rest);
   return sub === undefined ? undefined : { [head]: sub };
