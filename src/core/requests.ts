@@ -63,6 +63,7 @@ export class RequestService {
         },
       ],
       pending: [{ id: `${id}:created`, type: 'new_request' }],
+      has_pending: true,
       created_at: now,
       updated_at: now,
     };
@@ -172,7 +173,7 @@ export class RequestService {
     const pending: PendingEvent = { id: eventId, type: 'stage_changed', from, to: stage };
     const updated = await this.ctx.db.requests.findOneAndUpdate(
       { _id: requestId, 'history.id': { $ne: eventId } },
-      { $set: { stage, updated_at: now }, $push: { history: event, pending } },
+      { $set: { stage, updated_at: now, has_pending: true }, $push: { history: event, pending } },
       { returnDocument: 'after' },
     );
     if (!updated) return (await this.load(requestId))!;
@@ -268,10 +269,11 @@ export class RequestService {
   /** Marks a pending trigger event as dispatched. */
   async clearPending(requestId: string, eventId: string): Promise<void> {
     await this.ctx.db.requests.updateOne({ _id: requestId }, { $pull: { pending: { id: eventId } } });
+    await this.ctx.db.requests.updateOne({ _id: requestId, pending: { $size: 0 } }, { $unset: { has_pending: '' } });
   }
 
   /** Requests with triggers not yet dispatched (crash recovery). */
   async withPending(limit = 500): Promise<RequestDoc[]> {
-    return this.ctx.db.requests.find({ 'pending.0.id': { $exists: true } }, { limit }).toArray();
+    return this.ctx.db.requests.find({ has_pending: true }, { limit }).toArray();
   }
 }

@@ -117,6 +117,8 @@ export interface RequestDoc {
   record: Record<string, unknown>;
   history: HistoryEvent[];
   pending: PendingEvent[];
+  /** True while `pending` is not empty (an indexable flag for recovery). */
+  has_pending?: boolean | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
