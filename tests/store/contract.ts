@@ -414,10 +414,10 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
       it('round-trips Date values (top-level, nested, in arrays)', async () => {
         const d0 = await c.findOne({ _id: 'd0' });
         expect(d0?.at).toBeInstanceOf(Date);
-        expect((d0?.at as Date).getTime()).toBe(t0.getTime());
-        expect((d0?.nested as { when: Date }).when).toBeInstanceOf(Date);
+        expect((d0!.at as Date).getTime()).toBe(t0.getTime());
+        expect((d0!.nested as { when: Date }).when).toBeInstanceOf(Date);
         const d1 = await c.findOne({ _id: 'd1' });
-        expect((d1?.list as Date[]).map((x) => x.getTime())).toEqual([t1.getTime(), t2.getTime()]);
+        expect((d1!.list as Date[]).map((x) => x.getTime())).toEqual([t1.getTime(), t2.getTime()]);
         expect((await c.findOne({ _id: 'd3' }))?.at).toBe('2024-03-01');
       });
       it('compares dates ($lt, $gte, equality) and brackets types', async () => {
@@ -436,8 +436,8 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
       it('$set and $max with dates', async () => {
         await c.updateOne({ _id: 'd0' }, { $set: { done: t2 }, $max: { at: t1 } });
         const d0 = await c.findOne({ _id: 'd0' });
-        expect((d0?.done as Date).getTime()).toBe(t2.getTime());
-        expect((d0?.at as Date).getTime()).toBe(t1.getTime());
+        expect((d0!.done as Date).getTime()).toBe(t2.getTime());
+        expect((d0!.at as Date).getTime()).toBe(t1.getTime());
       });
     });
   });
