@@ -204,6 +204,45 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
   };
   if (data && typeof data === 'object' && 'steps' in data)
     visit((data as { steps: unknown }).steps, ['steps']);
+  problems.push(...stepReferenceProblems(file, locator, data));
+  return problems;
+}
+
+/** Warns about `steps.<id>` references to ids that no step of the recipe has (usually a typo). */
+function stepReferenceProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const steps = (data as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return [];
+  const ids = new Set<string>();
+  const collect = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const step of list) {
+      if (!step || typeof step !== 'object') continue;
+      const { id, then, else: otherwise } = step as { id?: unknown; then?: unknown; else?: unknown };
+      if (typeof id === 'string') ids.add(id);
+      collect(then);
+      collect(otherwise);
+    }
+  };
+  collect(steps);
+  const problems: Problem[] = [];
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      if (last !== 'if' && !isTemplate(value)) return;
+      const reported = new Set<string>();
+      for (const match of value.matchAll(/(?<![\w$.])steps\.([a-z_][a-z0-9_]*)/g)) {
+        const id = match[1]!;
+        if (ids.has(id) || reported.has(id)) continue;
+        reported.add(id);
+        problems.push(problemAt(file, locator, path, `no step has id "${id}"`, 'warning'));
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  visit(steps, ['steps']);
   return problems;
 }
 

@@ -244,3 +244,24 @@ describe('loadDirectory', () => {
     expect(result.problems[0]!.message).toBe('no such file or directory');
   });
 });
+
+describe('step references', () => {
+  it('warns about steps.<id> naming no step', () => {
+    const text = recipe(`  - id: manager
+    action: assign_task
+    to: U1
+    title: hi
+  - if: "steps.manger.outcome = 'Approve'"
+    then:
+      - action: notify
+        to: U1
+        text: "{{ steps.manager.comment }} {{ steps.hr.comment }}"
+`);
+    const { problems, definition } = parseDefinitionFile(text, 'r.yaml');
+    expect(definition).toBeDefined();
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '9: warning: steps[1].if: no step has id "manger"',
+      '13: warning: steps[1].then[0].text: no step has id "hr"',
+    ]);
+  });
+});
