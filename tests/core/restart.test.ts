@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { User } from '../../src/core/types.js';
+import {
+  eventually,
+  ROOT,
+  recipesDir,
+  startTestRuntime,
+  type TestRuntime,
+  tempDir,
+} from '../helpers/runtime.js';
+
+const CHILD = path.join(ROOT, 'tests/helpers/crash-child.ts');
+
+const APPS = {
+  'leave.yaml': `
+kind: app
+key: leave
+name: Leave
+stages: [Submitted, Manager approved, Approved, Rejected, Expired]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+  - { key: days, label: Days, type: number, required: true, max: 30 }
+`,
+  'leave-recipe.yaml': `
+kind: recipe
+name: leave-approval
+trigger: { type: new_request, app: leave }
+steps:
+  - id: manager
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Leave: {{ record.days }} days"
+    expires_in: 2d
+  - if: "steps.manager.outcome = 'Approve' and record.days > 5"
+    then:
+      - action: change_stage
+        stage: Manager approved
+      - action: notify
+        to: "{{ request.requester }}"
+        text: "Manager approved {{ request.id }}"
+      - id: hr
+        action: assign_task
+        to: group:hr
+        title: "HR: {{ request.id }}"
+      - action: change_stage
+        stage: "{{ steps.hr.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+    else:
+      - action: change_stage
+        stage: "{{ steps.manager.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+  - action: notify
+    to: "{{ request.requester }}"
+    text: "{{ request.id }} is done"
+`,
+  'quick.yaml': `
+kind: app
+key: quick
+name: Quick
+stages: [Submitted, Approved, Expired]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'quick-recipe.yaml': `
+kind: recipe
+name: quick-approval
+trigger: { type: new_request, app: quick }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Quick one
+    expires_in: 1s
+  - action: change_stage
+    stage: "{{ steps.t.status = 'expired' ? 'Expired' : 'Approved' }}"
+`,
+};
+
+function runChild(mode: string, dataDir: string, recipes: string, killAfterMs?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // node itself (not the tsx wrapper), so SIGKILL hits the process that holds the database.
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, dataDir, recipes], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (killAfterMs !== undefined && out.includes('ready')) {
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        killAfterMs = undefined;
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('exit', (_code, signal) => {
+      if (signal === 'SIGKILL') resolve(out);
+      else reject(new Error(`child exited without being killed: ${err}`));
+    });
+  });
+}
+
+async function people(rt: TestRuntime): Promise<Record<string, User>> {
+  const get = async (id: string) => (await rt.baton.users.lookup(`${id}@example.com`))!;
+  return {
+    alice: await get('alice'),
+    bob: await get('bob'),
+    hank: await get('hank'),
+    admin: await get('admin'),
+  };
+}
+
+describe('restart: a new process on the same DATA_DIR', () => {
+  let rt: TestRuntime | undefined;
+  afterEach(async () => {
+    await rt?.close();
+    rt = undefined;
+  });
+
+  it('after kill -9 while jobs wait, everything is still there; jobs resume; timers due while down fire', async () => {
+    const dataDir = tempDir();
+    const recipes = recipesDir(APPS);
+    const out = await runChild('waiting', dataDir, recipes);
+    const { requests, tasks } = JSON.parse(out.trim()) as { requests: string[]; tasks: string[] };
+    expect(requests).toEqual(['LEAVE-1', 'QUICK-1']);
+    // Let the 1 s expiry fall due while nothing runs.
+    await new Promise((r) => setTimeout(r, 1200));
+
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes });
+    const p = await people(rt);
+    const { baton } = rt;
+    // The timer that fell due while down fires right after start.
+    await eventually(async () => (await baton.requests.get(p.alice!, 'QUICK-1')).stage === 'Expired');
+    const open = await baton.tasks.listOpenFor(p.bob!);
+    expect(open.map((t) => t._id)).toEqual([tasks.find((t) => open.some((o) => o._id === t))]);
+    await baton.tasks.complete(p.bob!, open[0]!._id, 'Approve');
+    const leave = await baton.requests.get(p.alice!, 'LEAVE-1');
+    expect(leave.stage).toBe('Approved');
+    const notes = await rt.store.collection('notifications').find({ request_id: 'LEAVE-1' }).toArray();
+    expect(notes.map((n) => n.text)).toEqual(['LEAVE-1 is done']);
+    // Nothing ran twice: one task per step, one assignment and one creation in the trail.
+    expect(leave.history.filter((h) => h.type === 'task_assigned')).toHaveLength(1);
+    expect(await rt.store.collection('tasks').countDocuments({ request_id: 'LEAVE-1' })).toBe(1);
+    expect(await rt.store.collection('jobs').countDocuments({ request_id: 'LEAVE-1' })).toBe(1);
+  });
+
+  it('kill -9 at an arbitrary moment of busy work: after restart every job finishes and no effect is doubled', async () => {
+    const dataDir = tempDir();
+    const recipes = recipesDir(APPS);
+    const killAfter = 400 + Math.floor(Math.random() * 1200);
+    await runChild('chaos', dataDir, recipes, killAfter);
+
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes });
+    const p = await people(rt);
+    const { baton } = rt;
+    // Finish everything that is still open.
+    for (let round = 0; round < 5; round++) {
+      for (const who of [p.bob!, p.hank!]) {
+        for (const t of await baton.tasks.listOpenFor(who)) await baton.tasks.complete(who, t._id, 'Approve');
+      }
+    }
+    const requests = await rt.store.collection('requests').find({ app: 'leave' }).toArray();
+    expect(requests.length).toBeGreaterThan(0);
+    const jobs = await rt.store.collection('jobs').find({}).toArray();
+    await eventually(
+      async () => (await rt!.store.collection('jobs').countDocuments({ status: { $ne: 'completed' } })) === 0,
+    );
+    expect(jobs).toHaveLength(requests.length); // exactly one job per request
+    for (const r of requests) {
+      const history = r.history as { id: string; type: string }[];
+      expect(new Set(history.map((h) => h.id)).size).toBe(history.length);
+      expect(['Approved', 'Rejected']).toContain(r.stage);
+      expect(history.filter((h) => h.type === 'created')).toHaveLength(1);
+      const notes = await rt.store.collection('notifications').find({ request_id: r._id }).toArray();
+      const texts = notes.map((n) => n.text as string);
+      expect(texts.filter((t) => t.endsWith('is done'))).toHaveLength(1);
+      expect(new Set(texts).size).toBe(texts.length);
+      const taskCount = await rt.store.collection('tasks').countDocuments({ request_id: r._id });
+      expect(history.filter((h) => h.type === 'task_assigned')).toHaveLength(taskCount);
+      expect(await rt.store.collection('tasks').countDocuments({ request_id: r._id, status: 'open' })).toBe(
+        0,
+      );
+    }
+  });
+});
