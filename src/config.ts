@@ -41,7 +41,8 @@ export const ConfigSchema = z.object({
         .filter((x) => x !== ''),
     ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BASE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+  /** The public URL people reach Baton at (links in messages, manifests). */
+  BATON_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
     message: 'must be an http(s) URL',
   }),
   /** Scheduler poll interval in ms; due timers are also picked up as they are scheduled. */

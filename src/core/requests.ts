@@ -269,7 +269,10 @@ export class RequestService {
   /** Marks a pending trigger event as dispatched. */
   async clearPending(requestId: string, eventId: string): Promise<void> {
     await this.ctx.db.requests.updateOne({ _id: requestId }, { $pull: { pending: { id: eventId } } });
-    await this.ctx.db.requests.updateOne({ _id: requestId, pending: { $size: 0 } }, { $unset: { has_pending: '' } });
+    await this.ctx.db.requests.updateOne(
+      { _id: requestId, pending: { $size: 0 } },
+      { $unset: { has_pending: '' } },
+    );
   }
 
   /** Requests with triggers not yet dispatched (crash recovery). */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
@@ -23,7 +23,8 @@ export async function buildApp({ baton, config, logger }: AppOptions): Promise<F
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the structured logs at hundreds of requests a second.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
