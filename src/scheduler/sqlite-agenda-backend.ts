@@ -759,6 +759,14 @@ export class SqliteJobRepository implements JobRepository {
     ]).map((r) => rowToJob(r));
   }
 
+  /**
+   * Clears every lock. Only for single-process use at start-up: locks left by a process
+   * that died would otherwise hold their jobs until the lock lifetime runs out.
+   */
+  releaseAllLocks(): number {
+    return this.run(`UPDATE ${this.table} SET locked_at = NULL WHERE locked_at IS NOT NULL`);
+  }
+
   /** Jobs waiting to run (nextRunAt set, not disabled). */
   countPending(): number {
     const r = this.stmt(
