@@ -105,3 +105,20 @@ describe('embedded store specifics', () => {
     await s.close();
   });
 });
+
+describe('embedded update validation', () => {
+  it('rejects updates of _id and conflicting paths, even when nothing matches', async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('c');
+    await c.insertOne({ _id: 'a', n: 1 });
+    await expect(c.updateOne({ _id: 'a' }, { $set: { _id: 'b' } })).rejects.toThrow(/immutable/);
+    await expect(c.updateOne({ _id: 'zz' }, { $set: { a: 1 }, $inc: { 'a.b': 1 } })).rejects.toThrow(
+      /conflict/,
+    );
+    await expect(
+      c.findOneAndUpdate({ _id: 'a' }, { $set: { n: 1, m: 1 }, $unset: { n: '' } }),
+    ).rejects.toThrow(/conflict/);
+    expect(await c.findOne({ _id: 'a' })).toEqual({ _id: 'a', n: 1 });
+    await s.close();
+  });
+});
