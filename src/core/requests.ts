@@ -259,7 +259,7 @@ export class RequestService {
       { _id: requestId, 'history.id': { $ne: event.id } },
       { $push: { history: event, ...extra }, $set: { updated_at: event.at } },
     );
-    if (modifiedCount > 0) {
+    if (modifiedCount > 0 && this.ctx.events.listenerCount('request.changed') > 0) {
       const updated = await this.load(requestId);
       if (updated) this.ctx.events.emit('request.changed', updated);
     }

@@ -325,8 +325,7 @@ export class TaskService {
 
   async describeAssignee(a: Assignee): Promise<string> {
     if (a.type === 'group') return `group ${a.name}`;
-    const user = await this.ctx.db.users.findOne({ _id: a.id });
-    return user?.name ?? a.id;
+    return this.users.displayName(a.id);
   }
 
   /** Hands closed tasks whose job has not resumed yet to the engine (crash recovery). */
@@ -364,8 +363,7 @@ export class TaskService {
       };
     }
     const by = task.completed_by ?? 'system';
-    const user = by.startsWith('u_') ? await this.ctx.db.users.findOne({ _id: by }) : null;
-    const name = user?.name ?? by;
+    const name = by.startsWith('u_') ? await this.users.displayName(by) : by;
     if (task.status === 'cancelled') {
       return {
         ...base,
@@ -393,8 +391,9 @@ export class TaskService {
   private async closedError(task: TaskDoc): Promise<TaskClosedError> {
     let name: string | undefined;
     if (task.completed_by) {
-      const user = await this.ctx.db.users.findOne({ _id: task.completed_by });
-      name = user?.name ?? task.completed_by;
+      name = task.completed_by.startsWith('u_')
+        ? await this.users.displayName(task.completed_by)
+        : task.completed_by;
     }
     const when = task.completed_at ? ` at ${task.completed_at.toISOString()}` : '';
     let message: string;

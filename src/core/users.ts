@@ -40,7 +40,23 @@ export function requireOperator(actor: User, what: string): void {
 }
 
 export class UserService {
+  /** Display names by user id, for history lines and messages (never used for authorization). */
+  private readonly names = new Map<string, { name: string; at: number }>();
+
   constructor(private readonly ctx: CoreContext) {}
+
+  /** A user's display name (cached for a few seconds), or the id itself when unknown. */
+  async displayName(id: string): Promise<string> {
+    const hit = this.names.get(id);
+    if (hit && Date.now() - hit.at < 10_000) return hit.name;
+    const user = await this.ctx.db.users.findOne({ _id: id });
+    const name = user?.name ?? id;
+    if (user) {
+      if (this.names.size > 10_000) this.names.clear();
+      this.names.set(id, { name, at: Date.now() });
+    }
+    return name;
+  }
 
   /**
    * The Baton user behind a platform identity, created on first sight with the name and
@@ -114,6 +130,7 @@ export class UserService {
       try {
         await this.ctx.db.users.updateOne({ _id: user._id }, { $set: set });
         Object.assign(user, set);
+        this.names.delete(user._id);
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err; // email already belongs to another user: keep ours
       }

@@ -446,9 +446,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
             if (!isDuplicateKeyError(err)) throw err;
           }
         }
-        const names = await Promise.all(
-          recipients.map(async (id) => (await this.users.find(id))?.name ?? id),
-        );
+        const names = await Promise.all(recipients.map((id) => this.users.displayName(id)));
         await this.requests.appendHistory(job.request_id, {
           id: `${job._id}:${pc}`,
           type: 'notified',

@@ -28,13 +28,12 @@ describe('configuration', () => {
       /^SLACK_BOT_TOKEN must be a bot token starting with xoxb- \(got "xoxp-…"\)$/,
     ],
   ])('names the wrong variable: %j', (env, message) => {
-    const err = (() => {
-      try {
-        parseConfig(env);
-      } catch (e) {
-        return e;
-      }
-    })();
+    let err: unknown;
+    try {
+      parseConfig(env);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(message);
   });
