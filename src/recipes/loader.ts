@@ -19,7 +19,9 @@ import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
   type AppDefinition,
   AppDefinitionSchema,
+  type AssignTaskStep,
   isConditionalStep,
+  outcomeLabel,
   type RecipeDefinition,
   RecipeDefinitionSchema,
   walkSteps,
@@ -508,6 +510,38 @@ function crossChecks(
               locator,
               ['trigger', key],
               `app "${app.key}" has no stage "${stage}" (stages: ${stageList})`,
+            ),
+          );
+        }
+      }
+    }
+    if (trigger.type === 'task_completed' && trigger.task !== undefined) {
+      const taskSteps = recipes
+        .filter((r) => r.definition.trigger.app === app.key)
+        .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+        .filter(
+          (s): s is AssignTaskStep =>
+            !isConditionalStep(s) && s.action === 'assign_task' && s.id === trigger.task,
+        );
+      if (taskSteps.length === 0) {
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            ['trigger', 'task'],
+            `no recipe of app "${app.key}" in these files has an assign_task step with id "${trigger.task}"`,
+            'warning',
+          ),
+        );
+      } else if (trigger.outcome !== undefined) {
+        const outcomes = taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel));
+        if (!outcomes.includes(trigger.outcome)) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              ['trigger', 'outcome'],
+              `"${trigger.outcome}" is not an outcome of step "${trigger.task}" (${[...new Set(outcomes)].join(', ')})`,
             ),
           );
         }

@@ -554,29 +554,7 @@ export const RecipeDefinitionSchema = strict({
     }
     seen.set(step.id, step);
   }
-  const trigger = recipe.trigger;
-  if (trigger.type === 'task_completed' && trigger.task !== undefined) {
-    const step = seen.get(trigger.task);
-    if (!step) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trigger', 'task'],
-        message: `no step has id "${trigger.task}"`,
-      });
-    } else if (isConditionalStep(step) || step.action !== 'assign_task') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trigger', 'task'],
-        message: `step "${trigger.task}" is not an assign_task step`,
-      });
-    } else if (trigger.outcome !== undefined && !step.outcomes.map(outcomeLabel).includes(trigger.outcome)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trigger', 'outcome'],
-        message: `"${trigger.outcome}" is not an outcome of step "${trigger.task}" (${step.outcomes.map(outcomeLabel).join(', ')})`,
-      });
-    }
-  }
+  // A task_completed trigger names a step of another recipe of the app: checked across files by the loader.
 });
 export type RecipeDefinition = z.infer<typeof RecipeDefinitionSchema>;
 

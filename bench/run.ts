@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: runs every benchmark in a fresh process and writes bench/README.md.
+ * `npm run bench -- cycles expiry` runs a subset (the README keeps the other sections).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const here = import.meta.dirname;
+const README = path.join(here, 'README.md');
+const RESULTS = path.join(here, 'results.json');
+
+interface Bench {
+  name: string;
+  file: string;
+  title: string;
+  target: string;
+  describe: (r: Record<string, unknown>) => string;
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: 'cycles',
+    file: 'cycles.ts',
+    title: 'Full request → task → complete → resume cycles through the core API (embedded store)',
+    target: '≥ 2,000 cycles/s on 2 cores',
+    describe: (r) =>
+      `**${r.per_second} cycles/s** (${r.cycles} cycles, ${r.concurrency} in flight, ${r.seconds} s)`,
+  },
+  {
+    name: 'expiry',
+    file: 'expiry.ts',
+    title: 'Expiry lateness: 10,000 tasks falling due within one minute',
+    target: 'p99 ≤ 1 s',
+    describe: (r) =>
+      `**p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms**, max ${r.max_ms} ms (${r.tasks} tasks due over ${r.window_s} s)`,
+  },
+  {
+    name: 'memory',
+    file: 'memory.ts',
+    title: 'Memory with 100,000 open tasks (and 100,000 waiting jobs)',
+    target: 'RSS ≤ 300 MB',
+    describe: (r) =>
+      `**RSS ${r.rss_mb} MB** (heap ${r.heap_mb} MB; filed at ${r.filed_per_second} requests/s; an inbox query takes ${r.inbox_query_ms} ms at this size)`,
+  },
+  {
+    name: 'store',
+    file: 'store.ts',
+    title: 'Embedded store primitives (100,000 documents on disk)',
+    target: 'context for the numbers above',
+    describe: (r) =>
+      Object.entries(r)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+  },
+];
+
+const wanted = process.argv.slice(2);
+const results: Record<string, { result: Record<string, unknown>; at: string }> = existsSync(RESULTS)
+  ? JSON.parse(readFileSync(RESULTS, 'utf8'))
+  : {};
+
+for (const bench of BENCHES) {
+  if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
+  if (!existsSync(path.join(here, bench.file))) continue;
+  process.stdout.write(`running ${bench.name}... `);
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, bench.file)], {
+    cwd: path.dirname(here),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || !line) {
+    process.stdout.write('failed\n');
+    process.stderr.write(run.stderr.slice(-4000));
+    process.exitCode = 1;
+    continue;
+  }
+  const result = JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
+  results[bench.name] = { result, at: new Date().toISOString() };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+
+const cpus = os.cpus();
+const machine = `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+const sections = BENCHES.filter((b) => results[b.name]).map((b) => {
+  const { result, at } = results[b.name]!;
+  return `### ${b.title}\n\nTarget: ${b.target}. Measured ${at.slice(0, 16).replace('T', ' ')} UTC: ${b.describe(result)}.\n\nSource: [\`bench/${b.file}\`](${b.file}).`;
+});
+writeFileSync(
+  README,
+  `# Benchmarks
+
+Produced by \`npm run bench\` (all) or \`npm run bench -- cycles expiry memory store\` (a subset), which runs each
+benchmark in a fresh Node process and rewrites this file; raw numbers are in \`results.json\`.
+
+Machine: ${machine}. The machine is shared (other work may run at the same time), so
+numbers vary by ±30 % between runs; each figure is one run.
+
+${sections.join('\n\n')}
+${existsSync(path.join(here, 'NOTES.md')) ? `\n${readFileSync(path.join(here, 'NOTES.md'), 'utf8')}` : ''}`,
+);
+process.stdout.write(`wrote ${path.relative(process.cwd(), README)}\n`);
