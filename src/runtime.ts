@@ -65,6 +65,16 @@ export async function startRuntime(
   }
   await scheduler.start();
   await baton.recover();
+  // With several instances on MongoDB, an instance that dies mid-job leaves its lease to
+  // lapse; the others pick such jobs up. (The embedded store is single-process: start-up
+  // recovery is enough.)
+  const sweep =
+    store.kind === 'mongodb'
+      ? setInterval(() => {
+          baton.recover().catch((err: unknown) => logger.error({ err }, 'recovery sweep failed'));
+        }, 60_000)
+      : undefined;
+  sweep?.unref();
   let closed = false;
   return {
     store,
@@ -73,6 +83,7 @@ export async function startRuntime(
     async close() {
       if (closed) return;
       closed = true;
+      if (sweep) clearInterval(sweep);
       await scheduler.stop();
       await baton.engine.drain();
       await store.close();
