@@ -75,6 +75,19 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
         expect(r.insertedCount).toBe(3);
         expect(await c.countDocuments({})).toBe(3);
       });
+      it('a failing insert among concurrent writes undoes only itself', async () => {
+        await c.insertOne({ _id: 'taken' });
+        const settled = await Promise.allSettled([
+          c.insertOne({ _id: 'w1' }),
+          c.insertOne({ _id: 'taken', v: 2 }),
+          c.updateOne({ _id: 'taken' }, { $set: { v: 3 } }),
+          c.insertOne({ _id: 'w2' }),
+        ]);
+        expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect(isDuplicateKeyError((settled[1] as PromiseRejectedResult).reason)).toBe(true);
+        expect(ids(await c.find({}).toArray())).toEqual(['taken', 'w1', 'w2']);
+        expect((await c.findOne({ _id: 'taken' }))?.v).toBe(3);
+      });
       it('insertMany rejects a duplicate with code 11000', async () => {
         await c.insertOne({ _id: 'x' });
         const err = await c.insertMany([{ _id: 'y' }, { _id: 'x' }]).catch((e: unknown) => e);
@@ -264,6 +277,18 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
         expect(winners).toHaveLength(1);
         expect(winners[0]?.status).toBe('open');
         expect((await c.findOne({ _id: 't2' }))?.status).toBe('done');
+      });
+      it('compare-and-set: 100 concurrent updateOne in one tick, exactly one wins', async () => {
+        await c.insertOne({ _id: 't3', status: 'open' });
+        const results = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            c.updateOne({ _id: 't3', status: 'open' }, { $set: { status: 'done', by: i } }),
+          ),
+        );
+        expect(results.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+        expect(results.filter((r) => r.matchedCount === 0)).toHaveLength(99);
+        const by = (await c.findOne({ _id: 't3' }))?.by;
+        expect(typeof by).toBe('number');
       });
       it('findOneAndUpdate returns before by default, after on request, honours sort', async () => {
         const before = await c.findOneAndUpdate({ _id: 'a' }, { $inc: { n: 10 } });

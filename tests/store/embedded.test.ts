@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { filterToSql } from '../../src/store/sqlite/filter-to-sql.js';
@@ -122,3 +124,134 @@ describe('embedded update validation', () => {
     await s.close();
   });
 });
+
+describe('embedded group commit', () => {
+  it('runs the operations of one tick in one transaction, each in its own savepoint', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('g');
+    await c.createIndex({ key: 1 }, { unique: true, sparse: true });
+    const ops = [
+      c.insertOne({ _id: 'a', key: 'k1' }),
+      c.insertOne({ _id: 'b', key: 'k1' }), // unique violation: rolls back only itself
+      c.insertOne({ _id: 'c', key: 'k2' }),
+      c.insertMany([{ _id: 'd' }, { _id: 'a' }]), // duplicate _id: the whole insertMany is undone
+      c.updateOne({ _id: 'c' }, { $set: { v: 1 } }),
+    ];
+    expect(s.db.inTransaction).toBe(true);
+    const settled = await Promise.allSettled(ops);
+    expect(s.db.inTransaction).toBe(false);
+    expect(settled.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((settled[1] as PromiseRejectedResult).reason.code).toBe(11000);
+    expect((settled[3] as PromiseRejectedResult).reason.code).toBe(11000);
+    expect(ids(await c.find({}).toArray())).toEqual(['a', 'c']);
+    expect(await c.findOne({ _id: 'c' })).toEqual({ _id: 'c', key: 'k2', v: 1 });
+    await s.close();
+  });
+
+  it('settles reads in an open batch only after its commit; reads outside a batch at once', async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('g');
+    await c.insertOne({ _id: 'x', n: 1 });
+    const order: string[] = [];
+    const w = c.updateOne({ _id: 'x' }, { $inc: { n: 1 } }).then(() => order.push('write'));
+    const r = c.findOne({ _id: 'x' }).then((d) => order.push(`read ${d?.n}`));
+    await Promise.all([w, r]);
+    expect(order).toEqual(['write', 'read 2']);
+    expect(s.db.inTransaction).toBe(false);
+    expect(await c.countDocuments()).toBe(1);
+    expect(s.db.inTransaction).toBe(false);
+    await s.close();
+  });
+
+  it('concurrent compare-and-sets on one document in one tick: exactly one wins', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('g');
+    await c.insertOne({ _id: 't', status: 'open' });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        c.updateOne({ _id: 't', status: 'open' }, { $set: { status: 'done', by: i } }),
+      ),
+    );
+    expect(results.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+    expect(results.filter((r) => r.matchedCount === 0)).toHaveLength(199);
+    await s.close();
+  });
+
+  it('caps a batch: many operations in one tick commit in several transactions', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('g');
+    const n = 2500;
+    await Promise.all(Array.from({ length: n }, (_, i) => c.insertOne({ _id: `i${i}` })));
+    expect(await c.countDocuments()).toBe(n);
+    await s.close();
+  });
+
+  it('close() commits the open batch', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    const c = s.collection('g');
+    const p = c.insertOne({ _id: 'late' });
+    await s.close();
+    await expect(p).resolves.toMatchObject({ insertedId: 'late' });
+    const s2 = SqliteStore.open(dir);
+    expect(await s2.collection('g').findOne({ _id: 'late' })).toEqual({ _id: 'late' });
+    await s2.close();
+  });
+
+  it('statements of other components on the shared handle join the batch', async () => {
+    const s = SqliteStore.open(tempDir());
+    s.db.exec('CREATE TABLE other (x)');
+    const c = s.collection('g');
+    const p = c.insertOne({ _id: 'a' });
+    // As the Agenda backend does: run inline inside an open transaction, else in its own.
+    const tx = (fn: () => void) => (s.db.inTransaction ? fn() : s.db.transaction(fn).immediate());
+    tx(() => s.db.prepare('INSERT INTO other VALUES (1)').run());
+    await p;
+    tx(() => s.db.prepare('INSERT INTO other VALUES (2)').run());
+    expect(s.db.prepare('SELECT count(*) FROM other').pluck().get()).toBe(2);
+    await s.close();
+  });
+
+  it('every acknowledged write survives SIGKILL right after the acknowledgement', async () => {
+    const dir = tempDir();
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/store/crash-writer.ts', dir, '3001'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('close', (_code, signal) =>
+        signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited without SIGKILL: ${err}`)),
+      );
+    });
+    const lines = out.split('\n').filter((l) => l.startsWith('I ') || l.startsWith('U '));
+    expect(lines).toHaveLength(3001);
+    const s = SqliteStore.open(dir);
+    const c = s.collection('crash');
+    const docs = new Map((await c.find({}).toArray()).map((d) => [d._id, d]));
+    for (const line of lines) {
+      const [kind, id] = line.split(' ') as [string, string];
+      expect(docs.has(id), line).toBe(true);
+      if (kind === 'U') expect(docs.get(id)?.status, line).toBe('done');
+    }
+    await s.close();
+  });
+});
+
+function ids(docs: { _id: string }[]): string[] {
+  return docs.map((d) => d._id).sort();
+}

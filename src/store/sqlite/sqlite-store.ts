@@ -13,9 +13,21 @@
  * last transactions committed since the previous checkpoint/fsync (the database stays
  * consistent).
  *
- * Everything runs synchronously inside the async methods: single process, one
- * connection, so each method call is atomic with respect to the others (this is what
- * makes compare-and-set with `updateOne`/`findOneAndUpdate` safe).
+ * Group commit: every operation runs synchronously when called (single process, one
+ * connection, so each call is atomic with respect to the others — this is what makes
+ * compare-and-set with `updateOne`/`findOneAndUpdate` safe). Writes share ONE open
+ * transaction per event-loop turn: the first write opens it (`BEGIN IMMEDIATE`), each
+ * write runs in its own SAVEPOINT (a failing operation, e.g. a unique-key violation,
+ * undoes only itself), and a `setImmediate` commits the batch (or earlier, after
+ * `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Every operation of a batch — reads run
+ * while it is open included — settles only after the COMMIT containing it succeeded,
+ * so an acknowledged write survives kill -9 and nobody acts on data that could vanish;
+ * if the COMMIT fails, the batch is rolled back and every operation in it rejects.
+ * Reads with no batch open settle at once. Cost: a write is acknowledged one
+ * event-loop turn later than before (typically well under a millisecond). Statements
+ * that other components run on the shared handle (`db`) while a batch is open, inline
+ * when `db.inTransaction` (as the Agenda backend does), join the batch: they commit
+ * with it, and are rolled back with it if that COMMIT fails.
  *
  * Known differences from MongoDB: unique indexes on array-valued fields are not
  * multikey (the whole array is the key); `true`/`false` and `1`/`0` collide in unique
@@ -198,6 +210,20 @@ interface Where {
   params: unknown[];
 }
 
+/** Group commit: at most this many operations, or this many milliseconds, per transaction. */
+const BATCH_MAX_OPS = 1000;
+const BATCH_MAX_MS = 5;
+
+/** The open write transaction shared by the operations of one event-loop turn. */
+interface Batch {
+  /** Settles when the batch's COMMIT succeeded (or rejects when it failed). */
+  readonly done: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+  readonly started: number;
+  ops: number;
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'embedded' as const;
   /** The better-sqlite3 handle (other components may create their own tables on it). */
@@ -207,6 +233,9 @@ export class SqliteStore implements Store {
   private readonly collections = new Map<string, SqliteCollection<Doc>>();
   private closed = false;
   private readonly txn: (fn: () => unknown) => unknown;
+  private batch: Batch | null = null;
+  private readonly beginStmt: Statement;
+  private readonly commitStmt: Statement;
 
   private constructor(db: DB) {
     this.db = db;
@@ -221,6 +250,8 @@ export class SqliteStore implements Store {
     // amortises that cost over more commits.
     db.pragma('cache_size = -32768');
     db.pragma('wal_autocheckpoint = 4000');
+    this.beginStmt = db.prepare('BEGIN IMMEDIATE');
+    this.commitStmt = db.prepare('COMMIT');
     const cache = new Map<string, RegExp>();
     db.function(REGEX_FN, { deterministic: true }, (pattern: unknown, flags: unknown, value: unknown) => {
       if (typeof value !== 'string') return 0;
@@ -233,7 +264,12 @@ export class SqliteStore implements Store {
       }
       return re.test(value) ? 1 : 0;
     });
-    for (const row of db
+    this.loadTables();
+  }
+
+  private loadTables(): void {
+    this.tables.clear();
+    for (const row of this.db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'")
       .all() as { name: string }[]) {
       this.tables.add(row.name);
@@ -266,6 +302,107 @@ export class SqliteStore implements Store {
     return this.txn(fn) as R;
   }
 
+  /**
+   * Runs a writing operation now, synchronously, inside the current batch transaction
+   * (opened if needed) and in its own savepoint, so a failure undoes only this operation.
+   * The promise settles after the COMMIT that contains the operation succeeded.
+   */
+  write<R>(fn: () => R): Promise<R> {
+    let b: Batch;
+    try {
+      this.assertOpen();
+      b = this.batch ?? this.begin();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let result: R;
+    try {
+      result = this.txn(fn) as R;
+    } catch (err) {
+      this.afterOp(b, err);
+      return b.done.then(() => Promise.reject(err));
+    }
+    this.afterOp(b, null);
+    return b.done.then(() => result);
+  }
+
+  /**
+   * Runs a reading operation now. Outside a batch it settles at once (it saw committed
+   * data only); inside one it may have seen the batch's uncommitted writes, so it settles
+   * after that batch's COMMIT.
+   */
+  read<R>(fn: () => R): Promise<R> {
+    const b = this.batch;
+    if (b === null) {
+      try {
+        this.assertOpen();
+        return Promise.resolve(fn());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    let result: R;
+    try {
+      result = fn();
+    } catch (err) {
+      this.afterOp(b, err);
+      return b.done.then(() => Promise.reject(err));
+    }
+    this.afterOp(b, null);
+    return b.done.then(() => result);
+  }
+
+  private begin(): Batch {
+    if (this.db.inTransaction) {
+      throw new Error('The embedded store was called inside a foreign transaction on its connection');
+    }
+    this.beginStmt.run();
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const b: Batch = { done, resolve, reject, started: performance.now(), ops: 0 };
+    this.batch = b;
+    setImmediate(() => this.commit(b));
+    return b;
+  }
+
+  private afterOp(b: Batch, err: unknown): void {
+    if (this.batch !== b) return;
+    if (!this.db.inTransaction) {
+      // SQLite rolled the whole transaction back (e.g. SQLITE_FULL, SQLITE_IOERR): the batch is lost.
+      this.batch = null;
+      this.loadTables();
+      b.reject(err ?? new Error('The batch transaction was rolled back'));
+      return;
+    }
+    b.ops += 1;
+    if (b.ops >= BATCH_MAX_OPS || performance.now() - b.started >= BATCH_MAX_MS) this.commit(b);
+  }
+
+  /** Commits `b` if it is still the open batch; settles every operation in it. */
+  private commit(b: Batch): void {
+    if (this.batch !== b) return;
+    this.batch = null;
+    try {
+      this.commitStmt.run();
+    } catch (err) {
+      if (this.db.inTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // Already rolled back.
+        }
+      }
+      this.loadTables();
+      b.reject(err);
+      return;
+    }
+    b.resolve();
+  }
+
   /** Creates the collection's table if needed. */
   ensureTable(table: string): void {
     if (this.tables.has(table)) return;
@@ -287,21 +424,21 @@ export class SqliteStore implements Store {
   }
 
   async dropAll(): Promise<void> {
-    this.assertOpen();
-    const names = (
-      this.db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'")
-        .all() as { name: string }[]
-    ).map((r) => r.name);
-    this.stmts.clear();
-    this.db.transaction(() => {
+    await this.write(() => {
+      const names = (
+        this.db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'")
+          .all() as { name: string }[]
+      ).map((r) => r.name);
+      this.stmts.clear();
       for (const n of names) this.db.exec(`DROP TABLE IF EXISTS "${n}"`);
-    })();
-    this.tables.clear();
+      this.tables.clear();
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.batch) this.commit(this.batch);
     this.closed = true;
     this.stmts.clear();
     try {
@@ -317,8 +454,8 @@ export class SqliteStore implements Store {
 }
 
 class ArrayCursor<T> implements Cursor<T> {
-  constructor(private readonly run: () => T[]) {}
-  async toArray(): Promise<T[]> {
+  constructor(private readonly run: () => Promise<T[]>) {}
+  toArray(): Promise<T[]> {
     return this.run();
   }
 }
@@ -369,21 +506,23 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     }
   }
 
-  async insertOne(doc: T): Promise<{ acknowledged: boolean; insertedId: string }> {
-    this.ready();
-    this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
-    return { acknowledged: true, insertedId: doc._id };
+  insertOne(doc: T): Promise<{ acknowledged: boolean; insertedId: string }> {
+    return this.store.write(() => {
+      this.ready();
+      this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
+      return { acknowledged: true, insertedId: doc._id };
+    });
   }
 
-  async insertMany(docs: T[]): Promise<{ acknowledged: boolean; insertedCount: number }> {
-    this.ready();
-    if (!Array.isArray(docs)) throw new Error('insertMany needs an array');
-    this.wrap(() =>
-      this.store.transaction(() => {
+  insertMany(docs: T[]): Promise<{ acknowledged: boolean; insertedCount: number }> {
+    return this.store.write(() => {
+      this.ready();
+      if (!Array.isArray(docs)) throw new Error('insertMany needs an array');
+      this.wrap(() => {
         for (const d of docs) this.insertRaw(d as Record<string, unknown>);
-      }),
-    );
-    return { acknowledged: true, insertedCount: docs.length };
+      });
+      return { acknowledged: true, insertedCount: docs.length };
+    });
   }
 
   /** Matching rows as [rowid, doc text]. */
@@ -412,18 +551,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return projection ? applyProjection(doc, projection) : doc;
   }
 
-  async findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
-    this.ready();
-    const rows = this.select(filter, { ...options, limit: 1 });
-    const row = rows[0];
-    return row ? this.materialize(row[1], options.projection) : null;
+  findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
+    return this.store.read(() => {
+      this.ready();
+      const rows = this.select(filter, { ...options, limit: 1 });
+      const row = rows[0];
+      return row ? this.materialize(row[1], options.projection) : null;
+    });
   }
 
   find(filter: Filter, options: FindOptions = {}): Cursor<T> {
-    return new ArrayCursor(() => {
-      this.ready();
-      return this.select(filter, options).map((r) => this.materialize(r[1], options.projection));
-    });
+    return new ArrayCursor(() =>
+      this.store.read(() => {
+        this.ready();
+        return this.select(filter, options).map((r) => this.materialize(r[1], options.projection));
+      }),
+    );
   }
 
   private writeBack(rowid: number, doc: Record<string, unknown>): void {
@@ -442,98 +585,104 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     validateUpdate(update);
     this.ready();
     const apply = compileModifier(modifierFor(update, false));
-    return this.wrap(() =>
-      this.store.transaction((): UpdateResult => {
-        const rows = this.select(filter, many ? {} : { limit: 1 });
-        if (rows.length === 0) {
-          if (options.upsert) {
-            const doc = this.upsertDoc(filter, update);
-            return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id as string };
-          }
-          return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
+    return this.wrap((): UpdateResult => {
+      const rows = this.select(filter, many ? {} : { limit: 1 });
+      if (rows.length === 0) {
+        if (options.upsert) {
+          const doc = this.upsertDoc(filter, update);
+          return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id as string };
         }
-        let modified = 0;
-        for (const [rowid, text] of rows) {
-          const doc = decodeJson<Record<string, unknown>>(text);
-          if (apply(doc)) {
-            this.writeBack(rowid, doc);
-            modified++;
-          }
+        return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
+      }
+      let modified = 0;
+      for (const [rowid, text] of rows) {
+        const doc = decodeJson<Record<string, unknown>>(text);
+        if (apply(doc)) {
+          this.writeBack(rowid, doc);
+          modified++;
         }
-        return { matchedCount: rows.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null };
-      }),
-    );
+      }
+      return { matchedCount: rows.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null };
+    });
   }
 
-  async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
-    return this.updateImpl(filter, update, options, false);
+  updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.store.write(() => this.updateImpl(filter, update, options, false));
   }
 
-  async updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
-    return this.updateImpl(filter, update, options, true);
+  updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.store.write(() => this.updateImpl(filter, update, options, true));
   }
 
-  async findOneAndUpdate(
-    filter: Filter,
-    update: Update,
-    options: FindOneAndUpdateOptions = {},
-  ): Promise<T | null> {
+  findOneAndUpdate(filter: Filter, update: Update, options: FindOneAndUpdateOptions = {}): Promise<T | null> {
+    return this.store.write(() => this.findOneAndUpdateImpl(filter, update, options));
+  }
+
+  private findOneAndUpdateImpl(filter: Filter, update: Update, options: FindOneAndUpdateOptions): T | null {
     validateUpdate(update);
     this.ready();
     const after = options.returnDocument === 'after';
     const apply = compileModifier(modifierFor(update, false));
-    return this.wrap(() =>
-      this.store.transaction((): T | null => {
-        const rows = this.select(filter, { limit: 1, sort: options.sort });
-        const row = rows[0];
-        if (!row) {
-          if (!options.upsert) return null;
-          const doc = this.upsertDoc(filter, update);
-          return after ? decodeJson<T>(encodeJson(doc)) : null;
-        }
-        const doc = decodeJson<Record<string, unknown>>(row[1]);
-        if (!after) {
-          const before = decodeJson<T>(row[1]);
-          if (apply(doc)) this.writeBack(row[0], doc);
-          return before;
-        }
-        if (apply(doc)) {
-          const text = this.encode(doc);
-          this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(text, row[0]);
-          return decodeJson<T>(text);
-        }
-        return doc as T;
-      }),
-    );
+    return this.wrap((): T | null => {
+      const rows = this.select(filter, { limit: 1, sort: options.sort });
+      const row = rows[0];
+      if (!row) {
+        if (!options.upsert) return null;
+        const doc = this.upsertDoc(filter, update);
+        return after ? decodeJson<T>(encodeJson(doc)) : null;
+      }
+      const doc = decodeJson<Record<string, unknown>>(row[1]);
+      if (!after) {
+        const before = decodeJson<T>(row[1]);
+        if (apply(doc)) this.writeBack(row[0], doc);
+        return before;
+      }
+      if (apply(doc)) {
+        const text = this.encode(doc);
+        this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(text, row[0]);
+        return decodeJson<T>(text);
+      }
+      return doc as T;
+    });
   }
 
-  async deleteOne(filter: Filter): Promise<{ deletedCount: number }> {
-    this.ready();
-    const w = this.where(filter);
-    const r = this.store
-      .stmt(`DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1)`)
-      .run(...w.params);
-    return { deletedCount: r.changes };
+  deleteOne(filter: Filter): Promise<{ deletedCount: number }> {
+    return this.store.write(() => {
+      this.ready();
+      const w = this.where(filter);
+      const r = this.store
+        .stmt(`DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1)`)
+        .run(...w.params);
+      return { deletedCount: r.changes };
+    });
   }
 
-  async deleteMany(filter: Filter): Promise<{ deletedCount: number }> {
-    this.ready();
-    const w = this.where(filter);
-    const r = this.store.stmt(`DELETE FROM ${this.q} WHERE ${w.sql}`).run(...w.params);
-    return { deletedCount: r.changes };
+  deleteMany(filter: Filter): Promise<{ deletedCount: number }> {
+    return this.store.write(() => {
+      this.ready();
+      const w = this.where(filter);
+      const r = this.store.stmt(`DELETE FROM ${this.q} WHERE ${w.sql}`).run(...w.params);
+      return { deletedCount: r.changes };
+    });
   }
 
-  async countDocuments(filter: Filter = {}): Promise<number> {
-    this.ready();
-    const w = this.where(filter);
-    const row = this.store
-      .stmt(`SELECT count(*) FROM ${this.q} WHERE ${w.sql}`)
-      .raw(true)
-      .get(...w.params) as [number];
-    return row[0];
+  countDocuments(filter: Filter = {}): Promise<number> {
+    return this.store.read(() => {
+      this.ready();
+      const w = this.where(filter);
+      const row = this.store
+        .stmt(`SELECT count(*) FROM ${this.q} WHERE ${w.sql}`)
+        .raw(true)
+        .get(...w.params) as [number];
+      return row[0];
+    });
   }
 
-  async createIndex(keys: SortSpec, options: IndexOptions = {}): Promise<string> {
+  createIndex(keys: SortSpec, options: IndexOptions = {}): Promise<string> {
+    return this.store.write(() => this.createIndexImpl(keys, options));
+  }
+
+  private createIndexImpl(keys: SortSpec, options: IndexOptions): string {
     this.ready();
     const fields = Object.keys(keys ?? {});
     if (fields.length === 0) throw new Error('createIndex needs at least one key');
@@ -548,20 +697,18 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const unique = options.unique ? 'UNIQUE ' : '';
     const nonNull = exprs.map((e) => `${e} IS NOT NULL`).join(' AND ');
     const where = options.sparse ? ` WHERE ${nonNull}` : '';
-    this.wrap(() =>
-      this.store.transaction(() => {
-        this.db.exec(`CREATE ${unique}INDEX IF NOT EXISTS "${idxName}" ON ${this.q} (${cols})${where}`);
-        if (options.unique && !options.sparse) {
-          // MongoDB treats a missing field as null in a (non-sparse) unique index: at most one
-          // document may lack it. SQLite's UNIQUE ignores NULLs, so enforce that separately.
-          const anyNull = exprs.map((e) => `${e} IS NULL`).join(' OR ');
-          const keyed = exprs.map((e) => `ifnull(${e}, x'00')`).join(', ');
-          this.db.exec(
-            `CREATE UNIQUE INDEX IF NOT EXISTS "${idxName}__nulls" ON ${this.q} (${keyed}) WHERE ${anyNull}`,
-          );
-        }
-      }),
-    );
+    this.wrap(() => {
+      this.db.exec(`CREATE ${unique}INDEX IF NOT EXISTS "${idxName}" ON ${this.q} (${cols})${where}`);
+      if (options.unique && !options.sparse) {
+        // MongoDB treats a missing field as null in a (non-sparse) unique index: at most one
+        // document may lack it. SQLite's UNIQUE ignores NULLs, so enforce that separately.
+        const anyNull = exprs.map((e) => `${e} IS NULL`).join(' OR ');
+        const keyed = exprs.map((e) => `ifnull(${e}, x'00')`).join(', ');
+        this.db.exec(
+          `CREATE UNIQUE INDEX IF NOT EXISTS "${idxName}__nulls" ON ${this.q} (${keyed}) WHERE ${anyNull}`,
+        );
+      }
+    });
     return name;
   }
 }
