@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,6 +249,41 @@ describe('embedded group commit', () => {
       if (kind === 'U') expect(docs.get(id)?.status, line).toBe('done');
     }
     await s.close();
+  });
+});
+
+describe('embedded checkpoints', () => {
+  it('checkpoints the WAL in a worker thread, not in commits', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const c = s.collection('w');
+    const size = () => statSync(join(dir, 'baton.db')).size;
+    await c.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: `d${i}`, pad: 'x'.repeat(500) })));
+    const before = size();
+    const deadline = Date.now() + 5000;
+    while (size() <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(size()).toBeGreaterThan(before + 500_000);
+    await s.close();
+    // close() stops the worker and truncates the WAL.
+    expect(statSync(join(dir, 'baton.db-wal'), { throwIfNoEntry: false })?.size ?? 0).toBe(0);
+  });
+
+  it('the checkpoint worker does not keep the process alive', () => {
+    const dir = tempDir();
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+    const script = `
+      const { SqliteStore } = await import('./src/store/sqlite/sqlite-store.ts');
+      const s = SqliteStore.open(${JSON.stringify(dir)});
+      await s.collection('x').insertOne({ _id: 'a' });
+      console.log('done');`;
+    const started = Date.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      timeout: 20_000,
+    }).toString();
+    expect(out.trim()).toBe('done');
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
 

@@ -1,0 +1,86 @@
+/**
+ * WAL checkpoints off the main thread.
+ *
+ * The store's own connection runs with `wal_autocheckpoint = 0`, so a commit never
+ * pays for a checkpoint (which copies WAL pages into the database file and fsyncs
+ * it). Instead a `worker_threads` worker with its own connection to the same file
+ * runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` (it never blocks writers),
+ * and `wal_checkpoint(TRUNCATE)` once the WAL holds more than `truncateBytes` (a
+ * passive checkpoint cannot keep up, e.g. under constant reads). The worker is
+ * `unref`'d: it never keeps the process alive.
+ *
+ * The worker is an eval'd CommonJS script that `require`s better-sqlite3 by the path
+ * resolved here, so it runs the same way under tsx, vitest and compiled JavaScript.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+const pageSize = db.pragma('page_size', { simple: true });
+function checkpoint() {
+  try {
+    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    if (r && r.log * pageSize > workerData.truncateBytes) db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message || err) });
+  }
+}
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m === 'stop') {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+export interface CheckpointerOptions {
+  /** Passive checkpoint period (default 1,000 ms). */
+  intervalMs?: number;
+  /** WAL size above which the worker truncates it (default 64 MB). */
+  truncateBytes?: number;
+  /** Called with checkpoint errors (they are otherwise ignored: the next tick retries). */
+  onError?: (message: string) => void;
+}
+
+export class Checkpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+
+  constructor(file: string, options: CheckpointerOptions = {}) {
+    const module = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        module,
+        file,
+        intervalMs: options.intervalMs ?? 1000,
+        truncateBytes: options.truncateBytes ?? 64 * 1024 * 1024,
+      },
+    });
+    this.worker.unref();
+    this.worker.on('message', (m: { error?: string }) => {
+      if (m?.error) options.onError?.(m.error);
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.once('error', (err) => {
+        options.onError?.(String(err));
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the worker and waits until its connection is closed. */
+  async stop(): Promise<void> {
+    this.worker.postMessage('stop');
+    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
