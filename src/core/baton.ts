@@ -4,11 +4,13 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Store } from '../store/port.js';
 import { AppService } from './apps.js';
 import { BatonEventBus, type CoreContext, collectionsOf, ensureIndexes } from './context.js';
+import { DeliveryService } from './deliveries.js';
 import { GroupService } from './groups.js';
 import { RecipeService } from './recipes.js';
 import { RequestService } from './requests.js';
 import { EXPIRE_JOB, TaskService } from './tasks.js';
 import { UserService } from './users.js';
+import { ViewService } from './views.js';
 
 export interface BatonOptions {
   store: Store;
@@ -32,6 +34,8 @@ export class Baton {
   readonly tasks: TaskService;
   readonly recipes: RecipeService;
   readonly engine: RecipeEngine;
+  readonly deliveries: DeliveryService;
+  readonly views: ViewService;
   readonly startedAt = new Date();
 
   constructor(options: BatonOptions) {
@@ -53,6 +57,8 @@ export class Baton {
     this.tasks = new TaskService(this.ctx, this.users, this.groups, this.requests);
     this.recipes = new RecipeService(this.ctx, this.apps);
     this.engine = new RecipeEngine(this.ctx, this.users, this.groups, this.requests, this.tasks);
+    this.deliveries = new DeliveryService(this.ctx);
+    this.views = new ViewService(this.ctx, this.apps, this.users);
     this.requests.sink = this.engine;
     this.tasks.sink = this.engine;
     this.recipes.onChange = () => this.engine.invalidateRecipes();

@@ -83,4 +83,5 @@ export async function ensureIndexes(db: Collections): Promise<void> {
   await db.recipes.createIndex({ trigger_app: 1 });
   await db.notifications.createIndex({ to: 1, created_at: -1 });
   await db.notifications.createIndex({ status: 1 });
+  await db.requests.createIndex({ requester: 1, stage: 1 });
 }

@@ -34,6 +34,18 @@ export interface Group {
   [key: string]: unknown;
 }
 
+/** A copy of a task or notification a surface posted: where it is, to update or find it again. */
+export interface Delivery {
+  surface: string;
+  /** The Baton user it was delivered to. */
+  user: string;
+  /** Surface-specific reference, e.g. Slack `{ channel, ts }` or Teams `{ conversation, activity }`. */
+  ref: Record<string, string>;
+  at: Date;
+  /** Set when delivery failed for good (e.g. the user never installed the bot). */
+  error?: string | undefined;
+}
+
 export type DefinitionSource = 'file' | 'store' | 'pack';
 
 export interface AppDoc {
@@ -180,8 +192,8 @@ export interface TaskFields {
   completed_at?: Date | undefined;
   /** Set when the task closed and the waiting job has yet to be resumed (crash-safe hand-off). */
   pending_resume?: boolean | undefined;
-  /** Surfaces record where copies of the task were posted. */
-  deliveries?: Record<string, unknown>[] | undefined;
+  /** Where surfaces posted copies of the task (one per assignee and surface), to update them later. */
+  deliveries?: Delivery[] | undefined;
   /** Reminder and escalation settings (reserved for what comes next). */
   reminders?: { every_ms: number; next_at?: Date | undefined } | undefined;
   escalate_to?: Assignee | undefined;
@@ -201,7 +213,7 @@ export interface NotificationDoc {
   job_id?: string | undefined;
   created_at: Date;
   status: 'pending' | 'delivered' | 'undeliverable';
-  deliveries: Record<string, unknown>[];
+  deliveries: Delivery[];
   [key: string]: unknown;
 }
 
