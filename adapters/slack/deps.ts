@@ -1,0 +1,27 @@
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../../src/config.js';
+import type { Baton } from '../../src/core/baton.js';
+import type { User } from '../../src/core/types.js';
+import type { Logger } from '../../src/logger.js';
+
+/** Translates Slack user ids to Baton users (creating them on first sight with name and email from users.info). */
+export interface SlackUserDirectory {
+  /** The Baton user behind a Slack user id. */
+  toBaton(slackUserId: string): Promise<User>;
+  /** The Slack user id of a Baton user, if they have a Slack identity. */
+  toSlack(user: User | string): Promise<string | null>;
+}
+
+/** What every part of the Slack surface gets. */
+export interface SlackDeps {
+  baton: Baton;
+  config: Config;
+  /** Web API client (base URL from SLACK_API_URL; 429s retried after Retry-After; no other retries). */
+  client: WebClient;
+  logger: Logger;
+  users: SlackUserDirectory;
+  /** Bot user id (from auth.test or configuration). */
+  botUserId: string;
+  /** Public URL of Baton, for links to requests (may be undefined). */
+  publicUrl: string | undefined;
+}
