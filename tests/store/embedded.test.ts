@@ -252,6 +252,87 @@ describe('embedded group commit', () => {
   });
 });
 
+describe('embedded sorting', () => {
+  const plan = (s: SqliteStore, sql: string, params: unknown[]) =>
+    s.db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((r) => (r as { detail: string }).detail)
+      .join('\n');
+
+  it('sorts on the raw value: mixed booleans, objects and arrays are out of MongoDB order (documented)', async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('m');
+    await c.insertMany([
+      { _id: 'str', v: 'b' },
+      { _id: 'num', v: 2 },
+      { _id: 'nul', v: null },
+      { _id: 'missing' },
+      { _id: 'true', v: true },
+      { _id: 'arr', v: [1] },
+      { _id: 'obj', v: { a: 1 } },
+      { _id: 'date', v: new Date(0) },
+    ]);
+    const order = (await c.find({}, { sort: { v: 1, _id: 1 } }).toArray()).map((d) => d._id);
+    // MongoDB: missing, nul, num, str, obj, arr, true, date. SQLite: NULLs, then numbers and
+    // booleans (as 1), then text (JSON text of arrays and objects included), dates last.
+    expect(order).toEqual(['missing', 'nul', 'true', 'num', 'arr', 'str', 'obj', 'date']);
+    await s.close();
+  });
+
+  it('serves filter and ORDER BY from one index when the equality fields hold no arrays', async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('tasks');
+    await c.createIndex({ app: 1, created_at: -1 });
+    await c.createIndex({ assignee_key: 1, status: 1, created_at: 1 });
+    await c.createIndex({ status: 1 });
+    const docs = Array.from({ length: 300 }, (_, i) => ({
+      _id: `t${i}`,
+      app: `a${i % 3}`,
+      assignee_key: `user:${i % 5}`,
+      status: i % 2 ? 'open' : 'done',
+      created_at: new Date(1_700_000_000_000 + i * 1000),
+    }));
+    await c.insertMany(docs);
+    const sqls: string[] = [];
+    const orig = s.db.prepare.bind(s.db);
+    s.db.prepare = ((sql: string) => {
+      sqls.push(sql);
+      return orig(sql);
+    }) as typeof s.db.prepare;
+    const page = await c.find({ app: 'a1' }, { sort: { created_at: -1 }, limit: 50, skip: 10 }).toArray();
+    const mine = await c
+      .find({ assignee_key: 'user:2', status: 'open' }, { sort: { created_at: 1 }, limit: 50 })
+      .toArray();
+    s.db.prepare = orig;
+    const expected1 = docs
+      .filter((d) => d.app === 'a1')
+      .sort((a, b) => b.created_at.getTime() - a.created_at.getTime())
+      .slice(10, 60)
+      .map((d) => d._id);
+    expect(page.map((d) => d._id)).toEqual(expected1);
+    const expected2 = docs
+      .filter((d) => d.assignee_key === 'user:2' && d.status === 'open')
+      .slice(0, 50)
+      .map((d) => d._id);
+    expect(mine.map((d) => d._id)).toEqual(expected2);
+    const selects = sqls.filter((q) => q.startsWith('SELECT rowid'));
+    expect(selects).toHaveLength(2);
+    const p1 = plan(s, selects[0]!, ['a1', 50, 10]);
+    expect(p1).toContain('USING INDEX c_tasks__app_1_created_at_-1');
+    expect(p1).not.toContain('TEMP B-TREE');
+    const p2 = plan(s, selects[1]!, ['user:2', 'open', 50, 0]);
+    expect(p2).toContain('USING INDEX c_tasks__assignee_key_1_status_1_created_at_1');
+    expect(p2).not.toContain('TEMP B-TREE');
+
+    // Once a document holds an array in `app`, array membership counts again (MongoDB semantics).
+    await c.insertOne({ _id: 'multi', app: ['a1', 'a2'], created_at: new Date(2_000_000_000_000) });
+    const first = await c.findOne({ app: 'a1' }, { sort: { created_at: -1 } });
+    expect(first?._id).toBe('multi');
+    await s.close();
+  });
+});
+
 describe('embedded checkpoints', () => {
   it('checkpoints the WAL in a worker thread, not in commits', async () => {
     const dir = tempDir();

@@ -46,9 +46,23 @@ export const REGEX_FN = 'baton_regexp';
 
 const SEGMENT = /^[A-Za-z_$-][A-Za-z0-9_\-$]*$/;
 
+export interface FilterOptions {
+  /**
+   * Top-level paths known to hold no array in any document (the caller checked, in the
+   * same synchronous step). A plain string equality on such a path compiles to a single
+   * `json_extract(doc, path) = ?`, which lets an index on the path also serve an ORDER BY.
+   */
+  scalarPaths?: ReadonlySet<string>;
+}
+
+/** True when `x`, compared with `json_extract(...) = x`, can only equal a JSON string holding `x` (never an array's or object's JSON text). */
+export function isPlainString(x: unknown): x is string {
+  return typeof x === 'string' && x[0] !== '[' && x[0] !== '{';
+}
+
 /** Translates `filter` into a WHERE clause (without the `WHERE` keyword) and its parameters. */
-export function filterToSql(filter: Filter): SqlWhere {
-  const c = new Compiler();
+export function filterToSql(filter: Filter, options: FilterOptions = {}): SqlWhere {
+  const c = new Compiler(options.scalarPaths);
   const sql = c.filter(filter ?? {}, null);
   return { sql, params: c.params };
 }
@@ -115,6 +129,8 @@ class Compiler {
   params: unknown[] = [];
   private n = 0;
 
+  constructor(private readonly scalarPaths?: ReadonlySet<string>) {}
+
   private p(v: unknown): string {
     this.params.push(v);
     return '?';
@@ -161,6 +177,9 @@ class Compiler {
 
   private field(path: string, cond: unknown, base: string | null): string {
     if (path === '_id' && base === null) return this.idField(cond);
+    if (base === null && isPlainString(cond) && this.scalarPaths?.has(path)) {
+      return `json_extract(doc, ${jsonPath(path)}) = ${this.p(cond)}`;
+    }
     const loc: Loc = { base, segs: splitPath(path) };
     if (cond instanceof RegExp) return this.regex(loc, cond.source, cond.flags);
     if (isOperatorObject(cond)) return this.ops(loc, cond);
@@ -501,24 +520,23 @@ function mergeFlags(a: string, b: string): string {
   return out;
 }
 
-/** SQL ORDER BY terms for a sort spec, ordering mixed types like MongoDB (null < numbers < strings < objects < arrays < booleans < dates). */
+/**
+ * SQL ORDER BY terms for a sort spec: directly on `json_extract(doc, path)`, so an
+ * expression index on the same path can serve the order (and a LIMIT can stop early).
+ *
+ * This assumes a field holds one type across documents (true of Baton's fields).
+ * For mixed-type fields the order differs from MongoDB's (null/missing < numbers <
+ * strings < objects < arrays < booleans < dates): SQLite orders NULL (null or missing)
+ * < numbers and booleans (as 0/1) < text (strings, dates — dates after every ordinary
+ * string, since they start with U+E000 — and objects/arrays by their JSON text).
+ */
 export function sortToSql(sort: Record<string, 1 | -1> | undefined): string {
   if (!sort) return '';
   const terms: string[] = [];
   for (const key of Object.keys(sort)) {
     const dir = sort[key] === -1 ? 'DESC' : 'ASC';
     if (sort[key] !== 1 && sort[key] !== -1) throw new Error(`Sort direction for "${key}" must be 1 or -1`);
-    if (key === '_id') {
-      terms.push(`id ${dir}`);
-      continue;
-    }
-    const p = jsonPath(key);
-    const v = `json_extract(doc, ${p})`;
-    const t = `json_type(doc, ${p})`;
-    terms.push(
-      `CASE WHEN ${v} IS NULL THEN 1 WHEN ${t} ${NUM} THEN 2 WHEN ${t} = 'text' THEN (CASE WHEN ${dateRange(v)} THEN 7 ELSE 3 END) WHEN ${t} = 'object' THEN 4 WHEN ${t} = 'array' THEN 5 ELSE 6 END ${dir}`,
-      `${v} ${dir}`,
-    );
+    terms.push(key === '_id' ? `id ${dir}` : `json_extract(doc, ${jsonPath(key)}) ${dir}`);
   }
   return terms.join(', ');
 }

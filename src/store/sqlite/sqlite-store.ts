@@ -56,7 +56,7 @@ import type {
 } from '../port.js';
 import { Checkpointer } from './checkpointer.js';
 import { decodeJson, encodeJson } from './codec.js';
-import { filterToSql, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
+import { filterToSql, isPlainString, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
 
 type DB = Database.Database;
@@ -415,7 +415,7 @@ export class SqliteStore implements Store {
   /** Creates the collection's table if needed. */
   ensureTable(table: string): void {
     if (this.tables.has(table)) return;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, doc BLOB NOT NULL)`);
     this.tables.add(table);
   }
 
@@ -479,6 +479,8 @@ class ArrayCursor<T> implements Cursor<T> {
 class SqliteCollection<T extends Doc> implements Collection<T> {
   private readonly table: string;
   private readonly q: string;
+  /** Cache of `leadingIndexPaths()`; reset by createIndex. */
+  private leading: Set<string> | null = null;
 
   constructor(
     private readonly store: SqliteStore,
@@ -497,10 +499,52 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.store.ensureTable(this.table);
   }
 
-  private where(filter: Filter | undefined): Where {
+  private where(filter: Filter | undefined, scalarPaths?: ReadonlySet<string>): Where {
     if (filter === undefined || filter === null) return { sql: '1', params: [] };
     if (typeof filter !== 'object' || Array.isArray(filter)) throw new Error('A filter must be an object');
-    return filterToSql(filter);
+    return filterToSql(filter, scalarPaths ? { scalarPaths } : {});
+  }
+
+  /** Top-level paths leading some index of this collection (so "does any document hold an array there" is an index probe). */
+  private leadingIndexPaths(): Set<string> {
+    if (this.leading) return this.leading;
+    const out = new Set<string>();
+    const rows = this.db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+      .pluck()
+      .all(this.table) as string[];
+    for (const sql of rows) {
+      const m = /\(json_extract\(doc, '\$\."([A-Za-z0-9_\-$]+)"'\)/.exec(sql);
+      if (m) out.add(m[1]!);
+    }
+    this.leading = out;
+    return out;
+  }
+
+  /**
+   * For a sorted query: the top-level fields compared by plain string equality, that lead
+   * an index and that no document holds an array in (checked now with an index probe).
+   * Their equality then compiles to a bare `json_extract(doc, path) = ?`, so the index can
+   * serve the ORDER BY as well (with the array-membership disjunct, SQLite must sort).
+   */
+  private scalarSortPaths(filter: Filter | undefined): Set<string> | undefined {
+    if (!filter || typeof filter !== 'object') return undefined;
+    let out: Set<string> | undefined;
+    const leading = this.leadingIndexPaths();
+    for (const key of Object.keys(filter)) {
+      if (!leading.has(key) || !isPlainString(filter[key])) continue;
+      const p = jsonPath(key);
+      const probe = this.store
+        .stmt(
+          `SELECT 1 FROM ${this.q} WHERE json_extract(doc, ${p}) >= '[' AND json_extract(doc, ${p}) < '\\' LIMIT 1`,
+        )
+        .pluck()
+        .get();
+      if (probe !== undefined) continue;
+      out ??= new Set();
+      out.add(key);
+    }
+    return out;
   }
 
   private encode(doc: Record<string, unknown>): string {
@@ -511,7 +555,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     if (doc._id === undefined) doc._id = randomUUID();
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
-    this.store.stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, ?)`).run(doc._id, this.encode(doc));
+    this.store.stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`).run(doc._id, this.encode(doc));
   }
 
   private wrap<R>(fn: () => R): R {
@@ -543,9 +587,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   /** Matching rows as [rowid, doc text]. */
   private select(filter: Filter | undefined, opts: FindOptions = {}): [number, string][] {
-    const w = this.where(filter);
+    const w = this.where(filter, opts.sort ? this.scalarSortPaths(filter) : undefined);
     const order = sortToSql(opts.sort as SortSpec | undefined);
-    let sql = `SELECT rowid, doc FROM ${this.q} WHERE ${w.sql}`;
+    let sql = `SELECT rowid, json(doc) FROM ${this.q} WHERE ${w.sql}`;
     if (order) sql += ` ORDER BY ${order}, rowid`;
     const params = w.params;
     const limit = opts.limit ?? 0;
@@ -586,7 +630,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private writeBack(rowid: number, doc: Record<string, unknown>): void {
-    this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(this.encode(doc), rowid);
+    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(this.encode(doc), rowid);
   }
 
   private upsertDoc(filter: Filter, update: Update): Record<string, unknown> {
@@ -655,7 +699,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       }
       if (apply(doc)) {
         const text = this.encode(doc);
-        this.store.stmt(`UPDATE ${this.q} SET doc = ? WHERE rowid = ?`).run(text, row[0]);
+        this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(text, row[0]);
         return decodeJson<T>(text);
       }
       return doc as T;
@@ -700,6 +744,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   private createIndexImpl(keys: SortSpec, options: IndexOptions): string {
     this.ready();
+    this.leading = null;
     const fields = Object.keys(keys ?? {});
     if (fields.length === 0) throw new Error('createIndex needs at least one key');
     const name = options.name ?? fields.map((f) => `${f}_${keys[f]}`).join('_');
