@@ -1,12 +1,28 @@
 /**
  * The embedded store engine: SQLite through better-sqlite3.
  *
- * Layout: one table per collection, `c_<name> (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`,
- * `doc` holding the whole document (including `_id`) as JSON text. Dates are encoded
- * as the string U+E000 + ISO-8601 (see `codec.ts` for why); they come back as `Date`.
- * Filters become SQL WHERE clauses (`filter-to-sql.ts`); updates are applied in JS with
- * mingo's updater inside a transaction; `createIndex` creates expression indexes on
- * `json_extract(doc, '$."a"."b"')`, which the generated WHERE clauses can use.
+ * Layout: one table per collection, `c_<name> (id TEXT PRIMARY KEY, doc BLOB NOT NULL)`,
+ * `doc` holding the whole document (including `_id`) as SQLite JSONB (`jsonb(?)` on
+ * write, `json(doc)` on read; the JSON functions and indexes read JSONB without
+ * re-parsing text; a table from an earlier version holding JSON text still works, as
+ * every JSON function accepts both). Dates are encoded as the string U+E000 + ISO-8601
+ * (see `codec.ts` for why); they come back as `Date`. Filters become SQL WHERE clauses
+ * (`filter-to-sql.ts`); updates are applied in JS with mingo's updater; `createIndex`
+ * creates expression indexes on `json_extract(doc, '$."a"."b"')`, which the generated
+ * WHERE clauses and ORDER BY terms can use.
+ *
+ * Sorting is on the raw `json_extract` value (see `sortToSql`): right for fields that
+ * hold one type in every document (Baton's do); mixed-type fields that involve
+ * booleans, objects or arrays sort differently from MongoDB. For a sorted query, a
+ * plain string equality on a top-level field that leads an index, and that no
+ * document holds an array in (an index probe, run in the same synchronous step),
+ * compiles to a bare `json_extract(doc, path) = ?`, so that one index serves the
+ * filter and the ORDER BY + LIMIT (no temporary B-tree) — e.g. `{app}` sorted by
+ * `created_at` on an `{app: 1, created_at: -1}` index.
+ *
+ * Checkpoints: the connection runs with `wal_autocheckpoint = 0`; a worker thread with
+ * its own connection checkpoints the WAL (`checkpointer.ts`), `close()` stops it and
+ * truncates the WAL. In-memory stores have no worker.
  *
  * Durability: WAL mode with `synchronous = NORMAL`. A write whose promise resolved
  * survives a crash (kill -9) of the process; a power loss or OS crash may lose the
