@@ -239,8 +239,9 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
     const name = file.slice(0, -'.json'.length);
     const json = readTemplate(name, join(dir, file));
     raw.set(name, json);
-    compiled.set(name, new Template(json));
-    problems.push(...parseCard(name, json), ...checkBindings(name, json));
+    const bindings = checkBindings(name, json);
+    problems.push(...parseCard(name, json), ...bindings);
+    if (bindings.length === 0) compiled.set(name, new Template(json));
     for (const message of checkBlockKitSupport(json)) {
       problems.push({ card: name, kind: 'blockkit', severity: 'warning', message });
     }
@@ -265,7 +266,14 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
     has: (name) => raw.has(name),
     template: (name) => structuredClone(lookup(raw, name)),
     render(name, data) {
-      const template = lookup(compiled, name);
+      lookup(raw, name);
+      const template = compiled.get(name);
+      if (!template) {
+        throw new CardError(
+          name,
+          `Card ${name} has bindings that do not compile; see the problems reported at load.`,
+        );
+      }
       let expanded: unknown;
       try {
         expanded = template.expand({ $root: data });
