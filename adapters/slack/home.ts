@@ -1,0 +1,195 @@
+import type { App } from '@slack/bolt';
+import type { KnownBlock } from '@slack/web-api';
+import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
+import { isAdmin } from '../../src/core/users.js';
+import type { SlackDeps } from './deps.js';
+import { slackDate, slackQueue, taskButtons } from './tasks.js';
+
+/** How long changes for one viewer are gathered before their Home tab is published again. */
+const DEBOUNCE_MS = 300;
+/** Slack refuses views with more than 100 blocks. */
+const MAX_BLOCKS = 100;
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function header(text: string): KnownBlock {
+  return { type: 'header', text: { type: 'plain_text', text, emoji: true } };
+}
+
+function note(text: string): KnownBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
+}
+
+/** The Home tab of one viewer: their open tasks (actionable), their recent requests, and for admins apps and recipes. */
+export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBlock[]> {
+  const { baton } = deps;
+  const appName = new Map<string, string>();
+  const nameOf = async (key: string) => {
+    if (!appName.has(key)) appName.set(key, (await baton.apps.find(key))?.name ?? key);
+    return appName.get(key)!;
+  };
+
+  const blocks: KnownBlock[] = [];
+  const tasks = await baton.tasks.listOpenFor(viewer, { limit: 15 });
+  blocks.push(header(`Your open tasks (${tasks.length}${tasks.length === 15 ? '+' : ''})`));
+  if (tasks.length === 0) blocks.push(note('Nothing is waiting for you.'));
+  for (const task of tasks) {
+    const request = await baton.requests.load(task.request_id);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: await taskLine(task, request, nameOf) } });
+    blocks.push(taskButtons(task));
+  }
+
+  blocks.push({ type: 'divider' });
+  const requests = await baton.requests.listMine(viewer, { limit: 10 });
+  blocks.push(header('Your recent requests'));
+  if (requests.length === 0) blocks.push(note('You have not filed any requests yet.'));
+  for (const r of requests) {
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${esc(r._id)}* · ${esc(await nameOf(r.app))} — stage *${esc(r.stage)}*\nFiled ${slackDate(r.created_at)}`,
+      },
+    });
+  }
+
+  if (isAdmin(viewer)) {
+    blocks.push({ type: 'divider' });
+    const apps = await baton.apps.list();
+    blocks.push(header(`Apps (${apps.length})`));
+    if (apps.length === 0) blocks.push(note('No apps are installed yet.'));
+    for (const a of apps.slice(0, 15)) {
+      const def = a.definition;
+      blocks.push({
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${esc(def.name)}* (\`${esc(a._id)}\`) — ${def.fields.length} fields, stages: ${esc(def.stages.join(' → '))}`,
+        },
+      });
+    }
+    const recipes = await baton.recipes.list(viewer);
+    const failed = await baton.recipes.listJobs(viewer, { status: 'failed', limit: 500 });
+    const failing = new Map<string, number>();
+    for (const job of failed) failing.set(job.recipe, (failing.get(job.recipe) ?? 0) + 1);
+    blocks.push(header(`Recipes (${recipes.length})`));
+    if (recipes.length === 0) blocks.push(note('No recipes are installed yet.'));
+    const icon = { running: ':large_green_circle:', stopped: ':white_circle:', invalid: ':red_circle:' };
+    for (const r of recipes.slice(0, 25)) {
+      const problems = r.problems.filter((p) => p.severity === 'error').length;
+      const failures = failing.get(r._id) ?? 0;
+      const extra = [
+        problems > 0 ? `${problems} problem${problems === 1 ? '' : 's'}` : '',
+        failures > 0 ? `${failures} failing job${failures === 1 ? '' : 's'}` : '',
+      ]
+        .filter((x) => x !== '')
+        .join(', ');
+      blocks.push({
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `${icon[r.state]} *${esc(r.name)}* — ${r.state}${extra ? ` · ${extra}` : ''}`,
+        },
+      });
+    }
+  }
+  if (blocks.length > MAX_BLOCKS) {
+    blocks.length = MAX_BLOCKS - 1;
+    blocks.push(note('More is waiting than fits here: use `/baton tasks` and `/baton requests`.'));
+  }
+  return blocks;
+}
+
+async function taskLine(
+  task: TaskDoc,
+  request: RequestDoc | null,
+  nameOf: (key: string) => Promise<string>,
+): Promise<string> {
+  const parts = [`*${esc(task.title)}*`];
+  const where = [`${esc(task.request_id)}`, esc(await nameOf(task.app))];
+  if (request) where.push(`stage ${esc(request.stage)}`);
+  if (task.assignee.type === 'group') where.push(`for group ${esc(task.assignee.name)}`);
+  if (task.expires_at) where.push(`expires ${slackDate(task.expires_at)}`);
+  parts.push(where.join(' · '));
+  return parts.join('\n');
+}
+
+/** Publishes the viewer's Home tab. */
+export async function publishHome(deps: SlackDeps, viewer: User, slackUserId: string): Promise<void> {
+  const blocks = await renderHome(deps, viewer);
+  await slackQueue(deps).call(() =>
+    deps.client.views.publish({
+      user_id: slackUserId,
+      view: { type: 'home', callback_id: 'baton:home', blocks },
+    }),
+  );
+}
+
+/**
+ * Publishes the Home tab when a person opens it, and again (debounced per person) when
+ * something they see there changes: a task opened, closed or reassigned for them, one of
+ * their requests changed. Only people who opened their Home tab since this process started
+ * are refreshed; everyone else gets a fresh tab the next time they open it.
+ */
+export function registerHome(app: App, deps: SlackDeps): void {
+  const { baton, logger } = deps;
+  const viewers = new Map<string, string>(); // Baton user id → Slack user id
+  const timers = new Map<string, NodeJS.Timeout>();
+
+  const refresh = async (userId: string) => {
+    const slackId = viewers.get(userId);
+    if (!slackId) return;
+    const viewer = await baton.users.find(userId);
+    if (viewer) await publishHome(deps, viewer, slackId);
+  };
+  const schedule = (userId: string) => {
+    if (!viewers.has(userId)) return;
+    clearTimeout(timers.get(userId));
+    const timer = setTimeout(() => {
+      timers.delete(userId);
+      refresh(userId).catch((err: unknown) =>
+        logger.warn({ user: userId, error: (err as Error).message }, 'slack: Home tab not refreshed'),
+      );
+    }, DEBOUNCE_MS);
+    timer.unref();
+    timers.set(userId, timer);
+  };
+  const forTask = async (task: TaskDoc) => {
+    const people = new Set<string>();
+    const keys = [task.assignee_key, task.delegated_from].filter((k): k is string => typeof k === 'string');
+    for (const key of keys) {
+      if (key.startsWith('user:')) people.add(key.slice('user:'.length));
+      else if (key.startsWith('group:')) {
+        const group = await baton.groups.find(key.slice('group:'.length));
+        for (const m of group?.members ?? []) people.add(m);
+      }
+    }
+    if (task.completed_by) people.add(task.completed_by);
+    for (const id of people) schedule(id);
+  };
+  const onTask = (task: TaskDoc) => {
+    forTask(task).catch((err: unknown) =>
+      logger.warn({ task: task._id, error: (err as Error).message }, 'slack: Home refresh failed'),
+    );
+  };
+  const onRequest = (request: RequestDoc) => schedule(request.requester);
+  baton.events.on('task.opened', onTask);
+  baton.events.on('task.closed', onTask);
+  baton.events.on('task.reassigned', onTask);
+  baton.events.on('request.changed', onRequest);
+  baton.events.on('request.created', onRequest);
+
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== undefined && event.tab !== 'home') return;
+    try {
+      const viewer = await deps.users.toBaton(event.user);
+      viewers.set(viewer._id, event.user);
+      clearTimeout(timers.get(viewer._id));
+      await publishHome(deps, viewer, event.user);
+    } catch (err) {
+      logger.warn({ slack_user: event.user, error: (err as Error).message }, 'slack: Home tab not published');
+    }
+  });
+}

@@ -1,0 +1,561 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { KnownBlock } from '@slack/web-api';
+import {
+  ForbiddenError,
+  isBatonError,
+  NotFoundError,
+  TaskClosedError,
+  ValidationError,
+} from '../../src/core/errors.js';
+import { outcomePhrase } from '../../src/core/tasks.js';
+import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
+import type { TaskView } from '../../src/core/views.js';
+import type { SlackDeps } from './deps.js';
+import { createWorkQueue, type WorkQueue } from './queue.js';
+
+/** Callback id of the small modal that asks for a comment (or inputs) before an outcome. */
+export const TASK_MODAL_CALLBACK = 'baton:task:respond';
+/** Action ids of task buttons start with this (cards and the Home tab use the same ids). */
+export const TASK_ACTION_PREFIX = 'baton:';
+
+/** Outbound work of the Slack surface is paced here (one queue per process). */
+const queues = new WeakMap<SlackDeps, WorkQueue>();
+export function slackQueue(deps: SlackDeps): WorkQueue {
+  let q = queues.get(deps);
+  if (!q) {
+    q = createWorkQueue({ concurrency: 8 });
+    queues.set(deps, q);
+  }
+  return q;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+
+export interface SlackMessage {
+  blocks: KnownBlock[];
+  text: string;
+}
+
+/** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
+export interface CopyOverride {
+  reassignedTo?: string;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A Slack date token that each reader sees in their own time zone ("Dec 1 at 14:02"). */
+export function slackDate(at: Date | string): string {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  const fallback = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
+/** The button value: only a task reference and an outcome (the store decides the rest). */
+export function buttonValue(taskId: string, outcome: string): string {
+  return JSON.stringify({ task_id: taskId, outcome });
+}
+
+/** Reads a button value; anything that is not `{ task_id, outcome }` strings is null. */
+export function parseButtonValue(value: string | undefined): { task_id: string; outcome: string } | null {
+  if (typeof value !== 'string' || value.length > 2000) return null;
+  try {
+    const v = JSON.parse(value) as unknown;
+    if (typeof v !== 'object' || v === null) return null;
+    const { task_id, outcome } = v as Record<string, unknown>;
+    if (typeof task_id !== 'string' || typeof outcome !== 'string') return null;
+    if (task_id === '' || outcome === '') return null;
+    return { task_id, outcome };
+  } catch {
+    return null;
+  }
+}
+
+/** One line saying how a task ended, with a mention of who closed it when they are on Slack. */
+async function statusLine(
+  deps: SlackDeps,
+  view: TaskView,
+  task: TaskDoc,
+  override: CopyOverride,
+): Promise<string> {
+  if (override.reassignedTo) return `:arrow_right: Reassigned to ${esc(override.reassignedTo)}`;
+  if (task.status === 'open') return '';
+  const when = task.completed_at ? `, ${slackDate(task.completed_at)}` : '';
+  let who = esc(view.task.completed_by);
+  if (task.completed_by?.startsWith('u_')) {
+    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
+    if (slackId) who = `<@${slackId}>`;
+  }
+  if (task.status === 'completed') {
+    const phrase = view.task.status_text.split(' by ')[0] ?? 'Completed';
+    const emoji = task.outcome && /reject|deny|decline/i.test(task.outcome) ? ':x:' : ':white_check_mark:';
+    const comment = view.task.comment ? `\n> ${esc(view.task.comment)}` : '';
+    return `${emoji} *${esc(phrase)}* by ${who}${when}${comment}`;
+  }
+  if (task.status === 'expired') return `:hourglass: *Expired* without a response${when}`;
+  return `:no_entry_sign: *Cancelled*${who ? ` by ${who}` : ''}${when}${view.task.comment ? `\n> ${esc(view.task.comment)}` : ''}`;
+}
+
+/** The task card as Block Kit for one person's copy: open with buttons, or closed with the outcome. */
+export async function renderTaskMessage(
+  deps: SlackDeps,
+  task: TaskDoc,
+  override: CopyOverride = {},
+): Promise<SlackMessage> {
+  const view = await deps.baton.views.task(task);
+  const blocks: KnownBlock[] = [];
+  blocks.push({
+    type: 'header',
+    text: { type: 'plain_text', text: view.task.title.slice(0, 150), emoji: true },
+  });
+  const link = deps.publicUrl
+    ? `<${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(view.request.id)}|${esc(view.request.id)}>`
+    : `*${esc(view.request.id)}*`;
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `${link} · ${esc(view.request.app_name)} · requested by ${esc(view.request.requester_name)} · stage ${esc(view.request.stage)}`,
+      },
+    ],
+  });
+  if (view.task.instructions) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: esc(view.task.instructions).slice(0, 2900) },
+    });
+  }
+  const fields = view.request.fields.slice(0, 10).map((f) => ({
+    type: 'mrkdwn' as const,
+    text: `*${esc(f.label)}*\n${esc(f.value).slice(0, 1900)}`,
+  }));
+  if (fields.length > 0) blocks.push({ type: 'section', fields });
+  const status = await statusLine(deps, view, task, override);
+  if (task.status === 'open' && !override.reassignedTo) {
+    blocks.push({
+      type: 'actions',
+      block_id: `baton:task:${task._id}`.slice(0, 255),
+      elements: task.outcomes.slice(0, 25).map((o, i) => ({
+        type: 'button' as const,
+        action_id: `${TASK_ACTION_PREFIX}task:${i}`,
+        text: { type: 'plain_text' as const, text: o.label.slice(0, 75), emoji: true },
+        value: buttonValue(task._id, o.label),
+        ...(o.style === 'primary' || o.style === 'danger' ? { style: o.style } : {}),
+      })),
+    });
+    if (task.expires_at) {
+      blocks.push({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `Expires ${slackDate(task.expires_at)}` }],
+      });
+    }
+  } else {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: status } });
+  }
+  const plainStatus = override.reassignedTo
+    ? `Reassigned to ${override.reassignedTo}`
+    : view.task.status_text || 'Waiting for you';
+  return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
+}
+
+// ---------------------------------------------------------------------------------------
+// Outbound: task copies and notifications
+
+function errorCode(err: unknown): string {
+  const e = err as { data?: { error?: string }; code?: string; message?: string };
+  return e?.data?.error ?? e?.code ?? e?.message ?? String(err);
+}
+
+/** The people who may act on a task (the assignee, or every member of its group). */
+async function assigneesOf(deps: SlackDeps, task: TaskDoc): Promise<string[]> {
+  if (task.assignee.type === 'user') return [task.assignee.id];
+  const group = await deps.baton.groups.find(task.assignee.name);
+  return group ? [...new Set(group.members)] : [];
+}
+
+async function openDm(deps: SlackDeps, slackUserId: string): Promise<string> {
+  const res = await slackQueue(deps).call(() => deps.client.conversations.open({ users: slackUserId }));
+  const channel = res.channel?.id;
+  if (!channel) throw new Error('conversations.open returned no channel');
+  return channel;
+}
+
+/** Posts one person's copy of a task, unless one is already recorded for them. */
+async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise<void> {
+  const { baton, logger } = deps;
+  const recorded = await baton.deliveries.taskDeliveries(task._id, 'slack');
+  if (recorded.some((d) => d.user === userId)) return;
+  const slackId = await deps.users.toSlack(userId);
+  if (!slackId) {
+    logger.info({ task: task._id, user: userId }, 'slack: no Slack identity, task copy not posted');
+    return;
+  }
+  // One poster per copy, even with two instances or a re-emitted event.
+  if (!(await baton.deliveries.claimOnce(`slack:task:${task._id}:${userId}`, 30 * 24 * 3600_000))) return;
+  const channel = await openDm(deps, slackId);
+  const message = await renderTaskMessage(deps, task);
+  const res = await slackQueue(deps).call(() =>
+    deps.client.chat.postMessage({ channel, blocks: message.blocks, text: message.text }),
+  );
+  const ts = res.ts;
+  if (!ts) throw new Error('chat.postMessage returned no ts');
+  await baton.deliveries.recordTaskDelivery(task._id, {
+    surface: 'slack',
+    user: userId,
+    ref: { channel: res.channel ?? channel, ts },
+  });
+  // Check what was recorded: if another copy won (it should not: the claim), remove ours.
+  const after = await baton.deliveries.taskDeliveries(task._id, 'slack');
+  const mine = after.find((d) => d.user === userId);
+  if (mine && mine.ref.ts !== ts) {
+    await slackQueue(deps)
+      .call(() => deps.client.chat.delete({ channel: res.channel ?? channel, ts }))
+      .catch((err: unknown) =>
+        logger.warn({ task: task._id, error: errorCode(err) }, 'slack: duplicate copy not removed'),
+      );
+    return;
+  }
+  // The task may have closed while we were posting: show that at once.
+  const fresh = await baton.tasks.load(task._id);
+  if (fresh && fresh.status !== 'open')
+    await updateCopy(deps, fresh, { channel: res.channel ?? channel, ts });
+}
+
+async function updateCopy(
+  deps: SlackDeps,
+  task: TaskDoc,
+  ref: Record<string, string>,
+  override: CopyOverride = {},
+): Promise<void> {
+  const channel = ref.channel;
+  const ts = ref.ts;
+  if (!channel || !ts) return;
+  const message = await renderTaskMessage(deps, task, override);
+  await slackQueue(deps).call(() =>
+    deps.client.chat.update({ channel, ts, blocks: message.blocks, text: message.text }),
+  );
+}
+
+/** Brings every Slack copy of a task in line with the store (closed, reassigned, reopened). */
+async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
+  const task = await deps.baton.tasks.load(taskId);
+  if (!task) return;
+  const copies = await deps.baton.deliveries.taskDeliveries(taskId, 'slack');
+  const eligible = new Set(await assigneesOf(deps, task));
+  const reassignedTo =
+    task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  await Promise.all(
+    copies
+      .filter((c) => !c.error)
+      .map(async (copy) => {
+        const override: CopyOverride =
+          task.status === 'open' && !eligible.has(copy.user) && reassignedTo ? { reassignedTo } : {};
+        try {
+          await updateCopy(deps, task, copy.ref, override);
+        } catch (err) {
+          deps.logger.warn(
+            { task: taskId, user: copy.user, error: errorCode(err) },
+            'slack: task copy not updated',
+          );
+        }
+      }),
+  );
+  if (task.status === 'open') await postToAssignees(deps, task);
+}
+
+async function postToAssignees(deps: SlackDeps, task: TaskDoc): Promise<void> {
+  const people = await assigneesOf(deps, task);
+  await Promise.all(
+    people.map(async (userId) => {
+      try {
+        await postCopy(deps, task, userId);
+      } catch (err) {
+        deps.logger.warn(
+          { task: task._id, user: userId, error: errorCode(err) },
+          'slack: task copy not posted',
+        );
+      }
+    }),
+  );
+}
+
+async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise<void> {
+  const { baton, logger } = deps;
+  if (n.status !== 'pending') return;
+  const slackId = await deps.users.toSlack(n.to);
+  if (!slackId) {
+    logger.info(
+      { notification: n._id, user: n.to },
+      'slack: no Slack identity, notification left to other surfaces',
+    );
+    return;
+  }
+  if (!(await baton.deliveries.claimOnce(`slack:notification:${n._id}`, 30 * 24 * 3600_000))) return;
+  try {
+    const channel = await openDm(deps, slackId);
+    const message = await renderNotification(deps, n);
+    const res = await slackQueue(deps).call(() =>
+      deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
+    );
+    await baton.deliveries.notificationDelivered(n._id, {
+      surface: 'slack',
+      user: n.to,
+      ref: { channel: res.channel ?? channel, ts: res.ts ?? '' },
+    });
+  } catch (err) {
+    const code = errorCode(err);
+    logger.warn({ notification: n._id, user: n.to, error: code }, 'slack: notification not delivered');
+    await baton.deliveries.notificationUndeliverable(n._id, 'slack', code);
+  }
+}
+
+async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<SlackMessage> {
+  const text = n.text ?? '';
+  const blocks: KnownBlock[] = [];
+  if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+  if (n.request_id) {
+    const request = await deps.baton.requests.load(n.request_id);
+    if (request) {
+      const view = await deps.baton.views.request(request);
+      const link = deps.publicUrl
+        ? `<${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(view.id)}|${esc(view.id)}>`
+        : `*${esc(view.id)}*`;
+      blocks.push({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `${link} · ${esc(view.app_name)} · stage ${esc(view.stage)}` }],
+      });
+    }
+  }
+  return { blocks, text: text || `Update on ${n.request_id ?? 'your request'}` };
+}
+
+/**
+ * Posts and updates Slack copies of tasks and notifications as the core reports changes.
+ * Returns a function that stops listening.
+ */
+export function startTaskDelivery(deps: SlackDeps): () => void {
+  const { baton, logger } = deps;
+  const q = slackQueue(deps);
+  const fail = (what: string, id: string) => (err: unknown) =>
+    logger.error({ id, error: errorCode(err) }, `slack: ${what} failed`);
+
+  const onOpened = (task: TaskDoc) => {
+    q.serial(`task:${task._id}`, () => postToAssignees(deps, task)).catch(fail('posting a task', task._id));
+  };
+  const onChanged = (task: TaskDoc) => {
+    q.serial(`task:${task._id}`, () => syncCopies(deps, task._id)).catch(fail('updating a task', task._id));
+  };
+  const onNotification = (n: NotificationDoc) => {
+    q.serial(`notification:${n._id}`, () => deliverNotification(deps, n)).catch(
+      fail('a notification', n._id),
+    );
+  };
+  baton.events.on('task.opened', onOpened);
+  baton.events.on('task.closed', onChanged);
+  baton.events.on('task.reassigned', onChanged);
+  baton.events.on('notification', onNotification);
+  return () => {
+    baton.events.off('task.opened', onOpened);
+    baton.events.off('task.closed', onChanged);
+    baton.events.off('task.reassigned', onChanged);
+    baton.events.off('notification', onNotification);
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Inbound: buttons and the comment modal
+
+/** Whether an outcome needs more than a click: a required comment or an input required for it. */
+export function needsModal(task: TaskDoc, outcome: string): boolean {
+  const chosen = task.outcomes.find((o) => o.label === outcome);
+  if (!chosen) return false;
+  return chosen.comment === 'required' || task.inputs.some((i) => i.required_for.includes(outcome));
+}
+
+function modalFor(task: TaskDoc, outcome: string) {
+  const chosen = task.outcomes.find((o) => o.label === outcome);
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${esc(task.title)}*` } }];
+  const hasCommentInput = task.inputs.some((i) => i.id === 'comment');
+  if (!hasCommentInput) {
+    blocks.push({
+      type: 'input',
+      block_id: 'comment',
+      optional: chosen?.comment !== 'required',
+      label: { type: 'plain_text', text: 'Comment' },
+      element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 3000 },
+    });
+  }
+  for (const input of task.inputs) {
+    blocks.push({
+      type: 'input',
+      block_id: `input:${input.id}`,
+      optional: !input.required_for.includes(outcome),
+      label: { type: 'plain_text', text: input.label.slice(0, 2000) },
+      element: { type: 'plain_text_input', action_id: 'value', multiline: input.type === 'long_text' },
+    });
+  }
+  return {
+    type: 'modal' as const,
+    callback_id: TASK_MODAL_CALLBACK,
+    private_metadata: JSON.stringify({ task_id: task._id, outcome }),
+    title: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
+    submit: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
+    close: { type: 'plain_text' as const, text: 'Cancel' },
+    blocks,
+  };
+}
+
+/** The message someone gets when their click lost: who closed the task, and when. */
+function closedText(err: TaskClosedError): string {
+  const t = err.task;
+  const when = t.completed_at ? ` ${slackDate(t.completed_at)}` : '';
+  if (t.status === 'completed')
+    return `Already ${esc(outcomePhrase(t.outcome ?? 'completed'))} by ${esc(t.completed_by_name ?? 'someone')}${when}.`;
+  if (t.status === 'expired') return `This task expired${when}.`;
+  if (t.status === 'cancelled')
+    return `This task was cancelled${t.completed_by_name ? ` by ${esc(t.completed_by_name)}` : ''}${when}.`;
+  return 'This task is no longer open.';
+}
+
+export function registerTaskHandlers(app: App, deps: SlackDeps): void {
+  const { baton, logger } = deps;
+
+  const ephemeral = async (slackUser: string, channel: string | undefined, text: string) => {
+    const ch = channel ?? (await openDm(deps, slackUser));
+    await slackQueue(deps).call(() => deps.client.chat.postEphemeral({ channel: ch, user: slackUser, text }));
+  };
+
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: new RegExp(`^${TASK_ACTION_PREFIX}`) },
+    async ({ action, next }) => {
+      // Other `baton:` buttons (the transport's own) are not task buttons: leave them alone.
+      if (action.type === 'button' && parseButtonValue(action.value)) await next();
+    },
+    async ({ ack, body, action }) => {
+      await ack();
+      const ref = parseButtonValue(action.value);
+      if (!ref) return;
+      const slackUser = body.user.id;
+      const channel = body.channel?.id ?? (body.container?.channel_id as string | undefined);
+      const messageTs = body.message?.ts ?? (body.container?.message_ts as string | undefined);
+      try {
+        const actor = await deps.users.toBaton(slackUser);
+        const task = await baton.tasks.load(ref.task_id);
+        if (!task) throw new NotFoundError('This task no longer exists.');
+        if (task.status === 'open' && needsModal(task, ref.outcome)) {
+          if ((await baton.tasks.actingAs(actor, task)) === null) {
+            // Let the core word the refusal (it names the assignee).
+            await baton.tasks.complete(actor, task._id, ref.outcome);
+          }
+          await slackQueue(deps).call(() =>
+            deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, ref.outcome) }),
+          );
+          return;
+        }
+        await baton.tasks.complete(actor, ref.task_id, ref.outcome);
+        // Every copy is updated by the task.closed listener.
+      } catch (err) {
+        await handleClickError(err, slackUser, channel, messageTs, ref.task_id);
+      }
+    },
+  );
+
+  async function handleClickError(
+    err: unknown,
+    slackUser: string,
+    channel: string | undefined,
+    messageTs: string | undefined,
+    taskId: string,
+  ): Promise<void> {
+    try {
+      if (err instanceof TaskClosedError) {
+        await ephemeral(slackUser, channel, closedText(err));
+        // Refresh the stale copy the person clicked on.
+        const task = await baton.tasks.load(taskId);
+        if (task && channel && messageTs) await updateCopy(deps, task, { channel, ts: messageTs });
+        return;
+      }
+      if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError) {
+        await ephemeral(slackUser, channel, `:no_entry: ${esc(err.message)}`);
+        return;
+      }
+      logger.error({ task: taskId, error: errorCode(err) }, 'slack: task button failed');
+      await ephemeral(slackUser, channel, 'Something went wrong on our side; please try again in a moment.');
+    } catch (inner) {
+      logger.error({ task: taskId, error: errorCode(inner) }, 'slack: could not tell the user');
+    }
+  }
+
+  app.view<ViewSubmitAction>(TASK_MODAL_CALLBACK, async ({ ack, body, view }) => {
+    let meta: { task_id: string; outcome: string } | null = null;
+    try {
+      meta = parseButtonValue(view.private_metadata);
+    } catch {
+      meta = null;
+    }
+    if (!meta) {
+      await ack();
+      return;
+    }
+    const values = view.state.values;
+    const read = (block: string): string | undefined => {
+      const v = values[block]?.value?.value;
+      return typeof v === 'string' ? v : undefined;
+    };
+    const task = await baton.tasks.load(meta.task_id).catch(() => null);
+    const inputs: Record<string, string> = {};
+    for (const input of task?.inputs ?? []) {
+      const v = read(`input:${input.id}`);
+      if (v !== undefined) inputs[input.id] = v;
+    }
+    const hasCommentInput = task?.inputs.some((i) => i.id === 'comment') ?? false;
+    const commentBlock = hasCommentInput ? 'input:comment' : 'comment';
+    const firstBlock =
+      (view.blocks as { type: string; block_id?: string }[]).find((b) => b.type === 'input')?.block_id ??
+      commentBlock;
+    try {
+      const actor = await deps.users.toBaton(body.user.id);
+      await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
+        comment: hasCommentInput ? undefined : read('comment'),
+        inputs,
+      });
+      await ack();
+    } catch (err) {
+      const errors: Record<string, string> = {};
+      if (err instanceof ValidationError) {
+        for (const [key, message] of Object.entries(err.fields)) {
+          const block = key === 'comment' ? commentBlock : `input:${key}`;
+          const exists = (view.blocks as { block_id?: string }[]).some((b) => b.block_id === block);
+          errors[exists ? block : firstBlock] = message;
+        }
+        if (Object.keys(errors).length === 0) errors[firstBlock] = err.message;
+      } else if (err instanceof TaskClosedError) {
+        errors[firstBlock] = closedText(err).replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1');
+      } else if (isBatonError(err)) {
+        errors[firstBlock] = err.message;
+      } else {
+        logger.error({ task: meta.task_id, error: errorCode(err) }, 'slack: task modal failed');
+        errors[firstBlock] = 'Something went wrong on our side; please try again.';
+      }
+      await ack({ response_action: 'errors', errors });
+    }
+  });
+}
+
+/** For the Home tab: the buttons of an open task, same ids and values as the card's. */
+export function taskButtons(task: TaskDoc): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: `baton:home:${task._id}`.slice(0, 255),
+    elements: task.outcomes.slice(0, 25).map((o, i) => ({
+      type: 'button' as const,
+      action_id: `${TASK_ACTION_PREFIX}task:${i}`,
+      text: { type: 'plain_text' as const, text: o.label.slice(0, 75), emoji: true },
+      value: buttonValue(task._id, o.label),
+      ...(o.style === 'primary' || o.style === 'danger' ? { style: o.style } : {}),
+    })),
+  };
+}
