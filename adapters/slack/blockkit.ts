@@ -412,7 +412,12 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
       };
       blocks.push(context);
     } else if (lower(element.weight) === 'bolder' || size === 'medium') {
-      blocks.push(sectionText(wrap(truncate(text, SLACK_LIMITS.text - 2), '*')));
+      // Slack's bold does not span lines: each line gets its own markers.
+      const bold = truncate(text, SLACK_LIMITS.text - 2 * (text.split('\n').length + 1))
+        .split('\n')
+        .map((line) => wrap(line, '*'))
+        .join('\n');
+      blocks.push(sectionText(bold));
     } else {
       blocks.push(sectionText(text));
     }

@@ -358,6 +358,14 @@ describe('the rest of the subset', () => {
     ]);
   });
 
+  it('bold text over several lines gets markers on each line', () => {
+    const message = toBlockKit({
+      type: 'AdaptiveCard',
+      body: [{ type: 'TextBlock', text: 'one\ntwo', weight: 'Bolder' }],
+    });
+    expect(message.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: '*one*\n*two*' } }]);
+  });
+
   it('truncate and escape helpers never cut an entity or a surrogate pair', () => {
     expect(escapeMrkdwn('a & <b> c')).toBe('a &amp; &lt;b&gt; c');
     expect(truncate('abc', 3)).toBe('abc');
