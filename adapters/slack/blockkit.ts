@@ -37,7 +37,8 @@
  * outcome needs a comment or a task input is `required_for` it, `optional` otherwise.
  *
  * Text. Bound text is escaped for mrkdwn (`&`, `<`, `>`), so no user text can mention
- * `<!channel>` or forge a link. The Adaptive Card markdown the subset understands is then
+ * `<!channel>` or forge a link; the caller may turn known people's names into mentions
+ * (`options.mentions`). The Adaptive Card markdown the subset understands is then
  * translated: `**bold**` → `*bold*`, `[text](https://...)` → `<https://...|text>`, and the date
  * functions `{{DATE(<RFC 3339>, SHORT|LONG|COMPACT)}}` / `{{TIME(<RFC 3339>)}}` → Slack's
  * `<!date^…|…>` (shown in the reader's time zone; UTC in plain text).
@@ -94,6 +95,11 @@ export interface BlockKitOptions {
   text?: string;
   /** Block budget (default and maximum: 50). */
   maxBlocks?: number;
+  /**
+   * Display name → Slack user id (`U…`/`W…`): occurrences of the name in mrkdwn text (not headers,
+   * not the fallback) become a `<@id>` mention. Opt-in, for names the caller knows are people.
+   */
+  mentions?: Record<string, string>;
 }
 
 export interface BlockKitMessage {
@@ -322,6 +328,15 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
   const summary: string[] = [];
   const inputs = collectInputs(card);
   let buttonIndex = 0;
+  const mentions = Object.entries(options.mentions ?? {})
+    .filter(([name, id]) => name.trim() !== '' && /^[UW][A-Z0-9]+$/.test(id))
+    .map(([name, id]) => [escapeMrkdwn(name), `<@${id}>`] as const)
+    .sort((a, b) => b[0].length - a[0].length);
+  const mrkdwn = (text: string): string => {
+    let out = toMrkdwn(text);
+    for (const [name, mention] of mentions) out = out.split(name).join(mention);
+    return out;
+  };
 
   const button = (action: CardJsonObject, path: string): Button | undefined => {
     const type = str(action.type);
@@ -404,7 +419,7 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
       return;
     }
     summary.push(toPlain(raw));
-    const text = toMrkdwn(raw);
+    const text = mrkdwn(raw);
     if (element.isSubtle === true) {
       const context: ContextBlock = {
         type: 'context',
@@ -428,7 +443,7 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
     let plain = '';
     for (const inline of Array.isArray(element.inlines) ? element.inlines : []) {
       if (typeof inline === 'string') {
-        text += toMrkdwn(inline);
+        text += mrkdwn(inline);
         plain += inline;
         continue;
       }
@@ -456,7 +471,7 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
         const head = title ? `*${truncate(escapeMrkdwn(title), 200)}*\n` : '';
         return {
           type: 'mrkdwn' as const,
-          text: truncate(`${head}${toMrkdwn(value) || ' '}`, SLACK_LIMITS.field),
+          text: truncate(`${head}${mrkdwn(value) || ' '}`, SLACK_LIMITS.field),
         };
       })
       .filter((f) => f !== undefined);

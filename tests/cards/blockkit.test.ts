@@ -358,6 +358,21 @@ describe('the rest of the subset', () => {
     ]);
   });
 
+  it('mentions: known names become <@id> in mrkdwn, not in headers; bad ids are ignored', () => {
+    const message = toBlockKit(cards.render('task', { ...closedTask(), actionable: true }), {
+      mentions: {
+        'Bob Manager': 'U0BOB00001',
+        'Ada Lovelace': 'not-an-id',
+        'Approve time off for Ada': 'U0ADA00001',
+      },
+    });
+    const json = JSON.stringify(message.blocks);
+    expect(json).toContain('*Rejected by <@U0BOB00001>*');
+    expect(json).toContain('Requested by Ada Lovelace');
+    expect(message.blocks[1]).toMatchObject({ type: 'header', text: { text: 'Approve time off for Ada' } });
+    expect(message.text).not.toContain('<@');
+  });
+
   it('bold text over several lines gets markers on each line', () => {
     const message = toBlockKit({
       type: 'AdaptiveCard',
