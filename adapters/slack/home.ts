@@ -38,7 +38,7 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   for (const task of tasks) {
     const request = await baton.requests.load(task.request_id);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: await taskLine(task, request, nameOf) } });
-    blocks.push(taskButtons(task));
+    blocks.push(...(await taskButtons(deps, task)));
   }
 
   blocks.push({ type: 'divider' });

@@ -10,6 +10,8 @@ import {
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
+import { type CardLibrary, loadCards } from '../cards/cards.js';
+import { toBlockKit } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
 
@@ -98,13 +100,79 @@ async function statusLine(
   return `:no_entry_sign: *Cancelled*${who ? ` by ${who}` : ''}${when}${view.task.comment ? `\n> ${esc(view.task.comment)}` : ''}`;
 }
 
-/** The task card as Block Kit for one person's copy: open with buttons, or closed with the outcome. */
+/** The card library, loaded once per surface (problems are logged at load). */
+const libraries = new WeakMap<SlackDeps, CardLibrary | null>();
+function cardsOf(deps: SlackDeps): CardLibrary | null {
+  if (!libraries.has(deps)) {
+    try {
+      libraries.set(deps, loadCards(undefined, { logger: deps.logger }));
+    } catch (err) {
+      deps.logger.error(
+        { error: (err as Error).message },
+        'slack: cards not loaded; using the built-in layout',
+      );
+      libraries.set(deps, null);
+    }
+  }
+  return libraries.get(deps) ?? null;
+}
+
+/** Renders card `name` (falling back to `fallback`) as Block Kit; null if the library cannot. */
+function renderCard(
+  deps: SlackDeps,
+  names: (string | undefined)[],
+  data: unknown,
+  text?: string,
+): SlackMessage | null {
+  const cards = cardsOf(deps);
+  if (!cards) return null;
+  const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
+  if (!name) return null;
+  try {
+    const out = toBlockKit(cards.render(name, data), text !== undefined ? { text } : {});
+    if (out.warnings.length > 0)
+      deps.logger.debug({ card: name, warnings: out.warnings }, 'slack: card trimmed');
+    return { blocks: out.blocks, text: out.text };
+  } catch (err) {
+    deps.logger.error(
+      { card: name, error: (err as Error).message },
+      'slack: card not rendered; using the built-in layout',
+    );
+    return null;
+  }
+}
+
+function requestUrl(deps: SlackDeps, id: string): string {
+  return deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(id)}` : '';
+}
+
+/**
+ * The task card as Block Kit for one person's copy: open with its buttons, or closed with the
+ * outcome (no buttons). Rendered from `cards/` (the task's own card if it names one, else
+ * `task`), with a built-in layout if the card library cannot render it.
+ */
 export async function renderTaskMessage(
   deps: SlackDeps,
   task: TaskDoc,
   override: CopyOverride = {},
 ): Promise<SlackMessage> {
   const view = await deps.baton.views.task(task);
+  const shown: TaskView = override.reassignedTo
+    ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
+    : view;
+  const data = { ...shown, actionable: shown.task.open, url: requestUrl(deps, view.request.id) };
+  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || 'Waiting for you'}`;
+  const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText);
+  if (fromCard) return fromCard;
+  return builtinTaskMessage(deps, task, view, override);
+}
+
+async function builtinTaskMessage(
+  deps: SlackDeps,
+  task: TaskDoc,
+  view: TaskView,
+  override: CopyOverride,
+): Promise<SlackMessage> {
   const blocks: KnownBlock[] = [];
   blocks.push({
     type: 'header',
@@ -314,12 +382,19 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
 
 async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<SlackMessage> {
   const text = n.text ?? '';
+  const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
+  const requestView = request ? await deps.baton.views.request(request) : undefined;
+  const data = {
+    text,
+    ...(requestView ? { request: requestView, url: requestUrl(deps, requestView.id) } : {}),
+  };
+  const fromCard = renderCard(deps, [n.card, 'notification'], data, text || undefined);
+  if (fromCard) return fromCard;
   const blocks: KnownBlock[] = [];
   if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
-  if (n.request_id) {
-    const request = await deps.baton.requests.load(n.request_id);
-    if (request) {
-      const view = await deps.baton.views.request(request);
+  if (requestView) {
+    {
+      const view = requestView;
       const link = deps.publicUrl
         ? `<${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(view.id)}|${esc(view.id)}>`
         : `*${esc(view.id)}*`;
@@ -545,17 +620,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
   });
 }
 
-/** For the Home tab: the buttons of an open task, same ids and values as the card's. */
-export function taskButtons(task: TaskDoc): KnownBlock {
-  return {
-    type: 'actions',
-    block_id: `baton:home:${task._id}`.slice(0, 255),
-    elements: task.outcomes.slice(0, 25).map((o, i) => ({
-      type: 'button' as const,
-      action_id: `${TASK_ACTION_PREFIX}task:${i}`,
-      text: { type: 'plain_text' as const, text: o.label.slice(0, 75), emoji: true },
-      value: buttonValue(task._id, o.label),
-      ...(o.style === 'primary' || o.style === 'danger' ? { style: o.style } : {}),
-    })),
-  };
+/** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */
+export async function taskButtons(deps: SlackDeps, task: TaskDoc): Promise<KnownBlock[]> {
+  const message = await renderTaskMessage(deps, task);
+  return message.blocks.filter((b) => b.type === 'actions');
 }

@@ -95,7 +95,7 @@ describe('Slack: App Home', () => {
     expect(text(bobHome)).toContain(task!.title);
     const buttons = buttonsOf(bobHome.blocks);
     expect(buttons.map((b) => b.text?.text)).toEqual(['Approve', 'Reject']);
-    expect(JSON.parse(buttons[0]!.value!)).toEqual({ task_id: task!._id, outcome: 'Approve' });
+    expect(JSON.parse(buttons[0]!.value!)).toMatchObject({ task_id: task!._id, outcome: 'Approve' });
     expect(text(bobHome)).not.toContain('Recipes (');
 
     await open('alice');

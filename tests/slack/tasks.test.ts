@@ -131,7 +131,11 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
 
     const update = await eventually(async () => updatesOf(copy).at(-1));
     expect(update.text).toContain('Approved by Bob Manager');
-    expect(JSON.stringify(update.blocks)).toContain(`<@${SLACK.bob!.id}>`);
+    // "Approved by Bob Manager", and when (a Slack date token: each reader's own time zone).
+    expect(JSON.stringify(update.blocks)).toContain('*Approved by Bob Manager*');
+    expect(JSON.stringify(update.blocks)).toMatch(
+      /Closed <!date\^\d+\^\{date_short_pretty\}\|[^>]+> at <!date\^\d+\^\{time\}/,
+    );
     expect(buttonsOf(update.blocks)).toEqual([]);
 
     const note = await eventually(async () =>
