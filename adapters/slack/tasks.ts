@@ -123,13 +123,17 @@ function renderCard(
   names: (string | undefined)[],
   data: unknown,
   text?: string,
+  mentions?: Record<string, string>,
 ): SlackMessage | null {
   const cards = cardsOf(deps);
   if (!cards) return null;
   const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
   if (!name) return null;
   try {
-    const out = toBlockKit(cards.render(name, data), text !== undefined ? { text } : {});
+    const out = toBlockKit(cards.render(name, data), {
+      ...(text !== undefined ? { text } : {}),
+      ...(mentions ? { mentions } : {}),
+    });
     if (out.warnings.length > 0)
       deps.logger.debug({ card: name, warnings: out.warnings }, 'slack: card trimmed');
     return { blocks: out.blocks, text: out.text };
@@ -162,7 +166,13 @@ export async function renderTaskMessage(
     : view;
   const data = { ...shown, actionable: shown.task.open, url: requestUrl(deps, view.request.id) };
   const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || 'Waiting for you'}`;
-  const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText);
+  // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
+  let mentions: Record<string, string> | undefined;
+  if (task.status !== 'open' && task.completed_by?.startsWith('u_') && view.task.completed_by) {
+    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
+    if (slackId) mentions = { [view.task.completed_by]: slackId };
+  }
+  const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
   if (fromCard) return fromCard;
   return builtinTaskMessage(deps, task, view, override);
 }
