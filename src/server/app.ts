@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
@@ -9,6 +10,8 @@ export interface AppOptions {
   baton: Baton;
   config: Config;
   logger: Logger;
+  /** Extra options for the Slack surface (tests: bot ids, clock, ack timeout). */
+  slack?: Partial<Omit<SlackPluginOptions, 'baton' | 'config' | 'logger'>>;
 }
 
 declare module 'fastify' {
@@ -19,7 +22,7 @@ declare module 'fastify' {
 }
 
 /** The one Fastify server: health now; Slack, Teams and the portal mount here as plugins. */
-export async function buildApp({ baton, config, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ baton, config, logger, slack }: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -49,6 +52,15 @@ export async function buildApp({ baton, config, logger }: AppOptions): Promise<F
     const health = await baton.health();
     return { status: 'ok', version: VERSION, ...health };
   });
+
+  const slackStatus = slackMode(config);
+  if (slackStatus.on) await app.register(slackPlugin, { ...slack, baton, config, logger });
+  else if (config.SLACK_BOT_TOKEN || config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN)
+    logger.warn(
+      { missing: slackStatus.missing },
+      `Slack surface is off: set ${slackStatus.missing.join(' and ')}`,
+    );
+  else logger.info('Slack surface is off (no SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET)');
 
   return app;
 }

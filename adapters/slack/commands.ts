@@ -1,0 +1,652 @@
+import type { App, RespondFn, types } from '@slack/bolt';
+import { ValidationError } from '../../src/core/errors.js';
+import { displayValue } from '../../src/core/records.js';
+import type { JobDoc, RequestDoc, Role, TaskDoc, User } from '../../src/core/types.js';
+import { isAdmin, isOperator, requireAdmin } from '../../src/core/users.js';
+import type { SlackDeps } from './deps.js';
+import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
+import { describeError, escapeMrkdwn, truncate } from './replies.js';
+
+/** Action ids of the buttons in command replies. */
+export const COMMAND_ACTION = {
+  showRequest: 'baton_show_request',
+  newRequest: 'baton_new_request',
+} as const;
+
+type Level = 'user' | 'operator' | 'admin';
+
+/** One subcommand: its literal words, what follows, what it does, and who it is for. */
+export interface CommandSpec {
+  words: string[];
+  args: string;
+  summary: string;
+  level: Level;
+}
+
+const spec = (usage: string, summary: string, level: Level = 'user'): CommandSpec => {
+  const parts = usage.split(' ');
+  const i = parts.findIndex((p) => /^[<[@]/.test(p));
+  const words = i === -1 ? parts : parts.slice(0, i);
+  return { words, args: i === -1 ? '' : parts.slice(i).join(' '), summary, level };
+};
+
+/** Every subcommand of the slash command. */
+export const COMMANDS: CommandSpec[] = [
+  spec('help', 'what you can do here'),
+  spec('new [app]', 'file a request: opens the app’s form (without an app, pick one)'),
+  spec('requests', 'your recent requests and their stages'),
+  spec('tasks', 'your open tasks'),
+  spec('show <ID>', 'one request: fields, stage and history (e.g. show PTO-42)'),
+  spec('admin apps list', 'apps and their stages and fields', 'operator'),
+  spec('admin apps create [key] [name]', 'create an app (no arguments: a form)', 'admin'),
+  spec('admin apps add field <app>', 'add a field to an app (a form)', 'admin'),
+  spec('admin apps add stage <app> <stage>', 'add a stage to an app', 'admin'),
+  spec('admin recipes list', 'recipes with their state and problems', 'operator'),
+  spec('admin recipes start <name>', 'start a recipe', 'operator'),
+  spec('admin recipes stop <name>', 'stop a recipe', 'operator'),
+  spec('admin recipes install [pack]', 'install a template pack (no pack: list them)', 'admin'),
+  spec(
+    'admin jobs list [status]',
+    'recent jobs (status: running, waiting, completed, failed, stopped)',
+    'operator',
+  ),
+  spec('admin jobs show <id>', 'one job: its steps and error', 'operator'),
+  spec('admin jobs rerun <id>', 'rerun a failed job from the step that failed', 'operator'),
+  spec('admin groups list', 'groups and their members', 'admin'),
+  spec('admin groups create <name> [description]', 'create a group', 'admin'),
+  spec('admin groups add <group> @person…', 'add people to a group', 'admin'),
+  spec('admin groups remove <group> @person…', 'remove people from a group', 'admin'),
+  spec('admin roles grant @person <admin|operator>', 'give someone a role', 'admin'),
+  spec('admin roles revoke @person', 'take someone’s role away (back to user)', 'admin'),
+];
+
+/** Levenshtein distance (small strings only). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export type ParsedCommand =
+  | { spec: CommandSpec; args: string[]; rest: string }
+  | { spec: null; suggestion: CommandSpec | null; typed: string };
+
+/** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
+export function parseCommand(text: string): ParsedCommand {
+  const tokens = text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+  const lower = tokens.map((t) => t.toLowerCase());
+  if (tokens.length === 0) return { spec: COMMANDS[0]!, args: [], rest: '' };
+  let best: CommandSpec | null = null;
+  for (const c of COMMANDS) {
+    if (c.words.length <= lower.length && c.words.every((w, i) => lower[i] === w)) {
+      if (!best || c.words.length > best.words.length) best = c;
+    }
+  }
+  if (best) {
+    const args = tokens.slice(best.words.length);
+    const restMatch = text.trim().split(/\s+/);
+    const rest = restMatch.slice(best.words.length).join(' ');
+    return { spec: best, args, rest };
+  }
+  let suggestion: CommandSpec | null = null;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const c of COMMANDS) {
+    const typed = lower.slice(0, c.words.length).join(' ');
+    const target = c.words.join(' ');
+    // A prefix of a longer command ("admin apps") is close to it, not a typo.
+    const d = target.startsWith(typed) && typed.length > 0 ? 0.5 : editDistance(typed, target);
+    const score = d / Math.max(target.length, 1);
+    if (
+      score < bestScore ||
+      (score === bestScore && suggestion && c.words.length < suggestion.words.length)
+    ) {
+      bestScore = score;
+      suggestion = c;
+    }
+  }
+  return {
+    spec: null,
+    suggestion: bestScore <= 0.5 ? suggestion : null,
+    typed: tokens.slice(0, 3).join(' '),
+  };
+}
+
+function levelOf(user: User): Level {
+  return isAdmin(user) ? 'admin' : isOperator(user) ? 'operator' : 'user';
+}
+
+function allowed(level: Level, of: Level): boolean {
+  const rank: Record<Level, number> = { user: 0, operator: 1, admin: 2 };
+  return rank[of] >= rank[level];
+}
+
+function usage(command: string, c: CommandSpec): string {
+  return `${command} ${[...c.words, c.args].filter((x) => x !== '').join(' ')}`;
+}
+
+/** `help`: the subcommands this person can use. */
+export function renderHelp(command: string, user: User): { text: string; blocks: types.KnownBlock[] } {
+  const level = levelOf(user);
+  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const lines = (list: CommandSpec[]) =>
+    list.map((c) => `• \`${usage(command, c)}\` — ${c.summary}`).join('\n');
+  const basic = mine.filter((c) => c.words[0] !== 'admin');
+  const admin = mine.filter((c) => c.words[0] === 'admin');
+  const blocks: types.KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*What you can do with ${command}*\n${lines(basic)}` } },
+  ];
+  if (admin.length > 0) {
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*${level === 'admin' ? 'Admin' : 'Operator'} commands*\n${lines(admin)}`, 3000),
+      },
+    });
+  }
+  return { text: `${command} help: ${mine.map((c) => c.words.join(' ')).join(', ')}`, blocks };
+}
+
+function slackDate(date: Date): string {
+  const s = Math.floor(date.getTime() / 1000);
+  return `<!date^${s}^{date_short_pretty} {time}|${date.toISOString()}>`;
+}
+
+const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
+
+interface Ctx {
+  deps: SlackDeps;
+  actor: User;
+  command: string;
+  slackUserId: string;
+  triggerId: string;
+  reply: (text: string, blocks?: types.KnownBlock[]) => Promise<void>;
+}
+
+/** A person named in a command: a mention (`<@U123|name>`), an email, or a Baton id. */
+async function person(ctx: Ctx, token: string | undefined): Promise<User> {
+  if (!token) throw new ValidationError('Mention the person, e.g. @alice.');
+  const m = MENTION.exec(token);
+  if (m) return ctx.deps.users.toBaton(m[1]!);
+  const email = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? token;
+  const user = await ctx.deps.baton.users.lookup(email);
+  if (!user) throw new ValidationError(`I don't know who ${token} is: mention them, e.g. @alice.`);
+  return user;
+}
+
+function need(value: string | undefined, what: string, example: string): string {
+  if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);
+  return value;
+}
+
+async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
+  const app = await deps.baton.apps.find(r.app);
+  return `*${r._id}* ${escapeMrkdwn(app?.name ?? r.app)} — ${escapeMrkdwn(r.stage)} — filed ${slackDate(r.created_at)}`;
+}
+
+async function taskLine(deps: SlackDeps, t: TaskDoc): Promise<string> {
+  const expires = t.expires_at ? ` — expires ${slackDate(t.expires_at)}` : '';
+  const group = t.assignee.type === 'group' ? ` — for group ${t.assignee.name}` : '';
+  void deps;
+  return `*${escapeMrkdwn(t.title)}*\n${t.request_id}${group}${expires}`;
+}
+
+/** `show <ID>`: fields, stage, open tasks and the history trail. */
+export async function renderRequest(deps: SlackDeps, request: RequestDoc): Promise<types.KnownBlock[]> {
+  const view = await deps.baton.views.request(request);
+  const fields = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`).join('\n');
+  const history = request.history
+    .slice(-15)
+    .map((h) => `${slackDate(h.at)} — ${escapeMrkdwn(h.text)}`)
+    .join('\n');
+  const tasks = (await deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
+  const blocks: types.KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${view.id}* · ${escapeMrkdwn(view.app_name)} · stage *${escapeMrkdwn(view.stage)}*\nRequested by ${escapeMrkdwn(view.requester_name)} ${slackDate(request.created_at)}`,
+      },
+    },
+  ];
+  if (fields) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(fields, 3000) } });
+  if (tasks.length > 0) {
+    const lines = await Promise.all(
+      tasks.map(
+        async (t) =>
+          `• ${escapeMrkdwn(t.title)} — waiting on ${escapeMrkdwn(await deps.baton.tasks.describeAssignee(t.assignee))}`,
+      ),
+    );
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*Open tasks*\n${lines.join('\n')}`, 3000) },
+    });
+  }
+  if (history) {
+    blocks.push({ type: 'divider' });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*History*\n${history}`, 3000) } });
+  }
+  if (deps.publicUrl) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `<${deps.publicUrl.replace(/\/$/, '')}/requests/${view.id}|Open in the portal>`,
+        },
+      ],
+    });
+  }
+  return blocks;
+}
+
+function jobLine(j: JobDoc): string {
+  const step = j.current_step ? ` — at ${escapeMrkdwn(j.current_step)}` : '';
+  const err = j.error ? ` — _${escapeMrkdwn(truncate(j.error.message, 200))}_` : '';
+  return `• \`${j._id}\` ${escapeMrkdwn(j.recipe)} — *${j.status}* — ${j.request_id}${step}${err}`;
+}
+
+type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
+
+const handlers: Record<string, Handler> = {
+  help: async (ctx) => {
+    const h = renderHelp(ctx.command, ctx.actor);
+    await ctx.reply(h.text, h.blocks);
+  },
+
+  new: async (ctx, args) => {
+    const key = args[0]?.toLowerCase();
+    if (key) {
+      await openRequestModal(ctx.deps, ctx.triggerId, key);
+      return;
+    }
+    const apps = await ctx.deps.baton.apps.list();
+    if (apps.length === 0) {
+      await ctx.reply('No apps are installed yet. An admin can add one with `/baton admin apps create`.');
+      return;
+    }
+    await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderAppPicker(apps) });
+  },
+
+  requests: async (ctx) => {
+    const list = await ctx.deps.baton.requests.listMine(ctx.actor, { limit: 10 });
+    if (list.length === 0) {
+      await ctx.reply(`You have no requests yet. File one with \`${ctx.command} new\`.`);
+      return;
+    }
+    const blocks: types.KnownBlock[] = [
+      { type: 'section', text: { type: 'mrkdwn', text: '*Your recent requests*' } },
+    ];
+    for (const r of list) {
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: await requestLine(ctx.deps, r) },
+        accessory: {
+          type: 'button',
+          action_id: COMMAND_ACTION.showRequest,
+          text: { type: 'plain_text', text: 'Show' },
+          value: r._id,
+        },
+      });
+    }
+    await ctx.reply(`Your recent requests: ${list.map((r) => `${r._id} (${r.stage})`).join(', ')}`, blocks);
+  },
+
+  tasks: async (ctx) => {
+    const list = await ctx.deps.baton.tasks.listOpenFor(ctx.actor, { limit: 20 });
+    if (list.length === 0) {
+      await ctx.reply('You have no open tasks. :tada:');
+      return;
+    }
+    const blocks: types.KnownBlock[] = [
+      { type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } },
+    ];
+    for (const t of list) {
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: await taskLine(ctx.deps, t) },
+        accessory: {
+          type: 'button',
+          action_id: COMMAND_ACTION.showRequest,
+          text: { type: 'plain_text', text: 'Show request' },
+          value: t.request_id,
+        },
+      });
+    }
+    await ctx.reply(`Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks.slice(0, 50));
+  },
+
+  show: async (ctx, args) => {
+    const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} show PTO-42`);
+    const request = await ctx.deps.baton.requests.get(ctx.actor, id);
+    await ctx.reply(`${request._id}: ${request.stage}`, await renderRequest(ctx.deps, request));
+  },
+
+  'admin apps list': async (ctx) => {
+    const apps = await ctx.deps.baton.apps.list();
+    if (apps.length === 0) {
+      await ctx.reply('No apps yet. Create one with `/baton admin apps create`.');
+      return;
+    }
+    const lines = apps.map((a) => {
+      const d = a.definition;
+      return `• *${escapeMrkdwn(d.name)}* (\`${d.key}\`) — stages: ${escapeMrkdwn(d.stages.join(' → '))} — ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
+    });
+    await ctx.reply(truncate(`*Apps*\n${lines.join('\n')}`, 3000));
+  },
+
+  'admin apps create': async (ctx, args, rest) => {
+    if (args.length === 0) {
+      requireAdmin(ctx.actor, 'create apps');
+      await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderCreateAppModal() });
+      return;
+    }
+    const key = args[0]!.toLowerCase();
+    const name = rest.slice(args[0]!.length).trim() || key;
+    const app = await ctx.deps.baton.apps.create(ctx.actor, {
+      key,
+      name,
+      stages: ['Submitted', 'Approved', 'Rejected'],
+      fields: [],
+    });
+    await ctx.reply(
+      `App *${escapeMrkdwn(app.name)}* (\`${app.key}\`) created with stages ${app.stages.join(', ')}. Add fields with \`${ctx.command} admin apps add field ${app.key}\`.`,
+    );
+  },
+
+  'admin apps add field': async (ctx, args) => {
+    const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add field leave`);
+    requireAdmin(ctx.actor, 'change apps');
+    const app = await ctx.deps.baton.apps.get(key);
+    await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderAddFieldModal(app) });
+  },
+
+  'admin apps add stage': async (ctx, args, rest) => {
+    const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add stage leave Cancelled`);
+    const stage = rest.slice(args[0]!.length).trim();
+    const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
+    await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
+  },
+
+  'admin recipes list': async (ctx) => {
+    const list = await ctx.deps.baton.recipes.list(ctx.actor);
+    if (list.length === 0) {
+      await ctx.reply('No recipes installed.');
+      return;
+    }
+    const icon = {
+      running: ':large_green_circle:',
+      stopped: ':white_circle:',
+      invalid: ':red_circle:',
+    } as const;
+    const lines = list.map((r) => {
+      const trigger = r.trigger_app ? ` — ${r.trigger_type} on ${r.trigger_app}` : '';
+      const problems = r.problems
+        .filter((p) => p.severity === 'error')
+        .slice(0, 3)
+        .map(
+          (p) =>
+            `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
+        )
+        .join('');
+      return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
+    });
+    await ctx.reply(truncate(`*Recipes*\n${lines.join('\n')}`, 3000));
+  },
+
+  'admin recipes start': async (ctx, args) => {
+    const name = need(args[0], 'recipe', `${ctx.command} admin recipes start time-off-approval`);
+    const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
+    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+  },
+
+  'admin recipes stop': async (ctx, args) => {
+    const name = need(args[0], 'recipe', `${ctx.command} admin recipes stop time-off-approval`);
+    const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
+    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+  },
+
+  'admin recipes install': async (ctx, args) => {
+    const pack = args[0];
+    if (!pack) {
+      const packs = ctx.deps.baton.recipes.listPacks();
+      await ctx.reply(
+        packs.length > 0
+          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with \`${ctx.command} admin recipes install <pack>\`.`
+          : 'No template packs are available.',
+      );
+      return;
+    }
+    const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
+    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    await ctx.reply(
+      `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+    );
+  },
+
+  'admin jobs list': async (ctx, args) => {
+    const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
+    if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
+      throw new ValidationError(
+        `Unknown status ${status}: use running, waiting, completed, failed or stopped.`,
+      );
+    }
+    const jobs = await ctx.deps.baton.recipes.listJobs(ctx.actor, {
+      limit: 20,
+      ...(status ? { status } : {}),
+    });
+    await ctx.reply(
+      jobs.length === 0
+        ? `No ${status ?? ''} jobs.`.replace('  ', ' ')
+        : truncate(`*Jobs${status ? ` (${status})` : ''}*\n${jobs.map(jobLine).join('\n')}`, 3000),
+    );
+  },
+
+  'admin jobs show': async (ctx, args) => {
+    const id = need(args[0], 'job', `${ctx.command} admin jobs show j_abc123`);
+    const job = await ctx.deps.baton.recipes.getJob(ctx.actor, id);
+    const log = job.log
+      .slice(-10)
+      .map(
+        (l) =>
+          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
+      )
+      .join('\n');
+    const text = [
+      `*Job \`${job._id}\`* — ${escapeMrkdwn(job.recipe)} on ${job.request_id} — *${job.status}*`,
+      job.current_step ? `At: ${escapeMrkdwn(job.current_step)}` : '',
+      job.error ? `Error at ${escapeMrkdwn(job.error.step)}: ${escapeMrkdwn(job.error.message)}` : '',
+      `Started ${slackDate(job.started_at)}${job.reruns ? ` — rerun ${job.reruns}×` : ''}`,
+      log ? `*Steps*\n${log}` : '',
+    ]
+      .filter((x) => x !== '')
+      .join('\n');
+    await ctx.reply(truncate(text, 3000));
+  },
+
+  'admin jobs rerun': async (ctx, args) => {
+    const id = need(args[0], 'job', `${ctx.command} admin jobs rerun j_abc123`);
+    const job = await ctx.deps.baton.engine.rerun(ctx.actor, id);
+    await ctx.reply(
+      `Job \`${job._id}\` rerun: now *${job.status}*${job.error ? ` (${escapeMrkdwn(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin groups list': async (ctx) => {
+    const groups = await ctx.deps.baton.groups.list();
+    if (groups.length === 0) {
+      await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create <name>\`.`);
+      return;
+    }
+    const lines = await Promise.all(
+      groups.map(async (g) => {
+        const names = await Promise.all(
+          g.members.slice(0, 20).map((m) => ctx.deps.baton.users.displayName(m)),
+        );
+        return `• *${g.name}*${g.description ? ` — ${escapeMrkdwn(g.description)}` : ''} — ${g.members.length} member${g.members.length === 1 ? '' : 's'}${names.length ? `: ${escapeMrkdwn(names.join(', '))}` : ''}`;
+      }),
+    );
+    await ctx.reply(truncate(`*Groups*\n${lines.join('\n')}`, 3000));
+  },
+
+  'admin groups create': async (ctx, args, rest) => {
+    const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
+    const description = rest.slice(args[0]!.length).trim();
+    const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
+    await ctx.reply(
+      `Group *${g.name}* created. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,
+    );
+  },
+
+  'admin groups add': async (ctx, args) => groupMembers(ctx, args, 'add'),
+  'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
+
+  'admin roles grant': async (ctx, args) => {
+    const user = await person(ctx, args[0]);
+    const role = need(
+      args[1]?.toLowerCase(),
+      'role',
+      `${ctx.command} admin roles grant @alice operator`,
+    ) as Role;
+    const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
+    await ctx.reply(
+      `${escapeMrkdwn(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
+    );
+  },
+
+  'admin roles revoke': async (ctx, args) => {
+    const user = await person(ctx, args[0]);
+    const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
+    await ctx.reply(`${escapeMrkdwn(updated.name)} is now a user (no admin or operator role).`);
+  },
+};
+
+async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
+  const people = args.slice(1);
+  if (people.length === 0)
+    throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
+  const names: string[] = [];
+  let members = 0;
+  for (const token of people) {
+    const user = await person(ctx, token);
+    const g =
+      op === 'add'
+        ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
+        : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
+    members = g.members.length;
+    names.push(user.name);
+  }
+  await ctx.reply(
+    `${op === 'add' ? 'Added' : 'Removed'} ${escapeMrkdwn(names.join(', '))} ${op === 'add' ? 'to' : 'from'} *${group}* (${members} member${members === 1 ? '' : 's'}).`,
+  );
+}
+
+/** Runs one slash command text for a Slack user; every action goes through the core with the Baton user as actor. */
+export async function runCommand(
+  deps: SlackDeps,
+  input: { command: string; text: string; slackUserId: string; triggerId: string },
+  reply: Ctx['reply'],
+): Promise<void> {
+  const parsed = parseCommand(input.text);
+  const actor = await deps.users.toBaton(input.slackUserId);
+  const ctx: Ctx = {
+    deps,
+    actor,
+    command: input.command,
+    slackUserId: input.slackUserId,
+    triggerId: input.triggerId,
+    reply,
+  };
+  if (parsed.spec === null) {
+    const typed = escapeMrkdwn(parsed.typed);
+    const hint = parsed.suggestion
+      ? `Did you mean \`${usage(input.command, parsed.suggestion)}\`?`
+      : `Try \`${input.command} help\` to see what you can do.`;
+    await reply(`I don't know \`${typed}\`. ${hint}`, [
+      { type: 'section', text: { type: 'mrkdwn', text: `I don't know \`${typed}\`. ${hint}` } },
+      ...(parsed.suggestion
+        ? [
+            {
+              type: 'context' as const,
+              elements: [
+                { type: 'mrkdwn' as const, text: `\`${input.command} help\` lists everything you can do.` },
+              ],
+            },
+          ]
+        : []),
+    ]);
+    return;
+  }
+  const key = parsed.spec.words.join(' ');
+  const handler = handlers[key];
+  if (!handler) throw new Error(`no handler for ${key}`);
+  try {
+    await handler(ctx, parsed.args, parsed.rest);
+  } catch (err) {
+    await reply(`:warning: ${describeError(err, deps.logger)}`);
+  }
+}
+
+function ephemeral(respond: RespondFn): Ctx['reply'] {
+  return async (text, blocks) => {
+    await respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });
+  };
+}
+
+/** The slash command (whatever the manifest names it; `/baton` in ours) and the buttons of its replies. */
+export function registerCommands(app: App, deps: SlackDeps): void {
+  app.command(/^\/.+/, async ({ ack, command, respond }) => {
+    // Ack at once (Slack shows nothing); the reply follows through response_url.
+    await ack();
+    const reply = ephemeral(respond);
+    try {
+      await runCommand(
+        deps,
+        {
+          command: command.command,
+          text: command.text ?? '',
+          slackUserId: command.user_id,
+          triggerId: command.trigger_id,
+        },
+        reply,
+      );
+    } catch (err) {
+      await reply(`:warning: ${describeError(err, deps.logger)}`);
+    }
+  });
+
+  app.action(COMMAND_ACTION.showRequest, async ({ ack, body, action, respond }) => {
+    await ack();
+    const id = (action as { value?: string }).value ?? '';
+    try {
+      const actor = await deps.users.toBaton(body.user.id);
+      const request = await deps.baton.requests.get(actor, id);
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `${request._id}: ${request.stage}`,
+        blocks: await renderRequest(deps, request),
+      });
+    } catch (err) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `:warning: ${describeError(err, deps.logger)}`,
+      });
+    }
+  });
+}
+
+export { displayValue };

@@ -1,0 +1,536 @@
+import type { App, types, ViewOutput, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
+import { isBatonError, ValidationError } from '../../src/core/errors.js';
+import type { AppDoc, User } from '../../src/core/types.js';
+import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
+import type { SlackDeps, SlackUserDirectory } from './deps.js';
+import { describeError, escapeMrkdwn, truncate } from './replies.js';
+
+type Field = AppDefinition['fields'][number];
+type InputBlock = types.InputBlock;
+type ModalView = types.ModalView;
+
+/** callback_ids of Baton's modals. */
+export const MODAL = {
+  request: 'baton_request',
+  pickApp: 'baton_pick_app',
+  createApp: 'baton_admin_create_app',
+  addField: 'baton_admin_add_field',
+} as const;
+
+/** Every input in Baton's modals uses this action_id; the block_id names the field. */
+export const INPUT_ACTION = 'value';
+
+type ViewValues = ViewOutput['state']['values'];
+
+const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text, emoji: true });
+
+function option(o: FieldOption): types.PlainTextOption {
+  const value = typeof o === 'string' ? o : o.value;
+  const label = typeof o === 'string' ? o : o.label;
+  return { text: plain(truncate(label, 75)), value: truncate(value, 150) };
+}
+
+function optionsFor(field: Field, values: unknown): types.PlainTextOption[] {
+  const wanted = Array.isArray(values) ? values.map(String) : values === undefined ? [] : [String(values)];
+  return (field.options ?? [])
+    .filter((o) => wanted.includes(typeof o === 'string' ? o : o.value))
+    .map(option);
+}
+
+/** The Block Kit element for one app field (its `initial_*` from the field's default). */
+export function toFieldElement(field: Field): InputBlock['element'] {
+  const d = field.default;
+  const base = { action_id: INPUT_ACTION };
+  switch (field.type) {
+    case 'text':
+      return {
+        type: 'plain_text_input',
+        ...base,
+        max_length: 2000,
+        ...(typeof d === 'string' ? { initial_value: d } : {}),
+      };
+    case 'long_text':
+      return {
+        type: 'plain_text_input',
+        ...base,
+        multiline: true,
+        max_length: 3000,
+        ...(typeof d === 'string' ? { initial_value: d } : {}),
+      };
+    case 'number':
+      return {
+        type: 'number_input',
+        ...base,
+        is_decimal_allowed: true,
+        ...(field.min !== undefined ? { min_value: String(field.min) } : {}),
+        ...(field.max !== undefined ? { max_value: String(field.max) } : {}),
+        ...(typeof d === 'number' ? { initial_value: String(d) } : {}),
+      };
+    case 'date':
+      return { type: 'datepicker', ...base, ...(typeof d === 'string' ? { initial_date: d } : {}) };
+    case 'select': {
+      const initial = optionsFor(field, d)[0];
+      return {
+        type: 'static_select',
+        ...base,
+        options: (field.options ?? []).slice(0, 100).map(option),
+        ...(initial ? { initial_option: initial } : {}),
+      };
+    }
+    case 'multi_select': {
+      const initial = optionsFor(field, d);
+      return {
+        type: 'multi_static_select',
+        ...base,
+        options: (field.options ?? []).slice(0, 100).map(option),
+        ...(initial.length > 0 ? { initial_options: initial } : {}),
+      };
+    }
+    case 'user':
+      return { type: 'users_select', ...base };
+    case 'boolean': {
+      const yes: types.PlainTextOption = { text: plain('Yes'), value: 'true' };
+      return {
+        type: 'checkboxes',
+        ...base,
+        options: [yes],
+        ...(d === true ? { initial_options: [yes] } : {}),
+      };
+    }
+    case 'email':
+      return { type: 'email_text_input', ...base, ...(typeof d === 'string' ? { initial_value: d } : {}) };
+    case 'url':
+      return { type: 'url_text_input', ...base, ...(typeof d === 'string' ? { initial_value: d } : {}) };
+  }
+}
+
+/** The input block of a field: block_id = field key, label, hint from `help`, optional unless required. */
+export function toFieldBlock(field: Field): InputBlock {
+  return {
+    type: 'input',
+    block_id: field.key,
+    label: plain(truncate(field.label, 2000)),
+    optional: !field.required,
+    element: toFieldElement(field),
+    ...(field.help ? { hint: plain(truncate(field.help, 2000)) } : {}),
+  };
+}
+
+/** The request form of an app, generated from its fields. `private_metadata` holds the app key only. */
+export function renderRequestModal(app: AppDefinition): ModalView {
+  const blocks: types.KnownBlock[] = [];
+  if (app.description) {
+    blocks.push({
+      type: 'context',
+      block_id: 'baton_description',
+      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(truncate(app.description, 2000)) }],
+    });
+  }
+  blocks.push(...app.fields.slice(0, 99).map(toFieldBlock));
+  if (app.fields.length === 0) {
+    blocks.push({
+      type: 'section',
+      block_id: 'baton_no_fields',
+      text: { type: 'mrkdwn', text: `${escapeMrkdwn(app.name)} has no fields: submit to file a request.` },
+    });
+  }
+  return {
+    type: 'modal',
+    callback_id: MODAL.request,
+    private_metadata: app.key,
+    title: plain(truncate(app.name, 24)),
+    submit: plain('Submit'),
+    close: plain('Cancel'),
+    blocks,
+  };
+}
+
+/** The "pick an app" modal of `/baton new` without an app. */
+export function renderAppPicker(apps: AppDoc[]): ModalView {
+  return {
+    type: 'modal',
+    callback_id: MODAL.pickApp,
+    title: plain('New request'),
+    submit: plain('Next'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'app',
+        label: plain('What do you want to request?'),
+        element: {
+          type: 'static_select',
+          action_id: INPUT_ACTION,
+          options: apps.slice(0, 100).map((a) => ({
+            text: plain(truncate(a.definition.name, 75)),
+            value: a._id,
+            ...(a.definition.description
+              ? { description: plain(truncate(a.definition.description, 75)) }
+              : {}),
+          })),
+        },
+      },
+    ],
+  };
+}
+
+/** Admin modal: create an app (key, name, stages, id prefix). */
+export function renderCreateAppModal(): ModalView {
+  const text = (
+    block_id: string,
+    label: string,
+    hint: string,
+    optional = false,
+    multiline = false,
+  ): InputBlock => ({
+    type: 'input',
+    block_id,
+    label: plain(label),
+    hint: plain(hint),
+    optional,
+    element: { type: 'plain_text_input', action_id: INPUT_ACTION, multiline },
+  });
+  return {
+    type: 'modal',
+    callback_id: MODAL.createApp,
+    title: plain('New app'),
+    submit: plain('Create'),
+    close: plain('Cancel'),
+    blocks: [
+      text('key', 'Key', 'Lower-case letters, digits and dashes, e.g. time-off'),
+      text('name', 'Name', 'What people see, e.g. Time off'),
+      text('stages', 'Stages', 'One per line; the first is where new requests start', false, true),
+      text(
+        'id_prefix',
+        'Request id prefix',
+        'Upper-case letters, e.g. PTO (requests become PTO-1, PTO-2…)',
+        true,
+      ),
+    ],
+  };
+}
+
+/** Admin modal: add a field to an app. `private_metadata` holds the app key. */
+export function renderAddFieldModal(app: AppDefinition): ModalView {
+  const text = (
+    block_id: string,
+    label: string,
+    hint: string,
+    optional = true,
+    multiline = false,
+  ): InputBlock => ({
+    type: 'input',
+    block_id,
+    label: plain(label),
+    hint: plain(hint),
+    optional,
+    element: { type: 'plain_text_input', action_id: INPUT_ACTION, multiline },
+  });
+  const num = (block_id: string, label: string): InputBlock => ({
+    type: 'input',
+    block_id,
+    label: plain(label),
+    optional: true,
+    hint: plain('Number fields only'),
+    element: { type: 'number_input', action_id: INPUT_ACTION, is_decimal_allowed: true },
+  });
+  return {
+    type: 'modal',
+    callback_id: MODAL.addField,
+    private_metadata: app.key,
+    title: plain(truncate(`Field for ${app.name}`, 24)),
+    submit: plain('Add field'),
+    close: plain('Cancel'),
+    blocks: [
+      text('key', 'Key', 'Lower-case letters, digits and underscores, e.g. start_date', false),
+      text('label', 'Label', 'What the form shows, e.g. First day', false),
+      {
+        type: 'input',
+        block_id: 'type',
+        label: plain('Type'),
+        element: {
+          type: 'static_select',
+          action_id: INPUT_ACTION,
+          options: FIELD_TYPES.map((t) => ({ text: plain(t.replace('_', ' ')), value: t })),
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'required',
+        label: plain('Required'),
+        optional: true,
+        element: {
+          type: 'checkboxes',
+          action_id: INPUT_ACTION,
+          options: [{ text: plain('People must fill it in'), value: 'true' }],
+        },
+      },
+      text('help', 'Help', 'A hint shown under the field'),
+      text('options', 'Options', 'Select fields only: one option per line', true, true),
+      num('min', 'Minimum'),
+      num('max', 'Maximum'),
+      text('default', 'Default', 'The initial value (for a multi select: one per line)', true, true),
+    ],
+  };
+}
+
+/** The raw value of one input of a submitted view (strings, lists, booleans; undefined when blank). */
+export function inputValue(values: ViewValues, blockId: string): string | string[] | boolean | undefined {
+  const v = values[blockId]?.[INPUT_ACTION];
+  if (!v) return undefined;
+  switch (v.type) {
+    case 'datepicker':
+      return v.selected_date ?? undefined;
+    case 'static_select':
+      return v.selected_option?.value ?? undefined;
+    case 'multi_static_select':
+      return (v.selected_options ?? []).map((o) => o.value);
+    case 'users_select':
+      return v.selected_user ?? undefined;
+    case 'checkboxes':
+      return (v.selected_options ?? []).length > 0;
+    default: {
+      const s = v.value;
+      return s === null || s === undefined || s.trim() === '' ? undefined : s;
+    }
+  }
+}
+
+/**
+ * Maps a submitted request form to a record input for `baton.requests.file`: blank inputs
+ * are left out (so defaults apply), numbers stay strings for the core to check, people
+ * picked in Slack become Baton user ids.
+ */
+export async function toRecordInput(
+  app: AppDefinition,
+  values: ViewValues,
+  users: SlackUserDirectory,
+): Promise<Record<string, unknown>> {
+  const input: Record<string, unknown> = {};
+  for (const field of app.fields) {
+    const raw = inputValue(values, field.key);
+    if (raw === undefined) continue;
+    if (field.type === 'user' && typeof raw === 'string') {
+      input[field.key] = (await users.toBaton(raw))._id;
+    } else if (field.type === 'multi_select' && Array.isArray(raw) && raw.length === 0) {
+    } else {
+      input[field.key] = raw;
+    }
+  }
+  return input;
+}
+
+/**
+ * `response_action: errors` for a ValidationError: each message on the block of its field
+ * (a path like `fields.2.key` lands on block `key`); messages for no block of this view go
+ * on the first input, so Slack never rejects the response for an unknown block id.
+ */
+export function toViewErrors(err: unknown, view: { blocks: unknown[] }): Record<string, string> | null {
+  const inputs = view.blocks
+    .filter((b): b is { type: string; block_id: string } => {
+      const x = b as { type?: string; block_id?: unknown };
+      return x.type === 'input' && typeof x.block_id === 'string';
+    })
+    .map((b) => b.block_id);
+  if (inputs.length === 0) return null;
+  const errors: Record<string, string> = {};
+  const extra: string[] = [];
+  const fields = err instanceof ValidationError ? err.fields : {};
+  for (const [key, message] of Object.entries(fields)) {
+    const block = inputs.includes(key)
+      ? key
+      : key
+          .split('.')
+          .reverse()
+          .find((part) => inputs.includes(part));
+    if (block) errors[block] = errors[block] ? `${errors[block]}; ${message}` : message;
+    else extra.push(`${key}: ${message}`);
+  }
+  if (Object.keys(errors).length === 0 || extra.length > 0) {
+    const first = inputs[0]!;
+    const text = extra.length > 0 ? extra.join('; ') : err instanceof Error ? err.message : String(err);
+    errors[first] = errors[first] ? `${errors[first]}; ${text}` : text;
+  }
+  for (const key of Object.keys(errors)) errors[key] = truncate(errors[key]!, 2000);
+  return errors;
+}
+
+/** Opens the request form of `appKey` (errors such as an unknown app become a BatonError for the caller). */
+export async function openRequestModal(deps: SlackDeps, triggerId: string, appKey: string): Promise<void> {
+  const app = await deps.baton.apps.get(appKey);
+  await deps.client.views.open({ trigger_id: triggerId, view: renderRequestModal(app) });
+}
+
+/** Tells a Slack user something in their DM with the bot. */
+export async function sendDm(
+  deps: SlackDeps,
+  slackUserId: string,
+  text: string,
+  blocks?: types.KnownBlock[],
+) {
+  await deps.client.chat.postMessage({ channel: slackUserId, text, ...(blocks ? { blocks } : {}) });
+}
+
+type Ack = (response?: ViewResponseAction) => Promise<void>;
+
+/**
+ * Runs a core call for a submitted view and acks with its outcome: `errors` on the right
+ * blocks for a BatonError, `clear` (or the given response) on success. If Slack was
+ * already answered (the safety timeout), the outcome goes to the user's DM instead.
+ */
+async function submitWith<T>(
+  deps: SlackDeps,
+  body: ViewSubmitAction,
+  ack: Ack,
+  run: (actor: User) => Promise<T>,
+  onSuccess: (result: T, actor: User) => Promise<ViewResponseAction | undefined>,
+): Promise<T | undefined> {
+  let result: T;
+  let actor: User;
+  try {
+    actor = await deps.users.toBaton(body.user.id);
+    result = await run(actor);
+  } catch (err) {
+    const errors = isBatonError(err) ? toViewErrors(err, body.view) : null;
+    try {
+      if (errors) await ack({ response_action: 'errors', errors });
+      else await ack({ response_action: 'clear' });
+    } catch {
+      // Slack was answered already: the modal closed.
+    }
+    if (!errors) await sendDm(deps, body.user.id, describeError(err, deps.logger));
+    return undefined;
+  }
+  const response = await onSuccess(result, actor);
+  try {
+    await ack(response ?? { response_action: 'clear' });
+  } catch {
+    // Already answered: nothing more to do.
+  }
+  return result;
+}
+
+/** Modal submissions: the request form, the app picker, and the admin app and field builders. */
+export function registerModals(app: App, deps: SlackDeps): void {
+  const { baton } = deps;
+
+  app.view<ViewSubmitAction>(MODAL.request, async ({ ack, body, view }) => {
+    const appKey = view.private_metadata;
+    const request = await submitWith(
+      deps,
+      body,
+      ack,
+      async (actor) => {
+        const def = await baton.apps.get(appKey);
+        const input = await toRecordInput(def, view.state.values, deps.users);
+        return { request: await baton.requests.file(actor, appKey, input), def };
+      },
+      async () => ({ response_action: 'clear' }),
+    );
+    if (!request) return;
+    const { request: r, def } = request;
+    const text = `Your request *${r._id}* was filed in ${escapeMrkdwn(def.name)} (stage: ${escapeMrkdwn(r.stage)}). Use \`/baton show ${r._id}\` to follow it.`;
+    try {
+      await sendDm(deps, body.user.id, text.replace(/\*/g, ''), [
+        { type: 'section', text: { type: 'mrkdwn', text: `:white_check_mark: ${text}` } },
+      ]);
+    } catch (err) {
+      deps.logger.warn({ err, request: r._id }, 'could not send the filing confirmation');
+    }
+  });
+
+  app.view<ViewSubmitAction>(MODAL.pickApp, async ({ ack, view }) => {
+    const key = inputValue(view.state.values, 'app');
+    const def = typeof key === 'string' ? await baton.apps.find(key) : null;
+    if (!def) {
+      await ack({ response_action: 'errors', errors: { app: 'Pick one of the apps.' } });
+      return;
+    }
+    await ack({ response_action: 'update', view: renderRequestModal(def) });
+  });
+
+  app.view<ViewSubmitAction>(MODAL.createApp, async ({ ack, body, view }) => {
+    const v = view.state.values;
+    const created = await submitWith(
+      deps,
+      body,
+      ack,
+      async (actor) => {
+        const stages = String(inputValue(v, 'stages') ?? '')
+          .split('\n')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+        const prefix = inputValue(v, 'id_prefix');
+        return baton.apps.create(actor, {
+          key: String(inputValue(v, 'key') ?? '').trim(),
+          name: String(inputValue(v, 'name') ?? '').trim(),
+          stages,
+          ...(typeof prefix === 'string' ? { id_prefix: prefix.trim() } : {}),
+          fields: [],
+        });
+      },
+      async () => undefined,
+    );
+    if (created) {
+      await sendDm(
+        deps,
+        body.user.id,
+        `App ${created.name} (${created.key}) created with stages ${created.stages.join(', ')}. Add fields with /baton admin apps add field ${created.key}.`,
+      );
+    }
+  });
+
+  app.view<ViewSubmitAction>(MODAL.addField, async ({ ack, body, view }) => {
+    const v = view.state.values;
+    const appKey = view.private_metadata;
+    const updated = await submitWith(
+      deps,
+      body,
+      ack,
+      async (actor) => {
+        const field = toFieldInput(v);
+        return { def: await baton.apps.addField(actor, appKey, field), key: String(field.key) };
+      },
+      async () => undefined,
+    );
+    if (updated) {
+      await sendDm(deps, body.user.id, `Field ${updated.key} added to ${updated.def.name}.`);
+    }
+  });
+}
+
+/** The field definition typed into the "add field" modal. */
+export function toFieldInput(v: ViewValues): Record<string, unknown> {
+  const type = String(inputValue(v, 'type') ?? 'text');
+  const str = (k: string) => {
+    const x = inputValue(v, k);
+    return typeof x === 'string' ? x.trim() : undefined;
+  };
+  const field: Record<string, unknown> = {
+    key: str('key') ?? '',
+    label: str('label') ?? '',
+    type,
+    required: inputValue(v, 'required') === true,
+  };
+  const help = str('help');
+  if (help) field.help = help;
+  const lines = (s: string | undefined) =>
+    (s ?? '')
+      .split('\n')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  const options = lines(str('options'));
+  if (options.length > 0) field.options = options;
+  for (const bound of ['min', 'max'] as const) {
+    const n = str(bound);
+    if (n !== undefined) field[bound] = Number(n);
+  }
+  const d = str('default');
+  if (d !== undefined) {
+    if (type === 'number') field.default = Number(d);
+    else if (type === 'boolean') field.default = /^(true|yes|1)$/i.test(d);
+    else if (type === 'multi_select') field.default = lines(d);
+    else field.default = d;
+  }
+  return field;
+}

@@ -1,0 +1,206 @@
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../../src/logger.js';
+import { verifySlackSignature } from './verify.js';
+
+/** What the receiver needs of an HTTP request (framework-free: the Fastify plugin adapts to it). */
+export interface SlackHttpRequest {
+  /** The body exactly as received. */
+  rawBody: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** What to send back. `body` is already serialized; empty means no body. */
+export interface SlackHttpResponse {
+  status: number;
+  contentType?: 'application/json' | 'text/plain';
+  body: string;
+}
+
+export interface SlackHttpReceiverOptions {
+  signingSecret: string;
+  logger: Logger;
+  /** Clock for the signature's timestamp check, in ms (tests inject one). */
+  now?: () => number;
+  /** When Slack gets an answer if no listener acked yet (Slack gives up at 3 s). */
+  ackTimeoutMs?: number;
+}
+
+/** Raised by `ack()` when the receiver already answered Slack (a second ack, or an ack after the safety timeout). */
+export class SlackAckError extends Error {
+  readonly code = 'slack.ack_already_sent';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlackAckError';
+  }
+}
+
+const EMPTY_OK: SlackHttpResponse = { status: 200, body: '' };
+
+function header(headers: SlackHttpRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Slash commands and interactivity arrive form-encoded (interactivity as a JSON `payload` field); events as JSON. */
+export function parseSlackBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(rawBody);
+    const payload = form.get('payload');
+    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
+    return Object.fromEntries(form.entries());
+  }
+  const parsed: unknown = JSON.parse(rawBody);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('body is not a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function toResponse(response: unknown): SlackHttpResponse {
+  if (response === undefined || response === null || response === '') return EMPTY_OK;
+  if (typeof response === 'string') return { status: 200, contentType: 'text/plain', body: response };
+  return { status: 200, contentType: 'application/json', body: JSON.stringify(response) };
+}
+
+/**
+ * Bolt's custom-receiver pattern for one HTTP endpoint: verify the signature on the raw
+ * body, answer `ssl_check` and `url_verification` itself, and hand everything else to
+ * `app.processEvent`. Slack gets its HTTP answer as soon as a listener calls `ack()` (with
+ * the ack's body, e.g. `response_action: errors`), when processing ends without an ack, or
+ * after a safety timeout well inside Slack's 3 seconds — whichever comes first. Work after
+ * the ack goes on in the background and is awaited by `stop()`.
+ */
+export class SlackHttpReceiver implements Receiver {
+  private app: App | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly options: SlackHttpReceiverOptions) {
+    this.now = options.now ?? Date.now;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 2500;
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  /** The HTTP server is Fastify's: nothing to start. */
+  async start(): Promise<void> {}
+
+  /** Waits (bounded) for work still running after its ack. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    await this.drain(timeoutMs);
+  }
+
+  /** Resolves when no event is being processed (or after `timeoutMs`). */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inflight]),
+        new Promise((r) => {
+          timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Events being processed right now. */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Handles one request to the Slack endpoint; resolves with what to answer Slack. */
+  async handle(req: SlackHttpRequest): Promise<SlackHttpResponse> {
+    const log = this.options.logger;
+    const verified = verifySlackSignature({
+      signingSecret: this.options.signingSecret,
+      rawBody: req.rawBody,
+      signature: header(req.headers, 'x-slack-signature'),
+      timestamp: header(req.headers, 'x-slack-request-timestamp'),
+      nowMs: this.now(),
+    });
+    if (!verified.ok) {
+      log.warn({ reason: verified.reason }, 'refused a request to /slack/events: signature check failed');
+      return {
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'slack.invalid_signature', message: verified.reason }),
+      };
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseSlackBody(req.rawBody, header(req.headers, 'content-type'));
+    } catch (err) {
+      log.warn({ err }, 'unreadable body on /slack/events');
+      return {
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'slack.bad_body', message: 'The body could not be parsed.' }),
+      };
+    }
+    if (body.ssl_check === '1' || body.ssl_check === 1) return EMPTY_OK;
+    if (body.type === 'url_verification') {
+      return {
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ challenge: String(body.challenge ?? '') }),
+      };
+    }
+    const app = this.app;
+    if (!app) throw new Error('SlackHttpReceiver used before Bolt initialized it');
+    const retryNum = header(req.headers, 'x-slack-retry-num');
+    const retryReason = header(req.headers, 'x-slack-retry-reason');
+
+    return new Promise<SlackHttpResponse>((resolve) => {
+      let answered = false;
+      const answer = (response: SlackHttpResponse): boolean => {
+        if (answered) return false;
+        answered = true;
+        clearTimeout(timer);
+        resolve(response);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (answer(EMPTY_OK))
+          log.warn({ ms: this.ackTimeoutMs }, 'no ack from a Slack listener in time; acked');
+      }, this.ackTimeoutMs);
+      const event: ReceiverEvent = {
+        body,
+        ack: async (response?: unknown) => {
+          if (!answer(toResponse(response))) {
+            throw new SlackAckError(
+              'Slack was already answered (a second ack, or an ack after the timeout).',
+            );
+          }
+        },
+        ...(retryNum !== undefined && /^\d+$/.test(retryNum) ? { retryNum: Number(retryNum) } : {}),
+        ...(retryReason !== undefined ? { retryReason } : {}),
+      };
+      const work = app
+        .processEvent(event)
+        .then(
+          () => {
+            // Every listener has finished; if none acked (nothing listens for this), answer now.
+            answer(EMPTY_OK);
+          },
+          (err: unknown) => {
+            log.error({ err }, 'processing a Slack request failed');
+            answer({
+              status: 500,
+              contentType: 'application/json',
+              body: JSON.stringify({ error: 'baton.internal', message: 'Internal error' }),
+            });
+          },
+        )
+        .finally(() => {
+          this.inflight.delete(work);
+        });
+      this.inflight.add(work);
+    });
+  }
+}

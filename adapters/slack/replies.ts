@@ -1,0 +1,19 @@
+import { isBatonError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/logger.js';
+
+/** Escapes text for Slack mrkdwn (`&`, `<`, `>`), so user input cannot become a mention or a link. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
+export function describeError(err: unknown, logger: Logger): string {
+  if (isBatonError(err)) return err.message;
+  logger.error({ err }, 'a Slack command failed');
+  return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
+}
+
+/** Truncates to `max` characters with an ellipsis (Slack limits most text fields). */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

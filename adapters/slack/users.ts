@@ -1,0 +1,89 @@
+import type { WebClient } from '@slack/web-api';
+import type { Baton } from '../../src/core/baton.js';
+import type { User } from '../../src/core/types.js';
+import type { Logger } from '../../src/logger.js';
+import type { SlackUserDirectory } from './deps.js';
+
+export interface SlackUserDirectoryOptions {
+  baton: Baton;
+  client: WebClient;
+  logger: Logger;
+  /** How long a Slack id → Baton user answer is reused (default 5 minutes). */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/** True for what Slack uses as a user id (`U…`, or `W…` on Enterprise Grid). */
+export function isSlackUserId(value: string): boolean {
+  return SLACK_USER_ID.test(value);
+}
+
+/**
+ * Slack user ids → Baton users, through `users.info` (name, and email when the app has
+ * `users:read.email`: the email links a Slack identity to an existing Baton user). The
+ * Slack profile is cached for a few minutes and concurrent lookups of one id share a call;
+ * the Baton user itself is always read fresh (a role granted or revoked counts at once).
+ * If `users.info` fails, the user already linked to the id is used, and an unknown one is
+ * created from the id alone (name and email fill in on a later lookup).
+ */
+export function createSlackUserDirectory(options: SlackUserDirectoryOptions): SlackUserDirectory {
+  const { baton, client, logger } = options;
+  const ttl = options.ttlMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  type Profile = { name?: string | undefined; email?: string | undefined; ok: boolean };
+  const cache = new Map<string, { profile: Profile; at: number }>();
+  const pending = new Map<string, Promise<Profile>>();
+
+  async function fetchProfile(slackId: string): Promise<Profile> {
+    try {
+      const info = await client.users.info({ user: slackId });
+      const u = info.user;
+      const name =
+        u?.real_name?.trim() || u?.profile?.real_name?.trim() || u?.profile?.display_name?.trim() || u?.name;
+      return { name: name || undefined, email: u?.profile?.email || undefined, ok: true };
+    } catch (err) {
+      logger.warn({ err, slack_user: slackId }, 'users.info failed; using the Slack id alone');
+      return { ok: false };
+    }
+  }
+
+  function profileOf(slackId: string): Promise<Profile> {
+    const hit = cache.get(slackId);
+    if (hit && now() - hit.at < ttl) return Promise.resolve(hit.profile);
+    const running = pending.get(slackId);
+    if (running) return running;
+    const p = fetchProfile(slackId)
+      .then((profile) => {
+        if (profile.ok) {
+          if (cache.size > 10_000) cache.clear();
+          cache.set(slackId, { profile, at: now() });
+        }
+        return profile;
+      })
+      .finally(() => pending.delete(slackId));
+    pending.set(slackId, p);
+    return p;
+  }
+
+  return {
+    async toBaton(slackUserId: string): Promise<User> {
+      const profile = await profileOf(slackUserId);
+      if (!profile.ok) {
+        const known = await baton.users.lookup(`slack:${slackUserId}`);
+        if (known) return known;
+      }
+      return baton.users.resolve({
+        provider: 'slack',
+        id: slackUserId,
+        name: profile.name,
+        email: profile.email,
+      });
+    },
+    async toSlack(user: User | string): Promise<string | null> {
+      const u = typeof user === 'string' ? await baton.users.find(user) : user;
+      return u?.identities.find((i) => i.provider === 'slack')?.id ?? null;
+    },
+  };
+}
