@@ -34,13 +34,17 @@
  * compare-and-set with `updateOne`/`findOneAndUpdate` safe). Writes share ONE open
  * transaction per event-loop turn: the first write opens it (`BEGIN IMMEDIATE`), each
  * write runs in its own SAVEPOINT (a failing operation, e.g. a unique-key violation,
- * undoes only itself), and a `setImmediate` commits the batch (or earlier, after
- * `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Every operation of a batch — reads run
+ * undoes only itself), and the batch commits once the pending microtasks have run
+ * (`BATCH_MICROTASK_HOPS` re-queued microtasks, so callers resumed by the previous
+ * commit join in; or earlier, after `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Not
+ * `setImmediate`: that lets timers and I/O run between a caller's chained store
+ * operations, which callers (and tests) written against the unbatched store observed
+ * as new intermediate states. Every operation of a batch — reads run
  * while it is open included — settles only after the COMMIT containing it succeeded,
  * so an acknowledged write survives kill -9 and nobody acts on data that could vanish;
  * if the COMMIT fails, the batch is rolled back and every operation in it rejects.
- * Reads with no batch open settle at once. Cost: a write is acknowledged one
- * event-loop turn later than before (typically well under a millisecond). Statements
+ * Reads with no batch open settle at once. Cost: a write is acknowledged a few
+ * dozen microtasks later than before (microseconds) plus its share of the COMMIT. Statements
  * that other components run on the shared handle (`db`) while a batch is open, inline
  * when `db.inTransaction` (as the Agenda backend does), join the batch: they commit
  * with it, and are rolled back with it if that COMMIT fails.
@@ -230,6 +234,8 @@ interface Where {
 /** Group commit: at most this many operations, or this many milliseconds, per transaction. */
 const BATCH_MAX_OPS = 1000;
 const BATCH_MAX_MS = 5;
+/** Microtask hops a batch waits for before its COMMIT (see `begin`). */
+const BATCH_MICROTASK_HOPS = 32;
 /** The checkpoint worker truncates the WAL beyond this size. */
 const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
 
@@ -330,9 +336,11 @@ export class SqliteStore implements Store {
   /**
    * Runs a writing operation now, synchronously, inside the current batch transaction
    * (opened if needed) and in its own savepoint, so a failure undoes only this operation.
+   * `oneStatement`: `fn` modifies the database with at most one SQL statement, which
+   * SQLite already undoes on its own when it fails, so no savepoint is needed.
    * The promise settles after the COMMIT that contains the operation succeeded.
    */
-  write<R>(fn: () => R): Promise<R> {
+  write<R>(fn: () => R, oneStatement = false): Promise<R> {
     let b: Batch;
     try {
       this.assertOpen();
@@ -342,7 +350,7 @@ export class SqliteStore implements Store {
     }
     let result: R;
     try {
-      result = this.txn(fn) as R;
+      result = oneStatement ? fn() : (this.txn(fn) as R);
     } catch (err) {
       this.afterOp(b, err);
       return b.done.then(() => Promise.reject(err));
@@ -390,7 +398,17 @@ export class SqliteStore implements Store {
     });
     const b: Batch = { done, resolve, reject, started: performance.now(), ops: 0 };
     this.batch = b;
-    setImmediate(() => this.commit(b));
+    // Commit once the microtasks queued so far (and a few levels of the ones they queue:
+    // the continuations of other callers awaiting this store) have run, so concurrent
+    // callers share the batch, but before the event loop turns: callers chained on
+    // store operations then still progress without timers or I/O interleaving, as
+    // with an unbatched store.
+    let hops = 0;
+    const later = () => {
+      if (++hops < BATCH_MICROTASK_HOPS) queueMicrotask(later);
+      else this.commit(b);
+    };
+    queueMicrotask(later);
     return b;
   }
 
@@ -587,7 +605,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       this.ready();
       this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
       return { acknowledged: true, insertedId: doc._id };
-    });
+    }, true);
   }
 
   insertMany(docs: T[]): Promise<{ acknowledged: boolean; insertedCount: number }> {
@@ -683,7 +701,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
-    return this.store.write(() => this.updateImpl(filter, update, options, false));
+    return this.store.write(() => this.updateImpl(filter, update, options, false), true);
   }
 
   updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
@@ -691,7 +709,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   findOneAndUpdate(filter: Filter, update: Update, options: FindOneAndUpdateOptions = {}): Promise<T | null> {
-    return this.store.write(() => this.findOneAndUpdateImpl(filter, update, options));
+    return this.store.write(() => this.findOneAndUpdateImpl(filter, update, options), true);
   }
 
   private findOneAndUpdateImpl(filter: Filter, update: Update, options: FindOneAndUpdateOptions): T | null {
@@ -730,7 +748,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         .stmt(`DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1)`)
         .run(...w.params);
       return { deletedCount: r.changes };
-    });
+    }, true);
   }
 
   deleteMany(filter: Filter): Promise<{ deletedCount: number }> {
@@ -739,7 +757,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       const w = this.where(filter);
       const r = this.store.stmt(`DELETE FROM ${this.q} WHERE ${w.sql}`).run(...w.params);
       return { deletedCount: r.changes };
-    });
+    }, true);
   }
 
   countDocuments(filter: Filter = {}): Promise<number> {
