@@ -32,7 +32,7 @@
  * Group commit: every operation runs synchronously when called (single process, one
  * connection, so each call is atomic with respect to the others — this is what makes
  * compare-and-set with `updateOne`/`findOneAndUpdate` safe). Writes share ONE open
- * transaction per event-loop turn: the first write opens it (`BEGIN IMMEDIATE`), each
+ * transaction per burst of synchronous work and its microtasks: the first write opens it (`BEGIN IMMEDIATE`), each
  * write runs in its own SAVEPOINT (a failing operation, e.g. a unique-key violation,
  * undoes only itself), and the batch commits once the pending microtasks have run
  * (`BATCH_MICROTASK_HOPS` re-queued microtasks, so callers resumed by the previous
@@ -239,7 +239,7 @@ const BATCH_MICROTASK_HOPS = 32;
 /** The checkpoint worker truncates the WAL beyond this size. */
 const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
 
-/** The open write transaction shared by the operations of one event-loop turn. */
+/** The open write transaction shared by the operations of one burst (see `begin`). */
 interface Batch {
   /** Settles when the batch's COMMIT succeeded (or rejects when it failed). */
   readonly done: Promise<void>;
