@@ -308,6 +308,21 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     expect(hankCopy.channel).toBe(dm('hank'));
   });
 
+  it('a notification Slack refuses for good is marked undeliverable (and stays in the portal)', async () => {
+    await file(2);
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await copyOf(task!._id, 'bob');
+    fake.failures.set('conversations.open', 'cannot_dm_bot');
+    await rt.baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    const [n] = await eventually(async () => {
+      const list = await rt.baton.deliveries.notificationsFor(p.alice!);
+      return list[0]?.status === 'undeliverable' ? list : null;
+    });
+    expect(n!.deliveries[0]).toMatchObject({ surface: 'slack', error: 'cannot_dm_bot' });
+    // The copy was still updated (chat.update needs no DM lookup).
+    await eventually(async () => fake.of('chat.update').length > 0);
+  });
+
   it('a person without a Slack identity is skipped (the task stays open for other surfaces)', async () => {
     await file(2, p.carol!._id);
     const [task] = await rt.baton.tasks.listOpenFor(p.carol!);
