@@ -325,13 +325,19 @@ export async function toRecordInput(
  * (a path like `fields.2.key` lands on block `key`); messages for no block of this view go
  * on the first input, so Slack never rejects the response for an unknown block id.
  */
-export function toViewErrors(err: unknown, view: { blocks: unknown[] }): Record<string, string> | null {
-  const inputs = view.blocks
+export function toViewErrors(
+  err: unknown,
+  view: { blocks: unknown[] },
+  expected: string[] = [],
+): Record<string, string> | null {
+  const shown = view.blocks
     .filter((b): b is { type: string; block_id: string } => {
       const x = b as { type?: string; block_id?: unknown };
       return x.type === 'input' && typeof x.block_id === 'string';
     })
     .map((b) => b.block_id);
+  // The view as Slack echoes it back; the blocks we know we rendered if it came without them.
+  const inputs = shown.length > 0 ? shown : expected;
   if (inputs.length === 0) return null;
   const errors: Record<string, string> = {};
   const extra: string[] = [];
@@ -384,6 +390,7 @@ async function submitWith<T>(
   ack: Ack,
   run: (actor: User) => Promise<T>,
   onSuccess: (result: T, actor: User) => Promise<ViewResponseAction | undefined>,
+  expectedBlocks: () => Promise<string[]> = async () => [],
 ): Promise<T | undefined> {
   let result: T;
   let actor: User;
@@ -391,7 +398,9 @@ async function submitWith<T>(
     actor = await deps.users.toBaton(body.user.id);
     result = await run(actor);
   } catch (err) {
-    const errors = isBatonError(err) ? toViewErrors(err, body.view) : null;
+    const errors = isBatonError(err)
+      ? toViewErrors(err, body.view, await expectedBlocks().catch(() => []))
+      : null;
     try {
       if (errors) await ack({ response_action: 'errors', errors });
       else await ack({ response_action: 'clear' });
@@ -426,6 +435,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
         return { request: await baton.requests.file(actor, appKey, input), def };
       },
       async () => ({ response_action: 'clear' }),
+      async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
     );
     if (!request) return;
     const { request: r, def } = request;
