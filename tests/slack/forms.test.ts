@@ -108,7 +108,7 @@ describe('/baton new', () => {
     expect(view.callback_id).toBe('baton_request');
     expect(view.private_metadata).toBe('leave');
     expect(view.title.text).toBe('Leave');
-    const inputs = Object.fromEntries(
+    const inputs: Record<string, Block> = Object.fromEntries(
       view.blocks.filter((b) => b.type === 'input').map((b) => [b.block_id, b]),
     );
     const type = (k: string) => inputs[k]!.element!.type;
