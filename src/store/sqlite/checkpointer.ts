@@ -4,10 +4,12 @@
  * The store's own connection runs with `wal_autocheckpoint = 0`, so a commit never
  * pays for a checkpoint (which copies WAL pages into the database file and fsyncs
  * it). Instead a `worker_threads` worker with its own connection to the same file
- * runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` (it never blocks writers),
- * and `wal_checkpoint(TRUNCATE)` once the WAL holds more than `truncateBytes` (a
- * passive checkpoint cannot keep up, e.g. under constant reads). The worker is
- * `unref`'d: it never keeps the process alive.
+ * runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`. PASSIVE never blocks writers;
+ * once every frame is checkpointed the next writer restarts the WAL from its beginning,
+ * and `journal_size_limit` trims the file then, so the WAL stays bounded. (TRUNCATE or
+ * RESTART would block writers while they wait for readers and sync the file: seen to
+ * hold the write lock for more than 5 s on a busy disk, failing writes with SQLITE_BUSY.)
+ * The worker is `unref`'d: it never keeps the process alive.
  *
  * The worker is an eval'd CommonJS script that `require`s better-sqlite3 by the path
  * resolved here, so it runs the same way under tsx, vitest and compiled JavaScript.
@@ -20,11 +22,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
-const pageSize = db.pragma('page_size', { simple: true });
 function checkpoint() {
   try {
-    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
-    if (r && r.log * pageSize > workerData.truncateBytes) db.pragma('wal_checkpoint(TRUNCATE)');
+    db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
@@ -42,8 +42,6 @@ parentPort.on('message', (m) => {
 export interface CheckpointerOptions {
   /** Passive checkpoint period (default 1,000 ms). */
   intervalMs?: number;
-  /** WAL size above which the worker truncates it (default 64 MB). */
-  truncateBytes?: number;
   /** Called with checkpoint errors (they are otherwise ignored: the next tick retries). */
   onError?: (message: string) => void;
 }
@@ -60,7 +58,6 @@ export class Checkpointer {
         module,
         file,
         intervalMs: options.intervalMs ?? 1000,
-        truncateBytes: options.truncateBytes ?? 64 * 1024 * 1024,
       },
     });
     this.worker.unref();

@@ -56,7 +56,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as mingoUpdateOps from 'mingo/operators/update';
@@ -262,6 +262,8 @@ export class SqliteStore implements Store {
   private readonly beginStmt: Statement;
   private readonly commitStmt: Statement;
   private checkpointer: Checkpointer | null = null;
+  private walFile: string | null = null;
+  private commitsSinceWalCheck = 0;
 
   private constructor(db: DB, file: string | null) {
     this.db = db;
@@ -278,7 +280,8 @@ export class SqliteStore implements Store {
       db.pragma('wal_autocheckpoint = 0');
       // Once checkpointed and reset, a WAL file larger than this is truncated back to it.
       db.pragma(`journal_size_limit = ${WAL_TRUNCATE_BYTES}`);
-      this.checkpointer = new Checkpointer(file, { truncateBytes: WAL_TRUNCATE_BYTES });
+      this.checkpointer = new Checkpointer(file);
+      this.walFile = `${file}-wal`;
     }
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
@@ -444,6 +447,24 @@ export class SqliteStore implements Store {
       return;
     }
     b.resolve();
+    if (this.walFile !== null && ++this.commitsSinceWalCheck >= 500) {
+      this.commitsSinceWalCheck = 0;
+      this.truncateWalIfLarge();
+    }
+  }
+
+  /**
+   * Under constant writes the worker's passive checkpoints may never catch up with the end
+   * of the WAL, so it is never reset. Past WAL_TRUNCATE_BYTES, truncate it here, between
+   * batches: this connection is the only writer and holds no snapshot now, so the
+   * checkpoint waits for nobody (it costs one sync, every 64 MB of writes).
+   */
+  private truncateWalIfLarge(): void {
+    try {
+      if (statSync(this.walFile!).size > WAL_TRUNCATE_BYTES) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // No WAL file yet, or the checkpoint was busy: try again later.
+    }
   }
 
   /** Creates the collection's table if needed. */
