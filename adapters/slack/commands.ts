@@ -1,11 +1,11 @@
 import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
-import { displayValue } from '../../src/core/records.js';
-import type { JobDoc, RequestDoc, Role, TaskDoc, User } from '../../src/core/types.js';
+import type { JobDoc, RequestDoc, Role, User } from '../../src/core/types.js';
 import { isAdmin, isOperator, requireAdmin } from '../../src/core/users.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
 import { describeError, escapeMrkdwn, truncate } from './replies.js';
+import { renderTaskMessage } from './tasks.js';
 
 /** Action ids of the buttons in command replies. */
 export const COMMAND_ACTION = {
@@ -195,13 +195,6 @@ async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
   return `*${r._id}* ${escapeMrkdwn(app?.name ?? r.app)} — ${escapeMrkdwn(r.stage)} — filed ${slackDate(r.created_at)}`;
 }
 
-async function taskLine(deps: SlackDeps, t: TaskDoc): Promise<string> {
-  const expires = t.expires_at ? ` — expires ${slackDate(t.expires_at)}` : '';
-  const group = t.assignee.type === 'group' ? ` — for group ${t.assignee.name}` : '';
-  void deps;
-  return `*${escapeMrkdwn(t.title)}*\n${t.request_id}${group}${expires}`;
-}
-
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
 export async function renderRequest(deps: SlackDeps, request: RequestDoc): Promise<types.KnownBlock[]> {
   const view = await deps.baton.views.request(request);
@@ -309,22 +302,24 @@ const handlers: Record<string, Handler> = {
       await ctx.reply('You have no open tasks. :tada:');
       return;
     }
+    // Each task as its card, with its outcome buttons (the same ones as in the task's DM).
     const blocks: types.KnownBlock[] = [
       { type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } },
     ];
+    let shown = 0;
     for (const t of list) {
+      const card = await renderTaskMessage(ctx.deps, t);
+      if (blocks.length + card.blocks.length + 2 > 50) break;
+      blocks.push({ type: 'divider' }, ...card.blocks);
+      shown++;
+    }
+    if (shown < list.length) {
       blocks.push({
-        type: 'section',
-        text: { type: 'mrkdwn', text: await taskLine(ctx.deps, t) },
-        accessory: {
-          type: 'button',
-          action_id: COMMAND_ACTION.showRequest,
-          text: { type: 'plain_text', text: 'Show request' },
-          value: t.request_id,
-        },
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
       });
     }
-    await ctx.reply(`Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks.slice(0, 50));
+    await ctx.reply(`Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks);
   },
 
   show: async (ctx, args) => {
@@ -648,5 +643,3 @@ export function registerCommands(app: App, deps: SlackDeps): void {
     }
   });
 }
-
-export { displayValue };

@@ -6,8 +6,10 @@ import type { Baton } from '../../src/core/baton.js';
 import type { Logger } from '../../src/logger.js';
 import { registerCommands } from './commands.js';
 import type { SlackDeps } from './deps.js';
+import { registerHome } from './home.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
+import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
 import { createSlackUserDirectory } from './users.js';
 
 export interface SlackPluginOptions {
@@ -184,6 +186,9 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   };
   registerCommands(bolt, deps);
   registerModals(bolt, deps);
+  registerTaskHandlers(bolt, deps);
+  registerHome(bolt, deps);
+  const stopDelivery = startTaskDelivery(deps);
 
   let started = false;
   return {
@@ -199,6 +204,7 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
       }
     },
     async stop() {
+      stopDelivery();
       if (started) await bolt.stop();
       await receiver?.drain();
     },

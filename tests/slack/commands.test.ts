@@ -1,0 +1,256 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { editDistance, parseCommand } from '../../adapters/slack/commands.js';
+import { renderRequestModal } from '../../adapters/slack/modals.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
+import {
+  SLACK_RESPONSE_URL,
+  SLACK_TEST_API_URL,
+  type SlackTestApp,
+  slackFixture,
+  startSlackTestApp,
+} from '../helpers/slack.js';
+
+const API = SLACK_TEST_API_URL.replace(/\/api\/$/, '');
+
+interface Call {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+/** A small fake of the Web API methods the surface calls (besides users.info), recording every call. */
+function fakeWebApi(): Call[] {
+  const calls: Call[] = [];
+  let ts = 1_700_000_000;
+  nock(API)
+    .persist()
+    .post(/^\/api\/(chat|conversations|views)\.[A-Za-z]+$/)
+    .reply((uri, body) => {
+      const method = uri.replace('/api/', '');
+      const args: Record<string, unknown> = {};
+      const entries =
+        typeof body === 'string' ? [...new URLSearchParams(body)] : Object.entries(body as object);
+      for (const [k, v] of entries) {
+        try {
+          args[k] = typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v;
+        } catch {
+          args[k] = v;
+        }
+      }
+      calls.push({ method, args });
+      if (method === 'conversations.open')
+        return [200, { ok: true, channel: { id: `D${String(args.users)}` } }];
+      if (method === 'chat.postMessage')
+        return [200, { ok: true, channel: args.channel, ts: `${ts++}.000100` }];
+      return [200, { ok: true, channel: args.channel, ts: args.ts }];
+    });
+  return calls;
+}
+
+function expectResponse(): { scope: nock.Scope; bodies: Record<string, unknown>[] } {
+  const bodies: Record<string, unknown>[] = [];
+  const scope = nock(SLACK_RESPONSE_URL.origin)
+    .post(SLACK_RESPONSE_URL.path, (b: Record<string, unknown>) => {
+      bodies.push(b);
+      return true;
+    })
+    .reply(200, 'ok');
+  return { scope, bodies };
+}
+
+let t: SlackTestApp | undefined;
+const apps = recipesDir({}, [
+  'tests/fixtures/slack/apps/leave.yaml',
+  'tests/fixtures/slack/apps/leave-approval.yaml',
+]);
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  nock.cleanAll();
+});
+afterAll(() => nock.enableNetConnect());
+
+describe('command parsing', () => {
+  it('finds the longest matching subcommand and the closest one for a typo', () => {
+    const p = parseCommand('admin groups add hr <@U1|a> <@U2>');
+    expect(p.spec?.words).toEqual(['admin', 'groups', 'add']);
+    expect(p.spec && 'args' in p ? p.args : []).toEqual(['hr', '<@U1|a>', '<@U2>']);
+    const typo = parseCommand('admin jbos rerun j_1');
+    expect(typo.spec).toBeNull();
+    expect(typo.spec === null && typo.suggestion?.words).toEqual(['admin', 'jobs', 'rerun']);
+    const nonsense = parseCommand('xyzzy plugh');
+    expect(nonsense.spec === null && nonsense.suggestion).toBeNull();
+    expect(editDistance('hlep', 'help')).toBe(2);
+  });
+});
+
+describe('the leave flow through Slack', () => {
+  it('/baton new leave → submit → task DM to the approver → Approve → stage Approved, requester told; /baton tasks and show', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    const calls = fakeWebApi();
+    const leave = await t.rt.baton.apps.get('leave');
+
+    // The requester submits the form.
+    const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'view-submission-request',
+    );
+    payload.view.blocks = renderRequestModal(leave).blocks;
+    payload.view.state = {
+      values: {
+        approver: { value: { type: 'users_select', selected_user: t.people.bob!.id } },
+        days: { value: { type: 'number_input', value: '3' } },
+        start: { value: { type: 'datepicker', selected_date: '2026-12-01' } },
+      },
+    };
+    const submitted = await t.interact(payload);
+    expect(submitted.json()).toEqual({ response_action: 'clear' });
+
+    // The approver gets the task in a DM, with buttons.
+    const taskPost = await eventually(async () =>
+      calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === `D${t!.people.bob!.id}`),
+    );
+    const buttons = (
+      taskPost.args.blocks as { type: string; block_id: string; elements?: Record<string, unknown>[] }[]
+    )
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) =>
+        (b.elements ?? []).map((e): Record<string, unknown> => ({ ...e, block_id: b.block_id })),
+      );
+    const approve = buttons.find((b) => (b.text as { text: string }).text === 'Approve');
+    expect(approve).toBeDefined();
+
+    // `/baton tasks` shows the same task, actionable.
+    const tasks = expectResponse();
+    await t.command('tasks', 'bob');
+    await eventually(async () => tasks.scope.isDone());
+    expect(JSON.stringify(tasks.bodies[0]!.blocks)).toContain(JSON.stringify(approve!.value));
+
+    // The approver presses Approve.
+    const click = slackFixture<Record<string, unknown>>('block-actions-show-request');
+    click.user = { id: t.people.bob!.id, username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    click.container = {
+      type: 'message',
+      message_ts: taskPost.args.ts ?? '1700000000.000100',
+      channel_id: `D${t.people.bob!.id}`,
+      is_ephemeral: false,
+    };
+    click.channel = { id: `D${t.people.bob!.id}`, name: 'directmessage' };
+    click.actions = [{ ...approve, action_ts: '1700000100.000200' }];
+    const clicked = await t.interact(click);
+    expect(clicked.statusCode).toBe(200);
+
+    const alice = await t.batonUser('alice');
+    await eventually(async () => (await t!.rt.baton.requests.get(alice, 'LEAVE-1')).stage === 'Approved');
+    // The requester is told, by the confirmation and by the recipe's notification.
+    await eventually(async () =>
+      calls.some(
+        (c) =>
+          c.method === 'chat.postMessage' && String(c.args.text).includes('Your leave LEAVE-1 was approved'),
+      ),
+    );
+    expect(
+      calls.some(
+        (c) =>
+          c.method === 'chat.postMessage' &&
+          String(c.args.text).includes('LEAVE-1') &&
+          c.args.channel === t!.people.alice!.id,
+      ),
+    ).toBe(true);
+
+    const show = expectResponse();
+    await t.command('show LEAVE-1', 'alice');
+    await eventually(async () => show.scope.isDone());
+    const shown = JSON.stringify(show.bodies[0]!.blocks);
+    expect(shown).toContain('stage *Approved*');
+    expect(shown).toContain('Stage changed from Submitted to Approved');
+  });
+});
+
+describe('admin commands', () => {
+  it('apps list / create / add stage, recipes list and stop, jobs list, roles: through the core as the actor', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    fakeWebApi();
+    const say = async (text: string, who = 'admin') => {
+      const r = expectResponse();
+      await t!.command(text, who);
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    expect(await say('admin apps list')).toContain('*Leave* (`leave`)');
+    expect(await say('admin apps create trips Business trips')).toContain(
+      'App *Business trips* (`trips`) created',
+    );
+    expect((await t.rt.baton.apps.get('trips')).stages).toEqual(['Submitted', 'Approved', 'Rejected']);
+    expect(await say('admin apps add stage trips Booked')).toContain(
+      'Submitted → Approved → Rejected → Booked',
+    );
+    expect(await say('admin apps add stage trips Booked', 'alice')).toContain('Only admins can change apps');
+    expect(await say('admin recipes list')).toContain('*leave-approval* — running — new_request on leave');
+    expect(await say('admin recipes stop leave-approval', 'alice')).toContain(
+      'Only admins and operators can stop recipes',
+    );
+    expect(await say('admin recipes stop leave-approval')).toContain('is stopped');
+    expect(await say('admin jobs list')).toMatch(/No jobs|Jobs/);
+    expect(await say('admin recipes install')).toContain('time-off');
+    expect(await say('admin roles grant <@U0CAROL|carol> wizard')).toContain('Unknown role wizard');
+    expect(await say('admin roles grant <@U0CAROL|carol> admin')).toContain('Carol Manager is now an admin');
+    expect(await say('admin roles revoke <@U0CAROL|carol>')).toContain('Carol Manager is now a user');
+  });
+
+  it('admin apps add field opens the field builder modal; its submission adds the field', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    const calls = fakeWebApi();
+    const r = expectResponse();
+    await t.command('admin apps add field leave', 'mallory');
+    await eventually(async () => r.scope.isDone());
+    expect(r.bodies[0]!.text).toContain('Only admins can change apps');
+
+    await t.command('admin apps add field leave', 'admin');
+    const open = await eventually(async () => calls.find((c) => c.method === 'views.open'));
+    const view = open.args.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
+    expect(view.callback_id).toBe('baton_admin_add_field');
+    expect(view.private_metadata).toBe('leave');
+
+    const payload = slackFixture<
+      Record<string, unknown> & { view: Record<string, unknown>; user: Record<string, unknown> }
+    >('view-submission-request');
+    payload.user = { ...payload.user, id: t.people.admin!.id, name: 'admin', username: 'admin' };
+    payload.view = { ...payload.view, ...view };
+    const submit = (values: Record<string, unknown>) => {
+      payload.view.state = {
+        values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }])),
+      };
+      return t!.interact(payload);
+    };
+    const bad = await submit({
+      key: { type: 'plain_text_input', value: 'Cost Center' },
+      label: { type: 'plain_text_input', value: 'Cost center' },
+      type: {
+        type: 'static_select',
+        selected_option: { text: { type: 'plain_text', text: 'select' }, value: 'select' },
+      },
+    });
+    const errors = bad.json();
+    expect(errors.response_action).toBe('errors');
+    expect(Object.keys(errors.errors).sort()).toEqual(['key', 'options']);
+
+    const good = await submit({
+      key: { type: 'plain_text_input', value: 'cost_center' },
+      label: { type: 'plain_text_input', value: 'Cost center' },
+      type: {
+        type: 'static_select',
+        selected_option: { text: { type: 'plain_text', text: 'select' }, value: 'select' },
+      },
+      options: { type: 'plain_text_input', value: 'R&D\nSales' },
+      required: { type: 'checkboxes', selected_options: [] },
+    });
+    expect(good.json()).toEqual({ response_action: 'clear' });
+    const field = (await t.rt.baton.apps.get('leave')).fields.find((f) => f.key === 'cost_center');
+    expect(field).toMatchObject({ type: 'select', options: ['R&D', 'Sales'], required: false });
+  });
+});
