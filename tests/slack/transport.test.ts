@@ -1,10 +1,13 @@
+import { Writable } from 'node:stream';
 import { WebClient } from '@slack/web-api';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SLACK_RETRY_POLICY, toBoltLogger } from '../../adapters/slack/plugin.js';
+import { SLACK_RETRY_POLICY, slackMode, toBoltLogger } from '../../adapters/slack/plugin.js';
 import { verifySlackSignature } from '../../adapters/slack/verify.js';
+import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { eventually } from '../helpers/runtime.js';
+import { buildApp } from '../../src/server/app.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import {
   formBody,
   SLACK_RESPONSE_URL,
@@ -134,6 +137,47 @@ describe('POST /slack/events: verification', () => {
     const res = await t.app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
     expect(t.app.hasContentTypeParser('application/json')).toBe(true);
+  });
+});
+
+describe('configuration', () => {
+  it('without Slack variables the surface is off, the log says so once, and /slack/events does not exist', async () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const rt = await startTestRuntime();
+    const app = await buildApp({
+      baton: rt.baton,
+      config: parseConfig({}),
+      logger: createLogger('info', sink),
+    });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/slack/events', payload: {} });
+      expect(res.statusCode).toBe(404);
+      expect(out.match(/Slack surface is off/g)).toHaveLength(1);
+    } finally {
+      await app.close();
+      await rt.close();
+    }
+  });
+
+  it('names what is missing when Slack is half configured', () => {
+    expect(slackMode(parseConfig({ SLACK_SIGNING_SECRET: 's' }))).toEqual({
+      on: false,
+      missing: ['SLACK_BOT_TOKEN'],
+    });
+    expect(slackMode(parseConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }))).toEqual({
+      on: true,
+      mode: 'socket',
+    });
+    expect(slackMode(parseConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }))).toEqual({
+      on: true,
+      mode: 'http',
+    });
   });
 });
 
