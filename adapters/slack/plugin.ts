@@ -131,7 +131,15 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   let botId = options.botId;
   let botUserId = options.botUserId;
   if (botId === undefined || botUserId === undefined) {
-    const auth = await new WebClient(token, clientOptions).auth.test();
+    let auth: { bot_id?: string; user_id?: string };
+    try {
+      auth = await new WebClient(token, clientOptions).auth.test();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`Slack auth.test failed (check SLACK_BOT_TOKEN and SLACK_API_URL): ${reason}`, {
+        cause: err,
+      });
+    }
     botId ??= auth.bot_id;
     botUserId ??= auth.user_id;
     if (!botUserId) throw new Error('auth.test did not return the bot user id: check SLACK_BOT_TOKEN.');
