@@ -1,6 +1,6 @@
 import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
-import type { JobDoc, RequestDoc, Role, User } from '../../src/core/types.js';
+import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { isAdmin, isOperator, requireAdmin } from '../../src/core/users.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -196,7 +196,7 @@ async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
 }
 
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
-export async function renderRequest(deps: SlackDeps, request: RequestDoc): Promise<types.KnownBlock[]> {
+export async function renderRequest(deps: SlackDeps, request: Request): Promise<types.KnownBlock[]> {
   const view = await deps.baton.views.request(request);
   const fields = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`).join('\n');
   const history = request.history

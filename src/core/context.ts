@@ -5,6 +5,7 @@ import type { Collection, Store } from '../store/port.js';
 import type {
   AppDoc,
   Group,
+  HistoryDoc,
   IdentityDoc,
   JobDoc,
   NotificationDoc,
@@ -34,6 +35,7 @@ export interface Collections {
   apps: Collection<AppDoc>;
   recipes: Collection<RecipeDoc>;
   requests: Collection<RequestDoc>;
+  history: Collection<HistoryDoc>;
   counters: Collection<{ _id: string; seq: number }>;
   tasks: Collection<TaskDoc>;
   jobs: Collection<JobDoc>;
@@ -59,6 +61,7 @@ export function collectionsOf(store: Store): Collections {
     apps: store.collection<AppDoc>('apps'),
     recipes: store.collection<RecipeDoc>('recipes'),
     requests: store.collection<RequestDoc>('requests'),
+    history: store.collection<HistoryDoc>('history'),
     counters: store.collection<{ _id: string; seq: number }>('counters'),
     tasks: store.collection<TaskDoc>('tasks'),
     jobs: store.collection<JobDoc>('jobs'),
@@ -70,6 +73,7 @@ export function collectionsOf(store: Store): Collections {
 export async function ensureIndexes(db: Collections): Promise<void> {
   await db.users.createIndex({ email: 1 }, { unique: true, sparse: true });
   await db.requests.createIndex({ app: 1, created_at: -1 });
+  await db.history.createIndex({ request_id: 1, seq: 1 });
   await db.requests.createIndex({ requester: 1, created_at: -1 });
   await db.requests.createIndex({ app: 1, stage: 1 });
   await db.requests.createIndex({ has_pending: 1 }, { sparse: true });

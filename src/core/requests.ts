@@ -1,14 +1,25 @@
 import { type AppDefinition, idPrefixFor } from '../recipes/schema.js';
+import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { displayValue, validateRecord } from './records.js';
-import type { HistoryEvent, PendingEvent, RequestDoc, User } from './types.js';
+import type { HistoryDoc, HistoryEvent, PendingEvent, Request, RequestDoc, User } from './types.js';
 import { isOperator, requireAdmin, type UserService } from './users.js';
 
 const REQUEST_ID = /^[A-Z][A-Z0-9]*-\d{1,12}$/;
+
+/** How many applied change ids a request keeps for retry detection. */
+const APPLIED_KEPT = 50;
+
+let lastSeq = 0;
+/** A number that orders history events: their time in µs, strictly increasing within this process. */
+function nextSeq(at: Date): number {
+  lastSeq = Math.max(lastSeq + 1, at.getTime() * 1000);
+  return lastSeq;
+}
 
 export function assertRequestId(id: string): void {
   if (typeof id !== 'string' || !REQUEST_ID.test(id)) {
@@ -52,21 +63,20 @@ export class RequestService {
       requester: actor._id,
       stage,
       record,
-      history: [
-        {
-          id: `${id}:created`,
-          type: 'created',
-          at: now,
-          by: actor._id,
-          text: `${actor.name} filed ${id} in ${app.name} (stage ${stage})`,
-          data: { record },
-        },
-      ],
       pending: [{ id: `${id}:created`, type: 'new_request' }],
       has_pending: true,
       created_at: now,
       updated_at: now,
     };
+    // History first: if we die before the request is stored, the number is simply skipped.
+    await this.appendHistory(id, {
+      id: `${id}:created`,
+      type: 'created',
+      at: now,
+      by: actor._id,
+      text: `${actor.name} filed ${id} in ${app.name} (stage ${stage})`,
+      data: { record },
+    });
     await this.ctx.db.requests.insertOne(request);
     this.ctx.logger.info({ request: id, app: app.key, requester: actor._id }, 'request filed');
     this.ctx.events.emit('request.created', request);
@@ -91,12 +101,12 @@ export class RequestService {
   }
 
   /** A request, if the actor may see it: its requester, someone with a task on it, operators and admins. */
-  async get(actor: User, id: string): Promise<RequestDoc> {
+  async get(actor: User, id: string): Promise<Request> {
     assertRequestId(id);
     const request = await this.ctx.db.requests.findOne({ _id: id });
     if (!request) throw new NotFoundError(`No request ${id}.`);
     if (!(await this.canSee(actor, request))) throw new ForbiddenError(`You can't see ${id}.`);
-    return request;
+    return this.withHistory(request);
   }
 
   /** Internal read without authorization (engine, surfaces rendering a task the actor was given). */
@@ -159,7 +169,7 @@ export class RequestService {
     if (!app.stages.includes(stage)) {
       throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
     }
-    if (request.history.some((h) => h.id === eventId)) return request;
+    if (request.applied?.includes(eventId)) return request;
     const now = this.ctx.now();
     const from = request.stage;
     const event: HistoryEvent = {
@@ -171,9 +181,13 @@ export class RequestService {
       data: { from, to: stage },
     };
     const pending: PendingEvent = { id: eventId, type: 'stage_changed', from, to: stage };
+    await this.appendHistory(requestId, event, { emit: false });
     const updated = await this.ctx.db.requests.findOneAndUpdate(
-      { _id: requestId, 'history.id': { $ne: eventId } },
-      { $set: { stage, updated_at: now, has_pending: true }, $push: { history: event, pending } },
+      { _id: requestId, applied: { $ne: eventId } },
+      {
+        $set: { stage, updated_at: now, has_pending: true },
+        $push: { pending, applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
+      },
       { returnDocument: 'after' },
     );
     if (!updated) return (await this.load(requestId))!;
@@ -198,7 +212,7 @@ export class RequestService {
   ): Promise<RequestDoc> {
     const request = await this.load(requestId);
     if (!request) throw new NotFoundError(`No request ${requestId}.`);
-    if (request.history.some((h) => h.id.startsWith(`${eventId}:`))) return request;
+    if (request.applied?.includes(eventId)) return request;
     assertSafeValue(input, 'record');
     const app = await this.apps.get(request.app);
     const values = await this.resolveUsers(app, validateRecord(app, input, { partial: true }));
@@ -219,9 +233,10 @@ export class RequestService {
       });
     }
     if (events.length === 0) return request;
+    for (const event of events) await this.appendHistory(requestId, event, { emit: false });
     const updated = await this.ctx.db.requests.findOneAndUpdate(
-      { _id: requestId, 'history.id': { $ne: events[0]!.id } },
-      { $set: set, $push: { history: { $each: events } } },
+      { _id: requestId, applied: { $ne: eventId } },
+      { $set: set, $push: { applied: { $each: [eventId], $slice: -APPLIED_KEPT } } },
       { returnDocument: 'after' },
     );
     if (!updated) return (await this.load(requestId))!;
@@ -230,7 +245,7 @@ export class RequestService {
   }
 
   /** Adds a comment to the trail (the requester, anyone with a task on it, operators, admins). */
-  async comment(actor: User, requestId: string, text: string): Promise<RequestDoc> {
+  async comment(actor: User, requestId: string, text: string): Promise<Request> {
     const request = await this.get(actor, requestId);
     const body = typeof text === 'string' ? text.trim() : '';
     if (body === '')
@@ -246,24 +261,37 @@ export class RequestService {
       data: { comment: body },
     };
     await this.appendHistory(request._id, event);
-    return (await this.load(request._id))!;
+    return this.withHistory((await this.load(request._id))!);
   }
 
-  /** Appends one history event unless one with the same id is already there. */
+  /** Records one history event unless one with the same id is already there. */
   async appendHistory(
     requestId: string,
     event: HistoryEvent,
-    extra: Record<string, unknown> = {},
+    options: { emit?: boolean } = {},
   ): Promise<boolean> {
-    const { modifiedCount } = await this.ctx.db.requests.updateOne(
-      { _id: requestId, 'history.id': { $ne: event.id } },
-      { $push: { history: event, ...extra }, $set: { updated_at: event.at } },
-    );
-    if (modifiedCount > 0 && this.ctx.events.listenerCount('request.changed') > 0) {
+    const doc: HistoryDoc = { ...event, _id: event.id, request_id: requestId, seq: nextSeq(event.at) };
+    try {
+      await this.ctx.db.history.insertOne(doc);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+    if (options.emit !== false && this.ctx.events.listenerCount('request.changed') > 0) {
       const updated = await this.load(requestId);
       if (updated) this.ctx.events.emit('request.changed', updated);
     }
-    return modifiedCount > 0;
+    return true;
+  }
+
+  /** A request's history trail, oldest first. */
+  async history(requestId: string): Promise<HistoryEvent[]> {
+    const docs = await this.ctx.db.history.find({ request_id: requestId }, { sort: { seq: 1 } }).toArray();
+    return docs.map(({ _id, request_id, seq, ...event }) => event as HistoryEvent);
+  }
+
+  private async withHistory(request: RequestDoc): Promise<Request> {
+    return { ...request, history: await this.history(request._id) };
   }
 
   /** Marks a pending trigger event as dispatched. */

@@ -120,6 +120,16 @@ export interface PendingEvent {
   outcome?: string | undefined;
 }
 
+/** One history event as stored: its own document, `_id` = the event id (so recording it twice is a no-op). */
+export interface HistoryDoc extends HistoryEvent {
+  _id: string;
+  request_id: string;
+  /** Orders events of one request (time, then arrival). */
+  seq: number;
+  [key: string]: unknown;
+}
+
+/** A request as stored. Its history trail lives in the `history` collection (see `Request`). */
 export interface RequestDoc {
   _id: string;
   app: string;
@@ -127,14 +137,18 @@ export interface RequestDoc {
   requester: string;
   stage: string;
   record: Record<string, unknown>;
-  history: HistoryEvent[];
   pending: PendingEvent[];
+  /** Ids of the latest stage and field changes applied (capped), so a retried change is applied once. */
+  applied?: string[] | undefined;
   /** True while `pending` is not empty (an indexable flag for recovery). */
   has_pending?: boolean | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
 }
+
+/** A request with its history trail, oldest first (what `requests.get` returns). */
+export type Request = RequestDoc & { history: HistoryEvent[] };
 
 export type TaskStatus = 'open' | 'completed' | 'expired' | 'cancelled';
 

@@ -169,7 +169,7 @@ describe('restart: a new process on the same DATA_DIR', () => {
     );
     expect(jobs).toHaveLength(requests.length); // exactly one job per request
     for (const r of requests) {
-      const history = r.history as { id: string; type: string }[];
+      const history = await baton.requests.history(r._id as string);
       expect(new Set(history.map((h) => h.id)).size).toBe(history.length);
       expect(['Approved', 'Rejected']).toContain(r.stage);
       expect(history.filter((h) => h.type === 'created')).toHaveLength(1);

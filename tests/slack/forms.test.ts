@@ -230,7 +230,7 @@ describe('request modal submission', () => {
       contact: 'alice.backup@example.com',
       handover: 'https://docs.example.com/handover',
     });
-    expect(request!.history[0]!.type).toBe('created');
+    expect((await t.rt.baton.requests.get(alice, 'LEAVE-1')).history[0]!.type).toBe('created');
 
     await eventually(async () => dm.scope.isDone());
     expect(dm.calls[0]!.channel).toBe(t.people.alice!.id);
