@@ -83,7 +83,10 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
-/** Prints the result as the last line of stdout for bench/run.ts. */
+/**
+ * Prints the result as the last line of stdout for bench/run.ts, then exits (Agenda may keep
+ * a long timer alive after stop(), which would hold the process open for minutes).
+ */
 export function report(result: Record<string, unknown>): void {
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));
 }

@@ -1,3 +1,4 @@
+import { slackMode } from '../adapters/slack/plugin.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
@@ -45,12 +46,13 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const slack = slackMode(config);
   logger.info(
     {
       version: VERSION,
       store: runtime.store.kind,
       url: `http://${host}:${port}`,
-      slack: 'off',
+      slack: slack.on ? slack.mode : 'off',
       teams: 'off',
     },
     `Baton ${VERSION} is up at http://${host}:${port}`,

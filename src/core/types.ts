@@ -1,3 +1,4 @@
+import type { Problem } from '../recipes/loader.js';
 import type { AppDefinition, RecipeDefinition } from '../recipes/schema.js';
 
 /** Platforms a person can reach Baton from. */
@@ -60,13 +61,8 @@ export interface AppDoc {
 
 export type RecipeState = 'running' | 'stopped' | 'invalid';
 
-export interface Problem {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-  severity: 'error' | 'warning';
-}
+/** A problem found in an app or recipe file (file, line, message). */
+export type { Problem } from '../recipes/loader.js';
 
 export interface RecipeDoc {
   _id: string;
