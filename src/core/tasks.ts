@@ -131,12 +131,20 @@ export class TaskService {
   async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
     const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
     const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
-    return this.ctx.db.tasks
-      .find(
-        { assignee_key: { $in: keys }, status: 'open' },
-        { sort: { created_at: 1 }, limit: options.limit ?? 100 },
-      )
-      .toArray();
+    const limit = options.limit ?? 100;
+    // One indexed, ordered query per key ({assignee_key, status, created_at}), merged here:
+    // an $in over several keys would make the store sort every open task of all of them.
+    const lists = await Promise.all(
+      keys.map((key) =>
+        this.ctx.db.tasks
+          .find({ assignee_key: key, status: 'open' }, { sort: { created_at: 1 }, limit })
+          .toArray(),
+      ),
+    );
+    return lists
+      .flat()
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
+      .slice(0, limit);
   }
 
   async listForRequest(requestId: string): Promise<TaskDoc[]> {
