@@ -81,6 +81,30 @@ export class Baton {
     await this.engine.recover({ takeAllRunning: this.ctx.store.kind === 'embedded' });
   }
 
+  /**
+   * Hands surfaces (once they listen) what a restart may have left undelivered: pending
+   * notifications, and open tasks no surface has recorded a copy of. Surfaces skip what
+   * they already delivered, so this is safe to call at every start.
+   */
+  async redeliver(limit = 1000): Promise<{ notifications: number; tasks: number }> {
+    const { db } = this.ctx;
+    const notes = await db.notifications
+      .find({ status: 'pending' }, { sort: { created_at: 1 }, limit })
+      .toArray();
+    for (const n of notes) this.events.emit('notification', n);
+    const tasks = await db.tasks
+      .find({ status: 'open', deliveries: { $exists: false } }, { sort: { created_at: -1 }, limit })
+      .toArray();
+    for (const t of tasks) this.events.emit('task.opened', t);
+    if (notes.length + tasks.length > 0) {
+      this.ctx.logger.info(
+        { notifications: notes.length, tasks: tasks.length },
+        'handed undelivered work to surfaces',
+      );
+    }
+    return { notifications: notes.length, tasks: tasks.length };
+  }
+
   /** What /healthz shows. */
   async health(): Promise<{
     store: string;

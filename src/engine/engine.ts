@@ -640,9 +640,6 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         resumed++;
       }
     }
-    for (const n of await this.ctx.db.notifications.find({ status: 'pending' }, { limit: 1000 }).toArray()) {
-      this.ctx.events.emit('notification', n);
-    }
     if (dispatched + resumed + continued > 0) {
       this.ctx.logger.info({ dispatched, resumed, continued }, 'recovered work left by a restart');
     }

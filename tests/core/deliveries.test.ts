@@ -42,4 +42,32 @@ describe('what surfaces use: task views, delivery records, claim-once', () => {
     const claims = await Promise.all([1, 2, 3].map(() => baton.deliveries.claimOnce('slack:event:Ev1')));
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
+
+  it('redeliver hands surfaces the pending notifications and the open tasks nobody posted', async () => {
+    const { baton } = rt;
+    await baton.requests.file(p.alice!, 'time-off', { start: '2026-12-01', days: 8, approver: p.bob!._id });
+    const [t] = await baton.tasks.listOpenFor(p.bob!);
+    await baton.tasks.complete(p.bob!, t!._id, 'Approve'); // notifies Alice; opens the HR task
+    const seen: string[] = [];
+    baton.events.on('notification', (n) => seen.push(`notification:${n.text}`));
+    baton.events.on('task.opened', (task) => seen.push(`task:${task.title}`));
+    expect(await baton.redeliver()).toEqual({ notifications: 1, tasks: 1 });
+    expect(seen).toEqual([
+      'notification:Your manager approved PTO-1. Requests of more than 5 days also go to HR.',
+      'task:Time off: 8 days for Alice Requester (approved by manager)',
+    ]);
+    const [hr] = await baton.tasks.listOpenFor(p.hank!);
+    await baton.deliveries.recordTaskDelivery(hr!._id, {
+      surface: 'slack',
+      user: p.hank!._id,
+      ref: { channel: 'D', ts: '1' },
+    });
+    const [note] = await rt.store.collection('notifications').find({}).toArray();
+    await baton.deliveries.notificationDelivered(note!._id, {
+      surface: 'slack',
+      user: p.alice!._id,
+      ref: {},
+    });
+    expect(await baton.redeliver()).toEqual({ notifications: 0, tasks: 0 });
+  });
 });
