@@ -45,6 +45,21 @@ const BENCHES: Bench[] = [
       `**RSS ${r.rss_mb} MB** (heap ${r.heap_mb} MB; filed at ${r.filed_per_second} requests/s; an inbox query takes ${r.inbox_query_ms} ms at this size)`,
   },
   {
+    name: 'slack',
+    file: 'slack.ts',
+    title:
+      'Slack over HTTP: ack latency of signed task clicks, and approval round trips (local fake Web API)',
+    target: 'ack p99 ≤ 50 ms at 500/s; ≥ 500 round trips/s',
+    describe: (r) =>
+      `Fastify hello-world baseline at ${r.rate}/s: p50 ${r.baseline_p50_ms} ms, p99 ${r.baseline_p99_ms} ms. ` +
+      `Approve clicks sent at ${r.ack_sent_per_second}/s: **ack p50 ${r.ack_p50_ms} ms, p99 ${r.ack_p99_ms} ms**, ` +
+      `answered at ${r.ack_per_second}/s, ${r.ack_errors} of ${Math.round(Number(r.rate) * Number(r.seconds))} errors or 10 s timeouts ` +
+      `(${r.ack_completed_at_end} of ${r.ack_tasks} tasks completed by the end; at ${r.ack_low_rate}/s: p50 ${r.ack_low_p50_ms} ms, p99 ${r.ack_low_p99_ms} ms; ` +
+      `${r.ack_cpu_ms_per_click} ms CPU per click). **${r.round_trips_per_second} round trips/s** ` +
+      `(form → task DM → Approve → copy updated and requester told; ${r.round_trips_concurrency} workers, p50 ${r.round_trip_p50_ms} ms, ` +
+      `${r.round_trip_cpu_ms} ms CPU each). RSS ${r.rss_mb} MB (peak ${r.max_rss_mb} MB)`,
+  },
+  {
     name: 'store',
     file: 'store.ts',
     title: 'Embedded store primitives (100,000 documents on disk)',
