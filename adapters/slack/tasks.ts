@@ -254,10 +254,22 @@ async function assigneesOf(deps: SlackDeps, task: TaskDoc): Promise<string[]> {
   return group ? [...new Set(group.members)] : [];
 }
 
+/** DM channel ids by Slack user id: a DM's id never changes, so it is opened once per process. */
+const dmChannels = new WeakMap<SlackDeps, Map<string, string>>();
+
 async function openDm(deps: SlackDeps, slackUserId: string): Promise<string> {
+  let cache = dmChannels.get(deps);
+  if (!cache) {
+    cache = new Map();
+    dmChannels.set(deps, cache);
+  }
+  const known = cache.get(slackUserId);
+  if (known) return known;
   const res = await slackQueue(deps).call(() => deps.client.conversations.open({ users: slackUserId }));
   const channel = res.channel?.id;
   if (!channel) throw new Error('conversations.open returned no channel');
+  if (cache.size > 50_000) cache.clear();
+  cache.set(slackUserId, channel);
   return channel;
 }
 
