@@ -10,6 +10,7 @@ import type {
   JobDoc,
   NotificationDoc,
   RecipeDoc,
+  RecipeVersionDoc,
   RequestDoc,
   TaskDoc,
   User,
@@ -34,6 +35,7 @@ export interface Collections {
   groups: Collection<Group>;
   apps: Collection<AppDoc>;
   recipes: Collection<RecipeDoc>;
+  recipeVersions: Collection<RecipeVersionDoc>;
   requests: Collection<RequestDoc>;
   history: Collection<HistoryDoc>;
   counters: Collection<{ _id: string; seq: number }>;
@@ -60,6 +62,7 @@ export function collectionsOf(store: Store): Collections {
     groups: store.collection<Group>('groups'),
     apps: store.collection<AppDoc>('apps'),
     recipes: store.collection<RecipeDoc>('recipes'),
+    recipeVersions: store.collection<RecipeVersionDoc>('recipe_versions'),
     requests: store.collection<RequestDoc>('requests'),
     history: store.collection<HistoryDoc>('history'),
     counters: store.collection<{ _id: string; seq: number }>('counters'),

@@ -250,10 +250,20 @@ export interface StepLogEntry {
   error?: string | undefined;
 }
 
-export interface JobDoc {
+/** An immutable snapshot of a recipe definition, shared by every job that runs it; `_id` = content hash. */
+export interface RecipeVersionDoc {
   _id: string;
   recipe: string;
   definition: RecipeDefinition;
+  created_at: Date;
+  [key: string]: unknown;
+}
+
+export interface JobDoc {
+  _id: string;
+  recipe: string;
+  /** The recipe version the job runs (see RecipeVersionDoc): editing a recipe never changes a running job. */
+  recipe_version: string;
   request_id: string;
   app: string;
   trigger: Record<string, unknown>;

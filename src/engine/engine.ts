@@ -59,6 +59,8 @@ function taskResult(task: TaskDoc): StepResult {
  */
 export class RecipeEngine implements TriggerSink, TaskCloseSink {
   private readonly inflight = new Set<Promise<void>>();
+  /** Recipe versions by content hash (immutable, so never stale). */
+  private readonly versions = new Map<string, RecipeDefinition>();
   private recipeCache = new Map<string, { at: number; recipes: RecipeDoc[] }>();
   private stopping = false;
 
@@ -128,7 +130,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const job: JobDoc = {
       _id: jobId,
       recipe: def.name,
-      definition: def,
+      recipe_version: await this.versionOf(def),
       request_id: request._id,
       app: request.app,
       trigger,
@@ -151,6 +153,33 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     await this.track(this.run(job));
   }
 
+  /** Stores the definition's snapshot once and returns its id (a hash of its content). */
+  private async versionOf(def: RecipeDefinition): Promise<string> {
+    const id = `rv_${createHash('sha256').update(JSON.stringify(def)).digest('base64url').slice(0, 24)}`;
+    if (this.versions.has(id)) return id;
+    try {
+      await this.ctx.db.recipeVersions.insertOne({
+        _id: id,
+        recipe: def.name,
+        definition: def,
+        created_at: this.ctx.now(),
+      });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+    this.versions.set(id, def);
+    return id;
+  }
+
+  private async definitionOf(job: JobDoc): Promise<RecipeDefinition> {
+    const known = this.versions.get(job.recipe_version);
+    if (known) return known;
+    const doc = await this.ctx.db.recipeVersions.findOne({ _id: job.recipe_version });
+    if (!doc) throw new NotFoundError(`Recipe version ${job.recipe_version} of job ${job._id} is missing.`);
+    this.versions.set(doc._id, doc.definition);
+    return doc.definition;
+  }
+
   private async track(p: Promise<void>): Promise<void> {
     this.inflight.add(p);
     try {
@@ -162,7 +191,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
 
   /** Runs a job this instance owns (status running, lease held) until it waits, ends or fails. */
   private async run(job: JobDoc): Promise<void> {
-    const program = compileRecipe(job.definition);
+    const program = compileRecipe(await this.definitionOf(job));
     let pc = job.pc;
     const steps = { ...job.steps };
     let cache: { request: RequestDoc; requester: User | null } | null = null;

@@ -163,6 +163,21 @@ describe('admin services: apps, recipes, jobs, groups, roles — each authorized
     await expect(rt.baton.engine.rerun(p.admin!, job!._id)).rejects.toThrow(/only failed jobs/);
   });
 
+  it('a running job keeps the recipe version it started with when the recipe is edited', async () => {
+    const { recipes, requests, tasks } = rt.baton;
+    await requests.file(p.alice!, 'laptop', { model: 'Air', approver: p.bob!._id });
+    await recipes.saveYaml(p.admin!, RECIPE.replace("'Ordered' : 'Nowhere'", "'Declined' : 'Declined'"));
+    const [t] = await tasks.listOpenFor(p.bob!);
+    await tasks.complete(p.bob!, t!._id, 'Approve');
+    expect((await requests.get(p.alice!, 'LAPTOP-1')).stage).toBe('Ordered'); // the old version's branch
+    await requests.file(p.alice!, 'laptop', { model: 'Pro', approver: p.bob!._id });
+    const [t2] = await tasks.listOpenFor(p.bob!);
+    await tasks.complete(p.bob!, t2!._id, 'Approve');
+    expect((await requests.get(p.alice!, 'LAPTOP-2')).stage).toBe('Declined'); // the new one
+    const versions = new Set((await recipes.listJobs(p.admin!)).map((j) => j.recipe_version));
+    expect(versions.size).toBe(2);
+  });
+
   it('recipes saved as YAML by an admin are validated with line numbers', async () => {
     const { recipes } = rt.baton;
     const bad =
