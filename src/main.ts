@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const runtime = await startRuntime(config, logger);
   const app = await buildApp({ baton: runtime.baton, config, logger });
   let shuttingDown = false;
+  let redeliverTimer: NodeJS.Timeout | undefined;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     }, 20_000);
     timer.unref();
     try {
+      clearInterval(redeliverTimer);
       await app.close();
       await runtime.close();
       logger.info('stopped');
@@ -43,8 +45,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.PORT, host: config.HOST });
-  // Surfaces are listening now: hand them what a restart left undelivered.
+  // Surfaces are listening now: hand them what a restart left undelivered, and again every
+  // few minutes for posts that failed or were cut off mid-way (surfaces skip what they have).
   await runtime.baton.redeliver();
+  redeliverTimer = setInterval(() => {
+    runtime.baton
+      .redeliver({ olderThanMs: 2 * 60_000 })
+      .catch((err: unknown) => logger.error({ err }, 'redelivery failed'));
+  }, 5 * 60_000);
+  redeliverTimer.unref();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

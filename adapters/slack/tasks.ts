@@ -254,6 +254,9 @@ async function assigneesOf(deps: SlackDeps, task: TaskDoc): Promise<string[]> {
   return group ? [...new Set(group.members)] : [];
 }
 
+/** How long a claim to post a message holds (see postCopy). */
+const POSTING_CLAIM_MS = 2 * 60_000;
+
 /** DM channel ids by Slack user id: a DM's id never changes, so it is opened once per process. */
 const dmChannels = new WeakMap<SlackDeps, Map<string, string>>();
 
@@ -280,11 +283,14 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
   if (recorded.some((d) => d.user === userId)) return;
   const slackId = await deps.users.toSlack(userId);
   if (!slackId) {
-    logger.info({ task: task._id, user: userId }, 'slack: no Slack identity, task copy not posted');
+    logger.debug({ task: task._id, user: userId }, 'slack: no Slack identity, task copy not posted');
     return;
   }
   // One poster per copy, even with two instances or a re-emitted event.
-  if (!(await baton.deliveries.claimOnce(`slack:task:${task._id}:${userId}`, 30 * 24 * 3600_000))) return;
+  // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
+  // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
+  // next redelivery posts the copy (at least once, rather than never).
+  if (!(await baton.deliveries.claimOnce(`slack:task:${task._id}:${userId}`, POSTING_CLAIM_MS))) return;
   const channel = await openDm(deps, slackId);
   const message = await renderTaskMessage(deps, task);
   const res = await slackQueue(deps).call(() =>
@@ -377,13 +383,13 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
   if (n.status !== 'pending') return;
   const slackId = await deps.users.toSlack(n.to);
   if (!slackId) {
-    logger.info(
+    logger.debug(
       { notification: n._id, user: n.to },
       'slack: no Slack identity, notification left to other surfaces',
     );
     return;
   }
-  if (!(await baton.deliveries.claimOnce(`slack:notification:${n._id}`, 30 * 24 * 3600_000))) return;
+  if (!(await baton.deliveries.claimOnce(`slack:notification:${n._id}`, POSTING_CLAIM_MS))) return;
   try {
     const channel = await openDm(deps, slackId);
     const message = await renderNotification(deps, n);

@@ -86,18 +86,24 @@ export class Baton {
    * notifications, and open tasks no surface has recorded a copy of. Surfaces skip what
    * they already delivered, so this is safe to call at every start.
    */
-  async redeliver(limit = 1000): Promise<{ notifications: number; tasks: number }> {
+  async redeliver(
+    options: { limit?: number; olderThanMs?: number } = {},
+  ): Promise<{ notifications: number; tasks: number }> {
     const { db } = this.ctx;
+    const limit = options.limit ?? 1000;
+    const age = options.olderThanMs
+      ? { created_at: { $lt: new Date(this.ctx.now().getTime() - options.olderThanMs) } }
+      : {};
     const notes = await db.notifications
-      .find({ status: 'pending' }, { sort: { created_at: 1 }, limit })
+      .find({ status: 'pending', ...age }, { sort: { created_at: 1 }, limit })
       .toArray();
     for (const n of notes) this.events.emit('notification', n);
     const tasks = await db.tasks
-      .find({ status: 'open', deliveries: { $exists: false } }, { sort: { created_at: -1 }, limit })
+      .find({ status: 'open', deliveries: { $exists: false }, ...age }, { sort: { created_at: -1 }, limit })
       .toArray();
     for (const t of tasks) this.events.emit('task.opened', t);
     if (notes.length + tasks.length > 0) {
-      this.ctx.logger.info(
+      this.ctx.logger.debug(
         { notifications: notes.length, tasks: tasks.length },
         'handed undelivered work to surfaces',
       );
