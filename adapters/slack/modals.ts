@@ -174,22 +174,28 @@ export function renderAppPicker(apps: AppDoc[]): ModalView {
   };
 }
 
-/** Admin modal: create an app (key, name, stages, id prefix). */
-export function renderCreateAppModal(): ModalView {
-  const text = (
-    block_id: string,
-    label: string,
-    hint: string,
-    optional = false,
-    multiline = false,
-  ): InputBlock => ({
+/** A plain-text input block of an admin modal. */
+function textInput(
+  block_id: string,
+  label: string,
+  hint: string,
+  optional: boolean,
+  multiline = false,
+): InputBlock {
+  return {
     type: 'input',
     block_id,
     label: plain(label),
     hint: plain(hint),
     optional,
     element: { type: 'plain_text_input', action_id: INPUT_ACTION, multiline },
-  });
+  };
+}
+
+/** Admin modal: create an app (key, name, stages, id prefix). */
+export function renderCreateAppModal(): ModalView {
+  const text = (block_id: string, label: string, hint: string, optional = false, multiline = false) =>
+    textInput(block_id, label, hint, optional, multiline);
   return {
     type: 'modal',
     callback_id: MODAL.createApp,
@@ -212,20 +218,8 @@ export function renderCreateAppModal(): ModalView {
 
 /** Admin modal: add a field to an app. `private_metadata` holds the app key. */
 export function renderAddFieldModal(app: AppDefinition): ModalView {
-  const text = (
-    block_id: string,
-    label: string,
-    hint: string,
-    optional = true,
-    multiline = false,
-  ): InputBlock => ({
-    type: 'input',
-    block_id,
-    label: plain(label),
-    hint: plain(hint),
-    optional,
-    element: { type: 'plain_text_input', action_id: INPUT_ACTION, multiline },
-  });
+  const text = (block_id: string, label: string, hint: string, optional = true, multiline = false) =>
+    textInput(block_id, label, hint, optional, multiline);
   const num = (block_id: string, label: string): InputBlock => ({
     type: 'input',
     block_id,
