@@ -2,7 +2,7 @@ import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError } from './errors.js';
-import type { Delivery, NotificationDoc, TaskDoc, User } from './types.js';
+import type { Delivery, NotificationDoc, User } from './types.js';
 
 /**
  * What surfaces record about the messages they post, so they can update every copy of a
@@ -87,10 +87,5 @@ export class DeliveryService {
       }
       return false;
     }
-  }
-
-  /** Open tasks of a request, for surfaces refreshing stale copies. */
-  async tasksOf(requestId: string): Promise<TaskDoc[]> {
-    return this.ctx.db.tasks.find({ request_id: requestId }, { sort: { created_at: 1 } }).toArray();
   }
 }
