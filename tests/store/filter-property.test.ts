@@ -132,3 +132,59 @@ describe('filterToSql agrees with mingo', () => {
     expect(hits).toBeGreaterThan(100);
   });
 });
+
+describe('the write-through cache agrees with SQL', () => {
+  const store = SqliteStore.open('', { filename: ':memory:' });
+  const col = store.collection<Doc>('prop_cache');
+  afterAll(() => store.close());
+
+  it('an _id-anchored read or compare-and-set selects what the SQL filter selects', async () => {
+    let hits = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(docArb, { minLength: 1, maxLength: 6 }),
+        fc.array(filter, { minLength: 1, maxLength: 4 }),
+        async (raw, filters) => {
+          const docs = raw.map((d, i) => ({ _id: `d${i}`, ...d }) as Doc);
+          await col.deleteMany({});
+          await col.insertMany(docs.map((d) => structuredClone(d)));
+          for (const f of filters) {
+            if ('_id' in f) continue;
+            for (const d of docs) {
+              const anchored = { _id: d._id, ...f };
+              // find() always runs in SQL; findOne() and updateOne() anchored on _id use the cache.
+              const viaSql = (await col.find(anchored).toArray()).map((x) => x._id);
+              const viaCache = await col.findOne(anchored);
+              expect(viaCache?._id ?? null, JSON.stringify(anchored)).toEqual(viaSql[0] ?? null);
+              const r = await col.updateOne(anchored, { $inc: { n: 1 } });
+              expect(r.matchedCount, JSON.stringify(anchored)).toBe(viaSql.length);
+              await col.updateOne({ _id: d._id }, { $unset: { n: '' } });
+              hits += viaSql.length;
+            }
+          }
+        },
+      ),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 400) },
+    );
+    expect(hits).toBeGreaterThan(100);
+  });
+
+  it('returns copies: mutating a result or an inserted document never reaches the store', async () => {
+    const doc = { _id: 'm1', a: { b: [1, 2] }, when: new Date('2026-01-02T03:04:05Z') };
+    await col.insertOne(doc);
+    doc.a.b.push(3);
+    const first = await col.findOne({ _id: 'm1' });
+    expect(first).toEqual({ _id: 'm1', a: { b: [1, 2] }, when: new Date('2026-01-02T03:04:05Z') });
+    (first!.a as { b: number[] }).b.push(9);
+    const after = await col.findOneAndUpdate({ _id: 'm1' }, { $set: { x: 1 } }, { returnDocument: 'after' });
+    (after!.a as { b: number[] }).b.push(10);
+    expect(await col.findOne({ _id: 'm1' })).toEqual({
+      _id: 'm1',
+      a: { b: [1, 2] },
+      when: new Date('2026-01-02T03:04:05Z'),
+      x: 1,
+    });
+    await col.deleteOne({ _id: 'm1' });
+    expect(await col.findOne({ _id: 'm1' })).toBeNull();
+  });
+});

@@ -23,12 +23,17 @@ function setOwn(obj: object, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** Copy of `value` with Dates replaced by marked strings (faster than a JSON.stringify replacer). */
-function toStorable(value: unknown): unknown {
+/**
+ * The stored form of `value`: a fresh copy holding only what JSON keeps, with Dates replaced
+ * by marked strings and numbers as JSON writes them (NaN and ±Infinity → null, -0 → 0), so
+ * that `JSON.parse(JSON.stringify(x))` of the result equals it (faster than a replacer).
+ */
+export function toStorable(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'string' && value.charCodeAt(0) === MARK_CODE) {
       throw new Error('Strings starting with U+E000 are reserved by the embedded store');
     }
+    if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null;
     return value;
   }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : DATE_MARK + value.toISOString();
@@ -36,7 +41,7 @@ function toStorable(value: unknown): unknown {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
       const x = toStorable(value[i]);
-      out[i] = x === undefined || typeof x === 'function' ? null : x;
+      out[i] = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : x;
     }
     return out;
   }
@@ -45,7 +50,7 @@ function toStorable(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value)) {
     const x = (value as Record<string, unknown>)[k];
-    if (x === undefined || typeof x === 'function') continue;
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
     if (k === '__proto__') setOwn(out, k, toStorable(x));
     else out[k] = toStorable(x);
   }
@@ -69,6 +74,24 @@ function revive(value: unknown): unknown {
     else obj[k] = r;
   }
   return obj;
+}
+
+/** A fresh copy of a stored-form value with marked strings revived as Dates (the caller may mutate it). */
+export function fromStorable(value: unknown): unknown {
+  if (typeof value === 'string') return value.charCodeAt(0) === MARK_CODE ? new Date(value.slice(1)) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = fromStorable(value[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const x = fromStorable((value as Record<string, unknown>)[k]);
+    if (k === '__proto__') setOwn(out, k, x);
+    else out[k] = x;
+  }
+  return out;
 }
 
 /** Encodes a document or value as stored JSON text. */

@@ -75,7 +75,8 @@ import type {
   UpdateResult,
 } from '../port.js';
 import { Checkpointer } from './checkpointer.js';
-import { decodeJson, encodeJson } from './codec.js';
+import { DATE_MARK, decodeJson, fromStorable, toStorable } from './codec.js';
+import { matchRest } from './doc-match.js';
 import { filterToSql, isPlainString, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
 
@@ -236,6 +237,8 @@ const BATCH_MAX_OPS = 1000;
 const BATCH_MAX_MS = 5;
 /** Microtask hops a batch waits for before its COMMIT (see `begin`). */
 const BATCH_MICROTASK_HOPS = 32;
+/** Documents kept per collection by the write-through cache (see SqliteCollection). */
+const CACHE_ENTRIES = 4096;
 /** The checkpoint worker truncates the WAL beyond this size. */
 const WAL_TRUNCATE_BYTES = 256 * 1024 * 1024;
 
@@ -421,6 +424,7 @@ export class SqliteStore implements Store {
       // SQLite rolled the whole transaction back (e.g. SQLITE_FULL, SQLITE_IOERR): the batch is lost.
       this.batch = null;
       this.loadTables();
+      this.clearCaches();
       b.reject(err ?? new Error('The batch transaction was rolled back'));
       return;
     }
@@ -443,6 +447,7 @@ export class SqliteStore implements Store {
         }
       }
       this.loadTables();
+      this.clearCaches();
       b.reject(err);
       return;
     }
@@ -465,6 +470,11 @@ export class SqliteStore implements Store {
     } catch {
       // No WAL file yet, or the checkpoint was busy: try again later.
     }
+  }
+
+  /** Forgets every cached document (after a rollback, or when tables are dropped). */
+  private clearCaches(): void {
+    for (const c of this.collections.values()) c.clearCache();
   }
 
   /** Creates the collection's table if needed. */
@@ -497,6 +507,7 @@ export class SqliteStore implements Store {
       this.stmts.clear();
       for (const n of names) this.db.exec(`DROP TABLE IF EXISTS "${n}"`);
       this.tables.clear();
+      this.clearCaches();
     });
   }
 
@@ -531,11 +542,34 @@ class ArrayCursor<T> implements Cursor<T> {
   }
 }
 
+/** A cached document: its rowid and its stored form (never handed out; callers get copies). */
+interface CacheEntry {
+  rowid: number;
+  doc: Record<string, unknown>;
+}
+
+/** The `_id` of a filter anchored on one document by a plain string `_id`, else undefined. */
+function anchorId(filter: Filter | undefined): string | undefined {
+  if (filter === null || typeof filter !== 'object') return undefined;
+  const id = (filter as Record<string, unknown>)._id;
+  return typeof id === 'string' && !id.startsWith(DATE_MARK) ? id : undefined;
+}
+
+/**
+ * Write-through document cache: the last CACHE_ENTRIES documents read or written by `_id`,
+ * in stored form. This process is the only writer of its tables (the embedded store is
+ * single-process), every write of this collection goes through this object and updates
+ * or evicts the entry after its SQL statement succeeded, and a rollback clears the
+ * cache; so a cached document is always what a SELECT would return now. `_id` reads and
+ * `_id`-anchored compare-and-set updates then skip the SELECT and the JSON decoding; the
+ * rest of their filter is checked in memory (`matchRest`) when that is exact, else in SQL.
+ */
 class SqliteCollection<T extends Doc> implements Collection<T> {
   private readonly table: string;
   private readonly q: string;
   /** Cache of `leadingIndexPaths()`; reset by createIndex. */
   private leading: Set<string> | null = null;
+  private readonly cache = new Map<string, CacheEntry>();
 
   constructor(
     private readonly store: SqliteStore,
@@ -547,6 +581,46 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   private get db(): DB {
     return this.store.db;
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private remember(id: string, rowid: number, doc: Record<string, unknown>): void {
+    this.cache.delete(id);
+    this.cache.set(id, { rowid, doc });
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** The document with this `_id` (stored form), from the cache or the table; null when absent. */
+  private byId(id: string): CacheEntry | null {
+    const hit = this.cache.get(id);
+    if (hit) {
+      // Most recently used goes last.
+      this.cache.delete(id);
+      this.cache.set(id, hit);
+      return hit;
+    }
+    const row = this.store.stmt(`SELECT rowid, json(doc) FROM ${this.q} WHERE id = ?`).raw(true).get(id) as
+      | [number, string]
+      | undefined;
+    if (!row) return null;
+    const entry = { rowid: row[0], doc: JSON.parse(row[1]) as Record<string, unknown> };
+    this.remember(id, entry.rowid, entry.doc);
+    return entry;
+  }
+
+  /**
+   * For a filter anchored on an `_id`: the matching document's entry, null when no document
+   * matches, or undefined when the rest of the filter must be decided in SQL.
+   */
+  private anchored(id: string, filter: Filter): CacheEntry | null | undefined {
+    const entry = this.byId(id);
+    if (!entry) return null;
+    const m = matchRest(entry.doc, filter);
+    if (m === undefined) return undefined;
+    return m ? entry : null;
   }
 
   private ready(): void {
@@ -602,15 +676,16 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return out;
   }
 
-  private encode(doc: Record<string, unknown>): string {
-    return encodeJson(doc);
-  }
-
-  private insertRaw(doc: Record<string, unknown>): void {
+  /** Inserts; returns the new row's entry (for the cache, once the whole operation succeeded). */
+  private insertRaw(doc: Record<string, unknown>): [string, CacheEntry] {
     if (doc._id === undefined) doc._id = randomUUID();
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
-    this.store.stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`).run(doc._id, this.encode(doc));
+    const stored = toStorable(doc) as Record<string, unknown>;
+    const info = this.store
+      .stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`)
+      .run(doc._id, JSON.stringify(stored));
+    return [doc._id, { rowid: Number(info.lastInsertRowid), doc: stored }];
   }
 
   private wrap<R>(fn: () => R): R {
@@ -624,7 +699,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   insertOne(doc: T): Promise<{ acknowledged: boolean; insertedId: string }> {
     return this.store.write(() => {
       this.ready();
-      this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
+      const [id, entry] = this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
+      this.remember(id, entry.rowid, entry.doc);
       return { acknowledged: true, insertedId: doc._id };
     }, true);
   }
@@ -633,9 +709,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return this.store.write(() => {
       this.ready();
       if (!Array.isArray(docs)) throw new Error('insertMany needs an array');
-      this.wrap(() => {
-        for (const d of docs) this.insertRaw(d as Record<string, unknown>);
-      });
+      const inserted = this.wrap(() => docs.map((d) => this.insertRaw(d as Record<string, unknown>)));
+      // Only documents that fit in the cache are worth remembering.
+      for (const [id, entry] of inserted.slice(-CACHE_ENTRIES)) this.remember(id, entry.rowid, entry.doc);
       return { acknowledged: true, insertedCount: docs.length };
     });
   }
@@ -669,6 +745,15 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
     return this.store.read(() => {
       this.ready();
+      const id = anchorId(filter);
+      if (id !== undefined && !options.skip) {
+        const entry = this.anchored(id, filter);
+        if (entry === null) return null;
+        if (entry !== undefined) {
+          const doc = fromStorable(entry.doc) as T;
+          return options.projection ? applyProjection(doc, options.projection) : doc;
+        }
+      }
       const rows = this.select(filter, { ...options, limit: 1 });
       const row = rows[0];
       return row ? this.materialize(row[1], options.projection) : null;
@@ -684,16 +769,32 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     );
   }
 
-  private writeBack(rowid: number, doc: Record<string, unknown>): void {
-    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(this.encode(doc), rowid);
+  /** Writes `doc` back to its row; returns its stored form. */
+  private writeBack(rowid: number, doc: Record<string, unknown>): Record<string, unknown> {
+    const stored = toStorable(doc) as Record<string, unknown>;
+    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(JSON.stringify(stored), rowid);
+    return stored;
   }
 
-  private upsertDoc(filter: Filter, update: Update): Record<string, unknown> {
+  private upsertDoc(filter: Filter, update: Update): [string, CacheEntry] {
     const doc = seedFromFilter(filter);
     compileModifier(modifierFor(update, true))(doc);
     if (doc._id === undefined) doc._id = randomUUID();
-    this.insertRaw(doc);
-    return doc;
+    return this.insertRaw(doc);
+  }
+
+  /** The matching rows as [rowid, document] (at most one unless `many`), through the cache when anchored. */
+  private matching(filter: Filter, many: boolean, sort?: SortSpec): [number, Record<string, unknown>][] {
+    const id = anchorId(filter);
+    if (id !== undefined) {
+      const entry = this.anchored(id, filter);
+      if (entry === null) return [];
+      if (entry !== undefined) return [[entry.rowid, fromStorable(entry.doc) as Record<string, unknown>]];
+    }
+    return this.select(filter, many ? { sort } : { limit: 1, sort }).map(([rowid, text]) => [
+      rowid,
+      decodeJson<Record<string, unknown>>(text),
+    ]);
   }
 
   private updateImpl(filter: Filter, update: Update, options: UpdateOptions, many: boolean): UpdateResult {
@@ -701,23 +802,21 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.ready();
     const apply = compileModifier(modifierFor(update, false));
     return this.wrap((): UpdateResult => {
-      const rows = this.select(filter, many ? {} : { limit: 1 });
+      const rows = this.matching(filter, many);
       if (rows.length === 0) {
         if (options.upsert) {
-          const doc = this.upsertDoc(filter, update);
-          return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id as string };
+          const [id, entry] = this.upsertDoc(filter, update);
+          this.remember(id, entry.rowid, entry.doc);
+          return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: id };
         }
         return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
       }
-      let modified = 0;
-      for (const [rowid, text] of rows) {
-        const doc = decodeJson<Record<string, unknown>>(text);
-        if (apply(doc)) {
-          this.writeBack(rowid, doc);
-          modified++;
-        }
+      const written: [string, number, Record<string, unknown>][] = [];
+      for (const [rowid, doc] of rows) {
+        if (apply(doc)) written.push([doc._id as string, rowid, this.writeBack(rowid, doc)]);
       }
-      return { matchedCount: rows.length, modifiedCount: modified, upsertedCount: 0, upsertedId: null };
+      for (const [id, rowid, stored] of written) this.remember(id, rowid, stored);
+      return { matchedCount: rows.length, modifiedCount: written.length, upsertedCount: 0, upsertedId: null };
     });
   }
 
@@ -739,25 +838,21 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const after = options.returnDocument === 'after';
     const apply = compileModifier(modifierFor(update, false));
     return this.wrap((): T | null => {
-      const rows = this.select(filter, { limit: 1, sort: options.sort });
-      const row = rows[0];
+      const row = this.matching(filter, false, options.sort)[0];
       if (!row) {
         if (!options.upsert) return null;
-        const doc = this.upsertDoc(filter, update);
-        return after ? decodeJson<T>(encodeJson(doc)) : null;
+        const [id, entry] = this.upsertDoc(filter, update);
+        this.remember(id, entry.rowid, entry.doc);
+        return after ? (fromStorable(entry.doc) as T) : null;
       }
-      const doc = decodeJson<Record<string, unknown>>(row[1]);
-      if (!after) {
-        const before = decodeJson<T>(row[1]);
-        if (apply(doc)) this.writeBack(row[0], doc);
-        return before;
-      }
+      const [rowid, doc] = row;
+      const before = after ? null : (fromStorable(toStorable(doc)) as T);
       if (apply(doc)) {
-        const text = this.encode(doc);
-        this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(text, row[0]);
-        return decodeJson<T>(text);
+        const stored = this.writeBack(rowid, doc);
+        this.remember(doc._id as string, rowid, stored);
+        return after ? (fromStorable(stored) as T) : before;
       }
-      return doc as T;
+      return after ? (doc as T) : before;
     });
   }
 
@@ -765,10 +860,14 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return this.store.write(() => {
       this.ready();
       const w = this.where(filter);
-      const r = this.store
-        .stmt(`DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1)`)
-        .run(...w.params);
-      return { deletedCount: r.changes };
+      const ids = this.store
+        .stmt(
+          `DELETE FROM ${this.q} WHERE rowid = (SELECT rowid FROM ${this.q} WHERE ${w.sql} LIMIT 1) RETURNING id`,
+        )
+        .pluck()
+        .all(...w.params) as string[];
+      for (const id of ids) this.cache.delete(id);
+      return { deletedCount: ids.length };
     }, true);
   }
 
@@ -776,8 +875,13 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return this.store.write(() => {
       this.ready();
       const w = this.where(filter);
-      const r = this.store.stmt(`DELETE FROM ${this.q} WHERE ${w.sql}`).run(...w.params);
-      return { deletedCount: r.changes };
+      const ids = this.store
+        .stmt(`DELETE FROM ${this.q} WHERE ${w.sql} RETURNING id`)
+        .pluck()
+        .all(...w.params) as string[];
+      if (ids.length > this.cache.size) this.cache.clear();
+      else for (const id of ids) this.cache.delete(id);
+      return { deletedCount: ids.length };
     }, true);
   }
 
