@@ -41,6 +41,8 @@ export class FakeSlackApi {
   url = '';
   /** Methods answered with `{ ok: false, error }`. */
   readonly failures = new Map<string, string>();
+  /** What `apps.connections.open` answers as the Socket Mode WebSocket URL. */
+  socketUrl = '';
   /** Delay before each answer (to observe how many calls are in flight). */
   delayMs = 0;
   inFlight = 0;
@@ -114,6 +116,10 @@ export class FakeSlackApi {
           },
         };
       }
+      case 'apps.connections.open':
+        return this.socketUrl
+          ? { ok: true, url: this.socketUrl }
+          : { ok: false, error: 'not_allowed_token_type' };
       case 'views.open':
       case 'views.publish':
         return { ok: true, view: { id: `V${++this.seq}` } };
