@@ -5,7 +5,7 @@ import { isAdmin, isOperator, requireAdmin } from '../../src/core/users.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
 import { describeError, escapeMrkdwn, truncate } from './replies.js';
-import { renderTaskMessage } from './tasks.js';
+import { renderOpenTaskList } from './tasks.js';
 
 /** Action ids of the buttons in command replies. */
 export const COMMAND_ACTION = {
@@ -297,29 +297,8 @@ const handlers: Record<string, Handler> = {
   },
 
   tasks: async (ctx) => {
-    const list = await ctx.deps.baton.tasks.listOpenFor(ctx.actor, { limit: 20 });
-    if (list.length === 0) {
-      await ctx.reply('You have no open tasks. :tada:');
-      return;
-    }
-    // Each task as its card, with its outcome buttons (the same ones as in the task's DM).
-    const blocks: types.KnownBlock[] = [
-      { type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } },
-    ];
-    let shown = 0;
-    for (const t of list) {
-      const card = await renderTaskMessage(ctx.deps, t);
-      if (blocks.length + card.blocks.length + 2 > 50) break;
-      blocks.push({ type: 'divider' }, ...card.blocks);
-      shown++;
-    }
-    if (shown < list.length) {
-      blocks.push({
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
-      });
-    }
-    await ctx.reply(`Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks);
+    const list = await renderOpenTaskList(ctx.deps, ctx.actor);
+    await ctx.reply(list.text, list.blocks);
   },
 
   show: async (ctx, args) => {

@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
-import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
+import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
 import { toBlockKit } from './blockkit.js';
@@ -537,13 +537,26 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       // Other `baton:` buttons (the transport's own) are not task buttons: leave them alone.
       if (action.type === 'button' && parseButtonValue(action.value)) await next();
     },
-    async ({ ack, body, action }) => {
+    async ({ ack, body, action, respond }) => {
       await ack();
       const ref = parseButtonValue(action.value);
       if (!ref) return;
       const slackUser = body.user.id;
       const channel = body.channel?.id ?? (body.container?.channel_id as string | undefined);
       const messageTs = body.message?.ts ?? (body.container?.message_ts as string | undefined);
+      // A click on the ephemeral `/baton tasks` list: chat.update cannot reach that message,
+      // its response_url can — re-render the list in place once the click is decided.
+      const fromEphemeralList = body.container?.is_ephemeral === true && body.response_url !== undefined;
+      const refreshList = async (note: string) => {
+        if (!fromEphemeralList) return;
+        try {
+          const actor = await deps.users.toBaton(slackUser);
+          const list = await renderOpenTaskList(deps, actor, note);
+          await respond({ replace_original: true, response_type: 'ephemeral', ...list });
+        } catch (err) {
+          logger.warn({ task: ref.task_id, error: errorCode(err) }, 'slack: could not refresh the task list');
+        }
+      };
       try {
         const actor = await deps.users.toBaton(slackUser);
         const task = await baton.tasks.load(ref.task_id);
@@ -558,10 +571,20 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
           );
           return;
         }
-        await baton.tasks.complete(actor, ref.task_id, ref.outcome);
-        // Every copy is updated by the task.closed listener.
+        const done = await baton.tasks.complete(actor, ref.task_id, ref.outcome);
+        // Every recorded copy (the DMs) is updated by the task.closed listener.
+        await refreshList(
+          `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? ref.outcome))} by you.`,
+        );
       } catch (err) {
-        await handleClickError(err, slackUser, channel, messageTs, ref.task_id);
+        await handleClickError(
+          err,
+          slackUser,
+          channel,
+          fromEphemeralList ? undefined : messageTs,
+          ref.task_id,
+        );
+        if (err instanceof TaskClosedError) await refreshList(closedText(err));
       }
     },
   );
@@ -646,6 +669,40 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors });
     }
   });
+}
+
+/**
+ * `/baton tasks`: the person's open tasks, each as its card with its outcome buttons (the
+ * same ones as in the task's DM). Also re-rendered in place after a click on the list, so
+ * the ephemeral reply never offers a task that is already closed.
+ */
+export async function renderOpenTaskList(
+  deps: SlackDeps,
+  actor: User,
+  note?: string,
+): Promise<{ text: string; blocks: KnownBlock[] }> {
+  const list = await deps.baton.tasks.listOpenFor(actor, { limit: 20 });
+  const blocks: KnownBlock[] = note ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] : [];
+  if (list.length === 0) {
+    const text = 'You have no open tasks. :tada:';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+    return { text, blocks };
+  }
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } });
+  let shown = 0;
+  for (const t of list) {
+    const card = await renderTaskMessage(deps, t);
+    if (blocks.length + card.blocks.length + 2 > 50) break;
+    blocks.push({ type: 'divider' }, ...card.blocks);
+    shown++;
+  }
+  if (shown < list.length) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
+    });
+  }
+  return { text: `Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks };
 }
 
 /** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */

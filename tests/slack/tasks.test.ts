@@ -323,6 +323,45 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     await eventually(async () => fake.of('chat.update').length > 0);
   });
 
+  it('a click on the ephemeral `/baton tasks` list re-renders the list in place through response_url', async () => {
+    await file(2);
+    await file(3);
+    const [first, second] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await postedTo('bob');
+    const responseUrl = `${fake.url.replace(/api\/$/, '')}actions/T0BATON001/1/ephemeral`;
+    const body = fixture<BlockActionsFixture>('task-block-actions.json');
+    body.user = { id: SLACK.bob!.id, username: 'bob', name: 'bob' };
+    body.channel = { id: 'C0GENERAL' };
+    // What Slack sends for a button in an ephemeral message: no message, is_ephemeral true.
+    body.container = { type: 'message', channel_id: 'C0GENERAL', message_ts: '1700000999.000100' };
+    (body.container as Record<string, unknown>).is_ephemeral = true;
+    delete body.message;
+    (body as unknown as Record<string, unknown>).response_url = responseUrl;
+    body.actions[0]!.value = JSON.stringify({ task_id: first!._id, outcome: 'Approve' });
+    expect((await surface.interact(body)).status).toBe(200);
+
+    const replaced = await eventually(async () =>
+      fake.calls.find((c) => c.method === '/actions/T0BATON001/1/ephemeral'),
+    );
+    expect(replaced.args.replace_original).toBe(true);
+    const blocks = JSON.stringify(replaced.args.blocks);
+    // The decided task is gone from the list, with a note saying what happened; the other stays actionable.
+    expect(blocks).toContain('approved by you');
+    expect(blocks).not.toContain(first!._id);
+    expect(blocks).toContain(second!._id);
+    expect((await rt.baton.tasks.load(first!._id))?.status).toBe('completed');
+    // No chat.update was aimed at the ephemeral message (Slack would refuse it).
+    expect(fake.of('chat.update').some((u) => u.ts === '1700000999.000100')).toBe(false);
+
+    // Clicking the same (stale) button again: refused, and the list is refreshed once more.
+    expect((await surface.interact(body)).status).toBe(200);
+    await eventually(
+      async () => fake.calls.filter((c) => c.method === '/actions/T0BATON001/1/ephemeral').length === 2,
+    );
+    const again = fake.calls.filter((c) => c.method === '/actions/T0BATON001/1/ephemeral')[1]!;
+    expect(JSON.stringify(again.args.blocks)).toContain('Already approved by Bob Manager');
+  });
+
   it('a person without a Slack identity is skipped (the task stays open for other surfaces)', async () => {
     await file(2, p.carol!._id);
     const [task] = await rt.baton.tasks.listOpenFor(p.carol!);
