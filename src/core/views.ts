@@ -76,7 +76,7 @@ export class ViewService {
     const request = await this.ctx.db.requests.findOne({ _id: task.request_id });
     if (!request) throw new NotFoundError(`No request ${task.request_id}.`);
     const completedBy =
-      task.completed_by && task.completed_by.startsWith('u_')
+      task.completed_by?.startsWith('u_')
         ? await this.users.displayName(task.completed_by)
         : (task.completed_by ?? '');
     const assignee =
