@@ -353,9 +353,14 @@ export class TaskService {
   async finishClose(task: TaskDoc): Promise<void> {
     await this.requests.appendHistory(task.request_id, await this.closeEvent(task));
     if (task.expires_at && task.status !== 'expired') await this.ctx.scheduler.cancel(`expire:${task._id}`);
-    this.ctx.events.emit('task.closed', task);
-    if (this.sink) await this.sink.taskClosed(task);
-    else await this.clearPendingResume(task._id);
+    // Surfaces hear of it once the waiting job has moved on, so the closed card they render
+    // shows the request as the decision left it (its new stage), not the stage before.
+    try {
+      if (this.sink) await this.sink.taskClosed(task);
+      else await this.clearPendingResume(task._id);
+    } finally {
+      this.ctx.events.emit('task.closed', task);
+    }
   }
 
   private async closeEvent(task: TaskDoc): Promise<HistoryEvent> {

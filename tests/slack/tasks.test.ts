@@ -137,6 +137,8 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
       /Closed <!date\^\d+\^\{date_short_pretty\}\|[^>]+> at <!date\^\d+\^\{time\}/,
     );
     expect(buttonsOf(update.blocks)).toEqual([]);
+    // The closed card shows the stage the decision led to, not the one before it.
+    expect(JSON.stringify(update.blocks)).toContain('Stage: Approved');
 
     const note = await eventually(async () =>
       fake
