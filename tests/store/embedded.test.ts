@@ -169,6 +169,28 @@ describe('embedded group commit', () => {
     await s.close();
   });
 
+  it('an _id read of a cached document the open batch did not touch settles at once', async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('g');
+    await c.insertMany([
+      { _id: 'x', n: 1 },
+      { _id: 'y', n: 1 },
+      { _id: 'z', n: 1 },
+    ]);
+    const order: string[] = [];
+    const w = c.updateOne({ _id: 'x' }, { $inc: { n: 1 } }).then(() => order.push('write x'));
+    const d = c.deleteOne({ _id: 'z' }).then(() => order.push('delete z'));
+    const ry = c.findOne({ _id: 'y' }).then((doc) => order.push(`read y ${doc?.n}`));
+    const rx = c.findOne({ _id: 'x' }).then((doc) => order.push(`read x ${doc?.n}`));
+    const rz = c.findOne({ _id: 'z' }).then((doc) => order.push(`read z ${doc === null ? 'gone' : 'there'}`));
+    await Promise.all([w, d, ry, rx, rz]);
+    // y saw committed data only; x and z depend on the open batch and wait for its COMMIT.
+    expect(order[0]).toBe('read y 1');
+    expect(order.slice(1).sort()).toEqual(['delete z', 'read x 2', 'read z gone', 'write x']);
+    expect(order.indexOf('read x 2')).toBeGreaterThan(order.indexOf('write x'));
+    await s.close();
+  });
+
   it('concurrent compare-and-sets on one document in one tick: exactly one wins', async () => {
     const s = SqliteStore.open(tempDir());
     const c = s.collection('g');

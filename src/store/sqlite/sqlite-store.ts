@@ -365,6 +365,32 @@ export class SqliteStore implements Store {
     return b.done.then(() => result);
   }
 
+  /** The batch transaction open right now, if any (cache entries remember the batch that wrote them). */
+  get openBatch(): object | null {
+    return this.batch;
+  }
+
+  /**
+   * Like `read`, for a read that knows what it saw: `fn` returns the value and whether it
+   * depends on a write of the open batch. One that does not settles at once, even inside
+   * a batch (a cached document last written by an already committed batch).
+   */
+  readKnown<R>(fn: () => { value: R; uncommitted: boolean }): Promise<R> {
+    const b = this.batch;
+    let out: { value: R; uncommitted: boolean };
+    try {
+      this.assertOpen();
+      out = fn();
+    } catch (err) {
+      if (b === null) return Promise.reject(err);
+      this.afterOp(b, err);
+      return b.done.then(() => Promise.reject(err));
+    }
+    if (b === null || !out.uncommitted) return Promise.resolve(out.value);
+    this.afterOp(b, null);
+    return b.done.then(() => out.value);
+  }
+
   /**
    * Runs a reading operation now. Outside a batch it settles at once (it saw committed
    * data only); inside one it may have seen the batch's uncommitted writes, so it settles
@@ -546,6 +572,8 @@ class ArrayCursor<T> implements Cursor<T> {
 interface CacheEntry {
   rowid: number;
   doc: Record<string, unknown>;
+  /** The batch open when the entry was written or loaded: while it is open, the entry may hold uncommitted data. */
+  batch: object | null;
 }
 
 /** The `_id` of a filter anchored on one document by a plain string `_id`, else undefined. */
@@ -587,10 +615,12 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.cache.clear();
   }
 
-  private remember(id: string, rowid: number, doc: Record<string, unknown>): void {
+  private remember(id: string, rowid: number, doc: Record<string, unknown>): CacheEntry {
+    const entry = { rowid, doc, batch: this.store.openBatch };
     this.cache.delete(id);
-    this.cache.set(id, { rowid, doc });
+    this.cache.set(id, entry);
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    return entry;
   }
 
   /** The document with this `_id` (stored form), from the cache or the table; null when absent. */
@@ -606,9 +636,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       | [number, string]
       | undefined;
     if (!row) return null;
-    const entry = { rowid: row[0], doc: JSON.parse(row[1]) as Record<string, unknown> };
-    this.remember(id, entry.rowid, entry.doc);
-    return entry;
+    return this.remember(id, row[0], JSON.parse(row[1]) as Record<string, unknown>);
   }
 
   /**
@@ -677,7 +705,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   /** Inserts; returns the new row's entry (for the cache, once the whole operation succeeded). */
-  private insertRaw(doc: Record<string, unknown>): [string, CacheEntry] {
+  private insertRaw(doc: Record<string, unknown>): [string, Pick<CacheEntry, 'rowid' | 'doc'>] {
     if (doc._id === undefined) doc._id = randomUUID();
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
@@ -743,17 +771,30 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   findOne(filter: Filter, options: FindOptions = {}): Promise<T | null> {
+    const id = anchorId(filter);
+    if (id !== undefined && !options.skip) {
+      // A document read from the cache that no write of the open batch touched settles at once.
+      let viaSql = false;
+      const found = this.store.readKnown(() => {
+        this.ready();
+        const open = this.store.openBatch;
+        const entry = this.anchored(id, filter);
+        if (entry === undefined) {
+          viaSql = true;
+          return { value: null, uncommitted: false };
+        }
+        // A miss (no such document) may be the effect of an uncommitted delete: wait for the batch.
+        if (entry === null) return { value: null, uncommitted: open !== null };
+        const doc = fromStorable(entry.doc) as T;
+        return {
+          value: options.projection ? applyProjection(doc, options.projection) : doc,
+          uncommitted: open !== null && entry.batch === open,
+        };
+      });
+      if (!viaSql) return found;
+    }
     return this.store.read(() => {
       this.ready();
-      const id = anchorId(filter);
-      if (id !== undefined && !options.skip) {
-        const entry = this.anchored(id, filter);
-        if (entry === null) return null;
-        if (entry !== undefined) {
-          const doc = fromStorable(entry.doc) as T;
-          return options.projection ? applyProjection(doc, options.projection) : doc;
-        }
-      }
       const rows = this.select(filter, { ...options, limit: 1 });
       const row = rows[0];
       return row ? this.materialize(row[1], options.projection) : null;
@@ -776,7 +817,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return stored;
   }
 
-  private upsertDoc(filter: Filter, update: Update): [string, CacheEntry] {
+  private upsertDoc(filter: Filter, update: Update): [string, Pick<CacheEntry, 'rowid' | 'doc'>] {
     const doc = seedFromFilter(filter);
     compileModifier(modifierFor(update, true))(doc);
     if (doc._id === undefined) doc._id = randomUUID();
