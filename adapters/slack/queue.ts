@@ -3,7 +3,10 @@
  *
  * - `call(fn)`: at most `concurrency` Web API calls in flight at once, so a group task for
  *   50 people does not fire 50 requests at the same moment (the WebClient's own 429
- *   handling paces whatever still hits a rate limit);
+ *   handling paces whatever still hits a rate limit); each starts in a later turn of the
+ *   event loop (setImmediate), after the I/O already waiting — incoming requests and their
+ *   acks — has been served, so queued background work never delays an ack by more than
+ *   the work in flight;
  * - `serial(key, fn)`: jobs sharing a key run one after another in the order they were
  *   queued (a task's copies are all posted before its "closed" update reads them). A serial
  *   job holds no `call` slot while it waits, so the two never deadlock.
@@ -41,6 +44,8 @@ export function createWorkQueue(options: { concurrency?: number } = {}): WorkQue
   return {
     async call<T>(fn: () => Promise<T>): Promise<T> {
       await acquire();
+      // Start in a later turn of the event loop, after pending I/O (incoming requests) was read.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         return await fn();
       } finally {

@@ -31,6 +31,23 @@ export function slackQueue(deps: SlackDeps): WorkQueue {
   return q;
 }
 
+const admissions = new WeakMap<SlackDeps, WorkQueue>();
+/**
+ * Admission control for work done after an ack (completing a task from a click): one at a
+ * time, each started in its own turn of the event loop (see `createWorkQueue`). A burst of
+ * clicks larger than what the process completes per second then waits here, in order,
+ * instead of interleaving hundreds of half-done completions on the event loop while new
+ * requests — whose ack must reach Slack within 3 s — queue behind all of them.
+ */
+export function afterAckQueue(deps: SlackDeps): WorkQueue {
+  let q = admissions.get(deps);
+  if (!q) {
+    q = createWorkQueue({ concurrency: 1 });
+    admissions.set(deps, q);
+  }
+  return q;
+}
+
 // ---------------------------------------------------------------------------------------
 // Rendering
 
@@ -571,7 +588,9 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
           );
           return;
         }
-        const done = await baton.tasks.complete(actor, ref.task_id, ref.outcome);
+        const done = await afterAckQueue(deps).call(() =>
+          baton.tasks.complete(actor, ref.task_id, ref.outcome),
+        );
         // Every recorded copy (the DMs) is updated by the task.closed listener.
         await refreshList(
           `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? ref.outcome))} by you.`,
