@@ -9,7 +9,7 @@ import type { SlackDeps } from './deps.js';
 import { registerHome } from './home.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
-import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
+import { recoverHeldClicks, registerTaskHandlers, startTaskDelivery } from './tasks.js';
 import { createSlackUserDirectory } from './users.js';
 
 export interface SlackPluginOptions {
@@ -106,6 +106,10 @@ export function toBoltLogger(log: Logger): BoltLogger {
   };
 }
 
+/** A held click older than this is carried out by whichever server finds it (MongoDB, several servers). */
+const HELD_CLICK_STALE_MS = 2 * 60_000;
+const HELD_CLICK_SWEEP_MS = 5 * 60_000;
+
 export interface SlackSurface {
   bolt: App;
   deps: SlackDeps;
@@ -199,6 +203,11 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   const stopDelivery = startTaskDelivery(deps);
 
   let started = false;
+  let recovering: NodeJS.Timeout | undefined;
+  const recover = (staleMs: number) =>
+    recoverHeldClicks(deps, staleMs).catch((err: unknown) =>
+      logger.error({ err }, 'slack: carrying out held clicks failed'),
+    );
   return {
     bolt,
     deps,
@@ -210,8 +219,15 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
         await bolt.start();
         logger.info('Slack surface on (Socket Mode)');
       }
+      if (recovering === undefined) {
+        // On the embedded store this is the only process: every held click is an orphan.
+        void recover(baton.ctx.store.kind === 'embedded' ? 0 : HELD_CLICK_STALE_MS);
+        recovering = setInterval(() => void recover(HELD_CLICK_STALE_MS), HELD_CLICK_SWEEP_MS);
+        recovering.unref();
+      }
     },
     async stop() {
+      clearInterval(recovering);
       stopDelivery();
       if (started) await bolt.stop();
       await receiver?.drain();

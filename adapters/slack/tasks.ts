@@ -31,6 +31,26 @@ export function slackQueue(deps: SlackDeps): WorkQueue {
   return q;
 }
 
+/** A task button click, as held in the store until carried out. */
+interface HeldClick {
+  task_id: string;
+  outcome: string;
+  slack_user: string;
+  channel?: string | undefined;
+  message_ts?: string | undefined;
+  ephemeral: boolean;
+}
+
+const recoveries = new WeakMap<SlackDeps, (staleMs: number) => Promise<void>>();
+/**
+ * Carries out the task clicks that were acked but never carried out (the process died in
+ * between): those held longer than `staleMs`. At start on the embedded store every held
+ * click is an orphan (staleMs 0); with several servers on MongoDB, only old ones are.
+ */
+export async function recoverHeldClicks(deps: SlackDeps, staleMs: number): Promise<void> {
+  await recoveries.get(deps)?.(staleMs);
+}
+
 const admissions = new WeakMap<SlackDeps, WorkQueue>();
 /**
  * Admission control for work done after an ack (completing a task from a click): one at a
@@ -555,30 +575,27 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       if (action.type === 'button' && parseButtonValue(action.value)) await next();
     },
     async ({ ack, body, action, respond }) => {
-      await ack();
       const ref = parseButtonValue(action.value);
-      if (!ref) return;
-      const slackUser = body.user.id;
-      const channel = body.channel?.id ?? (body.container?.channel_id as string | undefined);
-      const messageTs = body.message?.ts ?? (body.container?.message_ts as string | undefined);
-      // A click on the ephemeral `/baton tasks` list: chat.update cannot reach that message,
-      // its response_url can — re-render the list in place once the click is decided.
-      const fromEphemeralList = body.container?.is_ephemeral === true && body.response_url !== undefined;
-      const refreshList = async (note: string) => {
-        if (!fromEphemeralList) return;
-        try {
-          const actor = await deps.users.toBaton(slackUser);
-          const list = await renderOpenTaskList(deps, actor, note);
-          await respond({ replace_original: true, response_type: 'ephemeral', ...list });
-        } catch (err) {
-          logger.warn({ task: ref.task_id, error: errorCode(err) }, 'slack: could not refresh the task list');
-        }
+      if (!ref) {
+        await ack();
+        return;
+      }
+      const click: HeldClick = {
+        task_id: ref.task_id,
+        outcome: ref.outcome,
+        slack_user: body.user.id,
+        channel: body.channel?.id ?? (body.container?.channel_id as string | undefined),
+        message_ts: body.message?.ts ?? (body.container?.message_ts as string | undefined),
+        // A click on the ephemeral `/baton tasks` list: chat.update cannot reach that message,
+        // its response_url can — the list is re-rendered in place once the click is decided.
+        ephemeral: body.container?.is_ephemeral === true && body.response_url !== undefined,
       };
-      try {
-        const actor = await deps.users.toBaton(slackUser);
-        const task = await baton.tasks.load(ref.task_id);
-        if (!task) throw new NotFoundError('This task no longer exists.');
-        if (task.status === 'open' && needsModal(task, ref.outcome)) {
+      const task = await baton.tasks.load(ref.task_id).catch(() => null);
+      if (task?.status === 'open' && needsModal(task, ref.outcome)) {
+        // Not queued: the modal must open while the click's trigger_id is valid (3 s).
+        await ack();
+        try {
+          const actor = await deps.users.toBaton(click.slack_user);
           if ((await baton.tasks.actingAs(actor, task)) === null) {
             // Let the core word the refusal (it names the assignee).
             await baton.tasks.complete(actor, task._id, ref.outcome);
@@ -586,35 +603,92 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
           await slackQueue(deps).call(() =>
             deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, ref.outcome) }),
           );
-          return;
+        } catch (err) {
+          await handleClickError(err, click);
         }
-        const done = await afterAckQueue(deps).call(() =>
-          baton.tasks.complete(actor, ref.task_id, ref.outcome),
-        );
-        // Every recorded copy (the DMs) is updated by the task.closed listener.
-        await refreshList(
-          `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? ref.outcome))} by you.`,
-        );
-      } catch (err) {
-        await handleClickError(
-          err,
-          slackUser,
-          channel,
-          fromEphemeralList ? undefined : messageTs,
-          ref.task_id,
-        );
-        if (err instanceof TaskClosedError) await refreshList(closedText(err));
+        return;
       }
+      // Held in the store before the ack: if this process dies before carrying the click out,
+      // the next start does (Slack never sends an acked interaction again).
+      let held: string | undefined;
+      try {
+        held = await baton.deliveries.holdAction('slack', { kind: 'task_click', ...click });
+      } catch (err) {
+        logger.warn(
+          { task: ref.task_id, error: errorCode(err) },
+          'slack: could not hold a click; carrying it out unheld',
+        );
+      }
+      await ack();
+      await carryOut(click, held, async (note) => {
+        await respond({
+          replace_original: true,
+          response_type: 'ephemeral',
+          ...(await renderOpenTaskList(deps, await deps.users.toBaton(click.slack_user), note)),
+        });
+      });
     },
   );
 
-  async function handleClickError(
-    err: unknown,
-    slackUser: string,
-    channel: string | undefined,
-    messageTs: string | undefined,
-    taskId: string,
+  /**
+   * Completes the task a click asked for (in turn, see afterAckQueue), tells the person when
+   * it cannot, and releases the held click. `refreshList` re-renders an ephemeral task list.
+   */
+  async function carryOut(
+    click: HeldClick,
+    held: string | undefined,
+    refreshList?: (note: string) => Promise<void>,
   ): Promise<void> {
+    const refresh = async (note: string) => {
+      if (!click.ephemeral || !refreshList) return;
+      try {
+        await refreshList(note);
+      } catch (err) {
+        logger.warn({ task: click.task_id, error: errorCode(err) }, 'slack: could not refresh the task list');
+      }
+    };
+    try {
+      const actor = await deps.users.toBaton(click.slack_user);
+      const done = await afterAckQueue(deps).call(() =>
+        baton.tasks.complete(actor, click.task_id, click.outcome),
+      );
+      // Every recorded copy (the DMs) is updated by the task.closed listener.
+      await refresh(
+        `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
+      );
+    } catch (err) {
+      await handleClickError(err, click);
+      if (err instanceof TaskClosedError) await refresh(closedText(err));
+    } finally {
+      if (held) await baton.deliveries.releaseAction(held).catch(() => undefined);
+    }
+  }
+
+  /** Clicks held by a process that died before carrying them out (at start, then every few minutes). */
+  async function recoverHeldClicks(staleMs: number): Promise<void> {
+    const actions = await baton.deliveries.claimHeldActions('slack', staleMs);
+    for (const a of actions) {
+      const p = a.payload as Partial<HeldClick> & { kind?: string };
+      if (
+        p.kind !== 'task_click' ||
+        typeof p.task_id !== 'string' ||
+        typeof p.outcome !== 'string' ||
+        typeof p.slack_user !== 'string'
+      ) {
+        await baton.deliveries.releaseAction(a._id);
+        continue;
+      }
+      logger.info({ task: p.task_id }, 'slack: carrying out a click held before a restart');
+      // The ephemeral list's response_url may have expired: no refresh, only DMs are updated.
+      await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id);
+    }
+  }
+  recoveries.set(deps, recoverHeldClicks);
+
+  async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
+    const { slack_user: slackUser, channel, task_id: taskId } = click;
+    // An ephemeral message cannot be updated with chat.update.
+    const messageTs = click.ephemeral ? undefined : click.message_ts;
     try {
       if (err instanceof TaskClosedError) {
         await ephemeral(slackUser, channel, closedText(err));

@@ -1,8 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import type { Delivery, NotificationDoc, User } from './types.js';
+
+/**
+ * An action a person took on a surface (a button click) that the surface acknowledged to
+ * the platform before carrying it out. Held in the store until carried out, so a crash in
+ * between loses nothing: the next start (or a sweep) carries it out.
+ */
+export interface HeldAction {
+  _id: string;
+  surface: string;
+  /** What the surface needs to carry it out again (no secrets: ids, the chosen outcome). */
+  payload: Record<string, unknown>;
+  created_at: Date;
+  claimed_at?: Date | undefined;
+  [key: string]: unknown;
+}
 
 /**
  * What surfaces record about the messages they post, so they can update every copy of a
@@ -61,6 +77,48 @@ export class DeliveryService {
     return this.ctx.db.notifications
       .find({ to: actor._id }, { sort: { created_at: -1 }, limit: Math.min(limit, 200) })
       .toArray();
+  }
+
+  private get held() {
+    return this.ctx.store.collection<HeldAction>('held_actions');
+  }
+
+  /** Holds an action before the surface acknowledges it; returns its id for `releaseAction`. */
+  async holdAction(surface: string, payload: Record<string, unknown>): Promise<string> {
+    assertSafeValue(payload, 'action');
+    const id = `ha_${randomUUID()}`;
+    const now = this.ctx.now();
+    await this.held.insertOne({ _id: id, surface, payload, created_at: now, claimed_at: now });
+    return id;
+  }
+
+  /** The action was carried out (or refused for good): forget it. */
+  async releaseAction(id: string): Promise<void> {
+    assertSafeId(id, 'action id');
+    await this.held.deleteOne({ _id: id });
+  }
+
+  /**
+   * Claims the actions of a surface that nobody carried out: held by a process for longer
+   * than `staleMs` (that process died, or is so far behind that taking over is right; the
+   * core's compare-and-set decides anyway). Each is claimed by one caller only.
+   */
+  async claimHeldActions(surface: string, staleMs: number, limit = 500): Promise<HeldAction[]> {
+    const now = this.ctx.now();
+    const before = new Date(now.getTime() - staleMs);
+    const candidates = await this.held
+      .find({ surface, claimed_at: { $lte: before } }, { sort: { created_at: 1 }, limit })
+      .toArray();
+    const out: HeldAction[] = [];
+    for (const c of candidates) {
+      const claimed = await this.held.findOneAndUpdate(
+        { _id: c._id, claimed_at: c.claimed_at ?? c.created_at },
+        { $set: { claimed_at: now } },
+        { returnDocument: 'after' },
+      );
+      if (claimed) out.push(claimed);
+    }
+    return out;
   }
 
   /**

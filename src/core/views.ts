@@ -75,10 +75,9 @@ export class ViewService {
     if (!task) throw new NotFoundError(`No task ${String(taskOrId)}.`);
     const request = await this.ctx.db.requests.findOne({ _id: task.request_id });
     if (!request) throw new NotFoundError(`No request ${task.request_id}.`);
-    const completedBy =
-      task.completed_by?.startsWith('u_')
-        ? await this.users.displayName(task.completed_by)
-        : (task.completed_by ?? '');
+    const completedBy = task.completed_by?.startsWith('u_')
+      ? await this.users.displayName(task.completed_by)
+      : (task.completed_by ?? '');
     const assignee =
       task.assignee.type === 'group'
         ? `group ${task.assignee.name}`
