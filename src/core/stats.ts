@@ -1,7 +1,7 @@
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
-import type { JobDoc, User } from './types.js';
-import { requireOperator } from './users.js';
+import type { JobDoc, RequestDoc, User } from './types.js';
+import { isOperator } from './users.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -34,6 +34,11 @@ export interface FailedJobSummary {
 
 export interface DashboardStats {
   generated_at: Date;
+  /**
+   * `all`: every app's requests, every open task, failing jobs (admins and operators).
+   * `mine`: the actor's own requests and the open tasks assigned to them or their groups (users).
+   */
+  scope: 'all' | 'mine';
   /** The window, in whole UTC days ending today. */
   days: number;
   /** UTC day labels (`YYYY-MM-DD`), oldest first; `requests_per_day` counts line up with them. */
@@ -43,13 +48,14 @@ export interface DashboardStats {
   /** Time from filing to the first completed task (a person's decision), per app; decided in the window. */
   decision_times: DecisionTimes[];
   open_tasks: { key: string; label: string; count: number }[];
+  /** Null in the `mine` scope (jobs are for operators). */
   failing_jobs: {
     total: number;
     by_recipe: { recipe: string; count: number }[];
     /** True when `by_recipe` counts only the latest `scan_limit` failed jobs. */
     partial: boolean;
     recent: FailedJobSummary[];
-  };
+  } | null;
 }
 
 /** Start of the UTC day of `d`. */
@@ -72,10 +78,15 @@ function chunks<T>(list: T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** How far back a user's own requests are read for the `mine` scope's decision times. */
+const MINE_LOOKBACK_MS = 90 * DAY;
+
 /**
- * Dashboard aggregates over the store (admins and operators). Every query is indexed and
- * bounded: counts per app and day are index range counts; decision times read only the
- * tasks completed in the window (and the requests they belong to), projected to a few fields.
+ * Dashboard aggregates over the store. Admins and operators see everything (`all`); other
+ * people see their own requests and their own open tasks (`mine`). Every query is indexed
+ * and bounded by the window: requests per day are ordered range reads on {app, created_at};
+ * decision times read the tasks completed in the window and the requests they belong to;
+ * open tasks by age are range counts on {status, created_at}. All projected to a few fields.
  */
 export class StatsService {
   /** How many failed jobs are read to count them per recipe. */
@@ -87,26 +98,51 @@ export class StatsService {
   ) {}
 
   async dashboard(actor: User, options: { days?: number } = {}): Promise<DashboardStats> {
-    requireOperator(actor, 'see the dashboard');
-    const days = Math.min(Math.max(Math.trunc(options.days ?? 14), 1), 90);
+    const scope = isOperator(actor) ? 'all' : 'mine';
+    const days = Math.min(Math.max(Math.trunc(Number(options.days ?? 14) || 14), 1), 90);
     const now = this.ctx.now();
     const today = utcDay(now);
     const since = new Date(today - (days - 1) * DAY);
     const appDocs = await this.apps.list();
     const apps = appDocs.map((a) => ({ key: a._id, name: a.definition.name }));
-    const [requests, decisions, open, failing] = await Promise.all([
-      this.requestsPerDay(
-        apps.map((a) => a.key),
-        today,
-        days,
-      ),
-      this.decisionTimes(since),
-      this.openTasksByAge(now),
-      this.failingJobs(),
-    ]);
+    const keys = apps.map((a) => a.key);
+    let requests: DashboardStats['requests_per_day'];
+    let decisions: DecisionTimes[];
+    let open: DashboardStats['open_tasks'];
+    let failing: DashboardStats['failing_jobs'] = null;
+    if (scope === 'all') {
+      requests = await this.requestsPerDay(keys, today, days);
+      decisions = await this.decisionTimes(since);
+      open = await this.openTasksByAge(now, null);
+      failing = await this.failingJobs();
+    } else {
+      const mine = await this.ctx.db.requests
+        .find(
+          {
+            requester: actor._id,
+            created_at: { $gte: new Date(Math.min(since.getTime(), now.getTime() - MINE_LOOKBACK_MS)) },
+          },
+          { sort: { created_at: -1 }, projection: { app: 1, created_at: 1 }, limit: 10_000 },
+        )
+        .toArray();
+      requests = keys.map((app) =>
+        bucket(
+          mine.filter((r) => r.app === app && r.created_at >= since),
+          app,
+          today,
+          days,
+        ),
+      );
+      decisions = await this.decisionTimesOf(mine, since);
+      const groups = await this.ctx.db.groups
+        .find({ members: actor._id }, { projection: { name: 1 } })
+        .toArray();
+      open = await this.openTasksByAge(now, [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)]);
+    }
     const decisionByApp = new Map(decisions.map((d) => [d.app, d]));
     return {
       generated_at: now,
+      scope,
       days,
       day_labels: Array.from({ length: days }, (_, i) =>
         new Date(today - (days - 1 - i) * DAY).toISOString().slice(0, 10),
@@ -126,8 +162,9 @@ export class StatsService {
 
   /**
    * Requests filed per app and UTC day: one ordered range read per app on the
-   * {app, created_at} index, projected to `created_at` and bucketed here. (Counting per
-   * day instead costs a query per app and day, each slower than this whole read.)
+   * {app, created_at} index, projected to `created_at` and bucketed here. (A count per app
+   * and day costs more than this whole read: the store cannot answer those counts from the
+   * index alone.)
    */
   private async requestsPerDay(
     apps: string[],
@@ -143,12 +180,7 @@ export class StatsService {
           { sort: { created_at: -1 }, projection: { created_at: 1 } },
         )
         .toArray();
-      const counts = new Array<number>(days).fill(0);
-      for (const r of rows) {
-        const i = days - 1 - Math.floor((today - utcDay(r.created_at)) / DAY);
-        if (i >= 0 && i < days) counts[i]!++;
-      }
-      out.push({ app, counts, total: rows.length });
+      out.push(bucket(rows, app, today, days));
     }
     return out;
   }
@@ -186,30 +218,60 @@ export class StatsService {
           });
           if (earlier > 0) continue;
         }
-        const list = perApp.get(r.app) ?? [];
-        list.push(Math.max(0, firstAt.get(r._id)! - r.created_at.getTime()));
-        perApp.set(r.app, list);
+        add(perApp, r.app, firstAt.get(r._id)! - r.created_at.getTime());
       }
     }
-    return [...perApp].map(([app, list]) => {
-      list.sort((a, b) => a - b);
-      return { app, decided: list.length, median_ms: percentile(list, 50), p90_ms: percentile(list, 90) };
-    });
+    return summarize(perApp);
   }
 
-  /** Open tasks counted by how long they have been open ({status, created_at} index range counts). */
-  private async openTasksByAge(now: Date): Promise<DashboardStats['open_tasks']> {
+  /** Decision times of the given requests (one person's own), decided at or after `since`. */
+  private async decisionTimesOf(
+    requests: Pick<RequestDoc, '_id' | 'app' | 'created_at'>[],
+    since: Date,
+  ): Promise<DecisionTimes[]> {
+    const perApp = new Map<string, number[]>();
+    for (const r of requests) {
+      const first = await this.ctx.db.tasks.findOne(
+        { request_id: r._id, status: 'completed' },
+        { sort: { completed_at: 1 }, projection: { completed_at: 1 } },
+      );
+      if (!first?.completed_at || first.completed_at < since) continue;
+      add(perApp, r.app, first.completed_at.getTime() - r.created_at.getTime());
+    }
+    return summarize(perApp);
+  }
+
+  /**
+   * Open tasks counted by how long they have been open: range counts on {status, created_at},
+   * or, for a person, on {assignee_key, status, created_at} for each of their keys.
+   */
+  private async openTasksByAge(
+    now: Date,
+    assigneeKeys: string[] | null,
+  ): Promise<DashboardStats['open_tasks']> {
     const t = now.getTime();
-    return Promise.all(
-      TASK_AGE_BUCKETS.map(async (b, i) => {
-        const prev = i === 0 ? null : TASK_AGE_BUCKETS[i - 1]!.max_ms;
-        const created: Record<string, Date> = {};
-        if (b.max_ms !== null) created.$gt = new Date(t - b.max_ms);
-        if (prev !== null) created.$lte = new Date(t - prev);
-        const count = await this.ctx.db.tasks.countDocuments({ status: 'open', created_at: created });
-        return { key: b.key, label: b.label, count };
-      }),
-    );
+    const out: DashboardStats['open_tasks'] = [];
+    let prev: number | null = null;
+    for (const b of TASK_AGE_BUCKETS) {
+      const created: Record<string, Date> = {};
+      if (b.max_ms !== null) created.$gt = new Date(t - b.max_ms);
+      if (prev !== null) created.$lte = new Date(t - prev);
+      prev = b.max_ms;
+      let count = 0;
+      if (assigneeKeys === null) {
+        count = await this.ctx.db.tasks.countDocuments({ status: 'open', created_at: created });
+      } else {
+        for (const key of assigneeKeys) {
+          count += await this.ctx.db.tasks.countDocuments({
+            assignee_key: key,
+            status: 'open',
+            created_at: created,
+          });
+        }
+      }
+      out.push({ key: b.key, label: b.label, count });
+    }
+    return out;
   }
 
   private async failingJobs(): Promise<DashboardStats['failing_jobs']> {
@@ -257,4 +319,35 @@ export class StatsService {
       })),
     };
   }
+}
+
+function bucket(
+  rows: { created_at: Date }[],
+  app: string,
+  today: number,
+  days: number,
+): DashboardStats['requests_per_day'][number] {
+  const counts = new Array<number>(days).fill(0);
+  let total = 0;
+  for (const r of rows) {
+    const i = days - 1 - Math.round((today - utcDay(r.created_at)) / DAY);
+    if (i >= 0 && i < days) {
+      counts[i]!++;
+      total++;
+    }
+  }
+  return { app, counts, total };
+}
+
+function add(perApp: Map<string, number[]>, app: string, ms: number): void {
+  const list = perApp.get(app) ?? [];
+  list.push(Math.max(0, ms));
+  perApp.set(app, list);
+}
+
+function summarize(perApp: Map<string, number[]>): DecisionTimes[] {
+  return [...perApp].map(([app, list]) => {
+    list.sort((a, b) => a - b);
+    return { app, decided: list.length, median_ms: percentile(list, 50), p90_ms: percentile(list, 90) };
+  });
 }
