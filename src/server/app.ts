@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
+import { webPlugin } from '../../adapters/web/plugin.js';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
@@ -21,7 +22,7 @@ declare module 'fastify' {
   }
 }
 
-/** The one Fastify server: health now; Slack, Teams and the portal mount here as plugins. */
+/** The one Fastify server: health, the Slack surface, the web portal (Teams mounts here too). */
 export async function buildApp({ baton, config, logger, slack }: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
@@ -61,6 +62,9 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       `Slack surface is off: set ${slackStatus.missing.join(' and ')}`,
     );
   else logger.info('Slack surface is off (no SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET)');
+
+  // The web portal at `/`: always on (its own scope parses forms and cookies).
+  await app.register(webPlugin, { baton, config, logger });
 
   return app;
 }
