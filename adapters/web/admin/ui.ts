@@ -1,0 +1,193 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BatonError, ConflictError, ValidationError } from '../../../src/core/errors.js';
+import type { User } from '../../../src/core/types.js';
+import type { SafeHtml, WebKit } from '../kit.js';
+
+/** A handler of an admin page: the signed-in user is resolved; thrown errors become error pages. */
+export type AdminHandler = (req: FastifyRequest, reply: FastifyReply, user: User) => Promise<unknown>;
+
+export function route(kit: WebKit, fn: AdminHandler) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    try {
+      return await fn(req, reply, user);
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+  };
+}
+
+/** Form fields as parsed by the shell (a repeated key arrives as an array: the first one counts). */
+export type FormBody = Record<string, unknown>;
+
+export function bodyOf(req: FastifyRequest): FormBody {
+  const body = req.body;
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as FormBody) : {};
+}
+
+/** A form or query value as a trimmed string ('' when absent). */
+export function field(body: FormBody, key: string): string {
+  const v = body[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first.trim() : '';
+}
+
+export function paramOf(req: FastifyRequest, key: string): string {
+  const p = req.params as Record<string, unknown> | undefined;
+  const v = p?.[key];
+  return typeof v === 'string' ? v : '';
+}
+
+/** Errors a form shows next to its inputs: `form` is the message above the form. */
+export interface FormErrors {
+  form?: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * A core refusal of a form's input (validation, conflict) as inline errors, or null for
+ * anything else (forbidden, not found, internal: those are error pages). `prefix` strips a
+ * path such as `fields.3.` so that errors land on the form's own inputs.
+ */
+export function formErrorsOf(err: unknown, prefix?: RegExp): FormErrors | null {
+  if (err instanceof ValidationError) {
+    const fields: Record<string, string> = {};
+    for (const [path, message] of Object.entries(err.fields)) {
+      const key = (prefix ? path.replace(prefix, '') : path).split('.')[0]!;
+      fields[key] ??= message;
+    }
+    return { form: err.message, fields };
+  }
+  if (err instanceof ConflictError) return { form: err.message, fields: {} };
+  if (err instanceof BatonError && err.code === 'baton.unsafe_input')
+    return { form: err.message, fields: {} };
+  return null;
+}
+
+/** The ids of an input and its error message, for aria-describedby. */
+export function errorFor(kit: WebKit, errors: FormErrors | undefined, name: string, id: string): SafeHtml {
+  const message = errors?.fields[name];
+  return message ? kit.html`<p class="field-error" id="${id}-error">${message}</p>` : kit.html``;
+}
+
+export function describedBy(kit: WebKit, errors: FormErrors | undefined, name: string, id: string): SafeHtml {
+  return errors?.fields[name] ? kit.html` aria-invalid="true" aria-describedby="${id}-error"` : kit.html``;
+}
+
+export function formError(kit: WebKit, errors: FormErrors | undefined): SafeHtml {
+  return errors?.form ? kit.html`<div class="form-error" role="alert">${errors.form}</div>` : kit.html``;
+}
+
+/** A one-button POST form (start, stop, rerun, remove). */
+export function actionButton(
+  kit: WebKit,
+  req: FastifyRequest,
+  action: string,
+  label: string,
+  options: { style?: 'primary' | 'danger'; hidden?: Record<string, string>; describedBy?: string } = {},
+): SafeHtml {
+  const hidden = Object.entries(options.hidden ?? {}).map(
+    ([k, v]) => kit.html`<input type="hidden" name="${k}" value="${v}">`,
+  );
+  const cls = options.style ? `button ${options.style}` : 'button';
+  return kit.html`<form method="post" action="${action}" class="inline">${kit.csrfField(req)}${hidden}<button type="submit" class="${cls}"${
+    options.describedBy ? kit.html` aria-describedby="${options.describedBy}"` : ''
+  }>${label}</button></form>`;
+}
+
+const SECTIONS = [
+  { key: 'overview', label: 'Overview', href: '/admin' },
+  { key: 'apps', label: 'Apps', href: '/admin/apps' },
+  { key: 'recipes', label: 'Recipes', href: '/admin/recipes' },
+  { key: 'jobs', label: 'Jobs', href: '/admin/jobs' },
+  { key: 'groups', label: 'Groups', href: '/admin/groups' },
+  { key: 'roles', label: 'Roles', href: '/admin/roles' },
+] as const;
+
+export type Section = (typeof SECTIONS)[number]['key'];
+
+/** Styles of the admin and dashboard pages beyond the shell's stylesheet (small; inline styles are allowed by the portal's CSP). */
+export const ADMIN_CSS = `
+.visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.admin-nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 1rem;padding:0;list-style:none}
+.admin-nav a[aria-current="page"]{font-weight:700;text-decoration:underline}
+.state{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.85em;border:1px solid currentColor}
+.state-running,.state-completed{color:#1a7f37}.state-stopped,.state-waiting{color:#6e5600}
+.state-invalid,.state-failed{color:#b42318}.state-cancelled,.state-expired{color:#555}
+.field-error,.form-error,.problem{color:#b42318}
+.form-error{border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
+.notice{border:1px solid #1a7f37;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
+.admin form.stack{display:grid;gap:.6rem;max-width:36rem}
+.admin form.stack label{display:grid;gap:.2rem}
+.admin form.stack .check{display:flex;gap:.4rem;align-items:center}
+.admin form.inline{display:inline}
+.admin .filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
+.admin pre.source{overflow-x:auto;padding:.5rem 0;border:1px solid #ccc;border-radius:.375rem;line-height:1.4}
+.admin pre.source span.line{display:block;padding:0 .75rem}
+.admin pre.source span.bad{background:#fde8e8}
+.admin pre.source span.ln{display:inline-block;min-width:3ch;margin-right:1ch;color:#666;text-align:right;user-select:none}
+.admin .table-wrap{overflow-x:auto}
+.admin table{border-collapse:collapse;width:100%}
+.admin th,.admin td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px solid #ddd}
+.admin .muted{color:#666}
+.admin .cards{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}
+.admin .stat{font-size:1.6rem;font-weight:700}
+`;
+
+/** The admin pages' frame: section navigation and the page's own styles. */
+export function adminBody(kit: WebKit, active: Section, content: SafeHtml): SafeHtml {
+  const nav = SECTIONS.map(
+    (s) =>
+      kit.html`<li><a href="${s.href}"${s.key === active ? kit.raw(' aria-current="page"') : ''}>${s.label}</a></li>`,
+  );
+  return kit.html`<style>${kit.raw(ADMIN_CSS)}</style><div class="admin"><nav aria-label="Admin"><ul class="admin-nav">${nav}</ul></nav>${content}</div>`;
+}
+
+export function adminPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  options: { title: string; section: Section; body: SafeHtml; status?: number },
+): FastifyReply {
+  return kit.page(req, reply, user, {
+    title: options.title,
+    active: 'admin',
+    status: options.status ?? 200,
+    body: adminBody(kit, options.section, options.body),
+  });
+}
+
+export function stateBadge(kit: WebKit, state: string): SafeHtml {
+  return kit.html`<span class="state state-${state}">${state}</span>`;
+}
+
+/** A date for people (UTC, minutes) in a <time> element. */
+export function when(kit: WebKit, d: Date | undefined | null): SafeHtml {
+  if (!d) return kit.html`<span class="muted">—</span>`;
+  const iso = d.toISOString();
+  return kit.html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
+}
+
+/** A duration for people: 850 ms, 12 s, 4 min, 3 h 5 min, 2 d 4 h. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(ms / 3_600_000);
+  if (h < 48) {
+    const rest = Math.round((ms - h * 3_600_000) / 60_000);
+    return rest ? `${h} h ${rest} min` : `${h} h`;
+  }
+  const d = Math.floor(ms / 86_400_000);
+  const rest = Math.round((ms - d * 86_400_000) / 3_600_000);
+  return rest ? `${d} d ${rest} h` : `${d} d`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
