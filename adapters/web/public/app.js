@@ -195,7 +195,7 @@
     source.addEventListener('ready', () => {
       // Catch up with anything that changed between rendering the page and (re)connecting.
       refreshAll();
-      document.documentElement.dataset.live = 'connected';
+      document.documentElement.dataset.stream = 'connected';
     });
     source.addEventListener('change', (e) => {
       let data = {};
