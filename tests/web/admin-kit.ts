@@ -1,99 +1,71 @@
 /**
- * A test-only WebKit and browser-like helpers for the admin and dashboard page groups:
- * a bare Fastify app with urlencoded bodies, a CSRF check on every POST (the token comes
- * from the page's own form, as a browser sends it), and the signed-in user taken from a
- * header. Used until the portal's shell can be started in these tests.
+ * The real server (core, scheduler, the portal's shell with its sessions and CSRF, and the
+ * admin and dashboard page groups) for the admin and dashboard tests, and a browser
+ * stand-in over `app.inject()`: it signs in through the playground's "continue as" form,
+ * keeps the session cookie, and submits the forms a page contains with their hidden inputs
+ * (the CSRF token included), as a browser would.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { SafeHtml, WebKit, WebPages } from '../../adapters/web/kit.js';
+import type { FastifyInstance } from 'fastify';
+import { parseConfig } from '../../src/config.js';
 import type { Baton } from '../../src/core/baton.js';
-import { isBatonError } from '../../src/core/errors.js';
+import { demoIdentity } from '../../src/core/playground.js';
 import type { User } from '../../src/core/types.js';
+import { createLogger } from '../../src/logger.js';
+import { type Runtime, startRuntime } from '../../src/runtime.js';
+import { buildApp } from '../../src/server/app.js';
+import { recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
 
-const CSRF = 'csrf-token-for-tests';
+export interface AdminPortal {
+  runtime: Runtime;
+  baton: Baton;
+  app: FastifyInstance;
+  /** The playground's demo users by slug (riley, morgan, max, hana, ivan, fiona, dana, ada). */
+  people: Record<string, User>;
+  close(): Promise<void>;
+}
 
-class Html implements SafeHtml {
-  constructor(readonly __html: string) {}
-  toString(): string {
-    return this.__html;
+/** Starts Baton on a temp DATA_DIR with the given recipe files, the playground on, and an optional clock. */
+export async function startAdminPortal(
+  files: Record<string, string>,
+  options: { now?: () => Date } = {},
+): Promise<AdminPortal> {
+  const dataDir = tempDir('baton-admin-');
+  const recipes = recipesDir(files);
+  const config = parseConfig({
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    RECIPES_DIR: recipes,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SCHEDULER_POLL_MS: '100',
+  });
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await startRuntime(config, logger, options.now ? { now: options.now } : {});
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ baton: runtime.baton, config, logger });
+    await app.ready();
+  } catch (err) {
+    await runtime.close();
+    throw err;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeText(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-function piece(v: unknown): string {
-  if (v === undefined || v === null || v === false) return '';
-  if (v instanceof Html) return v.__html;
-  if (Array.isArray(v)) return v.map(piece).join('');
-  if (v instanceof Date) return escapeText(v.toISOString());
-  return escapeText(String(v));
-}
-
-export function createTestKit(baton: Baton): WebKit {
-  const html = (strings: TemplateStringsArray, ...values: unknown[]) => {
-    let out = strings[0] ?? '';
-    for (let i = 0; i < values.length; i++) out += piece(values[i]) + (strings[i + 1] ?? '');
-    return new Html(out);
-  };
-  const send = (reply: FastifyReply, status: number, title: string, body: string) =>
-    reply
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><html lang="en"><head><title>${escapeText(title)}</title></head><body><main>${body}</main></body></html>`,
-      );
+  const people: Record<string, User> = {};
+  for (const slug of ['riley', 'morgan', 'max', 'hana', 'ivan', 'fiona', 'dana', 'ada']) {
+    const user = await runtime.baton.users.lookup(`web:${demoIdentity(slug)}`);
+    if (!user) throw new Error(`the playground did not seed ${slug}`);
+    people[slug] = user;
+  }
   return {
-    baton,
-    logger: baton.ctx.logger,
-    html,
-    raw: (s) => new Html(s),
-    async requireUser(req: FastifyRequest, reply: FastifyReply): Promise<User | null> {
-      const id = req.headers['x-test-user'];
-      const user = typeof id === 'string' ? await baton.users.find(id) : null;
-      if (!user) reply.status(401).send({ error: 'baton.unauthenticated' });
-      return user;
-    },
-    csrfField: () => new Html(`<input type="hidden" name="_csrf" value="${CSRF}">`),
-    page: (_req, reply, _user, o) => send(reply, o.status ?? 200, o.title, o.body.__html),
-    fail(_req, reply, _user, err) {
-      if (isBatonError(err))
-        return send(reply, err.status, 'Problem', `<p class="error-text">${escapeText(err.message)}</p>`);
-      baton.ctx.logger.error({ err }, 'test kit: page failed');
-      return send(reply, 500, 'Error', '<p>internal</p>');
+    runtime,
+    baton: runtime.baton,
+    app,
+    people,
+    async close() {
+      await app.close();
+      await runtime.close();
+      removeDir(dataDir);
+      removeDir(recipes);
     },
   };
-}
-
-/** A Fastify app holding the given page groups behind the test kit. */
-export async function buildTestApp(baton: Baton, groups: WebPages[]): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(String(body))) {
-      const prev = out[k];
-      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    }
-    done(null, out);
-  });
-  app.addHook('preHandler', async (req, reply) => {
-    if (req.method !== 'POST') return;
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    if (body._csrf !== CSRF) return reply.status(403).send({ error: 'baton.csrf' });
-  });
-  const kit = createTestKit(baton);
-  for (const g of groups) await g(app, kit);
-  await app.ready();
-  return app;
 }
 
 export interface Page {
@@ -104,28 +76,64 @@ export interface Page {
 
 function decode(s: string): string {
   return s
-    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&#39;/g, "'")
     .replace(/&quot;/g, '"')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
 }
 
-/** A browser stand-in: GET pages, and submit the forms they contain (with their hidden inputs). */
-export function browser(app: FastifyInstance, user: User) {
-  const headers = { 'x-test-user': user._id };
-  const toPage = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): Page => ({
-    status: res.statusCode,
-    html: res.body,
-    location: res.headers.location as string | undefined,
-  });
-  return {
+/** The main content of a page, without the shell's header (whose nav and forms are not ours). */
+export function mainOf(html: string): string {
+  return /<main[^>]*>([\s\S]*)<\/main>/.exec(html)?.[1] ?? html;
+}
+
+/** The text of some HTML without tags (what people read). */
+export function textOf(html: string): string {
+  return decode(html.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export type Browser = Awaited<ReturnType<typeof signIn>>;
+
+/** Signs in as a demo person through the playground picker and returns a browser stand-in. */
+export async function signIn(app: FastifyInstance, slug: string) {
+  let cookie = '';
+  let csrf = '';
+  const keep = (res: { headers: Record<string, unknown>; body: string }) => {
+    const set = res.headers['set-cookie'];
+    for (const c of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = String(c).split(';');
+      if (pair?.startsWith('baton_session=')) cookie = pair;
+    }
+    const m = /<meta name="csrf-token" content="([^"]*)"/.exec(res.body);
+    if (m?.[1]) csrf = m[1];
+  };
+  const toPage = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): Page => {
+    keep(res);
+    return {
+      status: res.statusCode,
+      html: res.body,
+      location: res.headers.location as string | undefined,
+    };
+  };
+  const send = async (url: string, data: URLSearchParams) =>
+    toPage(
+      await app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: data.toString(),
+      }),
+    );
+  const client = {
     async get(url: string): Promise<Page> {
-      return toPage(await app.inject({ method: 'GET', url, headers }));
+      return toPage(await app.inject({ method: 'GET', url, headers: { cookie } }));
     },
-    /** Posts the form of `page` whose action is `action`, with its hidden inputs plus `fields`. */
+    /** Submits the POST form of `page` whose action is `action`: its hidden inputs (CSRF included) plus `fields`. */
     async submit(page: Page, action: string, fields: Record<string, string> = {}): Promise<Page> {
-      const forms = [...page.html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
+      const forms = [...mainOf(page.html).matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
       const form = forms.find((f) => decode(/action="([^"]*)"/.exec(f[1]!)?.[1] ?? '') === action);
       if (!form) throw new Error(`no form with action ${action} on the page`);
       if (!/method="post"/.test(form[1]!)) throw new Error(`form ${action} is not a POST form`);
@@ -135,33 +143,19 @@ export function browser(app: FastifyInstance, user: User) {
         const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
         if (name && !(name in fields)) data.append(decode(name), decode(value));
       }
+      if (!data.has('_csrf')) throw new Error(`form ${action} has no CSRF field`);
       for (const [k, v] of Object.entries(fields)) data.append(k, v);
-      return toPage(
-        await app.inject({
-          method: 'POST',
-          url: action,
-          headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-          payload: data.toString(),
-        }),
-      );
+      return send(action, data);
     },
-    /** A raw POST (a forged or hand-made request), with the right CSRF token unless `csrf` says otherwise. */
-    async post(url: string, fields: Record<string, string>, csrf: string = CSRF): Promise<Page> {
-      return toPage(
-        await app.inject({
-          method: 'POST',
-          url,
-          headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-          payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-        }),
-      );
+    /** A hand-made POST with this session's CSRF token (as a script on a Baton page could send). */
+    async post(url: string, fields: Record<string, string>): Promise<Page> {
+      return send(url, new URLSearchParams({ _csrf: csrf, ...fields }));
     },
   };
-}
-
-/** The text of a page without tags (for assertions on what people read). */
-export function textOf(html: string): string {
-  return decode(html.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' '))
-    .replace(/\s+/g, ' ')
-    .trim();
+  const login = await client.get('/login');
+  const signedIn = await client.submit(login, '/login/playground', { who: slug });
+  if (signedIn.status !== 303)
+    throw new Error(`sign-in as ${slug} failed: ${signedIn.status} ${signedIn.html}`);
+  await client.get('/');
+  return client;
 }

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adminPages } from '../../adapters/web/admin/index.js';
 import type { User } from '../../src/core/types.js';
-import { recipesDir, seedPeople, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-import { browser, buildTestApp, textOf } from './admin-kit.js';
+import { type AdminPortal, mainOf, signIn, startAdminPortal, textOf } from './admin-kit.js';
 
 const APP = `
 kind: app
@@ -39,27 +37,32 @@ steps:
     expires_in: 2 days
 `;
 
+/**
+ * The real server with the playground's people: Ada (admin), Ivan (made an operator here),
+ * Riley (a user who files laptops) and Morgan (who approves them), signed in through the
+ * playground's "continue as" form; every POST carries the session's CSRF token.
+ */
 describe('admin pages over HTTP', () => {
-  let rt: TestRuntime;
-  let p: Record<string, User>;
+  let portal: AdminPortal;
   let app: FastifyInstance;
+  let p: Record<string, User>;
   let operator: User;
+  /** A browser stand-in signed in as the given demo user. */
+  const signedIn = (user: User) => signIn(app, slugOf(user));
+  const slugOf = (user: User) => user.identities.find((i) => i.provider === 'web')!.id.replace(/^demo-/, '');
 
   beforeEach(async () => {
-    rt = await startTestRuntime({
-      recipesDir: recipesDir({ 'app.yaml': APP, 'recipe.yaml': RECIPE, 'bad.yaml': BROKEN }),
-    });
-    p = await seedPeople(rt.baton);
-    operator = await rt.baton.users.setRole(p.admin!, p.carol!._id, 'operator');
-    app = await buildTestApp(rt.baton, [adminPages]);
+    portal = await startAdminPortal({ 'app.yaml': APP, 'recipe.yaml': RECIPE, 'bad.yaml': BROKEN });
+    app = portal.app;
+    p = portal.people;
+    operator = await portal.baton.users.setRole(p.ada!, p.ivan!._id, 'operator');
   });
   afterEach(async () => {
-    await app.close();
-    await rt.close();
+    await portal.close();
   });
 
   it('an admin creates an app, adds a field and a stage; bad input is shown inline with the values kept', async () => {
-    const admin = browser(app, p.admin!);
+    const admin = await signedIn(p.ada!);
     const list = await admin.get('/admin/apps');
     expect(list.status).toBe(200);
     expect(textOf(list.html)).toContain('Laptop');
@@ -75,7 +78,7 @@ describe('admin pages over HTTP', () => {
     expect(bad.html).toContain('aria-invalid="true" aria-describedby="app-key-error"');
     expect(bad.html).toContain('value="Badge &lt;requests&gt;"');
     expect(bad.html).toContain('Submitted\nIssued</textarea>');
-    expect((await rt.baton.apps.list()).map((a) => a._id)).toEqual(['laptop']);
+    expect((await portal.baton.apps.list()).map((a) => a._id)).toEqual(['laptop']);
 
     const created = await admin.submit(bad, '/admin/apps', {
       key: 'badge',
@@ -85,7 +88,7 @@ describe('admin pages over HTTP', () => {
     });
     expect(created.status).toBe(303);
     expect(created.location).toBe('/admin/apps/badge');
-    expect(await rt.baton.apps.get('badge')).toMatchObject({
+    expect(await portal.baton.apps.get('badge')).toMatchObject({
       key: 'badge',
       name: 'Badge',
       description: 'Office badges',
@@ -116,7 +119,7 @@ describe('admin pages over HTTP', () => {
     expect(colour.status).toBe(303);
     const stage = await admin.submit(editor, '/admin/apps/badge/stages', { stage: 'Revoked', position: '1' });
     expect(stage.status).toBe(303);
-    const badge = await rt.baton.apps.get('badge');
+    const badge = await portal.baton.apps.get('badge');
     expect(badge.stages).toEqual(['Submitted', 'Revoked', 'Issued']);
     expect(badge.fields).toEqual([
       {
@@ -175,12 +178,12 @@ describe('admin pages over HTTP', () => {
     const dupStage = await admin.submit(after, '/admin/apps/badge/stages', { stage: 'Issued' });
     expect(dupStage.status).toBe(400);
     expect(textOf(dupStage.html)).toContain('Badge already has a stage "Issued".');
-    expect((await rt.baton.apps.get('badge')).fields.map((f) => f.key)).toEqual(['floor', 'colour']);
-    expect((await rt.baton.apps.get('badge')).stages).toHaveLength(3);
+    expect((await portal.baton.apps.get('badge')).fields.map((f) => f.key)).toEqual(['floor', 'colour']);
+    expect((await portal.baton.apps.get('badge')).stages).toHaveLength(3);
   });
 
   it('an operator stops and starts a recipe (a stopped recipe starts no job) but cannot create or change apps', async () => {
-    const op = browser(app, operator);
+    const op = await signedIn(operator);
     const recipes = await op.get('/admin/recipes');
     expect(recipes.status).toBe(200);
     const row = /<tr data-recipe="laptop-order">[\s\S]*?<\/tr>/.exec(recipes.html)![0];
@@ -197,18 +200,18 @@ describe('admin pages over HTTP', () => {
 
     const stopped = await op.submit(recipes, '/admin/recipes/laptop-order/stop');
     expect(stopped.status).toBe(303);
-    expect((await rt.baton.recipes.get(operator, 'laptop-order')).state).toBe('stopped');
+    expect((await portal.baton.recipes.get(operator, 'laptop-order')).state).toBe('stopped');
     const page = await op.get(stopped.location!);
     expect(textOf(page.html)).toContain('Recipe stopped');
     expect(textOf(/<tr data-recipe="laptop-order">[\s\S]*?<\/tr>/.exec(page.html)![0])).toContain('stopped');
-    await rt.baton.requests.file(p.alice!, 'laptop', { model: 'Air', approver: p.bob!._id });
-    expect(await rt.baton.recipes.listJobs(operator)).toEqual([]);
+    await portal.baton.requests.file(p.riley!, 'laptop', { model: 'Air', approver: p.morgan!._id });
+    expect(await portal.baton.recipes.listJobs(operator)).toEqual([]);
 
     const started = await op.submit(page, '/admin/recipes/laptop-order/start');
     expect(started.status).toBe(303);
-    expect((await rt.baton.recipes.get(operator, 'laptop-order')).state).toBe('running');
-    await rt.baton.requests.file(p.alice!, 'laptop', { model: 'Pro', approver: p.bob!._id });
-    expect((await rt.baton.recipes.listJobs(operator)).map((j) => j.request_id)).toEqual(['LAPTOP-2']);
+    expect((await portal.baton.recipes.get(operator, 'laptop-order')).state).toBe('running');
+    await portal.baton.requests.file(p.riley!, 'laptop', { model: 'Pro', approver: p.morgan!._id });
+    expect((await portal.baton.recipes.listJobs(operator)).map((j) => j.request_id)).toEqual(['LAPTOP-2']);
 
     // Apps: read-only for operators — no forms, and a forged POST is refused with nothing changed.
     const apps = await op.get('/admin/apps');
@@ -218,28 +221,28 @@ describe('admin pages over HTTP', () => {
     const forged = await op.post('/admin/apps', { key: 'sneaky', name: 'Sneaky', stages: 'A' });
     expect(forged.status).toBe(403);
     expect(textOf(forged.html)).toContain('Only admins can create apps.');
-    expect((await rt.baton.apps.list()).map((a) => a._id)).toEqual(['laptop']);
+    expect((await portal.baton.apps.list()).map((a) => a._id)).toEqual(['laptop']);
     const field = await op.post('/admin/apps/laptop/fields', { key: 'x', label: 'X', type: 'text' });
     expect(field.status).toBe(403);
     const stage = await op.post('/admin/apps/laptop/stages', { stage: 'Lost' });
     expect(stage.status).toBe(403);
-    expect(await rt.baton.apps.get('laptop')).toMatchObject({
+    expect(await portal.baton.apps.get('laptop')).toMatchObject({
       stages: ['Submitted', 'Ordered', 'Declined'],
       fields: [{ key: 'model' }, { key: 'approver' }],
     });
     const pack = await op.post('/admin/recipes/install', { pack: 'expense' });
     expect(pack.status).toBe(403);
-    expect(await rt.baton.apps.find('expense')).toBeNull();
+    expect(await portal.baton.apps.find('expense')).toBeNull();
     const group = await op.post('/admin/groups', { name: 'ops' });
     expect(group.status).toBe(403);
-    expect(await rt.baton.groups.find('ops')).toBeNull();
-    const role = await op.post('/admin/roles', { user: p.alice!._id, role: 'admin' });
+    expect(await portal.baton.groups.find('ops')).toBeNull();
+    const role = await op.post('/admin/roles', { user: p.riley!._id, role: 'admin' });
     expect(role.status).toBe(403);
-    expect((await rt.baton.users.get(p.alice!._id)).role).toBe('user');
+    expect((await portal.baton.users.get(p.riley!._id)).role).toBe('user');
   });
 
   it('a user gets 403 on every admin page and POST', async () => {
-    const alice = browser(app, p.alice!);
+    const alice = await signedIn(p.riley!);
     for (const url of [
       '/admin',
       '/admin/apps',
@@ -257,24 +260,26 @@ describe('admin pages over HTTP', () => {
     }
     const stop = await alice.post('/admin/recipes/laptop-order/stop', {});
     expect(stop.status).toBe(403);
-    expect((await rt.baton.recipes.get(p.admin!, 'laptop-order')).state).toBe('running');
-    const member = await alice.post('/admin/groups/hr/add', { user: p.alice!._id });
+    expect((await portal.baton.recipes.get(p.ada!, 'laptop-order')).state).toBe('running');
+    const member = await alice.post('/admin/groups/hr/add', { user: p.riley!._id });
     expect(member.status).toBe(403);
-    expect((await rt.baton.groups.get('hr')).members).not.toContain(p.alice!._id);
-    // Nobody signed in: no page at all.
-    expect((await app.inject({ method: 'GET', url: '/admin' })).statusCode).toBe(401);
+    expect((await portal.baton.groups.get('hr')).members).not.toContain(p.riley!._id);
+    // Nobody signed in: to the sign-in page.
+    const anonymous = await app.inject({ method: 'GET', url: '/admin/recipes' });
+    expect(anonymous.statusCode).toBe(303);
+    expect(anonymous.headers.location).toBe('/login?return_to=%2Fadmin%2Frecipes');
   });
 
   it('the jobs list filters by status and recipe; a failed job shows its error and an operator reruns it', async () => {
-    const { requests, tasks } = rt.baton;
-    await requests.file(p.alice!, 'laptop', { model: 'Air', approver: p.bob!._id });
-    await requests.file(p.alice!, 'laptop', { model: 'Pro', approver: p.bob!._id });
-    const [t] = await tasks.listOpenFor(p.bob!);
-    await tasks.complete(p.bob!, t!._id, 'Reject'); // → stage 'Nowhere', which the app lacks
-    const [failed] = await rt.baton.recipes.listJobs(p.admin!, { status: 'failed' });
+    const { requests, tasks } = portal.baton;
+    await requests.file(p.riley!, 'laptop', { model: 'Air', approver: p.morgan!._id });
+    await requests.file(p.riley!, 'laptop', { model: 'Pro', approver: p.morgan!._id });
+    const [t] = await tasks.listOpenFor(p.morgan!);
+    await tasks.complete(p.morgan!, t!._id, 'Reject'); // → stage 'Nowhere', which the app lacks
+    const [failed] = await portal.baton.recipes.listJobs(p.ada!, { status: 'failed' });
     expect(failed).toBeDefined();
 
-    const op = browser(app, operator);
+    const op = await signedIn(operator);
     const all = await op.get('/admin/jobs');
     expect(all.status).toBe(200);
     expect([...all.html.matchAll(/<tr data-job="/g)]).toHaveLength(2);
@@ -293,15 +298,15 @@ describe('admin pages over HTTP', () => {
     expect(detail.status).toBe(200);
     const text = textOf(detail.html);
     expect(text).toMatch(/Failed at change_stage#2 .*Laptop has no stage "Nowhere"/);
-    expect(text).toMatch(/ok completed Reject Bob Manager/);
+    expect(text).toMatch(/ok completed Reject Morgan Manager/);
     expect(text).toMatch(/0 ok assign_task waiting .* 1 change_stage#2 \S+ failed .*Laptop has no stage/);
     expect((await op.get('/admin/jobs/j_missing')).status).toBe(404);
 
     // A rerun that fails again stays failed; after the admin adds the stage, the rerun completes.
     const again = await op.submit(detail, `/admin/jobs/${failed!._id}/rerun`);
     expect(again.status).toBe(303);
-    expect((await rt.baton.recipes.getJob(operator, failed!._id)).status).toBe('failed');
-    const admin = browser(app, p.admin!);
+    expect((await portal.baton.recipes.getJob(operator, failed!._id)).status).toBe('failed');
+    const admin = await signedIn(p.ada!);
     await admin.submit(await admin.get('/admin/apps/laptop'), '/admin/apps/laptop/stages', {
       stage: 'Nowhere',
     });
@@ -310,10 +315,10 @@ describe('admin pages over HTTP', () => {
       `/admin/jobs/${failed!._id}/rerun`,
     );
     expect(rerun.status).toBe(303);
-    const job = await rt.baton.recipes.getJob(operator, failed!._id);
+    const job = await portal.baton.recipes.getJob(operator, failed!._id);
     expect(job.status).toBe('completed');
     expect(job.reruns).toBe(2);
-    expect((await requests.get(p.admin!, 'LAPTOP-1')).stage).toBe('Nowhere');
+    expect((await requests.get(p.ada!, 'LAPTOP-1')).stage).toBe('Nowhere');
     const done = await op.get(rerun.location!);
     expect(textOf(done.html)).toContain('Rerun: the job is now completed.');
     expect(done.html).not.toContain(`action="/admin/jobs/${failed!._id}/rerun"`);
@@ -323,7 +328,7 @@ describe('admin pages over HTTP', () => {
   });
 
   it('recipes: source shown escaped with problem lines marked; an admin installs a template pack', async () => {
-    const admin = browser(app, p.admin!);
+    const admin = await signedIn(p.ada!);
     const broken = await admin.get('/admin/recipes/broken-one');
     expect(broken.status).toBe(200);
     expect(broken.html).toContain('&lt;b&gt;bold&lt;/b&gt; &amp; co');
@@ -343,7 +348,7 @@ describe('admin pages over HTTP', () => {
     const installed = await admin.submit(list, '/admin/recipes/install', { pack: 'expense' });
     expect(installed.status).toBe(303);
     expect(installed.location).toBe('/admin/recipes?installed=expense');
-    expect(await rt.baton.apps.find('expense')).not.toBeNull();
+    expect(await portal.baton.apps.find('expense')).not.toBeNull();
     const after = await admin.get(installed.location!);
     expect(textOf(after.html)).toContain('Template pack expense installed.');
     expect(after.html).toMatch(/<tr data-recipe="expense-approval">/);
@@ -352,83 +357,97 @@ describe('admin pages over HTTP', () => {
   });
 
   it('groups: an admin creates a group and adds and removes members', async () => {
-    const admin = browser(app, p.admin!);
+    const admin = await signedIn(p.ada!);
     const groups = await admin.get('/admin/groups');
-    expect(textOf(groups.html)).toMatch(/hr Human resources 2 members Hank HR, Hedy HR/);
+    expect(textOf(mainOf(groups.html))).toMatch(/hr Human resources 1 member Hana HR/);
     const bad = await admin.submit(groups, '/admin/groups', { name: 'IT People', description: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.html).toMatch(/id="group-name-error">Use lower-case|id="group-name-error">Use lowercase/);
     expect(bad.html).toContain('value="IT People"');
-    const created = await admin.submit(groups, '/admin/groups', { name: 'it', description: 'Help desk' });
+    const created = await admin.submit(groups, '/admin/groups', {
+      name: 'facilities',
+      description: 'Help desk',
+    });
     expect(created.status).toBe(303);
-    expect(created.location).toBe('/admin/groups/it?done=created');
-    expect(await rt.baton.groups.get('it')).toMatchObject({ description: 'Help desk', members: [] });
-    const dup = await admin.submit(groups, '/admin/groups', { name: 'it' });
+    expect(created.location).toBe('/admin/groups/facilities?done=created');
+    expect(await portal.baton.groups.get('facilities')).toMatchObject({
+      description: 'Help desk',
+      members: [],
+    });
+    const dup = await admin.submit(groups, '/admin/groups', { name: 'facilities' });
     expect(dup.status).toBe(400);
-    expect(textOf(dup.html)).toContain('Group it already exists.');
+    expect(textOf(dup.html)).toContain('Group facilities already exists.');
 
-    const page = await admin.get('/admin/groups/it');
-    expect(page.html).toContain(`<option value="${p.bob!._id}">Bob Manager (bob@example.com)</option>`);
-    expect((await admin.submit(page, '/admin/groups/it/add', { user: p.bob!._id })).status).toBe(303);
-    expect((await admin.submit(page, '/admin/groups/it/add', { user: p.carol!._id })).status).toBe(303);
-    expect((await rt.baton.groups.get('it')).members).toEqual([p.bob!._id, p.carol!._id]);
-    const withMembers = await admin.get('/admin/groups/it?done=added');
+    const page = await admin.get('/admin/groups/facilities');
+    expect(page.html).toContain(
+      `<option value="${p.morgan!._id}">Morgan Manager (morgan@playground.baton.invalid)</option>`,
+    );
+    expect((await admin.submit(page, '/admin/groups/facilities/add', { user: p.morgan!._id })).status).toBe(
+      303,
+    );
+    expect((await admin.submit(page, '/admin/groups/facilities/add', { user: p.ivan!._id })).status).toBe(
+      303,
+    );
+    expect((await portal.baton.groups.get('facilities')).members).toEqual([p.morgan!._id, p.ivan!._id]);
+    const withMembers = await admin.get('/admin/groups/facilities?done=added');
     expect(textOf(withMembers.html)).toMatch(
-      /Members \(2\) Bob Manager \(bob@example\.com\) Remove Carol Manager/,
+      /Members \(2\) Morgan Manager \(morgan@playground\.baton\.invalid\) Remove Ivan IT/,
     );
     // Members are no longer offered; removing one leaves the other.
-    expect(withMembers.html).not.toContain(`<option value="${p.bob!._id}">`);
-    const removed = await admin.submit(withMembers, '/admin/groups/it/remove', { user: p.bob!._id });
+    expect(withMembers.html).not.toContain(`<option value="${p.morgan!._id}">`);
+    const removed = await admin.submit(withMembers, '/admin/groups/facilities/remove', {
+      user: p.morgan!._id,
+    });
     expect(removed.status).toBe(303);
-    expect((await rt.baton.groups.get('it')).members).toEqual([p.carol!._id]);
+    expect((await portal.baton.groups.get('facilities')).members).toEqual([p.ivan!._id]);
     expect((await admin.get('/admin/groups/nope')).status).toBe(404);
 
     // Operators see groups but cannot change them.
-    const op = browser(app, operator);
-    const opPage = await op.get('/admin/groups/it');
+    const op = await signedIn(operator);
+    const opPage = await op.get('/admin/groups/facilities');
     expect(opPage.status).toBe(200);
-    expect(opPage.html).not.toContain('<form method="post"');
-    const forged = await op.post('/admin/groups/it/remove', { user: p.carol!._id });
+    expect(mainOf(opPage.html)).not.toContain('<form method="post"');
+    const forged = await op.post('/admin/groups/facilities/remove', { user: p.ivan!._id });
     expect(forged.status).toBe(403);
-    expect((await rt.baton.groups.get('it')).members).toEqual([p.carol!._id]);
+    expect((await portal.baton.groups.get('facilities')).members).toEqual([p.ivan!._id]);
   });
 
   it('roles: an admin grants and revokes roles; the last admin cannot demote themselves', async () => {
-    const admin = browser(app, p.admin!);
+    const admin = await signedIn(p.ada!);
     const roles = await admin.get('/admin/roles');
     expect(roles.status).toBe(200);
     expect(
-      textOf(/<tr data-user="[^"]+">\s*<td id="user-[^"]+">Carol Manager[\s\S]*?<\/tr>/.exec(roles.html)![0]),
+      textOf(/<tr data-user="[^"]+">\s*<td id="user-[^"]+">Ivan IT[\s\S]*?<\/tr>/.exec(roles.html)![0]),
     ).toContain('operator');
-    const granted = await admin.submit(roles, '/admin/roles', { user: p.alice!._id, role: 'operator' });
+    const granted = await admin.submit(roles, '/admin/roles', { user: p.riley!._id, role: 'operator' });
     expect(granted.status).toBe(303);
-    expect((await rt.baton.users.get(p.alice!._id)).role).toBe('operator');
+    expect((await portal.baton.users.get(p.riley!._id)).role).toBe('operator');
     expect(textOf((await admin.get(granted.location!)).html)).toContain(
-      'Alice Requester is now an operator.',
+      'Riley Requester is now an operator.',
     );
-    await admin.submit(roles, '/admin/roles', { user: p.alice!._id, role: 'user' });
-    expect((await rt.baton.users.get(p.alice!._id)).role).toBe('user');
-    const last = await admin.submit(roles, '/admin/roles', { user: p.admin!._id, role: 'user' });
+    await admin.submit(roles, '/admin/roles', { user: p.riley!._id, role: 'user' });
+    expect((await portal.baton.users.get(p.riley!._id)).role).toBe('user');
+    const last = await admin.submit(roles, '/admin/roles', { user: p.ada!._id, role: 'user' });
     expect(last.status).toBe(400);
     expect(textOf(last.html)).toContain('You are the last admin');
-    expect((await rt.baton.users.get(p.admin!._id)).role).toBe('admin');
-    const unknownRole = await admin.submit(roles, '/admin/roles', { user: p.alice!._id, role: 'owner' });
+    expect((await portal.baton.users.get(p.ada!._id)).role).toBe('admin');
+    const unknownRole = await admin.submit(roles, '/admin/roles', { user: p.riley!._id, role: 'owner' });
     expect(unknownRole.status).toBe(400);
-    expect((await rt.baton.users.get(p.alice!._id)).role).toBe('user');
+    expect((await portal.baton.users.get(p.riley!._id)).role).toBe('user');
 
     // Operators see roles, with no way to change them.
-    const op = await browser(app, operator).get('/admin/roles');
+    const op = await (await signedIn(operator)).get('/admin/roles');
     expect(op.status).toBe(200);
     expect(op.html).not.toContain('action="/admin/roles"');
   });
 
   it('the overview counts what is there and names the role', async () => {
-    const page = await browser(app, operator).get('/admin');
+    const page = await (await signedIn(operator)).get('/admin');
     expect(page.status).toBe(200);
     const text = textOf(page.html);
     expect(text).toContain('You are an operator');
     expect(text).toMatch(/Recipes 2 1 running, 0 stopped, 1 invalid/);
     expect(text).toMatch(/Apps 1 2 fields in all/);
-    expect(text).toMatch(/Groups 1/);
+    expect(text).toMatch(/Groups 4/);
   });
 });

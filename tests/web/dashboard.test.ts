@@ -1,14 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countTicks, niceTicks, timeTicks } from '../../adapters/web/dashboard/charts.js';
-import { dashboardPages } from '../../adapters/web/dashboard/index.js';
-import { parseConfig } from '../../src/config.js';
 import { percentile } from '../../src/core/stats.js';
 import type { User } from '../../src/core/types.js';
-import { createLogger } from '../../src/logger.js';
-import { type Runtime, startRuntime } from '../../src/runtime.js';
-import { recipesDir, removeDir, seedPeople, tempDir } from '../helpers/runtime.js';
-import { browser, buildTestApp, textOf } from './admin-kit.js';
+import { type AdminPortal, signIn, startAdminPortal, textOf } from './admin-kit.js';
 
 const APPS = `
 kind: app
@@ -43,7 +37,7 @@ const DAY = 24 * HOUR;
 
 /**
  * A known data set on a fake clock (now = 2026-03-10 12:00 UTC):
- *   laptop (tasks to Bob):
+ *   laptop (filed by Riley, tasks to Morgan):
  *     OLD_A filed 02-18 10:00, decided 03-09 10:00 (19 d)   — decided in the 14-day window
  *     OLD_B filed 02-18 11:00, decided 02-19 11:00 (24 h)   — decided before it (in the 30-day one)
  *     STALE filed 02-28 12:00, open (10 d: "over 1 week")
@@ -52,40 +46,33 @@ const DAY = 24 * HOUR;
  *     L2    filed 03-09 09:00, approved 13:00 (4 h)
  *     L3    filed 03-10 08:00, approved 09:00 (1 h)
  *     L4    filed 03-10 11:30, open (30 min: "under 1 hour")
- *   badge (no recipe, filed by Mallory): 03-09 10:00, 03-10 10:00 ×2
+ *   badge (no recipe, filed by Fiona): 03-09 10:00, 03-10 10:00 ×2
  */
 describe('dashboard over HTTP, on a known data set', () => {
-  let rt: Runtime;
-  let dir: string;
+  let portal: AdminPortal;
   let p: Record<string, User>;
-  let app: FastifyInstance;
   let clock = new Date('2026-02-18T00:00:00Z');
   const at = (iso: string) => {
     clock = new Date(iso);
   };
 
   beforeAll(async () => {
-    dir = tempDir();
-    const config = parseConfig({
-      DATA_DIR: dir,
-      RECIPES_DIR: recipesDir({ 'laptop.yaml': APPS, 'badge.yaml': BADGE, 'recipe.yaml': RECIPE }),
-      BATON_ADMINS: 'admin@example.com',
-      LOG_LEVEL: 'silent',
-      SCHEDULER_POLL_MS: '100',
-    });
-    rt = await startRuntime(config, createLogger('silent'), { now: () => clock });
-    p = await seedPeople(rt.baton);
-    await rt.baton.users.setRole(p.admin!, p.carol!._id, 'operator');
-    const { requests, tasks } = rt.baton;
+    portal = await startAdminPortal(
+      { 'laptop.yaml': APPS, 'badge.yaml': BADGE, 'recipe.yaml': RECIPE },
+      { now: () => clock },
+    );
+    p = portal.people;
+    await portal.baton.users.setRole(p.ada!, p.ivan!._id, 'operator');
+    const { requests, tasks } = portal.baton;
     const file = async (iso: string) => {
       at(iso);
-      const r = await requests.file(p.alice!, 'laptop', { approver: p.bob!._id });
+      const r = await requests.file(p.riley!, 'laptop', { approver: p.morgan!._id });
       const [task] = (await tasks.listForRequest(r._id)).filter((t) => t.status === 'open');
       return task!;
     };
     const decide = async (taskId: string, iso: string, outcome = 'Approve') => {
       at(iso);
-      await tasks.complete(p.bob!, taskId, outcome);
+      await tasks.complete(p.morgan!, taskId, outcome);
     };
     const oldA = await file('2026-02-18T10:00:00Z');
     const oldB = await file('2026-02-18T11:00:00Z');
@@ -97,26 +84,23 @@ describe('dashboard over HTTP, on a known data set', () => {
     const l2 = await file('2026-03-09T09:00:00Z');
     await decide(oldA._id, '2026-03-09T10:00:00Z');
     at('2026-03-09T10:00:00Z');
-    await requests.file(p.mallory!, 'badge', {});
+    await requests.file(p.fiona!, 'badge', {});
     await decide(l2._id, '2026-03-09T13:00:00Z');
     const l3 = await file('2026-03-10T08:00:00Z');
     await decide(l3._id, '2026-03-10T09:00:00Z');
     at('2026-03-10T10:00:00Z');
-    await requests.file(p.mallory!, 'badge', {});
-    await requests.file(p.mallory!, 'badge', {});
+    await requests.file(p.fiona!, 'badge', {});
+    await requests.file(p.fiona!, 'badge', {});
     await file('2026-03-10T11:30:00Z');
     at('2026-03-10T12:00:00Z');
-    app = await buildTestApp(rt.baton, [dashboardPages]);
   });
 
   afterAll(async () => {
-    await app?.close();
-    await rt?.close();
-    removeDir(dir);
+    await portal?.close();
   });
 
   it('the core computes the aggregates: requests per day, decision times, open tasks by age, failing jobs', async () => {
-    const s = await rt.baton.stats.dashboard(p.admin!, { days: 14 });
+    const s = await portal.baton.stats.dashboard(p.ada!, { days: 14 });
     expect(s.scope).toBe('all');
     expect(s.day_labels[0]).toBe('2026-02-25');
     expect(s.day_labels.at(-1)).toBe('2026-03-10');
@@ -149,7 +133,7 @@ describe('dashboard over HTTP, on a known data set', () => {
     expect(s.failing_jobs!.recent[0]!.error!.message).toMatch(/no stage "Nowhere"/);
 
     // Thirty days: OLD_A and OLD_B are filed in it, and OLD_B's decision (24 h) counts too.
-    const month = await rt.baton.stats.dashboard(p.admin!, { days: 30 });
+    const month = await portal.baton.stats.dashboard(p.ada!, { days: 30 });
     expect(month.requests_per_day.find((r) => r.app === 'laptop')!.total).toBe(8);
     expect(month.decision_times.find((d) => d.app === 'laptop')).toEqual({
       app: 'laptop',
@@ -160,7 +144,7 @@ describe('dashboard over HTTP, on a known data set', () => {
   });
 
   it('an operator sees every app as charts with tables of the same numbers', async () => {
-    const page = await browser(app, p.carol!).get('/dashboard');
+    const page = await (await signIn(portal.app, 'ivan')).get('/dashboard');
     expect(page.status).toBe(200);
     const html = page.html;
     const stat = (k: string) => new RegExp(`data-stat="${k}">(\\d+)<`).exec(html)?.[1];
@@ -197,22 +181,24 @@ describe('dashboard over HTTP, on a known data set', () => {
     expect(decisionSvg).toContain('<title>Laptop: 90th percentile 19 d</title>');
     // Failing jobs link to their pages.
     const failing = /<table class="list" data-table="failing-jobs">[\s\S]*?<\/table>/.exec(html)![0];
-    const [job] = await rt.baton.recipes.listJobs(p.admin!, { status: 'failed' });
+    const [job] = await portal.baton.recipes.listJobs(p.ada!, { status: 'failed' });
     expect(failing).toContain(`<a href="/admin/jobs/${job!._id}">${job!._id}</a>`);
     expect(textOf(failing)).toMatch(/laptop-order LAPTOP-5 change_stage#2 Laptop has no stage "Nowhere"/);
     expect(textOf(html)).toContain('the first task on it that a person completed');
 
-    const month = await browser(app, p.carol!).get('/dashboard?days=30');
+    const month = await (await signIn(portal.app, 'ivan')).get('/dashboard?days=30');
     expect(/data-stat="decided">(\d+)</.exec(month.html)![1]).toBe('5');
     expect(month.html).toContain('<a href="/dashboard?days=30" aria-current="page">30 days</a>');
     // An unknown window falls back to 14 days.
     expect(
-      /data-stat="decided">(\d+)</.exec((await browser(app, p.carol!).get('/dashboard?days=1e9')).html)![1],
+      /data-stat="decided">(\d+)</.exec(
+        (await (await signIn(portal.app, 'ivan')).get('/dashboard?days=1e9')).html,
+      )![1],
     ).toBe('4');
   });
 
   it('a user sees their own requests and tasks, and no jobs', async () => {
-    const alice = await browser(app, p.alice!).get('/dashboard');
+    const alice = await (await signIn(portal.app, 'riley')).get('/dashboard');
     expect(alice.status).toBe(200);
     const stat = (html: string, k: string) => new RegExp(`data-stat="${k}">(\\d+)<`).exec(html)?.[1];
     expect(stat(alice.html, 'requests')).toBe('6');
@@ -221,15 +207,15 @@ describe('dashboard over HTTP, on a known data set', () => {
     expect(stat(alice.html, 'failed')).toBeUndefined();
     expect(alice.html).not.toContain('data-chart="failing-jobs"');
     expect(textOf(alice.html)).toContain('Your own requests');
-    const bob = await browser(app, p.bob!).get('/dashboard');
+    const bob = await (await signIn(portal.app, 'morgan')).get('/dashboard');
     expect(stat(bob.html, 'requests')).toBe('0');
     expect(stat(bob.html, 'open')).toBe('3');
-    const mallory = await rt.baton.stats.dashboard(p.mallory!, { days: 14 });
+    const mallory = await portal.baton.stats.dashboard(p.fiona!, { days: 14 });
     expect(mallory.requests_per_day.map((r) => [r.app, r.total])).toEqual([
       ['badge', 3],
       ['laptop', 0],
     ]);
-    expect((await app.inject({ method: 'GET', url: '/dashboard' })).statusCode).toBe(401);
+    expect((await portal.app.inject({ method: 'GET', url: '/dashboard' })).statusCode).toBe(303);
   });
 });
 
