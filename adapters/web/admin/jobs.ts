@@ -60,7 +60,7 @@ async function listPage(
     (
       j,
     ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
-<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.current_step ?? '—'}</td>
+<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : (j.current_step ?? '—')}</td>
 <td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
 <td>${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
   );

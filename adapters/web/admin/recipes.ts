@@ -43,7 +43,7 @@ function stateAction(
       describedBy: `recipe-${r.name}`,
       hidden,
     });
-  return kit.html`<span class="muted">fix the problems to start it</span>`;
+  return kit.html`<span class="muted">fix to start</span>`;
 }
 
 function trigger(r: RecipeDoc): string {

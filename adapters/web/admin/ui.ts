@@ -110,29 +110,35 @@ export type Section = (typeof SECTIONS)[number]['key'];
 /** Styles of the admin and dashboard pages beyond the shell's stylesheet (small; inline styles are allowed by the portal's CSP). */
 export const ADMIN_CSS = `
 .visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.admin-nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 1rem;padding:0;list-style:none}
-.admin-nav a[aria-current="page"]{font-weight:700;text-decoration:underline}
-.state{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.85em;border:1px solid currentColor}
-.state-running,.state-completed{color:#1a7f37}.state-stopped,.state-waiting{color:#6e5600}
-.state-invalid,.state-failed{color:#b42318}.state-cancelled,.state-expired{color:#555}
-.field-error,.form-error,.problem{color:#b42318}
-.form-error{border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
-.notice{border:1px solid #1a7f37;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
-.admin form.stack{display:grid;gap:.6rem;max-width:36rem}
-.admin form.stack label{display:grid;gap:.2rem}
-.admin form.stack .check{display:flex;gap:.4rem;align-items:center}
-.admin form.inline{display:inline}
-.admin .filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
-.admin pre.source{overflow-x:auto;padding:.5rem 0;border:1px solid #ccc;border-radius:.375rem;line-height:1.4}
+.admin-nav{display:flex;flex-wrap:wrap;gap:.25rem;margin:0 0 1rem;padding:0;list-style:none}
+.admin-nav a{display:inline-block;padding:.3rem .65rem;border-radius:6px;text-decoration:none}
+.admin-nav a[aria-current="page"]{background:#e5eaff;font-weight:600}
+.state{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.85em;border:1px solid currentColor;white-space:nowrap}
+.state-running,.state-completed{color:var(--good,#2b8a3e)}.state-stopped,.state-waiting{color:var(--warn,#b35c00)}
+.state-invalid,.state-failed{color:var(--bad,#c92a2a)}.state-skipped,.state-cancelled,.state-expired{color:var(--muted,#5c6475)}
+.problem,.form-error{color:var(--bad,#c92a2a)}
+.form-error{border:2px solid var(--bad,#c92a2a);border-radius:8px;padding:.5rem .75rem;margin:.5rem 0;background:#fff5f5}
+.notice{border:1px solid var(--good,#2b8a3e);border-radius:8px;padding:.5rem .75rem;margin:.5rem 0;background:#ebfbee}
+.admin section.card{margin:1.25rem 0}
+.admin form.stack{display:grid;gap:.8rem;max-width:36rem}
+.admin form.stack small{display:block;font-weight:400}
+.admin form.stack fieldset{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr))}
+.admin form.stack fieldset legend{grid-column:1/-1}
+.admin table.list td.wrap,.admin table.list td ul.problems,.admin table.list td .problem{white-space:normal;min-width:16rem}
+.admin ul.problems{margin:0;padding-left:1rem}
+.admin table.list caption{text-align:left;padding:.4rem .7rem;color:var(--muted,#5c6475)}
+.admin dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}
+.admin dt{font-weight:600}.admin dd{margin:0}
+.admin pre.source{overflow-x:auto;padding:.5rem 0;background:var(--card,#fff);border:1px solid var(--line,#dde1e8);border-radius:8px;line-height:1.4;font-size:.9rem}
 .admin pre.source span.line{display:block;padding:0 .75rem}
-.admin pre.source span.bad{background:#fde8e8}
-.admin pre.source span.ln{display:inline-block;min-width:3ch;margin-right:1ch;color:#666;text-align:right;user-select:none}
-.admin .table-wrap{overflow-x:auto}
-.admin table{border-collapse:collapse;width:100%}
-.admin th,.admin td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px solid #ddd}
-.admin .muted{color:#666}
+.admin pre.source span.bad{background:#ffe3e3}
+.admin pre.source span.line:target{outline:2px solid var(--bad,#c92a2a)}
+.admin pre.source span.ln{display:inline-block;min-width:3ch;margin-right:1ch;color:var(--muted,#5c6475);text-align:right;user-select:none}
 .admin .cards{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}
-.admin .stat{font-size:1.6rem;font-weight:700}
+.admin .cards h2{margin-top:0}.admin .cards section.card{margin:0}
+.admin .stat{font-size:1.8rem;font-weight:700;margin:.2rem 0}
+.admin ul.members li{margin:.3rem 0}
+@media (max-width:760px){.admin dl{grid-template-columns:1fr}.admin table.list td ul.problems,.admin table.list td .problem{min-width:12rem}}
 `;
 
 /** The admin pages' frame: section navigation and the page's own styles. */

@@ -89,7 +89,8 @@ const TIME_STEPS = [
 
 /** Ticks for durations in ms, on steps people read (minutes, hours, days). */
 export function timeTicks(max: number): number[] {
-  const m = Math.max(max, MIN);
+  if (max < MIN) return niceTicks(max);
+  const m = max;
   const step = TIME_STEPS.find((s) => m / s <= 5) ?? Math.ceil(m / 5 / DAY) * DAY;
   return upTo(m, step);
 }
@@ -98,8 +99,8 @@ function head(o: ChartOptions, width: number, height: number): string {
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${esc(o.id)}-title ${esc(o.id)}-desc" font-size="12" font-family="inherit" data-chart="${esc(o.id)}"><title id="${esc(o.id)}-title">${esc(o.title)}</title><desc id="${esc(o.id)}-desc">${esc(o.desc)}</desc>`;
 }
 
-function legend(series: Series[], x: number, y: number): string {
-  if (series.length < 2) return '';
+function legend(series: Series[], x: number, y: number, min = 2): string {
+  if (series.length < min) return '';
   let out = '';
   let cx = x;
   let cy = y;
@@ -115,8 +116,8 @@ function legend(series: Series[], x: number, y: number): string {
   return out;
 }
 
-function legendRows(series: Series[]): number {
-  if (series.length < 2) return 0;
+function legendRows(series: Series[], min = 2): number {
+  if (series.length < min) return 0;
   let rows = 1;
   let w = 0;
   for (const s of series) {
@@ -137,7 +138,7 @@ export function columnChart(o: ChartOptions & { labelEvery?: number }): string {
   const totals = o.categories.map((_, i) => o.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
   const ticks = (o.ticks ?? niceTicks)(Math.max(0, ...totals));
   const top = ticks[ticks.length - 1]! || 1;
-  const legendH = legendRows(o.series) * 16;
+  const legendH = legendRows(o.series, 1) * 16;
   const left = 44;
   const right = 8;
   const plotTop = 10 + legendH;
@@ -149,7 +150,7 @@ export function columnChart(o: ChartOptions & { labelEvery?: number }): string {
   const barW = Math.max(2, band * 0.72);
   const y = (v: number) => plotTop + plotH - (v / top) * plotH;
   let svg = head(o, width, height);
-  svg += legend(o.series, left, 12);
+  svg += legend(o.series, left, 12, 1);
   for (const t of ticks) {
     svg += `<line x1="${left}" x2="${width - right}" y1="${num(y(t))}" y2="${num(y(t))}" stroke="currentColor" stroke-opacity="${t === 0 ? 0.6 : 0.15}"/>`;
     svg += `<text x="${left - 6}" y="${num(y(t) + 4)}" text-anchor="end" fill="currentColor">${esc(fmt(t))}</text>`;
