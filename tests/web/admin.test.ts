@@ -356,6 +356,46 @@ describe('admin pages over HTTP', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('recipes: an admin writes one as YAML; problems come back with their lines and nothing is saved', async () => {
+    const admin = await signedIn(p.ada!);
+    const editor = await admin.get('/admin/recipes/new');
+    expect(editor.status).toBe(200);
+    const bad = RECIPE.replace('laptop-order', 'laptop-check').replace('title:', 'titel:');
+    const refused = await admin.submit(editor, '/admin/recipes/save', { yaml: bad });
+    expect(refused.status).toBe(400);
+    expect(textOf(refused.html)).toMatch(
+      /2 problems; nothing was saved\. line 5, column 5: steps\[0\]\.title: required line 8, column 5: steps\[0\]\.titel: unknown key "titel" \(did you mean "title"\?\)/,
+    );
+    expect(refused.html).toContain('aria-describedby="yaml-errors"');
+    expect(refused.html).toContain('name: laptop-check'); // the text is kept
+    await expect(portal.baton.recipes.get(p.ada!, 'laptop-check')).rejects.toThrow(/No recipe/);
+    const unknownApp = await admin.submit(editor, '/admin/recipes/save', {
+      yaml: RECIPE.replace('laptop-order', 'laptop-check').replace('app: laptop', 'app: nothing'),
+    });
+    expect(unknownApp.status).toBe(400);
+    expect(textOf(unknownApp.html)).toContain('triggered by app "nothing", which does not exist');
+
+    const saved = await admin.submit(editor, '/admin/recipes/save', {
+      yaml: RECIPE.replace('laptop-order', 'laptop-check'),
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe('/admin/recipes/laptop-check?done=saved');
+    const doc = await portal.baton.recipes.get(p.ada!, 'laptop-check');
+    expect(doc).toMatchObject({ state: 'running', source: 'store', trigger_app: 'laptop' });
+    const page = await admin.get(saved.location!);
+    expect(textOf(page.html)).toContain('Recipe saved.');
+    expect(page.html).toContain('href="/admin/recipes/laptop-check/edit"');
+    const edit = await admin.get('/admin/recipes/laptop-check/edit');
+    expect(edit.html).toContain('name: laptop-check');
+
+    // Operators may not write recipes.
+    const op = await signedIn(operator);
+    expect((await op.get('/admin/recipes/new')).status).toBe(403);
+    const forged = await op.post('/admin/recipes/save', { yaml: RECIPE.replace('laptop-order', 'sneaky') });
+    expect(forged.status).toBe(403);
+    await expect(portal.baton.recipes.get(p.ada!, 'sneaky')).rejects.toThrow(/No recipe/);
+  });
+
   it('groups: an admin creates a group and adds and removes members', async () => {
     const admin = await signedIn(p.ada!);
     const groups = await admin.get('/admin/groups');

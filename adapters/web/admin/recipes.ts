@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../src/core/errors.js';
 import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
-import { isAdmin } from '../../../src/core/users.js';
+import { isAdmin, requireAdmin } from '../../../src/core/users.js';
+import { parseDefinitionFile } from '../../../src/recipes/loader.js';
 import { isConditionalStep } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { actionButton, adminPage, bodyOf, field, paramOf, plural, route, stateBadge, when } from './ui.js';
@@ -51,6 +53,7 @@ function trigger(r: RecipeDoc): string {
 }
 
 const NOTICES: Record<string, string> = {
+  saved: 'Recipe saved.',
   started: 'Recipe started.',
   stopped: 'Recipe stopped: new requests no longer start it; running jobs go on.',
 };
@@ -81,7 +84,11 @@ async function listPage(
       : packs.includes(installed)
         ? kit.html`<p class="notice" role="status">Template pack ${installed} installed.</p>`
         : '');
-  const body = kit.html`<div class="page-head"><h1>Recipes</h1></div>
+  const body = kit.html`<div class="page-head"><h1>Recipes</h1>${
+    isAdmin(user)
+      ? kit.html`<div class="actions"><a class="button" href="/admin/recipes/new">New recipe</a></div>`
+      : ''
+  }</div>
 ${notice}${extra?.error ? kit.html`<div class="form-error" role="alert">${extra.error}</div>` : ''}
 ${
   recipes.length === 0
@@ -145,7 +152,11 @@ ${
     ? kit.html`<section aria-labelledby="problems-h"><h2 id="problems-h">Problems</h2>${problemList(kit, r, Boolean(r.yaml))}</section>`
     : ''
 }
-<section aria-labelledby="source-h"><h2 id="source-h">Source</h2>${sourceView(kit, r)}</section>
+<section aria-labelledby="source-h"><h2 id="source-h">Source</h2>${sourceView(kit, r)}${
+    isAdmin(user) && r.yaml
+      ? kit.html`<p><a class="button" href="/admin/recipes/${encodeURIComponent(r.name)}/edit">Edit source</a></p>`
+      : ''
+  }</section>
 <section aria-labelledby="jobs-h"><h2 id="jobs-h">Recent jobs</h2>${
     jobs.length === 0
       ? kit.html`<p class="empty">No jobs yet.</p>`
@@ -156,10 +167,113 @@ ${
   return adminPage(kit, req, reply, user, { title: r.name, section: 'recipes', body });
 }
 
+const NEW_RECIPE = `kind: recipe
+name: my-recipe
+description: What it does, in a sentence.
+trigger: { type: new_request, app: APP-KEY }
+steps:
+  - id: approval
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Please review {{ request.id }}"
+    outcomes: [Approve, Reject]
+  - action: change_stage
+    stage: "{{ steps.approval.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`;
+
+/** The YAML editor (admins): a recipe or an app definition; problems listed with their lines. */
+function editorPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  options: { text: string; name?: string; source?: string; problems?: Problem[]; error?: string },
+): FastifyReply {
+  const problems = (options.problems ?? []).filter((p) => p.severity === 'error');
+  const title = options.name ? `Edit ${options.name}` : 'New recipe';
+  const body = kit.html`<div class="page-head"><h1>${title}</h1></div>
+<p class="muted">YAML, as in the files under <code>recipes/</code> (a recipe, or an app with <code>kind: app</code>). It is checked before it is saved; nothing is saved while it has problems.${
+    options.source === 'file'
+      ? ' This recipe comes from a file: the file wins again at the next start, so change the file too.'
+      : ''
+  }</p>
+${
+  problems.length > 0 || options.error
+    ? kit.html`<div class="form-error" role="alert" id="yaml-errors"><strong>${
+        problems.length > 0 ? `${plural(problems.length, 'problem')}; nothing was saved.` : options.error
+      }</strong>${
+        problems.length > 0
+          ? kit.html`<ul>${problems.map((p) => kit.html`<li>line ${p.line}, column ${p.column}: ${p.message}</li>`)}</ul>`
+          : ''
+      }</div>`
+    : ''
+}
+<form method="post" action="/admin/recipes/save" class="stack">${kit.csrfField(req)}
+<label for="yaml">Definition (YAML)
+<textarea id="yaml" name="yaml" rows="22" spellcheck="false" autocapitalize="off"${
+    problems.length > 0 || options.error ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"') : ''
+  }>${options.text}</textarea></label>
+<div><button type="submit" class="button primary">Save</button> <a href="/admin/recipes">Cancel</a></div>
+</form>`;
+  return adminPage(kit, req, reply, user, {
+    title,
+    section: 'recipes',
+    body,
+    status: problems.length > 0 || options.error ? 400 : 200,
+  });
+}
+
 export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
   app.get(
     '/admin/recipes',
     route(kit, async (req, reply, user) => listPage(kit, req, reply, user)),
+  );
+
+  app.get(
+    '/admin/recipes/new',
+    route(kit, async (req, reply, user) => {
+      requireAdmin(user, 'create recipes');
+      return editorPage(kit, req, reply, user, { text: NEW_RECIPE });
+    }),
+  );
+
+  app.get(
+    '/admin/recipes/:name/edit',
+    route(kit, async (req, reply, user) => {
+      requireAdmin(user, 'change recipes');
+      const r = await kit.baton.recipes.get(user, paramOf(req, 'name'));
+      return editorPage(kit, req, reply, user, {
+        text: r.yaml ?? '',
+        name: r.name,
+        source: r.source,
+        problems: r.problems,
+      });
+    }),
+  );
+
+  app.post(
+    '/admin/recipes/save',
+    route(kit, async (req, reply, user) => {
+      const text = field(bodyOf(req), 'yaml').replace(/\r\n/g, '\n');
+      try {
+        const saved = await kit.baton.recipes.saveYaml(user, `${text}\n`, 'portal.yaml');
+        return reply.redirect(
+          saved.kind === 'app'
+            ? `/admin/apps/${encodeURIComponent(saved.name)}`
+            : `/admin/recipes/${encodeURIComponent(saved.name)}?done=saved`,
+          303,
+        );
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // The core refused it: list the problems with their lines (the same parser the core ran).
+        const { problems } = parseDefinitionFile(text, 'portal.yaml');
+        const errors = problems.filter((p) => p.severity === 'error');
+        return editorPage(kit, req, reply, user, {
+          text,
+          ...(errors.length > 0 ? { problems: errors } : { error: err.message }),
+        });
+      }
+    }),
   );
 
   app.get(
