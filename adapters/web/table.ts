@@ -12,7 +12,8 @@ type Field = AppDefinition['fields'][number];
 type Query = Record<string, string | string[] | undefined>;
 
 const PAGE_SIZE = 50;
-const EXPORT_MAX = 100_000;
+/** The most rows one export holds (a bigger table: filter it, or export in parts). */
+const EXPORT_MAX = 250_000;
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

@@ -36,8 +36,12 @@ export interface TablePage {
   dir: 'asc' | 'desc';
 }
 
+/**
+ * Sortable built-in columns → stored paths. `created` sorts by the request number: numbers are
+ * handed out in filing order, and `{app, number}` is one index scan with no ties to break.
+ */
 const BUILTIN_SORTS: Record<string, string> = {
-  created: 'created_at',
+  created: 'number',
   updated: 'updated_at',
   id: 'number',
   stage: 'stage',
@@ -50,9 +54,10 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A page cursor: the last row's sort value and number (exported for tests). */
 type Cursor = { v: unknown; n: number; d?: true };
 
-function encodeCursor(value: unknown, number: number): string {
+export function encodeCursor(value: unknown, number: number): string {
   const c: Cursor =
     value instanceof Date ? { v: value.toISOString(), n: number, d: true } : { v: value ?? null, n: number };
   return Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -80,9 +85,21 @@ function valueAt(doc: RequestDoc, path: string): unknown {
   return Array.isArray(cur) ? (cur[0] ?? null) : cur;
 }
 
+/** Paths every request has (never null): the keyset condition can lead with an indexable range. */
+const NEVER_NULL = new Set(['created_at', 'updated_at', 'stage', 'requester']);
+
 /** The filter for "rows after (value, number)" in the given direction, nulls sorting first as in MongoDB. */
 function afterFilter(path: string, v: unknown, n: number, dir: 'asc' | 'desc'): Record<string, unknown> {
   const op = dir === 'asc' ? '$gt' : '$lt';
+  if (NEVER_NULL.has(path) && v !== null && v !== undefined) {
+    // path ≤ v (desc) narrows the index scan; then "strictly beyond, or a tie with a smaller number".
+    return {
+      $and: [
+        { [path]: { [dir === 'asc' ? '$gte' : '$lte']: v } },
+        { $or: [{ [path]: { [op]: v } }, { number: { [op]: n } }] },
+      ],
+    };
+  }
   if (v === null || v === undefined) {
     const sameNull = { [path]: null, number: { [op]: n } };
     return dir === 'asc' ? { $or: [sameNull, { [path]: { $ne: null } }] } : sameNull;
@@ -103,19 +120,27 @@ export class RequestTable {
     this.indexed ??= (async () => {
       const { requests } = this.baton.ctx.db;
       await requests.createIndex({ app: 1, number: -1 });
+      // Lets the embedded store check cheaply that `number` never holds an array, so a cursor's
+      // `number < n` becomes a range scan of {app, number} (keyset pages cost the same at any depth).
+      await requests.createIndex({ number: 1 });
       await requests.createIndex({ app: 1, updated_at: -1 });
-      await requests.createIndex({ app: 1, stage: 1, created_at: -1 });
+      // Leading with stage makes `stage` a plain equality for the store, so this index serves
+      // "one stage of one app, newest first" without sorting.
+      await requests.createIndex({ stage: 1, app: 1, number: -1 });
     })();
     return this.indexed;
   }
 
   /** The MongoDB filter of a query (visibility included). */
   async filterFor(actor: User, app: AppDefinition, query: TableQuery): Promise<Record<string, unknown>> {
-    const and: Record<string, unknown>[] = [{ app: app.key }];
+    // A flat filter where possible: the store turns top-level equalities on indexed paths into
+    // plain index lookups that also serve the sort.
+    const flat: Record<string, unknown> = { app: app.key };
+    const and: Record<string, unknown>[] = [];
     if (query.stage) {
       if (!app.stages.includes(query.stage))
         throw new ValidationError(`${app.name} has no stage "${query.stage}".`, { stage: 'Unknown stage' });
-      and.push({ stage: query.stage });
+      flat.stage = query.stage;
     }
     for (const [key, raw] of Object.entries(query.filters ?? {})) {
       const value = typeof raw === 'string' ? raw.trim() : '';
@@ -124,19 +149,19 @@ export class RequestTable {
       if (!field) throw new ValidationError(`${app.name} has no field "${key}".`, { [key]: 'Unknown field' });
       assertSafeValue(value, 'filter');
       const path = `record.${key}`;
-      if (TEXTUAL.has(field.type)) and.push({ [path]: { $regex: escapeRegex(value), $options: 'i' } });
+      if (TEXTUAL.has(field.type)) flat[path] = { $regex: escapeRegex(value), $options: 'i' };
       else if (field.type === 'number') {
         const n = Number(value);
         if (!Number.isFinite(n))
           throw new ValidationError(`${field.label} must be a number.`, {
             [key]: `${field.label} must be a number`,
           });
-        and.push({ [path]: n });
-      } else if (field.type === 'boolean') and.push({ [path]: value === 'true' || value === 'yes' });
+        flat[path] = n;
+      } else if (field.type === 'boolean') flat[path] = value === 'true' || value === 'yes';
       else if (field.type === 'user') {
         const user = await this.baton.users.lookup(value);
-        and.push({ [path]: user?._id ?? value });
-      } else and.push({ [path]: value });
+        flat[path] = user?._id ?? value;
+      } else flat[path] = value;
     }
     const words = (query.q ?? '').trim().split(/\s+/).filter(Boolean).slice(0, 8);
     if (words.length > 0) {
@@ -168,13 +193,10 @@ export class RequestTable {
         )
       ).flat();
       const ids = [...new Set(tasks.map((t) => t.request_id))];
-      and.push(
-        ids.length > 0
-          ? { $or: [{ requester: actor._id }, { _id: { $in: ids } }] }
-          : { requester: actor._id },
-      );
+      if (ids.length > 0) and.push({ $or: [{ requester: actor._id }, { _id: { $in: ids } }] });
+      else flat.requester = actor._id;
     }
-    return and.length === 1 ? and[0]! : { $and: and };
+    return and.length > 0 ? { ...flat, $and: and } : flat;
   }
 
   /** One page of an app's requests. */
@@ -202,14 +224,17 @@ export class RequestTable {
     let filter = base;
     if (query.after) {
       const { v, n } = decodeCursor(query.after);
-      filter = {
-        $and: [
-          base,
-          path === 'number'
-            ? { number: { [dir === 'asc' ? '$gt' : '$lt']: n } }
-            : afterFilter(path, v, n, dir),
-        ],
-      };
+      // Kept flat: the store compiles a top-level range on an indexed path to an index range scan.
+      filter =
+        path === 'number'
+          ? { ...base, number: { [dir === 'asc' ? '$gt' : '$lt']: n } }
+          : {
+              ...base,
+              $and: [
+                ...((base.$and as Record<string, unknown>[] | undefined) ?? []),
+                afterFilter(path, v, n, dir),
+              ],
+            };
     }
     const d = dir === 'asc' ? 1 : -1;
     const sort: Record<string, 1 | -1> = path === 'number' ? { number: d } : { [path]: d, number: d };

@@ -76,7 +76,7 @@ import type {
 } from '../port.js';
 import { Checkpointer } from './checkpointer.js';
 import { decodeJson, encodeJson } from './codec.js';
-import { filterToSql, isPlainString, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
+import { filterToSql, isPlainString, isScalarRange, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
 
 type DB = Database.Database;
@@ -587,7 +587,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     let out: Set<string> | undefined;
     const leading = this.leadingIndexPaths();
     for (const key of Object.keys(filter)) {
-      if (!leading.has(key) || !isPlainString(filter[key])) continue;
+      if (!leading.has(key) || !(isPlainString(filter[key]) || isScalarRange(filter[key]))) continue;
       const p = jsonPath(key);
       const probe = this.store
         .stmt(
