@@ -111,8 +111,9 @@ export class StatsService {
     let open: DashboardStats['open_tasks'];
     let failing: DashboardStats['failing_jobs'] = null;
     if (scope === 'all') {
-      requests = await this.requestsPerDay(keys, today, days);
-      decisions = await this.decisionTimes(since);
+      const filed = new Map<string, { app: string; created_at: Date }>();
+      requests = await this.requestsPerDay(keys, today, days, filed);
+      decisions = await this.decisionTimes(since, filed);
       open = await this.openTasksByAge(now, null);
       failing = await this.failingJobs();
     } else {
@@ -170,6 +171,7 @@ export class StatsService {
     apps: string[],
     today: number,
     days: number,
+    filed: Map<string, { app: string; created_at: Date }>,
   ): Promise<DashboardStats['requests_per_day']> {
     const since = new Date(today - (days - 1) * DAY);
     const out: DashboardStats['requests_per_day'] = [];
@@ -180,6 +182,7 @@ export class StatsService {
           { sort: { created_at: -1 }, projection: { created_at: 1 } },
         )
         .toArray();
+      for (const r of rows) filed.set(r._id, { app, created_at: r.created_at });
       out.push(bucket(rows, app, today, days));
     }
     return out;
@@ -189,9 +192,13 @@ export class StatsService {
    * Decision = the first task of a request that a person completed (an outcome pressed;
    * expired and cancelled tasks are not decisions). Time to decision = that task's
    * `completed_at` minus the request's `created_at`. Counted for requests whose first
-   * decision falls at or after `since`.
+   * decision falls at or after `since`. `filed` holds the requests filed in the window
+   * (read for the per-day counts); only older requests are looked up, by id.
    */
-  private async decisionTimes(since: Date): Promise<DecisionTimes[]> {
+  private async decisionTimes(
+    since: Date,
+    filed: Map<string, { app: string; created_at: Date }>,
+  ): Promise<DecisionTimes[]> {
     const { db } = this.ctx;
     const completed = await db.tasks
       .find(
@@ -204,7 +211,13 @@ export class StatsService {
       if (!firstAt.has(t.request_id) && t.completed_at) firstAt.set(t.request_id, t.completed_at.getTime());
     }
     const perApp = new Map<string, number[]>();
-    for (const part of chunks([...firstAt.keys()])) {
+    const older: string[] = [];
+    for (const [id, at] of firstAt) {
+      const r = filed.get(id);
+      if (r) add(perApp, r.app, at - r.created_at.getTime());
+      else older.push(id);
+    }
+    for (const part of chunks(older)) {
       const requests = await db.requests
         .find({ _id: { $in: part } }, { projection: { app: 1, created_at: 1 } })
         .toArray();
