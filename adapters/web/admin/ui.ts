@@ -109,7 +109,8 @@ export type Section = (typeof SECTIONS)[number]['key'];
 
 /** Styles of the admin and dashboard pages beyond the shell's stylesheet (small; inline styles are allowed by the portal's CSP). */
 export const ADMIN_CSS = `
-.visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.visually-hidden{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.admin .table-wrap{position:relative}
 .admin-nav{display:flex;flex-wrap:wrap;gap:.25rem;margin:0 0 1rem;padding:0;list-style:none}
 .admin-nav a{display:inline-block;padding:.3rem .65rem;border-radius:6px;text-decoration:none}
 .admin-nav a[aria-current="page"]{background:#e5eaff;font-weight:600}
