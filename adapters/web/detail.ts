@@ -6,7 +6,7 @@ import type { WebDeps } from './plugin.js';
 import { renderTask, stageBadge, time } from './render.js';
 
 const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
-  created: '＋',
+  created: '+',
   stage_changed: '→',
   task_assigned: '◷',
   task_completed: '✓',
@@ -48,7 +48,13 @@ async function requestFragment(
           : e.type === 'task_completed' || e.type === 'task_cancelled'
             ? ((e.data?.comment ?? e.data?.reason) as string | undefined)
             : undefined;
-      const text = e.type === 'comment' ? `${who} commented` : e.text;
+      // The comment is shown once, as a quote, not also at the end of the line.
+      const text =
+        e.type === 'comment'
+          ? `${who} commented`
+          : comment && e.text.endsWith(`: ${comment}`)
+            ? e.text.slice(0, -(comment.length + 2))
+            : e.text;
       return html`<li class="event event-${e.type}">
   <span class="dot" aria-hidden="true">${ICONS[e.type] ?? '•'}</span>
   <div><p class="event-text">${text}</p>
@@ -75,7 +81,7 @@ async function requestFragment(
       ${open.length ? html`<div class="tasks">${openCards}</div>` : html`<p class="empty">No open tasks.</p>`}
       ${
         closed.length
-          ? html`<ul class="closed-tasks">${await Promise.all(
+          ? html`<h3 class="small muted">Closed</h3><ul class="closed-tasks">${await Promise.all(
               closed.map(async (t) => {
                 const v = await baton.views.task(t);
                 return html`<li><strong>${t.title}</strong> — ${v.task.status_text}${t.completed_at ? html` · ${time(t.completed_at)}` : ''}</li>`;

@@ -54,7 +54,16 @@ async function pageGroups(logger: Logger): Promise<{ name: string; pages: WebPag
   for (const g of groups) {
     const file = ['index.ts', 'index.js'].map((f) => path.join(here, g.name, f)).find((f) => existsSync(f));
     if (!file) continue;
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      logger.error(
+        { err, group: g.name },
+        `web: the ${g.name} pages failed to load; the portal runs without them`,
+      );
+      continue;
+    }
     const pages = mod[g.exportName];
     if (typeof pages === 'function') found.push({ name: g.name, pages: pages as WebPages });
     else logger.warn({ group: g.name }, `web: ${g.name}/index does not export ${g.exportName}`);
