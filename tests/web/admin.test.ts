@@ -287,6 +287,9 @@ describe('admin pages over HTTP', () => {
     const rows = [...onlyFailed.html.matchAll(/<tr data-job="([^"]+)">([\s\S]*?)<\/tr>/g)];
     expect(rows.map((r) => r[1])).toEqual([failed!._id]);
     expect(textOf(rows[0]![2]!)).toMatch(/laptop-order LAPTOP-1 failed .*Laptop has no stage "Nowhere"/);
+    const firstOnly = await op.get('/admin/jobs?limit=1');
+    expect([...firstOnly.html.matchAll(/<tr data-job="/g)]).toHaveLength(1);
+    expect(firstOnly.html).toContain('<a href="/admin/jobs?limit=4">Show more</a>');
     const waiting = await op.get('/admin/jobs?status=waiting');
     expect(textOf(waiting.html)).toMatch(/LAPTOP-2 waiting ok/);
     expect((await op.get('/admin/jobs?status=bogus')).status).toBe(400);
@@ -394,6 +397,40 @@ describe('admin pages over HTTP', () => {
     const forged = await op.post('/admin/recipes/save', { yaml: RECIPE.replace('laptop-order', 'sneaky') });
     expect(forged.status).toBe(403);
     await expect(portal.baton.recipes.get(p.ada!, 'sneaky')).rejects.toThrow(/No recipe/);
+  });
+
+  it('apps: an admin edits an app as YAML (the only way to rename or remove); problems come back with lines', async () => {
+    const admin = await signedIn(p.ada!);
+    const page = await admin.get('/admin/apps/laptop');
+    expect(page.html).toContain('href="/admin/apps/laptop/edit"');
+    const editor = await admin.get('/admin/apps/laptop/edit');
+    expect(editor.status).toBe(200);
+    const text = /<textarea id="yaml" name="yaml"[^>]*>([\s\S]*?)<\/textarea>/
+      .exec(editor.html)![1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+    expect(text).toMatch(/^kind: app\nkey: laptop\nname: Laptop\n/);
+    const broken = text.replace(/stages:\n( {2}- .*\n)+/, 'stages: []\n');
+    const refused = await admin.submit(editor, '/admin/recipes/save', { yaml: broken });
+    expect(refused.status).toBe(400);
+    expect(textOf(refused.html)).toMatch(
+      /1 problem; nothing was saved\. line 4, column \d+: stages: an app needs at least one stage/,
+    );
+    expect((await portal.baton.apps.get('laptop')).stages).toEqual(['Submitted', 'Ordered', 'Declined']);
+    const saved = await admin.submit(editor, '/admin/recipes/save', {
+      yaml: text.replace('label: Model', 'label: Laptop model').replace(/ {2}- Declined\n/, ''),
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe('/admin/apps/laptop');
+    const laptop = await portal.baton.apps.get('laptop');
+    expect(laptop.stages).toEqual(['Submitted', 'Ordered']);
+    expect(laptop.fields[0]).toMatchObject({ key: 'model', label: 'Laptop model' });
+    const op = await signedIn(operator);
+    expect((await op.get('/admin/apps/laptop/edit')).status).toBe(403);
+    expect((await op.get('/admin/apps/laptop')).html).not.toContain('/admin/apps/laptop/edit');
   });
 
   it('groups: an admin creates a group and adds and removes members', async () => {

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stringify } from 'yaml';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { AppDoc, User } from '../../../src/core/types.js';
-import { isAdmin, requireOperator } from '../../../src/core/users.js';
+import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
 import { type AppDefinition, FIELD_TYPES, type FieldType, optionValue } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
+import { editorPage as yamlEditor } from './recipes.js';
 import {
   adminPage,
   bodyOf,
@@ -299,7 +301,7 @@ ${
 ${addStageForm(kit, req, app, form?.which === 'stage' ? form.values : {}, form?.which === 'stage' ? form.errors : undefined)}`
     : kit.html`<p class="muted">Only admins can change apps.</p>`
 }
-<p><a href="/admin/apps">All apps</a></p>`;
+<p>${isAdmin(user) ? kit.html`<a href="/admin/apps/${app.key}/edit">Edit as YAML</a> (rename, reorder or remove stages and fields) · ` : ''}<a href="/admin/apps">All apps</a></p>`;
   return adminPage(kit, req, reply, user, {
     title: app.name,
     section: 'apps',
@@ -337,6 +339,21 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
     route(kit, async (req, reply, user) => {
       requireOperator(user, 'use the admin pages');
       return editorPage(kit, req, reply, user, paramOf(req, 'key'));
+    }),
+  );
+
+  app.get(
+    '/admin/apps/:key/edit',
+    route(kit, async (req, reply, user) => {
+      requireAdmin(user, 'change apps');
+      const key = paramOf(req, 'key');
+      const def = await kit.baton.apps.get(key);
+      const doc = (await kit.baton.apps.list()).find((a) => a._id === key);
+      return yamlEditor(kit, req, reply, user, {
+        text: stringify(def, { lineWidth: 0 }),
+        name: def.name,
+        ...(doc ? { source: doc.source } : {}),
+      });
     }),
   );
 

@@ -75,7 +75,15 @@ ${
     ? kit.html`<p class="empty">No ${status ? `${status} ` : ''}jobs${recipe ? ` of ${recipe}` : ''}.</p>`
     : kit.html`<div class="table-wrap"><table class="list"><caption class="muted">${plural(jobs.length, 'job')}, latest change first${jobs.length === limit ? ` (the latest ${limit})` : ''}</caption>
 <thead><tr><th scope="col">Job</th><th scope="col">Recipe</th><th scope="col">Request</th><th scope="col">Status</th><th scope="col">Current step</th><th scope="col">Error</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-<tbody>${rows}</tbody></table></div>`
+<tbody>${rows}</tbody></table></div>${
+        jobs.length === limit && limit < 500
+          ? kit.html`<p><a href="/admin/jobs?${new URLSearchParams({
+              ...(status ? { status } : {}),
+              ...(recipe ? { recipe } : {}),
+              limit: String(Math.min(limit * 4, 500)),
+            }).toString()}">Show more</a></p>`
+          : ''
+      }`
 }`;
   return adminPage(kit, req, reply, user, { title: 'Jobs', section: 'jobs', body });
 }

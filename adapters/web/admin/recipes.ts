@@ -181,8 +181,13 @@ steps:
     stage: "{{ steps.approval.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
 `;
 
+/** Whether a YAML text defines an app (`kind: app`) rather than a recipe. */
+function isAppText(text: string): boolean {
+  return /^kind:\s*app\s*$/m.test(text);
+}
+
 /** The YAML editor (admins): a recipe or an app definition; problems listed with their lines. */
-function editorPage(
+export function editorPage(
   kit: WebKit,
   req: FastifyRequest,
   reply: FastifyReply,
@@ -190,11 +195,12 @@ function editorPage(
   options: { text: string; name?: string; source?: string; problems?: Problem[]; error?: string },
 ): FastifyReply {
   const problems = (options.problems ?? []).filter((p) => p.severity === 'error');
-  const title = options.name ? `Edit ${options.name}` : 'New recipe';
+  const app = isAppText(options.text);
+  const title = options.name ? `Edit ${options.name}` : app ? 'Edit app' : 'New recipe';
   const body = kit.html`<div class="page-head"><h1>${title}</h1></div>
 <p class="muted">YAML, as in the files under <code>recipes/</code> (a recipe, or an app with <code>kind: app</code>). It is checked before it is saved; nothing is saved while it has problems.${
-    options.source === 'file'
-      ? ' This recipe comes from a file: the file wins again at the next start, so change the file too.'
+    options.source === 'file' || options.source === 'pack'
+      ? ` This ${app ? 'app' : 'recipe'} comes from a file: the file wins again at the next start, so change the file too.`
       : ''
   }</p>
 ${
@@ -213,11 +219,13 @@ ${
 <textarea id="yaml" name="yaml" rows="22" spellcheck="false" autocapitalize="off"${
     problems.length > 0 || options.error ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"') : ''
   }>${options.text}</textarea></label>
-<div><button type="submit" class="button primary">Save</button> <a href="/admin/recipes">Cancel</a></div>
+<div><button type="submit" class="button primary">Save</button> <a href="${
+    app ? '/admin/apps' : '/admin/recipes'
+  }">Cancel</a></div>
 </form>`;
   return adminPage(kit, req, reply, user, {
     title,
-    section: 'recipes',
+    section: app ? 'apps' : 'recipes',
     body,
     status: problems.length > 0 || options.error ? 400 : 200,
   });
