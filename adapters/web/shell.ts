@@ -113,10 +113,13 @@ ${opts.body}
       const session = sessions.read(req);
       const user = session?.user ? await baton.users.find(session.user).catch(() => null) : null;
       if (user) return user;
-      if (wantsJson(req) || req.method !== 'GET') {
+      if (wantsJson(req)) {
         reply.status(401).send({ error: 'baton.unauthenticated', message: 'Sign in first.' });
       } else {
-        reply.redirect(`/login?return_to=${encodeURIComponent(safeReturnTo(req.url))}`, 303);
+        // A form posted after the session ended: sign in again, then back to the page it came from.
+        const back =
+          req.method === 'GET' ? req.url : new URL(req.headers.referer ?? '/', 'http://x').pathname;
+        reply.redirect(`/login?return_to=${encodeURIComponent(safeReturnTo(back))}`, 303);
       }
       return null;
     },

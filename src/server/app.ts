@@ -45,9 +45,17 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       message: status >= 500 ? 'Internal error' : (err as Error).message,
     });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const accept = req.headers.accept ?? '';
+    if (req.method === 'GET' && accept.includes('text/html'))
+      return reply
+        .status(404)
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found · Baton</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><section class="card narrow"><h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to your inbox</a></p></section></main></body></html>',
+        );
+    return reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` });
+  });
 
   app.get('/healthz', async () => {
     const health = await baton.health();
