@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DEMO_PEOPLE, demoIdentity, demoUsers } from '../../src/core/playground.js';
+import { DEMO_PEOPLE, demoIdentity, demoUsers, seedPlayground } from '../../src/core/playground.js';
 import { html } from './html.js';
 import type { PageOptions } from './kit.js';
 import type { SignInProviders } from './playground.js';
@@ -11,12 +11,23 @@ type AnonymousPage = (req: FastifyRequest, reply: FastifyReply, opts: PageOption
 /** The sign-in page: the playground's "continue as" picker and/or the configured providers. */
 export function registerLogin(deps: WebDeps, anonymousPage: AnonymousPage, providers: SignInProviders): void {
   const { app, baton, sessions, playground, logger } = deps;
+  // The demo people are created when the picker is first shown (idempotent; again after a failure),
+  // so starting a server has no side effect on its data.
+  let seeded: Promise<unknown> | undefined;
+  const seed = () => {
+    seeded ??= seedPlayground(baton).catch((err: unknown) => {
+      seeded = undefined;
+      throw err;
+    });
+    return seeded;
+  };
 
   app.get<{ Querystring: { return_to?: string; error?: string } }>('/login', async (req, reply) => {
     const session = sessions.ensure(req, reply);
     const csrf = sessions.csrfToken(session);
     const returnTo = safeReturnTo(req.query.return_to);
     const current = session.user ? await baton.users.find(session.user).catch(() => null) : null;
+    if (playground) await seed();
     const picker = playground
       ? html`<section class="card">
   <h2>Continue as</h2>
@@ -60,6 +71,7 @@ ${picker}
   app.post<{ Body: { who?: string; return_to?: string } }>('/login/playground', async (req, reply) => {
     if (!playground)
       return reply.status(404).send({ error: 'baton.not_found', message: 'The playground is off.' });
+    await seed();
     const slug = typeof req.body?.who === 'string' ? req.body.who : '';
     const person = DEMO_PEOPLE.find((p) => p.slug === slug);
     const user = person ? await baton.users.lookup(`web:${demoIdentity(person.slug)}`) : null;

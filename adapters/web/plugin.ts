@@ -6,7 +6,6 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { Baton } from '../../src/core/baton.js';
-import { seedPlayground } from '../../src/core/playground.js';
 import type { Logger } from '../../src/logger.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
 import { registerAssets } from './assets.js';
@@ -93,7 +92,6 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, optio
         `PLAYGROUND FORCED ON at ${config.HOST}: anyone who can reach this server can act as any demo user, admin included. Never do this with real data.`,
       );
     else logger.info({ reason: mode.reason }, 'web: playground on (demo users; no sign-in)');
-    await seedPlayground(baton);
   } else logger.info({ reason: mode.reason }, 'web: playground off');
 
   const shell = createShell({ baton, logger, sessions, playground: mode.on });
