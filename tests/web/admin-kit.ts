@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config.js';
 import type { Baton } from '../../src/core/baton.js';
-import { demoIdentity } from '../../src/core/playground.js';
+import { demoIdentity, seedPlayground } from '../../src/core/playground.js';
 import type { User } from '../../src/core/types.js';
 import { createLogger } from '../../src/logger.js';
 import { type Runtime, startRuntime } from '../../src/runtime.js';
@@ -48,6 +48,8 @@ export async function startAdminPortal(
     await runtime.close();
     throw err;
   }
+  // The demo people (the shell also seeds them, idempotently, when the picker is shown).
+  await seedPlayground(runtime.baton);
   const people: Record<string, User> = {};
   for (const slug of ['riley', 'morgan', 'max', 'hana', 'ivan', 'fiona', 'dana', 'ada']) {
     const user = await runtime.baton.users.lookup(`web:${demoIdentity(slug)}`);

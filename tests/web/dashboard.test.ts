@@ -150,11 +150,15 @@ describe('dashboard over HTTP, on a known data set', () => {
     const stat = (k: string) => new RegExp(`data-stat="${k}">(\\d+)<`).exec(html)?.[1];
     expect([stat('requests'), stat('decided'), stat('open'), stat('failed')]).toEqual(['9', '4', '3', '1']);
     for (const id of ['requests-per-day', 'decision-times', 'open-tasks', 'failing-jobs']) {
-      expect(html).toContain(`<svg class="chart" viewBox=`);
+      expect(html).toContain(`<svg class="chart chart-wide" viewBox=`);
       expect(html).toMatch(
         new RegExp(`<svg [^>]*role="img" aria-labelledby="${id}-title ${id}-desc"[^>]*data-chart="${id}"`),
       );
       expect(html).toContain(`<title id="${id}-title">`);
+      // The phone-sized drawing of the same chart.
+      expect(html).toMatch(
+        new RegExp(`<svg class="chart chart-narrow" viewBox="0 0 360 \\d+"[^>]*data-chart="${id}-narrow"`),
+      );
     }
     // Requests per day: one column piece per app and day with requests (7), each with its number.
     const requestsSvg = /<svg [^>]*data-chart="requests-per-day">[\s\S]*?<\/svg>/.exec(html)![0];

@@ -35,6 +35,10 @@ export interface ChartOptions {
   format?: (n: number) => string;
   /** Nice tick steps for the value axis (default 1-2-5 × 10^k). */
   ticks?: (max: number) => number[];
+  /** Width of the drawing in SVG units (default 640; a phone-sized variant uses about 360). */
+  width?: number;
+  /** Extra class on the <svg> (e.g. which screen sizes show it). */
+  className?: string;
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -96,17 +100,17 @@ export function timeTicks(max: number): number[] {
 }
 
 function head(o: ChartOptions, width: number, height: number): string {
-  return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${esc(o.id)}-title ${esc(o.id)}-desc" font-size="12" font-family="inherit" data-chart="${esc(o.id)}"><title id="${esc(o.id)}-title">${esc(o.title)}</title><desc id="${esc(o.id)}-desc">${esc(o.desc)}</desc>`;
+  return `<svg class="chart${o.className ? ` ${esc(o.className)}` : ''}" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="${esc(o.id)}-title ${esc(o.id)}-desc" font-size="12" font-family="inherit" data-chart="${esc(o.id)}"><title id="${esc(o.id)}-title">${esc(o.title)}</title><desc id="${esc(o.id)}-desc">${esc(o.desc)}</desc>`;
 }
 
-function legend(series: Series[], x: number, y: number, min = 2): string {
+function legend(series: Series[], x: number, y: number, span: number, min = 2): string {
   if (series.length < min) return '';
   let out = '';
   let cx = x;
   let cy = y;
   for (const [i, s] of series.entries()) {
     const w = 22 + s.name.length * 7;
-    if (cx + w > x + 560 && cx > x) {
+    if (cx + w > x + span && cx > x) {
       cx = x;
       cy += 16;
     }
@@ -116,13 +120,13 @@ function legend(series: Series[], x: number, y: number, min = 2): string {
   return out;
 }
 
-function legendRows(series: Series[], min = 2): number {
+function legendRows(series: Series[], span: number, min = 2): number {
   if (series.length < min) return 0;
   let rows = 1;
   let w = 0;
   for (const s of series) {
     const item = 22 + s.name.length * 7;
-    if (w + item > 560 && w > 0) {
+    if (w + item > span && w > 0) {
       rows++;
       w = 0;
     }
@@ -138,24 +142,24 @@ export function columnChart(o: ChartOptions & { labelEvery?: number }): string {
   const totals = o.categories.map((_, i) => o.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
   const ticks = (o.ticks ?? niceTicks)(Math.max(0, ...totals));
   const top = ticks[ticks.length - 1]! || 1;
-  const legendH = legendRows(o.series, 1) * 16;
+  const width = o.width ?? 640;
   const left = 44;
   const right = 8;
+  const legendH = legendRows(o.series, width - left - right, 1) * 16;
   const plotTop = 10 + legendH;
-  const plotH = 180;
-  const width = 640;
+  const plotH = width < 500 ? 150 : 180;
   const height = plotTop + plotH + 36;
   const plotW = width - left - right;
   const band = plotW / Math.max(n, 1);
   const barW = Math.max(2, band * 0.72);
   const y = (v: number) => plotTop + plotH - (v / top) * plotH;
   let svg = head(o, width, height);
-  svg += legend(o.series, left, 12, 1);
+  svg += legend(o.series, left, 12, width - left - right, 1);
   for (const t of ticks) {
     svg += `<line x1="${left}" x2="${width - right}" y1="${num(y(t))}" y2="${num(y(t))}" stroke="currentColor" stroke-opacity="${t === 0 ? 0.6 : 0.15}"/>`;
     svg += `<text x="${left - 6}" y="${num(y(t) + 4)}" text-anchor="end" fill="currentColor">${esc(fmt(t))}</text>`;
   }
-  const every = o.labelEvery ?? Math.max(1, Math.ceil(n / 8));
+  const every = o.labelEvery ?? Math.max(1, Math.ceil(n / Math.floor(plotW / 70)));
   for (let i = 0; i < n; i++) {
     const x = left + i * band + (band - barW) / 2;
     let base = 0;
@@ -180,10 +184,10 @@ export function barChart(o: ChartOptions): string {
   const values = o.series.flatMap((s) => s.values);
   const ticks = (o.ticks ?? niceTicks)(Math.max(0, ...values));
   const top = ticks[ticks.length - 1]! || 1;
-  const labelW = Math.min(200, Math.max(60, ...o.categories.map((c) => c.length * 7 + 8)));
-  const legendH = legendRows(o.series) * 16;
-  const width = 640;
+  const width = o.width ?? 640;
+  const labelW = Math.min(width * 0.32, Math.max(60, ...o.categories.map((c) => c.length * 7 + 8)));
   const right = 70;
+  const legendH = legendRows(o.series, width - labelW - right) * 16;
   const barH = 14;
   const gap = 3;
   const rowH = o.series.length * (barH + gap) + 10;
@@ -193,14 +197,16 @@ export function barChart(o: ChartOptions): string {
   const plotW = width - labelW - right;
   const x = (v: number) => labelW + (v / top) * plotW;
   let svg = head(o, width, height);
-  svg += legend(o.series, labelW, 12);
+  svg += legend(o.series, labelW, 12, width - labelW - right);
   for (const t of ticks) {
     svg += `<line x1="${num(x(t))}" x2="${num(x(t))}" y1="${plotTop}" y2="${plotTop + plotH}" stroke="currentColor" stroke-opacity="${t === 0 ? 0.6 : 0.15}"/>`;
     svg += `<text x="${num(x(t))}" y="${plotTop + plotH + 16}" text-anchor="middle" fill="currentColor">${esc(fmt(t))}</text>`;
   }
+  const maxChars = Math.max(4, Math.floor((labelW - 8) / 7));
   for (const [ci, c] of o.categories.entries()) {
     const y0 = plotTop + ci * rowH + 5;
-    svg += `<text x="${labelW - 8}" y="${num(y0 + (o.series.length * (barH + gap)) / 2 + 2)}" text-anchor="end" fill="currentColor">${esc(c)}</text>`;
+    const label = c.length > maxChars ? `${c.slice(0, maxChars - 1)}…` : c;
+    svg += `<text x="${labelW - 8}" y="${num(y0 + (o.series.length * (barH + gap)) / 2 + 2)}" text-anchor="end" fill="currentColor">${esc(label)}</text>`;
     for (const [si, s] of o.series.entries()) {
       const v = s.values[ci];
       const y1 = y0 + si * (barH + gap);
@@ -215,3 +221,21 @@ export function barChart(o: ChartOptions): string {
   }
   return `${svg}</svg>`;
 }
+
+/**
+ * A chart drawn twice: for wide screens and for phones (narrower drawing, so its text stays
+ * readable when scaled down). CSS shows one of them (`.chart-wide` / `.chart-narrow`); the
+ * hidden one is out of the accessibility tree too (display: none).
+ */
+export function responsive<O extends ChartOptions>(draw: (o: O) => string, o: O): string {
+  return (
+    draw({ ...o, width: 640, className: 'chart-wide' }) +
+    draw({ ...o, id: `${o.id}-narrow`, width: 360, className: 'chart-narrow' })
+  );
+}
+
+export const CHART_CSS = `
+svg.chart{max-width:48rem;height:auto;display:block}
+svg.chart-narrow{display:none}
+@media (max-width:600px){svg.chart-wide{display:none}svg.chart-narrow{display:block}}
+`;

@@ -3,7 +3,7 @@ import type { DashboardStats } from '../../../src/core/stats.js';
 import type { User } from '../../../src/core/types.js';
 import { ADMIN_CSS, duration, plural, route, when } from '../admin/ui.js';
 import type { SafeHtml, WebKit, WebPages } from '../kit.js';
-import { barChart, columnChart, countTicks, PALETTE, timeTicks } from './charts.js';
+import { barChart, CHART_CSS, columnChart, countTicks, PALETTE, responsive, timeTicks } from './charts.js';
 
 /** Windows offered, in days. */
 export const WINDOWS = [7, 14, 30, 90] as const;
@@ -13,7 +13,6 @@ const DASHBOARD_CSS = `
 .dashboard .summary div{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .75rem}
 .dashboard .summary strong{display:block;font-size:1.5rem}
 .dashboard section.chart-block{margin:1.5rem 0}
-.dashboard svg.chart{max-width:48rem;height:auto;display:block}
 .dashboard details{margin:.5rem 0}
 .dashboard .windows a[aria-current="page"]{font-weight:700}
 .dashboard .windows{display:flex;gap:.75rem;flex-wrap:wrap;list-style:none;padding:0}
@@ -28,7 +27,7 @@ function requestsSection(kit: WebKit, s: DashboardStats): SafeHtml {
   const names = new Map(s.apps.map((a) => [a.key, a.name]));
   const withData = s.requests_per_day.filter((r) => r.total > 0);
   const total = s.requests_per_day.reduce((n, r) => n + r.total, 0);
-  const chart = columnChart({
+  const chart = responsive(columnChart, {
     id: 'requests-per-day',
     title: `Requests filed per day, by app, last ${s.days} days`,
     desc: `${plural(total, 'request')} in all: ${
@@ -59,7 +58,7 @@ ${
 function decisionsSection(kit: WebKit, s: DashboardStats): SafeHtml {
   const names = new Map(s.apps.map((a) => [a.key, a.name]));
   const decided = s.decision_times.filter((d) => d.decided > 0);
-  const chart = barChart({
+  const chart = responsive(barChart, {
     id: 'decision-times',
     title: `Time to decision per app (median and 90th percentile), last ${s.days} days`,
     desc: decided
@@ -89,7 +88,7 @@ ${decided.length === 0 ? kit.html`<p class="empty">No request was decided in the
 
 function openTasksSection(kit: WebKit, s: DashboardStats): SafeHtml {
   const total = s.open_tasks.reduce((n, b) => n + b.count, 0);
-  const chart = barChart({
+  const chart = responsive(barChart, {
     id: 'open-tasks',
     title: 'Open tasks by how long they have been open',
     desc: s.open_tasks.map((b) => `${b.label}: ${b.count}`).join('; '),
@@ -108,7 +107,7 @@ ${total === 0 ? kit.html`<p class="empty">No open tasks.</p>` : kit.raw(chart)}
 function failingSection(kit: WebKit, s: DashboardStats): SafeHtml {
   const f = s.failing_jobs;
   if (!f) return kit.html``;
-  const chart = barChart({
+  const chart = responsive(barChart, {
     id: 'failing-jobs',
     title: 'Failed jobs by recipe',
     desc: f.by_recipe.map((r) => `${r.recipe}: ${r.count}`).join('; '),
@@ -149,7 +148,7 @@ async function dashboardPage(
     (d) =>
       kit.html`<li><a href="/dashboard?days=${d}"${d === s.days ? kit.raw(' aria-current="page"') : ''}>${d} days</a></li>`,
   );
-  const body = kit.html`<style>${kit.raw(ADMIN_CSS + DASHBOARD_CSS)}</style><div class="admin dashboard">
+  const body = kit.html`<style>${kit.raw(ADMIN_CSS + DASHBOARD_CSS + CHART_CSS)}</style><div class="admin dashboard">
 <div class="page-head"><h1>Dashboard</h1>
 <p class="muted">${
     s.scope === 'all'
