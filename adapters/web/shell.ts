@@ -79,6 +79,7 @@ export function createShell(options: ShellOptions): Shell {
 <script src="/assets/app.js?v=${VERSION}" defer></script>
 </head>
 <body>
+<a class="skip" href="#main">Skip to content</a>
 ${banner}
 <header class="top">
   <a class="brand" href="/">Baton</a>

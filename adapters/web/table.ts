@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { displayValue } from '../../src/core/records.js';
 import { RequestTable, type TableQuery } from '../../src/core/request-table.js';
 import type { RequestDoc, User } from '../../src/core/types.js';
+import { isOperator } from '../../src/core/users.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
 import { html } from './html.js';
 import type { WebDeps } from './plugin.js';
@@ -89,7 +90,13 @@ export function registerTable(deps: WebDeps): void {
         { key: 'requester', label: 'Requester' },
         { key: 'created', label: 'Filed' },
       ];
+      // People columns hold user ids: sorting them would group, not order by name.
+      const unsortable = new Set([
+        'requester',
+        ...def.fields.filter((f) => f.type === 'user').map((f) => f.key),
+      ]);
       const header = columns.map((c) => {
+        if (unsortable.has(c.key)) return html`<th scope="col">${c.label}</th>`;
         const active = page.sort === c.key;
         const nextDir = active && page.dir === 'asc' ? 'desc' : 'asc';
         return html`<th scope="col"${active ? html` aria-sort="${page.dir === 'asc' ? 'ascending' : 'descending'}"` : ''}><a href="${link(base, q, { sort: c.key, dir: nextDir, after: undefined })}">${c.label}${active ? (page.dir === 'asc' ? ' ▲' : ' ▼') : ''}</a></th>`;
@@ -131,7 +138,9 @@ export function registerTable(deps: WebDeps): void {
   ${query.dir ? html`<input type="hidden" name="dir" value="${query.dir}">` : ''}
   <div class="actions"><button type="submit">Apply</button><a class="button" href="${base}">Clear</a></div>
 </form>
-<p class="muted" data-testid="total">${page.total} ${page.total === 1 ? 'request' : 'requests'}</p>
+<p class="muted" data-testid="total">${page.total} ${page.total === 1 ? 'request' : 'requests'}${
+          isOperator(user) ? '' : ' — yours, and those with a task for you or your groups'
+        }</p>
 <div class="table-wrap"><table class="list">
 <thead><tr>${header}</tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="${columns.length}" class="empty">No requests match.</td></tr>`}</tbody>

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Portal, signInAs, startPortal } from './harness.js';
 
-describe('web portal in Chromium (playground)', () => {
+describe('web portal in Chromium (playground)', { timeout: 90_000 }, () => {
   let portal: Portal;
   let browser: Browser;
 
@@ -34,7 +34,8 @@ describe('web portal in Chromium (playground)', () => {
     const card = morgan.page.locator('article.task', { hasText: id });
     await card.locator('.ac-adaptiveCard').waitFor();
     await card.getByRole('button', { name: 'Approve' }).click();
-    await card.locator('.task-message').filter({ hasText: 'Approved' }).waitFor();
+    // Done: the card leaves the inbox (its fragment is fetched again), and the core agrees.
+    await card.waitFor({ state: 'detached' });
 
     // Riley's page, without a reload.
     await riley.page.getByTestId('stage').filter({ hasText: 'Approved' }).waitFor({ timeout: 10_000 });
@@ -195,7 +196,8 @@ describe('web portal in Chromium (playground)', () => {
       await morgan.page.keyboard.press('Tab');
     expect(await approve.evaluate((el) => el === document.activeElement)).toBe(true);
     await morgan.page.keyboard.press('Enter');
-    await card.locator('.task-message').filter({ hasText: 'Approved' }).waitFor();
+    // Done: the card leaves the inbox (its fragment is fetched again), and the core agrees.
+    await card.waitFor({ state: 'detached' });
     await riley.context.close();
     await morgan.context.close();
   });
