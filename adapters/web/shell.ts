@@ -20,6 +20,8 @@ export interface ShellOptions {
 /** True for fetch()/API callers: they get JSON errors and 401 instead of redirects. */
 export function wantsJson(req: FastifyRequest): boolean {
   if (req.headers['x-requested-with'] === 'fetch') return true;
+  // EventSource: a redirect to an HTML page would only make it fail noisily.
+  if ((req.headers.accept ?? '').includes('text/event-stream')) return true;
   const accept = req.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { seedPlayground } from '../../src/core/playground.js';
 import { ROOT } from '../helpers/runtime.js';
 import { launchChromium, signInAs, startPortal } from './harness.js';
 
@@ -12,6 +13,7 @@ const OUT = path.join(ROOT, 'docs/screenshots');
 async function main(): Promise<void> {
   const portal = await startPortal();
   const { baton } = portal.runtime;
+  await seedPlayground(baton);
   const who = async (slug: string) => (await baton.users.lookup(`web:demo-${slug}`))!;
   const riley = await who('riley');
   const morgan = await who('morgan');
