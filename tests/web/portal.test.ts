@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -138,6 +138,43 @@ describe('playground mode', () => {
       expect(second.ada!.role).toBe('admin');
       expect(second.riley!.manager).toBe(first.morgan!._id);
       for (const g of DEMO_GROUPS) expect((await rt.baton.groups.get(g.name)).members.length).toBe(1);
+    } finally {
+      await rt.close();
+      removeDir(rt.dataDir);
+    }
+  });
+});
+
+describe('sessions across restarts', () => {
+  it('BATON_SESSION_SECRET must be long enough', () => {
+    expect(() => parseConfig({ BATON_SESSION_SECRET: 'short' })).toThrow(
+      /^BATON_SESSION_SECRET must be at least 32 characters/,
+    );
+  });
+
+  it('a generated secret is kept in DATA_DIR (0600), so a session survives a restart; sign-out ends it', async () => {
+    const rt = await startTestRuntime({ admins: [] });
+    const config = parseConfig({ DATA_DIR: rt.dataDir });
+    try {
+      const first = await buildApp({ baton: rt.baton, config, logger: createLogger('silent') });
+      const c = new Client(first);
+      await c.signIn('riley');
+      await first.close();
+      const file = path.join(rt.dataDir, 'session-secret');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+      const second = await buildApp({ baton: rt.baton, config, logger: createLogger('silent') });
+      const again = new Client(second);
+      again.cookie = c.cookie;
+      const home = await again.get('/');
+      expect(home.statusCode).toBe(200);
+      expect(home.body).toContain('Hello, Riley');
+      const out = await again.post('/logout', {});
+      expect(out.statusCode).toBe(303);
+      expect(String(out.headers['set-cookie'])).toMatch(/baton_session=;/);
+      const after = await second.inject({ method: 'GET', url: '/', headers: { cookie: 'baton_session=' } });
+      expect(after.statusCode).toBe(303);
+      await second.close();
     } finally {
       await rt.close();
       removeDir(rt.dataDir);
