@@ -136,9 +136,10 @@ export async function signIn(app: FastifyInstance, slug: string) {
     /** Submits the POST form of `page` whose action is `action`: its hidden inputs (CSRF included) plus `fields`. */
     async submit(page: Page, action: string, fields: Record<string, string> = {}): Promise<Page> {
       const forms = [...mainOf(page.html).matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
-      const form = forms.find((f) => decode(/action="([^"]*)"/.exec(f[1]!)?.[1] ?? '') === action);
-      if (!form) throw new Error(`no form with action ${action} on the page`);
-      if (!/method="post"/.test(form[1]!)) throw new Error(`form ${action} is not a POST form`);
+      const form = forms.find(
+        (f) => /method="post"/.test(f[1]!) && decode(/action="([^"]*)"/.exec(f[1]!)?.[1] ?? '') === action,
+      );
+      if (!form) throw new Error(`no POST form with action ${action} on the page`);
       const data = new URLSearchParams();
       for (const m of form[2]!.matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)) {
         const name = /name="([^"]*)"/.exec(m[0])?.[1];

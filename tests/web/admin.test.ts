@@ -478,6 +478,16 @@ describe('admin pages over HTTP', () => {
     expect(removed.status).toBe(303);
     expect((await portal.baton.groups.get('facilities')).members).toEqual([p.ivan!._id]);
     expect((await admin.get('/admin/groups/nope')).status).toBe(404);
+    // Deleting: operators may not; admins may.
+    const deletePage = await admin.get('/admin/groups/facilities');
+    expect((await (await signedIn(operator)).post('/admin/groups/facilities/delete', {})).status).toBe(403);
+    expect(await portal.baton.groups.find('facilities')).not.toBeNull();
+    const deleted = await admin.submit(deletePage, '/admin/groups/facilities/delete');
+    expect(deleted.location).toBe('/admin/groups?deleted=1');
+    expect(await portal.baton.groups.find('facilities')).toBeNull();
+    expect(textOf((await admin.get(deleted.location!)).html)).toContain('Group deleted.');
+    await portal.baton.groups.create(p.ada!, 'facilities');
+    await portal.baton.groups.addMember(p.ada!, 'facilities', p.ivan!._id);
 
     // Operators see groups but cannot change them.
     const op = await signedIn(operator);
@@ -504,6 +514,13 @@ describe('admin pages over HTTP', () => {
     );
     await admin.submit(roles, '/admin/roles', { user: p.riley!._id, role: 'user' });
     expect((await portal.baton.users.get(p.riley!._id)).role).toBe('user');
+    // Finding people: by part of a name, by role.
+    const found = await admin.get('/admin/roles?q=rile');
+    expect([...found.html.matchAll(/<tr data-user="([^"]+)"/g)].map((m) => m[1])).toEqual([p.riley!._id]);
+    const operators = await admin.get('/admin/roles?role=operator');
+    expect([...operators.html.matchAll(/<tr data-user="([^"]+)"/g)].map((m) => m[1])).toEqual([p.ivan!._id]);
+    const byEmail = await admin.get(`/admin/roles?q=${encodeURIComponent('hana@playground.baton.invalid')}`);
+    expect([...byEmail.html.matchAll(/<tr data-user="([^"]+)"/g)].map((m) => m[1])).toEqual([p.hana!._id]);
     const last = await admin.submit(roles, '/admin/roles', { user: p.ada!._id, role: 'user' });
     expect(last.status).toBe(400);
     expect(textOf(last.html)).toContain('You are the last admin');
@@ -515,7 +532,7 @@ describe('admin pages over HTTP', () => {
     // Operators see roles, with no way to change them.
     const op = await (await signedIn(operator)).get('/admin/roles');
     expect(op.status).toBe(200);
-    expect(op.html).not.toContain('action="/admin/roles"');
+    expect(op.html).not.toContain('<form method="post" action="/admin/roles"');
   });
 
   it('the overview counts what is there and names the role', async () => {

@@ -51,7 +51,9 @@ async function groupsPage(
   );
   const v = form?.values ?? {};
   const errors = form?.errors;
+  const deleted = field((req.query ?? {}) as Record<string, unknown>, 'deleted') !== '';
   const body = kit.html`<div class="page-head"><h1>Groups</h1></div>
+${deleted ? kit.html`<p class="notice" role="status">Group deleted.</p>` : ''}
 <p class="muted">A task assigned to <code>group:&lt;name&gt;</code> can be acted on by any member.</p>
 ${
   groups.length === 0
@@ -128,6 +130,13 @@ ${
       }</section>`
     : ''
 }
+${
+  admin
+    ? kit.html`<section class="card" aria-labelledby="delete-group-h"><h2 id="delete-group-h">Delete this group</h2>
+<p class="muted">Tasks already assigned to <code>group:${group.name}</code> stay assigned to it; recipes that name it will fail until it exists again.</p>
+${actionButton(kit, req, `/admin/groups/${group.name}/delete`, `Delete ${group.name}`, { style: 'danger' })}</section>`
+    : ''
+}
 <p><a href="/admin/groups">All groups</a></p>`;
   return adminPage(kit, req, reply, user, {
     title: `Group ${group.name}`,
@@ -146,9 +155,21 @@ async function rolesPage(
 ): Promise<FastifyReply> {
   requireOperator(user, 'use the admin pages');
   const admin = isAdmin(user);
-  const users = await kit.baton.users.list();
-  const done = field((req.query ?? {}) as Record<string, unknown>, 'changed');
-  const changed = done ? users.find((u) => u._id === done) : undefined;
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const search = field(q, 'q').toLowerCase();
+  const roleFilter = ROLES.some((r) => r.role === field(q, 'role')) ? field(q, 'role') : '';
+  const all = await kit.baton.users.list();
+  // An exact email or id also finds people past the first 500 names.
+  const exact = search ? await kit.baton.users.lookup(search).catch(() => null) : null;
+  const users = all.filter(
+    (u) =>
+      (!roleFilter || u.role === roleFilter) &&
+      (!search || u.name.toLowerCase().includes(search) || (u.email ?? '').includes(search)),
+  );
+  if (exact && !users.some((u) => u._id === exact._id) && (!roleFilter || exact.role === roleFilter))
+    users.unshift(exact);
+  const done = field(q, 'changed');
+  const changed = done ? await kit.baton.users.find(done).catch(() => null) : null;
   const rows = users.map(
     (u) =>
       kit.html`<tr data-user="${u._id}"><td id="user-${u._id}">${u.name}</td><td>${u.email ?? ''}</td><td>${u.role}</td><td>${
@@ -166,8 +187,15 @@ async function rolesPage(
 ${changed ? kit.html`<p class="notice" role="status">${changed.name} is now ${changed.role === 'user' ? 'a user' : `an ${changed.role}`}.</p>` : ''}
 ${error ? kit.html`<div class="form-error" role="alert">${error}</div>` : ''}
 <ul class="muted">${ROLES.map((r) => kit.html`<li><strong>${r.label}</strong>: ${r.what}</li>`)}</ul>
+<form method="get" action="/admin/roles" class="filters" role="search" aria-label="Find people">
+<label for="people-q">Name or email <input id="people-q" name="q" type="search" value="${field(q, 'q')}"></label>
+<label for="people-role">Role <select id="people-role" name="role"><option value="">Any role</option>${ROLES.map(
+    (r) =>
+      kit.html`<option value="${r.role}"${r.role === roleFilter ? kit.raw(' selected') : ''}>${r.label}</option>`,
+  )}</select></label>
+<button type="submit" class="button">Find</button>${search || roleFilter ? kit.html` <a href="/admin/roles">Clear</a>` : ''}</form>
 <div class="table-wrap"><table class="list"><caption class="muted">${plural(users.length, 'person', 'people')}${
-    users.length >= 500 ? ' (the first 500 by name)' : ''
+    all.length >= 500 ? ' (among the first 500 by name; an exact email finds anyone)' : ''
   }</caption><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">${admin ? 'Change' : ''}</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 ${admin ? '' : kit.html`<p class="muted">Only admins can grant or revoke roles.</p>`}`;
@@ -224,6 +252,13 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
       }),
     );
   }
+  app.post(
+    '/admin/groups/:name/delete',
+    route(kit, async (req, reply, user) => {
+      await kit.baton.groups.delete(user, paramOf(req, 'name'));
+      return reply.redirect('/admin/groups?deleted=1', 303);
+    }),
+  );
   app.get(
     '/admin/roles',
     route(kit, async (req, reply, user) => rolesPage(kit, req, reply, user)),
