@@ -257,6 +257,9 @@ describe('admin pages over HTTP', () => {
     ]) {
       const page = await alice.get(url);
       expect(page.status, url).toBe(403);
+      expect(textOf(mainOf(page.html)), url).toMatch(
+        /Only admins and operators can (use the admin pages|see recipes|see jobs)\./,
+      );
     }
     const stop = await alice.post('/admin/recipes/laptop-order/stop', {});
     expect(stop.status).toBe(403);

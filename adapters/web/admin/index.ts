@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isAdmin } from '../../../src/core/users.js';
+import { isAdmin, requireOperator } from '../../../src/core/users.js';
 import type { WebKit, WebPages } from '../kit.js';
 import { registerApps } from './apps.js';
 import { registerJobs } from './jobs.js';
@@ -18,7 +18,7 @@ export const adminPages: WebPages = (app: FastifyInstance, kit: WebKit) => {
   app.get(
     '/admin',
     route(kit, async (req, reply, user) => {
-      // The recipe list is the core's operator check for the admin pages as a whole.
+      requireOperator(user, 'use the admin pages');
       const [recipes, apps, groups, failed, health] = await Promise.all([
         kit.baton.recipes.list(user),
         kit.baton.apps.list(),
