@@ -38,7 +38,19 @@ async function requestFragment(
   const closed = tasks.filter((t) => t.status !== 'open');
   const csrf = kit.csrfField(req);
   const returnTo = `/requests/${request._id}`;
-  const openCards = await Promise.all(open.map((t) => renderTask(deps, user, t, { csrf, returnTo })));
+  const openCards = await Promise.all(
+    open.map(async (t) => {
+      const card = await renderTask(deps, user, t, { csrf, returnTo });
+      if ((await baton.tasks.actingAs(user, t)) === null) return card;
+      const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
+      return html`${card}<details class="reassign"><summary>Reassign “${t.title}”</summary>
+<form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
+<label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required><option value="">Choose…</option>
+<optgroup label="Groups">${groups.map((g) => html`<option value="group:${g.name}"${t.assignee_key === `group:${g.name}` ? html` disabled` : ''}>${g.name}</option>`)}</optgroup>
+<optgroup label="People">${people.map((p) => html`<option value="${p._id}"${t.assignee_key === `user:${p._id}` ? html` disabled` : ''}>${p.name}</option>`)}</optgroup></select>
+<div class="actions"><button type="submit">Reassign</button></div></form></details>`;
+    }),
+  );
   const history = await Promise.all(
     [...request.history].reverse().map(async (e) => {
       const who = await whoIs(deps, e.by);

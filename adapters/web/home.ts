@@ -17,6 +17,7 @@ async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Pr
   const csrf = kit.csrfField(req);
   const cards = await Promise.all(shown.map((t) => renderTask(deps, user, t, { csrf, returnTo: '/' })));
   const mine = await baton.requests.listMine(user, { limit: 10 });
+  const notes = await baton.deliveries.notificationsFor(user, 5);
   const appNames = new Map((await baton.apps.list()).map((a) => [a._id, a.definition.name]));
   return html`<section aria-labelledby="inbox-h">
   <h2 id="inbox-h">Waiting for you <span class="count" data-testid="inbox-count">${tasks.length > INBOX_LIMIT ? `${INBOX_LIMIT}+` : tasks.length}</span></h2>
@@ -26,6 +27,17 @@ async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Pr
       : html`<div class="tasks">${cards}</div>`
   }
 </section>
+${
+  notes.length > 0
+    ? html`<section aria-labelledby="notes-h">
+  <h2 id="notes-h">Updates for you</h2>
+  <ul class="notes">${notes.map(
+    (n) =>
+      html`<li><span>${n.text ?? ''}</span> <span class="muted small">${n.request_id ? html`<a href="/requests/${n.request_id}">${n.request_id}</a> · ` : ''}${time(n.created_at)}</span></li>`,
+  )}</ul>
+</section>`
+    : ''
+}
 <section aria-labelledby="mine-h">
   <h2 id="mine-h">Your recent requests</h2>
   ${
@@ -95,6 +107,25 @@ export function registerHome(deps: WebDeps): void {
       )}</div>
 ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''}`,
     });
+  });
+
+  /** Hands an open task to someone else or to a group (its assignee, a member of its group, or an admin). */
+  app.post<{ Params: { id: string } }>('/tasks/:id/reassign', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const task = await baton.tasks.reassign(
+        user,
+        req.params.id,
+        typeof body.to === 'string' ? body.to : '',
+      );
+      if (wantsJson(req))
+        return reply.send({ ok: true, task: { id: task._id, assignee: task.assignee_key } });
+      return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
   });
 
   /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Baton } from '../../src/core/baton.js';
-import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
+import type { NotificationDoc, RequestDoc, TaskDoc, User } from '../../src/core/types.js';
 import { isOperator } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
 import type { WebKit } from './kit.js';
@@ -66,6 +66,12 @@ export function createLive({ baton, logger }: { baton: Baton; logger: Logger }):
   };
 
   const onTask = (task: TaskDoc) => void fanOut(task.request_id, task, null);
+  // A notification for someone: their inbox shows it under "Updates for you".
+  const onNotification = (n: NotificationDoc) => {
+    for (const stream of streams)
+      if (stream.request === undefined && stream.user._id === n.to)
+        stream.send('change', { request: n.request_id ?? null, task: null });
+  };
   const onRequest = (request: RequestDoc) => void fanOut(request._id, null, request);
   let listening = false;
   const listen = () => {
@@ -76,6 +82,7 @@ export function createLive({ baton, logger }: { baton: Baton; logger: Logger }):
     baton.events.on('task.reassigned', onTask);
     baton.events.on('request.created', onRequest);
     baton.events.on('request.changed', onRequest);
+    baton.events.on('notification', onNotification);
   };
   const unlisten = () => {
     if (!listening) return;
@@ -85,6 +92,7 @@ export function createLive({ baton, logger }: { baton: Baton; logger: Logger }):
     baton.events.off('task.reassigned', onTask);
     baton.events.off('request.created', onRequest);
     baton.events.off('request.changed', onRequest);
+    baton.events.off('notification', onNotification);
   };
 
   return {

@@ -9,7 +9,7 @@ import { DEMO_GROUPS, DEMO_PEOPLE, seedPlayground } from '../../src/core/playgro
 import type { User } from '../../src/core/types.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
-import { ROOT, removeDir, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { eventually, ROOT, removeDir, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** A signed-in client over app.inject(): keeps the session cookie and the CSRF token. */
 class Client {
@@ -57,6 +57,14 @@ class Client {
     await this.get('/');
     return res;
   }
+}
+
+/** Fetches `url` until its body contains `text` (the recipe runs after the request returns). */
+async function eventuallyBody(c: Client, url: string, text: string): Promise<string> {
+  return eventually(async () => {
+    const res = await c.get(url);
+    return res.body.includes(text) ? res.body : null;
+  });
 }
 
 describe('playground mode', () => {
@@ -405,6 +413,42 @@ describe('portal over HTTP', () => {
     const detail = await riley.get(`/requests/${id2}`);
     expect(detail.body).toContain('Use the shared account');
     expect(detail.body).toMatch(/data-testid="stage"><span class="stage stage-bad">Rejected/);
+  });
+
+  it('reassigns a task to a group; the new assignee sees it and the requester gets updates', async () => {
+    const riley = new Client(app);
+    await riley.signIn('riley');
+    await riley.get('/apps/time-off/new');
+    const filed = await riley.post('/apps/time-off/new', {
+      start: '2026-12-01',
+      days: '1',
+      approver: people.morgan!._id,
+    });
+    const id = filed.headers.location!.split('/').pop()!;
+    const task = (await rt.baton.tasks.listForRequest(id))[0]!;
+    const morgan = new Client(app);
+    await morgan.signIn('morgan');
+    const page = await morgan.get(`/requests/${id}`);
+    expect(page.body).toContain(`action="/tasks/${task._id}/reassign"`);
+    // Riley may see the request but not hand the task on.
+    const riPage = await riley.get(`/requests/${id}`);
+    expect(riPage.body).not.toContain(`action="/tasks/${task._id}/reassign"`);
+    expect((await riley.post(`/tasks/${task._id}/reassign`, { to: 'group:hr' })).statusCode).toBe(403);
+    const res = await morgan.post(`/tasks/${task._id}/reassign`, {
+      to: 'group:hr',
+      return_to: `/requests/${id}`,
+    });
+    expect(res.statusCode).toBe(303);
+    const hana = new Client(app);
+    await hana.signIn('hana');
+    const inbox = await hana.get('/');
+    expect(inbox.body).toContain(`data-task="${task._id}"`);
+    const detail = await riley.get(`/requests/${id}`);
+    expect(detail.body).toContain('Morgan Manager reassigned');
+    // Hana approves; Riley's home shows the recipe's notification.
+    await rt.baton.tasks.complete(people.hana!, task._id, 'Approve');
+    const home = await eventuallyBody(riley, '/', 'Updates for you');
+    expect(home).toMatch(new RegExp(`Your time off ${id} \\(1 days from 2026-12-01\\) was approved`));
   });
 
   it('adds comments to the history trail', async () => {
