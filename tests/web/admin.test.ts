@@ -481,6 +481,10 @@ describe('admin pages over HTTP', () => {
     expect(removed.status).toBe(303);
     expect((await portal.baton.groups.get('facilities')).members).toEqual([p.ivan!._id]);
     expect((await admin.get('/admin/groups/nope')).status).toBe(404);
+    const noOne = await admin.post('/admin/groups/facilities/add', { user: '' });
+    expect(noOne.status).toBe(400);
+    expect(textOf(mainOf(noOne.html))).toContain('id must not be empty');
+    expect((await admin.post('/admin/roles', { user: '$where', role: 'admin' })).status).toBe(400);
     // Deleting: operators may not; admins may.
     const deletePage = await admin.get('/admin/groups/facilities');
     expect((await (await signedIn(operator)).post('/admin/groups/facilities/delete', {})).status).toBe(403);

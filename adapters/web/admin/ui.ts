@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BatonError, ConflictError, ValidationError } from '../../../src/core/errors.js';
+import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import type { User } from '../../../src/core/types.js';
+import { UnsafeInputError } from '../../../src/store/safe.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 
 /** A handler of an admin page: the signed-in user is resolved; thrown errors become error pages. */
@@ -13,7 +14,13 @@ export function route(kit: WebKit, fn: AdminHandler) {
     try {
       return await fn(req, reply, user);
     } catch (err) {
-      return kit.fail(req, reply, user, err);
+      // Input the store refuses (an empty or `$`-prefixed id, …) is the sender's mistake: 400, not 500.
+      return kit.fail(
+        req,
+        reply,
+        user,
+        err instanceof UnsafeInputError ? new ValidationError(err.message) : err,
+      );
     }
   };
 }
@@ -60,8 +67,7 @@ export function formErrorsOf(err: unknown, prefix?: RegExp): FormErrors | null {
     return { form: err.message, fields };
   }
   if (err instanceof ConflictError) return { form: err.message, fields: {} };
-  if (err instanceof BatonError && err.code === 'baton.unsafe_input')
-    return { form: err.message, fields: {} };
+  if (err instanceof UnsafeInputError) return { form: err.message, fields: {} };
   return null;
 }
 
