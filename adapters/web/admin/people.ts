@@ -122,7 +122,7 @@ ${
     ? kit.html`<section class="card" aria-labelledby="add-member-h"><h2 id="add-member-h">Add a member</h2>${
         candidates.length === 0
           ? kit.html`<p class="empty">Everyone Baton knows is already a member.</p>`
-          : kit.html`<form method="post" action="/admin/groups/${group.name}/add" class="filters">${kit.csrfField(req)}
+          : kit.html`<form method="post" action="/admin/groups/${group.name}/add" class="row-form">${kit.csrfField(req)}
 <label for="member-user">Person <select id="member-user" name="user">${candidates.map(
               (u) => kit.html`<option value="${u._id}">${personLabel(u)}</option>`,
             )}</select></label>
@@ -174,7 +174,7 @@ async function rolesPage(
     (u) =>
       kit.html`<tr data-user="${u._id}"><td id="user-${u._id}">${u.name}</td><td>${u.email ?? ''}</td><td>${u.role}</td><td>${
         admin
-          ? kit.html`<form method="post" action="/admin/roles" class="inline">${kit.csrfField(req)}<input type="hidden" name="user" value="${u._id}">
+          ? kit.html`<form method="post" action="/admin/roles" class="row-form">${kit.csrfField(req)}<input type="hidden" name="user" value="${u._id}">
 <label class="visually-hidden" for="role-${u._id}">Role of ${u.name}</label>
 <select id="role-${u._id}" name="role">${ROLES.map(
               (r) =>

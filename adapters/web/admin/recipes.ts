@@ -104,7 +104,7 @@ ${
 ${
   packs.length === 0
     ? kit.html`<p class="empty">No template packs are available.</p>`
-    : kit.html`<form method="post" action="/admin/recipes/install" class="filters">${kit.csrfField(req)}
+    : kit.html`<form method="post" action="/admin/recipes/install" class="row-form">${kit.csrfField(req)}
 <label for="pack">Pack <select id="pack" name="pack">${packs.map((p) => kit.html`<option value="${p}">${p}</option>`)}</select></label>
 <button type="submit" class="button primary">Install</button></form>`
 }</section>`
