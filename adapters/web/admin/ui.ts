@@ -146,7 +146,7 @@ export const ADMIN_CSS = `
 .admin .stat{font-size:1.8rem;font-weight:700;margin:.2rem 0}
 .admin ul.members li{margin:.3rem 0}
 .admin form.row-form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
-.admin form.row-form label{margin:0}
+.admin form.row-form label{margin:0;min-width:0;max-width:100%}
 .admin form.row-form select{width:auto;max-width:100%}
 .admin td form.row-form{flex-wrap:nowrap}
 @media (max-width:760px){.admin dl{grid-template-columns:1fr}.admin table.list td ul.problems,.admin table.list td .problem{min-width:12rem}}
