@@ -32,6 +32,17 @@ steps:
     stage: "{{ steps.ok.outcome = 'Approve' ? 'Ordered' : 'Nowhere' }}"
 `;
 
+const BADGE_RECIPE = `
+kind: recipe
+name: badge-issue
+trigger: { type: new_request, app: badge }
+steps:
+  - id: issue
+    action: assign_task
+    to: group:hr
+    title: Issue a badge
+`;
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -46,7 +57,8 @@ const DAY = 24 * HOUR;
  *     L2    filed 03-09 09:00, approved 13:00 (4 h)
  *     L3    filed 03-10 08:00, approved 09:00 (1 h)
  *     L4    filed 03-10 11:30, open (30 min: "under 1 hour")
- *   badge (no recipe, filed by Fiona): 03-09 10:00, 03-10 10:00 ×2
+ *   badge (filed by Fiona; each opens a task for group hr, i.e. Hana): 03-09 10:00 (26 h open),
+ *     03-10 10:00 ×2 (2 h open)
  */
 describe('dashboard over HTTP, on a known data set', () => {
   let portal: AdminPortal;
@@ -58,7 +70,7 @@ describe('dashboard over HTTP, on a known data set', () => {
 
   beforeAll(async () => {
     portal = await startAdminPortal(
-      { 'laptop.yaml': APPS, 'badge.yaml': BADGE, 'recipe.yaml': RECIPE },
+      { 'laptop.yaml': APPS, 'badge.yaml': BADGE, 'recipe.yaml': RECIPE, 'badge-recipe.yaml': BADGE_RECIPE },
       { now: () => clock },
     );
     p = portal.people;
@@ -123,8 +135,8 @@ describe('dashboard over HTTP, on a known data set', () => {
     ]);
     expect(s.open_tasks.map((b) => [b.key, b.count])).toEqual([
       ['hour', 1],
-      ['day', 0],
-      ['week', 1],
+      ['day', 2],
+      ['week', 2],
       ['older', 1],
     ]);
     expect(s.failing_jobs!.total).toBe(1);
@@ -148,7 +160,7 @@ describe('dashboard over HTTP, on a known data set', () => {
     expect(page.status).toBe(200);
     const html = page.html;
     const stat = (k: string) => new RegExp(`data-stat="${k}">(\\d+)<`).exec(html)?.[1];
-    expect([stat('requests'), stat('decided'), stat('open'), stat('failed')]).toEqual(['9', '4', '3', '1']);
+    expect([stat('requests'), stat('decided'), stat('open'), stat('failed')]).toEqual(['9', '4', '6', '1']);
     for (const id of ['requests-per-day', 'decision-times', 'open-tasks', 'failing-jobs']) {
       expect(html).toContain(`<svg class="chart chart-wide" viewBox=`);
       expect(html).toMatch(
@@ -214,6 +226,14 @@ describe('dashboard over HTTP, on a known data set', () => {
     const bob = await (await signIn(portal.app, 'morgan')).get('/dashboard');
     expect(stat(bob.html, 'requests')).toBe('0');
     expect(stat(bob.html, 'open')).toBe('3');
+    // Hana's open tasks are her group's (hr): the three badges.
+    const hana = await portal.baton.stats.dashboard(p.hana!, { days: 14 });
+    expect(hana.open_tasks.map((b) => [b.key, b.count])).toEqual([
+      ['hour', 0],
+      ['day', 2],
+      ['week', 1],
+      ['older', 0],
+    ]);
     const mallory = await portal.baton.stats.dashboard(p.fiona!, { days: 14 });
     expect(mallory.requests_per_day.map((r) => [r.app, r.total])).toEqual([
       ['badge', 3],
