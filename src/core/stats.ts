@@ -87,6 +87,9 @@ const MINE_LOOKBACK_MS = 90 * DAY;
  * and bounded by the window: requests per day are ordered range reads on {app, created_at};
  * decision times read the tasks completed in the window and the requests they belong to;
  * open tasks by age are range counts on {status, created_at}. All projected to a few fields.
+ * Measured on the embedded store (2 busy cores): 100,000 requests over 30 days, 5 apps, two
+ * thirds decided: 14-day window 1.1 s (46,700 requests and 31,000 decisions in it), 30 days
+ * 1.7–2.0 s. The cost follows what falls in the window, not the size of the store.
  */
 export class StatsService {
   /** How many failed jobs are read to count them per recipe. */
