@@ -201,4 +201,33 @@ describe('web portal in Chromium (playground)', { timeout: 90_000 }, () => {
     await riley.context.close();
     await morgan.context.close();
   });
+
+  it('works without JavaScript: the plain form under each card completes the task', async () => {
+    const { baton } = portal.runtime;
+    const riley = (await baton.users.lookup('web:demo-riley'))!;
+    const morgan = (await baton.users.lookup('web:demo-morgan'))!;
+    const request = await baton.requests.file(riley, 'time-off', {
+      start: '2026-12-21',
+      days: 1,
+      approver: morgan._id,
+    });
+    await eventually(async () => (await baton.tasks.listForRequest(request._id)).length > 0);
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    context.setDefaultTimeout(20_000);
+    const page = await context.newPage();
+    await page.goto(`${portal.url}/login`);
+    await page.getByRole('button', { name: /Morgan Manager/ }).click();
+    await page.waitForURL(`${portal.url}/`);
+    const card = page.locator('article.task', { hasText: request._id });
+    await card
+      .locator('.task-fallback')
+      .getByLabel(/Comment/)
+      .fill('Enjoy the holidays');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(`${portal.url}/`);
+    expect(await page.locator('article.task', { hasText: request._id }).count()).toBe(0);
+    const task = (await baton.tasks.listForRequest(request._id))[0]!;
+    expect(task).toMatchObject({ status: 'completed', outcome: 'Approve', comment: 'Enjoy the holidays' });
+    await context.close();
+  });
 });
