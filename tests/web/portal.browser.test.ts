@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/runtime.js';
 import { launchChromium, type Portal, signInAs, startPortal } from './harness.js';
 
 describe('web portal in Chromium (playground)', { timeout: 90_000 }, () => {
