@@ -62,6 +62,33 @@ export const ConfigSchema = z.object({
   MICROSOFT_APP_TENANT_ID: optionalString,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
   TEAMS_ALLOW_ANONYMOUS: boolString,
+  /** Signs portal session cookies; generated and kept in DATA_DIR when unset. */
+  BATON_SESSION_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)',
+  }),
+  /**
+   * The portal's playground ("continue as" demo users). Unset: on when no sign-in provider is
+   * configured and HOST is a loopback address. `true` forces it on (logged loudly), `false` off.
+   */
+  BATON_PLAYGROUND: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
+  /** Sign in with Slack (OpenID Connect): the Slack app's client id and secret. */
+  SLACK_CLIENT_ID: optionalString,
+  SLACK_CLIENT_SECRET: optionalString,
+  /** Slack's OpenID issuer (tests, proxies). */
+  SLACK_OIDC_ISSUER: optionalString
+    .refine((v) => v === undefined || /^https?:\/\//.test(v), { message: 'must be an http(s) URL' })
+    .transform((v) => v ?? 'https://slack.com'),
+  /** Sign in with Microsoft (Entra ID, OpenID Connect): an app registration's client id, secret and tenant. */
+  MICROSOFT_OIDC_CLIENT_ID: optionalString,
+  MICROSOFT_OIDC_CLIENT_SECRET: optionalString,
+  MICROSOFT_OIDC_TENANT_ID: optionalString,
+  /** The Entra ID issuer; default https://login.microsoftonline.com/<tenant>/v2.0 (tests, national clouds). */
+  MICROSOFT_OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+    message: 'must be an http(s) URL',
+  }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

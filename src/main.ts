@@ -65,9 +65,12 @@ async function main(): Promise<void> {
       url: `http://${host}:${port}`,
       slack: slack.on ? slack.mode : 'off',
       teams: 'off',
+      web: 'on',
     },
     `Baton ${VERSION} is up at http://${host}:${port}`,
   );
+  // The one line a newcomer needs, plain on stderr beside the JSON log.
+  process.stderr.write(`\nBaton is up: open http://${host}:${port}\n\n`);
 }
 
 main().catch((err) => {

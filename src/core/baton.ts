@@ -8,6 +8,7 @@ import { DeliveryService } from './deliveries.js';
 import { GroupService } from './groups.js';
 import { RecipeService } from './recipes.js';
 import { RequestService } from './requests.js';
+import { StatsService } from './stats.js';
 import { EXPIRE_JOB, TaskService } from './tasks.js';
 import { UserService } from './users.js';
 import { ViewService } from './views.js';
@@ -36,6 +37,7 @@ export class Baton {
   readonly engine: RecipeEngine;
   readonly deliveries: DeliveryService;
   readonly views: ViewService;
+  readonly stats: StatsService;
   readonly startedAt = new Date();
 
   constructor(options: BatonOptions) {
@@ -59,6 +61,7 @@ export class Baton {
     this.engine = new RecipeEngine(this.ctx, this.users, this.groups, this.requests, this.tasks);
     this.deliveries = new DeliveryService(this.ctx);
     this.views = new ViewService(this.ctx, this.apps, this.users);
+    this.stats = new StatsService(this.ctx, this.apps);
     this.requests.sink = this.engine;
     this.tasks.sink = this.engine;
     this.recipes.onChange = () => this.engine.invalidateRecipes();

@@ -120,7 +120,7 @@ export class RecipeService {
     await this.ctx.db.recipes.updateOne(
       { _id: name },
       {
-        $set: { name, state: 'invalid', problems, source, file, updated_at: now },
+        $set: { name, state: 'invalid', problems, source, file, yaml: sourceOf(file), updated_at: now },
         $setOnInsert: { created_at: now },
       },
       { upsert: true },
@@ -238,6 +238,15 @@ export class RecipeService {
     const job = await this.ctx.db.jobs.findOne({ _id: String(id) });
     if (!job) throw new NotFoundError(`No job ${id}.`);
     return job;
+  }
+}
+
+/** The text of a file that failed validation (so admins can read it beside its problems), if readable and small. */
+function sourceOf(file: string): string | undefined {
+  try {
+    return statSync(file).size <= 200_000 ? readFileSync(file, 'utf8') : undefined;
+  } catch {
+    return undefined;
   }
 }
 

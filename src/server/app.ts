@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
+import { webPlugin } from '../../adapters/web/plugin.js';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
@@ -21,7 +22,7 @@ declare module 'fastify' {
   }
 }
 
-/** The one Fastify server: health now; Slack, Teams and the portal mount here as plugins. */
+/** The one Fastify server: health, the Slack surface, the web portal (Teams mounts here too). */
 export async function buildApp({ baton, config, logger, slack }: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
@@ -44,9 +45,17 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       message: status >= 500 ? 'Internal error' : (err as Error).message,
     });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const accept = req.headers.accept ?? '';
+    if (req.method === 'GET' && accept.includes('text/html'))
+      return reply
+        .status(404)
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found · Baton</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><section class="card narrow"><h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to your inbox</a></p></section></main></body></html>',
+        );
+    return reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` });
+  });
 
   app.get('/healthz', async () => {
     const health = await baton.health();
@@ -61,6 +70,9 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       `Slack surface is off: set ${slackStatus.missing.join(' and ')}`,
     );
   else logger.info('Slack surface is off (no SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET)');
+
+  // The web portal at `/`: always on (its own scope parses forms and cookies).
+  await app.register(webPlugin, { baton, config, logger });
 
   return app;
 }

@@ -50,12 +50,31 @@ export interface FilterOptions {
   /**
    * Top-level paths known to hold no array in any document (the caller checked, in the
    * same synchronous step). A plain string equality on such a path compiles to a single
-   * `json_extract(doc, path) = ?`, which lets an index on the path also serve an ORDER BY.
+   * `json_extract(doc, path) = ?`, which lets an index on the path also serve an ORDER BY;
+   * a range (`$gt`/`$gte`/`$lt`/`$lte` on a number, string or date, see `isScalarRange`)
+   * compiles to the bare comparison, so an index range scan serves it (keyset pagination).
    */
   scalarPaths?: ReadonlySet<string>;
 }
 
 /** True when `x`, compared with `json_extract(...) = x`, can only equal a JSON string holding `x` (never an array's or object's JSON text). */
+/** An operator object made only of $gt/$gte/$lt/$lte on finite numbers, plain strings or valid dates. */
+export function isScalarRange(x: unknown): x is Record<string, number | string | Date> {
+  if (x === null || typeof x !== 'object' || Array.isArray(x) || x instanceof Date || x instanceof RegExp)
+    return false;
+  const entries = Object.entries(x);
+  return (
+    entries.length > 0 &&
+    entries.every(
+      ([op, v]) =>
+        (op === '$gt' || op === '$gte' || op === '$lt' || op === '$lte') &&
+        ((typeof v === 'number' && Number.isFinite(v)) ||
+          isPlainString(v) ||
+          (v instanceof Date && !Number.isNaN(v.getTime()))),
+    )
+  );
+}
+
 export function isPlainString(x: unknown): x is string {
   return typeof x === 'string' && x[0] !== '[' && x[0] !== '{';
 }
@@ -179,6 +198,16 @@ class Compiler {
     if (path === '_id' && base === null) return this.idField(cond);
     if (base === null && isPlainString(cond) && this.scalarPaths?.has(path)) {
       return `json_extract(doc, ${jsonPath(path)}) = ${this.p(cond)}`;
+    }
+    if (base === null && isScalarRange(cond) && this.scalarPaths?.has(path)) {
+      const c = {
+        v: `json_extract(doc, ${jsonPath(path)})`,
+        t: `json_type(doc, ${jsonPath(path)})`,
+        p: jsonPath(path),
+      };
+      return Object.entries(cond)
+        .map(([op, x]) => this.cmpPred(op as '$gt' | '$gte' | '$lt' | '$lte', x)(c))
+        .join(' AND ');
     }
     const loc: Loc = { base, segs: splitPath(path) };
     if (cond instanceof RegExp) return this.regex(loc, cond.source, cond.flags);
@@ -361,11 +390,16 @@ class Compiler {
   }
 
   private cmp(loc: Loc, op: '$gt' | '$gte' | '$lt' | '$lte', x: unknown): string {
-    const sqlOp = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
     if (x === null) return op === '$gte' || op === '$lte' ? this.isNull(loc) : '0';
+    if (typeof x === 'number' && Number.isNaN(x)) return '0';
+    return this.any(loc, this.cmpPred(op, x), true);
+  }
+
+  /** The comparison of one candidate value (type-bracketed). */
+  private cmpPred(op: '$gt' | '$gte' | '$lt' | '$lte', x: unknown): Pred {
+    const sqlOp = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }[op];
     let pred: Pred;
     if (typeof x === 'number') {
-      if (Number.isNaN(x)) return '0';
       pred = (c) => `(${c.v} ${sqlOp} ${this.p(x)} AND ${c.t} ${NUM})`;
     } else if (typeof x === 'string') {
       pred = (c) => `(${c.v} ${sqlOp} ${this.p(x)} AND ${c.t} = 'text' AND NOT ${dateRange(c.v)})`;
@@ -378,7 +412,7 @@ class Compiler {
     } else {
       throw new Error(`Unsupported operand for ${op}: only numbers, strings, booleans, dates and null`);
     }
-    return this.any(loc, pred, true);
+    return pred;
   }
 
   private inList(loc: Loc, list: unknown, op: string): string {

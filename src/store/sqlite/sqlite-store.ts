@@ -77,7 +77,7 @@ import type {
 import { Checkpointer } from './checkpointer.js';
 import { DATE_MARK, decodeJson, fromStorable, toStorable } from './codec.js';
 import { matchRest } from './doc-match.js';
-import { filterToSql, isPlainString, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
+import { filterToSql, isPlainString, isScalarRange, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
 
 type DB = Database.Database;
@@ -689,7 +689,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     let out: Set<string> | undefined;
     const leading = this.leadingIndexPaths();
     for (const key of Object.keys(filter)) {
-      if (!leading.has(key) || !isPlainString(filter[key])) continue;
+      if (!leading.has(key) || !(isPlainString(filter[key]) || isScalarRange(filter[key]))) continue;
       const p = jsonPath(key);
       const probe = this.store
         .stmt(

@@ -1,0 +1,174 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../src/core/errors.js';
+import type { JobDoc, JobStatus, User } from '../../../src/core/types.js';
+import type { SafeHtml, WebKit } from '../kit.js';
+import { actionButton, adminPage, duration, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+
+export const JOB_STATUSES: JobStatus[] = ['running', 'waiting', 'completed', 'failed', 'stopped'];
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+function requestLink(kit: WebKit, id: string): SafeHtml {
+  return kit.html`<a href="/requests/${encodeURIComponent(id)}">${id}</a>`;
+}
+
+function waitingText(job: JobDoc): string {
+  if (!job.waiting) return '';
+  return job.waiting.kind === 'task'
+    ? `waiting for task ${job.waiting.task_id}`
+    : `waiting until ${job.waiting.until.toISOString()}`;
+}
+
+async function listPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+): Promise<FastifyReply> {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const status = field(q, 'status');
+  const recipe = field(q, 'recipe');
+  if (status && !JOB_STATUSES.includes(status as JobStatus)) {
+    throw new ValidationError(`Unknown status ${status}: use ${JOB_STATUSES.join(', ')}.`);
+  }
+  const limitRaw = Number.parseInt(field(q, 'limit') || '50', 10);
+  const limit = Number.isNaN(limitRaw) ? 50 : Math.min(Math.max(limitRaw, 1), 500);
+  const [jobs, recipes] = await Promise.all([
+    kit.baton.recipes.listJobs(user, {
+      limit,
+      ...(status ? { status: status as JobStatus } : {}),
+      ...(recipe ? { recipe } : {}),
+    }),
+    kit.baton.recipes.list(user),
+  ]);
+  const statusOptions = [
+    kit.html`<option value="">Any status</option>`,
+    ...JOB_STATUSES.map(
+      (s) => kit.html`<option value="${s}"${s === status ? kit.raw(' selected') : ''}>${s}</option>`,
+    ),
+  ];
+  const recipeOptions = [
+    kit.html`<option value="">Any recipe</option>`,
+    ...recipes.map(
+      (r) =>
+        kit.html`<option value="${r.name}"${r.name === recipe ? kit.raw(' selected') : ''}>${r.name}</option>`,
+    ),
+  ];
+  const rows = jobs.map(
+    (
+      j,
+    ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
+<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : (j.current_step ?? '—')}</td>
+<td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
+<td>${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
+  );
+  const body = kit.html`<div class="page-head"><h1>Jobs</h1></div>
+<form method="get" action="/admin/jobs" class="filters" role="search" aria-label="Filter jobs">
+<label for="job-status">Status <select id="job-status" name="status">${statusOptions}</select></label>
+<label for="job-recipe">Recipe <select id="job-recipe" name="recipe">${recipeOptions}</select></label>
+<button type="submit" class="button">Filter</button>${status || recipe ? kit.html` <a href="/admin/jobs">Clear</a>` : ''}
+</form>
+${
+  jobs.length === 0
+    ? kit.html`<p class="empty">No ${status ? `${status} ` : ''}jobs${recipe ? ` of ${recipe}` : ''}.</p>`
+    : kit.html`<div class="table-wrap"><table class="list"><caption class="muted">${plural(jobs.length, 'job')}, latest change first${jobs.length === limit ? ` (the latest ${limit})` : ''}</caption>
+<thead><tr><th scope="col">Job</th><th scope="col">Recipe</th><th scope="col">Request</th><th scope="col">Status</th><th scope="col">Current step</th><th scope="col">Error</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>${
+        jobs.length === limit && limit < 500
+          ? kit.html`<p><a href="/admin/jobs?${new URLSearchParams({
+              ...(status ? { status } : {}),
+              ...(recipe ? { recipe } : {}),
+              limit: String(Math.min(limit * 4, 500)),
+            }).toString()}">Show more</a></p>`
+          : ''
+      }`
+}`;
+  return adminPage(kit, req, reply, user, { title: 'Jobs', section: 'jobs', body });
+}
+
+function valueText(v: unknown): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return truncate(v, 300);
+  try {
+    return truncate(JSON.stringify(v), 300);
+  } catch {
+    return String(v);
+  }
+}
+
+async function detailPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  id: string,
+): Promise<FastifyReply> {
+  const job = await kit.baton.recipes.getJob(user, id);
+  const names = new Map<string, string>();
+  for (const r of Object.values(job.steps)) {
+    if (r.completed_by && !names.has(r.completed_by))
+      names.set(r.completed_by, await kit.baton.users.displayName(r.completed_by));
+  }
+  const steps = Object.entries(job.steps).map(
+    ([stepId, r]) =>
+      kit.html`<tr><td><code>${stepId}</code></td><td>${r.status}</td><td>${r.outcome ?? ''}${
+        r.comment ? kit.html`<br><span class="muted">${r.comment}</span>` : ''
+      }</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at)}</td><td><code>${valueText(r.value)}</code></td></tr>`,
+  );
+  const log = job.log.map(
+    (
+      l,
+    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${l.pc}</td><td>${l.step}</td><td>${l.action}</td><td>${stateBadge(kit, l.status)}</td>
+<td>${when(kit, l.started_at)}</td><td>${duration(l.finished_at.getTime() - l.started_at.getTime())}</td><td>${l.error ?? ''}</td></tr>`,
+  );
+  const notice = field((req.query ?? {}) as Record<string, unknown>, 'rerun');
+  const body = kit.html`<div class="page-head"><h1 id="job-${job._id}">Job ${job._id}</h1>
+<p>${stateBadge(kit, job.status)} ${job.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${job._id}/rerun`, 'Rerun', { style: 'primary' }) : ''}</p></div>
+${notice ? kit.html`<p class="notice" role="status">Rerun: the job is now ${job.status}.</p>` : ''}
+${
+  job.error
+    ? kit.html`<div class="form-error" role="alert"><strong>Failed at ${job.error.step}</strong> (${when(kit, job.error.at)}): ${job.error.message}</div>`
+    : ''
+}
+<dl>
+<dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">version ${job.recipe_version}</span></dd>
+<dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${job.app})</span></dd>
+<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${waitingText(job)}</span>` : ''}</dd>
+<dt>Started</dt><dd>${when(kit, job.started_at)}</dd>
+<dt>Updated</dt><dd>${when(kit, job.updated_at)}</dd>
+${job.finished_at ? kit.html`<dt>Finished</dt><dd>${when(kit, job.finished_at)} <span class="muted">(${duration(job.finished_at.getTime() - job.started_at.getTime())})</span></dd>` : ''}
+<dt>Reruns</dt><dd>${job.reruns}</dd>
+</dl>
+<section aria-labelledby="results-h"><h2 id="results-h">Step results</h2>${
+    steps.length === 0
+      ? kit.html`<p class="empty">No step has a result yet.</p>`
+      : kit.html`<div class="table-wrap"><table class="list"><thead><tr><th scope="col">Step</th><th scope="col">Status</th><th scope="col">Outcome</th><th scope="col">By</th><th scope="col">At</th><th scope="col">Value</th></tr></thead><tbody>${steps}</tbody></table></div>`
+  }</section>
+<section aria-labelledby="log-h"><h2 id="log-h">Step log</h2>${
+    log.length === 0
+      ? kit.html`<p class="empty">Nothing ran yet.</p>`
+      : kit.html`<div class="table-wrap"><table class="list"><thead><tr><th scope="col">#</th><th scope="col">Step</th><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Error</th></tr></thead><tbody>${log}</tbody></table></div>`
+  }</section>
+<p><a href="/admin/jobs?recipe=${encodeURIComponent(job.recipe)}">Jobs of ${job.recipe}</a> · <a href="/admin/jobs">All jobs</a></p>`;
+  return adminPage(kit, req, reply, user, { title: `Job ${job._id}`, section: 'jobs', body });
+}
+
+export function registerJobs(app: FastifyInstance, kit: WebKit): void {
+  app.get(
+    '/admin/jobs',
+    route(kit, async (req, reply, user) => listPage(kit, req, reply, user)),
+  );
+  app.get(
+    '/admin/jobs/:id',
+    route(kit, async (req, reply, user) => detailPage(kit, req, reply, user, paramOf(req, 'id'))),
+  );
+  app.post(
+    '/admin/jobs/:id/rerun',
+    route(kit, async (req, reply, user) => {
+      const job = await kit.baton.engine.rerun(user, paramOf(req, 'id'));
+      return reply.redirect(`/admin/jobs/${encodeURIComponent(job._id)}?rerun=1`, 303);
+    }),
+  );
+}

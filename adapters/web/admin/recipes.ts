@@ -1,0 +1,317 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../src/core/errors.js';
+import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
+import { isAdmin, requireAdmin } from '../../../src/core/users.js';
+import { parseDefinitionFile } from '../../../src/recipes/loader.js';
+import { isConditionalStep } from '../../../src/recipes/schema.js';
+import type { SafeHtml, WebKit } from '../kit.js';
+import { actionButton, adminPage, bodyOf, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+
+/** A problem's file for people: the last two path segments (`time-off/approval.yaml`). */
+export function shortFile(file: string): string {
+  return file.split(/[\\/]/).slice(-2).join('/');
+}
+
+export function problemText(p: Problem): string {
+  return `${shortFile(p.file)}:${p.line}: ${p.message}`;
+}
+
+function problemList(kit: WebKit, r: RecipeDoc, link: boolean): SafeHtml {
+  if (r.problems.length === 0) return kit.html``;
+  const items = r.problems.map((p) => {
+    const text = problemText(p);
+    const cls = p.severity === 'error' ? 'problem' : 'muted';
+    return kit.html`<li class="${cls}">${p.severity === 'warning' ? 'warning: ' : ''}${
+      link ? kit.html`<a href="#L${p.line}">${text}</a>` : text
+    }</li>`;
+  });
+  return kit.html`<ul class="problems">${items}</ul>`;
+}
+
+/** Start or Stop, as a plain form: the recipe's state decides which. */
+function stateAction(
+  kit: WebKit,
+  req: FastifyRequest,
+  r: RecipeDoc,
+  from: 'list' | 'detail' = 'list',
+): SafeHtml {
+  const base = `/admin/recipes/${encodeURIComponent(r.name)}`;
+  const hidden: Record<string, string> = from === 'detail' ? { back: 'detail' } : {};
+  if (r.state === 'running')
+    return actionButton(kit, req, `${base}/stop`, 'Stop', { describedBy: `recipe-${r.name}`, hidden });
+  if (r.state === 'stopped')
+    return actionButton(kit, req, `${base}/start`, 'Start', {
+      style: 'primary',
+      describedBy: `recipe-${r.name}`,
+      hidden,
+    });
+  return kit.html`<span class="muted">fix to start</span>`;
+}
+
+function trigger(r: RecipeDoc): string {
+  return r.trigger_app ? `${r.trigger_type} on ${r.trigger_app}` : '—';
+}
+
+const NOTICES: Record<string, string> = {
+  saved: 'Recipe saved.',
+  started: 'Recipe started.',
+  stopped: 'Recipe stopped: new requests no longer start it; running jobs go on.',
+};
+
+async function listPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  extra?: { notice?: SafeHtml; error?: string; status?: number },
+): Promise<FastifyReply> {
+  const recipes = await kit.baton.recipes.list(user);
+  const q = req.query as Record<string, unknown>;
+  const done = field(q, 'done');
+  const rows = recipes.map(
+    (
+      r,
+    ) => kit.html`<tr data-recipe="${r.name}"><td id="recipe-${r.name}"><a href="/admin/recipes/${encodeURIComponent(r.name)}">${r.name}</a></td>
+<td>${stateBadge(kit, r.state)}</td><td>${trigger(r)}</td><td>${r.source}${r.file ? kit.html`<br><span class="muted">${shortFile(r.file)}</span>` : ''}</td>
+<td>${problemList(kit, r, false)}</td><td>${stateAction(kit, req, r)}</td></tr>`,
+  );
+  const packs = kit.baton.recipes.listPacks();
+  const installed = field(q, 'installed');
+  const notice =
+    extra?.notice ??
+    (NOTICES[done]
+      ? kit.html`<p class="notice" role="status">${NOTICES[done]}</p>`
+      : packs.includes(installed)
+        ? kit.html`<p class="notice" role="status">Template pack ${installed} installed.</p>`
+        : '');
+  const body = kit.html`<div class="page-head"><h1>Recipes</h1>${
+    isAdmin(user)
+      ? kit.html`<div class="actions"><a class="button" href="/admin/recipes/new">New recipe</a></div>`
+      : ''
+  }</div>
+${notice}${extra?.error ? kit.html`<div class="form-error" role="alert">${extra.error}</div>` : ''}
+${
+  recipes.length === 0
+    ? kit.html`<p class="empty">No recipes installed.</p>`
+    : kit.html`<div class="table-wrap"><table class="list"><caption class="muted">${plural(recipes.length, 'recipe')}</caption>
+<thead><tr><th scope="col">Recipe</th><th scope="col">State</th><th scope="col">Trigger</th><th scope="col">Source</th><th scope="col">Problems</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>`
+}
+${
+  isAdmin(user)
+    ? kit.html`<section class="card" aria-labelledby="packs-h"><h2 id="packs-h">Install a template pack</h2>
+<p class="muted">A pack is an app and its recipes, shipped with Baton. Installing one again replaces its app and recipes with the shipped version (a recipe you stopped stays stopped).</p>
+${
+  packs.length === 0
+    ? kit.html`<p class="empty">No template packs are available.</p>`
+    : kit.html`<form method="post" action="/admin/recipes/install" class="row-form">${kit.csrfField(req)}
+<label for="pack">Pack <select id="pack" name="pack">${packs.map((p) => kit.html`<option value="${p}">${p}</option>`)}</select></label>
+<button type="submit" class="button primary">Install</button></form>`
+}</section>`
+    : ''
+}`;
+  return adminPage(kit, req, reply, user, {
+    title: 'Recipes',
+    section: 'recipes',
+    body,
+    status: extra?.status ?? 200,
+  });
+}
+
+/** The recipe's source with line numbers; lines with problems are marked and can be linked to (#L9). */
+function sourceView(kit: WebKit, r: RecipeDoc): SafeHtml {
+  if (!r.yaml) return kit.html`<p class="muted">The source of this recipe is not stored.</p>`;
+  const bad = new Set(r.problems.map((p) => p.line));
+  const lines = r.yaml.replace(/\n$/, '').split('\n');
+  const out = lines.map(
+    (l, i) =>
+      kit.html`<span class="line${bad.has(i + 1) ? ' bad' : ''}" id="L${i + 1}"><span class="ln" aria-hidden="true">${i + 1}</span>${l}</span>`,
+  );
+  return kit.html`<pre class="source" tabindex="0" aria-label="Source of ${r.name}"><code>${out}</code></pre>`;
+}
+
+async function detailPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  name: string,
+): Promise<FastifyReply> {
+  const r = await kit.baton.recipes.get(user, name);
+  const jobs = await kit.baton.recipes.listJobs(user, { recipe: r.name, limit: 10 });
+  const steps = r.definition?.steps ?? [];
+  const body = kit.html`<div class="page-head"><h1 id="recipe-${r.name}">${r.name}</h1>
+<p>State: ${stateBadge(kit, r.state)} ${stateAction(kit, req, r, 'detail')}</p></div>
+${NOTICES[field(req.query as Record<string, unknown>, 'done')] ? kit.html`<p class="notice" role="status">${NOTICES[field(req.query as Record<string, unknown>, 'done')]}</p>` : ''}
+${r.definition?.description ? kit.html`<p>${r.definition.description}</p>` : ''}
+<dl><dt>Trigger</dt><dd>${trigger(r)}</dd><dt>Source</dt><dd>${r.source}${r.file ? kit.html` — <code>${shortFile(r.file)}</code>` : ''}</dd>
+<dt>Updated</dt><dd>${when(kit, r.updated_at)}</dd>
+${steps.length ? kit.html`<dt>Steps</dt><dd>${steps.map((s, i) => kit.html`${i ? ' → ' : ''}${s.id ?? s.name ?? (isConditionalStep(s) ? 'if' : s.action)}`)}</dd>` : ''}</dl>
+${
+  r.problems.length
+    ? kit.html`<section aria-labelledby="problems-h"><h2 id="problems-h">Problems</h2>${problemList(kit, r, Boolean(r.yaml))}</section>`
+    : ''
+}
+<section aria-labelledby="source-h"><h2 id="source-h">Source</h2>${sourceView(kit, r)}${
+    isAdmin(user) && r.yaml
+      ? kit.html`<p><a class="button" href="/admin/recipes/${encodeURIComponent(r.name)}/edit">Edit source</a></p>`
+      : ''
+  }</section>
+<section aria-labelledby="jobs-h"><h2 id="jobs-h">Recent jobs</h2>${
+    jobs.length === 0
+      ? kit.html`<p class="empty">No jobs yet.</p>`
+      : kit.html`<ul>${jobs.map((j) => kit.html`<li><a href="/admin/jobs/${j._id}">${j._id}</a> — ${stateBadge(kit, j.status)} — ${j.request_id} — ${when(kit, j.updated_at)}</li>`)}</ul>
+<p><a href="/admin/jobs?recipe=${encodeURIComponent(r.name)}">All jobs of ${r.name}</a></p>`
+  }</section>
+<p><a href="/admin/recipes">All recipes</a></p>`;
+  return adminPage(kit, req, reply, user, { title: r.name, section: 'recipes', body });
+}
+
+const NEW_RECIPE = `kind: recipe
+name: my-recipe
+description: What it does, in a sentence.
+trigger: { type: new_request, app: APP-KEY }
+steps:
+  - id: approval
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Please review {{ request.id }}"
+    outcomes: [Approve, Reject]
+  - action: change_stage
+    stage: "{{ steps.approval.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`;
+
+/** Whether a YAML text defines an app (`kind: app`) rather than a recipe. */
+function isAppText(text: string): boolean {
+  return /^kind:\s*app\s*$/m.test(text);
+}
+
+/** The YAML editor (admins): a recipe or an app definition; problems listed with their lines. */
+export function editorPage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  options: { text: string; name?: string; source?: string; problems?: Problem[]; error?: string },
+): FastifyReply {
+  const problems = (options.problems ?? []).filter((p) => p.severity === 'error');
+  const app = isAppText(options.text);
+  const title = options.name ? `Edit ${options.name}` : app ? 'Edit app' : 'New recipe';
+  const body = kit.html`<div class="page-head"><h1>${title}</h1></div>
+<p class="muted">YAML, as in the files under <code>recipes/</code> (a recipe, or an app with <code>kind: app</code>). It is checked before it is saved; nothing is saved while it has problems.${
+    options.source === 'file' || options.source === 'pack'
+      ? ` This ${app ? 'app' : 'recipe'} comes from a file: the file wins again at the next start, so change the file too.`
+      : ''
+  }</p>
+${
+  problems.length > 0 || options.error
+    ? kit.html`<div class="form-error" role="alert" id="yaml-errors"><strong>${
+        problems.length > 0 ? `${plural(problems.length, 'problem')}; nothing was saved.` : options.error
+      }</strong>${
+        problems.length > 0
+          ? kit.html`<ul>${problems.map((p) => kit.html`<li>line ${p.line}, column ${p.column}: ${p.message}</li>`)}</ul>`
+          : ''
+      }</div>`
+    : ''
+}
+<form method="post" action="/admin/recipes/save" class="stack">${kit.csrfField(req)}
+<label for="yaml">Definition (YAML)
+<textarea id="yaml" name="yaml" rows="22" spellcheck="false" autocapitalize="off"${
+    problems.length > 0 || options.error ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"') : ''
+  }>${options.text}</textarea></label>
+<div><button type="submit" class="button primary">Save</button> <a href="${
+    app ? '/admin/apps' : '/admin/recipes'
+  }">Cancel</a></div>
+</form>`;
+  return adminPage(kit, req, reply, user, {
+    title,
+    section: app ? 'apps' : 'recipes',
+    body,
+    status: problems.length > 0 || options.error ? 400 : 200,
+  });
+}
+
+export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
+  app.get(
+    '/admin/recipes',
+    route(kit, async (req, reply, user) => listPage(kit, req, reply, user)),
+  );
+
+  app.get(
+    '/admin/recipes/new',
+    route(kit, async (req, reply, user) => {
+      requireAdmin(user, 'create recipes');
+      return editorPage(kit, req, reply, user, { text: NEW_RECIPE });
+    }),
+  );
+
+  app.get(
+    '/admin/recipes/:name/edit',
+    route(kit, async (req, reply, user) => {
+      requireAdmin(user, 'change recipes');
+      const r = await kit.baton.recipes.get(user, paramOf(req, 'name'));
+      return editorPage(kit, req, reply, user, {
+        text: r.yaml ?? '',
+        name: r.name,
+        source: r.source,
+        problems: r.problems,
+      });
+    }),
+  );
+
+  app.post(
+    '/admin/recipes/save',
+    route(kit, async (req, reply, user) => {
+      const text = field(bodyOf(req), 'yaml').replace(/\r\n/g, '\n');
+      try {
+        const saved = await kit.baton.recipes.saveYaml(user, `${text}\n`, 'portal.yaml');
+        return reply.redirect(
+          saved.kind === 'app'
+            ? `/admin/apps/${encodeURIComponent(saved.name)}`
+            : `/admin/recipes/${encodeURIComponent(saved.name)}?done=saved`,
+          303,
+        );
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // The core refused it: list the problems with their lines (the same parser the core ran).
+        const { problems } = parseDefinitionFile(text, 'portal.yaml');
+        const errors = problems.filter((p) => p.severity === 'error');
+        return editorPage(kit, req, reply, user, {
+          text,
+          ...(errors.length > 0 ? { problems: errors } : { error: err.message }),
+        });
+      }
+    }),
+  );
+
+  app.get(
+    '/admin/recipes/:name',
+    route(kit, async (req, reply, user) => detailPage(kit, req, reply, user, paramOf(req, 'name'))),
+  );
+
+  for (const op of ['start', 'stop'] as const) {
+    app.post(
+      `/admin/recipes/:name/${op}`,
+      route(kit, async (req, reply, user) => {
+        const name = paramOf(req, 'name');
+        await kit.baton.recipes[op](user, name);
+        const back = field(bodyOf(req), 'back') === 'detail' ? `/${encodeURIComponent(name)}` : '';
+        return reply.redirect(`/admin/recipes${back}?done=${op === 'start' ? 'started' : 'stopped'}`, 303);
+      }),
+    );
+  }
+
+  app.post(
+    '/admin/recipes/install',
+    route(kit, async (req, reply, user) => {
+      const pack = field(bodyOf(req), 'pack');
+      const report = await kit.baton.recipes.installPack(user, pack);
+      const errors = report.problems.filter((p) => p.severity === 'error');
+      if (errors.length === 0)
+        return reply.redirect(`/admin/recipes?installed=${encodeURIComponent(pack)}`, 303);
+      return listPage(kit, req, reply, user, {
+        error: `Pack ${pack} installed with ${plural(errors.length, 'problem')}: ${errors.map(problemText).join('; ')}`,
+      });
+    }),
+  );
+}

@@ -1,0 +1,165 @@
+import type { FastifyRequest } from 'fastify';
+import type { HistoryEvent, Request, User } from '../../src/core/types.js';
+import { html } from './html.js';
+import type { SafeHtml } from './kit.js';
+import type { WebDeps } from './plugin.js';
+import { renderTask, stageBadge, time } from './render.js';
+
+const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
+  created: '+',
+  stage_changed: '→',
+  task_assigned: '◷',
+  task_completed: '✓',
+  task_expired: '⌛',
+  task_cancelled: '✕',
+  task_reassigned: '⇄',
+  comment: '✎',
+  field_changed: '✎',
+  notified: '✉',
+};
+
+async function whoIs(deps: WebDeps, by: string): Promise<string> {
+  if (by.startsWith('recipe:')) return `Recipe ${by.slice('recipe:'.length)}`;
+  if (by === 'system') return 'Baton';
+  return deps.baton.users.displayName(by);
+}
+
+/** The request page's live part: stage, fields, tasks, history. */
+async function requestFragment(
+  deps: WebDeps,
+  req: FastifyRequest,
+  user: User,
+  request: Request,
+): Promise<SafeHtml> {
+  const { baton, kit } = deps;
+  const view = await baton.views.request(request);
+  const tasks = await baton.tasks.listForRequest(request._id);
+  const open = tasks.filter((t) => t.status === 'open');
+  const closed = tasks.filter((t) => t.status !== 'open');
+  const csrf = kit.csrfField(req);
+  const returnTo = `/requests/${request._id}`;
+  const openCards = await Promise.all(
+    open.map(async (t) => {
+      const card = await renderTask(deps, user, t, { csrf, returnTo });
+      if ((await baton.tasks.actingAs(user, t)) === null) return card;
+      const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
+      return html`${card}<details class="reassign"><summary>Reassign “${t.title}”</summary>
+<form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
+<label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required><option value="">Choose…</option>
+<optgroup label="Groups">${groups.map((g) => html`<option value="group:${g.name}"${t.assignee_key === `group:${g.name}` ? html` disabled` : ''}>${g.name}</option>`)}</optgroup>
+<optgroup label="People">${people.map((p) => html`<option value="${p._id}"${t.assignee_key === `user:${p._id}` ? html` disabled` : ''}>${p.name}</option>`)}</optgroup></select>
+<div class="actions"><button type="submit">Reassign</button></div></form></details>`;
+    }),
+  );
+  const history = await Promise.all(
+    [...request.history].reverse().map(async (e) => {
+      const who = await whoIs(deps, e.by);
+      const comment =
+        e.type === 'comment'
+          ? (e.data?.comment as string | undefined)
+          : e.type === 'task_completed' || e.type === 'task_cancelled'
+            ? ((e.data?.comment ?? e.data?.reason) as string | undefined)
+            : undefined;
+      // The comment is shown once, as a quote, not also at the end of the line.
+      const text =
+        e.type === 'comment'
+          ? `${who} commented`
+          : comment && e.text.endsWith(`: ${comment}`)
+            ? e.text.slice(0, -(comment.length + 2))
+            : e.text;
+      return html`<li class="event event-${e.type}">
+  <span class="dot" aria-hidden="true">${ICONS[e.type] ?? '•'}</span>
+  <div><p class="event-text">${text}</p>
+  ${comment ? html`<blockquote>${comment}</blockquote>` : ''}
+  <p class="muted small">${who} · ${time(e.at)}</p></div>
+</li>`;
+    }),
+  );
+  return html`<div class="page-head">
+  <div><p class="crumbs"><a href="/apps/${request.app}">${view.app_name}</a></p>
+  <h1>${request._id} <span data-testid="stage">${stageBadge(request.stage)}</span></h1>
+  <p class="muted">Requested by ${view.requester_name} · filed ${time(request.created_at)}</p></div>
+</div>
+<div class="columns">
+  <div>
+    <section class="card"><h2>Details</h2>
+      ${
+        view.fields.length
+          ? html`<dl class="facts">${view.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>`
+          : html`<p class="empty">No details.</p>`
+      }
+    </section>
+    <section aria-labelledby="open-h"><h2 id="open-h">Open tasks</h2>
+      ${open.length ? html`<div class="tasks">${openCards}</div>` : html`<p class="empty">No open tasks.</p>`}
+      ${
+        closed.length
+          ? html`<h3 class="small muted">Closed</h3><ul class="closed-tasks">${await Promise.all(
+              closed.map(async (t) => {
+                const v = await baton.views.task(t);
+                return html`<li><strong>${t.title}</strong> — ${v.task.status_text}${t.completed_at ? html` · ${time(t.completed_at)}` : ''}</li>`;
+              }),
+            )}</ul>`
+          : ''
+      }
+    </section>
+  </div>
+  <section class="card" aria-labelledby="history-h"><h2 id="history-h">History</h2>
+    <ol class="timeline" data-testid="history">${history}</ol>
+  </section>
+</div>`;
+}
+
+export function registerDetail(deps: WebDeps): void {
+  const { app, baton, kit } = deps;
+
+  app.get<{ Params: { id: string } }>('/requests/:id', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    try {
+      const request = await baton.requests.get(user, req.params.id);
+      return kit.page(req, reply, user, {
+        title: request._id,
+        active: 'apps',
+        body: html`<div id="request" data-live="request" data-request="${request._id}" data-fragment="/requests/${request._id}/fragment">${await requestFragment(deps, req, user, request)}</div>
+<section class="card narrow-left" aria-labelledby="comment-h"><h2 id="comment-h">Add a comment</h2>
+<form method="post" action="/requests/${request._id}/comment" class="form">
+  ${kit.csrfField(req)}
+  <label for="comment" class="sr-only">Comment</label>
+  <textarea id="comment" name="comment" rows="3" maxlength="5000" required></textarea>
+  <div class="actions"><button type="submit">Comment</button></div>
+</form></section>`,
+      });
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+  });
+
+  app.get<{ Params: { id: string } }>('/requests/:id/fragment', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    try {
+      const request = await baton.requests.get(user, req.params.id);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send((await requestFragment(deps, req, user, request)).__html);
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+    '/requests/:id/comment',
+    async (req, reply) => {
+      const user = await kit.requireUser(req, reply);
+      if (!user) return reply;
+      try {
+        await baton.requests.comment(user, req.params.id, String(req.body?.comment ?? ''));
+        if (req.headers['x-requested-with'] === 'fetch') return reply.send({ ok: true });
+        return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
+      } catch (err) {
+        return kit.fail(req, reply, user, err);
+      }
+    },
+  );
+}

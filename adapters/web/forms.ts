@@ -1,0 +1,198 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../src/core/errors.js';
+import type { User } from '../../src/core/types.js';
+import type { AppDefinition } from '../../src/recipes/schema.js';
+import { html } from './html.js';
+import type { SafeHtml } from './kit.js';
+import type { WebDeps } from './plugin.js';
+
+type Field = AppDefinition['fields'][number];
+
+/** How many people a user field lists as a select; more become a searchable text input. */
+const USER_SELECT_MAX = 300;
+
+function optionList(field: Field): { value: string; label: string }[] {
+  return (field.options ?? []).map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
+}
+
+function asList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string' && v !== '') return [v];
+  return [];
+}
+
+/** One field of the generated form, with its value and its error inline. */
+function fieldControl(field: Field, value: unknown, error: string | undefined, people: User[]): SafeHtml {
+  const id = `f-${field.key}`;
+  const describedBy = [field.help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const aria = html`${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${field.required ? html` required aria-required="true"` : ''}`;
+  const str =
+    value === undefined || value === null ? '' : Array.isArray(value) ? value.join(', ') : String(value);
+  let control: SafeHtml;
+  switch (field.type) {
+    case 'long_text':
+      control = html`<textarea id="${id}" name="${field.key}" rows="4" maxlength="20000"${aria}>${str}</textarea>`;
+      break;
+    case 'number':
+      control = html`<input id="${id}" name="${field.key}" type="number" step="any" inputmode="decimal"${
+        field.min !== undefined ? html` min="${field.min}"` : ''
+      }${field.max !== undefined ? html` max="${field.max}"` : ''} value="${str}"${aria}>`;
+      break;
+    case 'date':
+      control = html`<input id="${id}" name="${field.key}" type="date" value="${str}"${aria}>`;
+      break;
+    case 'email':
+      control = html`<input id="${id}" name="${field.key}" type="email" autocomplete="email" value="${str}"${aria}>`;
+      break;
+    case 'url':
+      control = html`<input id="${id}" name="${field.key}" type="url" inputmode="url" placeholder="https://" value="${str}"${aria}>`;
+      break;
+    case 'select':
+      control = html`<select id="${id}" name="${field.key}"${aria}>
+  <option value=""${str === '' ? html` selected` : ''}>${field.required ? 'Choose…' : '—'}</option>
+  ${optionList(field).map((o) => html`<option value="${o.value}"${o.value === str ? html` selected` : ''}>${o.label}</option>`)}
+</select>`;
+      break;
+    case 'multi_select': {
+      const chosen = new Set(asList(value));
+      return html`<fieldset class="field${error ? ' has-error' : ''}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}>
+  <legend>${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</legend>
+  <div class="checks">${optionList(field).map(
+    (o) =>
+      html`<label class="check"><input type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
+  )}</div>
+  ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
+  ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
+</fieldset>`;
+    }
+    case 'boolean':
+      return html`<div class="field${error ? ' has-error' : ''}">
+  <label class="check"><input id="${id}" type="checkbox" name="${field.key}" value="true"${
+    value === true || value === 'true' || value === 'on' ? html` checked` : ''
+  }${aria}> ${field.label}</label>
+  ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
+  ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
+</div>`;
+    case 'user':
+      if (people.length <= USER_SELECT_MAX) {
+        control = html`<select id="${id}" name="${field.key}"${aria}>
+  <option value=""${str === '' ? html` selected` : ''}>${field.required ? 'Choose a person…' : '—'}</option>
+  ${people.map(
+    (p) =>
+      html`<option value="${p._id}"${p._id === str || (p.email && p.email === str) ? html` selected` : ''}>${p.name}${p.email ? ` (${p.email})` : ''}</option>`,
+  )}
+</select>`;
+      } else {
+        control = html`<input id="${id}" name="${field.key}" list="${id}-people" autocomplete="off" placeholder="Name or email" value="${str}"${aria}>
+<datalist id="${id}-people">${people.slice(0, USER_SELECT_MAX).map((p) => html`<option value="${p.email ?? p._id}">${p.name}</option>`)}</datalist>`;
+      }
+      break;
+    default:
+      control = html`<input id="${id}" name="${field.key}" type="text" maxlength="2000" value="${str}"${aria}>`;
+  }
+  return html`<div class="field${error ? ' has-error' : ''}">
+  <label for="${id}">${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</label>
+  ${control}
+  ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
+  ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
+</div>`;
+}
+
+/** Default values for a new form: the app's defaults, and the requester's manager as approver. */
+function initialValues(app: AppDefinition, user: User): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const f of app.fields) {
+    if (f.default !== undefined) values[f.key] = f.default;
+    else if (f.type === 'user' && /^(approver|manager)$/.test(f.key) && typeof user.manager === 'string')
+      values[f.key] = user.manager;
+  }
+  return values;
+}
+
+/** The app's field values from a posted form (other keys, such as the CSRF token, are left out). */
+function fieldValues(app: AppDefinition, body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of app.fields) {
+    const v = body[f.key];
+    if (v === undefined) continue;
+    if (f.type === 'multi_select') out[f.key] = asList(v);
+    else out[f.key] = Array.isArray(v) ? v[v.length - 1] : v;
+  }
+  return out;
+}
+
+export function registerForms(deps: WebDeps): void {
+  const { app, baton, kit } = deps;
+
+  const renderForm = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    user: User,
+    def: AppDefinition,
+    values: Record<string, unknown>,
+    error?: ValidationError,
+  ) => {
+    const people = def.fields.some((f) => f.type === 'user')
+      ? await baton.users.list({ limit: USER_SELECT_MAX + 1 })
+      : [];
+    const errors = error?.fields ?? {};
+    const stray = error ? Object.entries(errors).filter(([k]) => !def.fields.some((f) => f.key === k)) : [];
+    return kit.page(req, reply, user, {
+      title: `New ${def.name.toLowerCase()}`,
+      active: 'apps',
+      status: error ? 400 : 200,
+      body: html`<div class="narrow">
+<p class="crumbs"><a href="/apps/${def.key}">${def.name}</a></p>
+<h1>New ${def.name.toLowerCase()}</h1>
+${def.description ? html`<p class="muted">${def.description}</p>` : ''}
+${
+  error
+    ? html`<div class="error-summary" role="alert" tabindex="-1" id="error-summary"><strong>Please fix ${Object.keys(errors).length === 1 ? 'this' : 'these'}:</strong><ul>${Object.entries(
+        errors,
+      ).map(([k, m]) =>
+        def.fields.some((f) => f.key === k) ? html`<li><a href="#f-${k}">${m}</a></li>` : html`<li>${m}</li>`,
+      )}</ul>${Object.keys(errors).length === 0 ? html`<p>${error.message}</p>` : ''}</div>`
+    : ''
+}
+<form method="post" action="/apps/${def.key}/new" class="card form" novalidate>
+  ${kit.csrfField(req)}
+  ${def.fields.map((f) => fieldControl(f, values[f.key], errors[f.key], people))}
+  ${stray.length ? html`<p class="field-error">${stray.map(([, m]) => m).join('; ')}</p>` : ''}
+  <div class="actions"><button type="submit" class="primary">Submit request</button><a class="button" href="/">Cancel</a></div>
+</form></div>`,
+    });
+  };
+
+  app.get<{ Params: { key: string } }>('/apps/:key/new', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    try {
+      const def = await baton.apps.get(req.params.key);
+      return renderForm(req, reply, user, def, initialValues(def, user));
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+  });
+
+  app.post<{ Params: { key: string } }>('/apps/:key/new', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    let def: AppDefinition;
+    try {
+      def = await baton.apps.get(req.params.key);
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+    const values = fieldValues(def, (req.body ?? {}) as Record<string, unknown>);
+    try {
+      const request = await baton.requests.file(user, def.key, values);
+      if (req.headers['x-requested-with'] === 'fetch')
+        return reply.status(201).send({ ok: true, id: request._id, url: `/requests/${request._id}` });
+      return reply.redirect(`/requests/${encodeURIComponent(request._id)}`, 303);
+    } catch (err) {
+      if (err instanceof ValidationError && req.headers['x-requested-with'] !== 'fetch')
+        return renderForm(req, reply, user, def, values, err);
+      return kit.fail(req, reply, user, err);
+    }
+  });
+}

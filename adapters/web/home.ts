@@ -1,0 +1,161 @@
+import type { FastifyRequest } from 'fastify';
+import { outcomePhrase } from '../../src/core/tasks.js';
+import type { User } from '../../src/core/types.js';
+import { html } from './html.js';
+import type { SafeHtml } from './kit.js';
+import type { WebDeps } from './plugin.js';
+import { renderTask, stageBadge, time } from './render.js';
+import { safeReturnTo, wantsJson } from './shell.js';
+
+const INBOX_LIMIT = 50;
+
+/** Inbox and recent requests: the part of the home page that live updates replace. */
+async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Promise<SafeHtml> {
+  const { baton, kit } = deps;
+  const tasks = await baton.tasks.listOpenFor(user, { limit: INBOX_LIMIT + 1 });
+  const shown = tasks.slice(0, INBOX_LIMIT);
+  const csrf = kit.csrfField(req);
+  const cards = await Promise.all(shown.map((t) => renderTask(deps, user, t, { csrf, returnTo: '/' })));
+  const mine = await baton.requests.listMine(user, { limit: 10 });
+  const notes = await baton.deliveries.notificationsFor(user, 5);
+  const appNames = new Map((await baton.apps.list()).map((a) => [a._id, a.definition.name]));
+  return html`<section aria-labelledby="inbox-h">
+  <h2 id="inbox-h">Waiting for you <span class="count" data-testid="inbox-count">${tasks.length > INBOX_LIMIT ? `${INBOX_LIMIT}+` : tasks.length}</span></h2>
+  ${
+    shown.length === 0
+      ? html`<p class="empty">Nothing is waiting for you.</p>`
+      : html`<div class="tasks">${cards}</div>`
+  }
+</section>
+${
+  notes.length > 0
+    ? html`<section aria-labelledby="notes-h">
+  <h2 id="notes-h">Updates for you</h2>
+  <ul class="notes">${notes.map(
+    (n) =>
+      html`<li><span>${n.text ?? ''}</span> <span class="muted small">${n.request_id ? html`<a href="/requests/${n.request_id}">${n.request_id}</a> · ` : ''}${time(n.created_at)}</span></li>`,
+  )}</ul>
+</section>`
+    : ''
+}
+<section aria-labelledby="mine-h">
+  <h2 id="mine-h">Your recent requests</h2>
+  ${
+    mine.length === 0
+      ? html`<p class="empty">You have not filed any requests yet.</p>`
+      : html`<div class="table-wrap"><table class="list">
+    <thead><tr><th scope="col">Request</th><th scope="col">App</th><th scope="col">Stage</th><th scope="col">Filed</th></tr></thead>
+    <tbody>${mine.map(
+      (r) =>
+        html`<tr><td><a href="/requests/${r._id}">${r._id}</a></td><td>${appNames.get(r.app) ?? r.app}</td><td>${stageBadge(r.stage)}</td><td>${time(r.created_at)}</td></tr>`,
+    )}</tbody></table></div>`
+  }
+</section>`;
+}
+
+function readInputs(body: Record<string, unknown>): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  const nested = body.inputs;
+  if (nested && typeof nested === 'object' && !Array.isArray(nested)) {
+    for (const [k, v] of Object.entries(nested)) if (typeof v === 'string') inputs[k] = v;
+  }
+  for (const [k, v] of Object.entries(body)) {
+    if (k.startsWith('inputs.') && typeof v === 'string') inputs[k.slice('inputs.'.length)] = v;
+  }
+  return inputs;
+}
+
+export function registerHome(deps: WebDeps): void {
+  const { app, baton, kit } = deps;
+
+  app.get('/', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    const apps = await baton.apps.list();
+    return kit.page(req, reply, user, {
+      title: 'Inbox',
+      active: 'home',
+      body: html`<div class="page-head"><h1>Hello, ${user.name.split(' ')[0]}</h1>
+  <div class="actions">${apps.map(
+    (a) => html`<a class="button" href="/apps/${a._id}/new">New ${a.definition.name.toLowerCase()}</a>`,
+  )}</div></div>
+<div id="inbox" data-live="inbox" data-fragment="/fragments/inbox">${await inboxFragment(deps, req, user)}</div>`,
+    });
+  });
+
+  app.get('/fragments/inbox', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send((await inboxFragment(deps, req, user)).__html);
+  });
+
+  app.get('/apps', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    const apps = await baton.apps.list();
+    return kit.page(req, reply, user, {
+      title: 'Requests',
+      active: 'apps',
+      body: html`<h1>Apps</h1>
+<div class="grid">${apps.map(
+        (a) => html`<section class="card app-card"><h2><a href="/apps/${a._id}">${a.definition.name}</a></h2>
+  <p class="muted">${a.definition.description ?? ''}</p>
+  <div class="actions"><a class="button primary" href="/apps/${a._id}/new">New request</a><a class="button" href="/apps/${a._id}">All requests</a></div></section>`,
+      )}</div>
+${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''}`,
+    });
+  });
+
+  /** Hands an open task to someone else or to a group (its assignee, a member of its group, or an admin). */
+  app.post<{ Params: { id: string } }>('/tasks/:id/reassign', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const task = await baton.tasks.reassign(
+        user,
+        req.params.id,
+        typeof body.to === 'string' ? body.to : '',
+      );
+      if (wantsJson(req))
+        return reply.send({ ok: true, task: { id: task._id, assignee: task.assignee_key } });
+      return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
+    } catch (err) {
+      return kit.fail(req, reply, user, err);
+    }
+  });
+
+  /**
+   * Completes a task: the same core call as a Slack button (same authorization, same
+   * compare-and-set, same "already approved by"). JSON for the page's script, a redirect for
+   * the plain form.
+   */
+  app.post<{ Params: { id: string } }>('/tasks/:id/complete', async (req, reply) => {
+    const user = await kit.requireUser(req, reply);
+    if (!user) return reply;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const outcome = typeof body.outcome === 'string' ? body.outcome : '';
+    const comment = typeof body.comment === 'string' ? body.comment : undefined;
+    try {
+      const task = await baton.tasks.complete(user, req.params.id, outcome, {
+        comment,
+        inputs: readInputs(body),
+      });
+      const phrase = outcomePhrase(task.outcome ?? outcome);
+      const message = `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}: ${task.title}`;
+      if (wantsJson(req))
+        return reply.send({
+          ok: true,
+          message,
+          task: { id: task._id, status: task.status, outcome: task.outcome, request_id: task.request_id },
+        });
+      return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
+    } catch (err) {
+      // Forbidden 403, closed 409 ("Already approved by …"), validation 400 with field messages.
+      return kit.fail(req, reply, user, err);
+    }
+  });
+}

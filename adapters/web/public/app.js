@@ -1,0 +1,220 @@
+// Baton portal: task cards (adaptivecards), live updates (server-sent events), local times.
+// Plain browser JavaScript, no build step. Every page works without it; this makes it nicer.
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+
+  function localizeTimes(root) {
+    for (const el of root.querySelectorAll('time[datetime]')) {
+      const d = new Date(el.getAttribute('datetime'));
+      if (Number.isNaN(d.getTime())) continue;
+      el.title = d.toISOString();
+      el.textContent =
+        el.dataset.style === 'date'
+          ? d.toLocaleDateString(undefined, { dateStyle: 'medium' })
+          : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    }
+  }
+
+  function toast(text) {
+    const el = document.createElement('div');
+    el.className = 'toast';
+    el.setAttribute('role', 'status');
+    el.textContent = text;
+    document.body.appendChild(el);
+    setTimeout(() => el.remove(), 3500);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Task cards: the card JSON was bound on the server from cards/*.json; adaptivecards renders it.
+
+  let acLoading = null;
+  function loadAdaptiveCards() {
+    if (window.AdaptiveCards) return Promise.resolve(window.AdaptiveCards);
+    acLoading ??= new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = '/assets/adaptivecards.min.js';
+      s.onload = () => resolve(window.AdaptiveCards);
+      s.onerror = () => reject(new Error('adaptivecards did not load'));
+      document.head.appendChild(s);
+    });
+    return acLoading;
+  }
+
+  const hostConfig = {
+    fontFamily: getComputedStyle(document.documentElement).fontFamily,
+    spacing: { small: 4, default: 8, medium: 16, large: 20, extraLarge: 28, padding: 0 },
+    actions: {
+      maxActions: 6,
+      buttonSpacing: 8,
+      showCard: { actionMode: 'inline' },
+      actionsOrientation: 'horizontal',
+      actionAlignment: 'left',
+    },
+    containerStyles: {
+      default: {
+        backgroundColor: '#FFFFFF',
+        foregroundColors: { default: { default: '#1d2330', subtle: '#5c6475' } },
+      },
+    },
+  };
+
+  async function completeTask(article, outcome, values) {
+    const message = article.querySelector('.task-message');
+    const buttons = article.querySelectorAll('button');
+    for (const b of buttons) b.disabled = true;
+    const inputs = {};
+    let comment;
+    for (const [k, v] of Object.entries(values)) {
+      if (k === 'comment') comment = v;
+      else inputs[k] = v;
+    }
+    try {
+      const res = await fetch(`/tasks/${encodeURIComponent(article.dataset.task)}/complete`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-csrf-token': csrf,
+          'x-requested-with': 'fetch',
+        },
+        body: JSON.stringify({ outcome, comment, inputs }),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (res.ok) {
+        message.className = 'task-message';
+        message.textContent = body.message ?? 'Done';
+        article.classList.add('done');
+        toast(body.message ?? 'Done');
+        refreshAll();
+        return;
+      }
+      message.className = 'task-message bad';
+      const fields = body.fields ? Object.values(body.fields).join('; ') : '';
+      message.textContent = fields || body.message || `Could not complete the task (${res.status}).`;
+      if (res.status === 409) refreshAll();
+    } catch {
+      message.className = 'task-message bad';
+      message.textContent = 'Baton could not be reached; please try again.';
+    }
+    for (const b of buttons) b.disabled = false;
+  }
+
+  async function renderCards(root) {
+    const articles = [...root.querySelectorAll('article.task')].filter((a) => a.querySelector('.card-json'));
+    if (articles.length === 0) return;
+    let AC;
+    try {
+      AC = await loadAdaptiveCards();
+    } catch {
+      return; // the plain form stays
+    }
+    for (const article of articles) {
+      const host = article.querySelector('.card-host');
+      if (!host || host.childElementCount > 0) continue;
+      try {
+        const card = new AC.AdaptiveCard();
+        card.hostConfig = new AC.HostConfig(hostConfig);
+        card.onExecuteAction = (action) => {
+          if (action.getJsonTypeName() === 'Action.OpenUrl') {
+            if (typeof action.url === 'string' && action.url.startsWith('/'))
+              window.location.href = action.url;
+            else if (action.url) window.open(action.url, '_blank', 'noopener');
+            return;
+          }
+          const data = action.data ?? {};
+          const values = {};
+          for (const input of card.getAllInputs()) if (input.value) values[input.id] = input.value;
+          completeTask(article, data.outcome, values);
+        };
+        card.parse(JSON.parse(article.querySelector('.card-json').textContent));
+        const el = card.render();
+        if (!el) continue;
+        host.appendChild(el);
+        article.classList.add('rendered');
+      } catch (err) {
+        article.classList.remove('rendered');
+        host.textContent = '';
+        // The plain form remains usable.
+        article.dataset.cardError = String(err);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Live updates: the server says which request changed; the page fetches its fragment again.
+
+  const pending = new Set();
+  let timer = null;
+
+  async function refresh(section) {
+    const active = document.activeElement;
+    if (
+      active &&
+      section.contains(active) &&
+      /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) &&
+      active.value
+    ) {
+      // Someone is typing here: try again when they leave the field.
+      active.addEventListener('blur', () => refresh(section), { once: true });
+      return;
+    }
+    try {
+      const res = await fetch(section.dataset.fragment, {
+        headers: { 'x-requested-with': 'fetch', accept: 'text/html' },
+        cache: 'no-store',
+      });
+      if (!res.ok) return;
+      section.innerHTML = await res.text();
+      localizeTimes(section);
+      await renderCards(section);
+      section.dispatchEvent(new CustomEvent('baton:refreshed', { bubbles: true }));
+    } catch {
+      // Offline for a moment: the next event refreshes again.
+    }
+  }
+
+  function refreshAll() {
+    for (const s of document.querySelectorAll('[data-live]')) pending.add(s);
+    flush();
+  }
+
+  function flush() {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const sections = [...pending];
+      pending.clear();
+      for (const s of sections) refresh(s);
+    }, 120);
+  }
+
+  function connect() {
+    const sections = [...document.querySelectorAll('[data-live]')];
+    if (sections.length === 0 || !window.EventSource) return;
+    const request = sections.find((s) => s.dataset.request)?.dataset.request;
+    const source = new EventSource(request ? `/events?request=${encodeURIComponent(request)}` : '/events');
+    source.addEventListener('ready', () => {
+      // Catch up with anything that changed between rendering the page and (re)connecting.
+      refreshAll();
+      document.documentElement.dataset.stream = 'connected';
+    });
+    source.addEventListener('change', (e) => {
+      let data = {};
+      try {
+        data = JSON.parse(e.data);
+      } catch {}
+      for (const s of sections) if (!s.dataset.request || s.dataset.request === data.request) pending.add(s);
+      flush();
+    });
+    window.addEventListener('pagehide', () => source.close());
+  }
+
+  function start() {
+    localizeTimes(document);
+    renderCards(document);
+    connect();
+    const summary = document.getElementById('error-summary');
+    if (summary) summary.focus();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -1,0 +1,87 @@
+import type { TaskDoc, User } from '../../src/core/types.js';
+import { html, jsonScript } from './html.js';
+import type { SafeHtml } from './kit.js';
+import type { WebDeps } from './plugin.js';
+
+/** `<time>` that the page's script shows in the reader's own time zone; UTC text until then. */
+export function time(at: Date | string | undefined, style: 'datetime' | 'date' = 'datetime'): SafeHtml {
+  if (!at) return html``;
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return html``;
+  const iso = d.toISOString();
+  const text = style === 'date' ? iso.slice(0, 10) : `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+  return html`<time datetime="${iso}" data-style="${style}">${text}</time>`;
+}
+
+/** A stage as a small badge whose colour hints at how it ended. */
+export function stageBadge(stage: string): SafeHtml {
+  const s = stage.toLowerCase();
+  const tone = /reject|denied|declin|cancel/.test(s)
+    ? 'bad'
+    : /expire/.test(s)
+      ? 'warn'
+      : /approved|paid|done|complete|granted/.test(s)
+        ? 'good'
+        : 'neutral';
+  return html`<span class="stage stage-${tone}">${stage}</span>`;
+}
+
+/**
+ * One task as the portal shows it: the card from `cards/` (the task's own card or `task`),
+ * bound on the server with adaptivecards-templating and rendered in the browser with the
+ * adaptivecards library; a plain HTML form underneath works without JavaScript.
+ */
+export async function renderTask(
+  deps: WebDeps,
+  viewer: User,
+  task: TaskDoc,
+  options: { csrf: SafeHtml; returnTo: string },
+): Promise<SafeHtml> {
+  const view = await deps.baton.views.task(task);
+  const actionable = task.status === 'open' && (await deps.baton.tasks.actingAs(viewer, task)) !== null;
+  const url = `/requests/${encodeURIComponent(task.request_id)}`;
+  const name = task.card && deps.cards.has(task.card) ? task.card : 'task';
+  let card: unknown = null;
+  try {
+    card = deps.cards.render(name, { ...view, actionable, url });
+  } catch (err) {
+    deps.logger.error({ card: name, error: (err as Error).message }, 'web: card not rendered');
+  }
+  const requiresComment = view.task.outcomes.filter((o) => o.comment === 'required').map((o) => o.label);
+  const fallback = html`<div class="task-fallback">
+  <p class="muted small"><a href="${url}">${view.request.id}</a> · ${view.request.app_name}</p>
+  <h3>${view.task.title}</h3>
+  ${view.task.instructions ? html`<p>${view.task.instructions}</p>` : ''}
+  <dl class="facts">${view.request.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>
+  <p class="muted small">Requested by ${view.request.requester_name} · Stage: ${view.request.stage}</p>
+  ${task.status !== 'open' ? html`<p><strong>${view.task.status_text}</strong></p>` : ''}
+  ${
+    actionable
+      ? html`<form method="post" action="/tasks/${task._id}/complete" class="task-form">
+    ${options.csrf}
+    <input type="hidden" name="return_to" value="${options.returnTo}">
+    ${
+      view.task.inputs.some((i) => i.id === 'comment')
+        ? ''
+        : html`<label>Comment${requiresComment.length ? html` <span class="muted">(required for ${requiresComment.join(', ')})</span>` : ''}
+      <textarea name="comment" rows="2" maxlength="3000"></textarea></label>`
+    }
+    ${view.task.inputs.map(
+      (i) =>
+        html`<label>${i.label}${i.type === 'long_text' ? html`<textarea name="inputs.${i.id}" rows="2"></textarea>` : html`<input name="inputs.${i.id}">`}</label>`,
+    )}
+    <div class="actions">${view.task.outcomes.map(
+      (o) =>
+        html`<button type="submit" name="outcome" value="${o.label}" class="${o.style === 'primary' ? 'primary' : o.style === 'danger' ? 'danger' : ''}">${o.label}</button>`,
+    )}</div>
+  </form>`
+      : ''
+  }
+</div>`;
+  return html`<article class="task card" id="task-${task._id}" data-task="${task._id}" data-request="${task.request_id}" data-actionable="${actionable ? 'true' : 'false'}">
+${card ? html`<script type="application/json" class="card-json">${jsonScript(card)}</script>` : ''}
+<div class="card-host"></div>
+${fallback}
+<p class="task-message" role="status" aria-live="polite"></p>
+</article>`;
+}

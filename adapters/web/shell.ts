@@ -1,0 +1,167 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Baton } from '../../src/core/baton.js';
+import { isBatonError, TaskClosedError, ValidationError } from '../../src/core/errors.js';
+import type { User } from '../../src/core/types.js';
+import { isOperator } from '../../src/core/users.js';
+import type { Logger } from '../../src/logger.js';
+import { VERSION } from '../../src/version.js';
+import { html, raw } from './html.js';
+import type { PageOptions, SafeHtml, WebKit } from './kit.js';
+import type { Sessions } from './session.js';
+
+/** What the shell knows beyond the kit: sessions, whether the playground is on, the sign-in options. */
+export interface ShellOptions {
+  baton: Baton;
+  logger: Logger;
+  sessions: Sessions;
+  playground: boolean;
+}
+
+/** True for fetch()/API callers: they get JSON errors and 401 instead of redirects. */
+export function wantsJson(req: FastifyRequest): boolean {
+  if (req.headers['x-requested-with'] === 'fetch') return true;
+  // EventSource: a redirect to an HTML page would only make it fail noisily.
+  if ((req.headers.accept ?? '').includes('text/event-stream')) return true;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/** A local path to come back to after sign-in (never another origin). */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
+    return '/';
+  return value.length > 500 ? '/' : value;
+}
+
+const NAV: { key: string; label: string; href: string; operator?: boolean }[] = [
+  { key: 'home', label: 'Inbox', href: '/' },
+  { key: 'apps', label: 'Requests', href: '/apps' },
+  { key: 'dashboard', label: 'Dashboard', href: '/dashboard' },
+  { key: 'admin', label: 'Admin', href: '/admin', operator: true },
+];
+
+export interface Shell {
+  kit: WebKit;
+  /** A page for someone not signed in (the sign-in page): no nav, no user. */
+  anonymousPage(req: FastifyRequest, reply: FastifyReply, opts: PageOptions): FastifyReply;
+}
+
+export function createShell(options: ShellOptions): Shell {
+  const { baton, logger, sessions, playground } = options;
+
+  const csrfToken = (req: FastifyRequest): string => {
+    const session = sessions.read(req);
+    return session ? sessions.csrfToken(session) : '';
+  };
+
+  const layout = (req: FastifyRequest, user: User | null, opts: PageOptions): string => {
+    const nav = user
+      ? NAV.filter((n) => !n.operator || isOperator(user)).map(
+          (n) =>
+            html`<a href="${n.href}"${n.key === opts.active ? raw(' aria-current="page"') : ''}>${n.label}</a>`,
+        )
+      : [];
+    const banner = playground
+      ? html`<div class="banner" role="note"><strong>Playground.</strong> Demo people, no real sign-in: anyone who reaches this address can act as anyone. <a href="/login">Switch person</a></div>`
+      : '';
+    const who = user
+      ? html`<div class="who"><span class="who-name" title="${user.email ?? ''}">${user.name}</span>${
+          user.role !== 'user' ? html` <span class="tag">${user.role}</span>` : ''
+        }<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrfToken(req)}"><button type="submit" class="link">Sign out</button></form></div>`
+      : '';
+    return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="csrf-token" content="${csrfToken(req)}">
+<title>${opts.title} · Baton</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/assets/app.css?v=${VERSION}">
+<script src="/assets/app.js?v=${VERSION}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+${banner}
+<header class="top">
+  <a class="brand" href="/">Baton</a>
+  <nav aria-label="Main">${nav}</nav>
+  ${who}
+</header>
+<main id="main">
+${opts.body}
+</main>
+</body>
+</html>`.__html;
+  };
+
+  const sendPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    user: User | null,
+    opts: PageOptions,
+  ): FastifyReply =>
+    reply
+      .status(opts.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(layout(req, user, opts));
+
+  const kit: WebKit = {
+    baton,
+    logger,
+    html,
+    raw,
+    async requireUser(req, reply) {
+      const session = sessions.read(req);
+      const user = session?.user ? await baton.users.find(session.user).catch(() => null) : null;
+      if (user) return user;
+      if (wantsJson(req)) {
+        reply.status(401).send({ error: 'baton.unauthenticated', message: 'Sign in first.' });
+      } else {
+        // A form posted after the session ended: sign in again, then back to the page it came from.
+        const back =
+          req.method === 'GET' ? req.url : new URL(req.headers.referer ?? '/', 'http://x').pathname;
+        reply.redirect(`/login?return_to=${encodeURIComponent(safeReturnTo(back))}`, 303);
+      }
+      return null;
+    },
+    csrfField(req) {
+      return html`<input type="hidden" name="_csrf" value="${csrfToken(req)}">`;
+    },
+    page(req, reply, user, opts) {
+      return sendPage(req, reply, user, opts);
+    },
+    fail(req, reply, user, err) {
+      let status = 500;
+      let code = 'baton.internal';
+      let message = 'Something went wrong on our side; please try again.';
+      let extra: Record<string, unknown> = {};
+      if (isBatonError(err)) {
+        status = err.status;
+        code = err.code;
+        message = err.message;
+        if (err instanceof ValidationError) extra = { fields: err.fields };
+        if (err instanceof TaskClosedError) extra = { task: err.task };
+      } else {
+        const statusCode = (err as { statusCode?: number }).statusCode;
+        if (statusCode && statusCode < 500) {
+          status = statusCode;
+          code = 'baton.bad_request';
+          message = (err as Error).message;
+        } else logger.error({ err, url: req.url }, 'web: request failed');
+      }
+      if (wantsJson(req)) return reply.status(status).send({ error: code, message, ...extra });
+      const title =
+        status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status >= 500 ? 'Error' : 'Problem';
+      return sendPage(req, reply, user, {
+        title,
+        status,
+        body: html`<section class="card narrow"><h1>${title}</h1><p class="error-text">${message}</p><p><a href="/">Back to your inbox</a></p></section>`,
+      });
+    },
+  };
+  return { kit, anonymousPage: (req, reply, opts) => sendPage(req, reply, null, opts) };
+}
+
+export type { SafeHtml };
