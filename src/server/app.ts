@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
+import { type TeamsPluginOptions, teamsMode, teamsPlugin } from '../../adapters/teams/plugin.js';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
@@ -12,6 +13,8 @@ export interface AppOptions {
   logger: Logger;
   /** Extra options for the Slack surface (tests: bot ids, clock, ack timeout). */
   slack?: Partial<Omit<SlackPluginOptions, 'baton' | 'config' | 'logger'>>;
+  /** Extra options for the Teams surface (tests: outbound token, connector retry timing). */
+  teams?: Partial<Omit<TeamsPluginOptions, 'baton' | 'config' | 'logger'>>;
 }
 
 declare module 'fastify' {
@@ -22,7 +25,13 @@ declare module 'fastify' {
 }
 
 /** The one Fastify server: health now; Slack, Teams and the portal mount here as plugins. */
-export async function buildApp({ baton, config, logger, slack }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  baton,
+  config,
+  logger,
+  slack,
+  teams,
+}: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -61,6 +70,23 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       `Slack surface is off: set ${slackStatus.missing.join(' and ')}`,
     );
   else logger.info('Slack surface is off (no SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET)');
+
+  const teamsStatus = teamsMode(config);
+  if (teamsStatus.on) {
+    await app.register(teamsPlugin, { ...teams, baton, config, logger });
+    if (teamsStatus.auth === 'anonymous')
+      logger.warn(
+        { component: 'teams' },
+        'Teams surface on WITHOUT authentication: POST /api/messages accepts unsigned activities (TEAMS_ALLOW_ANONYMOUS=true; for the Bot Framework Emulator and tests only)',
+      );
+    else
+      logger.info(
+        { component: 'teams' },
+        'Teams surface on: POST /api/messages (Bot Framework JWTs checked)',
+      );
+  } else if (teamsStatus.configured)
+    logger.warn({ component: 'teams' }, `Teams surface is off: ${teamsStatus.reason}`);
+  else logger.info('Teams surface is off (no MICROSOFT_APP_ID)');
 
   return app;
 }
