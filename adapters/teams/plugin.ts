@@ -273,11 +273,22 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       const res = new CollectedResponse();
       const body =
         req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined;
+      let turned = false;
       await adapter.process(
         { method: 'POST', headers: req.headers, ...(body ? { body } : {}) },
         res as BotResponse,
-        onTurn,
+        async (ctx) => {
+          turned = true;
+          await onTurn(ctx);
+        },
       );
+      // Before the turn there is only authentication: botbuilder lets some token failures
+      // (a bad signature: jsonwebtoken's own error) escape as a 500. Nothing ran; say 401.
+      if (!turned && res.statusCode === 500) {
+        logger.warn('teams: an activity with an invalid token was refused');
+        return { status: 401, body: 'Unauthorized', headers: {} };
+      }
+      if (res.statusCode === 401) logger.warn('teams: an activity without a valid token was refused');
       return { status: res.statusCode, body: res.body, headers: res.headers };
     },
     async idle() {
