@@ -43,10 +43,12 @@ class LocalOpenId {
   }
 }
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 describe('Teams transport: Bot Framework JWTs checked by botbuilder (local OpenID metadata)', () => {
   const KID = 'baton-test-key';
-  let goodKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let goodKey: PrivateKey;
+  let otherKey: PrivateKey;
   let openId: LocalOpenId;
   let t: TeamsTestApp;
 
@@ -77,7 +79,7 @@ describe('Teams transport: Bot Framework JWTs checked by botbuilder (local OpenI
 
   const token = (
     claims: { aud?: string; serviceurl?: string; exp?: string | number } = {},
-    key: CryptoKey = goodKey,
+    key: PrivateKey = goodKey,
   ) =>
     new SignJWT({ serviceurl: claims.serviceurl ?? t.connector.url })
       .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' })
