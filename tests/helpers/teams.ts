@@ -68,6 +68,8 @@ export class FakeConnector {
   readonly installed = new Set<string>();
   /** Statuses to answer the next matching calls with, before answering normally. */
   readonly failures: { match: (c: ConnectorCall) => boolean; status: number; retryAfter?: string }[] = [];
+  /** Holds matching calls until it resolves (to observe what happens while the connector is slow). */
+  hold: { match: (c: ConnectorCall) => boolean; until: Promise<void> } | undefined;
   private server: Server | undefined;
   private seq = 0;
   url = '';
@@ -125,6 +127,7 @@ export class FakeConnector {
       authorization: req.headers.authorization,
     };
     this.calls.push(call);
+    if (this.hold?.match(call)) await this.hold.until;
     const failure = this.failures.findIndex((f) => f.match(call));
     if (failure !== -1) {
       const f = this.failures.splice(failure, 1)[0]!;
@@ -204,6 +207,8 @@ export interface TeamsTestAppOptions {
   /** Outbound token (default: none, as when anonymous). */
   token?: string;
   invokeBudgetMs?: number;
+  /** A connector to reuse (a restart against the same fake); it is not stopped by close(). */
+  connector?: FakeConnector;
 }
 
 export interface TeamsTestApp {
@@ -233,8 +238,9 @@ export interface TeamsTestApp {
 /** The real runtime and server with the Teams surface on (anonymous unless env says otherwise). */
 export async function startTeamsTestApp(options: TeamsTestAppOptions = {}): Promise<TeamsTestApp> {
   const people = options.people ?? defaultTeamsPeople();
-  const connector = new FakeConnector(people);
-  await connector.start();
+  const ownConnector = !options.connector;
+  const connector = options.connector ?? new FakeConnector(people);
+  if (ownConnector) await connector.start();
   const env = { TEAMS_ALLOW_ANONYMOUS: 'true', ...options.env };
   const rt = await startTestRuntime({
     ...(options.recipesDir ? { recipesDir: options.recipesDir } : {}),
@@ -308,7 +314,7 @@ export async function startTeamsTestApp(options: TeamsTestAppOptions = {}): Prom
     async close() {
       await app.close();
       await rt.close();
-      await connector.stop();
+      if (ownConnector) await connector.stop();
     },
   };
 }

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, recipesDir, tempDir } from '../helpers/runtime.js';
+import {
+  cardOf,
+  cardText,
+  executeActions,
+  FakeConnector,
+  startTeamsTestApp,
+  type TeamsTestApp,
+} from '../helpers/teams.js';
+
+const APP = {
+  'ok.yaml': `
+kind: app
+key: ok
+name: Okay
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'ok-recipe.yaml': `
+kind: recipe
+name: ok-approval
+trigger: { type: new_request, app: ok }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Okay?
+    outcomes:
+      - { label: Approve, style: primary }
+      - { label: Reject, style: danger }
+  - action: change_stage
+    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`,
+};
+
+describe('Teams: durable delivery and the invoke time budget', () => {
+  const open: TeamsTestApp[] = [];
+  const connectors: FakeConnector[] = [];
+  afterEach(async () => {
+    for (const t of open.splice(0)) await t.close();
+    for (const c of connectors.splice(0)) await c.stop();
+  });
+
+  it('after a restart, every recorded copy is still updated, and redelivery posts nothing twice', async () => {
+    const connector = new FakeConnector();
+    await connector.start();
+    connectors.push(connector);
+    const dataDir = tempDir();
+    const recipes = recipesDir(APP);
+    const first = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    await first.install('bob');
+    await first.install('alice');
+    await first.rt.baton.requests.file(await first.batonUser('alice'), 'ok', { approver: 'bob@example.com' });
+    const task = await eventually(async () => (await first.rt.baton.tasks.listForRequest('OK-1'))[0]);
+    const copy = await eventually(
+      async () => (await first.rt.baton.deliveries.taskDeliveries(task._id, 'teams'))[0],
+    );
+    await first.close();
+
+    const second = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    open.push(second);
+    const bobChat = second.people.bob!.conversationId;
+    const posted = connector.posts(bobChat).length;
+    await second.rt.baton.redeliver();
+    second.rt.baton.events.emit('task.opened', task); // a re-emitted event is skipped too
+    await second.idle();
+    expect(connector.posts(bobChat)).toHaveLength(posted);
+
+    const res = await second.execute('bob', 'task.complete', { task_id: task._id, outcome: 'Reject' });
+    expect(cardText((res.json() as { value: unknown }).value)).toContain('Rejected by Bob Manager');
+    await second.idle();
+    const update = await eventually(async () => connector.updates(copy.ref.activity).at(-1));
+    expect(cardText(cardOf(update.body))).toContain('Rejected by Bob Manager');
+  });
+
+  it('an action slower than the budget is answered with "working on it", then its card replaces that one', async () => {
+    const t = await startTeamsTestApp({
+      recipesDir: recipesDir({}, ['recipes/time-off']),
+      invokeBudgetMs: 20,
+    });
+    open.push(t);
+    await t.install('alice');
+    // Mallory is new to Baton: her profile is read from the connector, which is slow right now.
+    let release: () => void = () => {};
+    t.connector.hold = {
+      match: (c) => c.method === 'GET' && c.path.includes('/members/'),
+      until: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    };
+    const res = await t.execute('mallory', 'request.form', { app: 'time-off' }, 'act-form-1');
+    expect(res.statusCode).toBe(200);
+    expect(cardText((res.json() as { value: unknown }).value)).toContain('Working on it');
+    release();
+    await t.idle();
+    const update = await eventually(async () => t.connector.updates('act-form-1').at(-1));
+    const card = cardOf(update.body);
+    expect(cardText(card)).toContain('New request: Time off');
+    expect(executeActions(card)[0]).toMatchObject({ verb: 'request.submit' });
+  });
+});
