@@ -221,7 +221,7 @@ export async function toRecordInput(
         .map((x) => x.trim())
         .filter((x) => x !== '');
     } else if (field.type === 'user' && typeof s === 'string') {
-      input[field.key] = await personRef(deps, activity, s);
+      input[field.key] = await personRef(deps, activity, field, s);
     } else {
       input[field.key] = s;
     }
@@ -229,14 +229,27 @@ export async function toRecordInput(
   return input;
 }
 
-/** A picked person (AAD object id or `29:` id) as a reference the core resolves; emails pass through. */
-async function personRef(deps: TeamsDeps, activity: Partial<Activity>, value: string): Promise<string> {
+/**
+ * A picked person (the people picker gives an AAD object id) as a Baton user id; emails pass
+ * through for the core to resolve. Someone Baton has never seen and the connector cannot
+ * describe is a field error (rather than a nameless user who may be someone known by email).
+ */
+async function personRef(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  field: Field,
+  value: string,
+): Promise<string> {
   if (value.includes('@')) return value;
-  const known = await deps.baton.users.lookup(`teams:${value}`);
-  if (known) return known._id;
   const aad = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-  const account = aad ? { id: value, aadObjectId: value } : { id: value };
-  return (await deps.users.fromAccount(activity, account))._id;
+  const user = await deps.users.knownOrDescribed(
+    activity,
+    aad ? { id: value, aadObjectId: value } : { id: value },
+  );
+  if (user) return user._id;
+  throw new ValidationError(`${field.label}: Baton does not know this person yet`, {
+    [field.key]: `${field.label}: Baton does not know this person yet. Ask them to open Baton in Teams once, or pick someone else.`,
+  });
 }
 
 /** `request.submit`: files the request; the card to answer with (confirmation or the form with errors). */

@@ -18,7 +18,7 @@ import { type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
 import { attachment, messageCard, VERB } from './render.js';
-import { handleTaskAction, startTaskDelivery } from './tasks.js';
+import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
 import { createTeamsUserDirectory } from './users.js';
 
 export { teamsMode } from './auth.js';
@@ -259,6 +259,10 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
                 text: `Hi ${user.name}! ${renderHelp(user)}`,
                 textFormat: 'markdown',
               });
+            // Tasks assigned before Baton could reach this person arrive now.
+            const posted = await deliverOpenTasks(deps, user);
+            if (posted > 0)
+              logger.info({ user: user._id, tasks: posted }, 'teams: posted open tasks after install');
           }
         })(),
       );

@@ -143,6 +143,23 @@ async function postToAssignees(deps: TeamsDeps, task: TaskDoc): Promise<void> {
   );
 }
 
+/**
+ * Posts the open tasks of someone who just installed the bot (tasks assigned before Baton
+ * could reach them), skipping those they already have a copy of.
+ */
+export async function deliverOpenTasks(deps: TeamsDeps, user: User): Promise<number> {
+  const open = await deps.baton.tasks.listOpenFor(user, { limit: 50 });
+  let posted = 0;
+  for (const task of open) {
+    await deps.queue.serial(`task:${task._id}`, async () => {
+      const before = (await deps.baton.deliveries.taskDeliveries(task._id, SURFACE)).length;
+      await postCopy(deps, task, user._id);
+      if ((await deps.baton.deliveries.taskDeliveries(task._id, SURFACE)).length > before) posted++;
+    });
+  }
+  return posted;
+}
+
 /** Brings every Teams copy of a task in line with the store (closed, expired, reassigned). */
 export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);

@@ -26,6 +26,14 @@ export interface TeamsUserDirectory {
     activity: Partial<Activity>,
     account: { id: string; name?: string; aadObjectId?: string },
   ): Promise<User>;
+  /**
+   * Like fromAccount, but null instead of creating a user the connector could not describe
+   * (no email: creating one would split a person known elsewhere into two Baton users).
+   */
+  knownOrDescribed(
+    activity: Partial<Activity>,
+    account: { id: string; aadObjectId?: string },
+  ): Promise<User | null>;
   /** Where a Baton user can be reached on Teams, or null. */
   reach(user: User | string): Promise<TeamsReach | null>;
   /** Records the 1:1 conversation created for a user. */
@@ -137,6 +145,13 @@ export function createTeamsUserDirectory(options: TeamsUserDirectoryOptions): Te
       return user;
     },
     fromAccount: resolve,
+    async knownOrDescribed(activity, account) {
+      const known = await baton.users.lookup(`${SURFACE}:${teamsIdentityId(account)}`);
+      if (known) return known;
+      const member = await memberOf(activity, account.id);
+      if (!member?.email && !member?.userPrincipalName) return null;
+      return resolve(activity, account);
+    },
     async reach(user) {
       const id = typeof user === 'string' ? user : user._id;
       const ref = await baton.conversations.get(SURFACE, id);

@@ -66,6 +66,18 @@ describe('Teams: the leave flow over HTTP (anonymous mode, fake connector)', () 
     expect(inputs(again).reason).toMatchObject({ value: 'Flu' });
     expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
 
+    // Someone Baton has never seen, whom the connector cannot describe: an error on the picker.
+    const stranger = await t.execute('alice', submit.verb, {
+      ...submit.data,
+      start: '2026-12-01',
+      days: '2',
+      approver: '0000aaaa-0000-4000-8000-00000000ffff',
+    });
+    const strangerBody = (stranger.json() as { value: Record<string, unknown> }).value.body as CardElement[];
+    const approverAt = strangerBody.findIndex((e) => e.id === 'approver');
+    expect(String(strangerBody[approverAt + 1]?.text)).toMatch(/Baton does not know this person yet/);
+    expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
+
     // A good submit: the form is replaced by a confirmation naming the request.
     const good = await t.execute('alice', submit.verb, {
       ...submit.data,

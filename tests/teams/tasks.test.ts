@@ -219,6 +219,15 @@ describe('Teams: people the bot cannot reach', () => {
       await t.idle();
       const posts = t.connector.posts(t.people.hank!.conversationId);
       expect(cardText(posts.map((p) => p.body))).toContain('Quick one');
+      // Once Hank installs Baton, his copy of the task arrives (and is recorded).
+      await t.install('hank');
+      const hank = await t.batonUser('hank');
+      await eventually(async () =>
+        (await t.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).some((c) => c.user === hank._id),
+      );
+      const card = cardOf(t.connector.posts(t.people.hank!.conversationId).at(-1)!.body);
+      expect(cardText(card)).toContain('Quick one');
+      expect(executeActions(card).map((a) => a.title)).toEqual(['Approve', 'Reject']);
     } finally {
       await t.close();
     }
