@@ -278,14 +278,28 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       const body =
         req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined;
       let turned = false;
-      await adapter.process(
-        { method: 'POST', headers: req.headers, ...(body ? { body } : {}) },
-        res as BotResponse,
-        async (ctx) => {
-          turned = true;
-          await onTurn(ctx);
-        },
-      );
+      if (!body || typeof body.type !== 'string' || body.type === '') {
+        return {
+          status: 400,
+          body: 'Bad Request: expected a Bot Framework activity (JSON with a type)',
+          headers: {},
+        };
+      }
+      try {
+        await adapter.process(
+          { method: 'POST', headers: req.headers, body },
+          res as BotResponse,
+          async (ctx) => {
+            turned = true;
+            await onTurn(ctx);
+          },
+        );
+      } catch (err) {
+        if (turned) throw err;
+        // botbuilder's own schema check of the activity failed.
+        logger.warn({ error: (err as Error).message.slice(0, 300) }, 'teams: malformed activity refused');
+        return { status: 400, body: 'Bad Request: malformed activity', headers: {} };
+      }
       // Before the turn there is only authentication: botbuilder lets some token failures
       // (a bad signature: jsonwebtoken's own error) escape as a 500. Nothing ran; say 401.
       if (!turned && res.statusCode === 500) {

@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { teamsMode } from '../../adapters/teams/auth.js';
 import { parseConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { buildApp } from '../../src/server/app.js';
+import { startTestRuntime } from '../helpers/runtime.js';
 import {
   activityFrom,
   cardText,
@@ -159,6 +163,41 @@ describe('Teams transport: configuration', () => {
       expect(t.connector.posts(t.people.alice!.conversationId)).toHaveLength(1);
     } finally {
       await t.close();
+    }
+  });
+
+  it.each([
+    [{}, /Teams surface is off \(no MICROSOFT_APP_ID\)/, 404],
+    [{ MICROSOFT_APP_ID: TEAMS_APP_ID }, /Teams surface is off: set MICROSOFT_APP_PASSWORD/, 404],
+    [{ TEAMS_ALLOW_ANONYMOUS: 'true' }, /Teams surface on WITHOUT authentication/, 400],
+    [
+      { MICROSOFT_APP_ID: TEAMS_APP_ID, MICROSOFT_APP_PASSWORD: 'x' },
+      /Teams surface on: POST \/api\/messages \(Bot Framework JWTs checked\)/,
+      400,
+    ],
+  ])('the start log says how the surface runs (%o)', async (env, line, emptyBodyStatus) => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const rt = await startTestRuntime();
+    const app = await buildApp({
+      baton: rt.baton,
+      config: parseConfig(env),
+      logger: createLogger('info', sink),
+    });
+    try {
+      expect(out.match(line)).toHaveLength(1);
+      expect(out).not.toContain('not-a-real-secret');
+      // Off: no route. On: an activity without a type is refused before anything runs.
+      const res = await app.inject({ method: 'POST', url: '/api/messages', payload: {} });
+      expect(res.statusCode).toBe(emptyBodyStatus);
+    } finally {
+      await app.close();
+      await rt.close();
     }
   });
 
