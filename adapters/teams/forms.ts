@@ -192,7 +192,7 @@ export function renderAppPicker(
     actions: apps.slice(0, 20).map((a) => ({
       type: 'Action.Execute',
       title: a.name,
-      verb: 'request.form',
+      verb: VERB.openForm,
       data: { app: a.key },
     })),
   };

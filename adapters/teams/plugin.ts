@@ -162,7 +162,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
           return await handleTaskAction(deps, actor, verb, data);
         case VERB.submitRequest:
           return await submitRequestForm(deps, a, actor, data);
-        case 'request.form': {
+        case VERB.openForm: {
           const app = await baton.apps.get(String(data.app ?? ''));
           return renderRequestForm(app);
         }
@@ -198,10 +198,13 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     const first = await Promise.race([work, late]);
     clearTimeout(timer);
     if (first) return first;
-    logger.warn(
-      { verb: (a.value as InvokeValue)?.action?.verb },
-      'teams: card action slower than the invoke budget',
-    );
+    const verb = (a.value as InvokeValue)?.action?.verb;
+    logger.warn({ verb }, 'teams: card action slower than the invoke budget');
+    // A refresh is one viewer's view: it must not replace the message everyone sees.
+    if (verb === VERB.refreshTask) {
+      deps.track(work);
+      return messageCard('Loading this task…', 'It shows its latest state the next time you open it.');
+    }
     deps.track(
       work.then(async (final) => {
         if (!a.replyToId || !a.serviceUrl || !a.conversation?.id) return;

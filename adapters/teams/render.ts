@@ -12,6 +12,7 @@ export const VERB = {
   completeTask: 'task.complete',
   refreshTask: 'task.refresh',
   submitRequest: 'request.submit',
+  openForm: 'request.form',
   showRequest: 'request.show',
   createApp: 'admin.apps.create',
   addField: 'admin.apps.add_field',
