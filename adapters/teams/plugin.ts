@@ -19,7 +19,7 @@ import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
 import { attachment, messageCard, VERB } from './render.js';
 import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
-import { createTeamsUserDirectory } from './users.js';
+import { createTeamsUserDirectory, isPersonal } from './users.js';
 
 export { teamsMode } from './auth.js';
 
@@ -253,7 +253,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       deps.track(
         (async () => {
           const user = await deps.users.fromActivity(a);
-          const personal = a.conversation?.conversationType === 'personal';
+          const personal = isPersonal(a);
           // A welcome once, when the bot arrives in someone's personal chat.
           if (personal && (action === 'add' || botAdded)) {
             if (await baton.deliveries.claimOnce(`teams:welcome:${user._id}`, 365 * 24 * 3600_000))

@@ -57,6 +57,16 @@ export function teamsIdentityId(account: { id: string; aadObjectId?: string | un
   return account.aadObjectId || account.id;
 }
 
+/**
+ * A one-to-one chat with the bot: Teams says `personal`; the Bot Framework Emulator gives no
+ * conversation type and no group flag.
+ */
+export function isPersonal(activity: Partial<Activity>): boolean {
+  const c = activity.conversation;
+  if (!c) return false;
+  return c.conversationType === 'personal' || (c.conversationType === undefined && !c.isGroup);
+}
+
 function tenantOf(activity: Partial<Activity>): string {
   const cd = activity.channelData as { tenant?: { id?: string } } | undefined;
   return cd?.tenant?.id ?? activity.conversation?.tenantId ?? '';
@@ -132,7 +142,7 @@ export function createTeamsUserDirectory(options: TeamsUserDirectoryOptions): Te
         ...(from.aadObjectId ? { aadObjectId: from.aadObjectId } : {}),
       });
       // A personal chat is the conversation to DM this person in.
-      if (activity.conversation?.conversationType === 'personal' && activity.serviceUrl) {
+      if (isPersonal(activity) && activity.serviceUrl && activity.conversation) {
         await baton.conversations.save(SURFACE, user._id, {
           serviceUrl: activity.serviceUrl,
           tenantId: tenantOf(activity),

@@ -14,6 +14,7 @@ import {
   startTeamsTestApp,
   TEAMS_APP_ID,
   type TeamsTestApp,
+  teamsFixture,
 } from '../helpers/teams.js';
 
 /**
@@ -198,6 +199,29 @@ describe('Teams transport: configuration', () => {
     } finally {
       await app.close();
       await rt.close();
+    }
+  });
+
+  it('the Bot Framework Emulator (anonymous): its chat is a personal one and gets the answer', async () => {
+    const t = await startTeamsTestApp();
+    try {
+      const a = teamsFixture('emulator-message');
+      a.serviceUrl = t.connector.url;
+      const res = await t.send(a);
+      expect(res.statusCode).toBe(200);
+      await t.idle();
+      const conversation = (a.conversation as { id: string }).id;
+      expect(cardText(t.connector.posts(conversation).map((c) => c.body))).toContain(
+        'What you can ask Baton',
+      );
+      // No directory in the Emulator (the member lookup fails): the user is known by the id alone.
+      const user = await t.rt.baton.users.lookup('teams:5e4f6a07-9d13-4b2e-8a5c-0f1d2e3c4b5a');
+      expect(user?.name).toBe('User');
+      expect(await t.rt.baton.conversations.get('teams', user!._id)).toMatchObject({
+        conversationId: conversation,
+      });
+    } finally {
+      await t.close();
     }
   });
 
