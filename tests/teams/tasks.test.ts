@@ -154,6 +154,24 @@ describe('Teams: task cards and Action.Execute', () => {
     expect((await t.rt.baton.tasks.load(task._id))?.outcome).toBe('Approve');
   });
 
+  it('reassigned: the old copies say so (no buttons), the new assignee gets the card', async () => {
+    const hankCopy = await copyOf('hank');
+    const admin = await t.batonUser('admin');
+    await t.rt.baton.tasks.reassign(admin, task._id, 'alice@example.com');
+    await t.idle();
+    await eventually(async () => t.connector.updates(hankCopy.activity).length > 0);
+    const old = cardOf(t.connector.updates(hankCopy.activity).at(-1)!.body);
+    expect(cardText(old)).toContain('Reassigned to Alice Requester');
+    expect(executeActions(old)).toEqual([]);
+    const alicePost = await eventually(async () =>
+      t.connector.posts(t.people.alice!.conversationId).find((c) => cardText(c.body).includes('Quick one')),
+    );
+    expect(executeActions(cardOf(alicePost.body)).map((a) => a.title)).toEqual(['Approve', 'Reject']);
+    // Hank can no longer act.
+    const res = await t.execute('hank', 'task.complete', { task_id: task._id, outcome: 'Approve' });
+    expect(cardText((res.json() as InvokeBody).value)).toMatch(/assigned to Alice Requester/);
+  });
+
   it('expiry updates every copy', async () => {
     const hankCopy = await copyOf('hank');
     const hedyCopy = await copyOf('hedy');
