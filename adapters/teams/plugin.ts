@@ -248,8 +248,12 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     if (a.type === 'installationUpdate' || a.type === 'conversationUpdate') {
       const action = (a as { action?: string }).action;
       const botAdded = (a.membersAdded ?? []).some((m) => m.id === a.recipient?.id);
-      if (action === 'remove' || action === 'remove-upgrade' || !a.from?.id || a.from.id === a.recipient?.id)
+      if (!a.from?.id || a.from.id === a.recipient?.id) return;
+      if (action === 'remove' || action === 'remove-upgrade') {
+        // Uninstalled from a personal scope: that chat is gone (a reinstall brings a new one).
+        if (isPersonal(a)) deps.track(deps.users.forgetConversation(a));
         return;
+      }
       deps.track(
         (async () => {
           const user = await deps.users.fromActivity(a);

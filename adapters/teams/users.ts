@@ -38,6 +38,8 @@ export interface TeamsUserDirectory {
   reach(user: User | string): Promise<TeamsReach | null>;
   /** Records the 1:1 conversation created for a user. */
   saveConversation(userId: string, conversationId: string): Promise<void>;
+  /** Forgets the 1:1 conversation of the sender of an activity (they uninstalled the bot). */
+  forgetConversation(activity: Partial<Activity>): Promise<void>;
   /** The Teams identity of a Baton user, if any. */
   teamsIdentity(user: User | string): Promise<string | null>;
 }
@@ -177,6 +179,12 @@ export function createTeamsUserDirectory(options: TeamsUserDirectoryOptions): Te
     },
     async saveConversation(userId, conversationId) {
       await baton.conversations.save(SURFACE, userId, { conversationId });
+    },
+    async forgetConversation(activity) {
+      const from = activity.from;
+      if (!from?.id) return;
+      const user = await baton.users.lookup(`${SURFACE}:${teamsIdentityId(from)}`);
+      if (user) await baton.conversations.forget(SURFACE, user._id, ['conversationId']);
     },
     async teamsIdentity(user) {
       const u = typeof user === 'string' ? await baton.users.find(user) : user;

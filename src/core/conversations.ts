@@ -41,6 +41,21 @@ export class ConversationService {
     await this.refs.updateOne({ _id: `${surface}:${userId}` }, { $set: set }, { upsert: true });
   }
 
+  /** Forgets parts of a stored reference (e.g. the 1:1 chat of someone who uninstalled the bot). */
+  async forget(surface: string, userId: string, keys: string[]): Promise<void> {
+    assertSafeId(surface, 'surface');
+    assertSafeId(userId, 'user id');
+    const unset: Record<string, ''> = {};
+    for (const k of keys) {
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(k)) throw new Error(`bad reference key ${k}`);
+      unset[`ref.${k}`] = '';
+    }
+    await this.refs.updateOne(
+      { _id: `${surface}:${userId}` },
+      { $unset: unset, $set: { updated_at: this.ctx.now() } },
+    );
+  }
+
   /** The stored reference of a user on a surface, or null. */
   async get(surface: string, userId: string): Promise<Record<string, string> | null> {
     assertSafeId(surface, 'surface');

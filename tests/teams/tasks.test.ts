@@ -251,3 +251,48 @@ describe('Teams: people the bot cannot reach', () => {
     }
   });
 });
+
+describe('Teams: uninstalling', () => {
+  it('forgets the personal chat: later tasks are noted as undelivered instead of posted into it', async () => {
+    const t = await startTeamsTestApp({ recipesDir: recipesDir(QUICK) });
+    try {
+      const { activityFrom } = await import('../helpers/teams.js');
+      await t.install('alice');
+      await t.install('hank');
+      const hank = await t.batonUser('hank');
+      expect(await t.rt.baton.conversations.get('teams', hank._id)).toMatchObject({
+        conversationId: t.people.hank!.conversationId,
+      });
+      t.connector.installed.delete(t.people.hank!.id);
+      const res = await t.send(
+        activityFrom('installation-update', t.people.hank!, t.connector.url, { action: 'remove' }),
+      );
+      expect(res.statusCode).toBe(200);
+      await t.idle();
+      const ref = await t.rt.baton.conversations.get('teams', hank._id);
+      expect(ref?.conversationId).toBeUndefined();
+      expect(ref?.userId).toBe(t.people.hank!.id);
+
+      const admin = await t.rt.baton.users.resolve({
+        provider: 'web',
+        id: 'admin',
+        email: 'admin@example.com',
+      });
+      await t.rt.baton.groups.create(admin, 'hr');
+      await t.rt.baton.groups.addMember(admin, 'hr', hank._id);
+      const posted = t.connector.posts(t.people.hank!.conversationId).length;
+      await t.rt.baton.requests.file(await t.batonUser('alice'), 'quick', {});
+      const task = await eventually(async () => (await t.rt.baton.tasks.listForRequest('QUICK-1'))[0]);
+      const job = await eventually(async () => {
+        const j = await t.rt.baton.ctx.db.jobs.findOne({ _id: task.job_id! });
+        return j?.log.some((l) => l.action === 'deliver:teams') ? j : null;
+      });
+      expect(job.log.find((l) => l.action === 'deliver:teams')?.error).toMatch(
+        /does not have Baton installed/,
+      );
+      expect(t.connector.posts(t.people.hank!.conversationId)).toHaveLength(posted);
+    } finally {
+      await t.close();
+    }
+  });
+});
