@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { adaptiveCards } from '../../adapters/cards/cards.js';
 import type { TaskDoc } from '../../src/core/types.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
 import { cardOf, cardText, executeActions, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
@@ -73,6 +74,11 @@ describe('Teams: task cards and Action.Execute', () => {
       );
       // A comment input, since Reject requires one.
       expect((card.body as { id?: string }[]).some((e) => e.id === 'comment')).toBe(true);
+      // A clean card for the adaptivecards object model (refresh included).
+      const AC = adaptiveCards();
+      const context = new AC.SerializationContext();
+      new AC.AdaptiveCard().parse(card, context);
+      expect(Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message)).toEqual([]);
     }
     // Redelivery (a restart) posts nothing twice.
     t.rt.baton.events.emit('task.opened', task);
