@@ -127,6 +127,17 @@ export class TeamsConnector {
     );
   }
 
+  /** Deletes a message the bot posted (a duplicate copy). */
+  async delete(serviceUrl: string, conversationId: string, activityId: string): Promise<void> {
+    await this.call(
+      serviceUrl,
+      'DELETE',
+      `/v3/conversations/${encodeURIComponent(conversationId)}/activities/${encodeURIComponent(activityId)}`,
+      undefined,
+      true,
+    );
+  }
+
   /** One member of a conversation, with email and UPN (Teams' `TeamsInfo.getMember`). */
   async member(serviceUrl: string, conversationId: string, userId: string): Promise<TeamsAccount> {
     const res = await this.call<TeamsAccount>(
@@ -177,7 +188,7 @@ export class TeamsConnector {
 
   private async call<T>(
     serviceUrl: string,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body: unknown,
     idempotent: boolean,

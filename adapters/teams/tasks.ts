@@ -122,6 +122,16 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     user: userId,
     ref: { serviceUrl: target.reach.serviceUrl, conversation: target.conversationId, activity: activityId },
   });
+  // Another copy was recorded first (a claim that outlived a crash): remove ours.
+  const mine = (await baton.deliveries.taskDeliveries(task._id, SURFACE)).find((d) => d.user === userId);
+  if (mine && mine.ref.activity !== activityId) {
+    await deps.queue
+      .call(() => deps.connector.delete(target.reach.serviceUrl, target.conversationId, activityId))
+      .catch((err: unknown) =>
+        deps.logger.warn({ task: task._id, error: errorText(err) }, 'teams: duplicate copy not removed'),
+      );
+    return;
+  }
   // The task may have closed while we were posting: show that at once.
   const fresh = await baton.tasks.load(task._id);
   if (fresh && fresh.status !== 'open') await syncCopies(deps, fresh._id);

@@ -170,6 +170,7 @@ export class FakeConnector {
     if (call.method === 'POST' && parts[4] === 'activities')
       return { status: 201, body: { id: `act-${++this.seq}` } };
     if (call.method === 'PUT' && parts[4] === 'activities') return { status: 200, body: { id: parts[5] } };
+    if (call.method === 'DELETE' && parts[4] === 'activities') return { status: 200 };
     return { status: 404, body: { error: { code: 'NotFound' } } };
   }
 }

@@ -75,6 +75,38 @@ describe('Teams: durable delivery and the invoke time budget', () => {
     expect(cardText(cardOf(update.body))).toContain('Rejected by Bob Manager');
   });
 
+  it('a copy posted while another instance recorded one first is removed (no duplicate left in the chat)', async () => {
+    const t = await startTeamsTestApp({ recipesDir: recipesDir(APP) });
+    open.push(t);
+    await t.install('bob');
+    await t.install('alice');
+    const bobChat = t.people.bob!.conversationId;
+    let release: () => void = () => {};
+    t.connector.hold = {
+      match: (c) =>
+        c.method === 'POST' && c.path.startsWith(`/v3/conversations/${encodeURIComponent(bobChat)}/`),
+      until: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    };
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'ok', { approver: 'bob@example.com' });
+    const task = await eventually(async () => (await t.rt.baton.tasks.listForRequest('OK-1'))[0]);
+    await eventually(async () => t.connector.posts(bobChat).length > 0); // our post is in flight
+    const bob = await t.batonUser('bob');
+    await t.rt.baton.deliveries.recordTaskDelivery(task._id, {
+      surface: 'teams',
+      user: bob._id,
+      ref: { serviceUrl: t.connector.url, conversation: bobChat, activity: 'act-other-instance' },
+    });
+    release();
+    await t.idle();
+    const copies = await t.rt.baton.deliveries.taskDeliveries(task._id, 'teams');
+    expect(copies.map((c) => c.ref.activity)).toEqual(['act-other-instance']);
+    const deleted = t.connector.calls.filter((c) => c.method === 'DELETE');
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]!.path).toMatch(/\/activities\/act-\d+$/);
+  });
+
   it('an action slower than the budget is answered with "working on it", then its card replaces that one', async () => {
     const t = await startTeamsTestApp({
       recipesDir: recipesDir({}, ['recipes/time-off']),
