@@ -360,7 +360,7 @@ export async function handleTaskAction(
   }
 }
 
-/** The outgoing activity type of a task card (tests and `tasks` listing share it). */
+/** A task card as a message for `actor` (the `tasks` command): actionable when they may act. */
 export async function taskCardActivity(
   deps: TeamsDeps,
   task: TaskDoc,
