@@ -57,6 +57,14 @@ async function refreshIds(deps: TeamsDeps, task: TaskDoc): Promise<string[]> {
  * (possible when the bot is installed for them, e.g. org-wide). Null with the reason when
  * the bot cannot reach them.
  */
+/**
+ * People the connector refused a 1:1 chat with, and when: redelivery runs every few minutes,
+ * and asking again at each run for everyone who has not installed the bot would be waste.
+ * (Installing the bot stores the chat, which is used without asking.)
+ */
+const refused = new WeakMap<TeamsDeps, Map<string, { at: number; reason: string }>>();
+const REFUSAL_TTL_MS = 15 * 60_000;
+
 export async function personalConversation(
   deps: TeamsDeps,
   userId: string,
@@ -71,6 +79,13 @@ export async function personalConversation(
   if (reach.conversationId) return { reach, conversationId: reach.conversationId };
   if (!reach.botId || !reach.tenantId)
     return { reason: 'the stored Teams reference has no bot or tenant id' };
+  let cache = refused.get(deps);
+  if (!cache) {
+    cache = new Map();
+    refused.set(deps, cache);
+  }
+  const known = cache.get(userId);
+  if (known && Date.now() - known.at < REFUSAL_TTL_MS) return { reason: known.reason };
   try {
     const conversationId = await deps.queue.call(() =>
       deps.connector.createConversation(reach.serviceUrl, {
@@ -84,12 +99,13 @@ export async function personalConversation(
   } catch (err) {
     const name = await deps.baton.users.displayName(userId);
     const status = err instanceof ConnectorError ? err.status : 0;
-    return {
-      reason:
-        status === 403 || status === 404
-          ? `${name} does not have Baton installed in Microsoft Teams (the connector refused a 1:1 chat).`
-          : `Teams could not open a chat with ${name}: ${errorText(err)}`,
-    };
+    if (status === 403 || status === 404) {
+      const reason = `${name} does not have Baton installed in Microsoft Teams (the connector refused a 1:1 chat).`;
+      if (cache.size > 10_000) cache.clear();
+      cache.set(userId, { at: Date.now(), reason });
+      return { reason };
+    }
+    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}` };
   }
 }
 

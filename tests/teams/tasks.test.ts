@@ -235,6 +235,15 @@ describe('Teams: people the bot cannot reach', () => {
         return c.length === 1 ? c : null;
       });
       expect(copies[0]!.ref.conversation).toBe(t.people.hedy!.conversationId);
+      // Redelivery (every few minutes) does not ask the connector again for Hank's chat.
+      const asked = () =>
+        t.connector.calls.filter(
+          (c) => c.path === '/v3/conversations' && JSON.stringify(c.body).includes(t.people.hank!.id),
+        ).length;
+      expect(asked()).toBe(1);
+      t.rt.baton.events.emit('task.opened', task);
+      await t.idle();
+      expect(asked()).toBe(1);
       // The task is there all the same: Hank sees it with `tasks`.
       const res = await t.send(
         activityFrom('message-personal', t.people.hank!, t.connector.url, { text: 'tasks' }),
