@@ -31,7 +31,11 @@ export function inputId(key: string): string {
 }
 
 /** The Adaptive Card input of one app field, with its default (or the value typed before). */
-export function toFieldInput(field: Field, value?: unknown): CardJsonObject {
+export function toFieldInput(
+  field: Field,
+  value?: unknown,
+  people: Record<string, string> = {},
+): CardJsonObject {
   const v = value ?? field.default;
   const base: CardJsonObject = {
     id: inputId(field.key),
@@ -83,7 +87,8 @@ export function toFieldInput(field: Field, value?: unknown): CardJsonObject {
       return {
         type: 'Input.ChoiceSet',
         ...base,
-        choices: [],
+        // A person picked before (re-rendered form) shows by name.
+        choices: typeof v === 'string' && people[v] ? [{ title: people[v], value: v }] : [],
         'choices.data': { type: 'Data.Query', dataset: 'graph.microsoft.com/users' },
         ...str(v),
       };
@@ -117,17 +122,24 @@ export function toFieldInput(field: Field, value?: unknown): CardJsonObject {
   }
 }
 
-/** The request form of an app. `values` (raw submitted strings) and `errors` re-render a refused submit. */
+/**
+ * The request form of an app. `values` (raw submitted strings) and `errors` re-render a
+ * refused submit; `people` names the people already picked (AAD object id → name).
+ */
 export function renderRequestForm(
   app: AppDefinition,
-  state: { values?: Record<string, unknown>; errors?: Record<string, string> } = {},
+  state: {
+    values?: Record<string, unknown>;
+    errors?: Record<string, string>;
+    people?: Record<string, string>;
+  } = {},
 ): AdaptiveCardJson {
   const body: CardJsonObject[] = [
     { type: 'TextBlock', text: `New request: ${app.name}`, size: 'Large', weight: 'Bolder', wrap: true },
   ];
   if (app.description) body.push({ type: 'TextBlock', text: app.description, isSubtle: true, wrap: true });
   for (const field of app.fields.slice(0, 99)) {
-    body.push(toFieldInput(field, state.values?.[inputId(field.key)]));
+    body.push(toFieldInput(field, state.values?.[inputId(field.key)], state.people));
     if (field.help && field.type !== 'boolean')
       body.push({
         type: 'TextBlock',
@@ -276,7 +288,14 @@ export async function submitRequestForm(
   } catch (err) {
     if (err instanceof ValidationError) {
       const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
-      return renderRequestForm(app, { values: data, errors });
+      const people: Record<string, string> = {};
+      for (const field of app.fields) {
+        const v = data[inputId(field.key)];
+        if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+        const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
+        if (known) people[v] = known.name;
+      }
+      return renderRequestForm(app, { values: data, errors, people });
     }
     throw err;
   }

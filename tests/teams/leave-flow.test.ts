@@ -64,6 +64,11 @@ describe('Teams: the leave flow over HTTP (anonymous mode, fake connector)', () 
     expect(inputs(again).start).toMatchObject({ value: '2026-12-01' });
     expect(inputs(again).type).toMatchObject({ value: 'Sick' });
     expect(inputs(again).reason).toMatchObject({ value: 'Flu' });
+    // The picked approver is kept, shown by name.
+    expect(inputs(again).approver).toMatchObject({
+      value: bob.aadObjectId,
+      choices: [{ title: 'Bob Manager', value: bob.aadObjectId }],
+    });
     expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
 
     // Someone Baton has never seen, whom the connector cannot describe: an error on the picker.
