@@ -13,7 +13,6 @@ export const VERB = {
   refreshTask: 'task.refresh',
   submitRequest: 'request.submit',
   openForm: 'request.form',
-  showRequest: 'request.show',
   createApp: 'admin.apps.create',
   addField: 'admin.apps.add_field',
 } as const;
