@@ -207,6 +207,7 @@ export interface TeamsTestAppOptions {
   env?: Record<string, string>;
   /** Outbound token (default: none, as when anonymous). */
   token?: string;
+  /** Invoke time budget (default 30 s here, so slow machines do not change answers; 4 s in production). */
   invokeBudgetMs?: number;
   /** A connector to reuse (a restart against the same fake); it is not stopped by close(). */
   connector?: FakeConnector;
@@ -262,7 +263,8 @@ export async function startTeamsTestApp(options: TeamsTestAppOptions = {}): Prom
     teams: {
       token: async () => options.token ?? null,
       connector: { sleep: async () => {}, random: () => 0.5 },
-      ...(options.invokeBudgetMs !== undefined ? { invokeBudgetMs: options.invokeBudgetMs } : {}),
+      // A busy test machine must not turn answers into "working on it" (the budget has its own test).
+      invokeBudgetMs: options.invokeBudgetMs ?? 30_000,
       onSurface: (s) => {
         surface = s;
       },

@@ -78,6 +78,7 @@ describe('Teams and Slack on together', () => {
       teams: {
         token: async () => null,
         connector: { sleep: async () => {} },
+        invokeBudgetMs: 30_000,
         onSurface: (s) => {
           teams = s;
         },
