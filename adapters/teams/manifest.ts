@@ -8,10 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 
-export const TEAMS_MANIFEST_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../manifest/teams',
-);
+/** `<repo>/manifest/teams`, found from this file both as source and compiled (`dist/adapters/teams/`). */
+export const TEAMS_MANIFEST_DIR = (() => {
+  const up = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  return path.join(path.basename(up) === 'dist' ? path.dirname(up) : up, 'manifest/teams');
+})();
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
