@@ -10,7 +10,7 @@ import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
-import type { OutgoingActivity } from './connector.js';
+import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
 import { attachment, renderRequestCard } from './render.js';
@@ -435,6 +435,8 @@ export async function runCommand(
   try {
     await handler(ctx, parsed.args, parsed.rest);
   } catch (err) {
+    // The answer itself could not be sent: saying so would fail the same way.
+    if (err instanceof ConnectorError) throw err;
     await say(ctx, `⚠️ ${md(describeError(err, deps))}`);
   }
 }

@@ -14,7 +14,7 @@ import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
 import { createWorkQueue } from '../slack/queue.js';
 import { createTeamsAuth, teamsMode } from './auth.js';
 import { renderHelp, runCommand } from './commands.js';
-import { type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
+import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
 import { attachment, messageCard, VERB } from './render.js';
@@ -143,6 +143,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       await runCommand(deps, a, actor, reply);
     } catch (err) {
       logger.error({ err }, 'teams: message not handled');
+      if (err instanceof ConnectorError) return; // the connector is what failed: no one to tell
       await reply({
         type: 'message',
         text: 'Something went wrong on our side; please try again in a moment.',
