@@ -2,7 +2,7 @@ import type { Activity } from 'botbuilder';
 import type { Baton } from '../../src/core/baton.js';
 import type { User } from '../../src/core/types.js';
 import type { Logger } from '../../src/logger.js';
-import type { TeamsAccount, TeamsConnector } from './connector.js';
+import { ConnectorError, type TeamsAccount, type TeamsConnector } from './connector.js';
 
 /** How Baton reaches one person on Teams (stored per Baton user by the core's ConversationService). */
 export interface TeamsReach {
@@ -96,6 +96,12 @@ export function createTeamsUserDirectory(options: TeamsUserDirectoryOptions): Te
       member = await connector.member(activity.serviceUrl, activity.conversation.id, userId);
     } catch (err) {
       logger.debug({ error: (err as Error).message }, 'teams: member lookup failed; using the id alone');
+      // A definite "no" (e.g. 404: not a member here, or the Emulator) is remembered like an answer.
+      const status = err instanceof ConnectorError ? err.status : 0;
+      if (status >= 400 && status < 500 && status !== 429) {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(key, { member: null, at: now() });
+      }
       return null;
     }
     if (cache.size > 10_000) cache.clear();
