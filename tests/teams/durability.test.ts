@@ -107,6 +107,41 @@ describe('Teams: durable delivery and the invoke time budget', () => {
     expect(deleted[0]!.path).toMatch(/\/activities\/act-\d+$/);
   });
 
+  it('a task opened while the Teams surface was down is posted by the redelivery at start', async () => {
+    const connector = new FakeConnector();
+    await connector.start();
+    connectors.push(connector);
+    const dataDir = tempDir();
+    const recipes = recipesDir(APP);
+    const first = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    await first.install('bob');
+    await first.install('alice');
+    const alice = await first.batonUser('alice');
+    await first.close();
+    // Baton runs without the Teams surface (the runtime alone) while a request is filed.
+    const { startTestRuntime } = await import('../helpers/runtime.js');
+    const alone = await startTestRuntime({
+      dataDir,
+      recipesDir: recipes,
+      env: { TEAMS_ALLOW_ANONYMOUS: 'true' },
+    });
+    await alone.baton.requests.file(alice, 'ok', { approver: 'bob@example.com' });
+    const task = await eventually(async () => (await alone.baton.tasks.listForRequest('OK-1'))[0]);
+    await alone.close();
+
+    const second = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    open.push(second);
+    const bobChat = second.people.bob!.conversationId;
+    expect(connector.posts(bobChat).filter((c) => cardText(c.body).includes('Okay?'))).toHaveLength(0);
+    expect(await second.rt.baton.redeliver()).toMatchObject({ tasks: 1 });
+    await second.idle();
+    const post = await eventually(async () =>
+      connector.posts(bobChat).find((c) => cardText(c.body).includes('Okay?')),
+    );
+    expect(executeActions(cardOf(post.body)).map((a) => a.title)).toEqual(['Approve', 'Reject']);
+    expect(await second.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).toHaveLength(1);
+  });
+
   it('an action slower than the budget is answered with "working on it", then its card replaces that one', async () => {
     const t = await startTeamsTestApp({
       recipesDir: recipesDir({}, ['recipes/time-off']),
