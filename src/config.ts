@@ -62,6 +62,20 @@ export const ConfigSchema = z.object({
   MICROSOFT_APP_TENANT_ID: optionalString,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
   TEAMS_ALLOW_ANONYMOUS: boolString,
+  /** Certificate credentials instead of MICROSOFT_APP_PASSWORD: the thumbprint and the PEM private key's file. */
+  MICROSOFT_APP_CERTIFICATE_THUMBPRINT: optionalString.refine(
+    (v) => v === undefined || /^[0-9A-Fa-f]{40}$/.test(v),
+    {
+      message: 'must be a certificate thumbprint (40 hex digits)',
+    },
+  ),
+  MICROSOFT_APP_CERTIFICATE_KEY_FILE: optionalString.refine((v) => v === undefined || existsSync(v), {
+    message: 'must name a readable PEM file',
+  }),
+  /** Where the Bot Framework's signing keys are described (default: Microsoft's); for tests and sovereign clouds. */
+  TEAMS_OPENID_METADATA_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+    message: 'must be an http(s) URL',
+  }),
   /** Signs portal session cookies; generated and kept in DATA_DIR when unset. */
   BATON_SESSION_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)',

@@ -1,4 +1,5 @@
 import { slackMode } from '../adapters/slack/plugin.js';
+import { teamsMode } from '../adapters/teams/plugin.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
@@ -58,13 +59,14 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const slack = slackMode(config);
+  const teams = teamsMode(config);
   logger.info(
     {
       version: VERSION,
       store: runtime.store.kind,
       url: `http://${host}:${port}`,
       slack: slack.on ? slack.mode : 'off',
-      teams: 'off',
+      teams: teams.on ? teams.auth : 'off',
       web: 'on',
     },
     `Baton ${VERSION} is up at http://${host}:${port}`,

@@ -4,6 +4,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Store } from '../store/port.js';
 import { AppService } from './apps.js';
 import { BatonEventBus, type CoreContext, collectionsOf, ensureIndexes } from './context.js';
+import { ConversationService } from './conversations.js';
 import { DeliveryService } from './deliveries.js';
 import { GroupService } from './groups.js';
 import { RecipeService } from './recipes.js';
@@ -37,6 +38,8 @@ export class Baton {
   readonly engine: RecipeEngine;
   readonly deliveries: DeliveryService;
   readonly views: ViewService;
+  /** Where surfaces can reach people later (Teams conversation references). */
+  readonly conversations: ConversationService;
   readonly stats: StatsService;
   readonly startedAt = new Date();
 
@@ -61,6 +64,7 @@ export class Baton {
     this.engine = new RecipeEngine(this.ctx, this.users, this.groups, this.requests, this.tasks);
     this.deliveries = new DeliveryService(this.ctx);
     this.views = new ViewService(this.ctx, this.apps, this.users);
+    this.conversations = new ConversationService(this.ctx);
     this.stats = new StatsService(this.ctx, this.apps);
     this.requests.sink = this.engine;
     this.tasks.sink = this.engine;

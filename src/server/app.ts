@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
+import { type TeamsPluginOptions, teamsMode, teamsPlugin } from '../../adapters/teams/plugin.js';
 import { webPlugin } from '../../adapters/web/plugin.js';
 import type { Config } from '../config.js';
 import type { Baton } from '../core/baton.js';
@@ -13,6 +14,8 @@ export interface AppOptions {
   logger: Logger;
   /** Extra options for the Slack surface (tests: bot ids, clock, ack timeout). */
   slack?: Partial<Omit<SlackPluginOptions, 'baton' | 'config' | 'logger'>>;
+  /** Extra options for the Teams surface (tests: outbound token, connector retry timing). */
+  teams?: Partial<Omit<TeamsPluginOptions, 'baton' | 'config' | 'logger'>>;
 }
 
 declare module 'fastify' {
@@ -22,8 +25,14 @@ declare module 'fastify' {
   }
 }
 
-/** The one Fastify server: health, the Slack surface, the web portal (Teams mounts here too). */
-export async function buildApp({ baton, config, logger, slack }: AppOptions): Promise<FastifyInstance> {
+/** The one Fastify server: health, the Slack and Teams surfaces, the web portal. */
+export async function buildApp({
+  baton,
+  config,
+  logger,
+  slack,
+  teams,
+}: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -70,6 +79,23 @@ export async function buildApp({ baton, config, logger, slack }: AppOptions): Pr
       `Slack surface is off: set ${slackStatus.missing.join(' and ')}`,
     );
   else logger.info('Slack surface is off (no SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET)');
+
+  const teamsStatus = teamsMode(config);
+  if (teamsStatus.on) {
+    await app.register(teamsPlugin, { ...teams, baton, config, logger });
+    if (teamsStatus.auth === 'anonymous')
+      logger.warn(
+        { component: 'teams' },
+        'Teams surface on WITHOUT authentication: POST /api/messages accepts unsigned activities (TEAMS_ALLOW_ANONYMOUS=true; for the Bot Framework Emulator and tests only)',
+      );
+    else
+      logger.info(
+        { component: 'teams' },
+        'Teams surface on: POST /api/messages (Bot Framework JWTs checked)',
+      );
+  } else if (teamsStatus.configured)
+    logger.warn({ component: 'teams' }, `Teams surface is off: ${teamsStatus.reason}`);
+  else logger.info('Teams surface is off (no MICROSOFT_APP_ID)');
 
   // The web portal at `/`: always on (its own scope parses forms and cookies).
   await app.register(webPlugin, { baton, config, logger });

@@ -1,0 +1,129 @@
+/**
+ * The command grammar every chat surface shares: the verbs, who may use them, and the parser
+ * that maps typed text to a verb (with a "did you mean" for typos). Surface-neutral: Slack
+ * (`/baton …`) and Teams (a message to the bot) render the replies their own way.
+ */
+import type { User } from '../../src/core/types.js';
+import { isAdmin, isOperator } from '../../src/core/users.js';
+
+export type Level = 'user' | 'operator' | 'admin';
+
+/** One subcommand: its literal words, what follows, what it does, and who it is for. */
+export interface CommandSpec {
+  words: string[];
+  args: string;
+  summary: string;
+  level: Level;
+}
+
+const spec = (usage: string, summary: string, level: Level = 'user'): CommandSpec => {
+  const parts = usage.split(' ');
+  const i = parts.findIndex((p) => /^[<[@]/.test(p));
+  const words = i === -1 ? parts : parts.slice(0, i);
+  return { words, args: i === -1 ? '' : parts.slice(i).join(' '), summary, level };
+};
+
+/** Every subcommand of the slash command. */
+export const COMMANDS: CommandSpec[] = [
+  spec('help', 'what you can do here'),
+  spec('new [app]', 'file a request: opens the app’s form (without an app, pick one)'),
+  spec('requests', 'your recent requests and their stages'),
+  spec('tasks', 'your open tasks'),
+  spec('show <ID>', 'one request: fields, stage and history (e.g. show PTO-42)'),
+  spec('admin apps list', 'apps and their stages and fields', 'operator'),
+  spec('admin apps create [key] [name]', 'create an app (no arguments: a form)', 'admin'),
+  spec('admin apps add field <app>', 'add a field to an app (a form)', 'admin'),
+  spec('admin apps add stage <app> <stage>', 'add a stage to an app', 'admin'),
+  spec('admin recipes list', 'recipes with their state and problems', 'operator'),
+  spec('admin recipes start <name>', 'start a recipe', 'operator'),
+  spec('admin recipes stop <name>', 'stop a recipe', 'operator'),
+  spec('admin recipes install [pack]', 'install a template pack (no pack: list them)', 'admin'),
+  spec(
+    'admin jobs list [status]',
+    'recent jobs (status: running, waiting, completed, failed, stopped)',
+    'operator',
+  ),
+  spec('admin jobs show <id>', 'one job: its steps and error', 'operator'),
+  spec('admin jobs rerun <id>', 'rerun a failed job from the step that failed', 'operator'),
+  spec('admin groups list', 'groups and their members', 'admin'),
+  spec('admin groups create <name> [description]', 'create a group', 'admin'),
+  spec('admin groups add <group> @person…', 'add people to a group', 'admin'),
+  spec('admin groups remove <group> @person…', 'remove people from a group', 'admin'),
+  spec('admin roles grant @person <admin|operator>', 'give someone a role', 'admin'),
+  spec('admin roles revoke @person', 'take someone’s role away (back to user)', 'admin'),
+];
+
+/** Levenshtein distance (small strings only). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export type ParsedCommand =
+  | { spec: CommandSpec; args: string[]; rest: string }
+  | { spec: null; suggestion: CommandSpec | null; typed: string };
+
+/** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
+export function parseCommand(text: string): ParsedCommand {
+  const tokens = text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+  const lower = tokens.map((t) => t.toLowerCase());
+  if (tokens.length === 0) return { spec: COMMANDS[0]!, args: [], rest: '' };
+  let best: CommandSpec | null = null;
+  for (const c of COMMANDS) {
+    if (c.words.length <= lower.length && c.words.every((w, i) => lower[i] === w)) {
+      if (!best || c.words.length > best.words.length) best = c;
+    }
+  }
+  if (best) {
+    const args = tokens.slice(best.words.length);
+    const restMatch = text.trim().split(/\s+/);
+    const rest = restMatch.slice(best.words.length).join(' ');
+    return { spec: best, args, rest };
+  }
+  let suggestion: CommandSpec | null = null;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const c of COMMANDS) {
+    const typed = lower.slice(0, c.words.length).join(' ');
+    const target = c.words.join(' ');
+    // A prefix of a longer command ("admin apps") is close to it, not a typo.
+    const d = target.startsWith(typed) && typed.length > 0 ? 0.5 : editDistance(typed, target);
+    const score = d / Math.max(target.length, 1);
+    if (
+      score < bestScore ||
+      (score === bestScore && suggestion && c.words.length < suggestion.words.length)
+    ) {
+      bestScore = score;
+      suggestion = c;
+    }
+  }
+  return {
+    spec: null,
+    suggestion: bestScore <= 0.5 ? suggestion : null,
+    typed: tokens.slice(0, 3).join(' '),
+  };
+}
+
+export function levelOf(user: User): Level {
+  return isAdmin(user) ? 'admin' : isOperator(user) ? 'operator' : 'user';
+}
+
+export function allowed(level: Level, of: Level): boolean {
+  const rank: Record<Level, number> = { user: 0, operator: 1, admin: 2 };
+  return rank[of] >= rank[level];
+}
+
+export function usage(command: string, c: CommandSpec): string {
+  return `${command} ${[...c.words, c.args].filter((x) => x !== '').join(' ')}`;
+}

@@ -1,0 +1,442 @@
+/**
+ * Commands by message to the bot (a personal chat, or an @mention in a channel or group
+ * chat): the same verbs, arguments and authorization as Slack's `/baton` (the shared
+ * grammar in `adapters/commands/grammar.ts`; every action is a core call with the Baton user
+ * as actor), answered with Teams markdown or Adaptive Cards.
+ */
+import type { Activity } from 'botbuilder';
+import { isBatonError, ValidationError } from '../../src/core/errors.js';
+import type { JobDoc, Role, User } from '../../src/core/types.js';
+import { requireAdmin } from '../../src/core/users.js';
+import type { AdaptiveCardJson } from '../cards/cards.js';
+import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
+import { ConnectorError, type OutgoingActivity } from './connector.js';
+import type { TeamsDeps } from './deps.js';
+import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
+import { attachment, renderRequestCard } from './render.js';
+import { taskCardActivity } from './tasks.js';
+
+/** A mention of someone in the message, replaced in the text by a token the parser keeps whole. */
+interface Mention {
+  token: string;
+  account: { id: string; name?: string; aadObjectId?: string };
+}
+
+/** Text with the bot's mention removed and other mentions replaced by `@mention0`, `@mention1`… */
+export function commandText(activity: Partial<Activity>): { text: string; mentions: Mention[] } {
+  let text = activity.text ?? '';
+  const mentions: Mention[] = [];
+  for (const entity of activity.entities ?? []) {
+    if (entity.type !== 'mention') continue;
+    const e = entity as { mentioned?: { id?: string; name?: string; aadObjectId?: string }; text?: string };
+    const mentioned = e.mentioned;
+    if (!mentioned?.id || typeof e.text !== 'string') continue;
+    if (mentioned.id === activity.recipient?.id) {
+      text = text.split(e.text).join(' ');
+      continue;
+    }
+    const token = `@mention${mentions.length}`;
+    text = text.split(e.text).join(` ${token} `);
+    mentions.push({
+      token,
+      account: {
+        id: mentioned.id,
+        ...(mentioned.name ? { name: mentioned.name } : {}),
+        ...(mentioned.aadObjectId ? { aadObjectId: mentioned.aadObjectId } : {}),
+      },
+    });
+  }
+  text = text
+    .replace(/<at>[^<]*<\/at>/g, ' ') // a mention without an entity (the bot's own, in old clients)
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return { text, mentions };
+}
+
+/** Escapes markdown in text coming from people (names, titles, values). */
+export function md(text: string): string {
+  return text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1');
+}
+
+type Reply = (activity: OutgoingActivity) => Promise<void>;
+
+interface Ctx {
+  deps: TeamsDeps;
+  actor: User;
+  activity: Partial<Activity>;
+  mentions: Mention[];
+  reply: Reply;
+}
+
+const say = (ctx: Ctx, text: string) => ctx.reply({ type: 'message', text, textFormat: 'markdown' });
+const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
+  ctx.reply({ type: 'message', attachments: [attachment(c)], ...(summary ? { summary } : {}) });
+
+function need(value: string | undefined, what: string, example: string): string {
+  if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);
+  return value;
+}
+
+/** A person named in a command: an @mention, an email, or a Baton id. */
+async function person(ctx: Ctx, token: string | undefined): Promise<User> {
+  if (!token) throw new ValidationError('Mention the person, e.g. @Alice.');
+  const mention = ctx.mentions.find((m) => m.token === token);
+  if (mention) return ctx.deps.users.fromAccount(ctx.activity, mention.account);
+  const user = await ctx.deps.baton.users.lookup(token);
+  if (!user) throw new ValidationError(`I don't know who ${token} is: @mention them, or give their email.`);
+  return user;
+}
+
+function when(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** `help`: the verbs this person can use. */
+export function renderHelp(user: User): string {
+  const level = levelOf(user);
+  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const line = (c: CommandSpec) =>
+    `- **${[...c.words, c.args].filter((x) => x !== '').join(' ')}**: ${c.summary}`;
+  const basic = mine.filter((c) => c.words[0] !== 'admin').map(line);
+  const admin = mine.filter((c) => c.words[0] === 'admin').map(line);
+  return [
+    '**What you can ask Baton** (type it here, or @mention Baton in a channel)',
+    ...basic,
+    ...(admin.length > 0 ? ['', `**${level === 'admin' ? 'Admin' : 'Operator'} commands**`, ...admin] : []),
+  ].join('\n');
+}
+
+function jobLine(j: JobDoc): string {
+  const step = j.current_step ? `, at ${md(j.current_step)}` : '';
+  const err = j.error ? `: _${md(j.error.message.slice(0, 200))}_` : '';
+  return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}`;
+}
+
+type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
+
+const handlers: Record<string, Handler> = {
+  help: async (ctx) => say(ctx, renderHelp(ctx.actor)),
+
+  new: async (ctx, args) => {
+    const key = args[0]?.toLowerCase();
+    if (key) {
+      const app = await ctx.deps.baton.apps.get(key);
+      await card(ctx, renderRequestForm(app), `New request: ${app.name}`);
+      return;
+    }
+    const apps = await ctx.deps.baton.apps.list();
+    if (apps.length === 0) {
+      await say(ctx, 'No apps are installed yet. An admin can add one with **admin apps create**.');
+      return;
+    }
+    await card(
+      ctx,
+      renderAppPicker(
+        apps.map((a) => ({ key: a._id, name: a.definition.name, description: a.definition.description })),
+      ),
+      'New request',
+    );
+  },
+
+  requests: async (ctx) => {
+    const list = await ctx.deps.baton.requests.listMine(ctx.actor, { limit: 10 });
+    if (list.length === 0) {
+      await say(ctx, 'You have no requests yet. File one with **new**.');
+      return;
+    }
+    const lines = await Promise.all(
+      list.map(async (r) => {
+        const app = await ctx.deps.baton.apps.find(r.app);
+        return `- **${r._id}** ${md(app?.name ?? r.app)}, ${md(r.stage)}, filed ${when(r.created_at)}`;
+      }),
+    );
+    await say(ctx, `**Your recent requests** (type **show <ID>** for one)\n${lines.join('\n')}`);
+  },
+
+  tasks: async (ctx) => {
+    const list = await ctx.deps.baton.tasks.listOpenFor(ctx.actor, { limit: 10 });
+    if (list.length === 0) {
+      await say(ctx, 'You have no open tasks. 🎉');
+      return;
+    }
+    await say(ctx, `**Your open tasks** (${list.length}${list.length === 10 ? '+' : ''})`);
+    // Each task as its card with its buttons (the same as in the task's own message).
+    for (const t of list) await ctx.reply(await taskCardActivity(ctx.deps, t, ctx.actor));
+  },
+
+  show: async (ctx, args) => {
+    const id = need(args[0]?.toUpperCase(), 'request', 'show PTO-42');
+    const request = await ctx.deps.baton.requests.get(ctx.actor, id);
+    const view = await ctx.deps.baton.views.request(request);
+    const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
+    const openTasks = await Promise.all(
+      tasks.map(
+        async (t) => `${t.title}: waiting on ${await ctx.deps.baton.tasks.describeAssignee(t.assignee)}`,
+      ),
+    );
+    const history = request.history.slice(-10).map((h) => `${when(h.at)}: ${h.text}`);
+    await card(
+      ctx,
+      renderRequestCard(ctx.deps, view, { openTasks, history }),
+      `${request._id}: ${request.stage}`,
+    );
+  },
+
+  'admin apps list': async (ctx) => {
+    const apps = await ctx.deps.baton.apps.list();
+    if (apps.length === 0) {
+      await say(ctx, 'No apps yet. Create one with **admin apps create**.');
+      return;
+    }
+    const lines = apps.map((a) => {
+      const d = a.definition;
+      return `- **${md(d.name)}** (\`${d.key}\`): stages ${md(d.stages.join(' → '))}; ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
+    });
+    await say(ctx, `**Apps**\n${lines.join('\n')}`);
+  },
+
+  'admin apps create': async (ctx, args, rest) => {
+    if (args.length === 0) {
+      requireAdmin(ctx.actor, 'create apps');
+      await card(ctx, renderCreateAppForm(), 'New app');
+      return;
+    }
+    const key = args[0]!.toLowerCase();
+    const name = rest.slice(args[0]!.length).trim() || key;
+    const app = await ctx.deps.baton.apps.create(ctx.actor, {
+      key,
+      name,
+      stages: ['Submitted', 'Approved', 'Rejected'],
+      fields: [],
+    });
+    await say(
+      ctx,
+      `App **${md(app.name)}** (\`${app.key}\`) created with stages ${app.stages.join(', ')}. Add fields with **admin apps add field ${app.key}**.`,
+    );
+  },
+
+  'admin apps add field': async (ctx, args) => {
+    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add field leave');
+    requireAdmin(ctx.actor, 'change apps');
+    const app = await ctx.deps.baton.apps.get(key);
+    await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
+  },
+
+  'admin apps add stage': async (ctx, args, rest) => {
+    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
+    const stage = rest.slice(args[0]!.length).trim();
+    const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
+    await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
+  },
+
+  'admin recipes list': async (ctx) => {
+    const list = await ctx.deps.baton.recipes.list(ctx.actor);
+    if (list.length === 0) {
+      await say(ctx, 'No recipes installed.');
+      return;
+    }
+    const icon = { running: '🟢', stopped: '⚪', invalid: '🔴' } as const;
+    const lines = list.map((r) => {
+      const trigger = r.trigger_app ? `, ${r.trigger_type} on ${r.trigger_app}` : '';
+      const problems = r.problems
+        .filter((p) => p.severity === 'error')
+        .slice(0, 3)
+        .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
+        .join('');
+      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problems}`;
+    });
+    await say(ctx, `**Recipes**\n${lines.join('\n')}`);
+  },
+
+  'admin recipes start': async (ctx, args) => {
+    const r = await ctx.deps.baton.recipes.start(
+      ctx.actor,
+      need(args[0], 'recipe', 'admin recipes start time-off-approval'),
+    );
+    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
+  },
+
+  'admin recipes stop': async (ctx, args) => {
+    const r = await ctx.deps.baton.recipes.stop(
+      ctx.actor,
+      need(args[0], 'recipe', 'admin recipes stop time-off-approval'),
+    );
+    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
+  },
+
+  'admin recipes install': async (ctx, args) => {
+    const pack = args[0];
+    if (!pack) {
+      const packs = ctx.deps.baton.recipes.listPacks();
+      await say(
+        ctx,
+        packs.length > 0
+          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with **admin recipes install <pack>**.`
+          : 'No template packs are available.',
+      );
+      return;
+    }
+    const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
+    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    await say(
+      ctx,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+    );
+  },
+
+  'admin jobs list': async (ctx, args) => {
+    const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
+    if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
+      throw new ValidationError(
+        `Unknown status ${status}: use running, waiting, completed, failed or stopped.`,
+      );
+    }
+    const jobs = await ctx.deps.baton.recipes.listJobs(ctx.actor, {
+      limit: 20,
+      ...(status ? { status } : {}),
+    });
+    await say(
+      ctx,
+      jobs.length === 0
+        ? `No ${status ? `${status} ` : ''}jobs.`
+        : `**Jobs${status ? ` (${status})` : ''}**\n${jobs.map(jobLine).join('\n')}`,
+    );
+  },
+
+  'admin jobs show': async (ctx, args) => {
+    const job = await ctx.deps.baton.recipes.getJob(
+      ctx.actor,
+      need(args[0], 'job', 'admin jobs show j_abc123'),
+    );
+    const log = job.log
+      .slice(-10)
+      .map((l) => `- ${md(l.step)} (${l.action}): ${l.status}${l.error ? `: ${md(l.error)}` : ''}`)
+      .join('\n');
+    const text = [
+      `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,
+      job.current_step ? `At: ${md(job.current_step)}` : '',
+      job.error ? `Error at ${md(job.error.step)}: ${md(job.error.message)}` : '',
+      `Started ${when(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
+      log ? `**Steps**\n${log}` : '',
+    ]
+      .filter((x) => x !== '')
+      .join('\n\n');
+    await say(ctx, text);
+  },
+
+  'admin jobs rerun': async (ctx, args) => {
+    const job = await ctx.deps.baton.engine.rerun(
+      ctx.actor,
+      need(args[0], 'job', 'admin jobs rerun j_abc123'),
+    );
+    await say(
+      ctx,
+      `Job \`${job._id}\` rerun: now **${job.status}**${job.error ? ` (${md(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin groups list': async (ctx) => {
+    const groups = await ctx.deps.baton.groups.list();
+    if (groups.length === 0) {
+      await say(ctx, 'No groups yet. Create one with **admin groups create <name>**.');
+      return;
+    }
+    const lines = await Promise.all(
+      groups.map(async (g) => {
+        const names = await Promise.all(
+          g.members.slice(0, 20).map((m) => ctx.deps.baton.users.displayName(m)),
+        );
+        return `- **${g.name}**${g.description ? `: ${md(g.description)}` : ''}; ${g.members.length} member${g.members.length === 1 ? '' : 's'}${names.length ? `: ${md(names.join(', '))}` : ''}`;
+      }),
+    );
+    await say(ctx, `**Groups**\n${lines.join('\n')}`);
+  },
+
+  'admin groups create': async (ctx, args, rest) => {
+    const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
+    const description = rest.slice(args[0]!.length).trim();
+    const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
+    await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
+  },
+
+  'admin groups add': async (ctx, args) => groupMembers(ctx, args, 'add'),
+  'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
+
+  'admin roles grant': async (ctx, args) => {
+    const user = await person(ctx, args[0]);
+    const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
+    const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
+    await say(
+      ctx,
+      `${md(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
+    );
+  },
+
+  'admin roles revoke': async (ctx, args) => {
+    const user = await person(ctx, args[0]);
+    const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
+    await say(ctx, `${md(updated.name)} is now a user (no admin or operator role).`);
+  },
+};
+
+async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
+  const people = args.slice(1);
+  if (people.length === 0)
+    throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
+  const names: string[] = [];
+  let members = 0;
+  for (const token of people) {
+    const user = await person(ctx, token);
+    const g =
+      op === 'add'
+        ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
+        : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
+    members = g.members.length;
+    names.push(user.name);
+  }
+  await say(
+    ctx,
+    `${op === 'add' ? 'Added' : 'Removed'} ${md(names.join(', '))} ${op === 'add' ? 'to' : 'from'} **${group}** (${members} member${members === 1 ? '' : 's'}).`,
+  );
+}
+
+/** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
+export function describeError(err: unknown, deps: TeamsDeps): string {
+  if (isBatonError(err)) return err.message;
+  deps.logger.error({ err }, 'a Teams command failed');
+  return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
+}
+
+/** Runs the command in a message from a Teams user; every action goes through the core with the Baton user as actor. */
+export async function runCommand(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  actor: User,
+  reply: Reply,
+): Promise<void> {
+  const { text, mentions } = commandText(activity);
+  const parsed = parseCommand(text);
+  const ctx: Ctx = { deps, actor, activity, mentions, reply };
+  if (parsed.spec === null) {
+    const hint = parsed.suggestion
+      ? `Did you mean **${[...parsed.suggestion.words, parsed.suggestion.args].filter((x) => x !== '').join(' ')}**?`
+      : 'Type **help** to see what you can do.';
+    await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
+    return;
+  }
+  const handler = handlers[parsed.spec.words.join(' ')];
+  if (!handler) throw new Error(`no handler for ${parsed.spec.words.join(' ')}`);
+  try {
+    await handler(ctx, parsed.args, parsed.rest);
+  } catch (err) {
+    // The answer itself could not be sent: saying so would fail the same way.
+    if (err instanceof ConnectorError) throw err;
+    await say(ctx, `⚠️ ${md(describeError(err, deps))}`);
+  }
+}

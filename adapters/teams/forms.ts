@@ -1,0 +1,503 @@
+/**
+ * Request forms as Adaptive Cards, generated from an app's fields and submitted with
+ * Action.Execute (Universal Actions): the invoke's answer is the same card re-rendered with
+ * the messages next to the inputs and the person's values kept, or a confirmation naming
+ * the request id. Also the two admin forms (create an app, add a field).
+ */
+import type { Activity } from 'botbuilder';
+import { ValidationError } from '../../src/core/errors.js';
+import type { User } from '../../src/core/types.js';
+import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
+import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
+import type { TeamsDeps } from './deps.js';
+import { addErrors, messageCard, requestUrl, VERB } from './render.js';
+
+type Field = AppDefinition['fields'][number];
+
+/** What a submitted form carries beside its inputs (Action.Execute `data`). */
+export const FORM_KEYS = new Set(['app', 'form']);
+
+/** Patterns Teams checks in the client before submitting (the core checks again). */
+const EMAIL_REGEX = '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$';
+const URL_REGEX = '^https?://\\S+$';
+
+function choice(o: FieldOption): { title: string; value: string } {
+  return typeof o === 'string' ? { title: o, value: o } : { title: o.label, value: o.value };
+}
+
+/** Input ids must not collide with the action's own data keys. */
+export function inputId(key: string): string {
+  return FORM_KEYS.has(key) ? `field_${key}` : key;
+}
+
+/** The Adaptive Card input of one app field, with its default (or the value typed before). */
+export function toFieldInput(
+  field: Field,
+  value?: unknown,
+  people: Record<string, string> = {},
+): CardJsonObject {
+  const v = value ?? field.default;
+  const base: CardJsonObject = {
+    id: inputId(field.key),
+    label: field.label,
+    isRequired: field.required,
+    errorMessage: `${field.label} is required`,
+  };
+  const str = (x: unknown) => (typeof x === 'string' ? { value: x } : {});
+  switch (field.type) {
+    case 'text':
+      return { type: 'Input.Text', ...base, maxLength: 2000, ...str(v) };
+    case 'long_text':
+      return { type: 'Input.Text', ...base, isMultiline: true, maxLength: 3000, ...str(v) };
+    case 'number':
+      return {
+        type: 'Input.Number',
+        ...base,
+        ...(field.min !== undefined ? { min: field.min } : {}),
+        ...(field.max !== undefined ? { max: field.max } : {}),
+        ...(typeof v === 'number'
+          ? { value: v }
+          : typeof v === 'string' && v !== '' && Number.isFinite(Number(v))
+            ? { value: Number(v) }
+            : {}),
+        ...(field.min !== undefined || field.max !== undefined
+          ? { errorMessage: `${field.label} must be between ${field.min ?? '−∞'} and ${field.max ?? '∞'}` }
+          : {}),
+      };
+    case 'date':
+      return { type: 'Input.Date', ...base, ...str(v) };
+    case 'select':
+      return {
+        type: 'Input.ChoiceSet',
+        ...base,
+        style: 'compact',
+        choices: (field.options ?? []).map(choice),
+        ...str(v),
+      };
+    case 'multi_select':
+      return {
+        type: 'Input.ChoiceSet',
+        ...base,
+        isMultiSelect: true,
+        choices: (field.options ?? []).map(choice),
+        ...(Array.isArray(v) ? { value: v.map(String).join(',') } : str(v)),
+      };
+    case 'user':
+      // The people picker: Teams searches the organization's directory (Microsoft Graph).
+      return {
+        type: 'Input.ChoiceSet',
+        ...base,
+        // A person picked before (re-rendered form) shows by name.
+        choices: typeof v === 'string' && people[v] ? [{ title: people[v], value: v }] : [],
+        'choices.data': { type: 'Data.Query', dataset: 'graph.microsoft.com/users' },
+        ...str(v),
+      };
+    case 'boolean':
+      return {
+        type: 'Input.Toggle',
+        ...base,
+        title: field.help ?? field.label,
+        valueOn: 'true',
+        valueOff: 'false',
+        value: v === true || v === 'true' ? 'true' : 'false',
+      };
+    case 'email':
+      return {
+        type: 'Input.Text',
+        ...base,
+        style: 'Email',
+        regex: EMAIL_REGEX,
+        errorMessage: `${field.label} must be an email address`,
+        ...str(v),
+      };
+    case 'url':
+      return {
+        type: 'Input.Text',
+        ...base,
+        style: 'Url',
+        regex: URL_REGEX,
+        errorMessage: `${field.label} must start with http:// or https://`,
+        ...str(v),
+      };
+  }
+}
+
+/**
+ * The request form of an app. `values` (raw submitted strings) and `errors` re-render a
+ * refused submit; `people` names the people already picked (AAD object id → name).
+ */
+export function renderRequestForm(
+  app: AppDefinition,
+  state: {
+    values?: Record<string, unknown>;
+    errors?: Record<string, string>;
+    people?: Record<string, string>;
+  } = {},
+): AdaptiveCardJson {
+  const body: CardJsonObject[] = [
+    { type: 'TextBlock', text: `New request: ${app.name}`, size: 'Large', weight: 'Bolder', wrap: true },
+  ];
+  if (app.description) body.push({ type: 'TextBlock', text: app.description, isSubtle: true, wrap: true });
+  for (const field of app.fields.slice(0, 99)) {
+    body.push(toFieldInput(field, state.values?.[inputId(field.key)], state.people));
+    if (field.help && field.type !== 'boolean')
+      body.push({
+        type: 'TextBlock',
+        text: field.help,
+        isSubtle: true,
+        size: 'Small',
+        spacing: 'None',
+        wrap: true,
+      });
+  }
+  if (app.fields.length === 0)
+    body.push({
+      type: 'TextBlock',
+      text: `${app.name} has no fields: submit to file a request.`,
+      wrap: true,
+    });
+  if (state.errors) {
+    const mapped: Record<string, string> = {};
+    for (const [key, message] of Object.entries(state.errors)) {
+      const field = app.fields.find((f) => f.key === key || key.split('.').includes(f.key));
+      const id = field ? inputId(field.key) : '_';
+      mapped[id] = mapped[id] ? `${mapped[id]}; ${message}` : message;
+    }
+    addErrors(body, mapped);
+  }
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body,
+    actions: [
+      {
+        type: 'Action.Execute',
+        title: 'Submit',
+        verb: VERB.submitRequest,
+        data: { app: app.key },
+        style: 'positive',
+      },
+    ],
+  };
+}
+
+/** A card listing the apps, each with a button opening its form (`new` without an app). */
+export function renderAppPicker(
+  apps: { key: string; name: string; description?: string | undefined }[],
+): AdaptiveCardJson {
+  return {
+    type: 'AdaptiveCard',
+    version: '1.5',
+    body: [
+      { type: 'TextBlock', text: 'What do you want to request?', weight: 'Bolder', wrap: true },
+      ...apps
+        .filter((a) => a.description)
+        .slice(0, 20)
+        .map((a) => ({
+          type: 'TextBlock',
+          text: `**${a.name}**: ${a.description}`,
+          wrap: true,
+          size: 'Small',
+        })),
+    ],
+    actions: apps.slice(0, 20).map((a) => ({
+      type: 'Action.Execute',
+      title: a.name,
+      verb: VERB.openForm,
+      data: { app: a.key },
+    })),
+  };
+}
+
+/**
+ * Maps submitted inputs (Teams sends every input as a string) to a record for
+ * `baton.requests.file`: blanks are left out so defaults apply, multi-selects split on
+ * commas, people picked in the people picker (AAD object ids) become Baton users.
+ */
+export async function toRecordInput(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  app: AppDefinition,
+  data: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const input: Record<string, unknown> = {};
+  for (const field of app.fields) {
+    const raw = data[inputId(field.key)];
+    if (raw === undefined || raw === null) continue;
+    const s = typeof raw === 'string' ? raw.trim() : raw;
+    if (s === '') continue;
+    if (field.type === 'multi_select' && typeof s === 'string') {
+      input[field.key] = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '');
+    } else if (field.type === 'user' && typeof s === 'string') {
+      input[field.key] = await personRef(deps, activity, field, s);
+    } else {
+      input[field.key] = s;
+    }
+  }
+  return input;
+}
+
+/**
+ * A picked person (the people picker gives an AAD object id) as a Baton user id; emails pass
+ * through for the core to resolve. Someone Baton has never seen and the connector cannot
+ * describe is a field error (rather than a nameless user who may be someone known by email).
+ */
+async function personRef(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  field: Field,
+  value: string,
+): Promise<string> {
+  if (value.includes('@')) return value;
+  const aad = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+  const user = await deps.users.knownOrDescribed(
+    activity,
+    aad ? { id: value, aadObjectId: value } : { id: value },
+  );
+  if (user) return user._id;
+  throw new ValidationError(`${field.label}: Baton does not know this person yet`, {
+    [field.key]: `${field.label}: Baton does not know this person yet. Ask them to open Baton in Teams once, or pick someone else.`,
+  });
+}
+
+/** `request.submit`: files the request; the card to answer with (confirmation or the form with errors). */
+export async function submitRequestForm(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  actor: User,
+  data: Record<string, unknown>,
+): Promise<AdaptiveCardJson> {
+  const key = typeof data.app === 'string' ? data.app : '';
+  const app = await deps.baton.apps.find(key);
+  if (!app) return messageCard(`The app "${key}" no longer exists.`, undefined, 'Attention');
+  try {
+    const input = await toRecordInput(deps, activity, app, data);
+    const request = await deps.baton.requests.file(actor, app.key, input);
+    const url = requestUrl(deps, request._id);
+    const card = messageCard(
+      `✅ Request ${request._id} filed in ${app.name}`,
+      `Stage: ${request.stage}. Type "show ${request._id}" to follow it.`,
+      'Good',
+    );
+    if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'View request', url }];
+    return card;
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
+      const people: Record<string, string> = {};
+      for (const field of app.fields) {
+        const v = data[inputId(field.key)];
+        if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+        const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
+        if (known) people[v] = known.name;
+      }
+      return renderRequestForm(app, { values: data, errors, people });
+    }
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin forms
+
+function text(
+  id: string,
+  label: string,
+  placeholder: string,
+  required: boolean,
+  multiline = false,
+): CardJsonObject {
+  return {
+    type: 'Input.Text',
+    id,
+    label,
+    placeholder,
+    isRequired: required,
+    isMultiline: multiline,
+    errorMessage: `${label} is required`,
+  };
+}
+
+/** `admin apps create` without arguments: key, name, stages, id prefix. */
+export function renderCreateAppForm(
+  state: { values?: Record<string, unknown>; errors?: Record<string, string> } = {},
+): AdaptiveCardJson {
+  const body: CardJsonObject[] = [
+    { type: 'TextBlock', text: 'New app', size: 'Large', weight: 'Bolder' },
+    text('key', 'Key', 'Lower-case letters, digits and dashes, e.g. time-off', true),
+    text('name', 'Name', 'What people see, e.g. Time off', true),
+    text('stages', 'Stages', 'One per line; the first is where new requests start', true, true),
+    text('id_prefix', 'Request id prefix', 'Upper-case letters, e.g. PTO', false),
+  ];
+  keepValues(body, state.values);
+  if (state.errors) addErrors(body, mapErrors(state.errors, ['key', 'name', 'stages', 'id_prefix']));
+  return {
+    type: 'AdaptiveCard',
+    version: '1.5',
+    body,
+    actions: [
+      { type: 'Action.Execute', title: 'Create', verb: VERB.createApp, data: { form: 'create_app' } },
+    ],
+  };
+}
+
+/** `admin apps add field <app>`: a field's key, label, type and options. */
+export function renderAddFieldForm(
+  app: AppDefinition,
+  state: { values?: Record<string, unknown>; errors?: Record<string, string> } = {},
+): AdaptiveCardJson {
+  const body: CardJsonObject[] = [
+    { type: 'TextBlock', text: `New field for ${app.name}`, size: 'Large', weight: 'Bolder', wrap: true },
+    text('key', 'Key', 'Lower-case letters, digits and underscores, e.g. start_date', true),
+    text('label', 'Label', 'What the form shows, e.g. First day', true),
+    {
+      type: 'Input.ChoiceSet',
+      id: 'type',
+      label: 'Type',
+      isRequired: true,
+      style: 'compact',
+      value: 'text',
+      choices: FIELD_TYPES.map((t) => ({ title: t.replace('_', ' '), value: t })),
+    },
+    {
+      type: 'Input.Toggle',
+      id: 'required',
+      title: 'People must fill it in',
+      valueOn: 'true',
+      valueOff: 'false',
+      value: 'false',
+    },
+    text('help', 'Help', 'A hint shown under the field', false),
+    text('options', 'Options', 'Select fields only: one option per line', false, true),
+    { type: 'Input.Number', id: 'min', label: 'Minimum (numbers only)' },
+    { type: 'Input.Number', id: 'max', label: 'Maximum (numbers only)' },
+    text('default', 'Default', 'The initial value (for a multi select: one per line)', false, true),
+  ];
+  keepValues(body, state.values);
+  if (state.errors)
+    addErrors(
+      body,
+      mapErrors(state.errors, ['key', 'label', 'type', 'help', 'options', 'min', 'max', 'default']),
+    );
+  return {
+    type: 'AdaptiveCard',
+    version: '1.5',
+    body,
+    actions: [
+      {
+        type: 'Action.Execute',
+        title: 'Add field',
+        verb: VERB.addField,
+        data: { app: app.key, form: 'add_field' },
+      },
+    ],
+  };
+}
+
+function keepValues(body: CardJsonObject[], values: Record<string, unknown> | undefined): void {
+  if (!values) return;
+  for (const element of body) {
+    const v = typeof element.id === 'string' ? values[element.id] : undefined;
+    if (typeof v === 'string') element.value = element.type === 'Input.Number' && v !== '' ? Number(v) : v;
+  }
+}
+
+/** Error keys (`fields.0.key`, `key`) to the input ids of a form; the rest on top. */
+function mapErrors(errors: Record<string, string>, ids: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, message] of Object.entries(errors)) {
+    const id =
+      key
+        .split('.')
+        .reverse()
+        .find((p) => ids.includes(p)) ?? '_';
+    out[id] = out[id] ? `${out[id]}; ${message}` : message;
+  }
+  return out;
+}
+
+const lines = (s: unknown): string[] =>
+  String(s ?? '')
+    .split('\n')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+/** `admin.apps.create`: creates the app through the core (admins only there). */
+export async function submitCreateApp(
+  deps: TeamsDeps,
+  actor: User,
+  data: Record<string, unknown>,
+): Promise<AdaptiveCardJson> {
+  const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string).trim() : '');
+  try {
+    const app = await deps.baton.apps.create(actor, {
+      key: str('key'),
+      name: str('name'),
+      stages: lines(data.stages),
+      ...(str('id_prefix') ? { id_prefix: str('id_prefix') } : {}),
+      fields: [],
+    });
+    return messageCard(
+      `App ${app.name} (${app.key}) created`,
+      `Stages: ${app.stages.join(' → ')}. Add fields with "admin apps add field ${app.key}".`,
+      'Good',
+    );
+  } catch (err) {
+    if (err instanceof ValidationError)
+      return renderCreateAppForm({
+        values: data,
+        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+      });
+    throw err;
+  }
+}
+
+/** `admin.apps.add_field`: adds the field through the core (admins only there). */
+export async function submitAddField(
+  deps: TeamsDeps,
+  actor: User,
+  data: Record<string, unknown>,
+): Promise<AdaptiveCardJson> {
+  const appKey = typeof data.app === 'string' ? data.app : '';
+  const app = await deps.baton.apps.get(appKey);
+  const str = (k: string) =>
+    typeof data[k] === 'string' && (data[k] as string).trim() !== '' ? (data[k] as string).trim() : undefined;
+  const type = str('type') ?? 'text';
+  const field: Record<string, unknown> = {
+    key: str('key') ?? '',
+    label: str('label') ?? '',
+    type,
+    required: data.required === 'true',
+  };
+  if (str('help')) field.help = str('help');
+  const options = lines(data.options);
+  if (options.length > 0) field.options = options;
+  for (const bound of ['min', 'max'] as const)
+    if (str(bound) !== undefined) field[bound] = Number(str(bound));
+  const d = str('default');
+  if (d !== undefined) {
+    if (type === 'number') field.default = Number(d);
+    else if (type === 'boolean') field.default = /^(true|yes|1)$/i.test(d);
+    else if (type === 'multi_select') field.default = lines(d);
+    else field.default = d;
+  }
+  try {
+    const def = await deps.baton.apps.addField(actor, app.key, field);
+    return messageCard(
+      `Field ${String(field.key)} added to ${def.name}`,
+      `${def.fields.length} fields now.`,
+      'Good',
+    );
+  } catch (err) {
+    if (err instanceof ValidationError)
+      return renderAddFieldForm(app, {
+        values: data,
+        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+      });
+    throw err;
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * The Microsoft Teams surface as a Fastify plugin: `POST /api/messages` through botbuilder's
+ * CloudAdapter (which validates every activity's JWT when MICROSOFT_APP_ID is set), a
+ * dispatcher for the activities Baton handles, and the outbound delivery of task cards and
+ * notifications. Nothing outside `adapters/teams/` imports botbuilder.
+ */
+import type { Activity, Response as BotResponse, CloudAdapter, TurnContext } from 'botbuilder';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../../src/config.js';
+import type { Baton } from '../../src/core/baton.js';
+import { isBatonError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/logger.js';
+import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
+import { createWorkQueue } from '../slack/queue.js';
+import { createTeamsAuth, teamsMode } from './auth.js';
+import { renderHelp, runCommand } from './commands.js';
+import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
+import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
+import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
+import { attachment, messageCard, VERB } from './render.js';
+import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
+import { createTeamsUserDirectory, isPersonal } from './users.js';
+
+export { teamsMode } from './auth.js';
+
+export interface TeamsPluginOptions {
+  baton: Baton;
+  config: Config;
+  logger: Logger;
+  /** Outbound token source (tests: a fixed token instead of Azure AD). */
+  token?: (serviceUrl: string) => Promise<string | null>;
+  /** Connector retry settings (tests: no real sleeping). */
+  connector?: Partial<Omit<ConnectorOptions, 'token' | 'logger'>>;
+  /** How long an invoke may take before Teams is answered with a "working on it" card (default 4000 ms). */
+  invokeBudgetMs?: number;
+  /** Called with the surface once it is built (tests and embedders). */
+  onSurface?: (surface: TeamsSurface) => void;
+}
+
+export interface TeamsSurface {
+  deps: TeamsDeps;
+  adapter: CloudAdapter;
+  mode: 'jwt' | 'anonymous';
+  /** Handles one HTTP request to /api/messages (status, body). */
+  handle(req: { headers: Record<string, string | string[] | undefined>; body: unknown }): Promise<{
+    status: number;
+    body: unknown;
+    headers: Record<string, string>;
+  }>;
+  /** Resolves when no work started after an answer is still running. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Minimal `Response` for CloudAdapter.process: collects what it writes. */
+class CollectedResponse {
+  statusCode = 200;
+  body: unknown;
+  headers: Record<string, string> = {};
+  readonly socket = null;
+  status(code: number): this {
+    this.statusCode = code;
+    return this;
+  }
+  header(name: string, value: unknown): this {
+    this.headers[name.toLowerCase()] = String(value);
+    return this;
+  }
+  send(body?: unknown): this {
+    if (body !== undefined) this.body = body;
+    return this;
+  }
+  end(): this {
+    return this;
+  }
+}
+
+type InvokeValue = {
+  action?: { type?: string; verb?: string; data?: Record<string, unknown> };
+  trigger?: string;
+};
+
+export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
+  const { baton, config } = options;
+  const mode = teamsMode(config);
+  if (!mode.on) throw new Error(`The Teams surface is off: ${mode.reason}.`);
+  const logger = options.logger.child({ component: 'teams' });
+  const auth = createTeamsAuth(config);
+  const connector = new TeamsConnector({ ...options.connector, token: options.token ?? auth.token, logger });
+  const inflight = new Set<Promise<unknown>>();
+  let cards: TeamsDeps['cards'] = null;
+  try {
+    cards = loadCards(undefined, { logger });
+  } catch (err) {
+    logger.error({ error: (err as Error).message }, 'teams: cards not loaded; using the built-in layout');
+  }
+  const deps: TeamsDeps = {
+    baton,
+    config,
+    logger,
+    connector,
+    users: createTeamsUserDirectory({ baton, connector, logger }),
+    cards,
+    queue: createWorkQueue({ concurrency: 8 }),
+    publicUrl: config.BATON_PUBLIC_URL,
+    track(work) {
+      const p = work.catch((err: unknown) => logger.error({ err }, 'teams: background work failed'));
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    },
+  };
+  const adapter = auth.adapter;
+  adapter.onTurnError = async (_ctx, err) => {
+    logger.error({ err }, 'teams: a turn failed');
+  };
+  const stopDelivery = startTaskDelivery(deps);
+  const budgetMs = options.invokeBudgetMs ?? 4000;
+
+  /** Where replies to an activity go: the thread in a channel, the chat otherwise. */
+  const replier = (a: Partial<Activity>) => async (out: OutgoingActivity) => {
+    const serviceUrl = a.serviceUrl ?? '';
+    const conversationId = a.conversation?.id ?? '';
+    if (!serviceUrl || !conversationId) throw new Error('activity without serviceUrl or conversation');
+    const threaded = a.conversation?.conversationType === 'channel' && a.id;
+    await deps.queue.call(() =>
+      threaded
+        ? connector.reply(serviceUrl, conversationId, a.id!, out)
+        : connector.send(serviceUrl, conversationId, out),
+    );
+  };
+
+  async function onMessage(a: Partial<Activity>): Promise<void> {
+    const reply = replier(a);
+    try {
+      const actor = await deps.users.fromActivity(a);
+      if (!a.text && a.value) {
+        await reply({
+          type: 'message',
+          text: 'This card is from an older version of Baton: type **help** to start again.',
+        });
+        return;
+      }
+      await runCommand(deps, a, actor, reply);
+    } catch (err) {
+      logger.error({ err }, 'teams: message not handled');
+      if (err instanceof ConnectorError) return; // the connector is what failed: no one to tell
+      await reply({
+        type: 'message',
+        text: 'Something went wrong on our side; please try again in a moment.',
+      }).catch(() => {});
+    }
+  }
+
+  async function cardFor(a: Partial<Activity>): Promise<AdaptiveCardJson> {
+    const value = (a.value ?? {}) as InvokeValue;
+    const verb = value.action?.verb ?? '';
+    const data = value.action?.data && typeof value.action.data === 'object' ? value.action.data : {};
+    try {
+      const actor = await deps.users.fromActivity(a);
+      switch (verb) {
+        case VERB.completeTask:
+        case VERB.refreshTask:
+          return await handleTaskAction(deps, actor, verb, data);
+        case VERB.submitRequest:
+          return await submitRequestForm(deps, a, actor, data);
+        case VERB.openForm: {
+          const app = await baton.apps.get(String(data.app ?? ''));
+          return renderRequestForm(app);
+        }
+        case VERB.createApp:
+          return await submitCreateApp(deps, actor, data);
+        case VERB.addField:
+          return await submitAddField(deps, actor, data);
+        default:
+          return messageCard(
+            `This button (${verb || 'no verb'}) is not one of Baton's.`,
+            undefined,
+            'Attention',
+          );
+      }
+    } catch (err) {
+      if (isBatonError(err)) return messageCard(err.message, undefined, 'Attention');
+      logger.error({ err, verb }, 'teams: card action failed');
+      return messageCard(
+        'Something went wrong on our side; please try again in a moment.',
+        undefined,
+        'Attention',
+      );
+    }
+  }
+
+  /** Answers inside Teams' budget: a slow action answers "working on it" and its card replaces that later. */
+  async function onCardAction(a: Partial<Activity>): Promise<AdaptiveCardJson> {
+    const work = cardFor(a);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), budgetMs);
+    });
+    const first = await Promise.race([work, late]);
+    clearTimeout(timer);
+    if (first) return first;
+    const verb = (a.value as InvokeValue)?.action?.verb;
+    logger.warn({ verb }, 'teams: card action slower than the invoke budget');
+    // A refresh is one viewer's view: it must not replace the message everyone sees.
+    if (verb === VERB.refreshTask) {
+      deps.track(work);
+      return messageCard('Loading this task…', 'It shows its latest state the next time you open it.');
+    }
+    deps.track(
+      work.then(async (final) => {
+        if (!a.replyToId || !a.serviceUrl || !a.conversation?.id) return;
+        await deps.queue.call(() =>
+          connector.update(a.serviceUrl!, a.conversation!.id, a.replyToId!, {
+            type: 'message',
+            attachments: [attachment(final)],
+          }),
+        );
+      }),
+    );
+    return messageCard('Working on it…', 'This card updates when it is done.');
+  }
+
+  async function onTurn(ctx: TurnContext): Promise<void> {
+    const a = ctx.activity;
+    if (a.type === 'invoke') {
+      if (a.name === 'adaptiveCard/action') {
+        const card = await onCardAction(a);
+        await ctx.sendActivity({
+          type: 'invokeResponse',
+          value: { status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: card } },
+        });
+      } else {
+        await ctx.sendActivity({ type: 'invokeResponse', value: { status: 501 } });
+      }
+      return;
+    }
+    if (a.type === 'message') {
+      // Teams redelivers a message it got no answer for: handle each activity id once.
+      if (
+        a.id &&
+        !(await baton.deliveries.claimOnce(
+          `teams:activity:${a.conversation?.id ?? ''}:${a.id}`.slice(0, 200),
+        ))
+      )
+        return;
+      deps.track(onMessage(a));
+      return;
+    }
+    if (a.type === 'installationUpdate' || a.type === 'conversationUpdate') {
+      const action = (a as { action?: string }).action;
+      const botAdded = (a.membersAdded ?? []).some((m) => m.id === a.recipient?.id);
+      if (!a.from?.id || a.from.id === a.recipient?.id) return;
+      if (action === 'remove' || action === 'remove-upgrade') {
+        // Uninstalled from a personal scope: that chat is gone (a reinstall brings a new one).
+        if (isPersonal(a)) deps.track(deps.users.forgetConversation(a));
+        return;
+      }
+      deps.track(
+        (async () => {
+          const user = await deps.users.fromActivity(a);
+          const personal = isPersonal(a);
+          // A welcome once, when the bot arrives in someone's personal chat.
+          if (personal && (action === 'add' || botAdded)) {
+            if (await baton.deliveries.claimOnce(`teams:welcome:${user._id}`, 365 * 24 * 3600_000))
+              await replier(a)({
+                type: 'message',
+                text: `Hi ${user.name}! ${renderHelp(user)}`,
+                textFormat: 'markdown',
+              });
+            // Tasks assigned before Baton could reach this person arrive now.
+            const posted = await deliverOpenTasks(deps, user);
+            if (posted > 0)
+              logger.info({ user: user._id, tasks: posted }, 'teams: posted open tasks after install');
+          }
+        })(),
+      );
+    }
+  }
+
+  return {
+    deps,
+    adapter,
+    mode: mode.auth,
+    async handle(req) {
+      const res = new CollectedResponse();
+      const body =
+        req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined;
+      let turned = false;
+      if (!body || typeof body.type !== 'string' || body.type === '') {
+        return {
+          status: 400,
+          body: 'Bad Request: expected a Bot Framework activity (JSON with a type)',
+          headers: {},
+        };
+      }
+      try {
+        await adapter.process(
+          { method: 'POST', headers: req.headers, body },
+          res as BotResponse,
+          async (ctx) => {
+            turned = true;
+            await onTurn(ctx);
+          },
+        );
+      } catch (err) {
+        if (turned) throw err;
+        // botbuilder's own schema check of the activity failed.
+        logger.warn({ error: (err as Error).message.slice(0, 300) }, 'teams: malformed activity refused');
+        return { status: 400, body: 'Bad Request: malformed activity', headers: {} };
+      }
+      // Before the turn there is only authentication: botbuilder lets some token failures
+      // (a bad signature: jsonwebtoken's own error) escape as a 500. Nothing ran; say 401.
+      if (!turned && res.statusCode === 500) {
+        logger.warn('teams: an activity with an invalid token was refused');
+        return { status: 401, body: 'Unauthorized', headers: {} };
+      }
+      if (res.statusCode === 401) logger.warn('teams: an activity without a valid token was refused');
+      return { status: res.statusCode, body: res.body, headers: res.headers };
+    },
+    async idle() {
+      while (inflight.size > 0 || deps.queue.size > 0) {
+        await Promise.allSettled([...inflight]);
+        await deps.queue.idle();
+      }
+    },
+    async stop() {
+      stopDelivery();
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}
+
+/**
+ * `POST /api/messages`. Registered in its own scope; Teams sends JSON, parsed by Fastify's
+ * default parser (CloudAdapter wants the parsed body).
+ */
+export const teamsPlugin: FastifyPluginAsync<TeamsPluginOptions> = async (fastify, options) => {
+  const surface = createTeamsSurface(options);
+  options.onSurface?.(surface);
+  fastify.post('/api/messages', async (req, reply) => {
+    const res = await surface.handle({ headers: req.headers, body: req.body });
+    reply.code(res.status);
+    if (res.body === undefined || res.body === null) return reply.send();
+    if (typeof res.body === 'string') return reply.type('text/plain; charset=utf-8').send(res.body);
+    return reply.type('application/json; charset=utf-8').send(res.body);
+  });
+  fastify.addHook('onClose', async () => {
+    await surface.stop();
+  });
+};

@@ -1,0 +1,212 @@
+/**
+ * Renderer: core results → Adaptive Cards for Teams, from the shared templates in `cards/`
+ * (Teams shows them natively), with a small built-in layout when the library is missing.
+ */
+import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
+import type { RequestView, TaskView } from '../../src/core/views.js';
+import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
+import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
+
+/** Verbs of Baton's Action.Execute buttons. */
+export const VERB = {
+  completeTask: 'task.complete',
+  refreshTask: 'task.refresh',
+  submitRequest: 'request.submit',
+  openForm: 'request.form',
+  createApp: 'admin.apps.create',
+  addField: 'admin.apps.add_field',
+} as const;
+
+/** Teams shows at most 60 user ids in a card's `refresh.userIds`. */
+export const MAX_REFRESH_USERS = 60;
+
+export function attachment(card: AdaptiveCardJson): { contentType: string; content: AdaptiveCardJson } {
+  return { contentType: ADAPTIVE_CARD, content: card };
+}
+
+export function requestUrl(deps: TeamsDeps, id: string): string {
+  return deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(id)}` : '';
+}
+
+function textBlock(text: string, extra: Record<string, unknown> = {}): CardJsonObject {
+  return { type: 'TextBlock', text, wrap: true, ...extra };
+}
+
+/** A small card with a line of text (and an optional note under it): replies, refusals. */
+export function messageCard(
+  text: string,
+  note?: string,
+  color?: 'Attention' | 'Good' | 'Warning',
+): AdaptiveCardJson {
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [
+      textBlock(text, color ? { color, weight: 'Bolder' } : {}),
+      ...(note ? [textBlock(note, { isSubtle: true, size: 'Small' })] : []),
+    ],
+  };
+}
+
+function render(deps: TeamsDeps, names: (string | undefined)[], data: unknown): AdaptiveCardJson | null {
+  const cards = deps.cards;
+  if (!cards) return null;
+  const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
+  if (!name) return null;
+  try {
+    return cards.render(name, data);
+  } catch (err) {
+    deps.logger.error({ card: name, error: (err as Error).message }, 'teams: card not rendered');
+    return null;
+  }
+}
+
+export interface TaskCardOptions {
+  /** May the viewer act (an assignee's live view)? */
+  actionable: boolean;
+  /** Teams ids of the people who get the live view through `refresh` (≤ 60). */
+  refreshUserIds?: string[];
+  /** Inputs typed before a refused submit, kept in the re-rendered card. */
+  values?: Record<string, string>;
+  /** Messages to show next to inputs (by input id), or on top (`_`). */
+  errors?: Record<string, string>;
+  /** A line on top of the card ("You can't act on this task…"). */
+  notice?: string;
+  /** What the copy says beyond the stored task (a copy whose holder is no longer the assignee). */
+  reassignedTo?: string;
+}
+
+/**
+ * The task card for Teams: `cards/task.json` (or the task's own card), whose Action.Execute
+ * buttons Teams sends back as `adaptiveCard/action` invokes. While open, `refresh` names the
+ * assignees so each of them sees the actionable view and everyone else the read-only one.
+ */
+export async function renderTaskCard(
+  deps: TeamsDeps,
+  task: TaskDoc,
+  options: TaskCardOptions,
+): Promise<AdaptiveCardJson> {
+  const view = await deps.baton.views.task(task);
+  const shown: TaskView = options.reassignedTo
+    ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${options.reassignedTo}` } }
+    : view;
+  const actionable = options.actionable && shown.task.open;
+  const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
+  const card = render(deps, [task.card, 'task'], data) ?? builtinTaskCard(shown, actionable);
+  card.version = versionAtLeast(card.version, '1.5');
+  const body = card.body ?? [];
+  if (actionable) {
+    for (const element of body) {
+      const id = typeof element.id === 'string' ? element.id : undefined;
+      if (!id || !String(element.type ?? '').startsWith('Input.')) continue;
+      const value = options.values?.[id];
+      if (value !== undefined) element.value = value;
+    }
+    if (options.errors) addErrors(body, options.errors);
+  }
+  if (options.notice) body.unshift(textBlock(options.notice, { color: 'Attention', weight: 'Bolder' }));
+  card.body = body;
+  if (shown.task.open && options.refreshUserIds && options.refreshUserIds.length > 0) {
+    card.refresh = {
+      action: {
+        type: 'Action.Execute',
+        title: 'Refresh',
+        verb: VERB.refreshTask,
+        data: { task_id: task._id },
+      },
+      userIds: options.refreshUserIds.slice(0, MAX_REFRESH_USERS),
+    };
+  }
+  // Hosts ignore unknown properties, but keep the cards Teams receives clean.
+  for (const action of card.actions ?? []) delete action['x-baton-inputs'];
+  return card;
+}
+
+/** Puts each message right after the input it is about (`_` or unknown ids: on top). */
+export function addErrors(body: CardJsonObject[], errors: Record<string, string>): void {
+  const top: string[] = [];
+  for (const [id, message] of Object.entries(errors)) {
+    const at = body.findIndex((e) => e.id === id);
+    if (at === -1) top.push(message);
+    else body.splice(at + 1, 0, textBlock(message, { color: 'Attention', size: 'Small', spacing: 'None' }));
+  }
+  if (top.length > 0) body.unshift(textBlock(top.join('\n\n'), { color: 'Attention', weight: 'Bolder' }));
+}
+
+function versionAtLeast(version: string | undefined, min: string): string {
+  const n = (v: string) => v.split('.').map(Number) as [number, number];
+  if (!version) return min;
+  const [a, b] = n(version);
+  const [c, d] = n(min);
+  return a > c || (a === c && b >= d) ? version : min;
+}
+
+function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson {
+  const body: CardJsonObject[] = [
+    textBlock(`${view.request.id} · ${view.request.app_name}`, { isSubtle: true, size: 'Small' }),
+    textBlock(view.task.title, { size: 'Large', weight: 'Bolder' }),
+  ];
+  if (view.task.instructions) body.push(textBlock(view.task.instructions));
+  if (view.request.fields.length > 0)
+    body.push({
+      type: 'FactSet',
+      facts: view.request.fields.map((f) => ({ title: f.label, value: f.value })),
+    });
+  if (!view.task.open) body.push(textBlock(view.task.status_text, { weight: 'Bolder' }));
+  if (actionable && view.task.outcomes.some((o) => o.comment === 'required'))
+    body.push({ type: 'Input.Text', id: 'comment', label: 'Comment', isMultiline: true, maxLength: 3000 });
+  const actions = actionable
+    ? view.task.outcomes.map((o) => ({
+        type: 'Action.Execute',
+        title: o.label,
+        verb: VERB.completeTask,
+        data: { task_id: view.task.id, outcome: o.label },
+        style: o.style === 'primary' ? 'positive' : o.style === 'danger' ? 'destructive' : 'default',
+      }))
+    : [];
+  return { type: 'AdaptiveCard', version: '1.5', body, actions };
+}
+
+/** A request (for `show`), from `cards/request.json`, with its open tasks and latest history. */
+export function renderRequestCard(
+  deps: TeamsDeps,
+  view: RequestView,
+  extra: { openTasks: string[]; history: string[] },
+): AdaptiveCardJson {
+  const card = render(deps, ['request'], { ...view, url: requestUrl(deps, view.id) }) ?? {
+    type: 'AdaptiveCard',
+    version: '1.5',
+    body: [
+      textBlock(`${view.id} · ${view.app_name}`, { weight: 'Bolder', size: 'Medium' }),
+      textBlock(`Stage: ${view.stage} · requested by ${view.requester_name}`, { isSubtle: true }),
+      { type: 'FactSet', facts: view.fields.map((f) => ({ title: f.label, value: f.value })) },
+    ],
+  };
+  const body = card.body ?? [];
+  if (extra.openTasks.length > 0) {
+    body.push(textBlock('Open tasks', { weight: 'Bolder', separator: true }));
+    body.push(textBlock(extra.openTasks.map((t) => `- ${t}`).join('\n')));
+  }
+  if (extra.history.length > 0) {
+    body.push(textBlock('History', { weight: 'Bolder', separator: true }));
+    body.push(textBlock(extra.history.map((h) => `- ${h}`).join('\n'), { size: 'Small' }));
+  }
+  card.body = body;
+  return card;
+}
+
+/** A notification (recipe `notify` step), from `cards/notification.json` or the step's own card. */
+export async function renderNotificationCard(deps: TeamsDeps, n: NotificationDoc): Promise<AdaptiveCardJson> {
+  const text = n.text ?? '';
+  const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
+  const view = request ? await deps.baton.views.request(request) : undefined;
+  const data = { text, ...(view ? { request: view, url: requestUrl(deps, view.id) } : {}) };
+  return (
+    render(deps, [n.card, 'notification'], data) ??
+    messageCard(
+      text || `Update on ${n.request_id ?? 'your request'}`,
+      view ? `${view.id} · ${view.stage}` : undefined,
+    )
+  );
+}

@@ -1,0 +1,391 @@
+/**
+ * Tasks on Teams. Outbound: each assignee gets their copy of the task card in their 1:1 chat
+ * with the bot (recorded in the core, so every copy can be updated after a restart, and
+ * claimed, so a retry or a second instance never posts twice); every copy is updated when
+ * the task closes, expires or is reassigned; `notify` steps become DMs. Inbound: the cards'
+ * Action.Execute buttons arrive as `adaptiveCard/action` invokes and complete the task
+ * through the core, exactly like a Slack click.
+ */
+import {
+  ForbiddenError,
+  isBatonError,
+  NotFoundError,
+  TaskClosedError,
+  ValidationError,
+} from '../../src/core/errors.js';
+import { outcomePhrase } from '../../src/core/tasks.js';
+import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
+import type { AdaptiveCardJson } from '../cards/cards.js';
+import { ConnectorError } from './connector.js';
+import type { TeamsDeps } from './deps.js';
+import {
+  attachment,
+  messageCard,
+  renderNotificationCard,
+  renderTaskCard,
+  type TaskCardOptions,
+} from './render.js';
+import type { TeamsReach } from './users.js';
+
+const SURFACE = 'teams';
+/** How long a claim to post a message holds; the recorded delivery is the lasting mark. */
+const POSTING_CLAIM_MS = 2 * 60_000;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The people who may act on a task (the assignee, or every member of its group). */
+async function assigneesOf(deps: TeamsDeps, task: TaskDoc): Promise<string[]> {
+  if (task.assignee.type === 'user') return [task.assignee.id];
+  const group = await deps.baton.groups.find(task.assignee.name);
+  return group ? [...new Set(group.members)] : [];
+}
+
+/** Teams ids (`29:…`) of the assignees Baton can name in `refresh.userIds`. */
+async function refreshIds(deps: TeamsDeps, task: TaskDoc): Promise<string[]> {
+  const ids: string[] = [];
+  for (const user of await assigneesOf(deps, task)) {
+    const reach = await deps.users.reach(user);
+    if (reach) ids.push(reach.userId);
+  }
+  return ids;
+}
+
+/**
+ * The 1:1 conversation of a user: the stored one, or one created through the connector
+ * (possible when the bot is installed for them, e.g. org-wide). Null with the reason when
+ * the bot cannot reach them.
+ */
+/**
+ * People the connector refused a 1:1 chat with, and when: redelivery runs every few minutes,
+ * and asking again at each run for everyone who has not installed the bot would be waste.
+ * (Installing the bot stores the chat, which is used without asking.)
+ */
+const refused = new WeakMap<TeamsDeps, Map<string, { at: number; reason: string }>>();
+const REFUSAL_TTL_MS = 15 * 60_000;
+
+export async function personalConversation(
+  deps: TeamsDeps,
+  userId: string,
+): Promise<{ reach: TeamsReach; conversationId: string } | { reason: string }> {
+  const reach = await deps.users.reach(userId);
+  if (!reach) {
+    const name = await deps.baton.users.displayName(userId);
+    return {
+      reason: `${name} has not installed Baton in Microsoft Teams or talked to it yet, so the bot cannot message them.`,
+    };
+  }
+  if (reach.conversationId) return { reach, conversationId: reach.conversationId };
+  if (!reach.botId || !reach.tenantId)
+    return { reason: 'the stored Teams reference has no bot or tenant id' };
+  let cache = refused.get(deps);
+  if (!cache) {
+    cache = new Map();
+    refused.set(deps, cache);
+  }
+  const known = cache.get(userId);
+  if (known && Date.now() - known.at < REFUSAL_TTL_MS) return { reason: known.reason };
+  try {
+    const conversationId = await deps.queue.call(() =>
+      deps.connector.createConversation(reach.serviceUrl, {
+        botId: reach.botId,
+        userId: reach.userId,
+        tenantId: reach.tenantId,
+      }),
+    );
+    await deps.users.saveConversation(userId, conversationId);
+    return { reach, conversationId };
+  } catch (err) {
+    const name = await deps.baton.users.displayName(userId);
+    const status = err instanceof ConnectorError ? err.status : 0;
+    if (status === 403 || status === 404) {
+      const reason = `${name} does not have Baton installed in Microsoft Teams (the connector refused a 1:1 chat).`;
+      if (cache.size > 10_000) cache.clear();
+      cache.set(userId, { at: Date.now(), reason });
+      return { reason };
+    }
+    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}` };
+  }
+}
+
+/** Posts one person's copy of a task, unless one is already recorded for them. */
+async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise<void> {
+  const { baton } = deps;
+  const recorded = await baton.deliveries.taskDeliveries(task._id, SURFACE);
+  if (recorded.some((d) => d.user === userId)) return;
+  const identity = await deps.users.teamsIdentity(userId);
+  if (!identity) return; // not a Teams user: other surfaces deliver
+  const target = await personalConversation(deps, userId);
+  if ('reason' in target) {
+    await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
+    return;
+  }
+  if (!(await baton.deliveries.claimOnce(`teams:task:${task._id}:${userId}`, POSTING_CLAIM_MS))) return;
+  const card = await renderTaskCard(deps, task, {
+    actionable: true,
+    refreshUserIds: await refreshIds(deps, task),
+  });
+  const activityId = await deps.queue.call(() =>
+    deps.connector.send(target.reach.serviceUrl, target.conversationId, {
+      type: 'message',
+      summary: `${task.title} (${task.request_id})`,
+      attachments: [attachment(card)],
+    }),
+  );
+  await baton.deliveries.recordTaskDelivery(task._id, {
+    surface: SURFACE,
+    user: userId,
+    ref: { serviceUrl: target.reach.serviceUrl, conversation: target.conversationId, activity: activityId },
+  });
+  // Another copy was recorded first (a claim that outlived a crash): remove ours.
+  const mine = (await baton.deliveries.taskDeliveries(task._id, SURFACE)).find((d) => d.user === userId);
+  if (mine && mine.ref.activity !== activityId) {
+    await deps.queue
+      .call(() => deps.connector.delete(target.reach.serviceUrl, target.conversationId, activityId))
+      .catch((err: unknown) =>
+        deps.logger.warn({ task: task._id, error: errorText(err) }, 'teams: duplicate copy not removed'),
+      );
+    return;
+  }
+  // The task may have closed while we were posting: show that at once.
+  const fresh = await baton.tasks.load(task._id);
+  if (fresh && fresh.status !== 'open') await syncCopies(deps, fresh._id);
+}
+
+async function postToAssignees(deps: TeamsDeps, task: TaskDoc): Promise<void> {
+  const people = await assigneesOf(deps, task);
+  await Promise.all(
+    people.map(async (userId) => {
+      try {
+        await postCopy(deps, task, userId);
+      } catch (err) {
+        deps.logger.warn(
+          { task: task._id, user: userId, error: errorText(err) },
+          'teams: task copy not posted',
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * Posts the open tasks of someone who just installed the bot (tasks assigned before Baton
+ * could reach them), skipping those they already have a copy of.
+ */
+export async function deliverOpenTasks(deps: TeamsDeps, user: User): Promise<number> {
+  const open = await deps.baton.tasks.listOpenFor(user, { limit: 50 });
+  let posted = 0;
+  for (const task of open) {
+    await deps.queue.serial(`task:${task._id}`, async () => {
+      const before = (await deps.baton.deliveries.taskDeliveries(task._id, SURFACE)).length;
+      await postCopy(deps, task, user._id);
+      if ((await deps.baton.deliveries.taskDeliveries(task._id, SURFACE)).length > before) posted++;
+    });
+  }
+  return posted;
+}
+
+/** Brings every Teams copy of a task in line with the store (closed, expired, reassigned). */
+export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void> {
+  const task = await deps.baton.tasks.load(taskId);
+  if (!task) return;
+  const copies = await deps.baton.deliveries.taskDeliveries(taskId, SURFACE);
+  const eligible = new Set(await assigneesOf(deps, task));
+  const reassignedTo =
+    task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  const ids = task.status === 'open' ? await refreshIds(deps, task) : [];
+  await Promise.all(
+    copies
+      .filter((c) => !c.error && c.ref.activity && c.ref.conversation && c.ref.serviceUrl)
+      .map(async (copy) => {
+        const gone = task.status === 'open' && !eligible.has(copy.user);
+        const options: TaskCardOptions =
+          gone && reassignedTo
+            ? { actionable: false, reassignedTo }
+            : { actionable: true, refreshUserIds: ids };
+        try {
+          const card = await renderTaskCard(deps, task, options);
+          await deps.queue.call(() =>
+            deps.connector.update(copy.ref.serviceUrl!, copy.ref.conversation!, copy.ref.activity!, {
+              type: 'message',
+              attachments: [attachment(card)],
+            }),
+          );
+        } catch (err) {
+          deps.logger.warn(
+            { task: taskId, user: copy.user, error: errorText(err) },
+            'teams: task copy not updated',
+          );
+        }
+      }),
+  );
+  if (task.status === 'open') await postToAssignees(deps, task);
+}
+
+async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise<void> {
+  const { baton, logger } = deps;
+  if (n.status !== 'pending') return;
+  if (!(await deps.users.teamsIdentity(n.to))) return; // left to other surfaces
+  if (n.deliveries.some((d) => d.surface === SURFACE && !d.error)) return;
+  const target = await personalConversation(deps, n.to);
+  if ('reason' in target) {
+    logger.info(
+      { notification: n._id, user: n.to, reason: target.reason },
+      'teams: notification not delivered',
+    );
+    return;
+  }
+  if (!(await baton.deliveries.claimOnce(`teams:notification:${n._id}`, POSTING_CLAIM_MS))) return;
+  try {
+    const card = await renderNotificationCard(deps, n);
+    const activityId = await deps.queue.call(() =>
+      deps.connector.send(target.reach.serviceUrl, target.conversationId, {
+        type: 'message',
+        summary: n.text ?? 'Update from Baton',
+        attachments: [attachment(card)],
+      }),
+    );
+    await baton.deliveries.notificationDelivered(n._id, {
+      surface: SURFACE,
+      user: n.to,
+      ref: { serviceUrl: target.reach.serviceUrl, conversation: target.conversationId, activity: activityId },
+    });
+  } catch (err) {
+    logger.warn(
+      { notification: n._id, user: n.to, error: errorText(err) },
+      'teams: notification not delivered',
+    );
+    await baton.deliveries.notificationUndeliverable(n._id, SURFACE, errorText(err));
+  }
+}
+
+/** Posts and updates Teams copies of tasks and notifications as the core reports changes. Returns a stop function. */
+export function startTaskDelivery(deps: TeamsDeps): () => void {
+  const { baton, logger, queue } = deps;
+  const fail = (what: string, id: string) => (err: unknown) =>
+    logger.error({ id, error: errorText(err) }, `teams: ${what} failed`);
+  const onOpened = (task: TaskDoc) => {
+    deps.track(
+      queue
+        .serial(`task:${task._id}`, () => postToAssignees(deps, task))
+        .catch(fail('posting a task', task._id)),
+    );
+  };
+  const onChanged = (task: TaskDoc) => {
+    deps.track(
+      queue
+        .serial(`task:${task._id}`, () => syncCopies(deps, task._id))
+        .catch(fail('updating a task', task._id)),
+    );
+  };
+  const onNotification = (n: NotificationDoc) => {
+    deps.track(
+      queue
+        .serial(`notification:${n._id}`, () => deliverNotification(deps, n))
+        .catch(fail('a notification', n._id)),
+    );
+  };
+  baton.events.on('task.opened', onOpened);
+  baton.events.on('task.closed', onChanged);
+  baton.events.on('task.reassigned', onChanged);
+  baton.events.on('notification', onNotification);
+  return () => {
+    baton.events.off('task.opened', onOpened);
+    baton.events.off('task.closed', onChanged);
+    baton.events.off('task.reassigned', onChanged);
+    baton.events.off('notification', onNotification);
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Inbound: Action.Execute on task cards
+
+/** The message someone gets when their click lost: who closed the task, and when. */
+export function closedText(err: TaskClosedError): string {
+  const t = err.task;
+  const when = t.completed_at
+    ? ` on ${new Date(t.completed_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    : '';
+  if (t.status === 'completed')
+    return `Already ${outcomePhrase(t.outcome ?? 'completed')} by ${t.completed_by_name ?? 'someone'}${when}.`;
+  if (t.status === 'expired') return `This task expired${when}.`;
+  if (t.status === 'cancelled')
+    return `This task was cancelled${t.completed_by_name ? ` by ${t.completed_by_name}` : ''}${when}.`;
+  return 'This task is no longer open.';
+}
+
+function stringData(data: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/**
+ * `task.complete` (a button) and `task.refresh` (Teams asking for a viewer's view): the
+ * card to answer the invoke with. Completion goes through the core (authorization,
+ * compare-and-set); the other copies are updated by the task.closed listener, after the answer.
+ */
+export async function handleTaskAction(
+  deps: TeamsDeps,
+  actor: User,
+  verb: string,
+  data: Record<string, unknown>,
+): Promise<AdaptiveCardJson> {
+  const { baton, logger } = deps;
+  const taskId = typeof data.task_id === 'string' ? data.task_id : '';
+  if (!taskId)
+    return messageCard('This card is missing its task: it may come from an older version of Baton.');
+  const task = await baton.tasks.load(taskId).catch(() => null);
+  if (!task) return messageCard('This task no longer exists.');
+  const refreshUserIds = await refreshIds(deps, task);
+  if (verb !== 'task.complete') {
+    const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
+    return renderTaskCard(deps, task, { actionable: canAct, refreshUserIds });
+  }
+  const outcome = typeof data.outcome === 'string' ? data.outcome : '';
+  const values = stringData(data);
+  const inputs: Record<string, string> = {};
+  for (const input of task.inputs) if (values[input.id] !== undefined) inputs[input.id] = values[input.id]!;
+  const hasCommentInput = task.inputs.some((i) => i.id === 'comment');
+  try {
+    const done = await baton.tasks.complete(actor, taskId, outcome, {
+      comment: hasCommentInput ? undefined : values.comment,
+      inputs,
+    });
+    return renderTaskCard(deps, done, { actionable: false });
+  } catch (err) {
+    const fresh = (await baton.tasks.load(taskId).catch(() => null)) ?? task;
+    if (err instanceof TaskClosedError) {
+      return renderTaskCard(deps, fresh, { actionable: false, notice: closedText(err) });
+    }
+    if (err instanceof ValidationError) {
+      const errors = Object.keys(err.fields).length > 0 ? { ...err.fields } : { _: err.message };
+      return renderTaskCard(deps, fresh, { actionable: true, refreshUserIds, values, errors });
+    }
+    if (err instanceof ForbiddenError || err instanceof NotFoundError || isBatonError(err)) {
+      return renderTaskCard(deps, fresh, { actionable: false, refreshUserIds, notice: err.message });
+    }
+    logger.error({ task: taskId, error: errorText(err) }, 'teams: task action failed');
+    return renderTaskCard(deps, fresh, {
+      actionable: true,
+      refreshUserIds,
+      values,
+      notice: 'Something went wrong on our side; please try again in a moment.',
+    });
+  }
+}
+
+/** A task card as a message for `actor` (the `tasks` command): actionable when they may act. */
+export async function taskCardActivity(
+  deps: TeamsDeps,
+  task: TaskDoc,
+  actor: User,
+): Promise<{ type: 'message'; attachments: ReturnType<typeof attachment>[] }> {
+  const canAct = (await deps.baton.tasks.actingAs(actor, task)) !== null;
+  const card = await renderTaskCard(deps, task, {
+    actionable: canAct,
+    refreshUserIds: await refreshIds(deps, task),
+  });
+  return { type: 'message', attachments: [attachment(card)] };
+}

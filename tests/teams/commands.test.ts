@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commandText } from '../../adapters/teams/commands.js';
+import { recipesDir } from '../helpers/runtime.js';
+import {
+  activityFrom,
+  cardOf,
+  cardText,
+  executeActions,
+  startTeamsTestApp,
+  type TeamsTestApp,
+  teamsFixture,
+} from '../helpers/teams.js';
+
+describe('Teams: commands by message', () => {
+  let t: TeamsTestApp;
+
+  beforeEach(async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** The text of the last message the bot posted into `who`'s personal chat. */
+  const lastReply = async (who: string) => {
+    await t.idle();
+    const post = t.connector.posts(t.people[who]!.conversationId).at(-1);
+    return post ? cardText(post.body) : '';
+  };
+
+  it('strips the bot mention and turns other mentions into tokens', () => {
+    const a = teamsFixture('message-channel-mention');
+    expect(commandText(a).text).toBe('help');
+    a.text = '<at>Baton</at> admin roles grant <at>Alice Requester</at> operator';
+    (a.entities as unknown[]).push({
+      type: 'mention',
+      text: '<at>Alice Requester</at>',
+      mentioned: { id: '29:1aliceTeamsId2', name: 'Alice Requester' },
+    });
+    const parsed = commandText(a);
+    expect(parsed.text).toBe('admin roles grant @mention0 operator');
+    expect(parsed.mentions[0]?.account.id).toBe('29:1aliceTeamsId2');
+  });
+
+  it('help lists the verbs (admin ones only for admins); a typo gets a suggestion', async () => {
+    await t.say('alice', 'help');
+    const help = await lastReply('alice');
+    expect(help).toContain('**new [app]**');
+    expect(help).not.toContain('admin roles grant');
+    await t.say('admin', 'help');
+    expect(await lastReply('admin')).toContain('admin roles grant');
+    await t.say('alice', 'reqests');
+    expect(await lastReply('alice')).toContain('Did you mean **requests**?');
+  });
+
+  it('in a channel, the bot answers in the thread of the message that mentioned it', async () => {
+    const res = await t.send(activityFrom('message-channel-mention', t.people.alice!, t.connector.url));
+    expect(res.statusCode).toBe(200);
+    await t.idle();
+    const reply = t.connector.posts().at(-1)!;
+    const a = teamsFixture('message-channel-mention');
+    const replyTo = String(reply.body.replyToId);
+    expect(replyTo).toMatch(/^1732440011078-/); // the id of the message that mentioned the bot
+    expect(reply.path).toBe(
+      `/v3/conversations/${encodeURIComponent((a.conversation as { id: string }).id)}/activities/${encodeURIComponent(replyTo)}`,
+    );
+    expect(cardText(reply.body)).toContain('What you can ask Baton');
+  });
+
+  it('a message Teams delivers twice is answered once', async () => {
+    const a = activityFrom('message-personal', t.people.alice!, t.connector.url, { text: 'help' });
+    await t.send(a);
+    await t.send(a);
+    await t.idle();
+    expect(t.connector.posts(t.people.alice!.conversationId)).toHaveLength(1);
+  });
+
+  it('requests, show and tasks: the same answers and authorization as Slack', async () => {
+    await t.say('alice', 'requests');
+    expect(await lastReply('alice')).toContain('You have no requests yet');
+    await t.say('bob', 'help'); // Bob becomes known to Baton through Teams
+    await t.idle();
+    const bob = await t.batonUser('bob');
+    const alice = await t.batonUser('alice');
+    await t.rt.baton.requests.file(alice, 'time-off', {
+      type: 'Vacation',
+      start: '2026-12-01',
+      days: 2,
+      approver: bob._id,
+    });
+    await t.say('alice', 'requests');
+    expect(await lastReply('alice')).toMatch(/\*\*PTO-1\*\* Time off, Submitted/);
+    await t.say('alice', 'show pto-1');
+    const shown = await lastReply('alice');
+    expect(shown).toContain('PTO-1');
+    expect(shown).toContain('Open tasks');
+    expect(shown).toContain('waiting on Bob Manager');
+    // Mallory may not see Alice's request.
+    await t.say('mallory', 'show PTO-1');
+    expect(await lastReply('mallory')).toMatch(/⚠️/);
+    expect(await lastReply('mallory')).not.toContain('Family');
+    // Bob's open tasks come as their cards, with the buttons.
+    await t.say('bob', 'tasks');
+    await t.idle();
+    const cards = t.connector
+      .posts(t.people.bob!.conversationId)
+      .filter((p) => Array.isArray(p.body.attachments) && cardText(p.body).includes('PTO-1'));
+    expect(cards.length).toBeGreaterThanOrEqual(1);
+    expect(executeActions(cardOf(cards.at(-1)!.body)).map((a) => a.title)).toEqual(['Approve', 'Reject']);
+  });
+
+  it('admin commands: refused for a user; an admin grants a role by @mention and builds an app with the card forms', async () => {
+    await t.say('admin', 'help'); // Ada becomes known to Baton
+    await t.say('alice', 'admin roles grant admin@example.com admin');
+    expect(await lastReply('alice')).toMatch(/Only admins/);
+    expect((await t.batonUser('alice')).role).toBe('user');
+
+    // BATON_ADMINS names admin@example.com: the email from the connector makes Ada an admin.
+    const mention = activityFrom('message-personal', t.people.admin!, t.connector.url, {
+      text: 'admin roles grant <at>Alice Requester</at> operator',
+      entities: [
+        {
+          type: 'mention',
+          text: '<at>Alice Requester</at>',
+          mentioned: { id: t.people.alice!.id, name: 'Alice Requester' },
+        },
+      ],
+    });
+    await t.send(mention);
+    expect(await lastReply('admin')).toContain('Alice Requester is now an operator');
+    expect((await t.batonUser('alice')).role).toBe('operator');
+
+    await t.say('admin', 'admin apps create');
+    await t.idle();
+    const form = cardOf(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body);
+    const create = executeActions(form)[0]!;
+    const bad = await t.execute('admin', create.verb, {
+      ...create.data,
+      key: 'Bad Key',
+      name: 'X',
+      stages: 'Open',
+    });
+    const badCard = (bad.json() as { value: Record<string, unknown> }).value;
+    expect(cardText(badCard)).toMatch(/key/i);
+    expect(executeActions(badCard)[0]?.verb).toBe(create.verb);
+    const good = await t.execute('admin', create.verb, {
+      ...create.data,
+      key: 'badge',
+      name: 'Badge',
+      stages: 'Asked\nGiven',
+      id_prefix: 'BDG',
+    });
+    expect(cardText((good.json() as { value: unknown }).value)).toContain('App Badge (badge) created');
+    // A non-admin pressing the same button is refused by the core.
+    const refused = await t.execute('alice', create.verb, {
+      ...create.data,
+      key: 'other',
+      name: 'O',
+      stages: 'A',
+    });
+    expect(cardText((refused.json() as { value: unknown }).value)).toMatch(/Only admins/);
+
+    await t.say('admin', 'admin apps add field badge');
+    await t.idle();
+    const fieldForm = cardOf(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body);
+    const add = executeActions(fieldForm)[0]!;
+    const added = await t.execute('admin', add.verb, {
+      ...add.data,
+      key: 'size',
+      label: 'Size',
+      type: 'select',
+      required: 'true',
+      options: 'S\nM\nL',
+    });
+    expect(cardText((added.json() as { value: unknown }).value)).toContain('Field size added to Badge');
+    const badge = await t.rt.baton.apps.get('badge');
+    expect(badge.fields[0]).toMatchObject({
+      key: 'size',
+      type: 'select',
+      required: true,
+      options: ['S', 'M', 'L'],
+    });
+  });
+
+  it('new without an app lists the apps; a button opens the form', async () => {
+    await t.say('alice', 'new');
+    await t.idle();
+    const picker = cardOf(t.connector.posts(t.people.alice!.conversationId).at(-1)!.body);
+    const button = executeActions(picker).find((a) => a.title === 'Time off')!;
+    const res = await t.execute('alice', button.verb, button.data);
+    const form = (res.json() as { value: Record<string, unknown> }).value;
+    expect(cardText(form)).toContain('New request: Time off');
+    expect(executeActions(form)[0]).toMatchObject({ verb: 'request.submit' });
+    await t.say('alice', 'new nope');
+    expect(await lastReply('alice')).toMatch(/nope/);
+  });
+});
