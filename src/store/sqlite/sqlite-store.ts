@@ -238,7 +238,7 @@ const BATCH_MAX_MS = 5;
 /** Microtask hops a batch waits for before its COMMIT (see `begin`). */
 const BATCH_MICROTASK_HOPS = 32;
 /** Documents kept per collection by the write-through cache (see SqliteCollection). */
-const CACHE_ENTRIES = 4096;
+const CACHE_ENTRIES = 1024;
 /** The checkpoint worker truncates the WAL beyond this size. */
 const WAL_TRUNCATE_BYTES = 256 * 1024 * 1024;
 
