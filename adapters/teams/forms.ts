@@ -4,6 +4,7 @@
  * the messages next to the inputs and the person's values kept, or a confirmation naming
  * the request id. Also the two admin forms (create an app, add a field).
  */
+import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
@@ -264,6 +265,35 @@ async function personRef(
   });
 }
 
+/** How long a submitted form card stays submitted (Teams' retries come within seconds). */
+const SUBMIT_CLAIM_MS = 24 * 3600_000;
+
+/** The claim of one form card's submission: its message (replyToId), else the invoke's id. */
+function submitKey(activity: Partial<Activity>): string | null {
+  const ref = activity.replyToId || activity.id;
+  if (!ref) return null;
+  const digest = createHash('sha256')
+    .update(`${activity.conversation?.id ?? ''}\n${ref}`)
+    .digest('hex')
+    .slice(0, 40);
+  return `teams:submit:${digest}`;
+}
+
+/**
+ * What became of the earlier submission of the same card: the request it filed, 'released'
+ * (it was refused, so this one may try), or null while it is still running after a while.
+ */
+async function earlierSubmit(deps: TeamsDeps, claim: string): Promise<string | null> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const result = await deps.baton.deliveries.claimResult(claim);
+    if (result) return result;
+    if (!(await deps.baton.deliveries.isClaimed(claim))) return 'released';
+    if (Date.now() > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** `request.submit`: files the request; the card to answer with (confirmation or the form with errors). */
 export async function submitRequestForm(
   deps: TeamsDeps,
@@ -274,18 +304,40 @@ export async function submitRequestForm(
   const key = typeof data.app === 'string' ? data.app : '';
   const app = await deps.baton.apps.find(key);
   if (!app) return messageCard(`The app "${key}" no longer exists.`, undefined, 'Attention');
-  try {
-    const input = await toRecordInput(deps, activity, app, data);
-    const request = await deps.baton.requests.file(actor, app.key, input);
-    const url = requestUrl(deps, request._id);
+  const filed = (id: string, stage: string) => {
+    const url = requestUrl(deps, id);
     const card = messageCard(
-      `✅ Request ${request._id} filed in ${app.name}`,
-      `Stage: ${request.stage}. Type "show ${request._id}" to follow it.`,
+      `✅ Request ${id} filed in ${app.name}`,
+      `Stage: ${stage}. Type "show ${id}" to follow it.`,
       'Good',
     );
     if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'View request', url }];
     return card;
+  };
+  // One request per form card: Teams retries an invoke it got no answer for in time, and a
+  // double click sends two. Keyed by the card's message (or the invoke itself).
+  const claim = submitKey(activity);
+  if (claim && !(await deps.baton.deliveries.claimOnce(claim, SUBMIT_CLAIM_MS))) {
+    const earlier = await earlierSubmit(deps, claim);
+    if (earlier === 'released') return submitRequestForm(deps, activity, actor, data);
+    if (earlier) {
+      const request = await deps.baton.requests.load(earlier);
+      return filed(earlier, request?.stage ?? app.stages[0] ?? '');
+    }
+    return messageCard(
+      'This form is already being submitted.',
+      'Type "requests" in a moment to see your request.',
+      'Attention',
+    );
+  }
+  try {
+    const input = await toRecordInput(deps, activity, app, data);
+    const request = await deps.baton.requests.file(actor, app.key, input);
+    if (claim) await deps.baton.deliveries.claimResult(claim, request._id);
+    return filed(request._id, request.stage);
   } catch (err) {
+    // Nothing was filed: the corrected form may be submitted again.
+    if (claim) await deps.baton.deliveries.releaseClaim(claim).catch(() => {});
     if (err instanceof ValidationError) {
       const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
       const people: Record<string, string> = {};

@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recipesDir } from '../helpers/runtime.js';
+import { activityFrom, cardOf, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+
+/** Findings of the acceptance pass over the Teams surface, each pinned over HTTP. */
+describe('Teams acceptance', () => {
+  let t: TeamsTestApp;
+
+  beforeEach(async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
+    await t.install('alice');
+    await t.install('bob');
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const form = () => ({
+    app: 'time-off',
+    type: 'Vacation',
+    start: '2026-12-01',
+    days: '2',
+    approver: t.people.bob!.aadObjectId,
+    reason: 'Trip',
+  });
+  const submit = (replyToId: string, id?: string) =>
+    t.send(
+      activityFrom('invoke-action', t.people.alice!, t.connector.url, {
+        ...(id ? { id } : {}),
+        replyToId,
+        value: {
+          action: { type: 'Action.Execute', title: 'Submit', verb: 'request.submit', data: form() },
+          trigger: 'manual',
+        },
+      }),
+    );
+
+  it('a submit Teams retries (same invoke) or a double click (same card) files one request, and both answers name it', async () => {
+    const first = await submit('form-card-1', 'f:submit-retry');
+    const retried = await submit('form-card-1', 'f:submit-retry');
+    const doubleClick = await submit('form-card-1');
+    for (const res of [first, retried, doubleClick]) {
+      expect(res.statusCode).toBe(200);
+      expect(cardText(cardOf(res.json()))).toContain('Request PTO-1 filed');
+    }
+    await t.idle();
+    const alice = await t.batonUser('alice');
+    expect(await t.rt.baton.requests.load('PTO-2')).toBeNull();
+    expect((await t.rt.baton.requests.load('PTO-1'))?.requester).toBe(alice._id);
+    // Another form card is another request.
+    const other = await submit('form-card-2');
+    expect(cardText(cardOf(other.json()))).toContain('Request PTO-2 filed');
+  });
+
+  it('a refused submit can be corrected and submitted again from the same card', async () => {
+    const bad = await t.send(
+      activityFrom('invoke-action', t.people.alice!, t.connector.url, {
+        replyToId: 'form-card-3',
+        value: {
+          action: {
+            type: 'Action.Execute',
+            verb: 'request.submit',
+            data: { ...form(), days: '40' },
+          },
+        },
+      }),
+    );
+    expect(cardText(cardOf(bad.json()))).toMatch(/at most 30/);
+    const good = await submit('form-card-3');
+    expect(cardText(cardOf(good.json()))).toContain('Request PTO-1 filed');
+  });
+});
