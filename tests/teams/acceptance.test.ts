@@ -69,4 +69,26 @@ describe('Teams acceptance', () => {
     const good = await submit('form-card-3');
     expect(cardText(cardOf(good.json()))).toContain('Request PTO-1 filed');
   });
+
+  it('an activity without a sender, conversation or serviceUrl is a 400 (JSON), and nothing runs', async () => {
+    const calls = t.connector.calls.length;
+    const complete = activityFrom('message-personal', t.people.alice!, t.connector.url, { text: 'help' });
+    for (const broken of [
+      { type: 'message', text: 'help' },
+      { ...complete, from: undefined },
+      { ...complete, conversation: {} },
+      { ...complete, serviceUrl: '' },
+      {},
+    ]) {
+      const res = await t.send(broken);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({
+        error: 'baton.bad_request',
+        message: expect.stringMatching(/^Bad Request/),
+      });
+    }
+    await t.idle();
+    expect(t.connector.calls.length).toBe(calls);
+    expect((await t.send(complete)).statusCode).toBe(200);
+  });
 });
