@@ -91,4 +91,59 @@ describe('Teams acceptance', () => {
     expect(t.connector.calls.length).toBe(calls);
     expect((await t.send(complete)).statusCode).toBe(200);
   });
+
+  it('in a channel, show/requests/tasks answer in the person’s own chat, not in the thread everyone reads', async () => {
+    await submit('form-card-4');
+    await t.idle();
+    const alice = t.people.alice!;
+    const inChannel = (text: string) =>
+      t.send(
+        activityFrom('message-channel-mention', alice, t.connector.url, { text: `<at>Baton</at> ${text}` }),
+      );
+    const channelPosts = () => t.connector.posts().filter((c) => c.path.includes('thread.tacv2'));
+    for (const command of ['show PTO-1', 'requests']) {
+      const before = t.connector.posts(alice.conversationId).length;
+      expect((await inChannel(command)).statusCode).toBe(200);
+      await t.idle();
+      const privately = t.connector.posts(alice.conversationId).slice(before);
+      expect(cardText(privately.map((c) => c.body))).toContain('PTO-1');
+    }
+    const bob = t.people.bob!;
+    const beforeBob = t.connector.posts(bob.conversationId).length;
+    await t.send(
+      activityFrom('message-channel-mention', bob, t.connector.url, { text: '<at>Baton</at> tasks' }),
+    );
+    await t.idle();
+    expect(
+      cardText(
+        t.connector
+          .posts(bob.conversationId)
+          .slice(beforeBob)
+          .map((c) => c.body),
+      ),
+    ).toContain('Alice Requester');
+    // The channel only hears where the answer went: no request, no record, no task card.
+    const said = cardText(channelPosts().map((c) => c.body));
+    expect(said).toContain('I sent you the answer in your chat with Baton');
+    expect(said).not.toContain('PTO-1');
+    expect(said).not.toContain('Trip');
+    expect(channelPosts().every((c) => !(c.body.attachments as unknown[] | undefined)?.length)).toBe(true);
+    // help is for everyone: answered in the thread.
+    await inChannel('help');
+    await t.idle();
+    expect(cardText(channelPosts().at(-1)!.body)).toContain('What you can ask Baton');
+  });
+
+  it('in a channel, someone Baton cannot message privately is told where to ask', async () => {
+    const mallory = t.people.mallory!; // never installed Baton
+    await t.send(
+      activityFrom('message-channel-mention', mallory, t.connector.url, { text: '<at>Baton</at> requests' }),
+    );
+    await t.idle();
+    const last = t.connector
+      .posts()
+      .filter((c) => c.path.includes('thread.tacv2'))
+      .at(-1)!;
+    expect(cardText(last.body)).toContain('open your chat with Baton');
+  });
 });
