@@ -225,15 +225,17 @@ export async function toRecordInput(
   const input: Record<string, unknown> = {};
   for (const field of app.fields) {
     const raw = data[inputId(field.key)];
-    if (raw === undefined || raw === null) continue;
-    const s = typeof raw === 'string' ? raw.trim() : raw;
+    // Teams sends every input as a string (a number or a toggle from another client is
+    // taken as its text); anything else (an object, a list) is not from one of our cards.
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;
+    const s = String(raw).trim();
     if (s === '') continue;
-    if (field.type === 'multi_select' && typeof s === 'string') {
+    if (field.type === 'multi_select') {
       input[field.key] = s
         .split(',')
         .map((x) => x.trim())
         .filter((x) => x !== '');
-    } else if (field.type === 'user' && typeof s === 'string') {
+    } else if (field.type === 'user') {
       input[field.key] = await personRef(deps, activity, field, s);
     } else {
       input[field.key] = s;

@@ -146,4 +146,24 @@ describe('Teams acceptance', () => {
       .at(-1)!;
     expect(cardText(last.body)).toContain('open your chat with Baton');
   });
+
+  it('a forged form value that is not text (an object) is ignored, not a server error', async () => {
+    const res = await t.send(
+      activityFrom('invoke-action', t.people.alice!, t.connector.url, {
+        replyToId: 'form-card-5',
+        value: {
+          action: {
+            type: 'Action.Execute',
+            verb: 'request.submit',
+            data: { ...form(), start: { $gt: '' }, days: 2 },
+          },
+        },
+      }),
+    );
+    const card = cardOf(res.json());
+    // The form again, with the core's message for the missing first day.
+    expect(cardText(card)).toMatch(/First day is required/);
+    expect(cardText(card)).not.toMatch(/went wrong/);
+    expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
+  });
 });
