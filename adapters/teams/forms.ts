@@ -270,12 +270,16 @@ async function personRef(
 /** How long a submitted form card stays submitted (Teams' retries come within seconds). */
 const SUBMIT_CLAIM_MS = 24 * 3600_000;
 
-/** The claim of one form card's submission: its message (replyToId), else the invoke's id. */
+/**
+ * The claim of one person's submission of one form card: its message (replyToId), else the
+ * invoke's id. Per person: in a channel, several people may each file from the same card.
+ */
 function submitKey(activity: Partial<Activity>): string | null {
   const ref = activity.replyToId || activity.id;
   if (!ref) return null;
+  const who = activity.from?.aadObjectId || activity.from?.id || '';
   const digest = createHash('sha256')
-    .update(`${activity.conversation?.id ?? ''}\n${ref}`)
+    .update(`${activity.conversation?.id ?? ''}\n${ref}\n${who}`)
     .digest('hex')
     .slice(0, 40);
   return `teams:submit:${digest}`;

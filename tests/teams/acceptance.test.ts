@@ -50,6 +50,14 @@ describe('Teams acceptance', () => {
     // Another form card is another request.
     const other = await submit('form-card-2');
     expect(cardText(cardOf(other.json()))).toContain('Request PTO-2 filed');
+    // Someone else submitting the same card (a form posted in a channel) files their own.
+    const bobs = await t.send(
+      activityFrom('invoke-action', t.people.bob!, t.connector.url, {
+        replyToId: 'form-card-1',
+        value: { action: { type: 'Action.Execute', verb: 'request.submit', data: form() } },
+      }),
+    );
+    expect(cardText(cardOf(bobs.json()))).toContain('Request PTO-3 filed');
   });
 
   it('a refused submit can be corrected and submitted again from the same card', async () => {
