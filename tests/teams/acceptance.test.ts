@@ -174,4 +174,24 @@ describe('Teams acceptance', () => {
     expect(cardText(card)).not.toMatch(/went wrong/);
     expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
   });
+
+  it('an unfinished admin command suggests the shortest command it starts, not the longest', async () => {
+    const reply = async (text: string) => {
+      const before = t.connector.posts(t.people.alice!.conversationId).length;
+      await t.say('alice', text);
+      await t.idle();
+      return cardText(
+        t.connector
+          .posts(t.people.alice!.conversationId)
+          .slice(before)
+          .map((c) => c.body),
+      );
+    };
+    expect(await reply('admin')).toContain('Did you mean **admin apps list**?');
+    expect(await reply('admin apps')).toContain('Did you mean **admin apps list**?');
+    expect(await reply('admin groups')).toContain('Did you mean **admin groups add');
+    // Typos still get the closest command.
+    expect(await reply('admin grups create hr')).toContain('Did you mean **admin groups create');
+    expect(await reply('hlep')).toContain('Did you mean **help**?');
+  });
 });
