@@ -274,12 +274,12 @@ const SUBMIT_CLAIM_MS = 24 * 3600_000;
  * The claim of one person's submission of one form card: its message (replyToId), else the
  * invoke's id. Per person: in a channel, several people may each file from the same card.
  */
-function submitKey(activity: Partial<Activity>): string | null {
+function submitKey(activity: Partial<Activity>, form: string): string | null {
   const ref = activity.replyToId || activity.id;
   if (!ref) return null;
   const who = activity.from?.aadObjectId || activity.from?.id || '';
   const digest = createHash('sha256')
-    .update(`${activity.conversation?.id ?? ''}\n${ref}\n${who}`)
+    .update(`${form}\n${activity.conversation?.id ?? ''}\n${ref}\n${who}`)
     .digest('hex')
     .slice(0, 40);
   return `teams:submit:${digest}`;
@@ -297,6 +297,39 @@ async function earlierSubmit(deps: TeamsDeps, claim: string): Promise<string | n
     if (!(await deps.baton.deliveries.isClaimed(claim))) return 'released';
     if (Date.now() > deadline) return null;
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Runs a form's submission once per person and card: Teams retries an invoke it got no
+ * answer for in time, and a double click sends two. A later submission of the same card is
+ * answered with `replay` of what the first one did (`done`); a refused one (no `done`) gives
+ * the claim back, so the corrected form can be submitted again.
+ */
+async function oncePerCard(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  form: string,
+  run: () => Promise<{ card: AdaptiveCardJson; done?: string }>,
+  replay: (done: string) => Promise<AdaptiveCardJson>,
+): Promise<AdaptiveCardJson> {
+  const claim = submitKey(activity, form);
+  if (!claim) return (await run()).card;
+  for (;;) {
+    if (await deps.baton.deliveries.claimOnce(claim, SUBMIT_CLAIM_MS)) break;
+    const earlier = await earlierSubmit(deps, claim);
+    if (earlier === 'released') continue;
+    if (earlier) return replay(earlier);
+    return messageCard('This form is already being submitted.', 'Its result shows in a moment.', 'Attention');
+  }
+  try {
+    const { card, done } = await run();
+    if (done) await deps.baton.deliveries.claimResult(claim, done);
+    else await deps.baton.deliveries.releaseClaim(claim);
+    return card;
+  } catch (err) {
+    await deps.baton.deliveries.releaseClaim(claim).catch(() => {});
+    throw err;
   }
 }
 
@@ -320,43 +353,33 @@ export async function submitRequestForm(
     if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'View request', url }];
     return card;
   };
-  // One request per form card: Teams retries an invoke it got no answer for in time, and a
-  // double click sends two. Keyed by the card's message (or the invoke itself).
-  const claim = submitKey(activity);
-  if (claim && !(await deps.baton.deliveries.claimOnce(claim, SUBMIT_CLAIM_MS))) {
-    const earlier = await earlierSubmit(deps, claim);
-    if (earlier === 'released') return submitRequestForm(deps, activity, actor, data);
-    if (earlier) {
-      const request = await deps.baton.requests.load(earlier);
-      return filed(earlier, request?.stage ?? app.stages[0] ?? '');
-    }
-    return messageCard(
-      'This form is already being submitted.',
-      'Type "requests" in a moment to see your request.',
-      'Attention',
-    );
-  }
-  try {
-    const input = await toRecordInput(deps, activity, app, data);
-    const request = await deps.baton.requests.file(actor, app.key, input);
-    if (claim) await deps.baton.deliveries.claimResult(claim, request._id);
-    return filed(request._id, request.stage);
-  } catch (err) {
-    // Nothing was filed: the corrected form may be submitted again.
-    if (claim) await deps.baton.deliveries.releaseClaim(claim).catch(() => {});
-    if (err instanceof ValidationError) {
-      const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
-      const people: Record<string, string> = {};
-      for (const field of app.fields) {
-        const v = data[inputId(field.key)];
-        if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
-        const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
-        if (known) people[v] = known.name;
+  return oncePerCard(
+    deps,
+    activity,
+    'request',
+    async () => {
+      try {
+        const input = await toRecordInput(deps, activity, app, data);
+        const request = await deps.baton.requests.file(actor, app.key, input);
+        return { card: filed(request._id, request.stage), done: request._id };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
+        const people: Record<string, string> = {};
+        for (const field of app.fields) {
+          const v = data[inputId(field.key)];
+          if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+          const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
+          if (known) people[v] = known.name;
+        }
+        return { card: renderRequestForm(app, { values: data, errors, people }) };
       }
-      return renderRequestForm(app, { values: data, errors, people });
-    }
-    throw err;
-  }
+    },
+    async (id) => {
+      const request = await deps.baton.requests.load(id);
+      return filed(id, request?.stage ?? app.stages[0] ?? '');
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,29 +512,41 @@ export async function submitCreateApp(
   deps: TeamsDeps,
   actor: User,
   data: Record<string, unknown>,
+  activity: Partial<Activity> = {},
 ): Promise<AdaptiveCardJson> {
   const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string).trim() : '');
-  try {
-    const app = await deps.baton.apps.create(actor, {
-      key: str('key'),
-      name: str('name'),
-      stages: lines(data.stages),
-      ...(str('id_prefix') ? { id_prefix: str('id_prefix') } : {}),
-      fields: [],
-    });
-    return messageCard(
+  const created = (app: AppDefinition) =>
+    messageCard(
       `App ${app.name} (${app.key}) created`,
       `Stages: ${app.stages.join(' → ')}. Add fields with "admin apps add field ${app.key}".`,
       'Good',
     );
-  } catch (err) {
-    if (err instanceof ValidationError)
-      return renderCreateAppForm({
-        values: data,
-        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
-      });
-    throw err;
-  }
+  return oncePerCard(
+    deps,
+    activity,
+    'create_app',
+    async () => {
+      try {
+        const app = await deps.baton.apps.create(actor, {
+          key: str('key'),
+          name: str('name'),
+          stages: lines(data.stages),
+          ...(str('id_prefix') ? { id_prefix: str('id_prefix') } : {}),
+          fields: [],
+        });
+        return { card: created(app), done: app.key };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return {
+          card: renderCreateAppForm({
+            values: data,
+            errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+          }),
+        };
+      }
+    },
+    async (key) => created(await deps.baton.apps.get(key)),
+  );
 }
 
 /** `admin.apps.add_field`: adds the field through the core (admins only there). */
@@ -519,6 +554,7 @@ export async function submitAddField(
   deps: TeamsDeps,
   actor: User,
   data: Record<string, unknown>,
+  activity: Partial<Activity> = {},
 ): Promise<AdaptiveCardJson> {
   const appKey = typeof data.app === 'string' ? data.app : '';
   const app = await deps.baton.apps.get(appKey);
@@ -543,19 +579,26 @@ export async function submitAddField(
     else if (type === 'multi_select') field.default = lines(d);
     else field.default = d;
   }
-  try {
-    const def = await deps.baton.apps.addField(actor, app.key, field);
-    return messageCard(
-      `Field ${String(field.key)} added to ${def.name}`,
-      `${def.fields.length} fields now.`,
-      'Good',
-    );
-  } catch (err) {
-    if (err instanceof ValidationError)
-      return renderAddFieldForm(app, {
-        values: data,
-        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
-      });
-    throw err;
-  }
+  const added = (def: AppDefinition, key: string) =>
+    messageCard(`Field ${key} added to ${def.name}`, `${def.fields.length} fields now.`, 'Good');
+  return oncePerCard(
+    deps,
+    activity,
+    `add_field:${app.key}`,
+    async () => {
+      try {
+        const def = await deps.baton.apps.addField(actor, app.key, field);
+        return { card: added(def, String(field.key)), done: String(field.key) };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return {
+          card: renderAddFieldForm(app, {
+            values: data,
+            errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+          }),
+        };
+      }
+    },
+    async (key) => added(await deps.baton.apps.get(app.key), key),
+  );
 }

@@ -168,9 +168,9 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
           return renderRequestForm(app);
         }
         case VERB.createApp:
-          return await submitCreateApp(deps, actor, data);
+          return await submitCreateApp(deps, actor, data, a);
         case VERB.addField:
-          return await submitAddField(deps, actor, data);
+          return await submitAddField(deps, actor, data, a);
         default:
           return messageCard(
             `This button (${verb || 'no verb'}) is not one of Baton's.`,

@@ -194,4 +194,30 @@ describe('Teams acceptance', () => {
     expect(await reply('admin grups create hr')).toContain('Did you mean **admin groups create');
     expect(await reply('hlep')).toContain('Did you mean **help**?');
   });
+
+  it('admin forms Teams retries (create an app, add a field) answer with what the first did, not an error', async () => {
+    await t.install('admin');
+    const adminSubmit = (verb: string, data: Record<string, unknown>, replyToId: string) =>
+      t.send(
+        activityFrom('invoke-action', t.people.admin!, t.connector.url, {
+          id: `f:${replyToId}`,
+          replyToId,
+          value: { action: { type: 'Action.Execute', verb, data } },
+        }),
+      );
+    const app = { form: 'create_app', key: 'kit', name: 'Kit', stages: 'Asked\nDone' };
+    for (let i = 0; i < 2; i++) {
+      const res = await adminSubmit('admin.apps.create', app, 'create-card');
+      expect(cardText(cardOf(res.json()))).toContain('App Kit (kit) created');
+    }
+    const field = { app: 'kit', form: 'add_field', key: 'qty', label: 'Quantity', type: 'number' };
+    for (let i = 0; i < 2; i++) {
+      const res = await adminSubmit('admin.apps.add_field', field, 'field-card');
+      expect(cardText(cardOf(res.json()))).toContain('Field qty added to Kit');
+    }
+    expect((await t.rt.baton.apps.get('kit')).fields.map((f) => f.key)).toEqual(['qty']);
+    // A real duplicate from another card is still refused in the form.
+    const again = await adminSubmit('admin.apps.add_field', field, 'field-card-2');
+    expect(cardText(cardOf(again.json()))).not.toContain('Field qty added');
+  });
 });
