@@ -378,6 +378,11 @@ export async function handleTaskAction(
     }
     const fresh = (await baton.tasks.load(taskId).catch(() => null)) ?? task;
     if (err instanceof TaskClosedError) {
+      // The same person's same click again (Teams retries an invoke it got no answer for in
+      // time, or a double click): answer as the first one did.
+      const t = err.task;
+      if (t.status === 'completed' && t.completed_by === actor._id && t.outcome === outcome)
+        return renderTaskCard(deps, fresh, { actionable: false });
       return renderTaskCard(deps, fresh, { actionable: false, notice: closedText(err) });
     }
     if (err instanceof ValidationError) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recipesDir } from '../helpers/runtime.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
 import { activityFrom, cardOf, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
 
 /** Findings of the acceptance pass over the Teams surface, each pinned over HTTP. */
@@ -219,5 +219,33 @@ describe('Teams acceptance', () => {
     // A real duplicate from another card is still refused in the form.
     const again = await adminSubmit('admin.apps.add_field', field, 'field-card-2');
     expect(cardText(cardOf(again.json()))).not.toContain('Field qty added');
+  });
+
+  it('a task button Teams retries answers as the first click did; someone else still hears who won', async () => {
+    await submit('form-card-6');
+    const task = await eventually(async () => (await t.rt.baton.tasks.listForRequest('PTO-1'))[0]);
+    await t.idle();
+    const approve = () =>
+      t.send(
+        activityFrom('invoke-action', t.people.bob!, t.connector.url, {
+          id: 'f:approve-retry',
+          value: {
+            action: {
+              type: 'Action.Execute',
+              verb: 'task.complete',
+              data: { task_id: task._id, outcome: 'Approve' },
+            },
+          },
+        }),
+      );
+    const first = cardText(cardOf((await approve()).json()));
+    const retried = cardText(cardOf((await approve()).json()));
+    expect(first).toContain('Approved by Bob Manager');
+    expect(retried).toBe(first);
+    expect(retried).not.toContain('Already');
+    // The admin pressing afterwards is told who decided.
+    await t.install('admin');
+    const late = await t.execute('admin', 'task.complete', { task_id: task._id, outcome: 'Reject' });
+    expect(cardText(cardOf(late.json()))).toContain('Already approved by Bob Manager');
   });
 });
