@@ -97,9 +97,10 @@ export function parseCommand(text: string): ParsedCommand {
   for (const c of COMMANDS) {
     const typed = lower.slice(0, c.words.length).join(' ');
     const target = c.words.join(' ');
-    // A prefix of a longer command ("admin apps") is close to it, not a typo.
-    const d = target.startsWith(typed) && typed.length > 0 ? 0.5 : editDistance(typed, target);
-    const score = d / Math.max(target.length, 1);
+    // A prefix of longer commands ("admin", "admin apps") is closest to the shortest of them
+    // ("admin apps list"), ahead of any typo.
+    const prefix = typed.length > 0 && target.startsWith(typed);
+    const score = prefix ? target.length / 10_000 : editDistance(typed, target) / Math.max(target.length, 1);
     if (
       score < bestScore ||
       (score === bestScore && suggestion && c.words.length < suggestion.words.length)

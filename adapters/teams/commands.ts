@@ -14,7 +14,8 @@ import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
 import { attachment, renderRequestCard } from './render.js';
-import { taskCardActivity } from './tasks.js';
+import { personalConversation, taskCardActivity } from './tasks.js';
+import { isPersonal } from './users.js';
 
 /** A mention of someone in the message, replaced in the text by a token the parser keeps whole. */
 interface Mention {
@@ -413,6 +414,9 @@ export function describeError(err: unknown, deps: TeamsDeps): string {
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }
 
+/** Commands whose answers show requests, tasks or jobs: answered in the person's personal chat. */
+const PRIVATE = new Set(['requests', 'tasks', 'show', 'admin jobs list', 'admin jobs show']);
+
 /** Runs the command in a message from a Teams user; every action goes through the core with the Baton user as actor. */
 export async function runCommand(
   deps: TeamsDeps,
@@ -430,8 +434,27 @@ export async function runCommand(
     await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
     return;
   }
-  const handler = handlers[parsed.spec.words.join(' ')];
-  if (!handler) throw new Error(`no handler for ${parsed.spec.words.join(' ')}`);
+  const words = parsed.spec.words.join(' ');
+  const handler = handlers[words];
+  if (!handler) throw new Error(`no handler for ${words}`);
+  if (PRIVATE.has(words) && !isPersonal(activity)) {
+    // Teams has no "only visible to you": answers with request data go to the person's own
+    // chat with Baton, never to the channel or group chat everyone reads.
+    const target = await personalConversation(deps, actor._id);
+    if ('reason' in target) {
+      await say(
+        ctx,
+        'That answer is only for you: open your chat with Baton (Apps → Baton) and ask me there.',
+      );
+      return;
+    }
+    const { serviceUrl } = target.reach;
+    ctx.reply = (out) =>
+      deps.queue.call(async () => {
+        await deps.connector.send(serviceUrl, target.conversationId, out);
+      });
+    await say({ ...ctx, reply }, 'I sent you the answer in your chat with Baton.');
+  }
   try {
     await handler(ctx, parsed.args, parsed.rest);
   } catch (err) {

@@ -4,6 +4,7 @@
  * the messages next to the inputs and the person's values kept, or a confirmation naming
  * the request id. Also the two admin forms (create an app, add a field).
  */
+import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
@@ -224,15 +225,17 @@ export async function toRecordInput(
   const input: Record<string, unknown> = {};
   for (const field of app.fields) {
     const raw = data[inputId(field.key)];
-    if (raw === undefined || raw === null) continue;
-    const s = typeof raw === 'string' ? raw.trim() : raw;
+    // Teams sends every input as a string (a number or a toggle from another client is
+    // taken as its text); anything else (an object, a list) is not from one of our cards.
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;
+    const s = String(raw).trim();
     if (s === '') continue;
-    if (field.type === 'multi_select' && typeof s === 'string') {
+    if (field.type === 'multi_select') {
       input[field.key] = s
         .split(',')
         .map((x) => x.trim())
         .filter((x) => x !== '');
-    } else if (field.type === 'user' && typeof s === 'string') {
+    } else if (field.type === 'user') {
       input[field.key] = await personRef(deps, activity, field, s);
     } else {
       input[field.key] = s;
@@ -264,6 +267,72 @@ async function personRef(
   });
 }
 
+/** How long a submitted form card stays submitted (Teams' retries come within seconds). */
+const SUBMIT_CLAIM_MS = 24 * 3600_000;
+
+/**
+ * The claim of one person's submission of one form card: its message (replyToId), else the
+ * invoke's id. Per person: in a channel, several people may each file from the same card.
+ */
+function submitKey(activity: Partial<Activity>, form: string): string | null {
+  const ref = activity.replyToId || activity.id;
+  if (!ref) return null;
+  const who = activity.from?.aadObjectId || activity.from?.id || '';
+  const digest = createHash('sha256')
+    .update(`${form}\n${activity.conversation?.id ?? ''}\n${ref}\n${who}`)
+    .digest('hex')
+    .slice(0, 40);
+  return `teams:submit:${digest}`;
+}
+
+/**
+ * What became of the earlier submission of the same card: the request it filed, 'released'
+ * (it was refused, so this one may try), or null while it is still running after a while.
+ */
+async function earlierSubmit(deps: TeamsDeps, claim: string): Promise<string | null> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const result = await deps.baton.deliveries.claimResult(claim);
+    if (result) return result;
+    if (!(await deps.baton.deliveries.isClaimed(claim))) return 'released';
+    if (Date.now() > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Runs a form's submission once per person and card: Teams retries an invoke it got no
+ * answer for in time, and a double click sends two. A later submission of the same card is
+ * answered with `replay` of what the first one did (`done`); a refused one (no `done`) gives
+ * the claim back, so the corrected form can be submitted again.
+ */
+async function oncePerCard(
+  deps: TeamsDeps,
+  activity: Partial<Activity>,
+  form: string,
+  run: () => Promise<{ card: AdaptiveCardJson; done?: string }>,
+  replay: (done: string) => Promise<AdaptiveCardJson>,
+): Promise<AdaptiveCardJson> {
+  const claim = submitKey(activity, form);
+  if (!claim) return (await run()).card;
+  for (;;) {
+    if (await deps.baton.deliveries.claimOnce(claim, SUBMIT_CLAIM_MS)) break;
+    const earlier = await earlierSubmit(deps, claim);
+    if (earlier === 'released') continue;
+    if (earlier) return replay(earlier);
+    return messageCard('This form is already being submitted.', 'Its result shows in a moment.', 'Attention');
+  }
+  try {
+    const { card, done } = await run();
+    if (done) await deps.baton.deliveries.claimResult(claim, done);
+    else await deps.baton.deliveries.releaseClaim(claim);
+    return card;
+  } catch (err) {
+    await deps.baton.deliveries.releaseClaim(claim).catch(() => {});
+    throw err;
+  }
+}
+
 /** `request.submit`: files the request; the card to answer with (confirmation or the form with errors). */
 export async function submitRequestForm(
   deps: TeamsDeps,
@@ -274,31 +343,43 @@ export async function submitRequestForm(
   const key = typeof data.app === 'string' ? data.app : '';
   const app = await deps.baton.apps.find(key);
   if (!app) return messageCard(`The app "${key}" no longer exists.`, undefined, 'Attention');
-  try {
-    const input = await toRecordInput(deps, activity, app, data);
-    const request = await deps.baton.requests.file(actor, app.key, input);
-    const url = requestUrl(deps, request._id);
+  const filed = (id: string, stage: string) => {
+    const url = requestUrl(deps, id);
     const card = messageCard(
-      `✅ Request ${request._id} filed in ${app.name}`,
-      `Stage: ${request.stage}. Type "show ${request._id}" to follow it.`,
+      `✅ Request ${id} filed in ${app.name}`,
+      `Stage: ${stage}. Type "show ${id}" to follow it.`,
       'Good',
     );
     if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'View request', url }];
     return card;
-  } catch (err) {
-    if (err instanceof ValidationError) {
-      const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
-      const people: Record<string, string> = {};
-      for (const field of app.fields) {
-        const v = data[inputId(field.key)];
-        if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
-        const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
-        if (known) people[v] = known.name;
+  };
+  return oncePerCard(
+    deps,
+    activity,
+    'request',
+    async () => {
+      try {
+        const input = await toRecordInput(deps, activity, app, data);
+        const request = await deps.baton.requests.file(actor, app.key, input);
+        return { card: filed(request._id, request.stage), done: request._id };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
+        const people: Record<string, string> = {};
+        for (const field of app.fields) {
+          const v = data[inputId(field.key)];
+          if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+          const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
+          if (known) people[v] = known.name;
+        }
+        return { card: renderRequestForm(app, { values: data, errors, people }) };
       }
-      return renderRequestForm(app, { values: data, errors, people });
-    }
-    throw err;
-  }
+    },
+    async (id) => {
+      const request = await deps.baton.requests.load(id);
+      return filed(id, request?.stage ?? app.stages[0] ?? '');
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -431,29 +512,41 @@ export async function submitCreateApp(
   deps: TeamsDeps,
   actor: User,
   data: Record<string, unknown>,
+  activity: Partial<Activity> = {},
 ): Promise<AdaptiveCardJson> {
   const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string).trim() : '');
-  try {
-    const app = await deps.baton.apps.create(actor, {
-      key: str('key'),
-      name: str('name'),
-      stages: lines(data.stages),
-      ...(str('id_prefix') ? { id_prefix: str('id_prefix') } : {}),
-      fields: [],
-    });
-    return messageCard(
+  const created = (app: AppDefinition) =>
+    messageCard(
       `App ${app.name} (${app.key}) created`,
       `Stages: ${app.stages.join(' → ')}. Add fields with "admin apps add field ${app.key}".`,
       'Good',
     );
-  } catch (err) {
-    if (err instanceof ValidationError)
-      return renderCreateAppForm({
-        values: data,
-        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
-      });
-    throw err;
-  }
+  return oncePerCard(
+    deps,
+    activity,
+    'create_app',
+    async () => {
+      try {
+        const app = await deps.baton.apps.create(actor, {
+          key: str('key'),
+          name: str('name'),
+          stages: lines(data.stages),
+          ...(str('id_prefix') ? { id_prefix: str('id_prefix') } : {}),
+          fields: [],
+        });
+        return { card: created(app), done: app.key };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return {
+          card: renderCreateAppForm({
+            values: data,
+            errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+          }),
+        };
+      }
+    },
+    async (key) => created(await deps.baton.apps.get(key)),
+  );
 }
 
 /** `admin.apps.add_field`: adds the field through the core (admins only there). */
@@ -461,6 +554,7 @@ export async function submitAddField(
   deps: TeamsDeps,
   actor: User,
   data: Record<string, unknown>,
+  activity: Partial<Activity> = {},
 ): Promise<AdaptiveCardJson> {
   const appKey = typeof data.app === 'string' ? data.app : '';
   const app = await deps.baton.apps.get(appKey);
@@ -485,19 +579,26 @@ export async function submitAddField(
     else if (type === 'multi_select') field.default = lines(d);
     else field.default = d;
   }
-  try {
-    const def = await deps.baton.apps.addField(actor, app.key, field);
-    return messageCard(
-      `Field ${String(field.key)} added to ${def.name}`,
-      `${def.fields.length} fields now.`,
-      'Good',
-    );
-  } catch (err) {
-    if (err instanceof ValidationError)
-      return renderAddFieldForm(app, {
-        values: data,
-        errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
-      });
-    throw err;
-  }
+  const added = (def: AppDefinition, key: string) =>
+    messageCard(`Field ${key} added to ${def.name}`, `${def.fields.length} fields now.`, 'Good');
+  return oncePerCard(
+    deps,
+    activity,
+    `add_field:${app.key}`,
+    async () => {
+      try {
+        const def = await deps.baton.apps.addField(actor, app.key, field);
+        return { card: added(def, String(field.key)), done: String(field.key) };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return {
+          card: renderAddFieldForm(app, {
+            values: data,
+            errors: Object.keys(err.fields).length ? err.fields : { _: err.message },
+          }),
+        };
+      }
+    },
+    async (key) => added(await deps.baton.apps.get(app.key), key),
+  );
 }

@@ -168,9 +168,9 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
           return renderRequestForm(app);
         }
         case VERB.createApp:
-          return await submitCreateApp(deps, actor, data);
+          return await submitCreateApp(deps, actor, data, a);
         case VERB.addField:
-          return await submitAddField(deps, actor, data);
+          return await submitAddField(deps, actor, data, a);
         default:
           return messageCard(
             `This button (${verb || 'no verb'}) is not one of Baton's.`,
@@ -286,13 +286,11 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       const body =
         req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined;
       let turned = false;
-      if (!body || typeof body.type !== 'string' || body.type === '') {
-        return {
-          status: 400,
-          body: 'Bad Request: expected a Bot Framework activity (JSON with a type)',
-          headers: {},
-        };
-      }
+      if (!body || typeof body.type !== 'string' || body.type === '')
+        return badRequest('expected a Bot Framework activity (JSON with a type)');
+      // Nothing can be answered or attributed without these: refuse before anything runs.
+      const missing = missingParts(body);
+      if (missing.length > 0) return badRequest(`the activity has no ${missing.join(', ')}`);
       try {
         await adapter.process(
           { method: 'POST', headers: req.headers, body },
@@ -306,7 +304,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
         if (turned) throw err;
         // botbuilder's own schema check of the activity failed.
         logger.warn({ error: (err as Error).message.slice(0, 300) }, 'teams: malformed activity refused');
-        return { status: 400, body: 'Bad Request: malformed activity', headers: {} };
+        return badRequest('malformed activity');
       }
       // Before the turn there is only authentication: botbuilder lets some token failures
       // (a bad signature: jsonwebtoken's own error) escape as a 500. Nothing ran; say 401.
@@ -328,6 +326,25 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       await Promise.allSettled([...inflight]);
     },
   };
+}
+
+/** A 400 in the server's error shape (nothing was processed). */
+function badRequest(why: string): { status: number; body: unknown; headers: Record<string, string> } {
+  return { status: 400, body: { error: 'baton.bad_request', message: `Bad Request: ${why}` }, headers: {} };
+}
+
+/** The parts every activity from a channel carries that Baton needs (serviceUrl, conversation, sender). */
+function missingParts(body: Record<string, unknown>): string[] {
+  const idOf = (x: unknown) =>
+    x &&
+    typeof x === 'object' &&
+    typeof (x as { id?: unknown }).id === 'string' &&
+    (x as { id: string }).id !== '';
+  const missing: string[] = [];
+  if (typeof body.serviceUrl !== 'string' || body.serviceUrl === '') missing.push('serviceUrl');
+  if (!idOf(body.conversation)) missing.push('conversation.id');
+  if (!idOf(body.from)) missing.push('from.id');
+  return missing;
 }
 
 /**

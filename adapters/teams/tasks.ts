@@ -321,6 +321,14 @@ function stringData(data: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
+/** Whether `actor` may see a task's details: they may see its request, or were sent a copy of it. */
+async function mayView(deps: TeamsDeps, actor: User, task: TaskDoc): Promise<boolean> {
+  const request = await deps.baton.requests.load(task.request_id);
+  if (request && (await deps.baton.requests.canSee(actor, request))) return true;
+  const copies = await deps.baton.deliveries.taskDeliveries(task._id, SURFACE);
+  return copies.some((c) => c.user === actor._id);
+}
+
 /**
  * `task.complete` (a button) and `task.refresh` (Teams asking for a viewer's view): the
  * card to answer the invoke with. Completion goes through the core (authorization,
@@ -338,8 +346,12 @@ export async function handleTaskAction(
     return messageCard('This card is missing its task: it may come from an older version of Baton.');
   const task = await baton.tasks.load(taskId).catch(() => null);
   if (!task) return messageCard('This task no longer exists.');
+  // Someone who may not see the request and never had a copy of this task (a forged or
+  // forwarded action) learns nothing of it beyond the core's refusal.
+  const viewer = await mayView(deps, actor, task);
   const refreshUserIds = await refreshIds(deps, task);
   if (verb !== 'task.complete') {
+    if (!viewer) return messageCard(`You can't see ${task.request_id}.`, undefined, 'Attention');
     const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
     return renderTaskCard(deps, task, { actionable: canAct, refreshUserIds });
   }
@@ -355,8 +367,22 @@ export async function handleTaskAction(
     });
     return renderTaskCard(deps, done, { actionable: false });
   } catch (err) {
+    if (!viewer) {
+      const text =
+        err instanceof TaskClosedError
+          ? closedText(err)
+          : isBatonError(err)
+            ? err.message
+            : 'Something went wrong on our side; please try again in a moment.';
+      return messageCard(text, undefined, 'Attention');
+    }
     const fresh = (await baton.tasks.load(taskId).catch(() => null)) ?? task;
     if (err instanceof TaskClosedError) {
+      // The same person's same click again (Teams retries an invoke it got no answer for in
+      // time, or a double click): answer as the first one did.
+      const t = err.task;
+      if (t.status === 'completed' && t.completed_by === actor._id && t.outcome === outcome)
+        return renderTaskCard(deps, fresh, { actionable: false });
       return renderTaskCard(deps, fresh, { actionable: false, notice: closedText(err) });
     }
     if (err instanceof ValidationError) {

@@ -146,4 +146,36 @@ export class DeliveryService {
       return false;
     }
   }
+
+  /**
+   * What the holder of a `claimOnce` key did (e.g. the id of the request it filed), kept
+   * with the claim so a later retry can answer with it; without `result`, reads it back
+   * (null: no claim, or no result yet).
+   */
+  async claimResult(key: string, result?: string): Promise<string | null> {
+    assertSafeId(key, 'dedupe key');
+    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
+    if (result !== undefined) {
+      await dedupe.updateOne({ _id: key }, { $set: { result } });
+      return result;
+    }
+    const claim = await dedupe.findOne({ _id: key });
+    return claim && claim.expires_at >= this.ctx.now() && typeof claim.result === 'string'
+      ? claim.result
+      : null;
+  }
+
+  /** Whether `key` is claimed (and not expired). */
+  async isClaimed(key: string): Promise<boolean> {
+    assertSafeId(key, 'dedupe key');
+    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date }>('dedupe');
+    const claim = await dedupe.findOne({ _id: key });
+    return claim !== null && claim.expires_at >= this.ctx.now();
+  }
+
+  /** Gives a claim back: the work failed and may be tried again. */
+  async releaseClaim(key: string): Promise<void> {
+    assertSafeId(key, 'dedupe key');
+    await this.ctx.store.collection<{ _id: string }>('dedupe').deleteOne({ _id: key });
+  }
 }

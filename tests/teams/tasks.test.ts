@@ -88,12 +88,18 @@ describe('Teams: task cards and Action.Execute', () => {
     ).toHaveLength(1);
   });
 
-  it('refresh: assignees get the actionable view, anyone else a read-only one', async () => {
+  it('refresh: assignees get the actionable view, others who may see the request a read-only one, anyone else nothing of it', async () => {
     const mine = (await t.execute('hedy', 'task.refresh', { task_id: task._id })).json() as InvokeBody;
     expect(executeActions(mine.value).map((a) => a.title)).toEqual(['Approve', 'Reject']);
+    const requester = (await t.execute('alice', 'task.refresh', { task_id: task._id })).json() as InvokeBody;
+    expect(executeActions(requester.value)).toEqual([]);
+    expect(cardText(requester.value)).toContain('Quick one');
+    expect(cardText(requester.value)).toContain('please');
+    // Mallory may not see QUICK-1 (core: requests.get refuses her): a forged refresh shows none of it.
     const theirs = (await t.execute('mallory', 'task.refresh', { task_id: task._id })).json() as InvokeBody;
     expect(executeActions(theirs.value)).toEqual([]);
-    expect(cardText(theirs.value)).toContain('Quick one');
+    expect(cardText(theirs.value)).toContain("You can't see QUICK-1");
+    expect(cardText(theirs.value)).not.toContain('please');
   });
 
   it('an unauthorized click is refused in the card and changes nothing', async () => {
@@ -101,6 +107,7 @@ describe('Teams: task cards and Action.Execute', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json() as InvokeBody;
     expect(cardText(body.value)).toMatch(/can't act on "Quick one": it is assigned to group hr/);
+    expect(cardText(body.value)).not.toContain('please'); // nothing of a request she may not see
     expect(executeActions(body.value)).toEqual([]);
     expect((await t.rt.baton.tasks.load(task._id))?.status).toBe('open');
     await t.idle();
