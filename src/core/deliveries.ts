@@ -146,4 +146,10 @@ export class DeliveryService {
       return false;
     }
   }
+
+  /** Gives up a claim taken with `claimOnce` (the work it guarded failed and may be tried again). */
+  async releaseClaim(key: string): Promise<void> {
+    assertSafeId(key, 'dedupe key');
+    await this.ctx.store.collection<{ _id: string; expires_at: Date }>('dedupe').deleteOne({ _id: key });
+  }
 }
