@@ -202,6 +202,29 @@ describe('admin commands', () => {
     expect(await say('admin roles revoke <@U0CAROL|carol>')).toContain('Carol Manager is now a user');
   });
 
+  it('admin listings are refused below the level help shows them at (groups list: admins only)', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    fakeWebApi();
+    const say = async (text: string, who: string) => {
+      const r = expectResponse();
+      await t!.command(text, who);
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    expect(await say('admin groups create hr Human resources', 'admin')).toContain('Group *hr* created');
+    expect(await say('admin groups add hr <@U0BOB|bob>', 'admin')).toContain('Added Bob Manager');
+    expect(await say('admin roles grant <@U0CAROL|carol> operator', 'admin')).toContain('an operator');
+    expect(await say('admin groups list', 'admin')).toContain('Bob Manager');
+    for (const who of ['alice', 'carol']) {
+      const text = await say('admin groups list', who);
+      expect(text).toContain('Only admins can');
+      expect(text).not.toContain('Bob Manager');
+    }
+    expect(await say('admin apps list', 'alice')).toContain('Only admins and operators can');
+    expect(await say('admin apps list', 'carol')).toContain('*Leave* (`leave`)');
+    expect(await say('admin recipes install', 'alice')).toContain('Only admins can');
+  });
+
   it('admin apps add field opens the field builder modal; its submission adds the field', async () => {
     t = await startSlackTestApp({ recipesDir: apps });
     const calls = fakeWebApi();
