@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { editDistance, parseCommand } from '../../adapters/slack/commands.js';
@@ -200,6 +202,58 @@ describe('admin commands', () => {
     expect(await say('admin roles grant <@U0CAROL|carol> wizard')).toContain('Unknown role wizard');
     expect(await say('admin roles grant <@U0CAROL|carol> admin')).toContain('Carol Manager is now an admin');
     expect(await say('admin roles revoke <@U0CAROL|carol>')).toContain('Carol Manager is now a user');
+  });
+
+  it('admin jobs rerun after the recipe was fixed runs the fixed recipe from the failed step', async () => {
+    const recipe = (note: string) => `kind: recipe
+name: leave-note
+trigger: { type: new_request, app: leave }
+steps:
+  - id: first
+    action: update_record
+    fields: { title: "first" }
+  - id: note
+    name: Write the note
+    action: update_record
+    fields: { reason: "${note}" }
+  - action: change_stage
+    stage: Approved
+`;
+    const dir = recipesDir({ 'leave-note.yaml': recipe("{{ $error('boom') }}") }, [
+      'tests/fixtures/slack/apps/leave.yaml',
+    ]);
+    t = await startSlackTestApp({ recipesDir: dir });
+    fakeWebApi();
+    const say = async (text: string, who = 'admin') => {
+      const r = expectResponse();
+      await t!.command(text, who);
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    const alice = await t.batonUser('alice');
+    const bob = await t.batonUser('bob');
+    const request = await t.rt.baton.requests.file(alice, 'leave', {
+      approver: bob._id,
+      days: 1,
+      start: '2026-12-01',
+    });
+    const failed = await eventually(async () => {
+      const [job] = await t!.rt.baton.recipes.listJobs(await t!.batonUser('admin'), { status: 'failed' });
+      return job;
+    });
+    expect(failed.error).toMatchObject({ step: 'note' });
+    expect(await say(`admin jobs show ${failed._id}`)).toContain('Error at note: boom');
+
+    // The operator fixes the recipe (here: the file, installed again as at a restart) and reruns.
+    writeFileSync(path.join(dir, 'leave-note.yaml'), recipe('fixed: {{ record.days }} day'));
+    await t.rt.baton.recipes.installDirectory(dir);
+    expect(await say(`admin jobs rerun ${failed._id}`)).toContain('now *completed*');
+    const after = await t.rt.baton.requests.get(alice, request._id);
+    expect(after.stage).toBe('Approved');
+    expect(after.record.reason).toBe('fixed: 1 day');
+    // Steps done before the failure are not run again.
+    const job = await t.rt.baton.recipes.getJob(await t.batonUser('admin'), failed._id);
+    expect(job.log.filter((l) => l.step === 'first')).toHaveLength(1);
   });
 
   it('admin listings are refused below the level help shows them at (groups list: admins only)', async () => {
