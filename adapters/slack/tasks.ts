@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import {
@@ -294,6 +295,25 @@ async function assigneesOf(deps: SlackDeps, task: TaskDoc): Promise<string[]> {
 /** How long a claim to post a message holds (see postCopy). */
 const POSTING_CLAIM_MS = 2 * 60_000;
 
+/** This surface instance's id, in its posting claims on the embedded store (see postingClaim). */
+const claimScopes = new WeakMap<SlackDeps, string>();
+
+/**
+ * The dedupe key of a posting claim. On the embedded store one process serves Slack, so a
+ * claim left by an earlier process (killed between claiming and posting) is an orphan and
+ * must not hold the copy back until a later sweep: claims are per surface instance there.
+ * On a shared store (several instances) every instance uses the same key.
+ */
+function postingClaim(deps: SlackDeps, key: string): string {
+  if (deps.baton.ctx.store.kind !== 'embedded') return key;
+  let scope = claimScopes.get(deps);
+  if (!scope) {
+    scope = randomUUID().slice(0, 8);
+    claimScopes.set(deps, scope);
+  }
+  return `${key}:${scope}`;
+}
+
 /** DM channel ids by Slack user id: a DM's id never changes, so it is opened once per process. */
 const dmChannels = new WeakMap<SlackDeps, Map<string, string>>();
 
@@ -327,7 +347,13 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
-  if (!(await baton.deliveries.claimOnce(`slack:task:${task._id}:${userId}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(
+      postingClaim(deps, `slack:task:${task._id}:${userId}`),
+      POSTING_CLAIM_MS,
+    ))
+  )
+    return;
   const channel = await openDm(deps, slackId);
   const message = await renderTaskMessage(deps, task);
   const res = await slackQueue(deps).call(() =>
@@ -426,7 +452,10 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (!(await baton.deliveries.claimOnce(`slack:notification:${n._id}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(postingClaim(deps, `slack:notification:${n._id}`), POSTING_CLAIM_MS))
+  )
+    return;
   try {
     const channel = await openDm(deps, slackId);
     const message = await renderNotification(deps, n);

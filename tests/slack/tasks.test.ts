@@ -449,3 +449,48 @@ describe('Slack: a restart between posting and clicking', () => {
     }
   });
 });
+
+describe('Slack: kill -9 between claiming a copy and posting it', () => {
+  it('the copy is posted by the redelivery at the next start, not minutes later', async () => {
+    const fake = new FakeSlackApi();
+    await fake.start();
+    const dir = recipesDir({}, ['recipes/time-off']);
+    // The first process files the request; its Slack poster claimed Bob's copy and died
+    // before chat.postMessage (no surface here: the claim is taken by hand, as it was).
+    let rt = await startTestRuntime({ recipesDir: dir });
+    const p = await seedPeople(rt.baton);
+    await linkSlackPeople(rt.baton, fake);
+    await rt.baton.requests.file(p.alice!, 'time-off', {
+      start: '2026-12-01',
+      days: 1,
+      approver: p.bob!._id,
+    });
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    expect(await rt.baton.deliveries.claimOnce(`slack:task:${task!._id}:${p.bob!._id}`, 2 * 60_000)).toBe(
+      true,
+    );
+    await rt.close();
+
+    rt = await startTestRuntime({ dataDir: rt.dataDir, recipesDir: dir });
+    const surface = await startTestSurface(rt.baton, fake);
+    try {
+      // What main.ts does once the server listens.
+      await rt.baton.redeliver();
+      const posted = await eventually(async () =>
+        fake.of('chat.postMessage').find((a) => String(a.text).includes('Time off')),
+      );
+      expect(posted.channel).toBe(dm('bob'));
+      await eventually(
+        async () => (await rt.baton.deliveries.taskDeliveries(task!._id, 'slack')).length === 1,
+      );
+      // Redelivered again (the 5-minute sweep): still one copy.
+      await rt.baton.redeliver();
+      await slackQueue(surface.deps).idle();
+      expect(fake.of('chat.postMessage').filter((a) => String(a.text).includes('Time off'))).toHaveLength(1);
+    } finally {
+      await surface.stop();
+      await rt.close();
+      await fake.stop();
+    }
+  });
+});
