@@ -5,7 +5,7 @@ import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
-import { describeError, escapeMrkdwn, truncate } from './replies.js';
+import { describeError, escapeMrkdwn, truncate, unescapeSlack } from './replies.js';
 import { renderOpenTaskList } from './tasks.js';
 
 export {
@@ -457,7 +457,8 @@ export async function runCommand(
   const handler = handlers[key];
   if (!handler) throw new Error(`no handler for ${key}`);
   try {
-    await handler(ctx, parsed.args, parsed.rest);
+    // Slack escapes &, < and > in what was typed: names, stages and descriptions are stored as typed.
+    await handler(ctx, parsed.args.map(unescapeSlack), unescapeSlack(parsed.rest));
   } catch (err) {
     await reply(`:warning: ${describeError(err, deps.logger)}`);
   }

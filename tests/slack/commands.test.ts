@@ -256,6 +256,28 @@ steps:
     expect(job.log.filter((l) => l.step === 'first')).toHaveLength(1);
   });
 
+  it('names typed with &, < and > (escaped by Slack in the command text) are stored as typed', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    fakeWebApi();
+    const say = async (text: string) => {
+      const r = expectResponse();
+      await t!.command(text, 'admin');
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    // What Slack sends for "/baton admin apps create rd R&D <Lab>".
+    expect(await say('admin apps create rd R&amp;D &lt;Lab&gt;')).toContain(
+      'App *R&amp;D &lt;Lab&gt;* (`rd`)',
+    );
+    expect((await t.rt.baton.apps.get('rd')).name).toBe('R&D <Lab>');
+    await say('admin apps add stage rd On &amp; Off');
+    expect((await t.rt.baton.apps.get('rd')).stages).toContain('On & Off');
+    await say('admin groups create rnd R&amp;D people');
+    expect((await t.rt.baton.groups.find('rnd'))?.description).toBe('R&D people');
+    // Mentions still work.
+    expect(await say('admin groups add rnd <@U0BOB|bob>')).toContain('Added Bob Manager');
+  });
+
   it('admin listings are refused below the level help shows them at (groups list: admins only)', async () => {
     t = await startSlackTestApp({ recipesDir: apps });
     fakeWebApi();
