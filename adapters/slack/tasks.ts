@@ -526,6 +526,17 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
+  // Tasks that closed after this process started but before this surface listened (an
+  // expiry that fell due while Baton was down fires as the scheduler starts): their copies
+  // still show buttons, so bring them up to date now.
+  void (async () => {
+    const closed = await baton.ctx.db.tasks
+      .find({ status: { $in: ['completed', 'expired', 'cancelled'] }, updated_at: { $gte: baton.startedAt } })
+      .toArray();
+    for (const task of closed) {
+      if (task.deliveries?.some((d) => d.surface === 'slack')) onChanged(task);
+    }
+  })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
