@@ -678,6 +678,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
     click: HeldClick,
     held: string | undefined,
     refreshList?: (note: string) => Promise<void>,
+    replayed = false,
   ): Promise<void> {
     const refresh = async (note: string) => {
       if (!click.ephemeral || !refreshList) return;
@@ -697,6 +698,16 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
         `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
       );
     } catch (err) {
+      if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
+        // The dead process completed the task for this click but died before releasing it
+        // (and maybe before updating the copies): nothing to tell, bring every copy up to date.
+        await slackQueue(deps)
+          .serial(`task:${click.task_id}`, () => syncCopies(deps, click.task_id))
+          .catch((e: unknown) =>
+            logger.warn({ task: click.task_id, error: errorCode(e) }, 'slack: copies not updated'),
+          );
+        return;
+      }
       await handleClickError(err, click);
       if (err instanceof TaskClosedError) await refresh(closedText(err));
     } finally {
@@ -720,10 +731,17 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       }
       logger.info({ task: p.task_id }, 'slack: carrying out a click held before a restart');
       // The ephemeral list's response_url may have expired: no refresh, only DMs are updated.
-      await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id);
+      await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id, undefined, true);
     }
   }
   recoveries.set(deps, recoverHeldClicks);
+
+  /** Whether a closed task was completed by this very click (same person, same outcome). */
+  async function carriedOutBefore(err: TaskClosedError, click: HeldClick): Promise<boolean> {
+    if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
+    const actor = await deps.users.toBaton(click.slack_user).catch(() => null);
+    return actor !== null && err.task.completed_by === actor._id;
+  }
 
   async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
     const { slack_user: slackUser, channel, task_id: taskId } = click;
