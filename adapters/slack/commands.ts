@@ -460,7 +460,7 @@ export async function runCommand(
     // Slack escapes &, < and > in what was typed: names, stages and descriptions are stored as typed.
     await handler(ctx, parsed.args.map(unescapeSlack), unescapeSlack(parsed.rest));
   } catch (err) {
-    await reply(`:warning: ${describeError(err, deps.logger)}`);
+    await reply(`:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`);
   }
 }
 
@@ -488,7 +488,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
         reply,
       );
     } catch (err) {
-      await reply(`:warning: ${describeError(err, deps.logger)}`);
+      await reply(`:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`);
     }
   });
 
@@ -508,7 +508,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `:warning: ${describeError(err, deps.logger)}`,
+        text: `:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`,
       });
     }
   });

@@ -401,7 +401,7 @@ async function submitWith<T>(
     } catch {
       // Slack was answered already: the modal closed.
     }
-    if (!errors) await sendDm(deps, body.user.id, describeError(err, deps.logger));
+    if (!errors) await sendDm(deps, body.user.id, escapeMrkdwn(describeError(err, deps.logger)));
     return undefined;
   }
   const response = await onSuccess(result, actor);

@@ -276,6 +276,10 @@ steps:
     expect((await t.rt.baton.groups.find('rnd'))?.description).toBe('R&D people');
     // Mentions still work.
     expect(await say('admin groups add rnd <@U0BOB|bob>')).toContain('Added Bob Manager');
+    // What was typed comes back escaped in error messages: no <!channel> or link from input.
+    const refusal = await say('admin recipes start &lt;!channel&gt;');
+    expect(refusal).toContain('&lt;!channel&gt;');
+    expect(refusal).not.toContain('<!channel>');
   });
 
   it('admin listings are refused below the level help shows them at (groups list: admins only)', async () => {
