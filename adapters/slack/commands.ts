@@ -1,11 +1,11 @@
 import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
-import { requireAdmin } from '../../src/core/users.js';
+import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
-import { describeError, escapeMrkdwn, truncate } from './replies.js';
+import { describeError, escapeMrkdwn, truncate, unescapeSlack } from './replies.js';
 import { renderOpenTaskList } from './tasks.js';
 
 export {
@@ -195,6 +195,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps list': async (ctx) => {
+    requireOperator(ctx.actor, 'list apps with their fields');
     const apps = await ctx.deps.baton.apps.list();
     if (apps.length === 0) {
       await ctx.reply('No apps yet. Create one with `/baton admin apps create`.');
@@ -281,6 +282,7 @@ const handlers: Record<string, Handler> = {
   'admin recipes install': async (ctx, args) => {
     const pack = args[0];
     if (!pack) {
+      requireAdmin(ctx.actor, 'install template packs');
       const packs = ctx.deps.baton.recipes.listPacks();
       await ctx.reply(
         packs.length > 0
@@ -345,6 +347,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups list': async (ctx) => {
+    requireAdmin(ctx.actor, 'list groups and their members');
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
       await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create <name>\`.`);
@@ -454,9 +457,10 @@ export async function runCommand(
   const handler = handlers[key];
   if (!handler) throw new Error(`no handler for ${key}`);
   try {
-    await handler(ctx, parsed.args, parsed.rest);
+    // Slack escapes &, < and > in what was typed: names, stages and descriptions are stored as typed.
+    await handler(ctx, parsed.args.map(unescapeSlack), unescapeSlack(parsed.rest));
   } catch (err) {
-    await reply(`:warning: ${describeError(err, deps.logger)}`);
+    await reply(`:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`);
   }
 }
 
@@ -484,7 +488,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
         reply,
       );
     } catch (err) {
-      await reply(`:warning: ${describeError(err, deps.logger)}`);
+      await reply(`:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`);
     }
   });
 
@@ -504,7 +508,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `:warning: ${describeError(err, deps.logger)}`,
+        text: `:warning: ${escapeMrkdwn(describeError(err, deps.logger))}`,
       });
     }
   });

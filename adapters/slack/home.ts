@@ -136,6 +136,7 @@ export async function publishHome(deps: SlackDeps, viewer: User, slackUserId: st
 export function registerHome(app: App, deps: SlackDeps): void {
   const { baton, logger } = deps;
   const viewers = new Map<string, string>(); // Baton user id → Slack user id
+  const admins = new Set<string>(); // viewers whose tab shows apps, recipes and failing jobs
   const timers = new Map<string, NodeJS.Timeout>();
 
   const refresh = async (userId: string) => {
@@ -180,12 +181,22 @@ export function registerHome(app: App, deps: SlackDeps): void {
   baton.events.on('task.reassigned', onTask);
   baton.events.on('request.changed', onRequest);
   baton.events.on('request.created', onRequest);
+  // Admins' tabs list apps and recipes with their failing jobs: refresh them when those change.
+  const onCatalog = () => {
+    for (const id of admins) schedule(id);
+  };
+  baton.events.on('catalog.changed', onCatalog);
+  baton.events.on('job.changed', (job) => {
+    if (job.status === 'failed' || (job.reruns ?? 0) > 0) onCatalog();
+  });
 
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== undefined && event.tab !== 'home') return;
     try {
       const viewer = await deps.users.toBaton(event.user);
       viewers.set(viewer._id, event.user);
+      if (isAdmin(viewer)) admins.add(viewer._id);
+      else admins.delete(viewer._id);
       clearTimeout(timers.get(viewer._id));
       await publishHome(deps, viewer, event.user);
     } catch (err) {

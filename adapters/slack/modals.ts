@@ -401,7 +401,7 @@ async function submitWith<T>(
     } catch {
       // Slack was answered already: the modal closed.
     }
-    if (!errors) await sendDm(deps, body.user.id, describeError(err, deps.logger));
+    if (!errors) await sendDm(deps, body.user.id, escapeMrkdwn(describeError(err, deps.logger)));
     return undefined;
   }
   const response = await onSuccess(result, actor);
@@ -419,6 +419,11 @@ export function registerModals(app: App, deps: SlackDeps): void {
 
   app.view<ViewSubmitAction>(MODAL.request, async ({ ack, body, view }) => {
     const appKey = view.private_metadata;
+    // Slack may send a submission again (a retry after a slow answer, a double submit): the
+    // view id files at most one request. The claim is given back when filing fails, so the
+    // person can correct the form and submit the same view again.
+    const claim = `slack:view:${view.id}`;
+    let duplicate = false;
     const request = await submitWith(
       deps,
       body,
@@ -426,12 +431,24 @@ export function registerModals(app: App, deps: SlackDeps): void {
       async (actor) => {
         const def = await baton.apps.get(appKey);
         const input = await toRecordInput(def, view.state.values, deps.users);
-        return { request: await baton.requests.file(actor, appKey, input), def };
+        if (!(await baton.deliveries.claimOnce(claim, 24 * 3600_000))) {
+          duplicate = true;
+          return null;
+        }
+        try {
+          return { request: await baton.requests.file(actor, appKey, input), def };
+        } catch (err) {
+          await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+          throw err;
+        }
       },
       async () => ({ response_action: 'clear' }),
       async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
     );
-    if (!request) return;
+    if (!request) {
+      if (duplicate) deps.logger.info({ view: view.id }, 'a request form submitted again: already filed');
+      return;
+    }
     const { request: r, def } = request;
     const text = `Your request *${r._id}* was filed in ${escapeMrkdwn(def.name)} (stage: ${escapeMrkdwn(r.stage)}). Use \`/baton show ${r._id}\` to follow it.`;
     try {

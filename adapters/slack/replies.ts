@@ -6,6 +6,14 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Undoes Slack's escaping of text a person typed (a slash command's `text` arrives with
+ * `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;`), for values Baton stores as typed.
+ */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, logger: Logger): string {
   if (isBatonError(err)) return err.message;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import {
@@ -294,6 +295,25 @@ async function assigneesOf(deps: SlackDeps, task: TaskDoc): Promise<string[]> {
 /** How long a claim to post a message holds (see postCopy). */
 const POSTING_CLAIM_MS = 2 * 60_000;
 
+/** This surface instance's id, in its posting claims on the embedded store (see postingClaim). */
+const claimScopes = new WeakMap<SlackDeps, string>();
+
+/**
+ * The dedupe key of a posting claim. On the embedded store one process serves Slack, so a
+ * claim left by an earlier process (killed between claiming and posting) is an orphan and
+ * must not hold the copy back until a later sweep: claims are per surface instance there.
+ * On a shared store (several instances) every instance uses the same key.
+ */
+function postingClaim(deps: SlackDeps, key: string): string {
+  if (deps.baton.ctx.store.kind !== 'embedded') return key;
+  let scope = claimScopes.get(deps);
+  if (!scope) {
+    scope = randomUUID().slice(0, 8);
+    claimScopes.set(deps, scope);
+  }
+  return `${key}:${scope}`;
+}
+
 /** DM channel ids by Slack user id: a DM's id never changes, so it is opened once per process. */
 const dmChannels = new WeakMap<SlackDeps, Map<string, string>>();
 
@@ -327,7 +347,13 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
-  if (!(await baton.deliveries.claimOnce(`slack:task:${task._id}:${userId}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(
+      postingClaim(deps, `slack:task:${task._id}:${userId}`),
+      POSTING_CLAIM_MS,
+    ))
+  )
+    return;
   const channel = await openDm(deps, slackId);
   const message = await renderTaskMessage(deps, task);
   const res = await slackQueue(deps).call(() =>
@@ -426,7 +452,10 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (!(await baton.deliveries.claimOnce(`slack:notification:${n._id}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(postingClaim(deps, `slack:notification:${n._id}`), POSTING_CLAIM_MS))
+  )
+    return;
   try {
     const channel = await openDm(deps, slackId);
     const message = await renderNotification(deps, n);
@@ -497,6 +526,17 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
+  // Tasks that closed after this process started but before this surface listened (an
+  // expiry that fell due while Baton was down fires as the scheduler starts): their copies
+  // still show buttons, so bring them up to date now.
+  void (async () => {
+    const closed = await baton.ctx.db.tasks
+      .find({ status: { $in: ['completed', 'expired', 'cancelled'] }, updated_at: { $gte: baton.startedAt } })
+      .toArray();
+    for (const task of closed) {
+      if (task.deliveries?.some((d) => d.surface === 'slack')) onChanged(task);
+    }
+  })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
@@ -638,6 +678,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
     click: HeldClick,
     held: string | undefined,
     refreshList?: (note: string) => Promise<void>,
+    replayed = false,
   ): Promise<void> {
     const refresh = async (note: string) => {
       if (!click.ephemeral || !refreshList) return;
@@ -657,6 +698,16 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
         `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
       );
     } catch (err) {
+      if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
+        // The dead process completed the task for this click but died before releasing it
+        // (and maybe before updating the copies): nothing to tell, bring every copy up to date.
+        await slackQueue(deps)
+          .serial(`task:${click.task_id}`, () => syncCopies(deps, click.task_id))
+          .catch((e: unknown) =>
+            logger.warn({ task: click.task_id, error: errorCode(e) }, 'slack: copies not updated'),
+          );
+        return;
+      }
       await handleClickError(err, click);
       if (err instanceof TaskClosedError) await refresh(closedText(err));
     } finally {
@@ -680,10 +731,17 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       }
       logger.info({ task: p.task_id }, 'slack: carrying out a click held before a restart');
       // The ephemeral list's response_url may have expired: no refresh, only DMs are updated.
-      await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id);
+      await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id, undefined, true);
     }
   }
   recoveries.set(deps, recoverHeldClicks);
+
+  /** Whether a closed task was completed by this very click (same person, same outcome). */
+  async function carriedOutBefore(err: TaskClosedError, click: HeldClick): Promise<boolean> {
+    if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
+    const actor = await deps.users.toBaton(click.slack_user).catch(() => null);
+    return actor !== null && err.task.completed_by === actor._id;
+  }
 
   async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
     const { slack_user: slackUser, channel, task_id: taskId } = click;

@@ -76,6 +76,7 @@ export class AppService {
     }
     this.cache.set(def.key, def);
     this.ctx.logger.info({ actor: actor._id, app: def.key }, 'app created');
+    this.ctx.events.emit('catalog.changed', { kind: 'app', key: def.key });
     return def;
   }
 
@@ -88,6 +89,7 @@ export class AppService {
       { upsert: true },
     );
     this.cache.set(def.key, def);
+    this.ctx.events.emit('catalog.changed', { kind: 'app', key: def.key });
   }
 
   async addField(actor: User, key: string, field: unknown): Promise<AppDefinition> {
@@ -120,6 +122,7 @@ export class AppService {
     );
     if (modifiedCount === 0) throw new NotFoundError(`No app named "${old.key}".`);
     this.cache.set(def.key, def);
+    this.ctx.events.emit('catalog.changed', { kind: 'app', key: def.key });
     return def;
   }
 

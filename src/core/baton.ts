@@ -68,7 +68,10 @@ export class Baton {
     this.stats = new StatsService(this.ctx, this.apps);
     this.requests.sink = this.engine;
     this.tasks.sink = this.engine;
-    this.recipes.onChange = () => this.engine.invalidateRecipes();
+    this.recipes.onChange = () => {
+      this.engine.invalidateRecipes();
+      this.ctx.events.emit('catalog.changed', { kind: 'recipe' });
+    };
     options.scheduler.define(EXPIRE_JOB, async (data) => {
       await this.tasks.expire(String(data.task_id));
     });

@@ -25,6 +25,8 @@ export interface BatonEvents {
   'request.changed': [RequestDoc];
   notification: [NotificationDoc];
   'job.changed': [JobDoc];
+  /** An app or a recipe was created, changed, started or stopped (admin views refresh). */
+  'catalog.changed': [{ kind: 'app' | 'recipe'; key?: string | undefined }];
 }
 
 export class BatonEventBus extends EventEmitter<BatonEvents> {}

@@ -605,10 +605,19 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   async rerun(actor: User, jobId: string): Promise<JobDoc> {
     requireOperator(actor, 'rerun jobs');
     const now = this.ctx.now();
+    const failed = await this.ctx.db.jobs.findOne({ _id: jobId, status: 'failed' });
+    const upgrade = failed ? await this.fixedVersionFor(failed) : null;
     const job = await this.ctx.db.jobs.findOneAndUpdate(
-      { _id: jobId, status: 'failed' },
+      failed && upgrade
+        ? { _id: jobId, status: 'failed', pc: failed.pc, recipe_version: failed.recipe_version }
+        : { _id: jobId, status: 'failed' },
       {
-        $set: { status: 'running', updated_at: now, lease_until: new Date(now.getTime() + LEASE_MS) },
+        $set: {
+          status: 'running',
+          updated_at: now,
+          lease_until: new Date(now.getTime() + LEASE_MS),
+          ...(upgrade ?? {}),
+        },
         $unset: { error: '' },
         $inc: { reruns: 1 },
       },
@@ -619,9 +628,36 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       if (!existing) throw new NotFoundError(`No job ${jobId}.`);
       throw new ValidationError(`Job ${jobId} is ${existing.status}; only failed jobs can be rerun.`);
     }
-    this.ctx.logger.info({ job: jobId, by: actor._id }, 'job rerun');
+    this.ctx.logger.info(
+      { job: jobId, by: actor._id, ...(upgrade ? { recipe_version: upgrade.recipe_version } : {}) },
+      'job rerun',
+    );
     await this.track(this.run(job));
     return (await this.ctx.db.jobs.findOne({ _id: jobId }))!;
+  }
+
+  /**
+   * A failed job is rerun on its recipe as installed now, when it was changed since the job
+   * started (the point of a rerun is usually a fixed recipe): the job moves to the new
+   * version at the step with the failed step's label. When the recipe is gone, invalid, or
+   * has no single step with that label, the job reruns on its own version.
+   */
+  private async fixedVersionFor(job: JobDoc): Promise<{ recipe_version: string; pc: number } | null> {
+    if (!job.error) return null;
+    const current = await this.ctx.db.recipes.findOne({ name: job.recipe });
+    if (!current?.definition || current.state === 'invalid') return null;
+    const version = await this.versionOf(current.definition);
+    if (version === job.recipe_version) return null;
+    const program = compileRecipe(current.definition);
+    const at = program.flatMap((ins, i) => ('label' in ins && ins.label === job.error!.step ? [i] : []));
+    if (at.length !== 1) {
+      this.ctx.logger.warn(
+        { job: job._id, recipe: job.recipe, step: job.error.step },
+        'rerun: the installed recipe has no single step with the failed step label; rerunning the job on its own version',
+      );
+      return null;
+    }
+    return { recipe_version: version, pc: at[0]! };
   }
 
   /**

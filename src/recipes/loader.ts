@@ -207,6 +207,38 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
   if (data && typeof data === 'object' && 'steps' in data)
     visit((data as { steps: unknown }).steps, ['steps']);
   problems.push(...stepReferenceProblems(file, locator, data));
+  problems.push(...quorumProblems(file, locator, data));
+  return problems;
+}
+
+/**
+ * Warns about `quorum` modes the engine does not enforce yet: today the first response
+ * decides every task, whatever the mode (see TaskFields.quorum).
+ */
+function quorumProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (list: unknown, path: PathSegment[]): void => {
+    if (!Array.isArray(list)) return;
+    list.forEach((step, i) => {
+      if (!step || typeof step !== 'object') return;
+      const s = step as { action?: unknown; quorum?: { mode?: unknown }; then?: unknown; else?: unknown };
+      const mode = s.quorum?.mode;
+      if (s.action === 'assign_task' && (mode === 'all' || mode === 'count')) {
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            [...path, i, 'quorum', 'mode'],
+            `quorum mode "${mode}" is not enforced yet: the first response decides the task (as with mode: any)`,
+            'warning',
+          ),
+        );
+      }
+      visit(s.then, [...path, i, 'then']);
+      visit(s.else, [...path, i, 'else']);
+    });
+  };
+  visit((data as { steps?: unknown } | null)?.steps, ['steps']);
   return problems;
 }
 

@@ -265,3 +265,26 @@ describe('step references', () => {
     ]);
   });
 });
+
+describe('quorum', () => {
+  it('warns that quorum modes other than any are not enforced (the first response decides)', () => {
+    const text = recipe(`  - id: hr
+    action: assign_task
+    to: group:hr
+    title: hi
+    quorum: { mode: any }
+  - if: "steps.hr.outcome = 'Approve'"
+    then:
+      - id: board
+        action: assign_task
+        to: group:board
+        title: all of you
+        quorum: { mode: all }
+`);
+    const { problems, definition } = parseDefinitionFile(text, 'r.yaml');
+    expect(definition).toBeDefined();
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '16: warning: steps[1].then[0].quorum.mode: quorum mode "all" is not enforced yet: the first response decides the task (as with mode: any)',
+    ]);
+  });
+});

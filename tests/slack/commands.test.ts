@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { editDistance, parseCommand } from '../../adapters/slack/commands.js';
@@ -200,6 +202,107 @@ describe('admin commands', () => {
     expect(await say('admin roles grant <@U0CAROL|carol> wizard')).toContain('Unknown role wizard');
     expect(await say('admin roles grant <@U0CAROL|carol> admin')).toContain('Carol Manager is now an admin');
     expect(await say('admin roles revoke <@U0CAROL|carol>')).toContain('Carol Manager is now a user');
+  });
+
+  it('admin jobs rerun after the recipe was fixed runs the fixed recipe from the failed step', async () => {
+    const recipe = (note: string) => `kind: recipe
+name: leave-note
+trigger: { type: new_request, app: leave }
+steps:
+  - id: first
+    action: update_record
+    fields: { title: "first" }
+  - id: note
+    name: Write the note
+    action: update_record
+    fields: { reason: "${note}" }
+  - action: change_stage
+    stage: Approved
+`;
+    const dir = recipesDir({ 'leave-note.yaml': recipe("{{ $error('boom') }}") }, [
+      'tests/fixtures/slack/apps/leave.yaml',
+    ]);
+    t = await startSlackTestApp({ recipesDir: dir });
+    fakeWebApi();
+    const say = async (text: string, who = 'admin') => {
+      const r = expectResponse();
+      await t!.command(text, who);
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    const alice = await t.batonUser('alice');
+    const bob = await t.batonUser('bob');
+    const request = await t.rt.baton.requests.file(alice, 'leave', {
+      approver: bob._id,
+      days: 1,
+      start: '2026-12-01',
+    });
+    const failed = await eventually(async () => {
+      const [job] = await t!.rt.baton.recipes.listJobs(await t!.batonUser('admin'), { status: 'failed' });
+      return job;
+    });
+    expect(failed.error).toMatchObject({ step: 'note' });
+    expect(await say(`admin jobs show ${failed._id}`)).toContain('Error at note: boom');
+
+    // The operator fixes the recipe (here: the file, installed again as at a restart) and reruns.
+    writeFileSync(path.join(dir, 'leave-note.yaml'), recipe('fixed: {{ record.days }} day'));
+    await t.rt.baton.recipes.installDirectory(dir);
+    expect(await say(`admin jobs rerun ${failed._id}`)).toContain('now *completed*');
+    const after = await t.rt.baton.requests.get(alice, request._id);
+    expect(after.stage).toBe('Approved');
+    expect(after.record.reason).toBe('fixed: 1 day');
+    // Steps done before the failure are not run again.
+    const job = await t.rt.baton.recipes.getJob(await t.batonUser('admin'), failed._id);
+    expect(job.log.filter((l) => l.step === 'first')).toHaveLength(1);
+  });
+
+  it('names typed with &, < and > (escaped by Slack in the command text) are stored as typed', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    fakeWebApi();
+    const say = async (text: string) => {
+      const r = expectResponse();
+      await t!.command(text, 'admin');
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    // What Slack sends for "/baton admin apps create rd R&D <Lab>".
+    expect(await say('admin apps create rd R&amp;D &lt;Lab&gt;')).toContain(
+      'App *R&amp;D &lt;Lab&gt;* (`rd`)',
+    );
+    expect((await t.rt.baton.apps.get('rd')).name).toBe('R&D <Lab>');
+    await say('admin apps add stage rd On &amp; Off');
+    expect((await t.rt.baton.apps.get('rd')).stages).toContain('On & Off');
+    await say('admin groups create rnd R&amp;D people');
+    expect((await t.rt.baton.groups.find('rnd'))?.description).toBe('R&D people');
+    // Mentions still work.
+    expect(await say('admin groups add rnd <@U0BOB|bob>')).toContain('Added Bob Manager');
+    // What was typed comes back escaped in error messages: no <!channel> or link from input.
+    const refusal = await say('admin recipes start &lt;!channel&gt;');
+    expect(refusal).toContain('&lt;!channel&gt;');
+    expect(refusal).not.toContain('<!channel>');
+  });
+
+  it('admin listings are refused below the level help shows them at (groups list: admins only)', async () => {
+    t = await startSlackTestApp({ recipesDir: apps });
+    fakeWebApi();
+    const say = async (text: string, who: string) => {
+      const r = expectResponse();
+      await t!.command(text, who);
+      await eventually(async () => r.scope.isDone());
+      return String(r.bodies[0]!.text);
+    };
+    expect(await say('admin groups create hr Human resources', 'admin')).toContain('Group *hr* created');
+    expect(await say('admin groups add hr <@U0BOB|bob>', 'admin')).toContain('Added Bob Manager');
+    expect(await say('admin roles grant <@U0CAROL|carol> operator', 'admin')).toContain('an operator');
+    expect(await say('admin groups list', 'admin')).toContain('Bob Manager');
+    for (const who of ['alice', 'carol']) {
+      const text = await say('admin groups list', who);
+      expect(text).toContain('Only admins can');
+      expect(text).not.toContain('Bob Manager');
+    }
+    expect(await say('admin apps list', 'alice')).toContain('Only admins and operators can');
+    expect(await say('admin apps list', 'carol')).toContain('*Leave* (`leave`)');
+    expect(await say('admin recipes install', 'alice')).toContain('Only admins can');
   });
 
   it('admin apps add field opens the field builder modal; its submission adds the field', async () => {

@@ -236,6 +236,44 @@ describe('request modal submission', () => {
     expect(dm.calls[0]!.channel).toBe(t.people.alice!.id);
     expect(String(dm.calls[0]!.text)).toContain('LEAVE-1');
   });
+  it('a submission Slack sends again for the same view files one request, even concurrently', async () => {
+    t = await start();
+    nock(API).persist().post('/api/chat.postMessage').reply(200, { ok: true, channel: 'D0ALICE', ts: '1.2' });
+    const payload = submission(t, 'alice', {
+      approver: { type: 'users_select', selected_user: t.people.bob!.id },
+      days: { type: 'number_input', value: '2' },
+      start: { type: 'datepicker', selected_date: '2026-12-01' },
+    });
+    const first = await t.interact(payload);
+    const again = await t.interact(payload);
+    const both = await Promise.all([t.interact(payload), t.interact(payload)]);
+    for (const res of [first, again, ...both]) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ response_action: 'clear' });
+    }
+    await t.idle();
+    const alice = await t.batonUser('alice');
+    expect((await t.rt.baton.requests.listMine(alice)).map((r) => r._id)).toEqual(['LEAVE-1']);
+  });
+
+  it('a view whose first submission had errors can be corrected and submitted', async () => {
+    t = await start();
+    nock(API).persist().post('/api/chat.postMessage').reply(200, { ok: true, channel: 'D0ALICE', ts: '1.2' });
+    const values = {
+      approver: { type: 'users_select', selected_user: t.people.bob!.id },
+      days: { type: 'number_input', value: '45' },
+      start: { type: 'datepicker', selected_date: '2026-12-01' },
+    };
+    const bad = await t.interact(submission(t, 'alice', values));
+    expect(bad.json()).toMatchObject({ response_action: 'errors' });
+    const good = await t.interact(
+      submission(t, 'alice', { ...values, days: { type: 'number_input', value: '4' } }),
+    );
+    expect(good.json()).toEqual({ response_action: 'clear' });
+    await t.idle();
+    const alice = await t.batonUser('alice');
+    expect((await t.rt.baton.requests.listMine(alice)).map((r) => r._id)).toEqual(['LEAVE-1']);
+  });
 });
 
 describe('requests and show', () => {

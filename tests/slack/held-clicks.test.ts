@@ -188,4 +188,48 @@ describe('Slack: clicks held until carried out', () => {
       await second.rt.close();
     }
   });
+
+  it('a held click the dead process had already carried out updates the copies and tells nobody "already approved"', async () => {
+    const first = await start();
+    const request = await first.rt.baton.requests.file(first.p.alice!, 'quick', { note: 'crash' });
+    const copy = await taskDm('hank');
+    const [task] = await first.rt.baton.tasks.listForRequest(request._id);
+    const click = {
+      kind: 'task_click',
+      task_id: task!._id,
+      outcome: 'Approve',
+      slack_user: SLACK.hank!.id,
+      channel: copy.channel,
+      message_ts: copy.ts,
+      ephemeral: false,
+    };
+    // Held, carried out (the task is completed by Hank), then the process died before it
+    // released the click and before the copies were updated.
+    await first.rt.baton.deliveries.holdAction('slack', click);
+    await first.app.close();
+    const hank = (await first.rt.baton.users.lookup('hank@example.com'))!;
+    await first.rt.baton.tasks.complete(hank, task!._id, 'Approve');
+    await first.rt.close();
+
+    const updatesBefore = fake.of('chat.update').length;
+    const second = await start();
+    try {
+      await eventually(
+        async () => (await second.rt.baton.deliveries.claimHeldActions('slack', 0)).length === 0,
+      );
+      await eventually(async () => {
+        const updated = fake
+          .of('chat.update')
+          .slice(updatesBefore)
+          .map((u) => u as unknown as Posted)
+          .filter((u) => u.text.includes('Approved by'))
+          .map((u) => u.channel);
+        return updated.includes(dm('hank')) && updated.includes(dm('hedy'));
+      });
+      expect(fake.of('chat.postEphemeral').map((e) => String(e.text))).toEqual([]);
+    } finally {
+      await second.app.close();
+      await second.rt.close();
+    }
+  });
 });

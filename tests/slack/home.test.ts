@@ -147,4 +147,19 @@ describe('Slack: App Home', () => {
     expect(t).toMatch(/\*time-off-approval\* — running/);
     expect(t).toMatch(/\*broken-flow\* — running · 1 failing job/);
   });
+
+  it("an admin's open Home tab refreshes when recipes, apps or failing jobs change", async () => {
+    await open('admin');
+    await eventually(async () => published('admin').length === 1);
+    const latest = () => text(published('admin').at(-1)!);
+
+    await rt.baton.recipes.stop(p.admin!, 'time-off-approval');
+    await eventually(async () => /\*time-off-approval\* — stopped/.test(latest()));
+
+    await rt.baton.apps.create(p.admin!, { key: 'trips', name: 'Trips', stages: ['Open'], fields: [] });
+    await eventually(async () => latest().includes('*Trips* (`trips`)'));
+
+    await rt.baton.requests.file(p.alice!, 'broken', { note: 'x' });
+    await eventually(async () => /\*broken-flow\* — running · 1 failing job/.test(latest()));
+  });
 });

@@ -449,3 +449,94 @@ describe('Slack: a restart between posting and clicking', () => {
     }
   });
 });
+
+describe('Slack: kill -9 between claiming a copy and posting it', () => {
+  it('the copy is posted by the redelivery at the next start, not minutes later', async () => {
+    const fake = new FakeSlackApi();
+    await fake.start();
+    const dir = recipesDir({}, ['recipes/time-off']);
+    // The first process files the request; its Slack poster claimed Bob's copy and died
+    // before chat.postMessage (no surface here: the claim is taken by hand, as it was).
+    let rt = await startTestRuntime({ recipesDir: dir });
+    const p = await seedPeople(rt.baton);
+    await linkSlackPeople(rt.baton, fake);
+    await rt.baton.requests.file(p.alice!, 'time-off', {
+      start: '2026-12-01',
+      days: 1,
+      approver: p.bob!._id,
+    });
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    expect(await rt.baton.deliveries.claimOnce(`slack:task:${task!._id}:${p.bob!._id}`, 2 * 60_000)).toBe(
+      true,
+    );
+    await rt.close();
+
+    rt = await startTestRuntime({ dataDir: rt.dataDir, recipesDir: dir });
+    const surface = await startTestSurface(rt.baton, fake);
+    try {
+      // What main.ts does once the server listens.
+      await rt.baton.redeliver();
+      const posted = await eventually(async () =>
+        fake.of('chat.postMessage').find((a) => String(a.text).includes('Time off')),
+      );
+      expect(posted.channel).toBe(dm('bob'));
+      await eventually(
+        async () => (await rt.baton.deliveries.taskDeliveries(task!._id, 'slack')).length === 1,
+      );
+      // Redelivered again (the 5-minute sweep): still one copy.
+      await rt.baton.redeliver();
+      await slackQueue(surface.deps).idle();
+      expect(fake.of('chat.postMessage').filter((a) => String(a.text).includes('Time off'))).toHaveLength(1);
+    } finally {
+      await surface.stop();
+      await rt.close();
+      await fake.stop();
+    }
+  });
+});
+
+describe('Slack: a task that expired while Baton was down', () => {
+  it('its copies say it expired once Baton is back (the expiry fires before the surface listens)', async () => {
+    const fake = new FakeSlackApi();
+    await fake.start();
+    const dir = recipesDir(QUICK);
+    let rt = await startTestRuntime({ recipesDir: dir });
+    const p = await seedPeople(rt.baton);
+    await linkSlackPeople(rt.baton, fake);
+    let surface = await startTestSurface(rt.baton, fake);
+    try {
+      await rt.baton.requests.file(p.alice!, 'quick', { note: 'x' });
+      const [task] = await rt.baton.tasks.listOpenFor(p.hank!);
+      const copies = await eventually(async () => {
+        const d = await rt.baton.deliveries.taskDeliveries(task!._id, 'slack');
+        return d.length === 2 ? d.map((x) => x.ref as { channel: string; ts: string }) : null;
+      });
+      await surface.stop();
+      await rt.close();
+      // Down until the task's expiry is past.
+      await eventually(async () => Date.now() > task!.expires_at!.getTime() + 100);
+
+      rt = await startTestRuntime({ dataDir: rt.dataDir, recipesDir: dir });
+      // The scheduler fires the expiry at start, before any surface listens.
+      await eventually(async () => (await rt.baton.tasks.load(task!._id))?.status === 'expired');
+      // ...and the job resumed with it (the request's stage says so) before the surface starts.
+      await eventually(
+        async () => (await rt.baton.requests.get(p.admin!, task!.request_id)).stage === 'Expired',
+      );
+      surface = await startTestSurface(rt.baton, fake);
+      for (const copy of copies) {
+        const u = await eventually(async () =>
+          fake
+            .of('chat.update')
+            .map((a) => a as unknown as Posted)
+            .find((a) => a.channel === copy.channel && a.ts === copy.ts && a.text.includes('Expired')),
+        );
+        expect(buttonsOf(u.blocks)).toEqual([]);
+      }
+    } finally {
+      await surface.stop();
+      await rt.close();
+      await fake.stop();
+    }
+  });
+});
