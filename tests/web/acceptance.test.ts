@@ -1,0 +1,98 @@
+// Acceptance QA of the portal: what an outside reviewer found driving it as a person would.
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { seedPlayground } from '../../src/core/playground.js';
+import type { User } from '../../src/core/types.js';
+import { createLogger } from '../../src/logger.js';
+import { buildApp } from '../../src/server/app.js';
+import { ROOT, removeDir, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+/** A signed-in client over app.inject(): keeps the session cookie and the CSRF token. */
+class Client {
+  cookie = '';
+  csrf = '';
+  constructor(private readonly app: FastifyInstance) {}
+
+  private keep(headers: Record<string, unknown>): void {
+    const set = headers['set-cookie'];
+    for (const c of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = String(c).split(';');
+      if (pair?.startsWith('baton_session=')) this.cookie = pair;
+    }
+  }
+
+  async get(url: string, headers: Record<string, string> = {}) {
+    const res = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookie, ...headers } });
+    this.keep(res.headers);
+    const m =
+      /<meta name="csrf-token" content="([^"]*)"/.exec(res.body) ??
+      /name="_csrf" value="([^"]*)"/.exec(res.body);
+    if (m?.[1]) this.csrf = m[1];
+    return res;
+  }
+
+  async post(url: string, form: Record<string, string | string[]>) {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    body.append('_csrf', this.csrf);
+    const res = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: { cookie: this.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: body.toString(),
+    });
+    this.keep(res.headers);
+    return res;
+  }
+
+  async signIn(slug: string) {
+    await this.get('/login');
+    const res = await this.post('/login/playground', { who: slug });
+    expect(res.statusCode).toBe(303);
+    await this.get('/');
+  }
+}
+
+describe('portal acceptance', () => {
+  let rt: TestRuntime;
+  let app: FastifyInstance;
+  let people: Record<string, User>;
+
+  beforeAll(async () => {
+    rt = await startTestRuntime({ recipesDir: path.join(ROOT, 'recipes'), admins: [] });
+    app = await buildApp({
+      baton: rt.baton,
+      config: parseConfig({ DATA_DIR: rt.dataDir, HOST: '127.0.0.1' }),
+      logger: createLogger('silent'),
+    });
+    people = await seedPlayground(rt.baton);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await rt.close();
+    removeDir(rt.dataDir);
+  });
+
+  it('shows select and multi-select values by their option labels on the request page', async () => {
+    await rt.baton.apps.create(people.ada!, {
+      key: 'labels',
+      name: 'Labels',
+      stages: ['Open'],
+      fields: [
+        { key: 'color', label: 'Color', type: 'select', options: ['Red', { value: 'grn', label: 'Green' }] },
+        { key: 'tags', label: 'Tags', type: 'multi_select', options: ['a', { value: 'c', label: 'Cee' }] },
+      ],
+    });
+    const c = new Client(app);
+    await c.signIn('riley');
+    await c.get('/apps/labels/new');
+    const filed = await c.post('/apps/labels/new', { color: 'grn', tags: ['a', 'c'] });
+    expect(filed.statusCode).toBe(303);
+    const page = await c.get(filed.headers.location!);
+    expect(page.body).toContain('<dt>Color</dt><dd>Green</dd>');
+    expect(page.body).toContain('<dt>Tags</dt><dd>a, Cee</dd>');
+  });
+});
