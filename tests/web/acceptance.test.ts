@@ -95,4 +95,35 @@ describe('portal acceptance', () => {
     expect(page.body).toContain('<dt>Color</dt><dd>Green</dd>');
     expect(page.body).toContain('<dt>Tags</dt><dd>a, Cee</dd>');
   });
+
+  it('filters a boolean column by "No" including requests filed with the box unticked', async () => {
+    await rt.baton.apps.create(people.ada!, {
+      key: 'flags',
+      name: 'Flags',
+      stages: ['Open'],
+      fields: [
+        { key: 'title', label: 'Title', type: 'text', required: true },
+        { key: 'urgent', label: 'Urgent', type: 'boolean' },
+      ],
+    });
+    const c = new Client(app);
+    await c.signIn('riley');
+    await c.get('/apps/flags/new');
+    const yes = await c.post('/apps/flags/new', { title: 'ticked', urgent: 'true' });
+    await c.get('/apps/flags/new');
+    const no = await c.post('/apps/flags/new', { title: 'unticked' });
+    expect([yes.statusCode, no.statusCode]).toEqual([303, 303]);
+    const yesId = yes.headers.location!.split('/').pop()!;
+    const noId = no.headers.location!.split('/').pop()!;
+    const onlyNo = await c.get('/apps/flags?f.urgent=false');
+    expect(onlyNo.statusCode).toBe(200);
+    expect(onlyNo.body).toContain(`href="/requests/${noId}"`);
+    expect(onlyNo.body).not.toContain(`href="/requests/${yesId}"`);
+    const onlyYes = await c.get('/apps/flags?f.urgent=true');
+    expect(onlyYes.body).toContain(`href="/requests/${yesId}"`);
+    expect(onlyYes.body).not.toContain(`href="/requests/${noId}"`);
+    const csv = await c.get('/apps/flags/export.csv?f.urgent=false');
+    expect(csv.body).toContain('"unticked"');
+    expect(csv.body).not.toContain('"ticked"');
+  });
 });
