@@ -126,4 +126,33 @@ describe('portal acceptance', () => {
     expect(csv.body).toContain('"unticked"');
     expect(csv.body).not.toContain('"ticked"');
   });
+
+  it('files one request per form: the same submission posted twice (or at once) goes to the first', async () => {
+    const c = new Client(app);
+    await c.signIn('riley');
+    const form = await c.get('/apps/access-request/new');
+    const token = /name="_submission" value="([^"]+)"/.exec(form.body)?.[1];
+    expect(token).toBeTruthy();
+    const values = { system: 'GitHub', justification: 'Twice', _submission: token! };
+    const [a, b] = await Promise.all([
+      c.post('/apps/access-request/new', values),
+      c.post('/apps/access-request/new', values),
+    ]);
+    const again = await c.post('/apps/access-request/new', values);
+    expect([a.statusCode, b.statusCode, again.statusCode]).toEqual([303, 303, 303]);
+    expect(b.headers.location).toBe(a.headers.location);
+    expect(again.headers.location).toBe(a.headers.location);
+    const mine = await rt.baton.requests.listMine(people.riley!, { app: 'access-request' });
+    expect(mine.filter((r) => r.record.justification === 'Twice')).toHaveLength(1);
+    // A validation error files nothing: the corrected form, same token, files once.
+    const other = /name="_submission" value="([^"]+)"/.exec(
+      (await c.get('/apps/access-request/new')).body,
+    )![1]!;
+    const bad = await c.post('/apps/access-request/new', { system: 'GitHub', _submission: other });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain(`name="_submission" value="${other}"`);
+    const fixed = await c.post('/apps/access-request/new', { ...values, _submission: other });
+    expect(fixed.statusCode).toBe(303);
+    expect(fixed.headers.location).not.toBe(a.headers.location);
+  });
 });

@@ -208,7 +208,29 @@
     window.addEventListener('pagehide', () => source.close());
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Request forms carry a one-time token; the server files one request per token. Back to a
+  // submitted form reloads it with a new token (and the typed values restored): put back the
+  // token that was submitted, so Submit again shows the request already filed, not a copy.
+
+  function guardSubmissions() {
+    for (const form of document.querySelectorAll('form[data-submission]')) {
+      const input = form.querySelector('input[name="_submission"]');
+      if (!input) continue;
+      const key = `baton:submitted:${form.getAttribute('action')}`;
+      try {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const last = sessionStorage.getItem(key);
+        if (last && nav && nav.type === 'back_forward') input.value = last;
+        form.addEventListener('submit', () => sessionStorage.setItem(key, input.value));
+      } catch {
+        // No sessionStorage: the server still files one request per token.
+      }
+    }
+  }
+
   function start() {
+    guardSubmissions();
     localizeTimes(document);
     renderCards(document);
     connect();

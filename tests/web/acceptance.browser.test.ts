@@ -1,0 +1,51 @@
+/// <reference lib="dom" />
+// Acceptance QA of the portal in Chromium: what a person does that the other tests did not.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Portal, signInAs, startPortal } from './harness.js';
+
+describe('portal acceptance in Chromium', { timeout: 90_000 }, () => {
+  let portal: Portal;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    portal = await startPortal();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+  });
+
+  it('Back after filing and Submit again does not file the request twice', async () => {
+    const riley = await signInAs(browser, portal.url, 'Riley Requester');
+    const page = riley.page;
+    await page.goto(`${portal.url}/apps/access-request/new`);
+    await page.getByLabel('System').selectOption('GitHub');
+    await page.getByLabel('Justification').fill('Back button check');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await page.waitForURL(/\/requests\/[A-Z]+-\d+$/);
+    const first = page.url();
+    await page.goBack();
+    await page.getByLabel('Justification').waitFor();
+    expect(await page.getByLabel('Justification').inputValue()).toBe('Back button check');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await page.waitForURL(/\/requests\/[A-Z]+-\d+$/);
+    expect(page.url()).toBe(first);
+    const mine = await portal.runtime.baton.requests.listMine(
+      (await portal.runtime.baton.users.lookup('riley@playground.baton.invalid'))!,
+      { app: 'access-request' },
+    );
+    expect(mine.filter((r) => r.record.justification === 'Back button check')).toHaveLength(1);
+    // A new form is a new request.
+    await page.goto(`${portal.url}/apps/access-request/new`);
+    await page.getByLabel('System').selectOption('GitHub');
+    await page.getByLabel('Justification').fill('Back button check');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await page.waitForURL(/\/requests\/[A-Z]+-\d+$/);
+    expect(page.url()).not.toBe(first);
+    expect(riley.errors).toEqual([]);
+    await riley.context.close();
+  });
+});
