@@ -48,4 +48,22 @@ describe('portal acceptance in Chromium', { timeout: 90_000 }, () => {
     expect(riley.errors).toEqual([]);
     await riley.context.close();
   });
+
+  it('keeps the line breaks of a long text on the request page', async () => {
+    const riley = await signInAs(browser, portal.url, 'Riley Requester');
+    const page = riley.page;
+    await page.goto(`${portal.url}/apps/time-off/new`);
+    await page.getByLabel('First day').fill('2026-12-01');
+    await page.getByLabel('Working days').fill('1');
+    await page.getByLabel('Reason').fill('First line\nSecond line');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await page.waitForURL(/\/requests\/PTO-\d+$/);
+    const reason = page
+      .locator('dl.facts dt', { hasText: 'Reason' })
+      .locator('xpath=following-sibling::dd[1]')
+      .first();
+    expect(await reason.innerText()).toBe('First line\nSecond line');
+    expect(riley.errors).toEqual([]);
+    await riley.context.close();
+  });
 });
