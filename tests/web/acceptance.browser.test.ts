@@ -2,6 +2,7 @@
 // Acceptance QA of the portal in Chromium: what a person does that the other tests did not.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/runtime.js';
 import { launchChromium, type Portal, signInAs, startPortal } from './harness.js';
 
 describe('portal acceptance in Chromium', { timeout: 90_000 }, () => {
@@ -62,8 +63,41 @@ describe('portal acceptance in Chromium', { timeout: 90_000 }, () => {
       .locator('dl.facts dt', { hasText: 'Reason' })
       .locator('xpath=following-sibling::dd[1]')
       .first();
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text as shown, line breaks included
     expect(await reason.innerText()).toBe('First line\nSecond line');
     expect(riley.errors).toEqual([]);
     await riley.context.close();
+  });
+
+  it('a comment typed into a task card survives a live update of the inbox', async () => {
+    const { baton } = portal.runtime;
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const file = async (justification: string) => {
+      const r = await baton.requests.file(riley, 'access-request', { system: 'GitHub', justification });
+      return eventually(async () =>
+        (await baton.tasks.listForRequest(r._id)).find((t) => t.status === 'open'),
+      );
+    };
+    const first = await file('Live refresh one');
+    const ivan = await signInAs(browser, portal.url, 'Ivan IT');
+    await ivan.page.waitForSelector('html[data-stream="connected"]');
+    const card = ivan.page.locator(`article.task[data-task="${first._id}"]`);
+    const comment = card.locator('.card-host textarea').first();
+    await comment.fill('Needs a manager sign-off first');
+    await ivan.page.locator('h1').first().click(); // leaves the field
+    // Something else changes: a new task for the it group arrives, and the inbox is fetched again.
+    const second = await file('Live refresh two');
+    await ivan.page.locator(`article.task[data-task="${second._id}"] .ac-adaptiveCard`).waitFor();
+    expect(await comment.inputValue()).toBe('Needs a manager sign-off first');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await card.waitFor({ state: 'detached' });
+    const done = (await baton.tasks.listForRequest(first.request_id))[0]!;
+    expect(done).toMatchObject({
+      status: 'completed',
+      outcome: 'Reject',
+      comment: 'Needs a manager sign-off first',
+    });
+    expect(ivan.errors).toEqual([]);
+    await ivan.context.close();
   });
 });
