@@ -100,4 +100,42 @@ describe('portal acceptance in Chromium', { timeout: 90_000 }, () => {
     expect(ivan.errors).toEqual([]);
     await ivan.context.close();
   });
+
+  it('the task card takes an optional comment (time off: a manager may say why they reject)', async () => {
+    const { baton } = portal.runtime;
+    const m = await signInAs(browser, portal.url, 'Morgan Manager'); // the playground's people exist from here
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const morgan = (await baton.users.lookup('morgan@playground.baton.invalid'))!;
+    const r = await baton.requests.file(riley, 'time-off', {
+      start: '2026-12-28',
+      days: 2,
+      approver: morgan._id,
+    });
+    const task = await eventually(async () =>
+      (await baton.tasks.listForRequest(r._id)).find((t) => t.status === 'open'),
+    );
+    await m.page.reload();
+    await m.page.waitForSelector('html[data-stream="connected"]');
+    const card = m.page.locator(`article.task[data-task="${task._id}"]`);
+    await card
+      .locator('.card-host')
+      .getByLabel(/Comment/)
+      .fill('Not during the release');
+    await card.locator('.card-host').getByRole('button', { name: 'Reject' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect((await baton.tasks.listForRequest(r._id))[0]).toMatchObject({
+      status: 'completed',
+      outcome: 'Reject',
+      comment: 'Not during the release',
+    });
+    await eventually(async () => (await baton.requests.load(r._id))?.stage === 'Rejected');
+    const notice = await eventually(async () =>
+      (await baton.requests.get(riley, r._id)).history.find((e) =>
+        /was rejected: Not during the release/.test(e.text),
+      ),
+    );
+    expect(notice).toBeTruthy();
+    expect(m.errors).toEqual([]);
+    await m.context.close();
+  });
 });
