@@ -7,7 +7,7 @@ import { seedPlayground } from '../../src/core/playground.js';
 import type { User } from '../../src/core/types.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/server/app.js';
-import { ROOT, removeDir, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { eventually, ROOT, removeDir, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** A signed-in client over app.inject(): keeps the session cookie and the CSRF token. */
 class Client {
@@ -154,5 +154,37 @@ describe('portal acceptance', () => {
     const fixed = await c.post('/apps/access-request/new', { ...values, _submission: other });
     expect(fixed.statusCode).toBe(303);
     expect(fixed.headers.location).not.toBe(a.headers.location);
+  });
+
+  it('an update sent as a card only (notify with card, no text) is not a blank line in the inbox', async () => {
+    await rt.baton.recipes.saveYaml(
+      people.ada!,
+      [
+        'kind: recipe',
+        'name: card-only-notice',
+        'trigger: { type: new_request, app: access-request }',
+        'steps:',
+        '  - action: notify',
+        '    to: "{{ request.requester }}"',
+        '    card: notification',
+        '',
+      ].join('\n'),
+      'card-only.yaml',
+    );
+    const request = await rt.baton.requests.file(people.max!, 'access-request', {
+      system: 'GitHub',
+      justification: 'Card only',
+    });
+    const c = new Client(app);
+    await c.signIn('max');
+    const home = await eventually(async () => {
+      const res = await c.get('/');
+      return res.body.includes(`href="/requests/${request._id}"`) ? res : undefined;
+    });
+    const notes = /<ul class="notes">([\s\S]*?)<\/ul>/.exec(home.body)?.[1] ?? '';
+    expect(notes).toContain(`href="/requests/${request._id}"`);
+    expect(notes).not.toContain('<li><span></span>');
+    expect(notes).toContain(request._id);
+    expect(notes).toMatch(/<li><span>[^<]+<\/span>/);
   });
 });
