@@ -4,6 +4,7 @@ import { isBatonError, TaskClosedError, ValidationError } from '../../src/core/e
 import type { User } from '../../src/core/types.js';
 import { isOperator } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
+import { UnsafeInputError } from '../../src/store/safe.js';
 import { VERSION } from '../../src/version.js';
 import { html, raw } from './html.js';
 import type { PageOptions, SafeHtml, WebKit } from './kit.js';
@@ -132,7 +133,10 @@ ${opts.body}
     page(req, reply, user, opts) {
       return sendPage(req, reply, user, opts);
     },
-    fail(req, reply, user, err) {
+    fail(req, reply, user, cause) {
+      // The store refuses ids and values that could act as operators ($…, control characters):
+      // that is bad input from the client, not a fault of ours.
+      const err = cause instanceof UnsafeInputError ? new ValidationError(cause.message) : cause;
       let status = 500;
       let code = 'baton.internal';
       let message = 'Something went wrong on our side; please try again.';

@@ -187,4 +187,30 @@ describe('portal acceptance', () => {
     expect(notes).toContain(request._id);
     expect(notes).toMatch(/<li><span>[^<]+<\/span>/);
   });
+
+  it('a task id the store refuses ($…, control characters) is a 400, not an internal error', async () => {
+    const c = new Client(app);
+    await c.signIn('ada');
+    for (const id of ['%24where', '%00', '%24gt']) {
+      const complete = await c.post(`/tasks/${id}/complete`, { outcome: 'Approve' });
+      expect(complete.statusCode).toBe(400);
+      expect(complete.body).toContain('Problem');
+      const reassign = await c.post(`/tasks/${id}/reassign`, { to: 'group:hr' });
+      expect(reassign.statusCode).toBe(400);
+    }
+    const json = await app.inject({
+      method: 'POST',
+      url: '/tasks/%24where/complete',
+      headers: {
+        cookie: c.cookie,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'x-csrf-token': c.csrf,
+        'x-requested-with': 'fetch',
+      },
+      payload: JSON.stringify({ outcome: 'Approve' }),
+    });
+    expect(json.statusCode).toBe(400);
+    expect(json.json()).toMatchObject({ error: 'baton.validation_failed' });
+  });
 });
