@@ -29,8 +29,11 @@ export function wantsJson(req: FastifyRequest): boolean {
 
 /** A local path to come back to after sign-in (never another origin). */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
-    return '/';
+  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\\')) return '/';
+  // Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example"): no
+  // control characters or spaces at all, then no "//" start.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (/[\u0000-\u0020\u007f]/.test(value) || value.startsWith('//')) return '/';
   return value.length > 500 ? '/' : value;
 }
 

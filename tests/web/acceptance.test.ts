@@ -213,4 +213,24 @@ describe('portal acceptance', () => {
     expect(json.statusCode).toBe(400);
     expect(json.json()).toMatchObject({ error: 'baton.validation_failed' });
   });
+
+  it('after sign-in, a return_to with a tab or newline cannot lead off the site', async () => {
+    for (const back of [
+      '/\t/evil.example/x',
+      '/\n/evil.example',
+      '/ /evil.example',
+      '//evil.example',
+      '/\\evil.example',
+    ]) {
+      const c = new Client(app);
+      await c.get('/login');
+      const res = await c.post('/login/playground', { who: 'riley', return_to: back });
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/');
+    }
+    const c = new Client(app);
+    await c.get('/login');
+    const ok = await c.post('/login/playground', { who: 'riley', return_to: '/apps/expense?stage=Approved' });
+    expect(ok.headers.location).toBe('/apps/expense?stage=Approved');
+  });
 });
