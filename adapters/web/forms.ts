@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
@@ -121,8 +122,56 @@ function fieldValues(app: AppDefinition, body: Record<string, unknown>): Record<
   return out;
 }
 
+/** How many recent form submissions are remembered (per process) to spot a second post of one form. */
+const SUBMISSIONS_KEPT = 10_000;
+
+/**
+ * Each rendering of a request form carries a one-time `_submission` token. Posting the same
+ * form twice (a double click, Back and Submit again, a retried post) files one request: the
+ * second post is sent to the request the first one filed. Kept in memory, newest last.
+ * Back to a submitted form loads it afresh (a new token) with the typed values restored, so
+ * app.js puts back the token that was submitted from this address (sessionStorage).
+ */
+class Submissions {
+  private readonly filed = new Map<string, Promise<string | null>>();
+
+  /** Runs `file` once per token; a repeat waits for the first and gets its request id. */
+  async once(key: string, file: () => Promise<string>): Promise<{ id: string; repeat: boolean }> {
+    const earlier = this.filed.get(key);
+    if (earlier) {
+      const id = await earlier;
+      if (id) return { id, repeat: true };
+    }
+    let settle!: (id: string | null) => void;
+    this.filed.set(
+      key,
+      new Promise((resolve) => {
+        settle = resolve;
+      }),
+    );
+    if (this.filed.size > SUBMISSIONS_KEPT) this.filed.delete(this.filed.keys().next().value as string);
+    try {
+      const id = await file();
+      settle(id);
+      return { id, repeat: false };
+    } catch (err) {
+      // Nothing was filed (e.g. a validation error): the corrected form may use the token again.
+      this.filed.delete(key);
+      settle(null);
+      throw err;
+    }
+  }
+}
+
+function submissionToken(body: Record<string, unknown>): string {
+  const v = body._submission;
+  const s = Array.isArray(v) ? v[0] : v;
+  return typeof s === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(s) ? s : '';
+}
+
 export function registerForms(deps: WebDeps): void {
   const { app, baton, kit } = deps;
+  const submissions = new Submissions();
 
   const renderForm = async (
     req: FastifyRequest,
@@ -131,6 +180,7 @@ export function registerForms(deps: WebDeps): void {
     def: AppDefinition,
     values: Record<string, unknown>,
     error?: ValidationError,
+    submission = randomBytes(16).toString('base64url'),
   ) => {
     const people = def.fields.some((f) => f.type === 'user')
       ? await baton.users.list({ limit: USER_SELECT_MAX + 1 })
@@ -154,8 +204,8 @@ ${
       )}</ul>${Object.keys(errors).length === 0 ? html`<p>${error.message}</p>` : ''}</div>`
     : ''
 }
-<form method="post" action="/apps/${def.key}/new" class="card form" novalidate>
-  ${kit.csrfField(req)}
+<form method="post" action="/apps/${def.key}/new" class="card form" novalidate data-submission>
+  ${kit.csrfField(req)}<input type="hidden" name="_submission" value="${submission}">
   ${def.fields.map((f) => fieldControl(f, values[f.key], errors[f.key], people))}
   ${stray.length ? html`<p class="field-error">${stray.map(([, m]) => m).join('; ')}</p>` : ''}
   <div class="actions"><button type="submit" class="primary">Submit request</button><a class="button" href="/">Cancel</a></div>
@@ -183,15 +233,20 @@ ${
     } catch (err) {
       return kit.fail(req, reply, user, err);
     }
-    const values = fieldValues(def, (req.body ?? {}) as Record<string, unknown>);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const values = fieldValues(def, body);
+    const token = submissionToken(body);
     try {
-      const request = await baton.requests.file(user, def.key, values);
+      const fileIt = async () => (await baton.requests.file(user, def.key, values))._id;
+      const { id, repeat } = token
+        ? await submissions.once(`${user._id}:${def.key}:${token}`, fileIt)
+        : { id: await fileIt(), repeat: false };
       if (req.headers['x-requested-with'] === 'fetch')
-        return reply.status(201).send({ ok: true, id: request._id, url: `/requests/${request._id}` });
-      return reply.redirect(`/requests/${encodeURIComponent(request._id)}`, 303);
+        return reply.status(repeat ? 200 : 201).send({ ok: true, id, url: `/requests/${id}`, repeat });
+      return reply.redirect(`/requests/${encodeURIComponent(id)}`, 303);
     } catch (err) {
       if (err instanceof ValidationError && req.headers['x-requested-with'] !== 'fetch')
-        return renderForm(req, reply, user, def, values, err);
+        return renderForm(req, reply, user, def, values, err, token || undefined);
       return kit.fail(req, reply, user, err);
     }
   });

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { outcomePhrase } from '../../src/core/tasks.js';
-import type { User } from '../../src/core/types.js';
+import type { NotificationDoc, User } from '../../src/core/types.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -8,6 +8,45 @@ import { renderTask, stageBadge, time } from './render.js';
 import { safeReturnTo, wantsJson } from './shell.js';
 
 const INBOX_LIMIT = 50;
+
+/** The texts of a bound card's TextBlocks and facts, in order (nested containers included). */
+function cardTexts(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) cardTexts(n, out);
+  else if (node && typeof node === 'object') {
+    const n = node as Record<string, unknown>;
+    if (n.type === 'TextBlock' && typeof n.text === 'string' && n.text.trim()) out.push(n.text.trim());
+    if (n.type === 'FactSet' && Array.isArray(n.facts))
+      for (const f of n.facts as { title?: unknown; value?: unknown }[])
+        if (typeof f.value === 'string' && f.value.trim())
+          out.push(`${String(f.title ?? '')}: ${f.value.trim()}`);
+    for (const key of ['body', 'items', 'columns']) if (key in n) cardTexts(n[key], out);
+  }
+  return out;
+}
+
+/**
+ * What a notification says in the list of updates: its text, or, for one sent as a card only
+ * (a recipe's `notify` with `card` and no `text`), the card's own lines.
+ */
+async function noteText(deps: WebDeps, n: NotificationDoc): Promise<string> {
+  if (n.text) return n.text;
+  if (n.card && deps.cards.has(n.card)) {
+    try {
+      const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
+      const view = request ? await deps.baton.views.request(request) : undefined;
+      const url = view ? `/requests/${encodeURIComponent(view.id)}` : '';
+      const card = deps.cards.render(n.card, { ...(view ?? {}), text: '', request: view, url });
+      const lines = cardTexts((card as { body?: unknown }).body).filter((t) => !t.includes('${'));
+      if (lines.length > 0) return lines.slice(0, 4).join(' · ');
+    } catch (err) {
+      deps.logger.warn(
+        { card: n.card, error: (err as Error).message },
+        'web: notification card not rendered',
+      );
+    }
+  }
+  return n.request_id ? `An update on ${n.request_id}` : 'An update';
+}
 
 /** Inbox and recent requests: the part of the home page that live updates replace. */
 async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Promise<SafeHtml> {
@@ -17,7 +56,12 @@ async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Pr
   const csrf = kit.csrfField(req);
   const cards = await Promise.all(shown.map((t) => renderTask(deps, user, t, { csrf, returnTo: '/' })));
   const mine = await baton.requests.listMine(user, { limit: 10 });
-  const notes = await baton.deliveries.notificationsFor(user, 5);
+  const notes = await Promise.all(
+    (await baton.deliveries.notificationsFor(user, 5)).map(async (n) => ({
+      ...n,
+      text: await noteText(deps, n),
+    })),
+  );
   const appNames = new Map((await baton.apps.list()).map((a) => [a._id, a.definition.name]));
   return html`<section aria-labelledby="inbox-h">
   <h2 id="inbox-h">Waiting for you <span class="count" data-testid="inbox-count">${tasks.length > INBOX_LIMIT ? `${INBOX_LIMIT}+` : tasks.length}</span></h2>

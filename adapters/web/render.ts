@@ -47,6 +47,7 @@ export async function renderTask(
   } catch (err) {
     deps.logger.error({ card: name, error: (err as Error).message }, 'web: card not rendered');
   }
+  if (actionable) card = withCommentBox(card);
   const requiresComment = view.task.outcomes.filter((o) => o.comment === 'required').map((o) => o.label);
   const fallback = html`<div class="task-fallback">
   <p class="muted small"><a href="${url}">${view.request.id}</a> · ${view.request.app_name}</p>
@@ -84,4 +85,36 @@ ${card ? html`<script type="application/json" class="card-json">${jsonScript(car
 ${fallback}
 <p class="task-message" role="status" aria-live="polite"></p>
 </article>`;
+}
+
+/**
+ * The shared task card only asks for a comment when an outcome requires one; in the portal a
+ * person may also leave the optional comment a recipe quotes ("was rejected: …"), as the plain
+ * form underneath allows. So an actionable card without a `comment` input gets one.
+ */
+function withCommentBox(card: unknown): unknown {
+  if (!card || typeof card !== 'object') return card;
+  const body = (card as { body?: unknown }).body;
+  if (!Array.isArray(body)) return card;
+  const hasComment = (items: unknown[]): boolean =>
+    items.some((el) => {
+      if (!el || typeof el !== 'object') return false;
+      const e = el as { id?: unknown; items?: unknown; columns?: unknown };
+      if (e.id === 'comment') return true;
+      return [e.items, e.columns].some((inner) => Array.isArray(inner) && hasComment(inner));
+    });
+  if (hasComment(body)) return card;
+  const box = {
+    type: 'Input.Text',
+    id: 'comment',
+    label: 'Comment (optional)',
+    isMultiline: true,
+    maxLength: 3000,
+  };
+  const firstInput = body.findIndex(
+    (el) => !!el && typeof el === 'object' && String((el as { type?: unknown }).type).startsWith('Input.'),
+  );
+  const next = [...body];
+  next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
+  return { ...(card as object), body: next };
 }

@@ -4,6 +4,7 @@ import { isBatonError, TaskClosedError, ValidationError } from '../../src/core/e
 import type { User } from '../../src/core/types.js';
 import { isOperator } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
+import { UnsafeInputError } from '../../src/store/safe.js';
 import { VERSION } from '../../src/version.js';
 import { html, raw } from './html.js';
 import type { PageOptions, SafeHtml, WebKit } from './kit.js';
@@ -28,8 +29,11 @@ export function wantsJson(req: FastifyRequest): boolean {
 
 /** A local path to come back to after sign-in (never another origin). */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
-    return '/';
+  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\\')) return '/';
+  // Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example"): no
+  // control characters or spaces at all, then no "//" start.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (/[\u0000-\u0020\u007f]/.test(value) || value.startsWith('//')) return '/';
   return value.length > 500 ? '/' : value;
 }
 
@@ -132,7 +136,10 @@ ${opts.body}
     page(req, reply, user, opts) {
       return sendPage(req, reply, user, opts);
     },
-    fail(req, reply, user, err) {
+    fail(req, reply, user, cause) {
+      // The store refuses ids and values that could act as operators ($…, control characters):
+      // that is bad input from the client, not a fault of ours.
+      const err = cause instanceof UnsafeInputError ? new ValidationError(cause.message) : cause;
       let status = 500;
       let code = 'baton.internal';
       let message = 'Something went wrong on our side; please try again.';

@@ -157,7 +157,9 @@ export class RequestTable {
             [key]: `${field.label} must be a number`,
           });
         flat[path] = n;
-      } else if (field.type === 'boolean') flat[path] = value === 'true' || value === 'yes';
+      } else if (field.type === 'boolean')
+        // "No" also matches records where the box was never ticked (the field is absent).
+        flat[path] = value === 'true' || value === 'yes' ? true : { $ne: true };
       else if (field.type === 'user') {
         const user = await this.baton.users.lookup(value);
         flat[path] = user?._id ?? value;

@@ -55,7 +55,9 @@ export class ViewService {
       const value =
         field.type === 'user' && typeof raw === 'string'
           ? await this.users.displayName(raw)
-          : displayValue(raw);
+          : field.type === 'select' || field.type === 'multi_select'
+            ? optionLabels(field.options ?? [], raw)
+            : displayValue(raw);
       fields.push({ key: field.key, label: field.label, value });
     }
     return {
@@ -108,4 +110,10 @@ export class ViewService {
       request: await this.request(request),
     };
   }
+}
+
+/** A select's stored value(s) shown by their option labels ("Green", not "grn"). */
+function optionLabels(options: readonly (string | { value: string; label: string })[], raw: unknown): string {
+  const labels = new Map(options.map((o) => (typeof o === 'string' ? [o, o] : [o.value, o.label])));
+  return (Array.isArray(raw) ? raw : [raw]).map((v) => labels.get(String(v)) ?? displayValue(v)).join(', ');
 }

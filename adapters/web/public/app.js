@@ -146,6 +146,38 @@
   const pending = new Set();
   let timer = null;
 
+  // What a person has typed into a task card, and the message under it, outlive a refresh of
+  // the section (another request changed): the same task's card gets them back.
+  function captureTasks(section) {
+    const state = new Map();
+    for (const article of section.querySelectorAll('article.task[data-task]')) {
+      const fields = [...article.querySelectorAll('input, textarea, select')];
+      const values = [];
+      fields.forEach((el, i) => {
+        if (el.type === 'hidden' || el.type === 'checkbox' || el.type === 'radio' || !el.value) return;
+        values.push([i, el.tagName, el.value]);
+      });
+      const msg = article.querySelector('.task-message');
+      const message = msg?.textContent ? [msg.className, msg.textContent] : null;
+      if (values.length > 0 || message) state.set(article.dataset.task, { values, message });
+    }
+    return state;
+  }
+
+  function restoreTasks(section, state) {
+    for (const article of section.querySelectorAll('article.task[data-task]')) {
+      const saved = state.get(article.dataset.task);
+      if (!saved) continue;
+      const fields = [...article.querySelectorAll('input, textarea, select')];
+      for (const [i, tag, value] of saved.values) {
+        const el = fields[i];
+        if (el && el.tagName === tag && !el.value) el.value = value;
+      }
+      const msg = article.querySelector('.task-message');
+      if (msg && saved.message && !msg.textContent) [msg.className, msg.textContent] = saved.message;
+    }
+  }
+
   async function refresh(section) {
     const active = document.activeElement;
     if (
@@ -164,9 +196,12 @@
         cache: 'no-store',
       });
       if (!res.ok) return;
-      section.innerHTML = await res.text();
+      const text = await res.text();
+      const tasks = captureTasks(section);
+      section.innerHTML = text;
       localizeTimes(section);
       await renderCards(section);
+      restoreTasks(section, tasks);
       section.dispatchEvent(new CustomEvent('baton:refreshed', { bubbles: true }));
     } catch {
       // Offline for a moment: the next event refreshes again.
@@ -208,7 +243,29 @@
     window.addEventListener('pagehide', () => source.close());
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Request forms carry a one-time token; the server files one request per token. Back to a
+  // submitted form reloads it with a new token (and the typed values restored): put back the
+  // token that was submitted, so Submit again shows the request already filed, not a copy.
+
+  function guardSubmissions() {
+    for (const form of document.querySelectorAll('form[data-submission]')) {
+      const input = form.querySelector('input[name="_submission"]');
+      if (!input) continue;
+      const key = `baton:submitted:${form.getAttribute('action')}`;
+      try {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const last = sessionStorage.getItem(key);
+        if (last && nav && nav.type === 'back_forward') input.value = last;
+        form.addEventListener('submit', () => sessionStorage.setItem(key, input.value));
+      } catch {
+        // No sessionStorage: the server still files one request per token.
+      }
+    }
+  }
+
   function start() {
+    guardSubmissions();
     localizeTimes(document);
     renderCards(document);
     connect();
