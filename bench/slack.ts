@@ -227,12 +227,16 @@ function clickPayload(dm: TaskDm): Record<string, unknown> {
   return { ...p, actions: [{ ...dm.approve, action_ts: (Date.now() / 1000).toFixed(6) }] };
 }
 
+let viewSeq = 0;
+
 /** A submission of the leave form, in the shape of view-submission-request.json (as the transport tests send it). */
 function submissionPayload(requester: string, approver: string, modalBlocks: unknown[], days: number) {
   const p = fixture<{ user: Record<string, unknown>; view: Record<string, unknown> }>(
     'view-submission-request.json',
   );
   p.user = { ...p.user, id: requester, username: requester.toLowerCase(), name: requester.toLowerCase() };
+  // Every modal Slack opens has its own view id (one view files at most one request).
+  p.view.id = `V${(++viewSeq).toString(36).toUpperCase().padStart(10, '0')}`;
   p.view.blocks = modalBlocks;
   p.view.state = {
     values: {
