@@ -2,19 +2,24 @@
  * A process writing to the embedded store until it is killed with SIGKILL.
  * Usage: node --import tsx tests/store/crash-writer.ts <dataDir> <acks>
  * Runs 8 concurrent writers (inserts, then a compare-and-set on each inserted document)
- * and prints one line per acknowledged operation: `I <id>` after the insert resolved,
- * `U <id>` after the update resolved. Right after the `<acks>`-th acknowledgement it
+ * and appends one line per acknowledged operation to `<dataDir>/acks.txt`: `I <id>` after
+ * the insert resolved, `U <id>` after the update resolved. Right after the `<acks>`-th acknowledgement it
  * SIGKILLs itself (synchronously, before the event loop turns again); the parent then
  * checks that every acknowledged write is in the file.
  */
+import { openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const dir = process.argv[2];
 const acks = Number(process.argv[3]);
 if (!dir || !(acks > 0)) throw new Error('usage: crash-writer.ts <dataDir> <acks>');
+// Acknowledgements go to a file with synchronous writes: a write to stdout (a pipe) may
+// still be queued in this process when it kills itself, and would be lost with it.
+const ackFile = openSync(join(dir, 'acks.txt'), 'a');
 let acked = 0;
 const ack = (line: string) => {
-  process.stdout.write(`${line}\n`);
+  writeSync(ackFile, `${line}\n`);
   if (++acked >= acks) process.kill(process.pid, 'SIGKILL');
 };
 const store = SqliteStore.open(dir);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -260,7 +260,10 @@ describe('embedded group commit', () => {
         signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited without SIGKILL: ${err}`)),
       );
     });
-    const lines = out.split('\n').filter((l) => l.startsWith('I ') || l.startsWith('U '));
+    expect(out).toBe('');
+    const lines = readFileSync(join(dir, 'acks.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('I ') || l.startsWith('U '));
     expect(lines).toHaveLength(3001);
     const s = SqliteStore.open(dir);
     const c = s.collection('crash');
