@@ -9,7 +9,7 @@ import type { SlackDeps } from './deps.js';
 import { registerHome } from './home.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
-import { recoverHeldClicks, registerTaskHandlers, startTaskDelivery } from './tasks.js';
+import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
 import { createSlackUserDirectory } from './users.js';
 
 export interface SlackPluginOptions {
@@ -198,16 +198,16 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   };
   registerCommands(bolt, deps);
   registerModals(bolt, deps);
-  registerTaskHandlers(bolt, deps);
+  const taskHandlers = registerTaskHandlers(bolt, deps);
   registerHome(bolt, deps);
   const stopDelivery = startTaskDelivery(deps);
 
   let started = false;
   let recovering: NodeJS.Timeout | undefined;
   const recover = (staleMs: number) =>
-    recoverHeldClicks(deps, staleMs).catch((err: unknown) =>
-      logger.error({ err }, 'slack: carrying out held clicks failed'),
-    );
+    taskHandlers
+      .recoverHeldClicks(staleMs)
+      .catch((err: unknown) => logger.error({ err }, 'slack: carrying out held clicks failed'));
   return {
     bolt,
     deps,

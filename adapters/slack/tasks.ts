@@ -21,15 +21,20 @@ export const TASK_MODAL_CALLBACK = 'baton:task:respond';
 /** Action ids of task buttons start with this (cards and the Home tab use the same ids). */
 export const TASK_ACTION_PREFIX = 'baton:';
 
-/** Outbound work of the Slack surface is paced here (one queue per process). */
-const queues = new WeakMap<SlackDeps, WorkQueue>();
-export function slackQueue(deps: SlackDeps): WorkQueue {
+/** One work queue per surface (`deps`) and purpose, made on first use. */
+function queueOf(queues: WeakMap<SlackDeps, WorkQueue>, deps: SlackDeps, concurrency: number): WorkQueue {
   let q = queues.get(deps);
   if (!q) {
-    q = createWorkQueue({ concurrency: 8 });
+    q = createWorkQueue({ concurrency });
     queues.set(deps, q);
   }
   return q;
+}
+
+/** Outbound work of the Slack surface is paced here (one queue per process). */
+const outbound = new WeakMap<SlackDeps, WorkQueue>();
+export function slackQueue(deps: SlackDeps): WorkQueue {
+  return queueOf(outbound, deps, 8);
 }
 
 /** A task button click, as held in the store until carried out. */
@@ -42,16 +47,6 @@ interface HeldClick {
   ephemeral: boolean;
 }
 
-const recoveries = new WeakMap<SlackDeps, (staleMs: number) => Promise<void>>();
-/**
- * Carries out the task clicks that were acked but never carried out (the process died in
- * between): those held longer than `staleMs`. At start on the embedded store every held
- * click is an orphan (staleMs 0); with several servers on MongoDB, only old ones are.
- */
-export async function recoverHeldClicks(deps: SlackDeps, staleMs: number): Promise<void> {
-  await recoveries.get(deps)?.(staleMs);
-}
-
 const admissions = new WeakMap<SlackDeps, WorkQueue>();
 /**
  * Admission control for work done after an ack (completing a task from a click): one at a
@@ -61,12 +56,7 @@ const admissions = new WeakMap<SlackDeps, WorkQueue>();
  * requests — whose ack must reach Slack within 3 s — queue behind all of them.
  */
 export function afterAckQueue(deps: SlackDeps): WorkQueue {
-  let q = admissions.get(deps);
-  if (!q) {
-    q = createWorkQueue({ concurrency: 1 });
-    admissions.set(deps, q);
-  }
-  return q;
+  return queueOf(admissions, deps, 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -600,7 +590,17 @@ function closedText(err: TaskClosedError): string {
   return 'This task is no longer open.';
 }
 
-export function registerTaskHandlers(app: App, deps: SlackDeps): void {
+/** What the task handlers offer the surface once registered. */
+export interface TaskHandlers {
+  /**
+   * Carries out the task clicks that were acked but never carried out (the process died in
+   * between): those held longer than `staleMs`. At start on the embedded store every held
+   * click is an orphan (staleMs 0); with several servers on MongoDB, only old ones are.
+   */
+  recoverHeldClicks(staleMs: number): Promise<void>;
+}
+
+export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
   const { baton, logger } = deps;
 
   const ephemeral = async (slackUser: string, channel: string | undefined, text: string) => {
@@ -715,7 +715,6 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
     }
   }
 
-  /** Clicks held by a process that died before carrying them out (at start, then every few minutes). */
   async function recoverHeldClicks(staleMs: number): Promise<void> {
     const actions = await baton.deliveries.claimHeldActions('slack', staleMs);
     for (const a of actions) {
@@ -734,7 +733,6 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       await carryOut({ ...(p as HeldClick), ephemeral: false }, a._id, undefined, true);
     }
   }
-  recoveries.set(deps, recoverHeldClicks);
 
   /** Whether a closed task was completed by this very click (same person, same outcome). */
   async function carriedOutBefore(err: TaskClosedError, click: HeldClick): Promise<boolean> {
@@ -820,6 +818,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors });
     }
   });
+
+  return { recoverHeldClicks };
 }
 
 /**

@@ -24,36 +24,13 @@ import {
   buttonsOf,
   dm,
   FakeSlackApi,
+  GROUP_APPROVAL,
   linkSlackPeople,
   type Posted,
   SIGNING_SECRET,
   SLACK,
   sign,
 } from './tasks-harness.js';
-
-const QUICK = {
-  'quick.yaml': `
-kind: app
-key: quick
-name: Quick
-stages: [Submitted, Approved, Rejected]
-fields:
-  - { key: note, label: Note, type: text }
-`,
-  'quick-recipe.yaml': `
-kind: recipe
-name: quick-approval
-trigger: { type: new_request, app: quick }
-steps:
-  - id: t
-    action: assign_task
-    to: group:hr
-    title: Quick one
-    outcomes: [Approve, Reject]
-  - action: change_stage
-    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
-`,
-};
 
 describe('Slack: clicks held until carried out', () => {
   let fake: FakeSlackApi;
@@ -98,7 +75,7 @@ describe('Slack: clicks held until carried out', () => {
     fake = new FakeSlackApi();
     await fake.start();
     dataDir = tempDir();
-    recipes = recipesDir(QUICK);
+    recipes = recipesDir(GROUP_APPROVAL);
   });
   afterEach(async () => {
     await fake.stop();

@@ -28,6 +28,7 @@ import {
   dm,
   FakeSlackApi,
   fixture,
+  GROUP_APPROVAL,
   linkSlackPeople,
   type Posted,
   SLACK,
@@ -87,30 +88,6 @@ class FakeSocketModeServer {
   }
 }
 
-const QUICK = {
-  'quick.yaml': `
-kind: app
-key: quick
-name: Quick
-stages: [Submitted, Approved, Rejected]
-fields:
-  - { key: note, label: Note, type: text }
-`,
-  'quick-recipe.yaml': `
-kind: recipe
-name: quick-approval
-trigger: { type: new_request, app: quick }
-steps:
-  - id: t
-    action: assign_task
-    to: group:hr
-    title: Quick one
-    outcomes: [Approve, Reject]
-  - action: change_stage
-    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
-`,
-};
-
 describe('Slack over Socket Mode (SLACK_APP_TOKEN)', () => {
   let rt: TestRuntime;
   let fake: FakeSlackApi;
@@ -130,7 +107,7 @@ describe('Slack over Socket Mode (SLACK_APP_TOKEN)', () => {
       SLACK_APP_TOKEN: 'xapp-1-A0BATON001-test',
       SLACK_API_URL: fake.url,
     };
-    rt = await startTestRuntime({ recipesDir: recipesDir(QUICK), env });
+    rt = await startTestRuntime({ recipesDir: recipesDir(GROUP_APPROVAL), env });
     p = await seedPeople(rt.baton);
     await linkSlackPeople(rt.baton, fake);
     const config = parseConfig({

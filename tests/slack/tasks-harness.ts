@@ -129,6 +129,31 @@ export class FakeSlackApi {
   }
 }
 
+/** An app and recipe: a task for the `hr` group (Approve/Reject), then the stage from its outcome. */
+export const GROUP_APPROVAL = {
+  'quick.yaml': `
+kind: app
+key: quick
+name: Quick
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: note, label: Note, type: text }
+`,
+  'quick-recipe.yaml': `
+kind: recipe
+name: quick-approval
+trigger: { type: new_request, app: quick }
+steps:
+  - id: t
+    action: assign_task
+    to: group:hr
+    title: Quick one
+    outcomes: [Approve, Reject]
+  - action: change_stage
+    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`,
+};
+
 /** Slack people: everyone seeded except Carol, who is not on Slack. */
 export const SLACK: Record<string, SlackPerson> = {
   admin: { id: 'U0ADMIN001', name: 'Ada Admin', email: 'admin@example.com' },
