@@ -50,6 +50,16 @@ export async function startRuntime(
     logger: logger.child({ component: 'core' }),
     bootstrapAdmins: config.BATON_ADMINS,
     ...(options.now ? { now: options.now } : {}),
+    // Crash-only: a COMMIT that failed after its writes were acknowledged leaves this process
+    // acting on data that is gone. Nothing built on it has left the process (the core's
+    // durability barrier), so stopping here and recovering from disk at the next start is safe.
+    onLostWrites: (err) => {
+      logger.fatal(
+        { err },
+        'the store lost acknowledged writes (a COMMIT failed); exiting so a restart recovers',
+      );
+      process.exit(1);
+    },
   });
   await baton.init();
   if (options.installRecipes !== false) {

@@ -20,6 +20,53 @@ export interface BatonOptions {
   logger: Logger;
   bootstrapAdmins?: string[];
   now?: () => Date;
+  /**
+   * Let the store acknowledge writes once applied rather than committed, where it can (the
+   * embedded store), and keep the durability barrier here instead (default true). See
+   * `durableFacade`.
+   */
+  acknowledgeOnApply?: boolean;
+  /**
+   * A COMMIT failed after its writes had been acknowledged: what this process did since rests
+   * on writes that are gone. Default: log it (the runtime ends the process; a restart recovers
+   * from what is durable).
+   */
+  onLostWrites?: (err: unknown) => void;
+}
+
+/**
+ * Wraps a service so that every promise it returns settles only once the writes made so far
+ * are durable and the events emitted so far have reached their listeners. Everything a
+ * surface gets from the core — a reply to a person, a message to post — therefore rests on
+ * committed data, even though the core's own chains of writes do not wait for each COMMIT.
+ * `this` inside the service stays the service itself, so calls between services do not wait.
+ */
+function durableFacade<T extends object>(service: T, barrier: () => Promise<void>): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(service, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      let fn = wrapped.get(prop);
+      if (fn === undefined) {
+        const method = value as (...args: unknown[]) => unknown;
+        fn = (...args: unknown[]) => {
+          const out = method.apply(target, args);
+          if (!(out instanceof Promise)) return out;
+          return out.then(
+            (v) => barrier().then(() => v),
+            (err: unknown) =>
+              barrier().then(
+                () => Promise.reject(err),
+                () => Promise.reject(err),
+              ),
+          );
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
 }
 
 /**
@@ -44,7 +91,18 @@ export class Baton {
   readonly startedAt = new Date();
 
   constructor(options: BatonOptions) {
-    this.events = new BatonEventBus();
+    const store = options.store;
+    const onApply = options.acknowledgeOnApply !== false && typeof store.acknowledgeOnApply === 'function';
+    if (onApply) {
+      store.acknowledgeOnApply!(
+        options.onLostWrites ??
+          ((err) => options.logger.fatal({ err }, 'a COMMIT failed after its writes were acknowledged')),
+      );
+    }
+    const pending = onApply && store.pending ? () => store.pending!() : () => null;
+    this.events = new BatonEventBus(pending, (err, event) =>
+      options.logger.error({ err, event }, 'an event listener failed'),
+    );
     this.events.setMaxListeners(100);
     this.ctx = {
       store: options.store,
@@ -55,23 +113,33 @@ export class Baton {
       bootstrapAdmins: options.bootstrapAdmins ?? [],
       now: options.now ?? (() => new Date()),
     };
-    this.users = new UserService(this.ctx);
-    this.groups = new GroupService(this.ctx, this.users);
-    this.apps = new AppService(this.ctx);
-    this.requests = new RequestService(this.ctx, this.apps, this.users, this.groups);
-    this.tasks = new TaskService(this.ctx, this.users, this.groups, this.requests);
-    this.recipes = new RecipeService(this.ctx, this.apps);
-    this.engine = new RecipeEngine(this.ctx, this.users, this.groups, this.requests, this.tasks);
-    this.deliveries = new DeliveryService(this.ctx);
-    this.views = new ViewService(this.ctx, this.apps, this.users);
-    this.conversations = new ConversationService(this.ctx);
-    this.stats = new StatsService(this.ctx, this.apps);
-    this.requests.sink = this.engine;
-    this.tasks.sink = this.engine;
-    this.recipes.onChange = () => {
-      this.engine.invalidateRecipes();
+    const users = new UserService(this.ctx);
+    const groups = new GroupService(this.ctx, users);
+    const apps = new AppService(this.ctx);
+    const requests = new RequestService(this.ctx, apps, users, groups);
+    const tasks = new TaskService(this.ctx, users, groups, requests);
+    const recipes = new RecipeService(this.ctx, apps);
+    const engine = new RecipeEngine(this.ctx, users, groups, requests, tasks);
+    requests.sink = engine;
+    tasks.sink = engine;
+    recipes.onChange = () => {
+      engine.invalidateRecipes();
       this.ctx.events.emit('catalog.changed', { kind: 'recipe' });
     };
+    // What surfaces call: settles once durable (see durableFacade).
+    const barrier = () => Promise.all([store.durable(), this.events.settled()]).then(() => undefined);
+    const facade = onApply ? <T extends object>(s: T) => durableFacade(s, barrier) : <T>(s: T) => s;
+    this.users = facade(users);
+    this.groups = facade(groups);
+    this.apps = facade(apps);
+    this.requests = facade(requests);
+    this.tasks = facade(tasks);
+    this.recipes = facade(recipes);
+    this.engine = facade(engine);
+    this.deliveries = facade(new DeliveryService(this.ctx));
+    this.views = facade(new ViewService(this.ctx, apps, users));
+    this.conversations = facade(new ConversationService(this.ctx));
+    this.stats = facade(new StatsService(this.ctx, apps));
     options.scheduler.define(EXPIRE_JOB, async (data) => {
       await this.tasks.expire(String(data.task_id));
     });

@@ -29,7 +29,84 @@ export interface BatonEvents {
   'catalog.changed': [{ kind: 'app' | 'recipe'; key?: string | undefined }];
 }
 
-export class BatonEventBus extends EventEmitter<BatonEvents> {}
+interface Queued {
+  /** Settles when the writes the event reports are durable (null: nothing was pending). */
+  barrier: Promise<void> | null;
+  name: keyof BatonEvents;
+  args: unknown[];
+  /** Callers of `settled()` waiting for this entry to be handed out. */
+  waiters?: (() => void)[];
+}
+
+/**
+ * The core's events. When the store acknowledges writes on apply (see `Store.acknowledgeOnApply`),
+ * an event is handed to listeners only once the writes it reports are durable — listeners are
+ * the surfaces, which tell people and platforms — in the order the events were emitted. An event
+ * whose writes were lost (a failed COMMIT) is dropped. Without a barrier events go out at once.
+ */
+export class BatonEventBus extends EventEmitter<BatonEvents> {
+  private readonly queue: Queued[] = [];
+  private draining = false;
+  private readonly passed = new WeakSet<Promise<void>>();
+
+  constructor(
+    private readonly barrier: () => Promise<void> | null = () => null,
+    private readonly onListenerError: (err: unknown, event: string) => void = () => {},
+  ) {
+    super();
+  }
+
+  override emit<K extends keyof BatonEvents>(name: K, ...args: BatonEvents[K]): boolean {
+    const barrier = this.barrier();
+    if (barrier === null && this.queue.length === 0) return this.deliver(name, args);
+    this.queue.push({ barrier, name, args });
+    if (!this.draining) void this.drain();
+    return this.listenerCount(name) > 0;
+  }
+
+  /** Resolves once every event emitted so far has been handed to its listeners (or dropped). */
+  settled(): Promise<void> {
+    const tail = this.queue[this.queue.length - 1];
+    if (!tail) return Promise.resolve();
+    return new Promise((resolve) => {
+      tail.waiters ??= [];
+      tail.waiters.push(resolve);
+    });
+  }
+
+  private deliver(name: keyof BatonEvents, args: unknown[]): boolean {
+    try {
+      return (super.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+    } catch (err) {
+      if (this.queue.length === 0 && !this.draining) throw err;
+      this.onListenerError(err, name);
+      return true;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0]!;
+        let lost = false;
+        if (head.barrier !== null && !this.passed.has(head.barrier)) {
+          try {
+            await head.barrier;
+            this.passed.add(head.barrier);
+          } catch {
+            lost = true;
+          }
+        }
+        this.queue.shift();
+        if (!lost) this.deliver(head.name, head.args);
+        for (const w of head.waiters ?? []) w();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
 
 export interface Collections {
   users: Collection<User>;

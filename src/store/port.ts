@@ -86,6 +86,21 @@ export interface Store {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
   /** Drops every collection (tests only). */
   dropAll(): Promise<void>;
+  /**
+   * Resolves once every write applied before the call is durable (committed). Engines that
+   * acknowledge a write only once it is durable resolve at once.
+   */
+  durable(): Promise<void>;
+  /**
+   * Optional: acknowledge writes as soon as they are applied (visible to every later
+   * operation of this process) rather than once committed. The caller takes over the
+   * durability barrier: nothing may leave the process (a reply, an event, a message on a
+   * platform) before `durable()` resolved. `onLost` is called when a COMMIT fails, i.e.
+   * writes already acknowledged are gone: the process must not go on as if they were there.
+   */
+  acknowledgeOnApply?(onLost: (err: unknown) => void): void;
+  /** Optional: the barrier of the writes not yet durable (what `durable()` would wait for), or null when none. */
+  pending?(): Promise<void> | null;
   /** Flushes and closes. */
   close(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { User } from '../../src/core/types.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import {
   eventually,
   ROOT,
@@ -144,6 +146,32 @@ describe('restart: a new process on the same DATA_DIR', () => {
     expect(leave.history.filter((h) => h.type === 'task_assigned')).toHaveLength(1);
     expect(await rt.store.collection('tasks').countDocuments({ request_id: 'LEAVE-1' })).toBe(1);
     expect(await rt.store.collection('jobs').countDocuments({ request_id: 'LEAVE-1' })).toBe(1);
+  });
+
+  it('kill -9 right after the core handed something out: every result and event it gave survived', async () => {
+    // The embedded store acknowledges the core's writes once applied, not once committed;
+    // the core holds back its results and events until they are durable. A process killed
+    // the instant after it got them must find all of it after a restart.
+    const dataDir = tempDir();
+    const recipes = recipesDir(APPS);
+    await runChild('acks', dataDir, recipes);
+    const lines = readFileSync(path.join(dataDir, 'acks.txt'), 'utf8').split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(300);
+    expect(lines.at(-1)).toMatch(/^N /);
+    // The store as the killed process left it (no start-up recovery, which could redo work).
+    const store = SqliteStore.open(dataDir);
+    const db = (name: string) => store.collection(name);
+    const kinds = new Set<string>();
+    for (const line of lines) {
+      const [kind, id] = line.split(' ') as [string, string];
+      kinds.add(kind);
+      if (kind === 'R') expect(await db('requests').findOne({ _id: id }), line).not.toBeNull();
+      if (kind === 'O') expect(await db('tasks').findOne({ _id: id }), line).not.toBeNull();
+      if (kind === 'C') expect((await db('tasks').findOne({ _id: id }))?.status, line).toBe('completed');
+      if (kind === 'N') expect(await db('notifications').findOne({ _id: id }), line).not.toBeNull();
+    }
+    expect([...kinds].sort()).toEqual(['C', 'N', 'O', 'R']);
+    await store.close();
   });
 
   it('kill -9 at an arbitrary moment of busy work: after restart every job finishes and no effect is doubled', async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { filterToSql } from '../../src/store/sqlite/filter-to-sql.js';
@@ -26,6 +27,16 @@ storeContractSuite({
 storeContractSuite({
   name: 'embedded (SQLite, on disk) contract suite',
   open: () => openStore({ dataDir: tempDir() }),
+});
+storeContractSuite({
+  name: 'embedded (SQLite, on disk, acknowledging on apply) contract suite',
+  open: async () => {
+    const s = SqliteStore.open(tempDir());
+    s.acknowledgeOnApply((err) => {
+      throw err;
+    });
+    return s;
+  },
 });
 
 describe('embedded store specifics', () => {
@@ -104,6 +115,59 @@ describe('embedded store specifics', () => {
       .join('\n');
     expect(plan).toContain('USING INDEX c_t__status_1');
     expect(plan).not.toMatch(/SCAN c_t\b/);
+    await s.close();
+  });
+});
+
+describe('embedded store acknowledging on apply', () => {
+  it('settles operations once applied; durable() settles once they are committed and another connection sees them', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    s.acknowledgeOnApply(() => {
+      throw new Error('no COMMIT should fail here');
+    });
+    const c = s.collection('g');
+    await c.insertOne({ _id: 'a', n: 1 });
+    await s.durable();
+    const other = new Database(join(dir, 'baton.db'), { readonly: true });
+    const n = () => other.prepare("SELECT json_extract(doc, '$.n') FROM c_g").pluck().get();
+    expect(n()).toBe(1);
+    await c.updateOne({ _id: 'a' }, { $inc: { n: 1 } });
+    // Applied and visible to this process, not committed yet.
+    expect(s.db.inTransaction).toBe(true);
+    expect(s.pending()).not.toBeNull();
+    expect(await c.findOne({ _id: 'a' })).toEqual({ _id: 'a', n: 2 });
+    expect(n()).toBe(1);
+    await s.durable();
+    expect(s.db.inTransaction).toBe(false);
+    expect(s.pending()).toBeNull();
+    expect(n()).toBe(2);
+    other.close();
+    // A failing operation rejects at once and undoes only itself.
+    await c.createIndex({ k: 1 }, { unique: true });
+    await c.insertOne({ _id: 'b', k: 1 });
+    await expect(c.insertOne({ _id: 'c', k: 1 })).rejects.toMatchObject({ code: 11000 });
+    await c.insertOne({ _id: 'd', k: 2 });
+    await s.durable();
+    expect((await c.find({}).toArray()).map((d) => d._id).sort()).toEqual(['a', 'b', 'd']);
+    await s.close();
+  });
+
+  it('a COMMIT that fails after its writes were acknowledged is reported to onLost; durable() rejects', async () => {
+    const s = SqliteStore.open(tempDir());
+    const lost: unknown[] = [];
+    s.acknowledgeOnApply((err) => lost.push(err));
+    // A deferred foreign key is checked at COMMIT: a row that violates it makes the COMMIT fail.
+    s.db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY)');
+    s.db.exec('CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+    const c = s.collection('g');
+    await expect(c.insertOne({ _id: 'gone' })).resolves.toMatchObject({ insertedId: 'gone' });
+    s.db.prepare('INSERT INTO child VALUES (42)').run(); // joins the open batch, as other components do
+    await expect(s.durable()).rejects.toThrow(/FOREIGN KEY/);
+    expect(lost).toHaveLength(1);
+    expect(s.db.inTransaction).toBe(false);
+    // The cache forgot the lost write: reads answer what is on disk.
+    expect(await c.findOne({ _id: 'gone' })).toBeNull();
     await s.close();
   });
 });

@@ -40,6 +40,11 @@ export class MongoStore implements Store {
     }
   }
 
+  /** The driver acknowledges a write once the server has it (write concern), so it is durable already. */
+  durable(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -43,7 +43,10 @@
  * while it is open included — settles only after the COMMIT containing it succeeded,
  * so an acknowledged write survives kill -9 and nobody acts on data that could vanish;
  * if the COMMIT fails, the batch is rolled back and every operation in it rejects.
- * Reads with no batch open settle at once. Cost: a write is acknowledged a few
+ * Reads with no batch open settle at once. With `acknowledgeOnApply` (what the core uses)
+ * operations settle as soon as they are applied instead, so a chain of dependent operations
+ * shares one COMMIT, and the caller keeps the durability barrier (`durable()`) before
+ * anything leaves the process. Cost (default mode): a write is acknowledged a few
  * dozen microtasks later than before (microseconds) plus its share of the COMMIT. Statements
  * that other components run on the shared handle (`db`) while a batch is open, inline
  * when `db.inTransaction` (as the Agenda backend does), join the batch: they commit
@@ -272,6 +275,8 @@ export class SqliteStore implements Store {
   private commitsSinceWalCheck = 0;
   private lastCommitAt = 0;
   private walTimer: NodeJS.Timeout | null = null;
+  /** Set by `acknowledgeOnApply`: writes settle when applied; called when a COMMIT loses them. */
+  private onLost: ((err: unknown) => void) | null = null;
 
   private constructor(db: DB, file: string | null) {
     this.db = db;
@@ -364,10 +369,30 @@ export class SqliteStore implements Store {
       result = oneStatement ? fn() : (this.txn(fn) as R);
     } catch (err) {
       this.afterOp(b, err);
-      return b.done.then(() => Promise.reject(err));
+      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
     }
     this.afterOp(b, null);
-    return b.done.then(() => result);
+    return this.onLost ? Promise.resolve(result) : b.done.then(() => result);
+  }
+
+  /**
+   * From now on every operation settles as soon as it is applied, without waiting for the
+   * COMMIT of its batch: the caller keeps the durability barrier (nothing leaves the process
+   * before `durable()`), and `onLost` hears of a COMMIT that failed after its writes had been
+   * acknowledged. Chains of dependent operations then share one COMMIT instead of one each.
+   */
+  acknowledgeOnApply(onLost: (err: unknown) => void): void {
+    this.onLost = onLost;
+  }
+
+  /** Resolves once every write applied so far is committed (rejects if that COMMIT fails). */
+  durable(): Promise<void> {
+    return this.batch?.done ?? Promise.resolve();
+  }
+
+  /** The open batch's COMMIT, when there is one. */
+  pending(): Promise<void> | null {
+    return this.batch?.done ?? null;
   }
 
   /** The batch transaction open right now, if any (cache entries remember the batch that wrote them). */
@@ -389,9 +414,9 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (b === null) return Promise.reject(err);
       this.afterOp(b, err);
-      return b.done.then(() => Promise.reject(err));
+      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
     }
-    if (b === null || !out.uncommitted) return Promise.resolve(out.value);
+    if (b === null || !out.uncommitted || this.onLost) return Promise.resolve(out.value);
     this.afterOp(b, null);
     return b.done.then(() => out.value);
   }
@@ -416,10 +441,10 @@ export class SqliteStore implements Store {
       result = fn();
     } catch (err) {
       this.afterOp(b, err);
-      return b.done.then(() => Promise.reject(err));
+      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
     }
     this.afterOp(b, null);
-    return b.done.then(() => result);
+    return this.onLost ? Promise.resolve(result) : b.done.then(() => result);
   }
 
   private begin(): Batch {
@@ -433,6 +458,8 @@ export class SqliteStore implements Store {
       resolve = res;
       reject = rej;
     });
+    // Nobody may be waiting on a batch whose operations were acknowledged on apply.
+    done.catch(() => {});
     const b: Batch = { done, resolve, reject, started: performance.now(), ops: 0 };
     this.batch = b;
     // Commit once the microtasks queued so far (and a few levels of the ones they queue:
@@ -456,7 +483,9 @@ export class SqliteStore implements Store {
       this.batch = null;
       this.loadTables();
       this.clearCaches();
-      b.reject(err ?? new Error('The batch transaction was rolled back'));
+      const lost = err ?? new Error('The batch transaction was rolled back');
+      b.reject(lost);
+      this.onLost?.(lost);
       return;
     }
     b.ops += 1;
@@ -480,6 +509,7 @@ export class SqliteStore implements Store {
       this.loadTables();
       this.clearCaches();
       b.reject(err);
+      this.onLost?.(err);
       return;
     }
     b.resolve();
