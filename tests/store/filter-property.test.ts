@@ -188,3 +188,67 @@ describe('the write-through cache agrees with SQL', () => {
     expect(await col.findOne({ _id: 'm1' })).toBeNull();
   });
 });
+
+describe('the write-through cache agrees with SQL on arrays of documents', () => {
+  const store = SqliteStore.open('', { filename: ':memory:' });
+  const col = store.collection<Doc>('prop_elem');
+  afterAll(() => store.close());
+  const small = fc.oneof(fc.constantFrom('x', 'y', ''), fc.integer({ min: 0, max: 2 }), fc.constant(null));
+  const element = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record(
+        { s: small, u: fc.oneof(small, fc.array(small, { maxLength: 2 })) },
+        { requiredKeys: [], noNullPrototype: true },
+      ),
+    },
+    { weight: 1, arbitrary: small },
+  );
+  const field = fc.oneof(
+    { weight: 4, arbitrary: fc.array(element, { maxLength: 4 }).map((v) => v as unknown) },
+    { weight: 1, arbitrary: small.map((v) => v as unknown) },
+  );
+  const doc = fc.record({ f: field }, { requiredKeys: [], noNullPrototype: true });
+  const cond = fc.oneof(
+    small.map((v) => v as unknown),
+    fc.record({ $ne: small }),
+    fc.record({ $in: fc.array(small, { maxLength: 2 }) }),
+  );
+  const elemMatch = fc
+    .record({ s: cond, u: cond }, { requiredKeys: [] })
+    .filter((o) => Object.keys(o).length > 0)
+    .map((o) => ({ $elemMatch: o }));
+  const filterArb = fc.oneof(
+    elemMatch.map((e) => ({ f: e })),
+    elemMatch.map((e) => ({ f: { $not: e } })),
+  );
+
+  it('an _id-anchored $elemMatch (document form) or its $not selects what SQL selects', async () => {
+    let hits = 0;
+    let misses = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(doc, { minLength: 1, maxLength: 5 }),
+        fc.array(filterArb, { minLength: 1, maxLength: 4 }),
+        async (raw, filters) => {
+          const docs = raw.map((d, i) => ({ _id: `d${i}`, ...d }) as Doc);
+          await col.deleteMany({});
+          await col.insertMany(docs.map((d) => structuredClone(d)));
+          for (const f of filters) {
+            for (const d of docs) {
+              const anchored = { _id: d._id, ...f };
+              const viaSql = (await col.find(anchored).toArray()).map((x) => x._id);
+              const viaCache = await col.findOne(anchored);
+              expect(viaCache?._id ?? null, JSON.stringify({ anchored, d })).toEqual(viaSql[0] ?? null);
+              if (viaSql.length) hits++;
+              else misses++;
+            }
+          }
+        },
+      ),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 400) },
+    );
+    expect(hits).toBeGreaterThan(100);
+    expect(misses).toBeGreaterThan(100);
+  });
+});

@@ -6,7 +6,9 @@
  *
  * It answers only what it can answer exactly as the SQL translation (and MongoDB) would:
  * equality with a string, number, boolean or null, `$eq`, `$ne`, `$in`, `$nin` of such
- * scalars, `$exists` and `$size`, on top-level or dotted paths through plain objects. For
+ * scalars, `$exists`, `$size`, `$not` of those and `$elemMatch` in its document form (e.g.
+ * `{deliveries: {$not: {$elemMatch: {surface, user}}}}`), on top-level or dotted paths
+ * through plain objects. For
  * anything else — other operators, array or object operands, a path that crosses an array,
  * `$and`/`$or` — it returns `undefined` and the caller runs the filter in SQL. The property
  * test in tests/store/filter-property.test.ts holds it to the SQL answers.
@@ -91,6 +93,36 @@ function matchCondition(value: unknown, cond: unknown): boolean | undefined {
         if (typeof arg !== 'number' || !Number.isInteger(arg)) return undefined;
         r = Array.isArray(value) && value.length === arg;
         break;
+      case '$not': {
+        // Only an operator object (a regex is left to SQL); a missing field matches.
+        if (!isPlainObject(arg) || !Object.keys(arg).every((k) => k.startsWith('$'))) return undefined;
+        const inner = matchCondition(value, arg);
+        if (inner === undefined) return undefined;
+        r = !inner;
+        break;
+      }
+      case '$elemMatch': {
+        // The document form (`{$elemMatch: {a: x, b: y}}`): some element is an object matching
+        // every condition. Operator forms (`{$elemMatch: {$gt: 1}}`) are left to SQL.
+        if (!isPlainObject(arg)) return undefined;
+        const keys = Object.keys(arg);
+        if (keys.length === 0 || keys.some((k) => k.startsWith('$'))) return undefined;
+        if (value === MISSING || !Array.isArray(value)) {
+          r = false;
+          break;
+        }
+        r = false;
+        for (const el of value) {
+          if (!isPlainObject(el)) continue;
+          const m = matchRest(el, arg, false);
+          if (m === undefined) return undefined;
+          if (m) {
+            r = true;
+            break;
+          }
+        }
+        break;
+      }
       default:
         return undefined;
     }
@@ -106,10 +138,11 @@ function matchCondition(value: unknown, cond: unknown): boolean | undefined {
 export function matchRest(
   doc: Record<string, unknown>,
   filter: Record<string, unknown>,
+  skipId = true,
 ): boolean | undefined {
   let result = true;
   for (const key of Object.keys(filter)) {
-    if (key === '_id') continue;
+    if (key === '_id' && skipId) continue;
     if (key.startsWith('$') || key === '' || key.startsWith('.') || key.endsWith('.') || key.includes('..'))
       return undefined;
     const value = valueAt(doc, key);
