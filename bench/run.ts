@@ -26,7 +26,12 @@ const BENCHES: Bench[] = [
     title: 'Full request → task → complete → resume cycles through the core API (embedded store)',
     target: '≥ 2,000 cycles/s on 2 cores',
     describe: (r) =>
-      `**${r.per_second} cycles/s** (${r.cycles} cycles, ${r.concurrency} in flight, ${r.seconds} s)`,
+      `**${r.per_second} cycles/s** (${r.cycles} cycles, ${r.concurrency} in flight, ${r.seconds} s, ${r.cpu_ms_per_cycle} ms CPU per cycle)` +
+      (Array.isArray(r.runs)
+        ? `; by cycles in flight: ${(r.runs as { concurrency: number; per_second: number }[])
+            .map((x) => `${x.concurrency} → ${x.per_second}/s`)
+            .join(', ')}`
+        : ''),
   },
   {
     name: 'expiry',
