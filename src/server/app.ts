@@ -44,6 +44,12 @@ export async function buildApp({
   });
   app.decorate('baton', baton);
   app.decorate('config', config);
+  // The last line of the durability barrier (see Baton's durableFacade): no reply leaves
+  // before the writes made so far are committed, whatever the route read or wrote.
+  app.addHook('onSend', async (_req, _reply, payload) => {
+    await baton.ctx.store.durable();
+    return payload;
+  });
 
   app.setErrorHandler((err, req, reply) => {
     if (isBatonError(err)) return reply.status(err.status).send(err.toJSON());
