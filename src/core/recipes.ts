@@ -45,6 +45,14 @@ export class RecipeService {
     for (const p of loaded.problems) problemsByFile.set(p.file, [...(problemsByFile.get(p.file) ?? []), p]);
     for (const app of loaded.apps) {
       if (errorsOf(problemsByFile.get(app.file) ?? []).length > 0) continue;
+      // A file is the source of truth at start-up: install it, but say what it strands.
+      const stranded = await this.strandedStages(app.definition as AppDefinition);
+      if (stranded.length > 0) {
+        this.ctx.logger.warn(
+          { app: (app.definition as AppDefinition).key, file: app.file, stranded },
+          'the app file removes stages that requests are in; those requests keep their stage',
+        );
+      }
       await this.apps.install(app.definition as AppDefinition, source, app.file);
       report.apps.push((app.definition as AppDefinition).key);
     }
@@ -167,6 +175,19 @@ export class RecipeService {
   }
 
   /** Creates or replaces a recipe (or an app) from YAML text (admins). Errors come back with line numbers. */
+  /** Stages of the app's current definition that `next` drops and that requests are in. */
+  private async strandedStages(next: AppDefinition): Promise<{ stage: string; count: number }[]> {
+    const current = await this.apps.find(next.key);
+    if (!current) return [];
+    const out: { stage: string; count: number }[] = [];
+    for (const stage of current.stages) {
+      if (next.stages.includes(stage)) continue;
+      const count = await this.ctx.db.requests.countDocuments({ app: next.key, stage });
+      if (count > 0) out.push({ stage, count });
+    }
+    return out;
+  }
+
   async saveYaml(
     actor: User,
     text: string,
@@ -185,6 +206,14 @@ export class RecipeService {
       );
     }
     if (definition.kind === 'app') {
+      const stranded = await this.strandedStages(definition);
+      if (stranded.length > 0) {
+        const list = stranded.map((s) => `${s.count} in "${s.stage}"`).join(', ');
+        throw new ValidationError(
+          `${definition.name} still has requests in stages this change removes (${list}). Keep those stages, or move the requests to another stage first.`,
+          { stages: `Stages in use: ${stranded.map((s) => s.stage).join(', ')}` },
+        );
+      }
       await this.apps.install(definition, 'store');
       return { kind: 'app', name: definition.key };
     }

@@ -178,6 +178,25 @@ describe('admin services: apps, recipes, jobs, groups, roles — each authorized
     expect(versions.size).toBe(2);
   });
 
+  it('an app saved as YAML may not drop a stage that requests are in', async () => {
+    const { recipes, requests, tasks } = rt.baton;
+    await requests.file(p.alice!, 'laptop', { model: 'Air', approver: p.bob!._id });
+    const [t] = await tasks.listOpenFor(p.bob!);
+    await tasks.complete(p.bob!, t!._id, 'Approve'); // LAPTOP-1 is now Ordered
+    const without = APP.replace('[Submitted, Ordered, Declined]', '[Submitted, Declined]');
+    const err = await recipes.saveYaml(p.admin!, without, 'laptop.yaml').catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/Laptop still has requests in stages this change removes \(1 in "Ordered"\)/);
+    expect((await rt.baton.apps.get('laptop')).stages).toEqual(['Submitted', 'Ordered', 'Declined']);
+    // Dropping a stage nobody is in, or renaming nothing, is fine.
+    const noDeclined = APP.replace('[Submitted, Ordered, Declined]', '[Submitted, Ordered]');
+    expect(await recipes.saveYaml(p.admin!, noDeclined, 'laptop.yaml')).toEqual({
+      kind: 'app',
+      name: 'laptop',
+    });
+    expect((await rt.baton.apps.get('laptop')).stages).toEqual(['Submitted', 'Ordered']);
+  });
+
   it('recipes saved as YAML by an admin are validated with line numbers', async () => {
     const { recipes } = rt.baton;
     const bad =
