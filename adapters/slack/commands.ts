@@ -65,7 +65,8 @@ interface Ctx {
 async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   if (!token) throw new ValidationError('Mention the person, e.g. @alice.');
   const m = MENTION.exec(token);
-  if (m) return ctx.deps.users.toBaton(m[1]!);
+  // Someone Slack does not know is refused, never created as a user named by the id.
+  if (m) return ctx.deps.users.toBaton(m[1]!, { mustExist: true });
   const email = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? token;
   const user = await ctx.deps.baton.users.lookup(email);
   if (!user) throw new ValidationError(`I don't know who ${token} is: mention them, e.g. @alice.`);
@@ -377,6 +378,7 @@ const handlers: Record<string, Handler> = {
   'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
 
   'admin roles grant': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(
       args[1]?.toLowerCase(),
@@ -390,6 +392,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin roles revoke': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await ctx.reply(`${escapeMrkdwn(updated.name)} is now a user (no admin or operator role).`);
@@ -398,23 +401,44 @@ const handlers: Record<string, Handler> = {
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
+  requireAdmin(ctx.actor, 'change group members');
   const people = args.slice(1);
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
-  const names: string[] = [];
-  let members = 0;
+  // Everyone named is found first: one unknown person changes nothing.
+  const users: User[] = [];
   for (const token of people) {
     const user = await person(ctx, token);
+    if (!users.some((u) => u._id === user._id)) users.push(user);
+  }
+  const before = (await ctx.deps.baton.groups.get(group)).members;
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  let members = before.length;
+  for (const user of users) {
+    const isMember = before.includes(user._id);
+    if (op === 'add' ? isMember : !isMember) {
+      unchanged.push(user.name);
+      continue;
+    }
     const g =
       op === 'add'
         ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
         : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
     members = g.members.length;
-    names.push(user.name);
+    changed.push(user.name);
   }
-  await ctx.reply(
-    `${op === 'add' ? 'Added' : 'Removed'} ${escapeMrkdwn(names.join(', '))} ${op === 'add' ? 'to' : 'from'} *${group}* (${members} member${members === 1 ? '' : 's'}).`,
-  );
+  const count = `(${members} member${members === 1 ? '' : 's'})`;
+  const parts: string[] = [];
+  if (changed.length > 0)
+    parts.push(
+      `${op === 'add' ? 'Added' : 'Removed'} ${escapeMrkdwn(changed.join(', '))} ${op === 'add' ? 'to' : 'from'} *${group}* ${count}.`,
+    );
+  if (unchanged.length > 0)
+    parts.push(
+      `${escapeMrkdwn(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} *${group}*${changed.length === 0 ? ` ${count}` : ''}.`,
+    );
+  await ctx.reply(parts.join(' '));
 }
 
 /** Runs one slash command text for a Slack user; every action goes through the core with the Baton user as actor. */
