@@ -5,8 +5,9 @@
  * response_url on the same fake).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { renderRequestModal } from '../../adapters/slack/modals.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
-import { defaultSlackPeople, type SlackTestApp, startSlackTestApp } from '../helpers/slack.js';
+import { defaultSlackPeople, type SlackTestApp, slackFixture, startSlackTestApp } from '../helpers/slack.js';
 import { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
@@ -83,5 +84,65 @@ describe('admin commands naming a person Slack does not know', () => {
     const reply = await command('admin groups add hr <@U0NOBODY>', 'alice');
     expect(reply.text).toBe(':warning: Only admins can change group members.');
     expect(fake!.of('users.info').some((a) => a.user === 'U0NOBODY')).toBe(false);
+  });
+});
+
+const SIZES_APP = {
+  'sizes.yaml': `
+kind: app
+key: sizes
+name: Sizes
+stages: [Submitted]
+fields:
+  - key: size
+    label: Size
+    type: select
+    required: true
+    options: [{ value: s, label: Small }, { value: m, label: Medium }]
+  - key: tags
+    label: Tags
+    type: multi_select
+    options: [{ value: red, label: Red team }, { value: blue, label: Blue team }]
+`,
+};
+
+/** A view_submission of `app`'s request form (as Slack echoes it back) with these state values. */
+async function requestSubmission(app: string, from: string, values: Record<string, unknown>) {
+  const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+    'view-submission-request',
+  );
+  payload.user = { id: t!.people[from]!.id, username: from, name: from, team_id: 'T0TEST' };
+  payload.view.private_metadata = app;
+  payload.view.blocks = renderRequestModal(await t!.rt.baton.apps.get(app)).blocks;
+  payload.view.state = {
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }])),
+  };
+  return payload;
+}
+
+describe('validation messages of select fields', () => {
+  it('name the options by their labels, as the form shows them, not by their stored values', async () => {
+    await start(SIZES_APP);
+    // A form opened before an admin changed the options: the values sent are not options any more.
+    const res = await t!.interact(
+      await requestSubmission('sizes', 'alice', {
+        size: {
+          type: 'static_select',
+          selected_option: { text: { type: 'plain_text', text: 'XL' }, value: 'xl' },
+        },
+        tags: {
+          type: 'multi_static_select',
+          selected_options: [{ text: { type: 'plain_text', text: 'Purple' }, value: 'purple' }],
+        },
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      response_action: 'errors',
+      errors: {
+        size: 'Size must be one of Small, Medium',
+        tags: 'Tags must only contain Red team, Blue team',
+      },
+    });
   });
 });
