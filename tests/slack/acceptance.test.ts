@@ -146,3 +146,150 @@ describe('validation messages of select fields', () => {
     });
   });
 });
+
+const COMMENT_APP = {
+  'q.yaml': `
+kind: app
+key: q
+name: Quick
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'q-recipe.yaml': `
+kind: recipe
+name: q-approval
+trigger: { type: new_request, app: q }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Quick one
+    outcomes: [Approve, { label: Reject, style: danger, comment: optional }, { label: Escalate, comment: required }]
+  - action: change_stage
+    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`,
+};
+
+type Element = {
+  type: string;
+  action_id?: string;
+  value?: string;
+  options?: { text: { text: string }; value: string }[];
+};
+type Posted = {
+  channel: string;
+  ts: string;
+  blocks: { type: string; elements?: Element[]; text?: { text: string } }[];
+};
+
+/** Files a Quick request by Alice for Bob and returns Bob's DM copy of the task (with the ts the fake gave it). */
+async function quickTaskFor(approver: string) {
+  const { baton } = t!.rt;
+  const alice = await t!.batonUser('alice');
+  const bob = await t!.batonUser(approver);
+  const request = await baton.requests.file(alice, 'q', { approver: bob._id });
+  const channel = `D${t!.people[approver]!.id.slice(1)}`;
+  const index = await eventually(async () => {
+    const i = fake!.calls.findIndex((c) => c.method === 'chat.postMessage' && c.args.channel === channel);
+    return i === -1 ? undefined : i + 1;
+  });
+  const post = fake!.calls[index - 1]!.args as unknown as Posted;
+  // The fake numbers ts by answer; read the one Baton recorded for this copy.
+  const [task] = await baton.tasks.listForRequest(request._id);
+  const copy = await eventually(async () =>
+    (await baton.deliveries.taskDeliveries(task!._id, 'slack')).find((d) => d.user === bob._id),
+  );
+  return { request, task: task!, post, channel, ts: copy.ref.ts! };
+}
+
+function overflowClick(
+  from: string,
+  channel: string,
+  ts: string,
+  option: { text: { text: string }; value: string },
+) {
+  const payload = slackFixture<Record<string, unknown>>('task-block-actions.json');
+  payload.user = { id: t!.people[from]!.id, username: from, name: from, team_id: 'T0TEST' };
+  payload.container = { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false };
+  payload.channel = { id: channel, name: 'directmessage' };
+  payload.message = { ...(payload.message as object), ts };
+  payload.actions = [
+    {
+      type: 'overflow',
+      action_id: 'baton:task.comment',
+      block_id: 'x',
+      selected_option: {
+        text: { type: 'plain_text', text: option.text.text, emoji: true },
+        value: option.value,
+      },
+      action_ts: '1700000042.123456',
+    },
+  ];
+  return t!.interact(payload);
+}
+
+describe('an optional comment on a one-click outcome', () => {
+  it('the task message offers "<outcome> with comment"; it opens the comment modal (optional) and the comment is kept', async () => {
+    await start(COMMENT_APP);
+    const { baton } = t!.rt;
+    const { task, post, channel, ts } = await quickTaskFor('bob');
+
+    const elements = post.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+    expect(
+      elements.filter((e) => e.type === 'button').map((e) => (e as { text?: { text: string } }).text?.text),
+    ).toEqual(expect.arrayContaining(['Approve', 'Reject', 'Escalate']));
+    const menu = elements.find((e) => e.type === 'overflow');
+    // Escalate needs a comment: its button opens the modal already, so it is not in the menu.
+    expect(menu?.options?.map((o) => o.text.text)).toEqual(['Approve with comment', 'Reject with comment']);
+    for (const o of menu!.options!) expect(o.value.length).toBeLessThanOrEqual(150);
+
+    // Someone who may not act is refused, and no modal opens.
+    expect((await overflowClick('mallory', channel, ts, menu!.options![1]!)).statusCode).toBe(200);
+    const refusal = await eventually(async () => fake!.of('chat.postEphemeral')[0]);
+    expect(refusal).toMatchObject({ user: t!.people.mallory!.id });
+    expect(String(refusal.text)).toContain("You can't act on");
+    expect(fake!.of('views.open')).toHaveLength(0);
+
+    // Bob picks "Reject with comment": the modal opens with the comment optional.
+    expect((await overflowClick('bob', channel, ts, menu!.options![1]!)).statusCode).toBe(200);
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const view = opened.view as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { block_id?: string; optional?: boolean }[];
+    };
+    expect(view.callback_id).toBe('baton:task:respond');
+    expect(view.blocks.find((b) => b.block_id === 'comment')?.optional).toBe(true);
+    expect((await baton.tasks.load(task._id))?.status).toBe('open');
+
+    const submission = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'task-view-submission.json',
+    );
+    submission.user = { id: t!.people.bob!.id, username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    submission.view = {
+      ...submission.view,
+      callback_id: view.callback_id,
+      private_metadata: view.private_metadata,
+      blocks: view.blocks,
+      state: {
+        values: { comment: { value: { type: 'plain_text_input', value: 'Dates clash with the release' } } },
+      },
+    };
+    const res = await t!.interact(submission);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+    const done = await baton.tasks.load(task._id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      outcome: 'Reject',
+      comment: 'Dates clash with the release',
+    });
+    // The DM copy is replaced by the outcome and the comment, without buttons or menu.
+    const update = await eventually(async () =>
+      fake!.of('chat.update').find((u) => u.channel === channel && u.ts === ts),
+    );
+    expect(JSON.stringify(update.blocks)).toContain('Dates clash with the release');
+    expect(JSON.stringify(update.blocks)).not.toContain('baton:task.comment');
+  });
+});
