@@ -12,7 +12,7 @@ import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
-import { toBlockKit } from './blockkit.js';
+import { toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
 
@@ -237,7 +237,7 @@ function withCommentMenu(task: TaskDoc, message: SlackMessage): SlackMessage {
     .filter(({ o }) => !needsModal(task, o.label))
     .slice(0, 5)
     .map(({ o, i }) => ({
-      text: { type: 'plain_text' as const, text: truncateText(`${o.label} with comment`, 75), emoji: true },
+      text: { type: 'plain_text' as const, text: truncate(`${o.label} with comment`, 75), emoji: true },
       value: commentOptionValue(task._id, i),
     }))
     .filter((o) => o.value.length <= 150);
@@ -257,9 +257,6 @@ function withCommentMenu(task: TaskDoc, message: SlackMessage): SlackMessage {
   return { ...message, blocks };
 }
 
-function truncateText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 async function builtinTaskMessage(
   deps: SlackDeps,
@@ -603,7 +600,10 @@ export function needsModal(task: TaskDoc, outcome: string): boolean {
 
 function modalFor(task: TaskDoc, outcome: string) {
   const chosen = task.outcomes.find((o) => o.label === outcome);
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${esc(task.title)}*` } }];
+  // A task title is a rendered template of any length: Slack refuses a modal whose text passes 3000.
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${truncate(esc(task.title), 2990)}*` } },
+  ];
   const hasCommentInput = task.inputs.some((i) => i.id === 'comment');
   if (!hasCommentInput) {
     blocks.push({

@@ -7,7 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderRequestModal } from '../../adapters/slack/modals.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
-import { defaultSlackPeople, type SlackTestApp, slackFixture, startSlackTestApp } from '../helpers/slack.js';
+import {
+  defaultSlackPeople,
+  type SlackTestApp,
+  signedSlackRequest,
+  slackFixture,
+  startSlackTestApp,
+} from '../helpers/slack.js';
 import { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
@@ -291,5 +297,86 @@ describe('an optional comment on a one-click outcome', () => {
     );
     expect(JSON.stringify(update.blocks)).toContain('Dates clash with the release');
     expect(JSON.stringify(update.blocks)).not.toContain('baton:task.comment');
+  });
+});
+
+const LONG_TITLE_APP = {
+  'long.yaml': `
+kind: app
+key: long
+name: Long
+stages: [Submitted, Done]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+  - { key: reason, label: Reason, type: long_text, required: true }
+`,
+  'long-recipe.yaml': `
+kind: recipe
+name: long-approval
+trigger: { type: new_request, app: long }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Please look at: {{ record.reason }}"
+    outcomes: [{ label: Approve, comment: required }, Reject]
+  - action: change_stage
+    stage: Done
+`,
+};
+
+/** Every text of every section block (what Slack caps at 3000 characters). */
+function sectionTexts(blocks: unknown): string[] {
+  return (blocks as { type: string; text?: { text: string } }[])
+    .filter((b) => b.type === 'section' && b.text)
+    .map((b) => b.text!.text);
+}
+
+describe('a task whose title is longer than Slack allows in one text', () => {
+  it('still opens its comment modal and the Home tab: the title is cut to fit, never sent whole', async () => {
+    await start(LONG_TITLE_APP);
+    const { baton } = t!.rt;
+    const alice = await t!.batonUser('alice');
+    const bob = await t!.batonUser('bob');
+    await baton.requests.file(alice, 'long', {
+      approver: bob._id,
+      reason: `<&> ${'long reason '.repeat(500)}`,
+    });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const button = (post.blocks as { type: string; elements?: { type: string; value?: string }[] }[])
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.type === 'button' && e.value?.includes('"Approve"'))!;
+    const [task] = await baton.tasks.listOpenFor(bob);
+    const ts = (await eventually(async () => (await baton.deliveries.taskDeliveries(task!._id, 'slack'))[0]))
+      .ref.ts!;
+
+    // Approve needs a comment: the click opens the modal, whose text must fit Slack's limit.
+    const click = slackFixture<Record<string, unknown>>('task-block-actions.json');
+    click.user = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    click.container = { type: 'message', message_ts: ts, channel_id: 'D0BOB', is_ephemeral: false };
+    click.channel = { id: 'D0BOB', name: 'directmessage' };
+    click.actions = [
+      { ...(click.actions as object[])[0], action_id: 'baton:task.complete:0', value: button.value },
+    ];
+    expect((await t!.interact(click)).statusCode).toBe(200);
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const modalTexts = sectionTexts((opened.view as { blocks: unknown }).blocks);
+    expect(modalTexts[0]).toContain('Please look at: &lt;&amp;&gt; long reason');
+    for (const text of modalTexts) expect(text.length).toBeLessThanOrEqual(3000);
+
+    // Bob opens the Home tab: one publish, every text within the limit.
+    const home = slackFixture<Record<string, unknown> & { event: Record<string, unknown> }>(
+      'home-app-home-opened.json',
+    );
+    home.event.user = 'U0BOB';
+    const res = await signedSlackRequest(t!.app, { body: home, contentType: 'application/json' });
+    expect(res.statusCode).toBe(200);
+    const published = await eventually(async () => fake!.of('views.publish')[0]);
+    const homeTexts = sectionTexts((published.view as { blocks: unknown }).blocks);
+    expect(homeTexts.some((x) => x.includes('Please look at:'))).toBe(true);
+    for (const text of homeTexts) expect(text.length).toBeLessThanOrEqual(3000);
   });
 });
