@@ -27,7 +27,8 @@ export function renderHelp(command: string, user: User): { text: string; blocks:
   const level = levelOf(user);
   const mine = COMMANDS.filter((c) => allowed(c.level, level));
   const lines = (list: CommandSpec[]) =>
-    list.map((c) => `• \`${usage(command, c)}\` — ${c.summary}`).join('\n');
+    // Usages hold `<ID>` and `<admin|operator>`: unescaped, Slack would read them as links.
+    list.map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`).join('\n');
   const basic = mine.filter((c) => c.words[0] !== 'admin');
   const admin = mine.filter((c) => c.words[0] === 'admin');
   const blocks: types.KnownBlock[] = [
@@ -192,7 +193,7 @@ const handlers: Record<string, Handler> = {
   show: async (ctx, args) => {
     const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} show PTO-42`);
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
-    await ctx.reply(`${request._id}: ${request.stage}`, await renderRequest(ctx.deps, request));
+    await ctx.reply(`${request._id}: ${escapeMrkdwn(request.stage)}`, await renderRequest(ctx.deps, request));
   },
 
   'admin apps list': async (ctx) => {
@@ -287,7 +288,7 @@ const handlers: Record<string, Handler> = {
       const packs = ctx.deps.baton.recipes.listPacks();
       await ctx.reply(
         packs.length > 0
-          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with \`${ctx.command} admin recipes install <pack>\`.`
+          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with \`${ctx.command} admin recipes install &lt;pack&gt;\`.`
           : 'No template packs are available.',
       );
       return;
@@ -351,7 +352,7 @@ const handlers: Record<string, Handler> = {
     requireAdmin(ctx.actor, 'list groups and their members');
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
-      await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create <name>\`.`);
+      await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create &lt;name&gt;\`.`);
       return;
     }
     const lines = await Promise.all(
@@ -460,7 +461,7 @@ export async function runCommand(
   if (parsed.spec === null) {
     const typed = escapeMrkdwn(parsed.typed);
     const hint = parsed.suggestion
-      ? `Did you mean \`${usage(input.command, parsed.suggestion)}\`?`
+      ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`
       : `Try \`${input.command} help\` to see what you can do.`;
     await reply(`I don't know \`${typed}\`. ${hint}`, [
       { type: 'section', text: { type: 'mrkdwn', text: `I don't know \`${typed}\`. ${hint}` } },
@@ -525,7 +526,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `${request._id}: ${request.stage}`,
+        text: `${request._id}: ${escapeMrkdwn(request.stage)}`,
         blocks: await renderRequest(deps, request),
       });
     } catch (err) {

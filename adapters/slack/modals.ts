@@ -496,7 +496,9 @@ export function registerModals(app: App, deps: SlackDeps): void {
       await sendDm(
         deps,
         body.user.id,
-        `App ${created.name} (${created.key}) created with stages ${created.stages.join(', ')}. Add fields with /baton admin apps add field ${created.key}.`,
+        escapeMrkdwn(
+          `App ${created.name} (${created.key}) created with stages ${created.stages.join(', ')}. Add fields with /baton admin apps add field ${created.key}.`,
+        ),
       );
     }
   });
@@ -515,7 +517,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
       async () => undefined,
     );
     if (updated) {
-      await sendDm(deps, body.user.id, `Field ${updated.key} added to ${updated.def.name}.`);
+      await sendDm(deps, body.user.id, escapeMrkdwn(`Field ${updated.key} added to ${updated.def.name}.`));
     }
   });
 }

@@ -380,3 +380,58 @@ describe('a task whose title is longer than Slack allows in one text', () => {
     for (const text of homeTexts) expect(text.length).toBeLessThanOrEqual(3000);
   });
 });
+
+/** `<…>` sequences Slack would read as a link, a mention or a command, other than Baton's own. */
+function rawAngles(text: string): string[] {
+  return (text.match(/<[^>]*>/g) ?? []).filter((m) => !/^<(@[UW]|!date\^|https?:\/\/)/.test(m));
+}
+
+function allText(reply: { text: string; blocks?: unknown[] }): string {
+  return [reply.text, JSON.stringify(reply.blocks ?? [])].join('\n');
+}
+
+describe('text Baton writes into mrkdwn', () => {
+  it('escapes <, > and & in usages, hints and names, so Slack shows them instead of reading links', async () => {
+    await start();
+    const help = await command('help', 'admin');
+    expect(rawAngles(allText(help))).toEqual([]);
+    expect(JSON.stringify(help.blocks)).toContain('admin roles grant @person &lt;admin|operator&gt;');
+
+    const typo = await command('shwo PTO-1', 'alice');
+    expect(rawAngles(allText(typo))).toEqual([]);
+    expect(typo.text).toContain('Did you mean `/baton show &lt;ID&gt;`?');
+
+    const groups = await command('admin groups list', 'admin');
+    expect(rawAngles(groups.text)).toEqual([]);
+    expect(groups.text).toContain('admin groups create &lt;name&gt;');
+
+    const packs = await command('admin recipes install', 'admin');
+    expect(rawAngles(packs.text)).toEqual([]);
+
+    // The app builder modal's confirmation names the app as typed.
+    const modal = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'view-submission-request',
+    );
+    modal.user = { id: 'U0ADMIN', username: 'admin', name: 'admin', team_id: 'T0TEST' };
+    const text = (value: string) => ({ value: { type: 'plain_text_input', value } });
+    modal.view = {
+      ...modal.view,
+      callback_id: 'baton_admin_create_app',
+      private_metadata: '',
+      blocks: ['key', 'name', 'stages', 'id_prefix'].map((id) => ({ type: 'input', block_id: id })),
+      state: {
+        values: {
+          key: text('ops'),
+          name: text('Ops <Team> & co'),
+          stages: text('New\nDone'),
+          id_prefix: text(''),
+        },
+      },
+    };
+    expect((await t!.interact(modal)).json()).toEqual({ response_action: 'clear' });
+    const dm = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => String(a.text).startsWith('App Ops')),
+    );
+    expect(dm.text).toContain('App Ops &lt;Team&gt; &amp; co (ops) created');
+  });
+});
