@@ -257,7 +257,6 @@ function withCommentMenu(task: TaskDoc, message: SlackMessage): SlackMessage {
   return { ...message, blocks };
 }
 
-
 async function builtinTaskMessage(
   deps: SlackDeps,
   task: TaskDoc,
