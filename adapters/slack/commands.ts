@@ -182,7 +182,10 @@ const handlers: Record<string, Handler> = {
         },
       });
     }
-    await ctx.reply(`Your recent requests: ${list.map((r) => `${r._id} (${r.stage})`).join(', ')}`, blocks);
+    await ctx.reply(
+      escapeMrkdwn(`Your recent requests: ${list.map((r) => `${r._id} (${r.stage})`).join(', ')}`),
+      blocks,
+    );
   },
 
   tasks: async (ctx) => {

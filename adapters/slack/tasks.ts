@@ -942,7 +942,9 @@ export async function renderOpenTaskList(
       elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
     });
   }
-  return { text: `Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks };
+  // The fallback text is mrkdwn too (notifications): titles are user text, escaped like the blocks.
+  const summary = truncate(esc(`Your open tasks: ${list.map((t) => t.title).join('; ')}`), 3000);
+  return { text: summary, blocks };
 }
 
 /** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */

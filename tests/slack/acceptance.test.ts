@@ -435,3 +435,34 @@ describe('text Baton writes into mrkdwn', () => {
     expect(dm.text).toContain('App Ops &lt;Team&gt; &amp; co (ops) created');
   });
 });
+
+describe('the fallback text of command replies', () => {
+  it('escapes stages and task titles typed by people in /baton requests and /baton tasks', async () => {
+    await start({
+      'x.yaml': `
+kind: app
+key: x
+name: X
+stages: ["New <draft> & more"]
+fields:
+  - { key: title, label: Title, type: text, required: true }
+`,
+      'x-recipe.yaml': `
+kind: recipe
+name: x-flow
+trigger: { type: new_request, app: x }
+steps:
+  - action: assign_task
+    to: "{{ request.requester }}"
+    title: "{{ record.title }}"
+`,
+    });
+    const alice = await t!.batonUser('alice');
+    await t!.rt.baton.requests.file(alice, 'x', { title: '<!channel> look & see' });
+    await eventually(async () => (await t!.rt.baton.tasks.listOpenFor(alice)).length > 0);
+    const requests = await command('requests', 'alice');
+    expect(requests.text).toBe('Your recent requests: X-1 (New &lt;draft&gt; &amp; more)');
+    const tasks = await command('tasks', 'alice');
+    expect(tasks.text).toBe('Your open tasks: &lt;!channel&gt; look &amp; see');
+  });
+});
