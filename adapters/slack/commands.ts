@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
+import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
 import { describeError, escapeMrkdwn, truncate, unescapeSlack } from './replies.js';
@@ -87,11 +88,16 @@ async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
 export async function renderRequest(deps: SlackDeps, request: Request): Promise<types.KnownBlock[]> {
   const view = await deps.baton.views.request(request);
-  const fields = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`).join('\n');
-  const history = request.history
-    .slice(-15)
-    .map((h) => `${slackDate(h.at)} — ${escapeMrkdwn(h.text)}`)
-    .join('\n');
+  const fieldLines = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`);
+  // The newest entries matter most: keep as many of the latest as fit in one section.
+  const entries = request.history.map((h) => `${slackDate(h.at)} — ${fitText(escapeMrkdwn(h.text), 1000)}`);
+  const history: string[] = [];
+  let size = 60;
+  for (let i = entries.length - 1; i >= 0 && history.length < 15; i--) {
+    if (size + entries[i]!.length + 1 > 3000) break;
+    history.unshift(entries[i]!);
+    size += entries[i]!.length + 1;
+  }
   const tasks = (await deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
   const blocks: types.KnownBlock[] = [
     {
@@ -102,7 +108,10 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
       },
     },
   ];
-  if (fields) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(fields, 3000) } });
+  // Every field, in as many sections as it takes (one section holds 3000 characters).
+  for (const chunk of chunkLines(fieldLines, 3000).slice(0, 30)) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  }
   if (tasks.length > 0) {
     const lines = await Promise.all(
       tasks.map(
@@ -112,12 +121,19 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
     );
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*Open tasks*\n${lines.join('\n')}`, 3000) },
+      text: { type: 'mrkdwn', text: fitText(`*Open tasks*\n${lines.join('\n')}`, 3000) },
     });
   }
-  if (history) {
+  if (history.length > 0) {
+    const earlier = entries.length - history.length;
     blocks.push({ type: 'divider' });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*History*\n${history}`, 3000) } });
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*History*${earlier > 0 ? ` (latest ${history.length} of ${entries.length})` : ''}\n${history.join('\n')}`,
+      },
+    });
   }
   if (deps.publicUrl) {
     blocks.push({
@@ -131,6 +147,22 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
     });
   }
   return blocks;
+}
+
+/** Lines joined into texts of at most `max` characters each (a longer line is cut to fit). */
+function chunkLines(lines: string[], max: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const raw of lines) {
+    const line = fitText(raw, max);
+    if (current !== '' && current.length + 1 + line.length > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current === '' ? line : `${current}\n${line}`;
+  }
+  if (current !== '') chunks.push(current);
+  return chunks;
 }
 
 function jobLine(j: JobDoc): string {

@@ -466,3 +466,34 @@ steps:
     expect(tasks.text).toBe('Your open tasks: &lt;!channel&gt; look &amp; see');
   });
 });
+
+describe('/baton show on a request with long fields and a long history', () => {
+  it('shows every field and the newest history entries, each text within Slack limits', async () => {
+    const fields = Array.from({ length: 12 }, (_, i) => `  - { key: f${i}, label: Field ${i}, type: text }`);
+    await start({
+      'w.yaml': `kind: app\nkey: w\nname: W\nstages: [New]\nfields:\n${fields.join('\n')}\n`,
+    });
+    const { baton } = t!.rt;
+    const alice = await t!.batonUser('alice');
+    const values = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`f${i}`, `v${i} ${'x'.repeat(400)}`]),
+    );
+    const request = await baton.requests.file(alice, 'w', values);
+    for (let i = 0; i < 20; i++) {
+      await baton.requests.appendHistory(request._id, {
+        id: `note-${i}`,
+        type: 'comment',
+        at: new Date(Date.now() + (i + 1) * 1000),
+        by: alice._id,
+        text: `${i === 19 ? 'LATEST' : `note ${i}`} ${'y'.repeat(300)}`,
+      });
+    }
+    const reply = await command(`show ${request._id}`, 'alice');
+    const texts = sectionTexts(reply.blocks);
+    for (const text of texts) expect(text.length).toBeLessThanOrEqual(3000);
+    const all = texts.join('\n');
+    expect(all).toContain('*Field 11:* v11');
+    expect(all).toContain('LATEST');
+    expect(all).toMatch(/\*History\* \(latest \d+ of 21\)/);
+  });
+});
