@@ -497,3 +497,80 @@ describe('/baton show on a request with long fields and a long history', () => {
     expect(all).toMatch(/\*History\* \(latest \d+ of 21\)/);
   });
 });
+
+describe('a select with more than 100 options', () => {
+  it('is offered as a searched menu (block_suggestion) in the request form, keeps its default, and files', async () => {
+    const opts = Array.from({ length: 150 }, (_, i) => `{ value: o${i + 1}, label: "Option ${i + 1}" }`);
+    await start({
+      'many.yaml': `
+kind: app
+key: many
+name: Many
+stages: [New]
+fields:
+  - { key: pick, label: Pick, type: select, required: true, default: o120, options: [${opts.join(', ')}] }
+  - { key: tags, label: Tags, type: multi_select, default: [o2, o130], options: [${opts.join(', ')}] }
+`,
+    });
+    expect((await t!.command('new many', 'alice', { response_url: `${fake!.url}response` })).statusCode).toBe(
+      200,
+    );
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    type Input = { block_id: string; element: Record<string, unknown> };
+    const view = opened.view as { blocks: Input[]; private_metadata: string; callback_id: string };
+    const pick = view.blocks.find((b) => b.block_id === 'pick')!.element;
+    const tags = view.blocks.find((b) => b.block_id === 'tags')!.element;
+    // A static menu holds 100 options and its initial option must be one of them: Slack refused the form.
+    expect(pick).toMatchObject({ type: 'external_select', initial_option: { value: 'o120' } });
+    expect(pick.options).toBeUndefined();
+    expect(tags).toMatchObject({ type: 'multi_external_select' });
+    expect((tags.initial_options as { value: string }[]).map((o) => o.value)).toEqual(['o2', 'o130']);
+
+    // Slack asks for the options matching what is typed.
+    const suggestion = {
+      type: 'block_suggestion',
+      user: { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0TEST' },
+      container: { type: 'view', view_id: 'V0REQUEST' },
+      api_app_id: 'A0BATON',
+      token: 'x',
+      action_id: 'value',
+      block_id: 'pick',
+      value: 'option 14',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      view: {
+        id: 'V0REQUEST',
+        type: 'modal',
+        callback_id: view.callback_id,
+        private_metadata: view.private_metadata,
+        blocks: view.blocks,
+        state: { values: {} },
+      },
+    };
+    const res = await t!.interact(suggestion);
+    expect(res.statusCode).toBe(200);
+    const labels = (res.json() as { options: { text: { text: string }; value: string }[] }).options.map(
+      (o) => o.text.text,
+    );
+    expect(labels).toEqual(['Option 14', ...Array.from({ length: 10 }, (_, i) => `Option ${140 + i}`)]);
+    const all = await t!.interact({ ...suggestion, value: '', block_id: 'tags' });
+    expect((all.json() as { options: unknown[] }).options).toHaveLength(100);
+
+    // The submission (external selects in the state) files the request.
+    const submitted = await t!.interact(
+      await requestSubmission('many', 'alice', {
+        pick: {
+          type: 'external_select',
+          selected_option: { text: { type: 'plain_text', text: 'Option 140' }, value: 'o140' },
+        },
+        tags: {
+          type: 'multi_external_select',
+          selected_options: [{ text: { type: 'plain_text', text: 'Option 149' }, value: 'o149' }],
+        },
+      }),
+    );
+    expect(submitted.json()).toEqual({ response_action: 'clear' });
+    const alice = await t!.batonUser('alice');
+    const [request] = await t!.rt.baton.requests.listMine(alice);
+    expect(request?.record).toEqual({ pick: 'o140', tags: ['o149'] });
+  });
+});
