@@ -626,8 +626,8 @@ function modalFor(task: TaskDoc, outcome: string) {
     type: 'modal' as const,
     callback_id: TASK_MODAL_CALLBACK,
     private_metadata: JSON.stringify({ task_id: task._id, outcome }),
-    title: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
-    submit: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
+    title: { type: 'plain_text' as const, text: truncate(outcome, 24) },
+    submit: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks,
   };

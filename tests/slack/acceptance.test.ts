@@ -574,3 +574,26 @@ fields:
     expect(request?.record).toEqual({ pick: 'o140', tags: ['o149'] });
   });
 });
+
+describe('texts cut to a Slack limit', () => {
+  it('are never cut inside an emoji (half a surrogate pair is invalid text for Slack)', async () => {
+    await start({
+      'emoji.yaml': `
+kind: app
+key: emoji
+name: "Travel requests 20266 🚀 more"
+stages: [New]
+fields:
+  - { key: note, label: Note, type: text }
+`,
+    });
+    expect(
+      (await t!.command('new emoji', 'alice', { response_url: `${fake!.url}response` })).statusCode,
+    ).toBe(200);
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const title = (opened.view as { title: { text: string } }).title.text;
+    expect(title.length).toBeLessThanOrEqual(24);
+    expect(title).toBe('Travel requests 20266 …');
+    expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(title)).toBe(false);
+  });
+});
