@@ -210,6 +210,8 @@ export async function renderTaskMessage(
   return task.status === 'open' && !override.reassignedTo ? withCommentMenu(task, message) : message;
 }
 
+const WITH_COMMENT = ' with comment';
+
 /** The value of a "with comment" option: the task and the outcome's position (Slack allows 150 characters). */
 export function commentOptionValue(taskId: string, index: number): string {
   return JSON.stringify({ task_id: taskId, i: index });
@@ -237,7 +239,11 @@ function withCommentMenu(task: TaskDoc, message: SlackMessage): SlackMessage {
     .filter(({ o }) => !needsModal(task, o.label))
     .slice(0, 5)
     .map(({ o, i }) => ({
-      text: { type: 'plain_text' as const, text: truncate(`${o.label} with comment`, 75), emoji: true },
+      text: {
+        type: 'plain_text' as const,
+        text: `${truncate(o.label, 75 - WITH_COMMENT.length)}${WITH_COMMENT}`,
+        emoji: true,
+      },
       value: commentOptionValue(task._id, i),
     }))
     .filter((o) => o.value.length <= 150);

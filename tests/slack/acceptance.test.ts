@@ -171,7 +171,11 @@ steps:
     action: assign_task
     to: "{{ record.approver }}"
     title: Quick one
-    outcomes: [Approve, { label: Reject, style: danger, comment: optional }, { label: Escalate, comment: required }]
+    outcomes:
+      - Approve
+      - { label: Reject, style: danger, comment: optional }
+      - { label: Escalate, comment: required }
+      - Hand this over to the facilities team for a second opinion on the budget
   - action: change_stage
     stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
 `,
@@ -247,7 +251,12 @@ describe('an optional comment on a one-click outcome', () => {
     ).toEqual(expect.arrayContaining(['Approve', 'Reject', 'Escalate']));
     const menu = elements.find((e) => e.type === 'overflow');
     // Escalate needs a comment: its button opens the modal already, so it is not in the menu.
-    expect(menu?.options?.map((o) => o.text.text)).toEqual(['Approve with comment', 'Reject with comment']);
+    expect(menu?.options?.map((o) => o.text.text)).toEqual([
+      'Approve with comment',
+      'Reject with comment',
+      // Cut to Slack's 75 characters without losing what the option does.
+      'Hand this over to the facilities team for a second opinion on… with comment',
+    ]);
     for (const o of menu!.options!) expect(o.value.length).toBeLessThanOrEqual(150);
 
     // Someone who may not act is refused, and no modal opens.
