@@ -81,10 +81,7 @@ function valueSchema(field: Field): z.ZodType<unknown> {
         (v) => (typeof v === 'string' ? [v] : v),
         z
           .array(z.string(), { message: `${label} must be a list of options` })
-          .refine(
-            (a) => a.every((v) => values.includes(v)),
-            `${label} must only contain ${choices}`,
-          )
+          .refine((a) => a.every((v) => values.includes(v)), `${label} must only contain ${choices}`)
           .transform((a) => [...new Set(a)]),
       );
     }
