@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
+import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
 import { describeError, escapeMrkdwn, truncate, unescapeSlack } from './replies.js';
@@ -27,7 +28,8 @@ export function renderHelp(command: string, user: User): { text: string; blocks:
   const level = levelOf(user);
   const mine = COMMANDS.filter((c) => allowed(c.level, level));
   const lines = (list: CommandSpec[]) =>
-    list.map((c) => `• \`${usage(command, c)}\` — ${c.summary}`).join('\n');
+    // Usages hold `<ID>` and `<admin|operator>`: unescaped, Slack would read them as links.
+    list.map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`).join('\n');
   const basic = mine.filter((c) => c.words[0] !== 'admin');
   const admin = mine.filter((c) => c.words[0] === 'admin');
   const blocks: types.KnownBlock[] = [
@@ -65,7 +67,8 @@ interface Ctx {
 async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   if (!token) throw new ValidationError('Mention the person, e.g. @alice.');
   const m = MENTION.exec(token);
-  if (m) return ctx.deps.users.toBaton(m[1]!);
+  // Someone Slack does not know is refused, never created as a user named by the id.
+  if (m) return ctx.deps.users.toBaton(m[1]!, { mustExist: true });
   const email = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? token;
   const user = await ctx.deps.baton.users.lookup(email);
   if (!user) throw new ValidationError(`I don't know who ${token} is: mention them, e.g. @alice.`);
@@ -85,11 +88,16 @@ async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
 export async function renderRequest(deps: SlackDeps, request: Request): Promise<types.KnownBlock[]> {
   const view = await deps.baton.views.request(request);
-  const fields = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`).join('\n');
-  const history = request.history
-    .slice(-15)
-    .map((h) => `${slackDate(h.at)} — ${escapeMrkdwn(h.text)}`)
-    .join('\n');
+  const fieldLines = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`);
+  // The newest entries matter most: keep as many of the latest as fit in one section.
+  const entries = request.history.map((h) => `${slackDate(h.at)} — ${fitText(escapeMrkdwn(h.text), 1000)}`);
+  const history: string[] = [];
+  let size = 60;
+  for (let i = entries.length - 1; i >= 0 && history.length < 15; i--) {
+    if (size + entries[i]!.length + 1 > 3000) break;
+    history.unshift(entries[i]!);
+    size += entries[i]!.length + 1;
+  }
   const tasks = (await deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
   const blocks: types.KnownBlock[] = [
     {
@@ -100,7 +108,10 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
       },
     },
   ];
-  if (fields) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(fields, 3000) } });
+  // Every field, in as many sections as it takes (one section holds 3000 characters).
+  for (const chunk of chunkLines(fieldLines, 3000).slice(0, 30)) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  }
   if (tasks.length > 0) {
     const lines = await Promise.all(
       tasks.map(
@@ -110,12 +121,19 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
     );
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*Open tasks*\n${lines.join('\n')}`, 3000) },
+      text: { type: 'mrkdwn', text: fitText(`*Open tasks*\n${lines.join('\n')}`, 3000) },
     });
   }
-  if (history) {
+  if (history.length > 0) {
+    const earlier = entries.length - history.length;
     blocks.push({ type: 'divider' });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*History*\n${history}`, 3000) } });
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*History*${earlier > 0 ? ` (latest ${history.length} of ${entries.length})` : ''}\n${history.join('\n')}`,
+      },
+    });
   }
   if (deps.publicUrl) {
     blocks.push({
@@ -129,6 +147,22 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
     });
   }
   return blocks;
+}
+
+/** Lines joined into texts of at most `max` characters each (a longer line is cut to fit). */
+function chunkLines(lines: string[], max: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const raw of lines) {
+    const line = fitText(raw, max);
+    if (current !== '' && current.length + 1 + line.length > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current === '' ? line : `${current}\n${line}`;
+  }
+  if (current !== '') chunks.push(current);
+  return chunks;
 }
 
 function jobLine(j: JobDoc): string {
@@ -180,7 +214,10 @@ const handlers: Record<string, Handler> = {
         },
       });
     }
-    await ctx.reply(`Your recent requests: ${list.map((r) => `${r._id} (${r.stage})`).join(', ')}`, blocks);
+    await ctx.reply(
+      escapeMrkdwn(`Your recent requests: ${list.map((r) => `${r._id} (${r.stage})`).join(', ')}`),
+      blocks,
+    );
   },
 
   tasks: async (ctx) => {
@@ -191,7 +228,7 @@ const handlers: Record<string, Handler> = {
   show: async (ctx, args) => {
     const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} show PTO-42`);
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
-    await ctx.reply(`${request._id}: ${request.stage}`, await renderRequest(ctx.deps, request));
+    await ctx.reply(`${request._id}: ${escapeMrkdwn(request.stage)}`, await renderRequest(ctx.deps, request));
   },
 
   'admin apps list': async (ctx) => {
@@ -286,7 +323,7 @@ const handlers: Record<string, Handler> = {
       const packs = ctx.deps.baton.recipes.listPacks();
       await ctx.reply(
         packs.length > 0
-          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with \`${ctx.command} admin recipes install <pack>\`.`
+          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with \`${ctx.command} admin recipes install &lt;pack&gt;\`.`
           : 'No template packs are available.',
       );
       return;
@@ -350,7 +387,7 @@ const handlers: Record<string, Handler> = {
     requireAdmin(ctx.actor, 'list groups and their members');
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
-      await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create <name>\`.`);
+      await ctx.reply(`No groups yet. Create one with \`${ctx.command} admin groups create &lt;name&gt;\`.`);
       return;
     }
     const lines = await Promise.all(
@@ -377,6 +414,7 @@ const handlers: Record<string, Handler> = {
   'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
 
   'admin roles grant': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(
       args[1]?.toLowerCase(),
@@ -390,6 +428,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin roles revoke': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await ctx.reply(`${escapeMrkdwn(updated.name)} is now a user (no admin or operator role).`);
@@ -398,23 +437,44 @@ const handlers: Record<string, Handler> = {
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
+  requireAdmin(ctx.actor, 'change group members');
   const people = args.slice(1);
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
-  const names: string[] = [];
-  let members = 0;
+  // Everyone named is found first: one unknown person changes nothing.
+  const users: User[] = [];
   for (const token of people) {
     const user = await person(ctx, token);
+    if (!users.some((u) => u._id === user._id)) users.push(user);
+  }
+  const before = (await ctx.deps.baton.groups.get(group)).members;
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  let members = before.length;
+  for (const user of users) {
+    const isMember = before.includes(user._id);
+    if (op === 'add' ? isMember : !isMember) {
+      unchanged.push(user.name);
+      continue;
+    }
     const g =
       op === 'add'
         ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
         : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
     members = g.members.length;
-    names.push(user.name);
+    changed.push(user.name);
   }
-  await ctx.reply(
-    `${op === 'add' ? 'Added' : 'Removed'} ${escapeMrkdwn(names.join(', '))} ${op === 'add' ? 'to' : 'from'} *${group}* (${members} member${members === 1 ? '' : 's'}).`,
-  );
+  const count = `(${members} member${members === 1 ? '' : 's'})`;
+  const parts: string[] = [];
+  if (changed.length > 0)
+    parts.push(
+      `${op === 'add' ? 'Added' : 'Removed'} ${escapeMrkdwn(changed.join(', '))} ${op === 'add' ? 'to' : 'from'} *${group}* ${count}.`,
+    );
+  if (unchanged.length > 0)
+    parts.push(
+      `${escapeMrkdwn(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} *${group}*${changed.length === 0 ? ` ${count}` : ''}.`,
+    );
+  await ctx.reply(parts.join(' '));
 }
 
 /** Runs one slash command text for a Slack user; every action goes through the core with the Baton user as actor. */
@@ -436,7 +496,7 @@ export async function runCommand(
   if (parsed.spec === null) {
     const typed = escapeMrkdwn(parsed.typed);
     const hint = parsed.suggestion
-      ? `Did you mean \`${usage(input.command, parsed.suggestion)}\`?`
+      ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`
       : `Try \`${input.command} help\` to see what you can do.`;
     await reply(`I don't know \`${typed}\`. ${hint}`, [
       { type: 'section', text: { type: 'mrkdwn', text: `I don't know \`${typed}\`. ${hint}` } },
@@ -501,7 +561,7 @@ export function registerCommands(app: App, deps: SlackDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `${request._id}: ${request.stage}`,
+        text: `${request._id}: ${escapeMrkdwn(request.stage)}`,
         blocks: await renderRequest(deps, request),
       });
     } catch (err) {

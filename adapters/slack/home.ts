@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
+import { truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { slackDate, slackQueue, taskButtons } from './tasks.js';
 
@@ -107,7 +108,8 @@ async function taskLine(
   request: RequestDoc | null,
   nameOf: (key: string) => Promise<string>,
 ): Promise<string> {
-  const parts = [`*${esc(task.title)}*`];
+  // Titles are rendered templates of any length: one too long would make Slack refuse the whole tab.
+  const parts = [`*${truncate(esc(task.title), 2000)}*`];
   const where = [`${esc(task.request_id)}`, esc(await nameOf(task.app))];
   if (request) where.push(`stage ${esc(request.stage)}`);
   if (task.assignee.type === 'group') where.push(`for group ${esc(task.assignee.name)}`);

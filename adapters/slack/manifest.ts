@@ -22,7 +22,7 @@ export interface ManifestOptions {
 }
 
 /**
- * manifest/slack.yaml with its request URLs (slash command, interactivity, events) pointing
+ * manifest/slack.yaml with its request URLs (slash command, interactivity, select options, events) pointing
  * at `<url>/slack/events`, or set up for Socket Mode. Comments and key order are kept.
  */
 export function renderSlackManifest(options: ManifestOptions): string {
@@ -33,6 +33,7 @@ export function renderSlackManifest(options: ManifestOptions): string {
     doc.setIn(['settings', 'socket_mode_enabled'], true);
     doc.deleteIn(['settings', 'event_subscriptions', 'request_url']);
     doc.deleteIn(['settings', 'interactivity', 'request_url']);
+    doc.deleteIn(['settings', 'interactivity', 'message_menu_options_url']);
     commands.forEach((_, i) => {
       doc.deleteIn(['features', 'slash_commands', i, 'url']);
     });
@@ -54,6 +55,7 @@ export function renderSlackManifest(options: ManifestOptions): string {
   const endpoint = `${base}${SLACK_EVENTS_PATH}`;
   doc.setIn(['settings', 'event_subscriptions', 'request_url'], endpoint);
   doc.setIn(['settings', 'interactivity', 'request_url'], endpoint);
+  doc.setIn(['settings', 'interactivity', 'message_menu_options_url'], endpoint);
   commands.forEach((_, i) => {
     doc.setIn(['features', 'slash_commands', i, 'url'], endpoint);
   });

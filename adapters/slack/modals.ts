@@ -20,6 +20,9 @@ export const MODAL = {
 /** Every input in Baton's modals uses this action_id; the block_id names the field. */
 export const INPUT_ACTION = 'value';
 
+/** Slack's static selects hold at most 100 options; longer lists are searched (external selects). */
+export const MAX_STATIC_OPTIONS = 100;
+
 type ViewValues = ViewOutput['state']['values'];
 
 const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text, emoji: true });
@@ -34,6 +37,20 @@ function optionsFor(field: Field, values: unknown): types.PlainTextOption[] {
   const wanted = Array.isArray(values) ? values.map(String) : values === undefined ? [] : [String(values)];
   return (field.options ?? [])
     .filter((o) => wanted.includes(typeof o === 'string' ? o : o.value))
+    .map(option);
+}
+
+/** The options of `field` whose label (or value) contains `query`, at most 100 (Slack's limit). */
+export function matchingOptions(field: Field, query: string): types.PlainTextOption[] {
+  const q = query.trim().toLowerCase();
+  return (field.options ?? [])
+    .filter((o) => {
+      if (q === '') return true;
+      const label = typeof o === 'string' ? o : o.label;
+      const value = typeof o === 'string' ? o : o.value;
+      return label.toLowerCase().includes(q) || value.toLowerCase().includes(q);
+    })
+    .slice(0, MAX_STATIC_OPTIONS)
     .map(option);
 }
 
@@ -70,6 +87,15 @@ export function toFieldElement(field: Field): InputBlock['element'] {
       return { type: 'datepicker', ...base, ...(typeof d === 'string' ? { initial_date: d } : {}) };
     case 'select': {
       const initial = optionsFor(field, d)[0];
+      if ((field.options ?? []).length > MAX_STATIC_OPTIONS) {
+        // Too many for one menu: Slack asks Baton for the options matching what is typed.
+        return {
+          type: 'external_select',
+          ...base,
+          min_query_length: 0,
+          ...(initial ? { initial_option: initial } : {}),
+        };
+      }
       return {
         type: 'static_select',
         ...base,
@@ -79,6 +105,14 @@ export function toFieldElement(field: Field): InputBlock['element'] {
     }
     case 'multi_select': {
       const initial = optionsFor(field, d);
+      if ((field.options ?? []).length > MAX_STATIC_OPTIONS) {
+        return {
+          type: 'multi_external_select',
+          ...base,
+          min_query_length: 0,
+          ...(initial.length > 0 ? { initial_options: initial } : {}),
+        };
+      }
       return {
         type: 'multi_static_select',
         ...base,
@@ -276,8 +310,10 @@ export function inputValue(values: ViewValues, blockId: string): string | string
     case 'datepicker':
       return v.selected_date ?? undefined;
     case 'static_select':
+    case 'external_select':
       return v.selected_option?.value ?? undefined;
     case 'multi_static_select':
+    case 'multi_external_select':
       return (v.selected_options ?? []).map((o) => o.value);
     case 'users_select':
       return v.selected_user ?? undefined;
@@ -460,6 +496,32 @@ export function registerModals(app: App, deps: SlackDeps): void {
     }
   });
 
+  // The options of a select with more than 100 of them, as the person types (block_suggestion).
+  app.options<'block_suggestion'>(
+    { type: 'block_suggestion', action_id: INPUT_ACTION },
+    async ({ ack, body }) => {
+      const b = body as {
+        block_id?: string;
+        value?: string;
+        view?: { callback_id?: string; private_metadata?: string };
+      };
+      let options: types.PlainTextOption[] = [];
+      try {
+        const def =
+          b.view?.callback_id === MODAL.request && b.view.private_metadata
+            ? await baton.apps.find(b.view.private_metadata)
+            : null;
+        const field = def?.fields.find((f) => f.key === b.block_id);
+        if (field?.type === 'select' || field?.type === 'multi_select') {
+          options = matchingOptions(field, b.value ?? '');
+        }
+      } catch (err) {
+        deps.logger.warn({ err }, 'slack: options for a select not loaded');
+      }
+      await ack({ options });
+    },
+  );
+
   app.view<ViewSubmitAction>(MODAL.pickApp, async ({ ack, view }) => {
     const key = inputValue(view.state.values, 'app');
     const def = typeof key === 'string' ? await baton.apps.find(key) : null;
@@ -496,7 +558,9 @@ export function registerModals(app: App, deps: SlackDeps): void {
       await sendDm(
         deps,
         body.user.id,
-        `App ${created.name} (${created.key}) created with stages ${created.stages.join(', ')}. Add fields with /baton admin apps add field ${created.key}.`,
+        escapeMrkdwn(
+          `App ${created.name} (${created.key}) created with stages ${created.stages.join(', ')}. Add fields with /baton admin apps add field ${created.key}.`,
+        ),
       );
     }
   });
@@ -515,7 +579,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
       async () => undefined,
     );
     if (updated) {
-      await sendDm(deps, body.user.id, `Field ${updated.key} added to ${updated.def.name}.`);
+      await sendDm(deps, body.user.id, escapeMrkdwn(`Field ${updated.key} added to ${updated.def.name}.`));
     }
   });
 }

@@ -21,7 +21,8 @@ export function describeError(err: unknown, logger: Logger): string {
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }
 
-/** Truncates to `max` characters with an ellipsis (Slack limits most text fields). */
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/**
+ * Truncates to `max` characters with an ellipsis (Slack limits most text fields), never inside
+ * an emoji (a UTF-16 surrogate pair, which Slack would get as invalid text) or an `&…;` entity.
+ */
+export { truncate } from './blockkit.js';

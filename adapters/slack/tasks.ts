@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, OverflowAction, ViewSubmitAction } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import {
   ForbiddenError,
@@ -12,7 +12,7 @@ import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
-import { toBlockKit } from './blockkit.js';
+import { toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
 
@@ -20,6 +20,11 @@ import { createWorkQueue, type WorkQueue } from './queue.js';
 export const TASK_MODAL_CALLBACK = 'baton:task:respond';
 /** Action ids of task buttons start with this (cards and the Home tab use the same ids). */
 export const TASK_ACTION_PREFIX = 'baton:';
+/**
+ * Action id of the overflow menu ("⋯") of an open task: "<outcome> with comment" for each
+ * outcome a button completes in one click, opening the comment modal (comment optional).
+ */
+export const TASK_COMMENT_ACTION = 'baton:task.comment';
 
 /** One work queue per surface (`deps`) and purpose, made on first use. */
 function queueOf(queues: WeakMap<SlackDeps, WorkQueue>, deps: SlackDeps, concurrency: number): WorkQueue {
@@ -201,8 +206,61 @@ export async function renderTaskMessage(
     if (slackId) mentions = { [view.task.completed_by]: slackId };
   }
   const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
-  if (fromCard) return fromCard;
-  return builtinTaskMessage(deps, task, view, override);
+  const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
+  return task.status === 'open' && !override.reassignedTo ? withCommentMenu(task, message) : message;
+}
+
+const WITH_COMMENT = ' with comment';
+
+/** The value of a "with comment" option: the task and the outcome's position (Slack allows 150 characters). */
+export function commentOptionValue(taskId: string, index: number): string {
+  return JSON.stringify({ task_id: taskId, i: index });
+}
+
+function parseCommentOption(value: string | undefined): { task_id: string; i: number } | null {
+  if (typeof value !== 'string' || value.length > 150) return null;
+  try {
+    const v = JSON.parse(value) as { task_id?: unknown; i?: unknown };
+    if (typeof v.task_id !== 'string' || v.task_id === '' || !Number.isInteger(v.i)) return null;
+    return { task_id: v.task_id, i: v.i as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Adds an overflow menu to the task's buttons offering "<outcome> with comment" for the
+ * outcomes one click completes (those needing a comment or an input open a modal already), so
+ * an approver can always leave a comment. Nothing is added when every outcome opens a modal.
+ */
+function withCommentMenu(task: TaskDoc, message: SlackMessage): SlackMessage {
+  const options = task.outcomes
+    .map((o, i) => ({ o, i }))
+    .filter(({ o }) => !needsModal(task, o.label))
+    .slice(0, 5)
+    .map(({ o, i }) => ({
+      text: {
+        type: 'plain_text' as const,
+        text: `${truncate(o.label, 75 - WITH_COMMENT.length)}${WITH_COMMENT}`,
+        emoji: true,
+      },
+      value: commentOptionValue(task._id, i),
+    }))
+    .filter((o) => o.value.length <= 150);
+  if (options.length === 0) return message;
+  const isTaskButtons = (b: KnownBlock) =>
+    b.type === 'actions' &&
+    b.elements.some((e) => e.type === 'button' && parseButtonValue(e.value)?.task_id === task._id);
+  const index = message.blocks.findLastIndex(isTaskButtons);
+  if (index === -1) return message;
+  const block = message.blocks[index] as Extract<KnownBlock, { type: 'actions' }>;
+  if (block.elements.length >= 25) return message;
+  const blocks = [...message.blocks];
+  blocks[index] = {
+    ...block,
+    elements: [...block.elements, { type: 'overflow', action_id: TASK_COMMENT_ACTION, options }],
+  };
+  return { ...message, blocks };
 }
 
 async function builtinTaskMessage(
@@ -548,7 +606,10 @@ export function needsModal(task: TaskDoc, outcome: string): boolean {
 
 function modalFor(task: TaskDoc, outcome: string) {
   const chosen = task.outcomes.find((o) => o.label === outcome);
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${esc(task.title)}*` } }];
+  // A task title is a rendered template of any length: Slack refuses a modal whose text passes 3000.
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${truncate(esc(task.title), 2990)}*` } },
+  ];
   const hasCommentInput = task.inputs.some((i) => i.id === 'comment');
   if (!hasCommentInput) {
     blocks.push({
@@ -572,8 +633,8 @@ function modalFor(task: TaskDoc, outcome: string) {
     type: 'modal' as const,
     callback_id: TASK_MODAL_CALLBACK,
     private_metadata: JSON.stringify({ task_id: task._id, outcome }),
-    title: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
-    submit: { type: 'plain_text' as const, text: outcome.slice(0, 24) },
+    title: { type: 'plain_text' as const, text: truncate(outcome, 24) },
+    submit: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks,
   };
@@ -765,6 +826,40 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     }
   }
 
+  // "<outcome> with comment" from a task's overflow menu: the comment modal, comment optional.
+  app.action<BlockAction<OverflowAction>>(
+    { type: 'block_actions', action_id: TASK_COMMENT_ACTION },
+    async ({ ack, body, action }) => {
+      await ack();
+      const ref = parseCommentOption(action.selected_option?.value);
+      if (!ref) return;
+      const task = await baton.tasks.load(ref.task_id).catch(() => null);
+      const outcome = task?.outcomes[ref.i]?.label;
+      const click: HeldClick = {
+        task_id: ref.task_id,
+        outcome: outcome ?? '',
+        slack_user: body.user.id,
+        channel: body.channel?.id ?? (body.container?.channel_id as string | undefined),
+        message_ts: body.message?.ts ?? (body.container?.message_ts as string | undefined),
+        ephemeral: body.container?.is_ephemeral === true,
+      };
+      try {
+        if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
+        const actor = await deps.users.toBaton(body.user.id);
+        if ((await baton.tasks.actingAs(actor, task)) === null || task.status !== 'open') {
+          // Not allowed, or closed already: the core words the refusal (closed tasks never reopen).
+          await baton.tasks.complete(actor, task._id, outcome);
+          return;
+        }
+        await slackQueue(deps).call(() =>
+          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome) }),
+        );
+      } catch (err) {
+        await handleClickError(err, click);
+      }
+    },
+  );
+
   app.view<ViewSubmitAction>(TASK_MODAL_CALLBACK, async ({ ack, body, view }) => {
     let meta: { task_id: string; outcome: string } | null = null;
     try {
@@ -854,7 +949,9 @@ export async function renderOpenTaskList(
       elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
     });
   }
-  return { text: `Your open tasks: ${list.map((t) => t.title).join('; ')}`, blocks };
+  // The fallback text is mrkdwn too (notifications): titles are user text, escaped like the blocks.
+  const summary = truncate(esc(`Your open tasks: ${list.map((t) => t.title).join('; ')}`), 3000);
+  return { text: summary, blocks };
 }
 
 /** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Baton } from '../../src/core/baton.js';
+import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { SlackUserDirectory } from './deps.js';
@@ -32,7 +33,13 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
   const { baton, client, logger } = options;
   const ttl = options.ttlMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
-  type Profile = { name?: string | undefined; email?: string | undefined; ok: boolean };
+  type Profile = {
+    name?: string | undefined;
+    email?: string | undefined;
+    ok: boolean;
+    /** Slack answered `user_not_found`: no such person in the workspace. */
+    notFound?: boolean;
+  };
   const cache = new Map<string, { profile: Profile; at: number }>();
   const pending = new Map<string, Promise<Profile>>();
 
@@ -44,8 +51,9 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
         u?.real_name?.trim() || u?.profile?.real_name?.trim() || u?.profile?.display_name?.trim() || u?.name;
       return { name: name || undefined, email: u?.profile?.email || undefined, ok: true };
     } catch (err) {
+      const code = (err as { data?: { error?: unknown } }).data?.error;
       logger.warn({ err, slack_user: slackId }, 'users.info failed; using the Slack id alone');
-      return { ok: false };
+      return { ok: false, notFound: code === 'user_not_found' };
     }
   }
 
@@ -68,11 +76,21 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
   }
 
   return {
-    async toBaton(slackUserId: string): Promise<User> {
+    async toBaton(slackUserId: string, opts: { mustExist?: boolean } = {}): Promise<User> {
       const profile = await profileOf(slackUserId);
       if (!profile.ok) {
         const known = await baton.users.lookup(`slack:${slackUserId}`);
         if (known) return known;
+        if (opts.mustExist && profile.notFound) {
+          throw new ValidationError(
+            `Slack doesn't know a person with the id ${slackUserId}: mention someone in this workspace (type @ and pick them).`,
+          );
+        }
+        if (opts.mustExist) {
+          throw new ValidationError(
+            `I couldn't look up ${slackUserId} in Slack just now; please try again in a moment.`,
+          );
+        }
       }
       return baton.users.resolve({
         provider: 'slack',

@@ -26,6 +26,11 @@ export function optionValues(field: Field): string[] {
   return (field.options ?? []).map((o) => (typeof o === 'string' ? o : o.value));
 }
 
+/** What people see for each option (its label), for messages that list the choices. */
+function optionLabels(field: Field): string[] {
+  return (field.options ?? []).map((o) => (typeof o === 'string' ? o : o.label));
+}
+
 function validDate(s: string): boolean {
   if (!ISO_DATE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
@@ -64,20 +69,19 @@ function valueSchema(field: Field): z.ZodType<unknown> {
       );
     case 'select': {
       const values = optionValues(field);
+      const choices = optionLabels(field).join(', ');
       return z
-        .string({ message: `${label} must be one of ${values.join(', ')}` })
-        .refine((v) => values.includes(v), `${label} must be one of ${values.join(', ')}`);
+        .string({ message: `${label} must be one of ${choices}` })
+        .refine((v) => values.includes(v), `${label} must be one of ${choices}`);
     }
     case 'multi_select': {
       const values = optionValues(field);
+      const choices = optionLabels(field).join(', ');
       return z.preprocess(
         (v) => (typeof v === 'string' ? [v] : v),
         z
           .array(z.string(), { message: `${label} must be a list of options` })
-          .refine(
-            (a) => a.every((v) => values.includes(v)),
-            `${label} must only contain ${values.join(', ')}`,
-          )
+          .refine((a) => a.every((v) => values.includes(v)), `${label} must only contain ${choices}`)
           .transform((a) => [...new Set(a)]),
       );
     }

@@ -15,7 +15,7 @@ interface Manifest {
   oauth_config: { scopes: { bot: string[] } };
   settings: {
     event_subscriptions: { request_url?: string; bot_events: string[] };
-    interactivity: { is_enabled: boolean; request_url?: string };
+    interactivity: { is_enabled: boolean; request_url?: string; message_menu_options_url?: string };
     socket_mode_enabled: boolean;
   };
 }
@@ -26,7 +26,11 @@ describe('manifest/slack.yaml', () => {
     const url = 'https://baton.acme.test/slack/events';
     expect(m.features.slash_commands).toHaveLength(1);
     expect(m.features.slash_commands[0]).toMatchObject({ command: '/baton', url, should_escape: true });
-    expect(m.settings.interactivity).toEqual({ is_enabled: true, request_url: url });
+    expect(m.settings.interactivity).toEqual({
+      is_enabled: true,
+      request_url: url,
+      message_menu_options_url: url,
+    });
     expect(m.settings.event_subscriptions.request_url).toBe(url);
     expect(m.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(m.features.app_home.home_tab_enabled).toBe(true);

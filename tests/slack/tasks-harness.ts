@@ -176,7 +176,10 @@ export async function linkSlackPeople(baton: Baton, fake: FakeSlackApi): Promise
 }
 
 export const buttonsOf = (blocks: Block[]) =>
-  blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+  blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .filter((e) => e.type === 'button');
 
 /** Slack's v0 signature over `v0:<ts>:<body>`. */
 export function sign(body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
