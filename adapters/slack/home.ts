@@ -67,7 +67,7 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `*${esc(def.name)}* (\`${esc(a._id)}\`) — ${def.fields.length} fields, stages: ${esc(def.stages.join(' → '))}`,
+          text: `*${esc(def.name)}* (\`${esc(a._id)}\`) — ${def.fields.length} field${def.fields.length === 1 ? '' : 's'}, stages: ${esc(def.stages.join(' → '))}`,
         },
       });
     }

@@ -32,12 +32,33 @@ const PAST_TENSE: Record<string, string> = {
   accept: 'accepted',
   grant: 'granted',
   complete: 'completed',
+  completed: 'completed',
   done: 'done',
+  escalate: 'escalated',
+  forward: 'forwarded',
+  acknowledge: 'acknowledged',
+  confirm: 'confirmed',
+  cancel: 'cancelled',
+  close: 'closed',
+  return: 'returned',
+  reopen: 'reopened',
+  assign: 'assigned',
+  hold: 'put on hold',
+  defer: 'deferred',
 };
 
-/** "approved" for Approve; the outcome itself otherwise. */
+/**
+ * "approved" for Approve, "escalated" for Escalate...; an outcome that is not a known verb
+ * reads as an answer: `answered "Needs info"` ("Already answered "Needs info" by Ada").
+ */
 export function outcomePhrase(outcome: string): string {
-  return PAST_TENSE[outcome.toLowerCase()] ?? outcome;
+  return PAST_TENSE[outcome.trim().toLowerCase()] ?? `answered "${outcome}"`;
+}
+
+/** The phrase before a task's title: `approved "Leave"`, `answered "Needs info" on "Triage"`. */
+function outcomeOn(outcome: string): string {
+  const known = PAST_TENSE[outcome.trim().toLowerCase()];
+  return known ?? `answered "${outcome}" on`;
 }
 
 export function assigneeKey(a: Assignee): string {
@@ -391,7 +412,7 @@ export class TaskService {
       ...base,
       type: 'task_completed',
       by,
-      text: `${name}${asText} ${outcomePhrase(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
+      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
       data: {
         task_id: task._id,
         outcome: task.outcome ?? null,
