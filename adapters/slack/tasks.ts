@@ -512,6 +512,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
       fail('a notification', n._id),
     );
   };
+  const unregister = baton.registerDeliverySurface('slack');
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
@@ -528,6 +529,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     }
   })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
+    unregister();
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);

@@ -286,11 +286,13 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
         .catch(fail('a notification', n._id)),
     );
   };
+  const unregister = baton.registerDeliverySurface(SURFACE);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
   return () => {
+    unregister();
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
