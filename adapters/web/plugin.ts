@@ -12,6 +12,7 @@ import { registerDetail } from './detail.js';
 import { registerForms } from './forms.js';
 import { registerHome } from './home.js';
 import type { WebKit, WebPages } from './kit.js';
+import { registerLegal } from './legal.js';
 import { createLive, type Live } from './live.js';
 import { registerLogin } from './login.js';
 import { registerOidc } from './oidc.js';
@@ -116,6 +117,7 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, optio
 
   registerAssets(app);
   registerLogin(deps, shell.anonymousPage, signInProviders(config));
+  registerLegal(deps, shell.anonymousPage);
   registerOidc(deps);
   registerHome(deps);
   registerForms(deps);
