@@ -68,7 +68,7 @@ describe('task card buttons in Chromium', { timeout: 90_000 }, () => {
         const box = article.getBoundingClientRect();
         return {
           overflow: document.documentElement.scrollWidth - window.innerWidth,
-          buttons: [...article.querySelectorAll('.ac-pushButton')].map((b) => {
+          buttons: Array.from(article.querySelectorAll('.ac-pushButton')).map((b) => {
             const r = b.getBoundingClientRect();
             const label = b.firstElementChild as HTMLElement | null;
             return {
