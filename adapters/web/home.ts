@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, User } from '../../src/core/types.js';
 import { html } from './html.js';
@@ -198,6 +199,26 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
         });
       return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
     } catch (err) {
+      // Without JavaScript, a refused submit (a required comment or input missing) shows the
+      // task's form again with the message and what was typed, rather than a dead end.
+      if (!wantsJson(req) && err instanceof ValidationError) {
+        const task = await baton.tasks.load(req.params.id).catch(() => null);
+        if (task && task.status === 'open' && (await baton.tasks.actingAs(user, task)) !== null) {
+          const message = Object.values(err.fields).join(' ') || err.message;
+          return kit.page(req, reply, user, {
+            title: 'Problem',
+            status: 400,
+            active: 'home',
+            body: html`<section class="narrow"><h1>${task.title}</h1><p class="error-text" role="alert">${message}</p>
+${await renderTask(deps, user, task, {
+  csrf: kit.csrfField(req),
+  returnTo: safeReturnTo(body.return_to ?? `/requests/${task.request_id}`),
+  values: { comment, inputs: readInputs(body) },
+  error: message,
+})}</section>`,
+          });
+        }
+      }
       // Forbidden 403, closed 409 ("Already approved by …"), validation 400 with field messages.
       return kit.fail(req, reply, user, err);
     }
