@@ -5,7 +5,7 @@ import type { NotificationDoc, User } from '../../src/core/types.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
-import { renderTask, stageBadge, time } from './render.js';
+import { inSentence, renderTask, stageBadge, time } from './render.js';
 import { safeReturnTo, wantsJson } from './shell.js';
 
 const INBOX_LIMIT = 50;
@@ -122,7 +122,7 @@ export function registerHome(deps: WebDeps): void {
       active: 'home',
       body: html`<div class="page-head"><h1>Hello, ${user.name.split(' ')[0]}</h1>
   <div class="actions">${apps.map(
-    (a) => html`<a class="button" href="/apps/${a._id}/new">New ${a.definition.name.toLowerCase()}</a>`,
+    (a) => html`<a class="button" href="/apps/${a._id}/new">New ${inSentence(a.definition.name)}</a>`,
   )}</div></div>
 <div id="inbox" data-live="inbox" data-fragment="/fragments/inbox">${await inboxFragment(deps, req, user)}</div>`,
     });

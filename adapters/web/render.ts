@@ -127,3 +127,14 @@ function withCommentBox(card: unknown): unknown {
   next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
   return { ...(card as object), body: next };
 }
+
+/**
+ * An app's name inside a sentence ("New time off"): capitalised words are lowered, but
+ * acronyms and names with inner capitals stay as written ("New IT equipment", "New PTO",
+ * "New iPhone order").
+ */
+export function inSentence(name: string): string {
+  return name.replace(/\p{L}[\p{L}\p{N}]*/gu, (word) =>
+    /^\p{Lu}[\p{Ll}\p{N}]*$/u.test(word) ? word.toLowerCase() : word,
+  );
+}
