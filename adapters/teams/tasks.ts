@@ -287,13 +287,18 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
         .catch(fail('a notification', n._id)),
     );
   };
+  const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes(SURFACE)) onOpened(task);
+  };
   const unregister = baton.registerDeliverySurface(SURFACE);
+  baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
   return () => {
     unregister();
+    baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);

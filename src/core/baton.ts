@@ -131,12 +131,14 @@ export class Baton {
       .toArray();
     for (const n of notes) this.events.emit('notification', n);
     const surfaces = [...this.deliverySurfaces.keys()].sort();
-    const tasks = new Map<string, TaskDoc>();
+    // Per task, the listening surfaces that have no copy of it.
+    const tasks = new Map<string, { task: TaskDoc; missing: string[] }>();
     if (surfaces.length === 0) {
       const none = await db.tasks
         .find({ status: 'open', deliveries: { $exists: false }, ...age }, { sort: { created_at: -1 }, limit })
         .toArray();
-      for (const t of none) tasks.set(t._id, t);
+      for (const t of none) this.events.emit('task.opened', t);
+      for (const t of none) tasks.set(t._id, { task: t, missing: [] });
     }
     for (const surface of surfaces) {
       const missing = await db.tasks
@@ -145,9 +147,15 @@ export class Baton {
           { sort: { created_at: -1 }, limit },
         )
         .toArray();
-      for (const t of missing) if (tasks.size < limit || tasks.has(t._id)) tasks.set(t._id, t);
+      for (const t of missing) {
+        const entry = tasks.get(t._id);
+        if (entry) entry.missing.push(surface);
+        else if (tasks.size < limit) tasks.set(t._id, { task: t, missing: [surface] });
+      }
     }
-    for (const t of tasks.values()) this.events.emit('task.opened', t);
+    // Only the surfaces concerned act on these (not a new task: pages showing tasks need no update).
+    for (const { task, missing } of tasks.values())
+      if (missing.length > 0) this.events.emit('task.undelivered', task, missing);
     if (notes.length + tasks.size > 0) {
       this.ctx.logger.debug(
         { notifications: notes.length, tasks: tasks.size, surfaces },
