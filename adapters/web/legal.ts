@@ -14,7 +14,9 @@ type AnonymousPage = (req: FastifyRequest, reply: FastifyReply, opts: PageOption
  */
 export function registerLegal(deps: WebDeps, anonymousPage: AnonymousPage): void {
   const { app, config } = deps;
-  const where = config.BATON_PUBLIC_URL ?? 'this server';
+  const where = config.BATON_PUBLIC_URL
+    ? html`This Baton, at ${config.BATON_PUBLIC_URL},`
+    : html`This Baton server`;
   const store = config.MONGODB_URL
     ? html`a MongoDB database chosen by the organization (<code>MONGODB_URL</code>)`
     : html`an embedded SQLite database on this server's disk (<code>DATA_DIR</code>, file <code>baton.db</code>)`;
@@ -24,8 +26,7 @@ export function registerLegal(deps: WebDeps, anonymousPage: AnonymousPage): void
       title: 'Privacy',
       body: html`<article class="card narrow prose">
 <h1>Privacy</h1>
-<p><strong>Who runs this.</strong> Baton is open-source, self-hosted software. This Baton
-(${where}) is run by the organization that installed it, not by Baton's authors: they
+<p><strong>Who runs this.</strong> Baton is open-source, self-hosted software. ${where} is run by the organization that installed it, not by Baton's authors: they
 receive nothing from it. Questions about your data, and requests to see or delete it, go to
 that organization's administrators.</p>
 <h2>What is stored</h2>
@@ -61,8 +62,8 @@ address to link your accounts. Signing in to the portal with Slack or Microsoft 
 Baton your id, name and email from them. Recipes configured by the administrators may
 send request data to other services they chose.</p>
 <h2>How long</h2>
-<p>Data is kept until the administrators delete it. Baton does not send it anywhere
-else.</p>
+<p>Data is kept until the administrators delete it. Baton sends it nowhere beyond what is
+described above.</p>
 <p><a href="/terms">Terms of use</a></p>
 </article>`,
     }),
@@ -73,7 +74,7 @@ else.</p>
       title: 'Terms of use',
       body: html`<article class="card narrow prose">
 <h1>Terms of use</h1>
-<p>This Baton (${where}) is a workflow tool run by the organization that installed it,
+<p>${where} is a workflow tool run by the organization that installed it,
 for its own people. Use it for that organization's requests and approvals, under that
 organization's own rules; its administrators decide who may use it and what it does.</p>
 <p>Baton is open-source software under the Apache License 2.0, provided "as is", without
