@@ -27,9 +27,14 @@ describe('privacy and terms pages', () => {
   });
 
   const manifestLinks = (): { privacy: URL; terms: URL } => {
-    const files = unzipSync(buildTeamsPackage({ appId: '00000000-0000-0000-0000-00000000b470', url: PUBLIC_URL }));
+    const files = unzipSync(
+      buildTeamsPackage({ appId: '00000000-0000-0000-0000-00000000b470', url: PUBLIC_URL }),
+    );
     const manifest = JSON.parse(new TextDecoder().decode(files['manifest.json']));
-    return { privacy: new URL(manifest.developer.privacyUrl), terms: new URL(manifest.developer.termsOfUseUrl) };
+    return {
+      privacy: new URL(manifest.developer.privacyUrl),
+      terms: new URL(manifest.developer.termsOfUseUrl),
+    };
   };
 
   it('the manifest privacy URL is a page anyone can read, saying who runs Baton, what is stored and what goes to Slack and Teams', async () => {
