@@ -570,6 +570,11 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
       fail('a notification', n._id),
     );
   };
+  const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes('slack')) onOpened(task);
+  };
+  const unregister = baton.registerDeliverySurface('slack');
+  baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
@@ -587,6 +592,8 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     }
   })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
+    unregister();
+    baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);

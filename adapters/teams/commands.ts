@@ -13,7 +13,7 @@ import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../c
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, renderRequestCard } from './render.js';
+import { attachment, renderRequestCard, summaryText } from './render.js';
 import { personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -76,7 +76,11 @@ interface Ctx {
 
 const say = (ctx: Ctx, text: string) => ctx.reply({ type: 'message', text, textFormat: 'markdown' });
 const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
-  ctx.reply({ type: 'message', attachments: [attachment(c)], ...(summary ? { summary } : {}) });
+  ctx.reply({
+    type: 'message',
+    attachments: [attachment(c)],
+    ...(summary ? { summary: summaryText(summary) } : {}),
+  });
 
 function need(value: string | undefined, what: string, example: string): string {
   if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);

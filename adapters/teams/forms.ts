@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import { ValidationError } from '../../src/core/errors.js';
+import { validateRecord } from '../../src/core/records.js';
 import type { User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
@@ -223,6 +224,7 @@ export async function toRecordInput(
   data: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
+  const unknownPeople: Record<string, string> = {};
   for (const field of app.fields) {
     const raw = data[inputId(field.key)];
     // Teams sends every input as a string (a number or a toggle from another client is
@@ -236,10 +238,27 @@ export async function toRecordInput(
         .map((x) => x.trim())
         .filter((x) => x !== '');
     } else if (field.type === 'user') {
-      input[field.key] = await personRef(deps, activity, field, s);
+      try {
+        input[field.key] = await personRef(deps, activity, field, s);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        Object.assign(unknownPeople, err.fields);
+      }
     } else {
       input[field.key] = s;
     }
+  }
+  if (Object.keys(unknownPeople).length > 0) {
+    // Say everything that is wrong at once, not the unknown person first and the rest after.
+    let others: Record<string, string> = {};
+    try {
+      validateRecord(app, input);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      others = err.fields;
+    }
+    const fields = { ...others, ...unknownPeople };
+    throw new ValidationError(`Please fix: ${Object.values(fields).join('; ')}.`, fields);
   }
   return input;
 }

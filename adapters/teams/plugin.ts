@@ -17,7 +17,7 @@ import { renderHelp, runCommand } from './commands.js';
 import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
-import { attachment, messageCard, VERB } from './render.js';
+import { attachment, fitCard, messageCard, VERB } from './render.js';
 import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
 import { createTeamsUserDirectory, isPersonal } from './users.js';
 
@@ -227,7 +227,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
         const card = await onCardAction(a);
         await ctx.sendActivity({
           type: 'invokeResponse',
-          value: { status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: card } },
+          value: { status: 200, body: { statusCode: 200, type: ADAPTIVE_CARD, value: fitCard(card) } },
         });
       } else {
         await ctx.sendActivity({ type: 'invokeResponse', value: { status: 501 } });

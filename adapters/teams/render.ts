@@ -20,8 +20,83 @@ export const VERB = {
 /** Teams shows at most 60 user ids in a card's `refresh.userIds`. */
 export const MAX_REFRESH_USERS = 60;
 
+/**
+ * Teams refuses a message larger than about 28 KB (413, "Message size too large"), and the
+ * activity around the card takes some of that: cards are kept under this many bytes of JSON.
+ */
+export const MAX_CARD_BYTES = 24 * 1024;
+
+const SHORTENED_NOTE = 'Some long text is shortened here to fit in Teams.';
+
+/**
+ * The card, shortened to fit in a Teams message: while its JSON is over `maxBytes`, the
+ * longest text shown (a TextBlock's text, a fact's value or title) is cut, at a character
+ * boundary, with "…"; inputs and actions are never touched. A note says text was shortened.
+ */
+export function fitCard(card: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
+  const bytes = (c: unknown) => Buffer.byteLength(JSON.stringify(c));
+  if (bytes(card) <= maxBytes) return card;
+  const copy = structuredClone(card) as AdaptiveCardJson;
+  const slots: { owner: Record<string, unknown>; key: string }[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'TextBlock' && typeof o.text === 'string') slots.push({ owner: o, key: 'text' });
+    if (o.type === 'TextRun' && typeof o.text === 'string') slots.push({ owner: o, key: 'text' });
+    if (Array.isArray(o.facts))
+      for (const f of o.facts as Record<string, unknown>[]) {
+        if (typeof f?.value === 'string') slots.push({ owner: f, key: 'value' });
+        if (typeof f?.title === 'string') slots.push({ owner: f, key: 'title' });
+      }
+    for (const key of ['body', 'items', 'columns', 'inlines', 'card']) if (key in o) walk(o[key]);
+  };
+  walk(copy.body);
+  let over = bytes(copy) - maxBytes;
+  while (over > 0) {
+    let longest: (typeof slots)[number] | undefined;
+    let longestBytes = 0;
+    for (const slot of slots) {
+      const n = Buffer.byteLength(String(slot.owner[slot.key]));
+      if (n > longestBytes) {
+        longest = slot;
+        longestBytes = n;
+      }
+    }
+    if (!longest || longestBytes <= 80) break; // nothing left worth cutting
+    const chars = Array.from(String(longest.owner[longest.key]));
+    // Cut what is over (plus a margin), but never more than half of it at once.
+    const keepBytes = Math.max(longestBytes - over - 64, Math.floor(longestBytes / 2), 60);
+    let kept = 0;
+    let i = 0;
+    while (i < chars.length && kept + Buffer.byteLength(chars[i]!) <= keepBytes)
+      kept += Buffer.byteLength(chars[i++]!);
+    longest.owner[longest.key] = `${chars.slice(0, i).join('').trimEnd()}…`;
+    over = bytes(copy) - maxBytes;
+  }
+  copy.body = [
+    ...(copy.body ?? []),
+    { type: 'TextBlock', text: SHORTENED_NOTE, isSubtle: true, size: 'Small', wrap: true },
+  ];
+  return copy;
+}
+
+/** An activity's `summary` (the preview in the chat list and notifications): one short line. */
+export function summaryText(text: string, max = 200): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= max
+    ? chars.join('')
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
+}
+
 export function attachment(card: AdaptiveCardJson): { contentType: string; content: AdaptiveCardJson } {
-  return { contentType: ADAPTIVE_CARD, content: card };
+  return { contentType: ADAPTIVE_CARD, content: fitCard(card) };
 }
 
 export function requestUrl(deps: TeamsDeps, id: string): string {

@@ -23,6 +23,7 @@ import {
   messageCard,
   renderNotificationCard,
   renderTaskCard,
+  summaryText,
   type TaskCardOptions,
 } from './render.js';
 import type { TeamsReach } from './users.js';
@@ -129,7 +130,7 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
   const activityId = await deps.queue.call(() =>
     deps.connector.send(target.reach.serviceUrl, target.conversationId, {
       type: 'message',
-      summary: `${task.title} (${task.request_id})`,
+      summary: summaryText(`${task.title} (${task.request_id})`),
       attachments: [attachment(card)],
     }),
   );
@@ -242,7 +243,7 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
     const activityId = await deps.queue.call(() =>
       deps.connector.send(target.reach.serviceUrl, target.conversationId, {
         type: 'message',
-        summary: n.text ?? 'Update from Baton',
+        summary: summaryText(n.text ?? 'Update from Baton'),
         attachments: [attachment(card)],
       }),
     );
@@ -286,11 +287,18 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
         .catch(fail('a notification', n._id)),
     );
   };
+  const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes(SURFACE)) onOpened(task);
+  };
+  const unregister = baton.registerDeliverySurface(SURFACE);
+  baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
   return () => {
+    unregister();
+    baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);

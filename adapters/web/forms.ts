@@ -6,6 +6,7 @@ import type { AppDefinition } from '../../src/recipes/schema.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
+import { inSentence } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -188,12 +189,12 @@ export function registerForms(deps: WebDeps): void {
     const errors = error?.fields ?? {};
     const stray = error ? Object.entries(errors).filter(([k]) => !def.fields.some((f) => f.key === k)) : [];
     return kit.page(req, reply, user, {
-      title: `New ${def.name.toLowerCase()}`,
+      title: `New ${inSentence(def.name)}`,
       active: 'apps',
       status: error ? 400 : 200,
       body: html`<div class="narrow">
 <p class="crumbs"><a href="/apps/${def.key}">${def.name}</a></p>
-<h1>New ${def.name.toLowerCase()}</h1>
+<h1>New ${inSentence(def.name)}</h1>
 ${def.description ? html`<p class="muted">${def.description}</p>` : ''}
 ${
   error

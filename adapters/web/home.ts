@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, User } from '../../src/core/types.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
-import { renderTask, stageBadge, time } from './render.js';
+import { inSentence, renderTask, stageBadge, time } from './render.js';
 import { safeReturnTo, wantsJson } from './shell.js';
 
 const INBOX_LIMIT = 50;
@@ -121,7 +122,7 @@ export function registerHome(deps: WebDeps): void {
       active: 'home',
       body: html`<div class="page-head"><h1>Hello, ${user.name.split(' ')[0]}</h1>
   <div class="actions">${apps.map(
-    (a) => html`<a class="button" href="/apps/${a._id}/new">New ${a.definition.name.toLowerCase()}</a>`,
+    (a) => html`<a class="button" href="/apps/${a._id}/new">New ${inSentence(a.definition.name)}</a>`,
   )}</div></div>
 <div id="inbox" data-live="inbox" data-fragment="/fragments/inbox">${await inboxFragment(deps, req, user)}</div>`,
     });
@@ -198,6 +199,26 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
         });
       return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
     } catch (err) {
+      // Without JavaScript, a refused submit (a required comment or input missing) shows the
+      // task's form again with the message and what was typed, rather than a dead end.
+      if (!wantsJson(req) && err instanceof ValidationError) {
+        const task = await baton.tasks.load(req.params.id).catch(() => null);
+        if (task && task.status === 'open' && (await baton.tasks.actingAs(user, task)) !== null) {
+          const message = Object.values(err.fields).join(' ') || err.message;
+          return kit.page(req, reply, user, {
+            title: 'Problem',
+            status: 400,
+            active: 'home',
+            body: html`<section class="narrow"><h1>${task.title}</h1><p class="error-text" role="alert">${message}</p>
+${await renderTask(deps, user, task, {
+  csrf: kit.csrfField(req),
+  returnTo: safeReturnTo(body.return_to ?? `/requests/${task.request_id}`),
+  values: { comment, inputs: readInputs(body) },
+  error: message,
+})}</section>`,
+          });
+        }
+      }
       // Forbidden 403, closed 409 ("Already approved by …"), validation 400 with field messages.
       return kit.fail(req, reply, user, err);
     }

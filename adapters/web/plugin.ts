@@ -11,13 +11,15 @@ import { dashboardPages } from './dashboard/index.js';
 import { registerDetail } from './detail.js';
 import { registerForms } from './forms.js';
 import { registerHome } from './home.js';
+import { html } from './html.js';
 import type { WebKit, WebPages } from './kit.js';
+import { registerLegal } from './legal.js';
 import { createLive, type Live } from './live.js';
 import { registerLogin } from './login.js';
 import { registerOidc } from './oidc.js';
 import { playgroundMode, signInProviders } from './playground.js';
 import { loadSessionSecret, Sessions } from './session.js';
-import { createShell } from './shell.js';
+import { createShell, safeReturnTo, wantsJson } from './shell.js';
 import { registerTable } from './table.js';
 
 export interface WebPluginOptions {
@@ -107,15 +109,26 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, optio
     const token = req.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
     if (!sessions.checkCsrf(sessions.read(req), token)) {
       logger.info({ url: req.url }, 'web: POST refused: missing or wrong CSRF token');
-      return reply.status(403).send({
-        error: 'baton.csrf',
-        message: 'This form has expired or did not come from Baton: reload the page and try again.',
-      });
+      const message = 'This form has expired or did not come from Baton: reload the page and try again.';
+      // A browser's own form post (signed out or switched person in another tab) gets a page, not JSON.
+      if (!wantsJson(req) && (req.headers.accept ?? '').includes('text/html')) {
+        let back = '/';
+        try {
+          back = safeReturnTo(new URL(req.headers.referer ?? '/', 'http://x').pathname);
+        } catch {}
+        return shell.anonymousPage(req, reply, {
+          title: 'Form expired',
+          status: 403,
+          body: html`<section class="card narrow"><h1>This form has expired</h1><p class="error-text" role="alert">${message}</p><p><a class="button primary" href="${back}">Back to the page</a> <a href="/">Your inbox</a></p></section>`,
+        });
+      }
+      return reply.status(403).send({ error: 'baton.csrf', message });
     }
   });
 
   registerAssets(app);
   registerLogin(deps, shell.anonymousPage, signInProviders(config));
+  registerLegal(deps, shell.anonymousPage);
   registerOidc(deps);
   registerHome(deps);
   registerForms(deps);

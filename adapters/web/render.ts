@@ -35,8 +35,16 @@ export async function renderTask(
   deps: WebDeps,
   viewer: User,
   task: TaskDoc,
-  options: { csrf: SafeHtml; returnTo: string },
+  options: {
+    csrf: SafeHtml;
+    returnTo: string;
+    /** What was typed in the plain form before a refused submit (comment, inputs by id). */
+    values?: { comment?: string | undefined; inputs?: Record<string, string> };
+    /** Why that submit was refused, shown above the form's buttons. */
+    error?: string;
+  },
 ): Promise<SafeHtml> {
+  const typed = options.values ?? {};
   const view = await deps.baton.views.task(task);
   const actionable = task.status === 'open' && (await deps.baton.tasks.actingAs(viewer, task)) !== null;
   const url = `/requests/${encodeURIComponent(task.request_id)}`;
@@ -65,12 +73,13 @@ export async function renderTask(
       view.task.inputs.some((i) => i.id === 'comment')
         ? ''
         : html`<label>Comment${requiresComment.length ? html` <span class="muted">(required for ${requiresComment.join(', ')})</span>` : ''}
-      <textarea name="comment" rows="2" maxlength="3000"></textarea></label>`
+      <textarea name="comment" rows="2" maxlength="3000">${typed.comment ?? ''}</textarea></label>`
     }
     ${view.task.inputs.map(
       (i) =>
-        html`<label>${i.label}${i.type === 'long_text' ? html`<textarea name="inputs.${i.id}" rows="2"></textarea>` : html`<input name="inputs.${i.id}">`}</label>`,
+        html`<label>${i.label}${i.type === 'long_text' ? html`<textarea name="inputs.${i.id}" rows="2">${typed.inputs?.[i.id] ?? ''}</textarea>` : html`<input name="inputs.${i.id}" value="${typed.inputs?.[i.id] ?? ''}">`}</label>`,
     )}
+    ${options.error ? html`<p class="error-text" role="alert">${options.error}</p>` : ''}
     <div class="actions">${view.task.outcomes.map(
       (o) =>
         html`<button type="submit" name="outcome" value="${o.label}" class="${o.style === 'primary' ? 'primary' : o.style === 'danger' ? 'danger' : ''}">${o.label}</button>`,
@@ -117,4 +126,15 @@ function withCommentBox(card: unknown): unknown {
   const next = [...body];
   next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
   return { ...(card as object), body: next };
+}
+
+/**
+ * An app's name inside a sentence ("New time off"): capitalised words are lowered, but
+ * acronyms and names with inner capitals stay as written ("New IT equipment", "New PTO",
+ * "New iPhone order").
+ */
+export function inSentence(name: string): string {
+  return name.replace(/\p{L}[\p{L}\p{N}]*/gu, (word) =>
+    /^\p{Lu}[\p{Ll}\p{N}]*$/u.test(word) ? word.toLowerCase() : word,
+  );
 }

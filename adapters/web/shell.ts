@@ -95,6 +95,7 @@ ${banner}
 <main id="main">
 ${opts.body}
 </main>
+<footer class="foot"><a href="/privacy">Privacy</a> · <a href="/terms">Terms</a> · Baton ${VERSION}</footer>
 </body>
 </html>`.__html;
   };

@@ -11,6 +11,7 @@ import { RecipeService } from './recipes.js';
 import { RequestService } from './requests.js';
 import { StatsService } from './stats.js';
 import { EXPIRE_JOB, TaskService } from './tasks.js';
+import type { TaskDoc } from './types.js';
 import { UserService } from './users.js';
 import { ViewService } from './views.js';
 
@@ -89,6 +90,8 @@ export class Baton {
   readonly conversations: ConversationService;
   readonly stats: StatsService;
   readonly startedAt = new Date();
+  /** Surfaces that post copies of tasks (each registers while it listens). */
+  private readonly deliverySurfaces = new Map<string, number>();
 
   constructor(options: BatonOptions) {
     const store = options.store;
@@ -160,8 +163,27 @@ export class Baton {
   }
 
   /**
+   * A surface that posts copies of tasks says so while it listens, so `redeliver` can find
+   * the open tasks that surface has no copy of (even when another surface has one).
+   * Returns the call that unregisters it.
+   */
+  registerDeliverySurface(surface: string): () => void {
+    this.deliverySurfaces.set(surface, (this.deliverySurfaces.get(surface) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.deliverySurfaces.get(surface) ?? 1) - 1;
+      if (n > 0) this.deliverySurfaces.set(surface, n);
+      else this.deliverySurfaces.delete(surface);
+    };
+  }
+
+  /**
    * Hands surfaces (once they listen) what a restart may have left undelivered: pending
-   * notifications, and open tasks no surface has recorded a copy of. Surfaces skip what
+   * notifications, and open tasks that a listening surface has recorded no copy of (per
+   * surface: a task posted on Slack whose Teams post never happened is handed out again).
+   * With no surface registered, the open tasks nobody has a copy of. Surfaces skip what
    * they already delivered, so this is safe to call at every start.
    */
   async redeliver(
@@ -176,17 +198,39 @@ export class Baton {
       .find({ status: 'pending', ...age }, { sort: { created_at: 1 }, limit })
       .toArray();
     for (const n of notes) this.events.emit('notification', n);
-    const tasks = await db.tasks
-      .find({ status: 'open', deliveries: { $exists: false }, ...age }, { sort: { created_at: -1 }, limit })
-      .toArray();
-    for (const t of tasks) this.events.emit('task.opened', t);
-    if (notes.length + tasks.length > 0) {
+    const surfaces = [...this.deliverySurfaces.keys()].sort();
+    // Per task, the listening surfaces that have no copy of it.
+    const tasks = new Map<string, { task: TaskDoc; missing: string[] }>();
+    if (surfaces.length === 0) {
+      const none = await db.tasks
+        .find({ status: 'open', deliveries: { $exists: false }, ...age }, { sort: { created_at: -1 }, limit })
+        .toArray();
+      for (const t of none) this.events.emit('task.opened', t);
+      for (const t of none) tasks.set(t._id, { task: t, missing: [] });
+    }
+    for (const surface of surfaces) {
+      const missing = await db.tasks
+        .find(
+          { status: 'open', deliveries: { $not: { $elemMatch: { surface } } }, ...age },
+          { sort: { created_at: -1 }, limit },
+        )
+        .toArray();
+      for (const t of missing) {
+        const entry = tasks.get(t._id);
+        if (entry) entry.missing.push(surface);
+        else if (tasks.size < limit) tasks.set(t._id, { task: t, missing: [surface] });
+      }
+    }
+    // Only the surfaces concerned act on these (not a new task: pages showing tasks need no update).
+    for (const { task, missing } of tasks.values())
+      if (missing.length > 0) this.events.emit('task.undelivered', task, missing);
+    if (notes.length + tasks.size > 0) {
       this.ctx.logger.debug(
-        { notifications: notes.length, tasks: tasks.length },
+        { notifications: notes.length, tasks: tasks.size, surfaces },
         'handed undelivered work to surfaces',
       );
     }
-    return { notifications: notes.length, tasks: tasks.length };
+    return { notifications: notes.length, tasks: tasks.size };
   }
 
   /** What /healthz shows. */

@@ -19,6 +19,8 @@ import type {
 /** What surfaces can listen to. Emitted after the change is stored. */
 export interface BatonEvents {
   'task.opened': [TaskDoc];
+  /** Redelivery: an open task that the listed surfaces (registered ones) have no copy of. */
+  'task.undelivered': [TaskDoc, string[]];
   'task.closed': [TaskDoc];
   'task.reassigned': [TaskDoc];
   'request.created': [RequestDoc];

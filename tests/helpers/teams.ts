@@ -19,6 +19,8 @@ import { ROOT, startTestRuntime, type TestRuntime } from './runtime.js';
 export const TEAMS_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const TEAMS_APP_ID = '00000000-0000-0000-0000-00000000b470';
 export const TEAMS_BOT_ID = `28:${TEAMS_APP_ID}`;
+/** The largest message Teams accepts (a bot's message, card included). */
+export const TEAMS_MAX_MESSAGE_BYTES = 28 * 1024;
 
 export interface TeamsPerson {
   /** Teams id (`29:…`). */
@@ -138,6 +140,16 @@ export class FakeConnector {
       };
     }
     const parts = call.path.split('/').map(decodeURIComponent);
+    // Teams refuses messages over 28 KB.
+    if (
+      (call.method === 'POST' || call.method === 'PUT') &&
+      parts[4] === 'activities' &&
+      Buffer.byteLength(raw) > TEAMS_MAX_MESSAGE_BYTES
+    )
+      return {
+        status: 413,
+        body: { error: { code: 'MessageSizeTooBig', message: 'Message size too large' } },
+      };
     // /v3/conversations/{id}/members/{userId}
     if (call.method === 'GET' && parts[4] === 'members') {
       const person = this.personOf(parts[5] ?? '');

@@ -142,6 +142,54 @@ describe('Teams: durable delivery and the invoke time budget', () => {
     expect(await second.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).toHaveLength(1);
   });
 
+  it('a task posted on Slack whose Teams copy never happened (a crash between the two) is posted by the redelivery', async () => {
+    const connector = new FakeConnector();
+    await connector.start();
+    connectors.push(connector);
+    const dataDir = tempDir();
+    const recipes = recipesDir(APP);
+    const first = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    await first.install('bob');
+    await first.install('alice');
+    const alice = await first.batonUser('alice');
+    const bob = await first.batonUser('bob');
+    await first.close();
+    // The request is filed and Slack posts its copy; the process dies before Teams posts.
+    const { startTestRuntime } = await import('../helpers/runtime.js');
+    const alone = await startTestRuntime({
+      dataDir,
+      recipesDir: recipes,
+      env: { TEAMS_ALLOW_ANONYMOUS: 'true' },
+    });
+    await alone.baton.requests.file(alice, 'ok', { approver: 'bob@example.com' });
+    const task = await eventually(async () => (await alone.baton.tasks.listForRequest('OK-1'))[0]);
+    await alone.baton.deliveries.recordTaskDelivery(task._id, {
+      surface: 'slack',
+      user: bob._id,
+      ref: { channel: 'D0BOB', ts: '1700000000.000100' },
+    });
+    await alone.close();
+
+    const second = await startTeamsTestApp({ dataDir, recipesDir: recipes, connector });
+    open.push(second);
+    const bobChat = second.people.bob!.conversationId;
+    // Handed to the surfaces missing a copy only: it is not a new task for pages showing tasks.
+    const opened: string[] = [];
+    second.rt.baton.events.on('task.opened', (t) => opened.push(t._id));
+    expect(await second.rt.baton.redeliver()).toMatchObject({ tasks: 1 });
+    await second.idle();
+    const post = await eventually(async () =>
+      connector.posts(bobChat).find((c) => cardText(c.body).includes('Okay?')),
+    );
+    expect(executeActions(cardOf(post.body)).map((a) => a.title)).toEqual(['Approve', 'Reject']);
+    expect(await second.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).toHaveLength(1);
+    expect(opened).toEqual([]);
+    // Now every listening surface has its copy: the next sweep hands out nothing, posts nothing twice.
+    expect(await second.rt.baton.redeliver()).toMatchObject({ tasks: 0 });
+    await second.idle();
+    expect(connector.posts(bobChat).filter((c) => cardText(c.body).includes('Okay?'))).toHaveLength(1);
+  });
+
   it('an action slower than the budget is answered with "working on it", then its card replaces that one', async () => {
     const t = await startTeamsTestApp({
       recipesDir: recipesDir({}, ['recipes/time-off']),

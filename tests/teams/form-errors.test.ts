@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { recipesDir } from '../helpers/runtime.js';
+import { activityFrom, cardOf, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+
+const APP = {
+  'kit.yaml': `
+kind: app
+key: kit
+name: Kit
+stages: [Submitted]
+fields:
+  - { key: title, label: Title, type: text, required: true }
+  - { key: qty, label: Quantity, type: number, min: 1, max: 5 }
+  - { key: manager, label: Manager, type: user, required: true }
+  - { key: contact, label: Contact, type: email }
+`,
+};
+
+describe('Teams: a form with several mistakes', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('comes back with every message next to its input, a person Baton cannot find included', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(APP) });
+    await t.install('alice');
+    const res = await t.send(
+      activityFrom('invoke-action', t.people.alice!, t.connector.url, {
+        replyToId: 'form-card-1',
+        value: {
+          action: {
+            type: 'Action.Execute',
+            title: 'Submit',
+            verb: 'request.submit',
+            // A people-picker value nobody (Baton, the connector) knows, and three other mistakes.
+            data: {
+              app: 'kit',
+              title: '',
+              qty: '9',
+              manager: '0badbeef-0000-4000-8000-000000000999',
+              contact: 'nope',
+            },
+          },
+          trigger: 'manual',
+        },
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    const body = (cardOf(res.json()).body ?? []) as Record<string, unknown>[];
+    const messageAfter = (id: string) => {
+      const at = body.findIndex((e) => e.id === id);
+      const next = body[at + 1];
+      return next?.color === 'Attention' ? next.text : undefined;
+    };
+    expect(messageAfter('title')).toBe('Title is required');
+    expect(messageAfter('qty')).toBe('Quantity must be at most 5');
+    expect(messageAfter('contact')).toBe('Contact must be an email address');
+    expect(messageAfter('manager')).toMatch(/^Manager: Baton does not know this person yet/);
+    // The values typed are kept.
+    expect(body.find((e) => e.id === 'contact')?.value).toBe('nope');
+    expect(await t.rt.baton.requests.load('KIT-1')).toBeNull();
+  });
+});
