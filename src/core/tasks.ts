@@ -61,6 +61,11 @@ function outcomeOn(outcome: string): string {
   return known ?? `answered "${outcome}" on`;
 }
 
+/** A time for a sentence people read: `2026-11-25 14:05 UTC`. */
+export function readableTime(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 export function assigneeKey(a: Assignee): string {
   return a.type === 'user' ? `user:${a.id}` : `group:${a.name}`;
 }
@@ -103,7 +108,7 @@ export class TaskService {
       type: 'task_assigned',
       at: now,
       by,
-      text: `Task "${stored.title}" assigned to ${who}${stored.expires_at ? `, expires ${stored.expires_at.toISOString()}` : ''}`,
+      text: `Task "${stored.title}" assigned to ${who}${stored.expires_at ? `, expires ${readableTime(stored.expires_at)}` : ''}`,
       data: {
         task_id: stored._id,
         assignee: stored.assignee_key,
@@ -429,7 +434,7 @@ export class TaskService {
         ? await this.users.displayName(task.completed_by)
         : task.completed_by;
     }
-    const when = task.completed_at ? ` at ${task.completed_at.toISOString()}` : '';
+    const when = task.completed_at ? ` at ${readableTime(task.completed_at)}` : '';
     let message: string;
     if (task.status === 'completed')
       message = `Already ${outcomePhrase(task.outcome ?? 'completed')} by ${name}${when}.`;
