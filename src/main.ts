@@ -76,6 +76,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`baton: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // A known refusal is one line; anything else keeps its stack.
+  const known = (err as { code?: unknown } | null)?.code === 'BATON_DATA_DIR_IN_USE';
+  process.stderr.write(
+    `baton: failed to start: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`,
+  );
   process.exit(1);
 });

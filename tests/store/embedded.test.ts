@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { filterToSql } from '../../src/store/sqlite/filter-to-sql.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, StoreInUseError } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContractSuite } from './contract.js';
 
 const dirs: string[] = [];
@@ -116,6 +116,49 @@ describe('embedded store specifics', () => {
     expect(plan).toContain('USING INDEX c_t__status_1');
     expect(plan).not.toMatch(/SCAN c_t\b/);
     await s.close();
+  });
+});
+
+describe('embedded store: one process per database', () => {
+  it('a second process is refused while the first lives, and takes over after it was killed', async () => {
+    const dir = tempDir();
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import { SqliteStore } from './src/store/sqlite/sqlite-store.ts'; SqliteStore.open(${JSON.stringify(dir)}); process.stdout.write('open\\n'); setInterval(() => {}, 1000);`,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
+        holder.on('exit', () => reject(new Error('the holder exited')));
+      });
+      let err: unknown;
+      try {
+        SqliteStore.open(dir);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StoreInUseError);
+      expect((err as Error).message).toMatch(
+        new RegExp(`in use by another Baton process \\(pid ${holder.pid}\\)`),
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // The lock the killed process left is taken over; within one process the store can be opened twice.
+    const s = SqliteStore.open(dir);
+    const again = SqliteStore.open(dir);
+    await again.close();
+    await s.collection('g').insertOne({ _id: 'x' });
+    await s.close();
+    expect(existsSync(join(dir, 'baton.db.lock'))).toBe(false);
   });
 });
 

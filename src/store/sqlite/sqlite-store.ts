@@ -59,7 +59,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as mingoUpdateOps from 'mingo/operators/update';
@@ -103,6 +103,82 @@ const UPDATE_OPS = new Set([
 export interface SqliteStoreOptions {
   /** File name inside `dataDir` (default `baton.db`), or `':memory:'` for an in-memory database. */
   filename?: string;
+}
+
+/** Another live process holds the database file (the embedded store is one process at a time). */
+export class StoreInUseError extends Error {
+  readonly code = 'BATON_DATA_DIR_IN_USE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInUseError';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Locks held by this process, by lock file: how many open stores share each. */
+const heldLocks = new Map<string, number>();
+
+/**
+ * Takes `<file>.lock` for this process (a file holding its pid), so a second Baton on the same
+ * DATA_DIR stops at start instead of writing beside the first (whose document cache assumes it
+ * is the only writer). A lock left by a process that is gone (kill -9) is taken over. Returns
+ * the release.
+ */
+function lockDatabase(file: string): () => void {
+  const lock = `${file}.lock`;
+  const release = () => {
+    const n = (heldLocks.get(lock) ?? 1) - 1;
+    if (n > 0) {
+      heldLocks.set(lock, n);
+      return;
+    }
+    heldLocks.delete(lock);
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+    } catch {
+      // Already gone.
+    }
+  };
+  const held = heldLocks.get(lock);
+  if (held !== undefined) {
+    heldLocks.set(lock, held + 1);
+    return release;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      heldLocks.set(lock, 1);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    let pid = 0;
+    try {
+      pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    } catch {
+      // Unreadable or just removed: treat as stale.
+    }
+    if (pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new StoreInUseError(
+        `${file} is in use by another Baton process (pid ${pid}). The embedded store allows one process at a time: stop that one, or give this one another DATA_DIR.`,
+      );
+    }
+    try {
+      unlinkSync(lock); // Left by a process that is gone.
+    } catch {
+      // Someone else removed it.
+    }
+  }
 }
 
 /** An Error shaped like the MongoDB driver's duplicate-key error (`code === 11000`). */
@@ -278,8 +354,11 @@ export class SqliteStore implements Store {
   /** Set by `acknowledgeOnApply`: writes settle when applied; called when a COMMIT loses them. */
   private onLost: ((err: unknown) => void) | null = null;
 
-  private constructor(db: DB, file: string | null) {
+  private readonly unlock: () => void;
+
+  private constructor(db: DB, file: string | null, unlock: () => void = () => {}) {
     this.db = db;
+    this.unlock = unlock;
     this.txn = db.transaction((fn: () => unknown) => fn());
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: commits survive a process crash; a power loss may lose the last transactions.
@@ -331,7 +410,13 @@ export class SqliteStore implements Store {
     if (filename === ':memory:') return new SqliteStore(new Database(':memory:'), null);
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, filename);
-    return new SqliteStore(new Database(file), file);
+    const unlock = lockDatabase(file);
+    try {
+      return new SqliteStore(new Database(file), file, unlock);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
   }
 
   /** A cached prepared statement for `sql`. */
@@ -620,6 +705,7 @@ export class SqliteStore implements Store {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();
+      this.unlock();
     }
   }
 
