@@ -436,10 +436,19 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         if (typeof stage !== 'string' || stage === '') {
           throw new ValidationError(`change_stage gave ${JSON.stringify(stage ?? null)}, not a stage name`);
         }
-        const depth = Number(job.trigger.depth ?? 0);
+        // The stage change's event carries the chain's depth, so recipes that keep triggering
+        // each other (A moves to X, B on X moves to Y, A on Y...) stop after MAX_CHAIN_DEPTH.
+        // A chain in which a person decided a task (e.g. send back for rework, resubmit) is
+        // not a runaway: it starts counting again.
+        const personActed = job.log.some((l) => l.action === 'assign_task' && l.status === 'waiting');
+        const depth = personActed ? 0 : Number(job.trigger.depth ?? 0);
         if (depth >= MAX_CHAIN_DEPTH)
-          throw new ValidationError('Too many recipes triggering each other (stage loop).');
-        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`);
+          throw new ValidationError(
+            `Too many recipes triggering each other (a stage loop): ${MAX_CHAIN_DEPTH} stage changes in a row were made by recipes started by the previous one.`,
+          );
+        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
+          depth: depth + 1,
+        });
         return { kind: 'next', result: { status: 'completed', value: stage } };
       }
       case 'update_record': {
