@@ -21,6 +21,7 @@ import { parseDuration } from '../recipes/duration.js';
 import { type ExpressionContext, evaluateCondition, renderTemplate } from '../recipes/expressions.js';
 import type { RecipeDefinition } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
+import { assertSafeId } from '../store/safe.js';
 import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
@@ -613,6 +614,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   /** Reruns a failed job from the step that failed (operators and admins). */
   async rerun(actor: User, jobId: string): Promise<JobDoc> {
     requireOperator(actor, 'rerun jobs');
+    assertSafeId(jobId, 'job id');
     const now = this.ctx.now();
     const failed = await this.ctx.db.jobs.findOne({ _id: jobId, status: 'failed' });
     const upgrade = failed ? await this.fixedVersionFor(failed) : null;
