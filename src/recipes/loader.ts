@@ -628,6 +628,91 @@ function crossChecks(
       }
     }
   }
+  problems.push(...stageLoopProblems(recipes));
+  return problems;
+}
+
+/** Most stage changes in a row that recipes may make by triggering each other (the engine's bound). */
+const MAX_STAGE_CHAIN = 20;
+
+interface StageEdge {
+  to: number;
+  path: (string | number)[];
+  stage: string;
+  /** The change always happens (a literal stage, not inside if/then/else, no task before it). */
+  certain: boolean;
+}
+
+/**
+ * Recipes that trigger each other through stage changes without a person in between (A moves
+ * to X, B runs on X and moves to Y, A runs on Y...). The engine stops such a chain after
+ * MAX_STAGE_CHAIN changes and fails the job, so a loop that always happens is an error and one
+ * that depends on conditions is a warning. Changes made after a task are left out: a person
+ * decides each round of such a loop (rework, resubmit).
+ */
+function stageLoopProblems(recipes: (Loaded<RecipeDefinition> & { locator: Locator })[]): Problem[] {
+  const nodes = recipes.filter((r) => r.definition.trigger.type === 'stage_changed');
+  const edges: StageEdge[][] = nodes.map((node) => {
+    const out: StageEdge[] = [];
+    let sawTask = false;
+    for (const { step, path } of walkSteps(node.definition.steps)) {
+      if (isConditionalStep(step)) continue;
+      if (step.action === 'assign_task') sawTask = true;
+      if (sawTask || step.action !== 'change_stage') continue;
+      const literal = !isTemplate(step.stage);
+      const stages = literal ? [step.stage] : quotedLiterals(step.stage);
+      for (const stage of stages) {
+        nodes.forEach((other, to) => {
+          const t = other.definition.trigger;
+          if (t.type !== 'stage_changed' || t.app !== node.definition.trigger.app) return;
+          if (t.to !== undefined && t.to !== stage) return;
+          out.push({ to, path, stage, certain: literal && path.length === 2 && t.from === undefined });
+        });
+      }
+    }
+    return out;
+  });
+  const problems: Problem[] = [];
+  nodes.forEach((node, start) => {
+    // the shortest loop back to this recipe (breadth first), preferring one made of certain edges
+    for (const certainOnly of [true, false]) {
+      const via = new Map<number, { from: number; edge: StageEdge }>();
+      const queue = [start];
+      let found: StageEdge[] | null = null;
+      while (queue.length > 0 && !found) {
+        const at = queue.shift()!;
+        for (const edge of edges[at]!) {
+          if (certainOnly && !edge.certain) continue;
+          if (edge.to === start) {
+            const chain = [edge];
+            for (let n = at; n !== start; n = via.get(n)!.from) chain.unshift(via.get(n)!.edge);
+            found = chain;
+            break;
+          }
+          if (!via.has(edge.to)) {
+            via.set(edge.to, { from: at, edge });
+            queue.push(edge.to);
+          }
+        }
+      }
+      if (!found) continue;
+      const names = [node, ...found.map((e) => nodes[e.to]!)].map((n) => n.definition.name);
+      const route = found.map((e, i) => `${names[i]} (moves to ${e.stage})`).join(' -> ');
+      const first = found[0]!;
+      problems.push(
+        problemAt(
+          node.file,
+          node.locator,
+          [...first.path, 'stage'],
+          `recipes trigger each other in a loop: ${route} -> ${names[names.length - 1]}; ${
+            certainOnly ? 'it never ends by itself, and' : 'when its conditions hold,'
+          } Baton stops the chain after ${MAX_STAGE_CHAIN} stage changes and fails the job`,
+          certainOnly ? 'error' : 'warning',
+        ),
+      );
+      break;
+    }
+  });
   return problems;
 }
 
