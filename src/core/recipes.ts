@@ -59,8 +59,11 @@ export class RecipeService {
     for (const [file, problems] of problemsByFile) {
       if (seen.has(file) || loaded.apps.some((a) => a.file === file) || errorsOf(problems).length === 0)
         continue;
-      const name = guessName(file);
+      let name = guessName(file);
       if (name === null) continue;
+      // A second file with the name of a recipe installed from another file (a duplicate) is
+      // recorded under its file, so it cannot replace the recipe that was installed.
+      if (report.recipes.some((r) => r.name === name)) name = `file:${file}`;
       await this.recordInvalid(name, source, file, problems);
       report.recipes.push({ name, state: 'invalid' });
     }
