@@ -2,8 +2,10 @@
  * Loads and validates app and recipe files (YAML). Never throws on bad input: every problem is
  * returned with the file, line and column it refers to.
  */
+import { readdirSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type Document,
   isMap,
@@ -15,6 +17,8 @@ import {
   parseDocument,
 } from 'yaml';
 import type { z } from 'zod';
+import { ValidationError } from '../core/errors.js';
+import { validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
   type AppDefinition,
@@ -582,6 +586,20 @@ function crossChecks(
     const fieldKeys = new Set(app.fields.map((f) => f.key));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
+      if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
+        const cards = cardNames();
+        if (cards && !cards.includes(step.card)) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              [...path, 'card'],
+              `no card named "${step.card}" in cards/ (cards: ${cards.join(', ')}); the default layout would be used`,
+              'warning',
+            ),
+          );
+        }
+      }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
         problems.push(
           problemAt(
@@ -609,6 +627,20 @@ function crossChecks(
         }
       }
       if (step.action === 'update_record') {
+        // values without {{ }} are known now: check them as the form would at run time
+        const literals = Object.fromEntries(
+          Object.entries(step.fields).filter(
+            ([key, v]) => fieldKeys.has(key) && !(typeof v === 'string' && isTemplate(v)),
+          ),
+        );
+        try {
+          validateRecord(app, literals, { partial: true });
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          for (const [key, message] of Object.entries(err.fields ?? {})) {
+            problems.push(problemAt(file, locator, [...path, 'fields', key], message));
+          }
+        }
         for (const key of Object.keys(step.fields)) {
           if (!fieldKeys.has(key)) {
             problems.push(
@@ -630,6 +662,24 @@ function crossChecks(
   }
   problems.push(...stageLoopProblems(recipes));
   return problems;
+}
+
+const CARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../cards');
+let cardList: string[] | null | undefined;
+
+/** The card templates shipped in `cards/` (names without .json), or null if the folder cannot be read. */
+function cardNames(): string[] | null {
+  if (cardList === undefined) {
+    try {
+      cardList = readdirSync(CARDS_DIR)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -'.json'.length))
+        .sort();
+    } catch {
+      cardList = null;
+    }
+  }
+  return cardList;
 }
 
 /** Most stage changes in a row that recipes may make by triggering each other (the engine's bound). */
