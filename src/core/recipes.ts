@@ -178,7 +178,8 @@ export class RecipeService {
     requireAdmin(actor, 'create recipes');
     if (typeof text !== 'string' || text.length > 200_000)
       throw new ValidationError('Send the recipe as YAML text (at most 200 kB).');
-    const { definition, problems } = parseDefinitionFile(text, file);
+    // A recipe is checked against its app in the store, as files are against the apps beside them.
+    const { definition, problems } = parseDefinitionFile(text, file, { apps: await this.storedApps() });
     const errors = errorsOf(problems);
     if (!definition || errors.length > 0) {
       throw new ValidationError(
@@ -199,6 +200,11 @@ export class RecipeService {
     await this.upsert(definition, 'store', undefined, text, problems);
     this.onChange?.();
     return { kind: 'recipe', name: definition.name };
+  }
+
+  private async storedApps(): Promise<AppDefinition[]> {
+    const docs = await this.apps.list();
+    return docs.flatMap((d) => (d.definition ? [d.definition] : []));
   }
 
   /** Template packs available to install. */

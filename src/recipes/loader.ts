@@ -367,10 +367,27 @@ function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
-/** Parses and validates one app or recipe file. `definition` is set only when there is no error. */
-export function parseDefinitionFile(text: string, file: string): ParseResult {
+/**
+ * Parses and validates one app or recipe file. `definition` is set only when there is no error.
+ * With `apps` (e.g. the apps in the store), a recipe is also checked against its app as files
+ * are: stages, fields and the values it sets.
+ */
+export function parseDefinitionFile(
+  text: string,
+  file: string,
+  options: { apps?: readonly AppDefinition[] } = {},
+): ParseResult {
   try {
-    const { definition, problems } = parseInternal(text, file);
+    const parsed = parseInternal(text, file);
+    let { definition, problems } = parsed;
+    if (definition?.kind === 'recipe' && options.apps) {
+      const cross = crossChecks(
+        options.apps.map((app) => ({ definition: app, file: `app ${app.key}`, source: '', locator: null })),
+        [{ definition, file, source: text, locator: parsed.locator }],
+      ).filter((p) => p.file === file);
+      problems = sortProblems([...problems, ...cross]);
+      if (cross.some((p) => p.severity === 'error')) definition = undefined;
+    }
     return definition ? { definition, problems } : { problems };
   } catch (err) {
     return {
@@ -488,8 +505,8 @@ export async function loadDirectory(dir: string): Promise<{
 }
 
 function crossChecks(
-  apps: (Loaded<AppDefinition> & { locator: Locator })[],
-  recipes: (Loaded<RecipeDefinition> & { locator: Locator })[],
+  apps: (Loaded<AppDefinition> & { locator: Locator | null })[],
+  recipes: (Loaded<RecipeDefinition> & { locator: Locator | null })[],
 ): Problem[] {
   const problems: Problem[] = [];
   const appByKey = new Map<string, Loaded<AppDefinition>>();
@@ -700,7 +717,7 @@ interface StageEdge {
  * that depends on conditions is a warning. Changes made after a task are left out: a person
  * decides each round of such a loop (rework, resubmit).
  */
-function stageLoopProblems(recipes: (Loaded<RecipeDefinition> & { locator: Locator })[]): Problem[] {
+function stageLoopProblems(recipes: (Loaded<RecipeDefinition> & { locator: Locator | null })[]): Problem[] {
   const nodes = recipes.filter((r) => r.definition.trigger.type === 'stage_changed');
   const edges: StageEdge[][] = nodes.map((node) => {
     const out: StageEdge[] = [];
