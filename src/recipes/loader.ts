@@ -155,9 +155,13 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
       if (issue.origin === 'array')
         return `needs at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
       if (issue.origin === 'string') return 'must not be empty';
-      return `must be at least ${issue.minimum}`;
+      return issue.inclusive === false
+        ? `must be greater than ${issue.minimum}`
+        : `must be at least ${issue.minimum}`;
     case 'too_big':
-      return `must be at most ${issue.maximum}`;
+      return issue.inclusive === false
+        ? `must be less than ${issue.maximum}`
+        : `must be at most ${issue.maximum}`;
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
     default:
@@ -310,7 +314,10 @@ function parseInternal(text: string, file: string): Parsed {
         offset < e.pos[0]
           ? lines.linePos(Math.max(0, offset - 1))
           : (e.linePos?.[0] ?? lines.linePos(offset));
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const message =
+        e.code === 'MULTIPLE_DOCS'
+          ? 'a file holds one app or one recipe: this one has several YAML documents (separated by ---)'
+          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
     }
   };

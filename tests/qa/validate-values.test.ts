@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDirectory } from '../../src/recipes/loader.js';
+import { loadDirectory, parseDefinitionFile } from '../../src/recipes/loader.js';
 import { recipesDir } from '../helpers/runtime.js';
 
 const APP = `kind: app
@@ -55,6 +55,23 @@ describe('validation of literal values and card names in recipes', () => {
       '14: error: steps[1].fields.qty: Quantity must be at most 10',
       '15: error: steps[1].fields.note: Note is required',
       '25: warning: steps[3].card: no card named "tsak" in cards/ (cards: notification, request, task); the default layout would be used',
+    ]);
+  });
+
+  it('says what is wrong in words of the format, not of the libraries underneath', () => {
+    const quorum = parseDefinitionFile(
+      'kind: recipe\nname: q\ntrigger: { type: new_request, app: kit }\nsteps:\n  - action: assign_task\n    to: a@example.com\n    title: t\n    quorum: { mode: count, count: 0 }\n',
+      'q.yaml',
+    );
+    expect(
+      quorum.problems.filter((p) => p.severity === 'error').map((p) => `${p.line}: ${p.message}`),
+    ).toEqual(['8: steps[0].quorum.count: must be greater than 0']);
+    const multi = parseDefinitionFile(
+      'kind: recipe\nname: a\ntrigger: { type: new_request, app: kit }\nsteps: [{ action: stop }]\n---\nkind: app\n',
+      'multi.yaml',
+    );
+    expect(multi.problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '5: YAML: a file holds one app or one recipe: this one has several YAML documents (separated by ---)',
     ]);
   });
 });
