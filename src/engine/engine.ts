@@ -18,7 +18,12 @@ import type {
 } from '../core/types.js';
 import { requireOperator, type UserService } from '../core/users.js';
 import { parseDuration } from '../recipes/duration.js';
-import { type ExpressionContext, evaluateCondition, renderTemplate } from '../recipes/expressions.js';
+import {
+  type ExpressionContext,
+  evaluateCondition,
+  renderTemplate,
+  renderText,
+} from '../recipes/expressions.js';
 import type { RecipeDefinition } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId } from '../store/safe.js';
@@ -392,11 +397,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = String((await renderTemplate(step.title, ctx)) ?? '');
+        const title = await renderText(step.title, ctx);
         const instructions =
-          step.instructions !== undefined
-            ? String((await renderTemplate(step.instructions, ctx)) ?? '')
-            : undefined;
+          step.instructions !== undefined ? await renderText(step.instructions, ctx) : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
             ? { label: o, style: defaultStyle(o), comment: 'optional' }
@@ -462,8 +465,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
-        const text =
-          step.text !== undefined ? String((await renderTemplate(step.text, ctx)) ?? '') : undefined;
+        const text = step.text !== undefined ? await renderText(step.text, ctx) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
