@@ -11,14 +11,17 @@ fields:
   - { key: note, label: Note, type: text }
 `;
 
-// Two recipes that keep triggering each other: Ping -> Pong -> Ping -> ...
+// Two recipes that keep triggering each other: Ping -> Pong -> Ping -> ... (behind a condition,
+// so validation only warns and installs them; an unconditional loop is refused at install)
 const PING = `
 kind: recipe
 name: on-ping
 trigger: { type: stage_changed, app: ping, to: Ping }
 steps:
-  - action: change_stage
-    stage: Pong
+  - if: "record.note = 'go'"
+    then:
+      - action: change_stage
+        stage: Pong
 `;
 const PONG = `
 kind: recipe
