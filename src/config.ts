@@ -18,13 +18,19 @@ const boolString = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A blank value (`PORT=` in a .env file) means the variable is not set: its default applies. */
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
 export const ConfigSchema = z.object({
-  PORT: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be between 0 and 65535')
-    .max(65535, 'must be between 0 and 65535')
-    .default(3000),
+  PORT: z.preprocess(
+    blankAsUnset,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(3000),
+  ),
   HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   MONGODB_URL: optionalString.refine((v) => v === undefined || /^mongodb(\+srv)?:\/\//.test(v), {
@@ -40,13 +46,25 @@ export const ConfigSchema = z.object({
         .map((x) => x.trim())
         .filter((x) => x !== ''),
     ),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
   /** The public URL people reach Baton at (links in messages, manifests). */
   BATON_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
     message: 'must be an http(s) URL',
   }),
   /** Scheduler poll interval in ms; due timers are also picked up as they are scheduled. */
-  SCHEDULER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  SCHEDULER_POLL_MS: z.preprocess(
+    blankAsUnset,
+    z.coerce
+      .number({ message: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(50, 'must be between 50 and 60000 (milliseconds)')
+      .max(60_000, 'must be between 50 and 60000 (milliseconds)')
+      .default(500),
+  ),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xoxb-'), {
     message: 'must be a bot token starting with xoxb-',
@@ -60,7 +78,11 @@ export const ConfigSchema = z.object({
   MICROSOFT_APP_ID: optionalString,
   MICROSOFT_APP_PASSWORD: optionalString,
   MICROSOFT_APP_TENANT_ID: optionalString,
-  MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).optional(),
+  MICROSOFT_APP_TYPE: z
+    .enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI'], {
+      message: 'must be MultiTenant, SingleTenant or UserAssignedMSI',
+    })
+    .optional(),
   TEAMS_ALLOW_ANONYMOUS: boolString,
   /** Certificate credentials instead of MICROSOFT_APP_PASSWORD: the thumbprint and the PEM private key's file. */
   MICROSOFT_APP_CERTIFICATE_THUMBPRINT: optionalString.refine(

@@ -67,8 +67,11 @@ export class RecipeService {
     for (const [file, problems] of problemsByFile) {
       if (seen.has(file) || loaded.apps.some((a) => a.file === file) || errorsOf(problems).length === 0)
         continue;
-      const name = guessName(file);
+      let name = guessName(file);
       if (name === null) continue;
+      // A second file with the name of a recipe installed from another file (a duplicate) is
+      // recorded under its file, so it cannot replace the recipe that was installed.
+      if (report.recipes.some((r) => r.name === name)) name = `file:${file}`;
       await this.recordInvalid(name, source, file, problems);
       report.recipes.push({ name, state: 'invalid' });
     }
@@ -196,7 +199,8 @@ export class RecipeService {
     requireAdmin(actor, 'create recipes');
     if (typeof text !== 'string' || text.length > 200_000)
       throw new ValidationError('Send the recipe as YAML text (at most 200 kB).');
-    const { definition, problems } = parseDefinitionFile(text, file);
+    // A recipe is checked against its app in the store, as files are against the apps beside them.
+    const { definition, problems } = parseDefinitionFile(text, file, { apps: await this.storedApps() });
     const errors = errorsOf(problems);
     if (!definition || errors.length > 0) {
       throw new ValidationError(
@@ -225,6 +229,11 @@ export class RecipeService {
     await this.upsert(definition, 'store', undefined, text, problems);
     this.onChange?.();
     return { kind: 'recipe', name: definition.name };
+  }
+
+  private async storedApps(): Promise<AppDefinition[]> {
+    const docs = await this.apps.list();
+    return docs.flatMap((d) => (d.definition ? [d.definition] : []));
   }
 
   /** Template packs available to install. */

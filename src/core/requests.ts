@@ -162,7 +162,13 @@ export class RequestService {
    * Moves a request to a stage of its app. Idempotent per `eventId`: the history entry and
    * the trigger are recorded once even if the caller retries after a crash.
    */
-  async changeStage(by: string, requestId: string, stage: string, eventId: string): Promise<RequestDoc> {
+  async changeStage(
+    by: string,
+    requestId: string,
+    stage: string,
+    eventId: string,
+    options: { depth?: number } = {},
+  ): Promise<RequestDoc> {
     const request = await this.load(requestId);
     if (!request) throw new NotFoundError(`No request ${requestId}.`);
     const app = await this.apps.get(request.app);
@@ -180,7 +186,13 @@ export class RequestService {
       text: `Stage changed from ${from} to ${stage}`,
       data: { from, to: stage },
     };
-    const pending: PendingEvent = { id: eventId, type: 'stage_changed', from, to: stage };
+    const pending: PendingEvent = {
+      id: eventId,
+      type: 'stage_changed',
+      from,
+      to: stage,
+      ...(options.depth !== undefined ? { depth: options.depth } : {}),
+    };
     await this.appendHistory(requestId, event, { emit: false });
     const updated = await this.ctx.db.requests.findOneAndUpdate(
       { _id: requestId, applied: { $ne: eventId } },

@@ -114,6 +114,12 @@ export interface PendingEvent {
   task_id?: string | undefined;
   step_id?: string | undefined;
   outcome?: string | undefined;
+  /**
+   * How many recipe steps led to this event, one after another (a stage change made by a job
+   * whose own trigger had depth n has depth n + 1; a person's change has none). Bounds loops
+   * of recipes triggering each other.
+   */
+  depth?: number | undefined;
 }
 
 /** One history event as stored: its own document, `_id` = the event id (so recording it twice is a no-op). */

@@ -18,9 +18,15 @@ import type {
 } from '../core/types.js';
 import { requireOperator, type UserService } from '../core/users.js';
 import { parseDuration } from '../recipes/duration.js';
-import { type ExpressionContext, evaluateCondition, renderTemplate } from '../recipes/expressions.js';
+import {
+  type ExpressionContext,
+  evaluateCondition,
+  renderTemplate,
+  renderText,
+} from '../recipes/expressions.js';
 import type { RecipeDefinition } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
+import { assertSafeId } from '../store/safe.js';
 import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
@@ -391,11 +397,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = String((await renderTemplate(step.title, ctx)) ?? '');
+        const title = await renderText(step.title, ctx);
         const instructions =
-          step.instructions !== undefined
-            ? String((await renderTemplate(step.instructions, ctx)) ?? '')
-            : undefined;
+          step.instructions !== undefined ? await renderText(step.instructions, ctx) : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
             ? { label: o, style: defaultStyle(o), comment: 'optional' }
@@ -436,10 +440,19 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         if (typeof stage !== 'string' || stage === '') {
           throw new ValidationError(`change_stage gave ${JSON.stringify(stage ?? null)}, not a stage name`);
         }
-        const depth = Number(job.trigger.depth ?? 0);
+        // The stage change's event carries the chain's depth, so recipes that keep triggering
+        // each other (A moves to X, B on X moves to Y, A on Y...) stop after MAX_CHAIN_DEPTH.
+        // A chain in which a person decided a task (e.g. send back for rework, resubmit) is
+        // not a runaway: it starts counting again.
+        const personActed = job.log.some((l) => l.action === 'assign_task' && l.status === 'waiting');
+        const depth = personActed ? 0 : Number(job.trigger.depth ?? 0);
         if (depth >= MAX_CHAIN_DEPTH)
-          throw new ValidationError('Too many recipes triggering each other (stage loop).');
-        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`);
+          throw new ValidationError(
+            `Too many recipes triggering each other (a stage loop): ${MAX_CHAIN_DEPTH} stage changes in a row were made by recipes started by the previous one.`,
+          );
+        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
+          depth: depth + 1,
+        });
         return { kind: 'next', result: { status: 'completed', value: stage } };
       }
       case 'update_record': {
@@ -452,8 +465,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
-        const text =
-          step.text !== undefined ? String((await renderTemplate(step.text, ctx)) ?? '') : undefined;
+        const text = step.text !== undefined ? await renderText(step.text, ctx) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
@@ -604,6 +616,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   /** Reruns a failed job from the step that failed (operators and admins). */
   async rerun(actor: User, jobId: string): Promise<JobDoc> {
     requireOperator(actor, 'rerun jobs');
+    assertSafeId(jobId, 'job id');
     const now = this.ctx.now();
     const failed = await this.ctx.db.jobs.findOne({ _id: jobId, status: 'failed' });
     const upgrade = failed ? await this.fixedVersionFor(failed) : null;

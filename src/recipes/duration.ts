@@ -11,8 +11,16 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
+/**
+ * The longest duration a recipe may use: 10 years (3650d, 521w). Longer ones (99999999999w)
+ * are no real deadline and do not even make a valid date.
+ */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+
+/** True for a well-formed duration of at most MAX_DURATION_MS. */
 export function isDuration(value: string): boolean {
-  return DURATION_PATTERN.test(value);
+  const match = DURATION_PATTERN.exec(value);
+  return match !== null && Number(match[1]) * UNIT_MS[match[2]!]! <= MAX_DURATION_MS;
 }
 
 /** Converts a duration such as `2d` to milliseconds. Throws on anything that is not a duration. */
@@ -21,7 +29,9 @@ export function parseDuration(value: string): number {
   if (!match) {
     throw new Error(`invalid duration "${value}": expected a number followed by s, m, h, d or w (e.g. 2d)`);
   }
-  const amount = Number(match[1]);
-  const unit = UNIT_MS[match[2]!]!;
-  return amount * unit;
+  const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new Error(`invalid duration "${value}": at most 10 years (3650d)`);
+  }
+  return ms;
 }

@@ -33,13 +33,25 @@ export interface ExpressionContext {
 export type ContextInput = Partial<ExpressionContext> | Record<string, unknown>;
 
 export interface EvaluationLimits {
-  /** Maximum wall time of one evaluation, in ms (default 250). */
+  /**
+   * Maximum work of one evaluation, in evaluation steps (each time JSONata's evaluator enters a
+   * node of the expression; default 500,000, about a quarter of a second of work here). This is
+   * the budget that stops runaway loops and recursion: it counts the expression's own work only,
+   * so a busy server (many jobs interleaving on the event loop, a profiler) cannot exhaust it.
+   */
+  maxSteps?: number;
+  /**
+   * Maximum wall time of one evaluation, in ms (default 10,000): a last resort for an expression
+   * whose few steps are each very slow (e.g. sorting ten million numbers again and again). Wall
+   * time includes time spent waiting for other work on the event loop, hence the wide margin.
+   */
   timeoutMs?: number;
   /** Maximum nesting depth of the evaluator (default 200). */
   maxDepth?: number;
 }
 
-export const DEFAULT_TIMEOUT_MS = 250;
+export const DEFAULT_MAX_STEPS = 500_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_DEPTH = 200;
 
 export class ExpressionError extends Error {
@@ -171,27 +183,59 @@ function syntaxError(err: unknown, source: string, offset = 0): ExpressionError 
   });
 }
 
-function limitsOf(limits: EvaluationLimits | undefined): { timeout: number; stack: number } {
+interface Limits {
+  steps: number;
+  timeout: number;
+  stack: number;
+}
+
+function limitsOf(limits: EvaluationLimits | undefined): Limits {
   return {
+    steps: limits?.maxSteps ?? DEFAULT_MAX_STEPS,
     timeout: limits?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     stack: limits?.maxDepth ?? DEFAULT_MAX_DEPTH,
   };
 }
 
+/** Thrown from the step hook; JSONata passes it through and runtimeError() translates it. */
+const TOO_MANY_STEPS = 'BATON_STEPS';
+
+/**
+ * JSONata calls the function bound to this symbol on entry to every evaluation step (it is the
+ * hook its own debugging tools use), with the evaluation's environment; `environment.base` is
+ * one object per evaluate() call, including the expressions `$eval` runs inside it.
+ */
+const EVALUATE_ENTRY = Symbol.for('jsonata.__evaluate_entry');
+
+interface EvaluationFrame {
+  base?: object;
+}
+
 /** Parses a bare JSONata expression (cached). Throws ExpressionError on a syntax error. */
 function compileExpression(source: string, limits?: EvaluationLimits): jsonata.Expression {
-  const { timeout, stack } = limitsOf(limits);
-  const key = `${timeout}:${stack}:${source}`;
+  const { steps, timeout, stack } = limitsOf(limits);
+  const key = `${steps}:${timeout}:${stack}:${source}`;
   const cached = expressionCache.get(key);
   if (cached) return cached;
   let expr: jsonata.Expression;
   try {
-    // The guardrails are JSONata's own: on entry to every evaluation step it checks the
-    // nesting depth (D1011) and the time since evaluate() began (D1012).
+    // Nesting depth (D1011) and wall time since evaluate() began (D1012) are JSONata's own
+    // guardrails, checked on entry to every evaluation step. Wall time alone cannot tell a
+    // runaway expression from one that waited: JSONata awaits between steps, so under load a
+    // trivial expression's steps queue behind other work. The main budget is therefore the
+    // number of steps, counted per evaluation by the entry hook below.
     expr = jsonata(source, { timeout, stack });
   } catch (err) {
     throw syntaxError(err, source);
   }
+  const counts = new WeakMap<object, number>();
+  (expr.assign as unknown as (name: symbol, value: unknown) => void)(EVALUATE_ENTRY, (...args: unknown[]) => {
+    const base = (args[2] as EvaluationFrame | undefined)?.base;
+    if (!base) return;
+    const n = (counts.get(base) ?? 0) + 1;
+    counts.set(base, n);
+    if (n > steps) throw { code: TOO_MANY_STEPS, value: steps };
+  });
   return remember(expressionCache, key, expr);
 }
 
@@ -268,14 +312,16 @@ function toPlain(value: unknown): unknown {
   return value;
 }
 
-function runtimeError(
-  err: unknown,
-  source: string,
-  limits: { timeout: number; stack: number },
-): ExpressionError {
+function runtimeError(err: unknown, source: string, limits: Limits): ExpressionError {
   let e = (err ?? {}) as JsonataErrorLike;
   // $eval wraps the error of the expression it evaluated
   while (e.error && (e.code === 'D3121' || e.code === 'D3120')) e = e.error;
+  if (e.code === TOO_MANY_STEPS) {
+    return new ExpressionError(
+      `expression did too much work (more than ${limits.steps} evaluation steps): a runaway loop or recursion?`,
+      { expression: source, code: 'D1012' },
+    );
+  }
   if (e.code === 'D1012') {
     return new ExpressionError(`expression took longer than ${limits.timeout} ms`, {
       expression: source,

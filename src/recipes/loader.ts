@@ -2,8 +2,10 @@
  * Loads and validates app and recipe files (YAML). Never throws on bad input: every problem is
  * returned with the file, line and column it refers to.
  */
+import { readdirSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type Document,
   isMap,
@@ -15,6 +17,8 @@ import {
   parseDocument,
 } from 'yaml';
 import type { z } from 'zod';
+import { ValidationError } from '../core/errors.js';
+import { validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
   type AppDefinition,
@@ -151,9 +155,13 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
       if (issue.origin === 'array')
         return `needs at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
       if (issue.origin === 'string') return 'must not be empty';
-      return `must be at least ${issue.minimum}`;
+      return issue.inclusive === false
+        ? `must be greater than ${issue.minimum}`
+        : `must be at least ${issue.minimum}`;
     case 'too_big':
-      return `must be at most ${issue.maximum}`;
+      return issue.inclusive === false
+        ? `must be less than ${issue.maximum}`
+        : `must be at most ${issue.maximum}`;
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
     default:
@@ -306,7 +314,10 @@ function parseInternal(text: string, file: string): Parsed {
         offset < e.pos[0]
           ? lines.linePos(Math.max(0, offset - 1))
           : (e.linePos?.[0] ?? lines.linePos(offset));
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const message =
+        e.code === 'MULTIPLE_DOCS'
+          ? 'a file holds one app or one recipe: this one has several YAML documents (separated by ---)'
+          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
     }
   };
@@ -363,10 +374,27 @@ function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
-/** Parses and validates one app or recipe file. `definition` is set only when there is no error. */
-export function parseDefinitionFile(text: string, file: string): ParseResult {
+/**
+ * Parses and validates one app or recipe file. `definition` is set only when there is no error.
+ * With `apps` (e.g. the apps in the store), a recipe is also checked against its app as files
+ * are: stages, fields and the values it sets.
+ */
+export function parseDefinitionFile(
+  text: string,
+  file: string,
+  options: { apps?: readonly AppDefinition[] } = {},
+): ParseResult {
   try {
-    const { definition, problems } = parseInternal(text, file);
+    const parsed = parseInternal(text, file);
+    let { definition, problems } = parsed;
+    if (definition?.kind === 'recipe' && options.apps) {
+      const cross = crossChecks(
+        options.apps.map((app) => ({ definition: app, file: `app ${app.key}`, source: '', locator: null })),
+        [{ definition, file, source: text, locator: parsed.locator }],
+      ).filter((p) => p.file === file);
+      problems = sortProblems([...problems, ...cross]);
+      if (cross.some((p) => p.severity === 'error')) definition = undefined;
+    }
     return definition ? { definition, problems } : { problems };
   } catch (err) {
     return {
@@ -484,8 +512,8 @@ export async function loadDirectory(dir: string): Promise<{
 }
 
 function crossChecks(
-  apps: (Loaded<AppDefinition> & { locator: Locator })[],
-  recipes: (Loaded<RecipeDefinition> & { locator: Locator })[],
+  apps: (Loaded<AppDefinition> & { locator: Locator | null })[],
+  recipes: (Loaded<RecipeDefinition> & { locator: Locator | null })[],
 ): Problem[] {
   const problems: Problem[] = [];
   const appByKey = new Map<string, Loaded<AppDefinition>>();
@@ -582,6 +610,20 @@ function crossChecks(
     const fieldKeys = new Set(app.fields.map((f) => f.key));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
+      if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
+        const cards = cardNames();
+        if (cards && !cards.includes(step.card)) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              [...path, 'card'],
+              `no card named "${step.card}" in cards/ (cards: ${cards.join(', ')}); the default layout would be used`,
+              'warning',
+            ),
+          );
+        }
+      }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
         problems.push(
           problemAt(
@@ -609,6 +651,20 @@ function crossChecks(
         }
       }
       if (step.action === 'update_record') {
+        // values without {{ }} are known now: check them as the form would at run time
+        const literals = Object.fromEntries(
+          Object.entries(step.fields).filter(
+            ([key, v]) => fieldKeys.has(key) && !(typeof v === 'string' && isTemplate(v)),
+          ),
+        );
+        try {
+          validateRecord(app, literals, { partial: true });
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          for (const [key, message] of Object.entries(err.fields ?? {})) {
+            problems.push(problemAt(file, locator, [...path, 'fields', key], message));
+          }
+        }
         for (const key of Object.keys(step.fields)) {
           if (!fieldKeys.has(key)) {
             problems.push(
@@ -628,6 +684,109 @@ function crossChecks(
       }
     }
   }
+  problems.push(...stageLoopProblems(recipes));
+  return problems;
+}
+
+const CARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../cards');
+let cardList: string[] | null | undefined;
+
+/** The card templates shipped in `cards/` (names without .json), or null if the folder cannot be read. */
+function cardNames(): string[] | null {
+  if (cardList === undefined) {
+    try {
+      cardList = readdirSync(CARDS_DIR)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -'.json'.length))
+        .sort();
+    } catch {
+      cardList = null;
+    }
+  }
+  return cardList;
+}
+
+/** Most stage changes in a row that recipes may make by triggering each other (the engine's bound). */
+const MAX_STAGE_CHAIN = 20;
+
+interface StageEdge {
+  to: number;
+  path: (string | number)[];
+  stage: string;
+  /** The change always happens (a literal stage, not inside if/then/else, no task before it). */
+  certain: boolean;
+}
+
+/**
+ * Recipes that trigger each other through stage changes without a person in between (A moves
+ * to X, B runs on X and moves to Y, A runs on Y...). The engine stops such a chain after
+ * MAX_STAGE_CHAIN changes and fails the job, so a loop that always happens is an error and one
+ * that depends on conditions is a warning. Changes made after a task are left out: a person
+ * decides each round of such a loop (rework, resubmit).
+ */
+function stageLoopProblems(recipes: (Loaded<RecipeDefinition> & { locator: Locator | null })[]): Problem[] {
+  const nodes = recipes.filter((r) => r.definition.trigger.type === 'stage_changed');
+  const edges: StageEdge[][] = nodes.map((node) => {
+    const out: StageEdge[] = [];
+    let sawTask = false;
+    for (const { step, path } of walkSteps(node.definition.steps)) {
+      if (isConditionalStep(step)) continue;
+      if (step.action === 'assign_task') sawTask = true;
+      if (sawTask || step.action !== 'change_stage') continue;
+      const literal = !isTemplate(step.stage);
+      const stages = literal ? [step.stage] : quotedLiterals(step.stage);
+      for (const stage of stages) {
+        nodes.forEach((other, to) => {
+          const t = other.definition.trigger;
+          if (t.type !== 'stage_changed' || t.app !== node.definition.trigger.app) return;
+          if (t.to !== undefined && t.to !== stage) return;
+          out.push({ to, path, stage, certain: literal && path.length === 2 && t.from === undefined });
+        });
+      }
+    }
+    return out;
+  });
+  const problems: Problem[] = [];
+  nodes.forEach((node, start) => {
+    // the shortest loop back to this recipe (breadth first), preferring one made of certain edges
+    for (const certainOnly of [true, false]) {
+      const via = new Map<number, { from: number; edge: StageEdge }>();
+      const queue = [start];
+      let found: StageEdge[] | null = null;
+      while (queue.length > 0 && !found) {
+        const at = queue.shift()!;
+        for (const edge of edges[at]!) {
+          if (certainOnly && !edge.certain) continue;
+          if (edge.to === start) {
+            const chain = [edge];
+            for (let n = at; n !== start; n = via.get(n)!.from) chain.unshift(via.get(n)!.edge);
+            found = chain;
+            break;
+          }
+          if (!via.has(edge.to)) {
+            via.set(edge.to, { from: at, edge });
+            queue.push(edge.to);
+          }
+        }
+      }
+      if (!found) continue;
+      const names = [node, ...found.map((e) => nodes[e.to]!)].map((n) => n.definition.name);
+      const route = found.map((e, i) => `${names[i]} (moves to ${e.stage})`).join(' -> ');
+      const first = found[0]!;
+      problems.push(
+        problemAt(
+          node.file,
+          node.locator,
+          [...first.path, 'stage'],
+          `recipes trigger each other in a loop: ${route} -> ${names[names.length - 1]}; ${
+            certainOnly ? 'it never ends by itself, and' : 'when its conditions hold,'
+          } Baton stops the chain after ${MAX_STAGE_CHAIN} stage changes and fails the job`,
+          certainOnly ? 'error' : 'warning',
+        ),
+      );
+      break;
+    }
+  });
   return problems;
 }
 

@@ -5,7 +5,7 @@
  * typo such as `outcome:` for `outcomes:` is an error that names the allowed keys.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN, isDuration } from './duration.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -71,6 +71,9 @@ export const DurationSchema = z
   })
   .regex(DURATION_PATTERN, {
     error: 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+  })
+  .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
+    error: 'a duration is at most 10 years (3650d)',
   });
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.js';
+import { ROOT, tempDir } from '../helpers/runtime.js';
+
+const problem = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+    return null;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+};
+
+describe('configuration', () => {
+  it('names the variable and says what a right value looks like', () => {
+    expect(problem({ LOG_LEVEL: 'loud' })).toBe(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    );
+    expect(problem({ SCHEDULER_POLL_MS: 'abc' })).toBe(
+      'SCHEDULER_POLL_MS must be a number of milliseconds (got "abc")',
+    );
+    expect(problem({ SCHEDULER_POLL_MS: '10' })).toBe(
+      'SCHEDULER_POLL_MS must be between 50 and 60000 (milliseconds) (got "10")',
+    );
+    expect(problem({ SCHEDULER_POLL_MS: '100.5' })).toBe(
+      'SCHEDULER_POLL_MS must be a whole number of milliseconds (got "100.5")',
+    );
+    expect(problem({ MICROSOFT_APP_TYPE: 'Bogus' })).toBe(
+      'MICROSOFT_APP_TYPE must be MultiTenant, SingleTenant or UserAssignedMSI (got "Bogus")',
+    );
+    expect(problem({ PORT: 'abc' })).toBe('PORT must be a number (got "abc")');
+    expect(problem({ PORT: '65536' })).toBe('PORT must be between 0 and 65535 (got "65536")');
+  });
+
+  it('takes a blank PORT or SCHEDULER_POLL_MS (PORT= in .env) as unset, not as port 0', () => {
+    const config = parseConfig({ PORT: '', SCHEDULER_POLL_MS: ' ' });
+    expect(config.PORT).toBe(3000);
+    expect(config.SCHEDULER_POLL_MS).toBe(500);
+    expect(parseConfig({ PORT: '0' }).PORT).toBe(0);
+  });
+
+  it('stops npm start with one line naming the variable', () => {
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: tempDir(),
+      env: { ...process.env, LOG_LEVEL: 'verbose', DATA_DIR: tempDir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    const lines = `${run.stdout}${run.stderr}`.trim().split('\n');
+    expect(lines).toEqual([
+      'baton: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { loadDirectory, parseDefinitionFile } from '../../src/recipes/loader.js';
+import { recipesDir } from '../helpers/runtime.js';
+
+const APP = `kind: app
+key: kit
+name: Kit
+stages: [New, Done]
+fields:
+  - { key: qty, label: Quantity, type: number, min: 1, max: 10 }
+  - { key: size, label: Size, type: select, options: [S, M, L] }
+  - { key: due, label: Due, type: date }
+  - { key: ok, label: OK, type: boolean }
+  - { key: note, label: Note, type: text, required: true }
+`;
+const RECIPE = `kind: recipe
+name: kit-flow
+trigger: { type: new_request, app: kit }
+steps:
+  - action: update_record
+    fields:
+      qty: "many"
+      size: XL
+      due: 2025-02-30
+      ok: "true"
+      note: "{{ 'computed ' & record.qty }}"
+  - action: update_record
+    fields:
+      qty: 11
+      note: ""
+  - action: update_record
+    fields:
+      qty: "3"
+      size: M
+      due: "2025-02-28"
+      ok: false
+  - action: notify
+    to: someone@example.com
+    text: hi
+    card: tsak
+  - action: assign_task
+    to: someone@example.com
+    title: Check
+    card: task
+`;
+
+describe('validation of literal values and card names in recipes', () => {
+  it('reports update_record values the form would refuse, and unknown cards, with their lines', async () => {
+    const dir = recipesDir({ 'app.yaml': APP, 'flow.yaml': RECIPE });
+    const { problems } = await loadDirectory(dir);
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '7: error: steps[0].fields.qty: Quantity must be a number',
+      '8: error: steps[0].fields.size: Size must be one of S, M, L',
+      '9: error: steps[0].fields.due: Due must be a date (YYYY-MM-DD)',
+      '14: error: steps[1].fields.qty: Quantity must be at most 10',
+      '15: error: steps[1].fields.note: Note is required',
+      '25: warning: steps[3].card: no card named "tsak" in cards/ (cards: notification, request, task); the default layout would be used',
+    ]);
+  });
+
+  it('says what is wrong in words of the format, not of the libraries underneath', () => {
+    const quorum = parseDefinitionFile(
+      'kind: recipe\nname: q\ntrigger: { type: new_request, app: kit }\nsteps:\n  - action: assign_task\n    to: a@example.com\n    title: t\n    quorum: { mode: count, count: 0 }\n',
+      'q.yaml',
+    );
+    expect(
+      quorum.problems.filter((p) => p.severity === 'error').map((p) => `${p.line}: ${p.message}`),
+    ).toEqual(['8: steps[0].quorum.count: must be greater than 0']);
+    const multi = parseDefinitionFile(
+      'kind: recipe\nname: a\ntrigger: { type: new_request, app: kit }\nsteps: [{ action: stop }]\n---\nkind: app\n',
+      'multi.yaml',
+    );
+    expect(multi.problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '5: YAML: a file holds one app or one recipe: this one has several YAML documents (separated by ---)',
+    ]);
+  });
+});
