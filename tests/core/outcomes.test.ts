@@ -49,7 +49,9 @@ describe('outcome wording', () => {
     await tasks.complete(p.bob!, t!._id, 'Needs info');
     const err = await tasks.complete(p.admin!, t!._id, 'Escalate').catch((e) => e);
     expect(err).toBeInstanceOf(TaskClosedError);
-    expect(err.message).toMatch(/^Already answered "Needs info" by Bob Manager at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
+    expect(err.message).toMatch(
+      /^Already answered "Needs info" by Bob Manager at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
+    );
     const history = await requests.history('TICKET-1');
     expect(history.map((h) => h.text)).toContain('Bob Manager answered "Needs info" on "Triage"');
   });
