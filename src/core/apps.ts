@@ -80,6 +80,37 @@ export class AppService {
     return def;
   }
 
+  /**
+   * The definition to install from a file or pack over what is stored: the file's, plus the
+   * fields and stages admins added to the stored app that the file does not have (an added
+   * stage goes after the stage it followed). Returns what was kept, for the log.
+   */
+  async withAdminAdditions(
+    def: AppDefinition,
+  ): Promise<{ definition: AppDefinition; kept: { fields: string[]; stages: string[] } }> {
+    const doc = await this.ctx.db.apps.findOne({ _id: def.key });
+    const added = doc?.admin_added;
+    const kept = { fields: [] as string[], stages: [] as string[] };
+    if (!doc || !added) return { definition: def, kept };
+    const fields = [...def.fields];
+    for (const key of added.fields) {
+      const field = doc.definition.fields.find((f) => f.key === key);
+      if (field && !fields.some((f) => f.key === key)) {
+        fields.push(field);
+        kept.fields.push(key);
+      }
+    }
+    const stages = [...def.stages];
+    for (const stage of added.stages) {
+      if (stages.includes(stage) || !doc.definition.stages.includes(stage)) continue;
+      const before = doc.definition.stages.slice(0, doc.definition.stages.indexOf(stage)).reverse();
+      const anchor = before.find((s) => stages.includes(s));
+      stages.splice(anchor === undefined ? stages.length : stages.indexOf(anchor) + 1, 0, stage);
+      kept.stages.push(stage);
+    }
+    return { definition: parseApp({ ...def, fields, stages }), kept };
+  }
+
   /** Installs or replaces an app from a file or template pack (no actor: start-up, or checked by the caller). */
   async install(def: AppDefinition, source: DefinitionSource, file?: string): Promise<void> {
     const now = this.ctx.now();
@@ -100,7 +131,11 @@ export class AppService {
     if (app.fields.some((x) => x.key === f.key)) {
       throw new ConflictError(`${app.name} already has a field "${f.key}".`);
     }
-    return this.replace(app, { ...app, fields: [...app.fields, field as Field] });
+    return this.replace(
+      app,
+      { ...app, fields: [...app.fields, field as Field] },
+      { fields: [String(f.key)] },
+    );
   }
 
   async addStage(actor: User, key: string, stage: string, position?: number): Promise<AppDefinition> {
@@ -111,14 +146,24 @@ export class AppService {
     if (app.stages.includes(name)) throw new ConflictError(`${app.name} already has a stage "${name}".`);
     const stages = [...app.stages];
     stages.splice(position ?? stages.length, 0, name);
-    return this.replace(app, { ...app, stages });
+    return this.replace(app, { ...app, stages }, { stages: [name] });
   }
 
-  private async replace(old: AppDefinition, next: unknown): Promise<AppDefinition> {
+  private async replace(
+    old: AppDefinition,
+    next: unknown,
+    added: { fields?: string[]; stages?: string[] } = {},
+  ): Promise<AppDefinition> {
     const def = parseApp(next);
+    const push: Record<string, unknown> = {};
+    if (added.fields?.length) push['admin_added.fields'] = { $each: added.fields };
+    if (added.stages?.length) push['admin_added.stages'] = { $each: added.stages };
     const { modifiedCount } = await this.ctx.db.apps.updateOne(
       { _id: old.key },
-      { $set: { definition: def, updated_at: this.ctx.now() } },
+      {
+        $set: { definition: def, updated_at: this.ctx.now() },
+        ...(Object.keys(push).length > 0 ? { $push: push } : {}),
+      },
     );
     if (modifiedCount === 0) throw new NotFoundError(`No app named "${old.key}".`);
     this.cache.set(def.key, def);

@@ -45,15 +45,23 @@ export class RecipeService {
     for (const p of loaded.problems) problemsByFile.set(p.file, [...(problemsByFile.get(p.file) ?? []), p]);
     for (const app of loaded.apps) {
       if (errorsOf(problemsByFile.get(app.file) ?? []).length > 0) continue;
-      // A file is the source of truth at start-up: install it, but say what it strands.
-      const stranded = await this.strandedStages(app.definition as AppDefinition);
+      // The file is the source of truth at start-up, plus the fields and stages admins added
+      // since (the file does not know them); say what it strands.
+      const { definition, kept } = await this.apps.withAdminAdditions(app.definition as AppDefinition);
+      if (kept.fields.length + kept.stages.length > 0) {
+        this.ctx.logger.info(
+          { app: definition.key, file: app.file, fields: kept.fields, stages: kept.stages },
+          'kept the fields and stages admins added to this app',
+        );
+      }
+      const stranded = await this.strandedStages(definition);
       if (stranded.length > 0) {
         this.ctx.logger.warn(
-          { app: (app.definition as AppDefinition).key, file: app.file, stranded },
+          { app: definition.key, file: app.file, stranded },
           'the app file removes stages that requests are in; those requests keep their stage',
         );
       }
-      await this.apps.install(app.definition as AppDefinition, source, app.file);
+      await this.apps.install(definition, source, app.file);
       report.apps.push((app.definition as AppDefinition).key);
     }
     const seen = new Set<string>();

@@ -54,6 +54,8 @@ export interface AppDoc {
   definition: AppDefinition;
   source: DefinitionSource;
   file?: string | undefined;
+  /** Fields and stages admins added (commands, portal) to an app that comes from a file or pack: kept when the file is installed again. */
+  admin_added?: { fields: string[]; stages: string[] } | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;

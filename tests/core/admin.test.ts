@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
 import { UnsafeInputError } from '../../src/store/safe.js';
-import { recipesDir, seedPeople, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { recipesDir, seedPeople, startTestRuntime, type TestRuntime, tempDir } from '../helpers/runtime.js';
 
 const APP = `
 kind: app
@@ -176,6 +178,27 @@ describe('admin services: apps, recipes, jobs, groups, roles — each authorized
     expect((await requests.get(p.alice!, 'LAPTOP-2')).stage).toBe('Declined'); // the new one
     const versions = new Set((await recipes.listJobs(p.admin!)).map((j) => j.recipe_version));
     expect(versions.size).toBe(2);
+  });
+
+  it('fields and stages an admin adds to an app from a file survive the next start, and file changes still apply', async () => {
+    const dataDir = tempDir();
+    const files = { 'app.yaml': APP, 'recipe.yaml': RECIPE };
+    const dir = recipesDir(files);
+    await rt.close();
+    rt = await startTestRuntime({ dataDir, recipesDir: dir });
+    p = await seedPeople(rt.baton);
+    await rt.baton.apps.addField(p.admin!, 'laptop', { key: 'cost', label: 'Cost centre', type: 'text' });
+    await rt.baton.apps.addStage(p.admin!, 'laptop', 'Shipped', 2); // after Ordered
+    await rt.close();
+    // The file changes too: a new field of its own.
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      APP.replace('fields:', 'fields:\n  - { key: reason, label: Reason, type: long_text }'),
+    );
+    rt = await startTestRuntime({ dataDir, recipesDir: dir });
+    const app = await rt.baton.apps.get('laptop');
+    expect(app.fields.map((f) => f.key)).toEqual(['reason', 'model', 'approver', 'cost']);
+    expect(app.stages).toEqual(['Submitted', 'Ordered', 'Shipped', 'Declined']);
   });
 
   it('an app saved as YAML may not drop a stage that requests are in', async () => {
