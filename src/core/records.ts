@@ -31,6 +31,12 @@ function optionLabels(field: Field): string[] {
   return (field.options ?? []).map((o) => (typeof o === 'string' ? o : o.label));
 }
 
+/** Control characters other than tab, line feed and carriage return (NUL, escape, ...). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** A number as people type it: 12, -3.5, .5, 1e3 (not hex, binary or octal literals). */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 function validDate(s: string): boolean {
   if (!ISO_DATE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
@@ -44,14 +50,18 @@ function valueSchema(field: Field): z.ZodType<unknown> {
     case 'text':
       return z
         .string({ message: `${label} must be text` })
-        .max(2000, `${label} must be at most 2000 characters`);
+        .max(2000, `${label} must be at most 2000 characters`)
+        .refine((v) => !CONTROL_CHARS.test(v), `${label} contains characters that are not text`);
     case 'long_text':
       return z
         .string({ message: `${label} must be text` })
-        .max(20000, `${label} must be at most 20000 characters`);
+        .max(20000, `${label} must be at most 20000 characters`)
+        .refine((v) => !CONTROL_CHARS.test(v), `${label} contains characters that are not text`);
     case 'number': {
       let s = z.preprocess(
-        (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+        // Decimal notation only: Number() would also take "0x10", "0b1", "1e400" or " 12 ".
+        (v) =>
+          typeof v === 'string' && DECIMAL.test(v.trim()) && Number.isFinite(Number(v)) ? Number(v) : v,
         z.number({ message: `${label} must be a number` }).finite(`${label} must be a number`),
       );
       const min = field.min;
