@@ -17,6 +17,12 @@ export function unescapeSlack(text: string): string {
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, logger: Logger): string {
   if (isBatonError(err)) return err.message;
+  // Slack lets a form open only within 3 s of the click or command (trigger_id).
+  const platform = (err as { data?: { error?: unknown } } | null)?.data?.error;
+  if (platform === 'expired_trigger_id') {
+    logger.warn({ err }, 'a Slack form opened too late (expired trigger_id)');
+    return 'Slack gives Baton 3 seconds to open a form and this one took longer (Baton is busy right now). Please try again.';
+  }
   logger.error({ err }, 'a Slack command failed');
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }
