@@ -586,7 +586,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     const closed = await baton.ctx.db.tasks
       .find({ status: { $in: ['completed', 'expired', 'cancelled'] }, updated_at: { $gte: baton.startedAt } })
       .toArray();
-    await baton.ctx.store.durable();
+    await baton.durable();
     for (const task of closed) {
       if (task.deliveries?.some((d) => d.surface === 'slack')) onChanged(task);
     }

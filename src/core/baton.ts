@@ -130,7 +130,7 @@ export class Baton {
       this.ctx.events.emit('catalog.changed', { kind: 'recipe' });
     };
     // What surfaces call: settles once durable (see durableFacade).
-    const barrier = () => Promise.all([store.durable(), this.events.settled()]).then(() => undefined);
+    const barrier = () => this.durable();
     const facade = onApply ? <T extends object>(s: T) => durableFacade(s, barrier) : <T>(s: T) => s;
     this.users = facade(users);
     this.groups = facade(groups);
@@ -149,6 +149,15 @@ export class Baton {
     options.scheduler.define(WAKE_JOB, async (data) => {
       await this.engine.wake(String(data.job_id), Number(data.pc));
     });
+  }
+
+  /**
+   * The durability barrier (what every facade result waits for): resolves once the writes made
+   * so far are committed and the events emitted so far have reached their listeners. For code
+   * that reads the store directly and hands the result out (a reply, a message).
+   */
+  durable(): Promise<void> {
+    return Promise.all([this.ctx.store.durable(), this.events.settled()]).then(() => undefined);
   }
 
   /** Indexes, bootstrap admins. Call once before serving. */
@@ -205,8 +214,10 @@ export class Baton {
       const none = await db.tasks
         .find({ status: 'open', deliveries: { $exists: false }, ...age }, { sort: { created_at: -1 }, limit })
         .toArray();
-      for (const t of none) this.events.emit('task.opened', t);
-      for (const t of none) tasks.set(t._id, { task: t, missing: [] });
+      for (const t of none) {
+        this.events.emit('task.opened', t);
+        tasks.set(t._id, { task: t, missing: [] });
+      }
     }
     for (const surface of surfaces) {
       const missing = await db.tasks

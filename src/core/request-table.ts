@@ -242,7 +242,7 @@ export class RequestTable {
     const sort: Record<string, 1 | -1> = path === 'number' ? { number: d } : { [path]: d, number: d };
     const rows = await this.baton.ctx.db.requests.find(filter, { sort, limit: limit + 1 }).toArray();
     // Read straight from the store, so keep the durability barrier here (see durableFacade).
-    await this.baton.ctx.store.durable();
+    await this.baton.durable();
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

@@ -47,7 +47,7 @@ export async function buildApp({
   // The last line of the durability barrier (see Baton's durableFacade): no reply leaves
   // before the writes made so far are committed, whatever the route read or wrote.
   app.addHook('onSend', async (_req, _reply, payload) => {
-    await baton.ctx.store.durable();
+    await baton.durable();
     return payload;
   });
 

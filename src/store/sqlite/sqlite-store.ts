@@ -454,10 +454,19 @@ export class SqliteStore implements Store {
       result = oneStatement ? fn() : (this.txn(fn) as R);
     } catch (err) {
       this.afterOp(b, err);
-      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
+      return this.failed(b, err);
     }
     this.afterOp(b, null);
-    return this.onLost ? Promise.resolve(result) : b.done.then(() => result);
+    return this.settled(b, result);
+  }
+
+  /** How an operation of batch `b` settles: at once when acknowledging on apply, else after the COMMIT. */
+  private settled<R>(b: Batch, value: R): Promise<R> {
+    return this.onLost ? Promise.resolve(value) : b.done.then(() => value);
+  }
+
+  private failed(b: Batch, err: unknown): Promise<never> {
+    return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
   }
 
   /**
@@ -499,11 +508,11 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (b === null) return Promise.reject(err);
       this.afterOp(b, err);
-      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
+      return this.failed(b, err);
     }
-    if (b === null || !out.uncommitted || this.onLost) return Promise.resolve(out.value);
+    if (b === null || !out.uncommitted) return Promise.resolve(out.value);
     this.afterOp(b, null);
-    return b.done.then(() => out.value);
+    return this.settled(b, out.value);
   }
 
   /**
@@ -526,10 +535,10 @@ export class SqliteStore implements Store {
       result = fn();
     } catch (err) {
       this.afterOp(b, err);
-      return this.onLost ? Promise.reject(err) : b.done.then(() => Promise.reject(err));
+      return this.failed(b, err);
     }
     this.afterOp(b, null);
-    return this.onLost ? Promise.resolve(result) : b.done.then(() => result);
+    return this.settled(b, result);
   }
 
   private begin(): Batch {
