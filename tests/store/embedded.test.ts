@@ -102,15 +102,23 @@ describe('embedded store specifics', () => {
     expect(w.params).toContain("x' OR 1=1 --");
   });
 
-  it('uses the expression index for equality on an indexed field', async () => {
+  it('uses the index for equality on an indexed field', async () => {
     const s = SqliteStore.open('', { filename: ':memory:' });
     const c = s.collection('t');
     await c.createIndex({ status: 1 });
     await c.insertOne({ _id: '1', status: 'open' });
-    const w = filterToSql({ status: 'open' });
+    const sqls: string[] = [];
+    const orig = s.db.prepare.bind(s.db);
+    s.db.prepare = ((sql: string) => {
+      sqls.push(sql);
+      return orig(sql);
+    }) as typeof s.db.prepare;
+    expect((await c.find({ status: 'open' }).toArray()).map((d) => d._id)).toEqual(['1']);
+    s.db.prepare = orig;
+    const select = sqls.find((q) => q.startsWith('SELECT rowid'))!;
     const plan = s.db
-      .prepare(`EXPLAIN QUERY PLAN SELECT doc FROM c_t WHERE ${w.sql}`)
-      .all(...w.params)
+      .prepare(`EXPLAIN QUERY PLAN ${select}`)
+      .all(...filterToSql({ status: 'open' }).params)
       .map((r) => (r as { detail: string }).detail)
       .join('\n');
     expect(plan).toContain('USING INDEX c_t__status_1');
@@ -503,3 +511,57 @@ describe('embedded checkpoints', () => {
 function ids(docs: { _id: string }[]): string[] {
   return docs.map((d) => d._id).sort();
 }
+
+describe('embedded index columns', () => {
+  it('rebuilds an index of an earlier version (on json_extract expressions) on columns, keeping the data', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'baton.db');
+    // As an earlier Baton left it: documents as JSONB, indexes on expressions.
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE "c_tasks" (id TEXT PRIMARY KEY, doc BLOB NOT NULL)');
+    old.exec(
+      `CREATE INDEX "c_tasks__status_1_due_1" ON "c_tasks" (json_extract(doc, '$."status"'), json_extract(doc, '$."due"'))`,
+    );
+    old.exec(`CREATE UNIQUE INDEX "c_tasks__key_1" ON "c_tasks" (json_extract(doc, '$."key"'))`);
+    old.exec(
+      `CREATE UNIQUE INDEX "c_tasks__key_1__nulls" ON "c_tasks" (ifnull(json_extract(doc, '$."key"'), x'00')) WHERE json_extract(doc, '$."key"') IS NULL`,
+    );
+    const ins = old.prepare('INSERT INTO c_tasks (id, doc) VALUES (?, jsonb(?))');
+    for (let i = 0; i < 20; i++)
+      ins.run(
+        `t${i}`,
+        JSON.stringify({ _id: `t${i}`, status: i % 2 ? 'open' : 'done', due: i, key: `k${i}` }),
+      );
+    old.close();
+
+    const s = SqliteStore.open(dir);
+    const c = s.collection('tasks');
+    await c.createIndex({ status: 1, due: 1 });
+    await c.createIndex({ key: 1 }, { unique: true });
+    const indexes = s.db
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'c_tasks' AND sql IS NOT NULL",
+      )
+      .all() as { name: string; sql: string }[];
+    expect(indexes.map((i) => i.name).sort()).toEqual([
+      'c_tasks__key_1',
+      'c_tasks__key_1__nulls',
+      'c_tasks__status_1_due_1',
+    ]);
+    for (const i of indexes) expect(i.sql, i.name).not.toContain('json_extract');
+    const open = await c.find({ status: 'open', due: { $gte: 15 } }, { sort: { due: -1 } }).toArray();
+    expect(open.map((d) => d._id)).toEqual(['t19', 't17', 't15']);
+    await expect(c.insertOne({ _id: 'dup', status: 'open', key: 'k3' })).rejects.toMatchObject({
+      code: 11000,
+    });
+    // Updated documents keep their columns in step.
+    await c.updateOne({ _id: 't19' }, { $set: { status: 'done' } });
+    expect((await c.find({ status: 'open', due: { $gte: 15 } }).toArray()).map((d) => d._id).sort()).toEqual([
+      't15',
+      't17',
+    ]);
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

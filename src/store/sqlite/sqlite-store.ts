@@ -80,7 +80,15 @@ import type {
 import { Checkpointer } from './checkpointer.js';
 import { DATE_MARK, decodeJson, fromStorable, toStorable } from './codec.js';
 import { matchRest } from './doc-match.js';
-import { filterToSql, isPlainString, isScalarRange, jsonPath, REGEX_FN, sortToSql } from './filter-to-sql.js';
+import {
+  filterToSql,
+  isPlainString,
+  isScalarRange,
+  jsonPath,
+  REGEX_FN,
+  sortToSql,
+  splitPath,
+} from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
 
 type DB = Database.Database;
@@ -239,6 +247,37 @@ function setPath(doc: Record<string, unknown>, path: string, value: unknown): vo
     cur = cur[s] as Record<string, unknown>;
   }
   cur[segs[segs.length - 1]!] = value;
+}
+
+/** The column of an indexed path (see SqliteCollection): `"f:<path>"`. */
+const columnName = (path: string) => `"f:${path}"`;
+
+/**
+ * What `json_extract(doc, path)` yields for `doc` (stored or revived form), computed in JS:
+ * NULL for a missing value or one below a non-object, 1/0 for booleans, a marked string for
+ * a Date, the JSON text of an array or object, else the value itself. An index column holds
+ * exactly this, so a query comparing the column answers as one comparing `json_extract`.
+ */
+function columnValue(doc: Record<string, unknown>, segs: readonly string[]): unknown {
+  let cur: unknown = doc;
+  for (const s of segs) {
+    if (!isPlainObject(cur) || !Object.hasOwn(cur, s)) return null;
+    cur = cur[s];
+  }
+  switch (typeof cur) {
+    case 'string':
+      return cur;
+    case 'number':
+      return Number.isFinite(cur) ? cur + 0 : null;
+    case 'boolean':
+      return cur ? 1 : 0;
+    case 'object':
+      if (cur === null) return null;
+      if (cur instanceof Date) return Number.isNaN(cur.getTime()) ? null : DATE_MARK + cur.toISOString();
+      return JSON.stringify(toStorable(cur));
+    default:
+      return null;
+  }
 }
 
 /** Seed document for an upsert: the filter's equality conditions (incl. inside `$and`, and `$eq`). */
@@ -662,6 +701,10 @@ export class SqliteStore implements Store {
     for (const c of this.collections.values()) c.clearCache();
   }
 
+  hasTable(table: string): boolean {
+    return this.tables.has(table);
+  }
+
   /** Creates the collection's table if needed. */
   ensureTable(table: string): void {
     if (this.tables.has(table)) return;
@@ -760,6 +803,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   /** Cache of `leadingIndexPaths()`; reset by createIndex. */
   private leading: Set<string> | null = null;
   private readonly cache = new Map<string, CacheEntry>();
+  /** Indexed paths that have a column of their own (loaded from the table; null: not loaded yet). */
+  private columns: { path: string; segs: string[]; name: string; expr: string }[] | null = null;
 
   constructor(
     private readonly store: SqliteStore,
@@ -775,6 +820,53 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   clearCache(): void {
     this.cache.clear();
+    this.columns = null;
+    this.leading = null;
+  }
+
+  /**
+   * The index columns of the table. Every path a `createIndex` names gets a column
+   * `"f:<path>"` holding what `json_extract(doc, path)` would yield, written with the
+   * document, and the index is built on the columns. An UPDATE then names only the
+   * columns whose values changed, and SQLite rewrites only the indexes on those: an
+   * expression index on `doc` is rewritten on every UPDATE of the document, changed or
+   * not (measured: an UPDATE of a table with 6 such indexes cost 30–35 µs, with columns
+   * 12–15 µs). Queries are unchanged: `json_extract(doc, path)` in the generated SQL is
+   * replaced by the column (`sqlFor`).
+   */
+  private indexColumns(): { path: string; segs: string[]; name: string; expr: string }[] {
+    if (this.columns) return this.columns;
+    const out: { path: string; segs: string[]; name: string; expr: string }[] = [];
+    if (this.store.hasTable(this.table)) {
+      for (const row of this.db.prepare(`PRAGMA table_info(${this.q})`).all() as { name: string }[]) {
+        if (!row.name.startsWith('f:')) continue;
+        const path = row.name.slice(2);
+        out.push({
+          path,
+          segs: splitPath(path),
+          name: columnName(path),
+          expr: `json_extract(doc, ${jsonPath(path)})`,
+        });
+      }
+    }
+    this.columns = out;
+    return out;
+  }
+
+  /** Generated SQL with `json_extract(doc, path)` replaced by the path's index column. */
+  private sqlFor(sql: string): string {
+    const cols = this.indexColumns();
+    if (cols.length === 0 || !sql.includes('json_extract(doc, ')) return sql;
+    for (const c of cols) if (sql.includes(c.expr)) sql = sql.split(c.expr).join(c.name);
+    return sql;
+  }
+
+  /** The index column values of a document (stored or revived form). */
+  private columnValues(doc: Record<string, unknown>): unknown[] {
+    const cols = this.indexColumns();
+    const out = new Array(cols.length);
+    for (let i = 0; i < cols.length; i++) out[i] = columnValue(doc, cols[i]!.segs);
+    return out;
   }
 
   private remember(id: string, rowid: number, doc: Record<string, unknown>): CacheEntry {
@@ -821,7 +913,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private where(filter: Filter | undefined, scalarPaths?: ReadonlySet<string>): Where {
     if (filter === undefined || filter === null) return { sql: '1', params: [] };
     if (typeof filter !== 'object' || Array.isArray(filter)) throw new Error('A filter must be an object');
-    return filterToSql(filter, scalarPaths ? { scalarPaths } : {});
+    const w = filterToSql(filter, scalarPaths ? { scalarPaths } : {});
+    w.sql = this.sqlFor(w.sql);
+    return w;
   }
 
   /** Top-level paths leading some index of this collection (so "does any document hold an array there" is an index probe). */
@@ -833,7 +927,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       .pluck()
       .all(this.table) as string[];
     for (const sql of rows) {
-      const m = /\(json_extract\(doc, '\$\."([A-Za-z0-9_\-$]+)"'\)/.exec(sql);
+      const m = /\((?:json_extract\(doc, '\$\."|"f:)([A-Za-z0-9_\-$]+)["']/.exec(sql);
       if (m) out.add(m[1]!);
     }
     this.leading = out;
@@ -855,7 +949,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       const p = jsonPath(key);
       const probe = this.store
         .stmt(
-          `SELECT 1 FROM ${this.q} WHERE json_extract(doc, ${p}) >= '[' AND json_extract(doc, ${p}) < '\\' LIMIT 1`,
+          this.sqlFor(
+            `SELECT 1 FROM ${this.q} WHERE json_extract(doc, ${p}) >= '[' AND json_extract(doc, ${p}) < '\\' LIMIT 1`,
+          ),
         )
         .pluck()
         .get();
@@ -872,9 +968,17 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
     const stored = toStorable(doc) as Record<string, unknown>;
-    const info = this.store
-      .stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`)
-      .run(doc._id, JSON.stringify(stored));
+    const cols = this.indexColumns();
+    const info =
+      cols.length === 0
+        ? this.store
+            .stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`)
+            .run(doc._id, JSON.stringify(stored))
+        : this.store
+            .stmt(
+              `INSERT INTO ${this.q} (id, doc, ${cols.map((c) => c.name).join(', ')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
+            )
+            .run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
     return [doc._id, { rowid: Number(info.lastInsertRowid), doc: stored }];
   }
 
@@ -909,7 +1013,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   /** Matching rows as [rowid, doc text]. */
   private select(filter: Filter | undefined, opts: FindOptions = {}): [number, string][] {
     const w = this.where(filter, opts.sort ? this.scalarSortPaths(filter) : undefined);
-    const order = sortToSql(opts.sort as SortSpec | undefined);
+    const order = this.sqlFor(sortToSql(opts.sort as SortSpec | undefined));
     let sql = `SELECT rowid, json(doc) FROM ${this.q} WHERE ${w.sql}`;
     if (order) sql += ` ORDER BY ${order}, rowid`;
     const params = w.params;
@@ -972,10 +1076,23 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     );
   }
 
-  /** Writes `doc` back to its row; returns its stored form. */
-  private writeBack(rowid: number, doc: Record<string, unknown>): Record<string, unknown> {
+  /**
+   * Writes `doc` back to its row, with the index columns whose values differ from `before`
+   * (the row's column values before the change); returns its stored form.
+   */
+  private writeBack(rowid: number, doc: Record<string, unknown>, before: unknown[]): Record<string, unknown> {
     const stored = toStorable(doc) as Record<string, unknown>;
-    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?) WHERE rowid = ?`).run(JSON.stringify(stored), rowid);
+    const cols = this.indexColumns();
+    let sets = '';
+    const params: unknown[] = [JSON.stringify(stored)];
+    for (let i = 0; i < cols.length; i++) {
+      const v = columnValue(stored, cols[i]!.segs);
+      if (v === before[i]) continue;
+      sets += `, ${cols[i]!.name} = ?`;
+      params.push(v);
+    }
+    params.push(rowid);
+    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?)${sets} WHERE rowid = ?`).run(...params);
     return stored;
   }
 
@@ -1016,7 +1133,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       }
       const written: [string, number, Record<string, unknown>][] = [];
       for (const [rowid, doc] of rows) {
-        if (apply(doc)) written.push([doc._id as string, rowid, this.writeBack(rowid, doc)]);
+        const before = this.columnValues(doc);
+        if (apply(doc)) written.push([doc._id as string, rowid, this.writeBack(rowid, doc, before)]);
       }
       for (const [id, rowid, stored] of written) this.remember(id, rowid, stored);
       return { matchedCount: rows.length, modifiedCount: written.length, upsertedCount: 0, upsertedId: null };
@@ -1050,8 +1168,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       }
       const [rowid, doc] = row;
       const before = after ? null : (fromStorable(toStorable(doc)) as T);
+      const columns = this.columnValues(doc);
       if (apply(doc)) {
-        const stored = this.writeBack(rowid, doc);
+        const stored = this.writeBack(rowid, doc, columns);
         this.remember(doc._id as string, rowid, stored);
         return after ? (fromStorable(stored) as T) : before;
       }
@@ -1111,16 +1230,34 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     if (fields.length === 0) throw new Error('createIndex needs at least one key');
     const name = options.name ?? fields.map((f) => `${f}_${keys[f]}`).join('_');
     if (!/^[A-Za-z0-9_.\-$]+$/.test(name)) throw new Error(`Invalid index name "${name}"`);
-    const exprs = fields.map((f) => {
+    for (const f of fields) {
       if (keys[f] !== 1 && keys[f] !== -1) throw new Error(`Index direction for "${f}" must be 1 or -1`);
-      return f === '_id' ? 'id' : `json_extract(doc, ${jsonPath(f)})`;
-    });
-    const cols = exprs.map((e, i) => `${e}${keys[fields[i]!] === -1 ? ' DESC' : ''}`).join(', ');
+      if (f !== '_id') splitPath(f);
+    }
     const idxName = `${this.table}__${name}`;
-    const unique = options.unique ? 'UNIQUE ' : '';
-    const nonNull = exprs.map((e) => `${e} IS NOT NULL`).join(' AND ');
-    const where = options.sparse ? ` WHERE ${nonNull}` : '';
     this.wrap(() => {
+      // Each indexed path gets its column, filled from the documents already stored.
+      const have = new Set(this.indexColumns().map((c) => c.path));
+      for (const f of fields) {
+        if (f === '_id' || have.has(f)) continue;
+        this.db.exec(`ALTER TABLE ${this.q} ADD COLUMN ${columnName(f)}`);
+        this.db.exec(`UPDATE ${this.q} SET ${columnName(f)} = json_extract(doc, ${jsonPath(f)})`);
+        have.add(f);
+        this.columns = null;
+      }
+      const exprs = fields.map((f) => (f === '_id' ? 'id' : columnName(f)));
+      const cols = exprs.map((e, i) => `${e}${keys[fields[i]!] === -1 ? ' DESC' : ''}`).join(', ');
+      const unique = options.unique ? 'UNIQUE ' : '';
+      const nonNull = exprs.map((e) => `${e} IS NOT NULL`).join(' AND ');
+      const where = options.sparse ? ` WHERE ${nonNull}` : '';
+      // An index of an earlier version, on `json_extract(doc, ...)` expressions, is rebuilt on the columns.
+      const existing = this.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (?, ?) AND sql LIKE '%json_extract(doc,%'",
+        )
+        .pluck()
+        .all(idxName, `${idxName}__nulls`) as string[];
+      for (const old of existing) this.db.exec(`DROP INDEX "${old}"`);
       this.db.exec(`CREATE ${unique}INDEX IF NOT EXISTS "${idxName}" ON ${this.q} (${cols})${where}`);
       if (options.unique && !options.sparse) {
         // MongoDB treats a missing field as null in a (non-sparse) unique index: at most one
