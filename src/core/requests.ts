@@ -30,6 +30,8 @@ export function assertRequestId(id: string): void {
 /** Called after a change that may start recipes; set by the engine. */
 export interface TriggerSink {
   dispatch(request: RequestDoc): Promise<void>;
+  /** Whether a running recipe of the app is triggered by the event (so it must be recorded as pending). */
+  wants(app: string, event: PendingEvent): Promise<boolean>;
 }
 
 export class RequestService {
@@ -194,12 +196,20 @@ export class RequestService {
       ...(options.depth !== undefined ? { depth: options.depth } : {}),
     };
     await this.appendHistory(requestId, event, { emit: false });
+    // Recorded as pending (crash recovery starts its recipes) only when some recipe is
+    // triggered by it: an event no recipe listens to needs neither the record nor its clearing.
+    const wanted = this.sink ? await this.sink.wants(request.app, pending) : false;
     const updated = await this.ctx.db.requests.findOneAndUpdate(
       { _id: requestId, applied: { $ne: eventId } },
-      {
-        $set: { stage, updated_at: now, has_pending: true },
-        $push: { pending, applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
-      },
+      wanted
+        ? {
+            $set: { stage, updated_at: now, has_pending: true },
+            $push: { pending, applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
+          }
+        : {
+            $set: { stage, updated_at: now },
+            $push: { applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
+          },
       { returnDocument: 'after' },
     );
     if (!updated) return (await this.load(requestId))!;
@@ -308,6 +318,12 @@ export class RequestService {
 
   /** Marks a pending trigger event as dispatched. */
   async clearPending(requestId: string, eventId: string): Promise<void> {
+    // The usual case, the only pending event: one write.
+    const only = await this.ctx.db.requests.updateOne(
+      { _id: requestId, pending: { $size: 1 }, 'pending.id': eventId },
+      { $set: { pending: [] }, $unset: { has_pending: '' } },
+    );
+    if (only.matchedCount === 1) return;
     await this.ctx.db.requests.updateOne({ _id: requestId }, { $pull: { pending: { id: eventId } } });
     await this.ctx.db.requests.updateOne(
       { _id: requestId, pending: { $size: 0 } },

@@ -108,6 +108,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     return true;
   }
 
+  async wants(app: string, event: PendingEvent): Promise<boolean> {
+    const recipes = await this.recipesFor(app);
+    return recipes.some((r) => r.definition && this.matches(r.definition, event));
+  }
+
   /** Starts the recipes triggered by the request's pending events, then clears them. Idempotent. */
   async dispatch(request: RequestDoc): Promise<void> {
     for (const event of request.pending ?? []) {

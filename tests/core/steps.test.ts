@@ -168,4 +168,30 @@ describe('steps and triggers', () => {
     expect(flow.stop_reason).toBe('held');
     expect(await notes(p.alice!._id)).toEqual(['ORDER-1 is on hold']);
   });
+  it('a stage change is recorded for crash recovery only when a recipe listens to it, and recovery starts that recipe', async () => {
+    const { baton } = rt;
+    const raw = () => rt.store.collection('requests').findOne({ _id: 'ORDER-1' });
+    await baton.requests.file(p.alice!, 'order', { item: 'Desk', qty: 2 });
+    const [t] = await baton.tasks.listOpenFor(p.hedy!);
+    expect(t).toBeDefined();
+    // As if the process died after each stage change was stored, before its recipes started.
+    const sink = baton.requests.sink!;
+    baton.requests.sink = { dispatch: async () => {}, wants: (app, event) => sink.wants(app, event) };
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Stopped'); // no recipe listens
+    let doc = await raw();
+    expect(doc?.pending).toEqual([]);
+    expect(doc?.has_pending).toBeUndefined();
+    expect(doc?.stage).toBe('Stopped');
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Shipped'); // order-audit listens
+    doc = await raw();
+    expect(doc?.has_pending).toBe(true);
+    expect(doc?.pending).toMatchObject([{ type: 'stage_changed', from: 'Stopped', to: 'Shipped' }]);
+    baton.requests.sink = sink;
+    await baton.recover();
+    await eventually(async () => (await baton.requests.get(p.alice!, 'ORDER-1')).stage === 'Audited');
+    expect(await notes(p.alice!._id)).toContain('Audit: ORDER-1 went from Stopped to Shipped');
+    doc = await raw();
+    expect(doc?.pending).toEqual([]);
+    expect(doc?.has_pending).toBeUndefined();
+  });
 });
