@@ -9,3 +9,8 @@ export function newId(prefix: string): string {
   for (let i = 0; i < 16; i++) out += ALPHABET[bytes[i]! & 31];
   return `${prefix}_${out}`;
 }
+
+/** `<ms>-<8 random base32 chars>`: unique per event even when two happen in the same millisecond. */
+export function eventStamp(at: Date): string {
+  return `${at.getTime()}-${newId('x').slice(2, 10)}`;
+}

@@ -5,6 +5,7 @@ import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
+import { eventStamp } from './ids.js';
 import { displayValue, validateRecord } from './records.js';
 import type { HistoryDoc, HistoryEvent, PendingEvent, Request, RequestDoc, User } from './types.js';
 import { isOperator, requireAdmin, type UserService } from './users.js';
@@ -222,7 +223,7 @@ export class RequestService {
   async setStage(actor: User, requestId: string, stage: string): Promise<RequestDoc> {
     requireAdmin(actor, 'change the stage of a request by hand');
     assertRequestId(requestId);
-    return this.changeStage(actor._id, requestId, stage, `${requestId}:stage:${this.ctx.now().getTime()}`);
+    return this.changeStage(actor._id, requestId, stage, `${requestId}:stage:${eventStamp(this.ctx.now())}`);
   }
 
   /** Updates fields (validated like a form); one history entry per changed field. Idempotent per `eventId`. */
@@ -275,7 +276,7 @@ export class RequestService {
     if (body.length > 5000) throw new ValidationError('A comment must be at most 5000 characters.');
     const now = this.ctx.now();
     const event: HistoryEvent = {
-      id: `${request._id}:comment:${now.getTime()}:${actor._id}`,
+      id: `${request._id}:comment:${eventStamp(now)}:${actor._id}`,
       type: 'comment',
       at: now,
       by: actor._id,
@@ -320,7 +321,7 @@ export class RequestService {
   async clearPending(requestId: string, eventId: string): Promise<void> {
     // The usual case, the only pending event: one write.
     const only = await this.ctx.db.requests.updateOne(
-      { _id: requestId, pending: { $size: 1 }, 'pending.id': eventId },
+      { _id: requestId, pending: { $size: 1, $elemMatch: { id: eventId } } },
       { $set: { pending: [] }, $unset: { has_pending: '' } },
     );
     if (only.matchedCount === 1) return;

@@ -3,6 +3,7 @@ import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
+import { eventStamp } from './ids.js';
 import type { RequestService } from './requests.js';
 import type { Assignee, HistoryEvent, TaskDoc, TaskFields, TaskResponse, User } from './types.js';
 import { isAdmin, type UserService } from './users.js';
@@ -330,7 +331,7 @@ export class TaskService {
     const from = await this.describeAssignee(task.assignee);
     const toText = await this.describeAssignee(assignee);
     await this.requests.appendHistory(task.request_id, {
-      id: `${taskId}:reassigned:${now.getTime()}`,
+      id: `${taskId}:reassigned:${eventStamp(now)}`,
       type: 'task_reassigned',
       at: now,
       by: actor._id,

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../src/core/types.js';
 import {
   eventually,
@@ -193,5 +193,27 @@ describe('steps and triggers', () => {
     doc = await raw();
     expect(doc?.pending).toEqual([]);
     expect(doc?.has_pending).toBeUndefined();
+  });
+  it('two comments, or two stage changes by hand, in the same millisecond are both recorded', async () => {
+    const { baton } = rt;
+    await baton.requests.file(p.alice!, 'order', { item: 'Lamp', qty: 1 });
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-25T10:00:00Z') });
+    try {
+      await baton.requests.comment(p.alice!, 'ORDER-1', 'first');
+      await baton.requests.comment(p.alice!, 'ORDER-1', 'second');
+      await baton.requests.setStage(p.admin!, 'ORDER-1', 'Stopped');
+      await baton.requests.setStage(p.admin!, 'ORDER-1', 'Waiting');
+    } finally {
+      vi.useRealTimers();
+    }
+    const req = await baton.requests.get(p.alice!, 'ORDER-1');
+    expect(req.history.filter((h) => h.type === 'comment').map((h) => h.data!.comment)).toEqual([
+      'first',
+      'second',
+    ]);
+    expect(req.stage).toBe('Waiting');
+    expect(
+      req.history.filter((h) => h.type === 'stage_changed' && h.by === p.admin!._id).map((h) => h.data!.to),
+    ).toEqual(['Stopped', 'Waiting']);
   });
 });
