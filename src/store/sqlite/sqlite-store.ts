@@ -90,6 +90,7 @@ import {
   splitPath,
 } from './filter-to-sql.js';
 import { applyProjection } from './projection.js';
+import { compileStoredUpdate } from './stored-update.js';
 
 type DB = Database.Database;
 type Statement = Database.Statement;
@@ -1077,11 +1078,14 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   /**
-   * Writes `doc` back to its row, with the index columns whose values differ from `before`
-   * (the row's column values before the change); returns its stored form.
+   * Writes a stored document back to its row, with the index columns whose values differ
+   * from `before` (the row's column values before the change); returns it.
    */
-  private writeBack(rowid: number, doc: Record<string, unknown>, before: unknown[]): Record<string, unknown> {
-    const stored = toStorable(doc) as Record<string, unknown>;
+  private writeStored(
+    rowid: number,
+    stored: Record<string, unknown>,
+    before: unknown[],
+  ): Record<string, unknown> {
     const cols = this.indexColumns();
     let sets = '';
     const params: unknown[] = [JSON.stringify(stored)];
@@ -1103,24 +1107,48 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     return this.insertRaw(doc);
   }
 
-  /** The matching rows as [rowid, document] (at most one unless `many`), through the cache when anchored. */
+  /**
+   * The matching rows as [rowid, stored document] (at most one unless `many`), through the
+   * cache when anchored. The documents are the cache's or freshly parsed: never modify them.
+   */
   private matching(filter: Filter, many: boolean, sort?: SortSpec): [number, Record<string, unknown>][] {
     const id = anchorId(filter);
     if (id !== undefined) {
       const entry = this.anchored(id, filter);
       if (entry === null) return [];
-      if (entry !== undefined) return [[entry.rowid, fromStorable(entry.doc) as Record<string, unknown>]];
+      if (entry !== undefined) return [[entry.rowid, entry.doc]];
     }
     return this.select(filter, many ? { sort } : { limit: 1, sort }).map(([rowid, text]) => [
       rowid,
-      decodeJson<Record<string, unknown>>(text),
+      JSON.parse(text) as Record<string, unknown>,
     ]);
+  }
+
+  /**
+   * Applies a modifier to a stored document; writes and returns the new stored form, or
+   * null when nothing changed. The common operators work on the stored form directly
+   * (stored-update.ts); the rest through mingo on a revived copy.
+   */
+  private applyTo(
+    rowid: number,
+    stored: Record<string, unknown>,
+    apply: (doc: Record<string, unknown>) => boolean,
+    fast: ReturnType<typeof compileStoredUpdate>,
+  ): Record<string, unknown> | null {
+    const before = this.columnValues(stored);
+    const quick = fast?.(stored);
+    if (quick) return quick.modified ? this.writeStored(rowid, quick.doc, before) : null;
+    const doc = fromStorable(stored) as Record<string, unknown>;
+    if (!apply(doc)) return null;
+    return this.writeStored(rowid, toStorable(doc) as Record<string, unknown>, before);
   }
 
   private updateImpl(filter: Filter, update: Update, options: UpdateOptions, many: boolean): UpdateResult {
     validateUpdate(update);
     this.ready();
-    const apply = compileModifier(modifierFor(update, false));
+    const modifier = modifierFor(update, false);
+    const apply = compileModifier(modifier);
+    const fast = compileStoredUpdate(modifier);
     return this.wrap((): UpdateResult => {
       const rows = this.matching(filter, many);
       if (rows.length === 0) {
@@ -1132,9 +1160,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0, upsertedId: null };
       }
       const written: [string, number, Record<string, unknown>][] = [];
-      for (const [rowid, doc] of rows) {
-        const before = this.columnValues(doc);
-        if (apply(doc)) written.push([doc._id as string, rowid, this.writeBack(rowid, doc, before)]);
+      for (const [rowid, stored] of rows) {
+        const next = this.applyTo(rowid, stored, apply, fast);
+        if (next) written.push([stored._id as string, rowid, next]);
       }
       for (const [id, rowid, stored] of written) this.remember(id, rowid, stored);
       return { matchedCount: rows.length, modifiedCount: written.length, upsertedCount: 0, upsertedId: null };
@@ -1157,7 +1185,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     validateUpdate(update);
     this.ready();
     const after = options.returnDocument === 'after';
-    const apply = compileModifier(modifierFor(update, false));
+    const modifier = modifierFor(update, false);
+    const apply = compileModifier(modifier);
+    const fast = compileStoredUpdate(modifier);
     return this.wrap((): T | null => {
       const row = this.matching(filter, false, options.sort)[0];
       if (!row) {
@@ -1166,15 +1196,10 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         this.remember(id, entry.rowid, entry.doc);
         return after ? (fromStorable(entry.doc) as T) : null;
       }
-      const [rowid, doc] = row;
-      const before = after ? null : (fromStorable(toStorable(doc)) as T);
-      const columns = this.columnValues(doc);
-      if (apply(doc)) {
-        const stored = this.writeBack(rowid, doc, columns);
-        this.remember(doc._id as string, rowid, stored);
-        return after ? (fromStorable(stored) as T) : before;
-      }
-      return after ? (doc as T) : before;
+      const [rowid, stored] = row;
+      const next = this.applyTo(rowid, stored, apply, fast);
+      if (next) this.remember(stored._id as string, rowid, next);
+      return fromStorable(after ? (next ?? stored) : stored) as T;
     });
   }
 
