@@ -151,9 +151,16 @@ function parseJson<T>(text: string | null): T | undefined {
   return text === null ? undefined : (JSON.parse(text) as T);
 }
 
-/** ObjectId-like 24-hex id: 6 bytes of milliseconds then 6 random bytes (sorts by creation time). */
+/** Random per process: with the counter, ids of one process never collide, and two processes' almost never. */
+const ID_PREFIX = randomBytes(3).toString('hex');
+let idCounter = randomBytes(3).readUIntBE(0, 3);
+
+/** ObjectId-like 24-hex id: 6 bytes of milliseconds, 3 random per process, a 3-byte counter (sorts by creation time). */
 function newId(): string {
-  return Date.now().toString(16).padStart(12, '0').slice(-12) + randomBytes(6).toString('hex');
+  idCounter = (idCounter + 1) & 0xffffff;
+  return (
+    Date.now().toString(16).padStart(12, '0').slice(-12) + ID_PREFIX + idCounter.toString(16).padStart(6, '0')
+  );
 }
 
 /** `data.a.b` path segments → a SQLite JSON path (`$.a.b`, quoting where needed). */
@@ -263,8 +270,15 @@ export class SqliteJobRepository implements JobRepository {
         WHERE locked_at IS NULL AND disabled = 0;
       CREATE INDEX IF NOT EXISTS ${t}_locked ON ${t} (name, locked_at) WHERE locked_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${t}_next_run_at ON ${t} (next_run_at);
-      CREATE INDEX IF NOT EXISTS ${t}_name_type ON ${t} (name, type);
     `);
+    // Only `single` jobs are looked up by (name, type): a partial index is not touched by the
+    // insert and removal of every one-off job. An earlier version indexed every row.
+    const nameType = this.db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+      .pluck()
+      .get(`${t}_name_type`) as string | undefined;
+    if (nameType !== undefined && !/WHERE/i.test(nameType)) this.db.exec(`DROP INDEX ${t}_name_type`);
+    this.db.exec(`CREATE INDEX IF NOT EXISTS ${t}_name_type ON ${t} (name, type) WHERE type = 'single'`);
     for (const path of this.dataIndexes) {
       const segs = path.split('.');
       const idxName = `${t}_data_${segs.join('_').replace(/[^A-Za-z0-9_]/g, '_')}`;

@@ -673,3 +673,42 @@ describe('Agenda on SqliteAgendaBackend', () => {
     expect(stored?.lockedAt).toBeUndefined();
   });
 });
+
+describe('SqliteAgendaBackend indexes', () => {
+  it('indexes (name, type) for single jobs only, also on a table an earlier version indexed in full', async () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE agenda_jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0,
+      type TEXT NOT NULL DEFAULT 'normal', next_run_at INTEGER, locked_at INTEGER, last_run_at INTEGER,
+      last_finished_at INTEGER, failed_at INTEGER, fail_count INTEGER, fail_reason TEXT,
+      disabled INTEGER NOT NULL DEFAULT 0, repeat_interval TEXT, repeat_timezone TEXT, repeat_at TEXT,
+      start_date INTEGER, end_date INTEGER, skip_days TEXT, progress REAL, fork INTEGER,
+      debounce_started_at INTEGER, last_modified_by TEXT, data TEXT)`);
+    db.exec('CREATE INDEX agenda_jobs_name_type ON agenda_jobs (name, type)');
+    const backend = new SqliteAgendaBackend(db);
+    await backend.connect();
+    const sql = db
+      .prepare("SELECT sql FROM sqlite_master WHERE name = 'agenda_jobs_name_type'")
+      .pluck()
+      .get() as string;
+    expect(sql).toContain("WHERE type = 'single'");
+    const repo = backend.repository;
+    const single = await repo.saveJob(
+      { name: 'sweep', type: 'single', priority: 0, nextRunAt: new Date() } as JobParameters,
+      undefined,
+    );
+    const again = await repo.saveJob(
+      { name: 'sweep', type: 'single', priority: 0, nextRunAt: new Date() } as JobParameters,
+      undefined,
+    );
+    expect(String(again._id)).toBe(String(single._id));
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT * FROM agenda_jobs WHERE name = ? AND type = 'single' ORDER BY rowid LIMIT 1",
+      )
+      .all('sweep')
+      .map((r) => (r as { detail: string }).detail)
+      .join('\n');
+    expect(plan).toContain('agenda_jobs_name_type');
+    db.close();
+  });
+});
