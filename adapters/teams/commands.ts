@@ -13,7 +13,7 @@ import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../c
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, renderRequestCard, summaryText } from './render.js';
+import { attachment, inertText, renderRequestCard, summaryText } from './render.js';
 import { personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -61,7 +61,7 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
 
 /** Escapes markdown in text coming from people (names, titles, values). */
 export function md(text: string): string {
-  return text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1');
+  return inertText(text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1'));
 }
 
 type Reply = (activity: OutgoingActivity) => Promise<void>;
