@@ -127,6 +127,33 @@ describe('portal acceptance', () => {
     expect(csv.body).not.toContain('"ticked"');
   });
 
+  it('exports negative numbers to CSV as numbers, while text that starts like a formula stays neutralised', async () => {
+    await rt.baton.apps.create(people.ada!, {
+      key: 'ledger',
+      name: 'Ledger',
+      stages: ['Open'],
+      fields: [
+        { key: 'amount', label: 'Amount', type: 'number' },
+        { key: 'memo', label: 'Memo', type: 'text' },
+      ],
+    });
+    const c = new Client(app);
+    await c.signIn('riley');
+    await c.get('/apps/ledger/new');
+    const filed = await c.post('/apps/ledger/new', { amount: '-12.5', memo: '-1+1' });
+    expect(filed.statusCode).toBe(303);
+    await c.get('/apps/ledger/new');
+    expect((await c.post('/apps/ledger/new', { amount: '-3000', memo: '@SUM(A1)' })).statusCode).toBe(303);
+    const csv = await c.get('/apps/ledger/export.csv');
+    expect(csv.statusCode).toBe(200);
+    const rows = csv.body.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^"id","stage","Amount","Memo",/);
+    expect(rows.slice(1).map((r) => r.split(',').slice(2, 4).join(','))).toEqual([
+      `"-3000","'@SUM(A1)"`,
+      `"-12.5","'-1+1"`,
+    ]);
+  });
+
   it('files one request per form: the same submission posted twice (or at once) goes to the first', async () => {
     const c = new Client(app);
     await c.signIn('riley');
