@@ -304,12 +304,21 @@ export async function renderNotificationCard(deps: TeamsDeps, n: NotificationDoc
   const text = n.text ?? '';
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const view = request ? await deps.baton.views.request(request) : undefined;
-  const data = { text, ...(view ? { request: view, url: requestUrl(deps, view.id) } : {}) };
-  return (
-    render(deps, [n.card, 'notification'], data) ??
-    messageCard(
+  // The request's view at the top too, so a step's `card: request` (which binds a RequestView)
+  // shows the request, as in the portal; `text` and `request` serve notification.json.
+  const data = {
+    ...(view ?? {}),
+    text,
+    ...(view ? { request: view, url: requestUrl(deps, view.id) } : {}),
+  };
+  const card = render(deps, [n.card, 'notification'], data);
+  if (!card)
+    return messageCard(
       text || `Update on ${n.request_id ?? 'your request'}`,
       view ? `${view.id} · ${view.stage}` : undefined,
-    )
-  );
+    );
+  // A step with both `text` and a card that does not show it: the text goes on top.
+  if (text && !JSON.stringify(card).includes(JSON.stringify(inertText(text)).slice(1, -1)))
+    card.body = [textBlock(text), ...(card.body ?? [])];
+  return card;
 }
