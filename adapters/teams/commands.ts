@@ -13,7 +13,7 @@ import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../c
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, renderRequestCard, summaryText } from './render.js';
+import { attachment, inertText, renderRequestCard, summaryText } from './render.js';
 import { personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -61,7 +61,15 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
 
 /** Escapes markdown in text coming from people (names, titles, values). */
 export function md(text: string): string {
-  return text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1');
+  return inertText(text.replace(/([\\`*_{}[\]<>#|])/g, '\\$1'));
+}
+
+/**
+ * Command placeholders (`show <ID>`) in Baton's own markdown: Teams reads `<ID>` as an HTML tag
+ * and drops it ("show " alone), so the brackets are escaped and shown as typed.
+ */
+export function placeholders(text: string): string {
+  return text.replace(/[<>]/g, '\\$&');
 }
 
 type Reply = (activity: OutgoingActivity) => Promise<void>;
@@ -106,7 +114,7 @@ export function renderHelp(user: User): string {
   const level = levelOf(user);
   const mine = COMMANDS.filter((c) => allowed(c.level, level));
   const line = (c: CommandSpec) =>
-    `- **${[...c.words, c.args].filter((x) => x !== '').join(' ')}**: ${c.summary}`;
+    `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
   const basic = mine.filter((c) => c.words[0] !== 'admin').map(line);
   const admin = mine.filter((c) => c.words[0] === 'admin').map(line);
   return [
@@ -160,7 +168,7 @@ const handlers: Record<string, Handler> = {
         return `- **${r._id}** ${md(app?.name ?? r.app)}, ${md(r.stage)}, filed ${when(r.created_at)}`;
       }),
     );
-    await say(ctx, `**Your recent requests** (type **show <ID>** for one)\n${lines.join('\n')}`);
+    await say(ctx, `**Your recent requests** (type **show \\<ID\\>** for one)\n${lines.join('\n')}`);
   },
 
   tasks: async (ctx) => {
@@ -281,7 +289,7 @@ const handlers: Record<string, Handler> = {
       await say(
         ctx,
         packs.length > 0
-          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with **admin recipes install <pack>**.`
+          ? `Template packs: ${packs.map((p) => `\`${p}\``).join(', ')}. Install one with **admin recipes install \\<pack\\>**.`
           : 'No template packs are available.',
       );
       return;
@@ -348,7 +356,7 @@ const handlers: Record<string, Handler> = {
   'admin groups list': async (ctx) => {
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
-      await say(ctx, 'No groups yet. Create one with **admin groups create <name>**.');
+      await say(ctx, 'No groups yet. Create one with **admin groups create \\<name\\>**.');
       return;
     }
     const lines = await Promise.all(
@@ -433,7 +441,7 @@ export async function runCommand(
   const ctx: Ctx = { deps, actor, activity, mentions, reply };
   if (parsed.spec === null) {
     const hint = parsed.suggestion
-      ? `Did you mean **${[...parsed.suggestion.words, parsed.suggestion.args].filter((x) => x !== '').join(' ')}**?`
+      ? `Did you mean **${placeholders([...parsed.suggestion.words, parsed.suggestion.args].filter((x) => x !== '').join(' '))}**?`
       : 'Type **help** to see what you can do.';
     await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
     return;

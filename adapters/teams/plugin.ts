@@ -13,7 +13,7 @@ import type { Logger } from '../../src/logger.js';
 import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
 import { createWorkQueue } from '../slack/queue.js';
 import { createTeamsAuth, teamsMode } from './auth.js';
-import { renderHelp, runCommand } from './commands.js';
+import { md, renderHelp, runCommand } from './commands.js';
 import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
@@ -264,7 +264,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
             if (await baton.deliveries.claimOnce(`teams:welcome:${user._id}`, 365 * 24 * 3600_000))
               await replier(a)({
                 type: 'message',
-                text: `Hi ${user.name}! ${renderHelp(user)}`,
+                text: `Hi ${md(user.name)}! ${renderHelp(user)}`,
                 textFormat: 'markdown',
               });
             // Tasks assigned before Baton could reach this person arrive now.

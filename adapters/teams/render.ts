@@ -103,8 +103,33 @@ export function requestUrl(deps: TeamsDeps, id: string): string {
   return deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(id)}` : '';
 }
 
+/**
+ * Text people typed (field values, comments, titles and names built from them), made inert
+ * for the markdown Teams applies to card text and messages: `[label](https://…)` would show
+ * a link whose address is hidden. An invisible word joiner goes between `]` and `(`, so no
+ * Teams client (desktop, web or mobile) reads a link there; the text reads as typed.
+ * (Backslash escapes are not enough: Teams mobile ignores some of them.)
+ */
+export function inertText(text: string): string {
+  return text.replace(/\](?=\()/g, ']\u2060');
+}
+
+/** Every string in card data made inert (`inertText`), except what buttons send back and URLs. */
+export function inertData<T>(data: T): T {
+  const walk = (value: unknown, key: string): unknown => {
+    if (typeof value === 'string') return key === 'url' ? value : inertText(value);
+    if (Array.isArray(value)) return value.map((v) => walk(v, key));
+    if (!value || typeof value !== 'object' || value instanceof Date) return value;
+    // Outcome labels and input ids go back in Action.Execute data: they must stay as written.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === 'outcomes' || k === 'inputs' ? v : walk(v, k)]),
+    );
+  };
+  return walk(data, '') as T;
+}
+
 function textBlock(text: string, extra: Record<string, unknown> = {}): CardJsonObject {
-  return { type: 'TextBlock', text, wrap: true, ...extra };
+  return { type: 'TextBlock', text: inertText(text), wrap: true, ...extra };
 }
 
 /** A small card with a line of text (and an optional note under it): replies, refusals. */
@@ -130,7 +155,7 @@ function render(deps: TeamsDeps, names: (string | undefined)[], data: unknown): 
   const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
   if (!name) return null;
   try {
-    return cards.render(name, data);
+    return cards.render(name, inertData(data));
   } catch (err) {
     deps.logger.error({ card: name, error: (err as Error).message }, 'teams: card not rendered');
     return null;
@@ -226,7 +251,7 @@ function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson 
   if (view.request.fields.length > 0)
     body.push({
       type: 'FactSet',
-      facts: view.request.fields.map((f) => ({ title: f.label, value: f.value })),
+      facts: view.request.fields.map((f) => ({ title: inertText(f.label), value: inertText(f.value) })),
     });
   if (!view.task.open) body.push(textBlock(view.task.status_text, { weight: 'Bolder' }));
   if (actionable && view.task.outcomes.some((o) => o.comment === 'required'))
@@ -255,7 +280,10 @@ export function renderRequestCard(
     body: [
       textBlock(`${view.id} · ${view.app_name}`, { weight: 'Bolder', size: 'Medium' }),
       textBlock(`Stage: ${view.stage} · requested by ${view.requester_name}`, { isSubtle: true }),
-      { type: 'FactSet', facts: view.fields.map((f) => ({ title: f.label, value: f.value })) },
+      {
+        type: 'FactSet',
+        facts: view.fields.map((f) => ({ title: inertText(f.label), value: inertText(f.value) })),
+      },
     ],
   };
   const body = card.body ?? [];
@@ -276,12 +304,21 @@ export async function renderNotificationCard(deps: TeamsDeps, n: NotificationDoc
   const text = n.text ?? '';
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const view = request ? await deps.baton.views.request(request) : undefined;
-  const data = { text, ...(view ? { request: view, url: requestUrl(deps, view.id) } : {}) };
-  return (
-    render(deps, [n.card, 'notification'], data) ??
-    messageCard(
+  // The request's view at the top too, so a step's `card: request` (which binds a RequestView)
+  // shows the request, as in the portal; `text` and `request` serve notification.json.
+  const data = {
+    ...(view ?? {}),
+    text,
+    ...(view ? { request: view, url: requestUrl(deps, view.id) } : {}),
+  };
+  const card = render(deps, [n.card, 'notification'], data);
+  if (!card)
+    return messageCard(
       text || `Update on ${n.request_id ?? 'your request'}`,
       view ? `${view.id} · ${view.stage}` : undefined,
-    )
-  );
+    );
+  // A step with both `text` and a card that does not show it: the text goes on top.
+  if (text && !JSON.stringify(card).includes(JSON.stringify(inertText(text)).slice(1, -1)))
+    card.body = [textBlock(text), ...(card.body ?? [])];
+  return card;
 }

@@ -117,6 +117,7 @@ export function registerHome(deps: WebDeps): void {
     const user = await kit.requireUser(req, reply);
     if (!user) return reply;
     const apps = await baton.apps.list();
+    const handed = (req.query as Record<string, unknown> | undefined)?.handed === '1';
     return kit.page(req, reply, user, {
       title: 'Inbox',
       active: 'home',
@@ -124,6 +125,7 @@ export function registerHome(deps: WebDeps): void {
   <div class="actions">${apps.map(
     (a) => html`<a class="button" href="/apps/${a._id}/new">New ${inSentence(a.definition.name)}</a>`,
   )}</div></div>
+${handed ? html`<p class="notice" role="status">Task reassigned. Its request is no longer shown to you: you have no task on it now.</p>` : ''}
 <div id="inbox" data-live="inbox" data-fragment="/fragments/inbox">${await inboxFragment(deps, req, user)}</div>`,
     });
   });
@@ -167,7 +169,13 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
       );
       if (wantsJson(req))
         return reply.send({ ok: true, task: { id: task._id, assignee: task.assignee_key } });
-      return reply.redirect(safeReturnTo(body.return_to ?? `/requests/${task.request_id}`), 303);
+      const returnTo = safeReturnTo(body.return_to ?? `/requests/${task.request_id}`);
+      // Handing on your only task on a request may take the request out of your sight: the
+      // inbox says it was handed on, instead of a "You can't see …" page.
+      const request = await baton.requests.load(task.request_id);
+      const stillSeen = request ? await baton.requests.canSee(user, request) : false;
+      const onRequestPage = returnTo.split(/[?#]/)[0] === `/requests/${encodeURIComponent(task.request_id)}`;
+      return reply.redirect(!stillSeen && onRequestPage ? '/?handed=1' : returnTo, 303);
     } catch (err) {
       return kit.fail(req, reply, user, err);
     }

@@ -61,9 +61,12 @@ async function cell(deps: WebDeps, field: Field, value: unknown): Promise<string
   return displayValue(value);
 }
 
-/** CSV-safe cell: quoted, and a leading = + - @ neutralised so spreadsheets do not run it as a formula. */
+/**
+ * CSV-safe cell: quoted, and a leading = + - @ neutralised so spreadsheets do not run it as a
+ * formula. A plain negative number ("-12.5") is not a formula and stays a number.
+ */
 function csvCell(s: string): string {
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return `"${safe.replace(/"/g, '""')}"`;
 }
 

@@ -623,6 +623,15 @@ function crossChecks(
             ),
           );
         }
+        // The shipped cards bind different data: task.json a task (with its buttons),
+        // notification.json and request.json a request.
+        const misfit =
+          step.action === 'notify' && step.card === 'task'
+            ? 'the task card shows a task and its buttons, and a notify step has no task: use notification or request'
+            : step.action === 'assign_task' && (step.card === 'notification' || step.card === 'request')
+              ? `the ${step.card} card has no outcome buttons and no task fields: people could not decide this task from it; use task`
+              : undefined;
+        if (misfit) problems.push(problemAt(file, locator, [...path, 'card'], misfit, 'warning'));
       }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
         problems.push(

@@ -58,6 +58,34 @@ describe('validation of literal values and card names in recipes', () => {
     ]);
   });
 
+  it('warns when a shipped card is used where it cannot show the step (task card in notify, request card for a task)', async () => {
+    const flow = `kind: recipe
+name: kit-cards
+trigger: { type: new_request, app: kit }
+steps:
+  - action: notify
+    to: someone@example.com
+    card: task
+  - action: notify
+    to: someone@example.com
+    card: request
+  - action: assign_task
+    to: someone@example.com
+    title: Check
+    card: request
+  - action: assign_task
+    to: someone@example.com
+    title: Check again
+    card: notification
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'cards.yaml': flow }));
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '7: warning: steps[0].card: the task card shows a task and its buttons, and a notify step has no task: use notification or request',
+      '14: warning: steps[2].card: the request card has no outcome buttons and no task fields: people could not decide this task from it; use task',
+      '18: warning: steps[3].card: the notification card has no outcome buttons and no task fields: people could not decide this task from it; use task',
+    ]);
+  });
+
   it('says what is wrong in words of the format, not of the libraries underneath', () => {
     const quorum = parseDefinitionFile(
       'kind: recipe\nname: q\ntrigger: { type: new_request, app: kit }\nsteps:\n  - action: assign_task\n    to: a@example.com\n    title: t\n    quorum: { mode: count, count: 0 }\n',

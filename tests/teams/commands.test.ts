@@ -53,6 +53,35 @@ describe('Teams: commands by message', () => {
     expect(await lastReply('alice')).toContain('Did you mean **requests**?');
   });
 
+  it('command placeholders such as <ID> are escaped in markdown replies, so Teams does not drop them as HTML tags', async () => {
+    // A raw `<ID>` in markdown is an HTML tag to Teams: "show <ID>" would read "show ".
+    const rawTag = /(^|[^\\])<[A-Za-z][\w-]*>/;
+    const replies: string[] = [];
+    for (const [who, text] of [
+      ['admin', 'help'],
+      ['admin', 'admin jobs shw'],
+      ['admin', 'admin groups list'],
+      ['alice', 'help'],
+      ['alice', 'shw PTO-1'],
+    ] as const) {
+      await t.say(who, text);
+      replies.push(await lastReply(who));
+    }
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'time-off', {
+      type: 'Vacation',
+      start: '2026-12-01',
+      days: 1,
+      approver: (await t.batonUser('admin'))._id,
+    });
+    await t.say('alice', 'requests');
+    replies.push(await lastReply('alice'));
+    expect(replies.join('\n')).toContain('**show \\<ID\\>**');
+    expect(replies[1]).toContain('Did you mean **admin jobs show \\<id\\>**?');
+    expect(replies[2]).toContain('**admin groups create \\<name\\>**');
+    expect(replies[5]).toContain('(type **show \\<ID\\>** for one)');
+    for (const r of replies) expect(r).not.toMatch(rawTag);
+  });
+
   it('in a channel, the bot answers in the thread of the message that mentioned it', async () => {
     const res = await t.send(activityFrom('message-channel-mention', t.people.alice!, t.connector.url));
     expect(res.statusCode).toBe(200);

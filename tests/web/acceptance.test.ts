@@ -127,6 +127,72 @@ describe('portal acceptance', () => {
     expect(csv.body).not.toContain('"ticked"');
   });
 
+  it('exports negative numbers to CSV as numbers, while text that starts like a formula stays neutralised', async () => {
+    await rt.baton.apps.create(people.ada!, {
+      key: 'ledger',
+      name: 'Ledger',
+      stages: ['Open'],
+      fields: [
+        { key: 'amount', label: 'Amount', type: 'number' },
+        { key: 'memo', label: 'Memo', type: 'text' },
+      ],
+    });
+    const c = new Client(app);
+    await c.signIn('riley');
+    await c.get('/apps/ledger/new');
+    const filed = await c.post('/apps/ledger/new', { amount: '-12.5', memo: '-1+1' });
+    expect(filed.statusCode).toBe(303);
+    await c.get('/apps/ledger/new');
+    expect((await c.post('/apps/ledger/new', { amount: '-3000', memo: '@SUM(A1)' })).statusCode).toBe(303);
+    const csv = await c.get('/apps/ledger/export.csv');
+    expect(csv.statusCode).toBe(200);
+    const rows = csv.body.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^"id","stage","Amount","Memo",/);
+    expect(rows.slice(1).map((r) => r.split(',').slice(2, 4).join(','))).toEqual([
+      `"-3000","'@SUM(A1)"`,
+      `"-12.5","'-1+1"`,
+    ]);
+  });
+
+  it('reassigning your only task on a request from its page lands on the inbox with a notice, not on "You can\'t see"', async () => {
+    const riley = new Client(app);
+    await riley.signIn('riley');
+    await riley.get('/apps/time-off/new');
+    const filed = await riley.post('/apps/time-off/new', {
+      start: '2026-12-07',
+      days: '1',
+      approver: people.morgan!._id,
+    });
+    expect(filed.statusCode).toBe(303);
+    const id = filed.headers.location!.split('/').pop()!;
+    const task = await eventually(async () => (await rt.baton.tasks.listForRequest(id))[0]);
+    const morgan = new Client(app);
+    await morgan.signIn('morgan');
+    expect((await morgan.get(`/requests/${id}`)).statusCode).toBe(200);
+    const res = await morgan.post(`/tasks/${task._id}/reassign`, {
+      to: people.max!._id,
+      return_to: `/requests/${id}`,
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/?handed=1');
+    const inbox = await morgan.get(res.headers.location!);
+    expect(inbox.statusCode).toBe(200);
+    expect(inbox.body).toContain('Task reassigned. Its request is no longer shown to you');
+    expect((await rt.baton.tasks.load(task._id))?.assignee).toMatchObject({
+      type: 'user',
+      id: people.max!._id,
+    });
+    // Someone who still sees the request (an admin) goes back to its page.
+    const ada = new Client(app);
+    await ada.signIn('ada');
+    await ada.get(`/requests/${id}`);
+    const back = await ada.post(`/tasks/${task._id}/reassign`, {
+      to: people.morgan!._id,
+      return_to: `/requests/${id}`,
+    });
+    expect(back.headers.location).toBe(`/requests/${id}`);
+  });
+
   it('files one request per form: the same submission posted twice (or at once) goes to the first', async () => {
     const c = new Client(app);
     await c.signIn('riley');
