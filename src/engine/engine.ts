@@ -67,6 +67,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   private readonly inflight = new Set<Promise<void>>();
   /** Recipe versions by content hash (immutable, so never stale). */
   private readonly versions = new Map<string, RecipeDefinition>();
+  /** Content hash of each definition object seen (definitions are never modified once loaded). */
+  private readonly hashes = new WeakMap<RecipeDefinition, string>();
   private recipeCache = new Map<string, { at: number; recipes: RecipeDoc[] }>();
   private stopping = false;
 
@@ -166,7 +168,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
 
   /** Stores the definition's snapshot once and returns its id (a hash of its content). */
   private async versionOf(def: RecipeDefinition): Promise<string> {
-    const id = `rv_${createHash('sha256').update(JSON.stringify(def)).digest('base64url').slice(0, 24)}`;
+    let id = this.hashes.get(def);
+    if (id === undefined) {
+      id = `rv_${createHash('sha256').update(JSON.stringify(def)).digest('base64url').slice(0, 24)}`;
+      this.hashes.set(def, id);
+    }
     if (this.versions.has(id)) return id;
     try {
       await this.ctx.db.recipeVersions.insertOne({
