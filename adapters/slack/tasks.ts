@@ -179,6 +179,14 @@ function renderCard(
   }
 }
 
+/** Whether the card a notification names (or the notification card) shows its `text` binding. */
+function bindsText(deps: SlackDeps, name: string | undefined): boolean {
+  const cards = cardsOf(deps);
+  const chosen = name && cards?.has(name) ? name : 'notification';
+  if (!cards?.has(chosen)) return true;
+  return /\$\{[^}]*\btext\b/.test(JSON.stringify(cards.template(chosen)));
+}
+
 function requestUrl(deps: SlackDeps, id: string): string {
   return deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(id)}` : '';
 }
@@ -526,12 +534,20 @@ async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<
   const text = n.text ?? '';
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const requestView = request ? await deps.baton.views.request(request) : undefined;
+  // The request's fields at the root too: `card: request` (which binds a RequestView at its root)
+  // then shows the request instead of its raw `${...}` bindings.
   const data = {
+    ...(requestView ?? {}),
     text,
     ...(requestView ? { request: requestView, url: requestUrl(deps, requestView.id) } : {}),
   };
   const fromCard = renderCard(deps, [n.card, 'notification'], data, text || undefined);
-  if (fromCard) return fromCard;
+  if (fromCard) {
+    // A card that does not show the step's text (the shipped `request` card) gets it on top.
+    if (text && !bindsText(deps, n.card))
+      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+    return fromCard;
+  }
   const blocks: KnownBlock[] = [];
   if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
   if (requestView) {
