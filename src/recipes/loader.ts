@@ -623,6 +623,17 @@ function crossChecks(
             ),
           );
         }
+        if (step.action === 'notify' && step.card === 'task') {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              [...path, 'card'],
+              'the task card shows a task, and a notification has none (its title, buttons and status would be empty): use card: notification or card: request',
+              'warning',
+            ),
+          );
+        }
       }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
         problems.push(
