@@ -47,6 +47,46 @@ export function renderHelp(command: string, user: User): { text: string; blocks:
   return { text: `${command} help: ${mine.map((c) => c.words.join(' ')).join(', ')}`, blocks };
 }
 
+/**
+ * `admin`, `admin apps`, `admin groups help`...: the first words of longer commands. Lists the
+ * commands under them this person may use (or says they are not for them); null for other text.
+ */
+export function renderCommandsUnder(
+  command: string,
+  user: User,
+  text: string,
+): { text: string; blocks?: types.KnownBlock[] } | null {
+  const words = text
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  if (words.at(-1) === 'help') words.pop();
+  if (words.length === 0) return null;
+  const under = COMMANDS.filter(
+    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
+  );
+  if (under.length === 0) return null;
+  const typed = `${command} ${words.join(' ')}`;
+  const mine = under.filter((c) => allowed(c.level, levelOf(user)));
+  if (mine.length === 0) {
+    const who = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
+    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${who}.` };
+  }
+  const lines = mine
+    .map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`)
+    .join('\n');
+  return {
+    text: `${escapeMrkdwn(typed)}: ${mine.map((c) => c.words.slice(words.length).join(' ')).join(', ')}`,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(`*\`${escapeMrkdwn(typed)}\` commands*\n${lines}`, 3000) },
+      },
+    ],
+  };
+}
+
 function slackDate(date: Date): string {
   const s = Math.floor(date.getTime() / 1000);
   return `<!date^${s}^{date_short_pretty} {time}|${date.toISOString()}>`;
@@ -494,6 +534,11 @@ export async function runCommand(
     reply,
   };
   if (parsed.spec === null) {
+    const under = renderCommandsUnder(input.command, actor, input.text);
+    if (under) {
+      await reply(under.text, under.blocks);
+      return;
+    }
     const typed = escapeMrkdwn(parsed.typed);
     const hint = parsed.suggestion
       ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`

@@ -33,6 +33,16 @@ async function start(files: Record<string, string> = {}): Promise<{ t: SlackTest
   return { t, fake };
 }
 
+/** Sends `/baton <text>` from a person and returns the ephemeral reply posted to its response_url. */
+async function command(text: string, from: string): Promise<{ text: string; blocks?: Block[] }> {
+  const before = fake!.of('response').length;
+  const res = await t!.command(text, from, { response_url: `${fake!.url}response` });
+  expect(res.statusCode).toBe(200);
+  return eventually(
+    async () => fake!.of('response')[before] as { text: string; blocks?: Block[] } | undefined,
+  );
+}
+
 type Block = {
   type: string;
   text?: { text: string };
@@ -88,5 +98,41 @@ describe('a notify step with card: request', () => {
       expect.arrayContaining(['*Stage*\nNew', '*Requested by*\nAlice Requester', '*Item*\nStanding desk']),
     );
     expect(post.text).toBe('Here is what Alice Requester ordered');
+  });
+});
+
+describe('the first words of admin commands', () => {
+  it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
+    await start();
+    const admin = await command('admin', 'admin');
+    expect(admin.text).not.toContain("I don't know");
+    const lines = admin.blocks![0]!.text!.text.split('\n');
+    expect(lines[0]).toBe('*`/baton admin` commands*');
+    expect(lines).toContain('• `/baton admin apps list` — apps and their stages and fields');
+    expect(lines).toContain('• `/baton admin groups add &lt;group&gt; @person…` — add people to a group');
+    expect(lines).toHaveLength(1 + 17);
+    expect((await command('admin help', 'admin')).blocks).toEqual(admin.blocks);
+
+    const apps = await command('ADMIN apps', 'admin');
+    expect(apps.text).toBe('/baton admin apps: list, create, add field, add stage');
+    expect(apps.blocks![0]!.text!.text.split('\n').slice(1)).toEqual([
+      '• `/baton admin apps list` — apps and their stages and fields',
+      '• `/baton admin apps create [key] [name]` — create an app (no arguments: a form)',
+      '• `/baton admin apps add field &lt;app&gt;` — add a field to an app (a form)',
+      '• `/baton admin apps add stage &lt;app&gt; &lt;stage&gt;` — add a stage to an app',
+    ]);
+    // A full command still runs; a typo still gets "did you mean".
+    expect((await command('admin groups list', 'admin')).text).toContain('No groups');
+    expect((await command('admin gruops list', 'admin')).text).toContain("I don't know `admin gruops list`");
+  });
+
+  it('tells someone without the role that those commands are not for them', async () => {
+    await start();
+    expect((await command('admin', 'alice')).text).toBe(
+      ':warning: `/baton admin …` commands are for admins and operators.',
+    );
+    expect((await command('admin groups', 'alice')).text).toBe(
+      ':warning: `/baton admin groups …` commands are for admins.',
+    );
   });
 });
