@@ -927,7 +927,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         }
         if (Object.keys(errors).length === 0) errors[firstBlock] = err.message;
       } else if (err instanceof TaskClosedError) {
-        errors[firstBlock] = closedText(err).replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1');
+        // Modal errors are plain text: the core's sentence, not the mrkdwn one (no &amp;, no <!date>).
+        errors[firstBlock] = err.message;
       } else if (isBatonError(err)) {
         errors[firstBlock] = err.message;
       } else {

@@ -136,3 +136,59 @@ describe('the first words of admin commands', () => {
     );
   });
 });
+
+const APPROVAL_APP = {
+  'ok.yaml': `
+kind: app
+key: ok
+name: OK
+stages: [New, Approved, Rejected]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'ok-recipe.yaml': `
+kind: recipe
+name: ok-approval
+trigger: { type: new_request, app: ok }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Sign off
+    outcomes: [{ label: "Q&A", comment: required }, Reject]
+`,
+};
+
+describe('a task modal submitted after the task was decided elsewhere', () => {
+  it('says who decided and when in plain words (the modal error is plain text: no &amp; and no <!date> markup)', async () => {
+    await start(APPROVAL_APP);
+    const { baton } = t!.rt;
+    fake!.people.set('U0BOB', { id: 'U0BOB', name: 'Bob & Co', email: 'bob@example.com' });
+    const alice = await t!.batonUser('alice');
+    const bob = await t!.batonUser('bob');
+    await baton.users.resolve({ provider: 'slack', id: 'U0BOB', name: 'Bob & Co', email: 'bob@example.com' });
+    await baton.requests.file(alice, 'ok', { approver: bob._id });
+    const task = await eventually(async () => (await baton.tasks.listOpenFor(bob))[0]);
+    // Bob opened the comment modal of "Q&A" on Slack, then decided on another surface.
+    await baton.tasks.complete(bob, task._id, 'Q&A', { comment: 'done on the web' });
+
+    const res = await t!.interact({
+      type: 'view_submission',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      view: {
+        id: 'V0TASK',
+        type: 'modal',
+        callback_id: 'baton:task:respond',
+        private_metadata: JSON.stringify({ task_id: task._id, outcome: 'Q&A' }),
+        blocks: [{ type: 'input', block_id: 'comment', optional: false }],
+        state: { values: { comment: { value: { type: 'plain_text_input', value: 'from Slack' } } } },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const errors = (res.json() as { errors: Record<string, string> }).errors;
+    expect(errors.comment).toMatch(/^Already answered "Q&A" by Bob & Co at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
+  });
+});
