@@ -192,3 +192,70 @@ describe('a task modal submitted after the task was decided elsewhere', () => {
     expect(errors.comment).toMatch(/^Already answered "Q&A" by Bob & Co at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
   });
 });
+
+const POLICY =
+  'I have read the travel policy, I booked the cheapest reasonable fare available at the time of booking, and I understand that upgrades are at my own expense';
+const LONG_OPTIONS_APP = {
+  'trip.yaml': `
+kind: app
+key: trip
+name: Trip
+stages: [Submitted]
+fields:
+  - { key: policy, label: Policy, type: select, required: true, options: ["${POLICY}", "I need an exception"] }
+  - { key: extras, label: Extras, type: multi_select, options: ["${POLICY} (twice)", Lounge] }
+`,
+};
+
+describe('a select option longer than Slack allows in an option value (150 characters)', () => {
+  it('can be picked and files the request with the whole option, not a cut one', async () => {
+    await start(LONG_OPTIONS_APP);
+    const { baton } = t!.rt;
+    expect(POLICY.length).toBeGreaterThan(150);
+    await t!.command('new trip', 'alice');
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const view = opened.view as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { block_id: string; element: { options: { value: string }[] } }[];
+    };
+    const optionsOf = (block: string) => view.blocks.find((b) => b.block_id === block)!.element.options;
+    for (const o of [...optionsOf('policy'), ...optionsOf('extras')])
+      expect(o.value.length).toBeLessThanOrEqual(150);
+    const picked = (block: string, i: number) => ({
+      text: { type: 'plain_text', text: 'x' },
+      value: optionsOf(block)[i]!.value,
+    });
+
+    const res = await t!.interact({
+      type: 'view_submission',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: t!.people.alice!.id, username: 'alice', name: 'alice', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      view: {
+        id: 'V0TRIP',
+        type: 'modal',
+        callback_id: view.callback_id,
+        private_metadata: view.private_metadata,
+        blocks: view.blocks,
+        state: {
+          values: {
+            policy: { value: { type: 'static_select', selected_option: picked('policy', 0) } },
+            extras: {
+              value: {
+                type: 'multi_static_select',
+                selected_options: [picked('extras', 0), picked('extras', 1)],
+              },
+            },
+          },
+        },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ response_action: 'clear' });
+    const alice = await t!.batonUser('alice');
+    const [filed] = await baton.requests.listMine(alice, { limit: 1 });
+    expect(filed?.record).toMatchObject({ policy: POLICY, extras: [`${POLICY} (twice)`, 'Lounge'] });
+  });
+});
