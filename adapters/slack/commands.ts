@@ -122,7 +122,8 @@ function need(value: string | undefined, what: string, example: string): string 
 
 async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
   const app = await deps.baton.apps.find(r.app);
-  return `*${r._id}* ${escapeMrkdwn(app?.name ?? r.app)} — ${escapeMrkdwn(r.stage)} — filed ${slackDate(r.created_at)}`;
+  // Names and stages have no length limit: cut them, not the date after them.
+  return `*${r._id}* ${escapeMrkdwn(fitText(app?.name ?? r.app, 300))} — ${escapeMrkdwn(fitText(r.stage, 300))} — filed ${slackDate(r.created_at)}`;
 }
 
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
@@ -245,7 +246,7 @@ const handlers: Record<string, Handler> = {
     for (const r of list) {
       blocks.push({
         type: 'section',
-        text: { type: 'mrkdwn', text: await requestLine(ctx.deps, r) },
+        text: { type: 'mrkdwn', text: fitText(await requestLine(ctx.deps, r), 3000) },
         accessory: {
           type: 'button',
           action_id: COMMAND_ACTION.showRequest,

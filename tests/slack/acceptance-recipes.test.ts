@@ -5,7 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, recipesDir } from '../helpers/runtime.js';
-import { defaultSlackPeople, type SlackTestApp, startSlackTestApp } from '../helpers/slack.js';
+import {
+  defaultSlackPeople,
+  type SlackTestApp,
+  signedSlackRequest,
+  startSlackTestApp,
+} from '../helpers/slack.js';
 import { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
@@ -257,5 +262,111 @@ describe('a select option longer than Slack allows in an option value (150 chara
     const alice = await t!.batonUser('alice');
     const [filed] = await baton.requests.listMine(alice, { limit: 1 });
     expect(filed?.record).toMatchObject({ policy: POLICY, extras: [`${POLICY} (twice)`, 'Lounge'] });
+  });
+});
+
+const LONG_STAGE = `Waiting for the ${'very '.repeat(700)}long review`;
+const LONG_STAGE_APP = {
+  'long-stage.yaml': `
+kind: app
+key: slow
+name: Slow & steady
+stages: ["${LONG_STAGE}", Done]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'long-stage-recipe.yaml': `
+kind: recipe
+name: slow-flow
+trigger: { type: new_request, app: slow }
+steps:
+  - action: assign_task
+    to: "{{ record.approver }}"
+    title: "Check {{ request.id }}"
+`,
+};
+
+/** Opens a person's Home tab (app_home_opened, as Slack sends it) and returns the view published. */
+async function openHome(who: string): Promise<{ blocks: Block[] }> {
+  const id = t!.people[who]!.id;
+  const before = fake!.of('views.publish').filter((a) => a.user_id === id).length;
+  const res = await signedSlackRequest(t!.app, {
+    body: {
+      token: 'x',
+      team_id: 'T0TEST',
+      api_app_id: 'A0BATON',
+      type: 'event_callback',
+      event_id: `Ev${who}${before}`,
+      event_time: 1700000000,
+      event: { type: 'app_home_opened', user: id, channel: `D${id.slice(1)}`, tab: 'home', event_ts: '1.1' },
+    },
+  });
+  expect(res.statusCode).toBe(200);
+  const published = await eventually(
+    async () => fake!.of('views.publish').filter((a) => a.user_id === id)[before],
+  );
+  return published.view as { blocks: Block[] };
+}
+
+describe('names and stages longer than a Slack text', () => {
+  it('are cut in the Home tab and /baton requests, so Slack still shows them, with the dates intact', async () => {
+    await start(LONG_STAGE_APP);
+    const { baton } = t!.rt;
+    expect(LONG_STAGE.length).toBeGreaterThan(3000);
+    const alice = await t!.batonUser('alice');
+    const bob = await t!.batonUser('bob');
+    await baton.requests.file(alice, 'slow', { approver: bob._id });
+    await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 1);
+
+    const sections = (view: { blocks: Block[] }) =>
+      view.blocks.filter((b) => b.type === 'section').map((b) => b.text!.text);
+    for (const who of ['alice', 'bob', 'admin']) {
+      const texts = sections(await openHome(who));
+      expect(texts.length).toBeGreaterThan(0);
+      for (const text of texts) expect(text.length).toBeLessThanOrEqual(3000);
+    }
+    const [requestLine] = sections(await openHome('alice'));
+    expect(requestLine).toMatch(
+      /^\*SLOW-1\* · Slow &amp; steady — stage \*Waiting for the very .*…\*\nFiled <!date\^\d+\^[^>]+>$/,
+    );
+    const [taskLine] = sections(await openHome('bob'));
+    expect(taskLine).toMatch(
+      /^\*Check SLOW-1\*\nSLOW-1 · Slow &amp; steady · stage Waiting for the very .*…$/,
+    );
+
+    const reply = await command('requests', 'alice');
+    const line = reply.blocks!.find((b) => b.text?.text.startsWith('*SLOW-1*'))!.text!.text;
+    expect(line.length).toBeLessThanOrEqual(3000);
+    expect(line).toMatch(/…\s—\sfiled <!date\^\d+\^[^>]+>$/);
+  });
+
+  it('the Home tab says "15+" only when more than 15 tasks are open', async () => {
+    await start(LONG_STAGE_APP);
+    const { baton } = t!.rt;
+    const alice = await t!.batonUser('alice');
+    const bob = await t!.batonUser('bob');
+    for (let i = 0; i < 15; i++) await baton.requests.file(alice, 'slow', { approver: bob._id });
+    await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 15);
+    expect((await openHome('bob')).blocks[0]!.text!.text).toBe('Your open tasks (15)');
+    await baton.requests.file(alice, 'slow', { approver: bob._id });
+    await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 16);
+    expect((await openHome('bob')).blocks[0]!.text!.text).toBe('Your open tasks (15+)');
+  });
+
+  it('the admin Home tab says how many apps it leaves out, and where to see them all', async () => {
+    await start(LONG_STAGE_APP);
+    const admin = await t!.batonUser('admin');
+    for (let i = 1; i <= 16; i++)
+      await t!.rt.baton.apps.create(admin, {
+        key: `app-${i}`,
+        name: `App ${i}`,
+        stages: ['New'],
+        fields: [],
+      });
+    const view = await openHome('admin');
+    expect(view.blocks.find((b) => b.type === 'header' && b.text?.text.startsWith('Apps'))?.text?.text).toBe(
+      'Apps (17)',
+    );
+    expect(JSON.stringify(view.blocks)).toContain('And 2 more: `/baton admin apps list` lists them all.');
   });
 });
