@@ -370,3 +370,39 @@ describe('names and stages longer than a Slack text', () => {
     expect(JSON.stringify(view.blocks)).toContain('And 2 more: `/baton admin apps list` lists them all.');
   });
 });
+
+const NO_GROUP_APP = {
+  'desk.yaml': `
+kind: app
+key: desk
+name: Desk
+stages: [New, Done]
+fields: []
+`,
+  'desk-recipe.yaml': `
+kind: recipe
+name: desk-flow
+trigger: { type: new_request, app: desk }
+steps:
+  - id: facilities
+    action: assign_task
+    to: group:facilities
+    title: Find a desk
+`,
+};
+
+describe('/baton admin jobs show on a failed job', () => {
+  it('names the action of the step that failed, not "(error)"', async () => {
+    await start(NO_GROUP_APP);
+    const { baton } = t!.rt;
+    await baton.requests.file(await t!.batonUser('alice'), 'desk', {});
+    const admin = await t!.batonUser('admin');
+    const [job] = await eventually(async () => {
+      const failed = await baton.recipes.listJobs(admin, { status: 'failed' });
+      return failed.length > 0 ? failed : undefined;
+    });
+    const reply = await command(`admin jobs show ${job!._id}`, 'admin');
+    expect(reply.text).toContain('• facilities (assign_task) — failed: No group named "facilities".');
+    expect(reply.text).not.toContain('(error)');
+  });
+});
