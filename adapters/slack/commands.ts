@@ -347,14 +347,35 @@ const handlers: Record<string, Handler> = {
 
   'admin recipes start': async (ctx, args) => {
     const name = need(args[0], 'recipe', `${ctx.command} admin recipes start time-off-approval`);
+    requireOperator(ctx.actor, 'start recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
-    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+    await ctx.reply(
+      before.state === 'running'
+        ? `Recipe *${escapeMrkdwn(r.name)}* was already running.`
+        : `Recipe *${escapeMrkdwn(r.name)}* is running.`,
+    );
   },
 
   'admin recipes stop': async (ctx, args) => {
     const name = need(args[0], 'recipe', `${ctx.command} admin recipes stop time-off-approval`);
+    requireOperator(ctx.actor, 'stop recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
-    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+    if (before.state === 'stopped') {
+      await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* was already stopped.`);
+      return;
+    }
+    // Stopping keeps new events from starting it; jobs under way (waiting on a task or a timer) carry on.
+    let underway = 0;
+    for (const status of ['running', 'waiting'] as const)
+      underway += (await ctx.deps.baton.recipes.listJobs(ctx.actor, { status, recipe: r._id, limit: 500 }))
+        .length;
+    const jobs =
+      underway === 0
+        ? ''
+        : ` ${underway === 1 ? '1 job' : `${underway}${underway === 500 ? '+' : ''} jobs`} already under way carr${underway === 1 ? 'ies' : 'y'} on (see \`${ctx.command} admin jobs list waiting\`).`;
+    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is stopped: new events no longer start it.${jobs}`);
   },
 
   'admin recipes install': async (ctx, args) => {

@@ -406,3 +406,27 @@ describe('/baton admin jobs show on a failed job', () => {
     expect(reply.text).not.toContain('(error)');
   });
 });
+
+describe('/baton admin recipes stop and start', () => {
+  it('say what stopping does to jobs under way, and when nothing changed', async () => {
+    await start(APPROVAL_APP);
+    const { baton } = t!.rt;
+    await baton.requests.file(await t!.batonUser('alice'), 'ok', {
+      approver: (await t!.batonUser('bob'))._id,
+    });
+    await eventually(async () => (await baton.tasks.listOpenFor(await t!.batonUser('bob'))).length === 1);
+
+    expect((await command('admin recipes stop ok-approval', 'admin')).text).toBe(
+      'Recipe *ok-approval* is stopped: new events no longer start it. 1 job already under way carries on (see `/baton admin jobs list waiting`).',
+    );
+    expect((await command('admin recipes stop ok-approval', 'admin')).text).toBe(
+      'Recipe *ok-approval* was already stopped.',
+    );
+    expect((await command('admin recipes start ok-approval', 'admin')).text).toBe(
+      'Recipe *ok-approval* is running.',
+    );
+    expect((await command('admin recipes start ok-approval', 'admin')).text).toBe(
+      'Recipe *ok-approval* was already running.',
+    );
+  });
+});
