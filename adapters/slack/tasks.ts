@@ -12,7 +12,7 @@ import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
-import { toBlockKit, truncate } from './blockkit.js';
+import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
 
@@ -163,7 +163,8 @@ function renderCard(
   const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
   if (!name) return null;
   try {
-    const out = toBlockKit(cards.render(name, data), {
+    // What people typed (and what recipes computed from it) must not become disguised links.
+    const out = toBlockKit(cards.render(name, literalMarkdown(data)), {
       ...(text !== undefined ? { text } : {}),
       ...(mentions ? { mentions } : {}),
     });

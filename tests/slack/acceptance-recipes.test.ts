@@ -430,3 +430,66 @@ describe('/baton admin recipes stop and start', () => {
     );
   });
 });
+
+const LINKS_APP = {
+  'buy.yaml': `
+kind: app
+key: buy
+name: Buy
+stages: [New, Done]
+fields:
+  - { key: item, label: Item, type: text, required: true }
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'buy-recipe.yaml': `
+kind: recipe
+name: buy-flow
+trigger: { type: new_request, app: buy }
+steps:
+  - id: ok
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Buy {{ record.item }}"
+    instructions: "Requested: {{ record.item }}"
+    outcomes: [Approve, Reject]
+  - action: notify
+    to: "{{ record.approver }}"
+    text: "You decided on {{ record.item }}"
+`,
+};
+
+describe('markdown links typed by a requester', () => {
+  it('are shown as typed in the approver’s task message and notifications, never as links with a disguised text', async () => {
+    await start(LINKS_APP);
+    const { baton } = t!.rt;
+    const bob = await t!.batonUser('bob');
+    const typed = '[Reset your password](https://evil.example/login) <!channel> **now**';
+    await baton.requests.file(await t!.batonUser('alice'), 'buy', { item: typed, approver: bob._id });
+    const post = await eventually(async () =>
+      fake!
+        .of('chat.postMessage')
+        .find((a) => a.channel === 'D0BOB' && JSON.stringify(a.blocks).includes('actions')),
+    );
+    const shown = JSON.stringify(post.blocks);
+    expect(shown).not.toContain('<https://evil.example');
+    expect(shown).not.toContain('\uE000');
+    // Plain text (the header) shows `<!channel>` as typed; mrkdwn escapes it.
+    const mrkdwn = JSON.stringify(post.blocks).match(/"type":"mrkdwn","text":"[^"]*"/g) ?? [];
+    expect(mrkdwn.length).toBeGreaterThan(0);
+    for (const m of mrkdwn) expect(m).not.toContain('<!channel>');
+    expect(shown).toContain(
+      'Requested: [Reset your password](https://evil.example/login) &lt;!channel&gt; *now*',
+    );
+    expect(shown).toContain('"text":"Buy [Reset your password](https://evil.example/login) <!channel> now"');
+    // The buttons still complete the task (their values carry no marks).
+    const [task] = await baton.tasks.listOpenFor(bob);
+    await baton.tasks.complete(bob, task!._id, 'Approve');
+    const note = await eventually(async () =>
+      fake!
+        .of('chat.postMessage')
+        .find((a) => a.channel === 'D0BOB' && String(a.text).startsWith('You decided')),
+    );
+    expect(JSON.stringify(note.blocks)).not.toContain('<https://evil.example');
+    expect(JSON.stringify(note.blocks)).toContain('[Reset your password](https://evil.example/login)');
+  });
+});
