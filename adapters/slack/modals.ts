@@ -567,11 +567,14 @@ export function registerModals(app: App, deps: SlackDeps): void {
           .map((s) => s.trim())
           .filter((s) => s !== '');
         const prefix = inputValue(v, 'id_prefix');
+        // As `/baton admin apps create Trips` does: the key is lower-case, the prefix upper-case.
         return baton.apps.create(actor, {
-          key: String(inputValue(v, 'key') ?? '').trim(),
+          key: String(inputValue(v, 'key') ?? '')
+            .trim()
+            .toLowerCase(),
           name: String(inputValue(v, 'name') ?? '').trim(),
           stages,
-          ...(typeof prefix === 'string' ? { id_prefix: prefix.trim() } : {}),
+          ...(typeof prefix === 'string' ? { id_prefix: prefix.trim().toUpperCase() } : {}),
           fields: [],
         });
       },

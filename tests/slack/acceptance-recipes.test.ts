@@ -493,3 +493,50 @@ describe('markdown links typed by a requester', () => {
     expect(JSON.stringify(note.blocks)).toContain('[Reset your password](https://evil.example/login)');
   });
 });
+
+describe('the New app form (/baton admin apps create)', () => {
+  it('takes the key and id prefix in any case, as the command does, and says a taken key is a key', async () => {
+    await start(APPROVAL_APP);
+    const submitApp = (values: Record<string, string>) =>
+      t!.interact({
+        type: 'view_submission',
+        team: { id: 'T0TEST', domain: 'baton-test' },
+        user: { id: t!.people.admin!.id, username: 'admin', name: 'admin', team_id: 'T0TEST' },
+        api_app_id: 'A0BATON',
+        trigger_id: '1337.42.abcd',
+        view: {
+          id: `V0NEW${Object.keys(values).length}${values.key}`,
+          type: 'modal',
+          callback_id: 'baton_admin_create_app',
+          private_metadata: '',
+          blocks: ['key', 'name', 'stages', 'id_prefix'].map((b) => ({ type: 'input', block_id: b })),
+          state: {
+            values: Object.fromEntries(
+              Object.entries(values).map(([k, v]) => [k, { value: { type: 'plain_text_input', value: v } }]),
+            ),
+          },
+        },
+      });
+    const res = await submitApp({
+      key: 'Trips',
+      name: 'Business trips',
+      stages: 'Open\nBooked',
+      id_prefix: 'trip',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ response_action: 'clear' });
+    const app = await t!.rt.baton.apps.get('trips');
+    expect(app).toMatchObject({
+      key: 'trips',
+      name: 'Business trips',
+      id_prefix: 'TRIP',
+      stages: ['Open', 'Booked'],
+    });
+
+    const again = await submitApp({ key: 'ok', name: 'Again', stages: 'Open' });
+    expect(again.json()).toEqual({
+      response_action: 'errors',
+      errors: { key: 'An app with the key ok already exists.' },
+    });
+  });
+});
