@@ -953,14 +953,20 @@ export async function renderOpenTaskList(
   actor: User,
   note?: string,
 ): Promise<{ text: string; blocks: KnownBlock[] }> {
-  const list = await deps.baton.tasks.listOpenFor(actor, { limit: 20 });
+  // One more than shown, to say "20+" when there are more than 20.
+  const open = await deps.baton.tasks.listOpenFor(actor, { limit: 21 });
+  const list = open.slice(0, 20);
+  const more = open.length > list.length ? '+' : '';
   const blocks: KnownBlock[] = note ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] : [];
   if (list.length === 0) {
     const text = 'You have no open tasks. :tada:';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
     return { text, blocks };
   }
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } });
+  blocks.push({
+    type: 'section',
+    text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length}${more})` },
+  });
   let shown = 0;
   for (const t of list) {
     const card = await renderTaskMessage(deps, t);
@@ -971,7 +977,7 @@ export async function renderOpenTaskList(
   if (shown < list.length) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
+      elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown}${more} more: see Baton's Home tab.` }],
     });
   }
   // The fallback text is mrkdwn too (notifications): titles are user text, escaped like the blocks.

@@ -540,3 +540,18 @@ describe('the New app form (/baton admin apps create)', () => {
     });
   });
 });
+
+describe('/baton tasks with more open tasks than it lists', () => {
+  it('says "20+" when there are more than 20, and stays within 50 blocks', async () => {
+    await start(LONG_STAGE_APP);
+    const { baton } = t!.rt;
+    const alice = await t!.batonUser('alice');
+    const bob = await t!.batonUser('bob');
+    for (let i = 0; i < 21; i++) await baton.requests.file(alice, 'slow', { approver: bob._id });
+    await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 21);
+    const reply = await command('tasks', 'bob');
+    expect(reply.blocks![0]!.text!.text).toBe('*Your open tasks* (20+)');
+    expect(reply.blocks!.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(reply.blocks!.at(-1))).toMatch(/…and \d+\+ more: see Baton's Home tab\./);
+  });
+});
