@@ -209,7 +209,8 @@ function chunkLines(lines: string[], max: number): string[] {
 function jobLine(j: JobDoc): string {
   const step = j.current_step ? ` — at ${escapeMrkdwn(j.current_step)}` : '';
   const err = j.error ? ` — _${escapeMrkdwn(truncate(j.error.message, 200))}_` : '';
-  return `• \`${j._id}\` ${escapeMrkdwn(j.recipe)} — *${j.status}* — ${j.request_id}${step}${err}`;
+  const stopped = j.stop_reason ? ` — stopped: _${escapeMrkdwn(truncate(j.stop_reason, 200))}_` : '';
+  return `• \`${j._id}\` ${escapeMrkdwn(j.recipe)} — *${j.status}* — ${j.request_id}${step}${err}${stopped}`;
 }
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
@@ -429,6 +430,7 @@ const handlers: Record<string, Handler> = {
       `*Job \`${job._id}\`* — ${escapeMrkdwn(job.recipe)} on ${job.request_id} — *${job.status}*`,
       job.current_step ? `At: ${escapeMrkdwn(job.current_step)}` : '',
       job.error ? `Error at ${escapeMrkdwn(job.error.step)}: ${escapeMrkdwn(job.error.message)}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${escapeMrkdwn(job.stop_reason)}` : '',
       `Started ${slackDate(job.started_at)}${job.reruns ? ` — rerun ${job.reruns}×` : ''}`,
       log ? `*Steps*\n${log}` : '',
     ]

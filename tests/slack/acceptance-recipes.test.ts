@@ -555,3 +555,43 @@ describe('/baton tasks with more open tasks than it lists', () => {
     expect(JSON.stringify(reply.blocks!.at(-1))).toMatch(/…and \d+\+ more: see Baton's Home tab\./);
   });
 });
+
+const STOP_APP = {
+  'halt.yaml': `
+kind: app
+key: halt
+name: Halt
+stages: [New, Done]
+fields: []
+`,
+  'halt-recipe.yaml': `
+kind: recipe
+name: halt-flow
+trigger: { type: new_request, app: halt }
+steps:
+  - action: stop
+    reason: "Nothing to approve <yet>"
+  - action: change_stage
+    stage: Done
+`,
+};
+
+describe('a job ended by a stop step', () => {
+  it('shows the reason the recipe gave in /baton admin jobs list and show', async () => {
+    await start(STOP_APP);
+    const { baton } = t!.rt;
+    const request = await baton.requests.file(await t!.batonUser('alice'), 'halt', {});
+    const admin = await t!.batonUser('admin');
+    const [job] = await eventually(async () => {
+      const done = await baton.recipes.listJobs(admin, { status: 'completed' });
+      return done.length > 0 ? done : undefined;
+    });
+    expect((await baton.requests.load(request._id))?.stage).toBe('New');
+    expect((await command('admin jobs list', 'admin')).text).toContain(
+      'stopped: _Nothing to approve &lt;yet&gt;_',
+    );
+    expect((await command(`admin jobs show ${job!._id}`, 'admin')).text).toContain(
+      'Stopped by a stop step: Nothing to approve &lt;yet&gt;',
+    );
+  });
+});
