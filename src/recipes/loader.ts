@@ -629,7 +629,7 @@ function crossChecks(
               file,
               locator,
               [...path, 'card'],
-              'the task card shows a task, and a notification has none (its title, buttons and status would be empty): use card: notification or card: request',
+              'the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request',
               'warning',
             ),
           );

@@ -44,7 +44,7 @@ steps:
 `;
     const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'notify.yaml': recipe }));
     expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
-      '8: warning: steps[0].card: the task card shows a task, and a notification has none (its title, buttons and status would be empty): use card: notification or card: request',
+      '8: warning: steps[0].card: the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request',
     ]);
   });
 });

@@ -106,6 +106,25 @@ describe('a notify step with card: request', () => {
   });
 });
 
+describe('a notify step naming the task card', () => {
+  it('is shown with the notification card (a notification has no task), not as raw bindings', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': SUMMARY_APP['kit-recipe.yaml'].replace('card: request', 'card: task'),
+    });
+    const { baton } = t!.rt;
+    const bob = await t!.batonUser('bob');
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp', who: bob._id });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const shown = JSON.stringify(post.blocks);
+    expect(shown).not.toContain('${');
+    expect(shown).toContain('Here is what Alice Requester ordered');
+    expect(shown).toContain('KIT-1 · Kit order · Stage: New');
+  });
+});
+
 describe('the first words of admin commands', () => {
   it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
     await start();
