@@ -39,7 +39,8 @@
  * Text. Bound text is escaped for mrkdwn (`&`, `<`, `>`), so no user text can mention
  * `<!channel>` or forge a link; the caller may turn known people's names into mentions
  * (`options.mentions`). The Adaptive Card markdown the subset understands is then
- * translated: `**bold**` → `*bold*`, `[text](https://...)` → `<https://...|text>`, and the date
+ * translated: `**bold**` → `*bold*`, `[text](https://...)` → `<https://...|text>` (only the card
+ * template's own: in data marked with `literalMarkdown` it is shown as typed), and the date
  * functions `{{DATE(<RFC 3339>, SHORT|LONG|COMPACT)}}` / `{{TIME(<RFC 3339>)}}` → Slack's
  * `<!date^…|…>` (shown in the reader's time zone; UTC in plain text).
  *
@@ -168,12 +169,34 @@ function slackDates(text: string): string {
   });
 }
 
+/**
+ * Marks a `[` that came from data (what people typed, what recipes computed) rather than from the
+ * card template: `[text](url)` there is shown as typed, never turned into a link whose text hides
+ * where it goes. `toBlockKit` removes the marks from everything it returns.
+ */
+const LITERAL_MARK = '\uE000';
+
+/** `data` for a card with every `[` in its strings marked literal (see `LITERAL_MARK`). */
+export function literalMarkdown<T>(data: T): T {
+  if (typeof data === 'string') return data.replaceAll('[', `${LITERAL_MARK}[`) as T;
+  if (Array.isArray(data)) return data.map((x) => literalMarkdown(x)) as T;
+  if (data !== null && typeof data === 'object' && !(data instanceof Date)) {
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, literalMarkdown(v)])) as T;
+  }
+  return data;
+}
+
+function withoutMarks<T>(value: T): T {
+  const json = JSON.stringify(value);
+  return json.includes(LITERAL_MARK) ? (JSON.parse(json.replaceAll(LITERAL_MARK, '')) as T) : value;
+}
+
 /** Adaptive Card markdown (bound text) → escaped Slack mrkdwn. */
 function toMrkdwn(text: string): string {
   return slackDates(
     escapeMrkdwn(text)
       .replace(/\*\*([^*\n]+)\*\*/g, '*$1*')
-      .replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s|]+)\)/g, '<$2|$1>'),
+      .replace(/(?<!\uE000)\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s|]+)\)/g, '<$2|$1>'),
   );
 }
 
@@ -182,7 +205,7 @@ function toPlain(text: string): string {
   return text
     .replace(DATE_FUNCTION, (_whole, fn: string, iso: string) => dateFallback(fn, iso))
     .replace(/\*\*([^*\n]+)\*\*/g, '$1')
-    .replace(/\[([^\]\n]+)\]\(([^)\s]+)\)/g, '$1')
+    .replace(/(?<!\uE000)\[([^\]\n]+)\]\(([^)\s]+)\)/g, '$1')
     .trim();
 }
 
@@ -553,12 +576,12 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
             .slice(0, 3)
             .join('\n'),
         );
-  return {
+  return withoutMarks({
     blocks: fitted,
     text: truncate(fallback || 'Message', SLACK_LIMITS.fallbackText),
     inputs,
     warnings,
-  };
+  });
 }
 
 /** Keeps at most `max` blocks: action blocks survive, content is cut, and a context line says so. */

@@ -47,6 +47,46 @@ export function renderHelp(command: string, user: User): { text: string; blocks:
   return { text: `${command} help: ${mine.map((c) => c.words.join(' ')).join(', ')}`, blocks };
 }
 
+/**
+ * `admin`, `admin apps`, `admin groups help`...: the first words of longer commands. Lists the
+ * commands under them this person may use (or says they are not for them); null for other text.
+ */
+export function renderCommandsUnder(
+  command: string,
+  user: User,
+  text: string,
+): { text: string; blocks?: types.KnownBlock[] } | null {
+  const words = text
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  if (words.at(-1) === 'help') words.pop();
+  if (words.length === 0) return null;
+  const under = COMMANDS.filter(
+    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
+  );
+  if (under.length === 0) return null;
+  const typed = `${command} ${words.join(' ')}`;
+  const mine = under.filter((c) => allowed(c.level, levelOf(user)));
+  if (mine.length === 0) {
+    const who = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
+    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${who}.` };
+  }
+  const lines = mine
+    .map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`)
+    .join('\n');
+  return {
+    text: `${escapeMrkdwn(typed)}: ${mine.map((c) => c.words.slice(words.length).join(' ')).join(', ')}`,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(`*\`${escapeMrkdwn(typed)}\` commands*\n${lines}`, 3000) },
+      },
+    ],
+  };
+}
+
 function slackDate(date: Date): string {
   const s = Math.floor(date.getTime() / 1000);
   return `<!date^${s}^{date_short_pretty} {time}|${date.toISOString()}>`;
@@ -82,7 +122,8 @@ function need(value: string | undefined, what: string, example: string): string 
 
 async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
   const app = await deps.baton.apps.find(r.app);
-  return `*${r._id}* ${escapeMrkdwn(app?.name ?? r.app)} — ${escapeMrkdwn(r.stage)} — filed ${slackDate(r.created_at)}`;
+  // Names and stages have no length limit: cut them, not the date after them.
+  return `*${r._id}* ${escapeMrkdwn(fitText(app?.name ?? r.app, 300))} — ${escapeMrkdwn(fitText(r.stage, 300))} — filed ${slackDate(r.created_at)}`;
 }
 
 /** `show <ID>`: fields, stage, open tasks and the history trail. */
@@ -168,7 +209,8 @@ function chunkLines(lines: string[], max: number): string[] {
 function jobLine(j: JobDoc): string {
   const step = j.current_step ? ` — at ${escapeMrkdwn(j.current_step)}` : '';
   const err = j.error ? ` — _${escapeMrkdwn(truncate(j.error.message, 200))}_` : '';
-  return `• \`${j._id}\` ${escapeMrkdwn(j.recipe)} — *${j.status}* — ${j.request_id}${step}${err}`;
+  const stopped = j.stop_reason ? ` — stopped: _${escapeMrkdwn(truncate(j.stop_reason, 200))}_` : '';
+  return `• \`${j._id}\` ${escapeMrkdwn(j.recipe)} — *${j.status}* — ${j.request_id}${step}${err}${stopped}`;
 }
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
@@ -205,7 +247,7 @@ const handlers: Record<string, Handler> = {
     for (const r of list) {
       blocks.push({
         type: 'section',
-        text: { type: 'mrkdwn', text: await requestLine(ctx.deps, r) },
+        text: { type: 'mrkdwn', text: fitText(await requestLine(ctx.deps, r), 3000) },
         accessory: {
           type: 'button',
           action_id: COMMAND_ACTION.showRequest,
@@ -306,14 +348,35 @@ const handlers: Record<string, Handler> = {
 
   'admin recipes start': async (ctx, args) => {
     const name = need(args[0], 'recipe', `${ctx.command} admin recipes start time-off-approval`);
+    requireOperator(ctx.actor, 'start recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
-    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+    await ctx.reply(
+      before.state === 'running'
+        ? `Recipe *${escapeMrkdwn(r.name)}* was already running.`
+        : `Recipe *${escapeMrkdwn(r.name)}* is running.`,
+    );
   },
 
   'admin recipes stop': async (ctx, args) => {
     const name = need(args[0], 'recipe', `${ctx.command} admin recipes stop time-off-approval`);
+    requireOperator(ctx.actor, 'stop recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
-    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is ${r.state}.`);
+    if (before.state === 'stopped') {
+      await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* was already stopped.`);
+      return;
+    }
+    // Stopping keeps new events from starting it; jobs under way (waiting on a task or a timer) carry on.
+    let underway = 0;
+    for (const status of ['running', 'waiting'] as const)
+      underway += (await ctx.deps.baton.recipes.listJobs(ctx.actor, { status, recipe: r._id, limit: 500 }))
+        .length;
+    const jobs =
+      underway === 0
+        ? ''
+        : ` ${underway === 1 ? '1 job' : `${underway}${underway === 500 ? '+' : ''} jobs`} already under way carr${underway === 1 ? 'ies' : 'y'} on (see \`${ctx.command} admin jobs list waiting\`).`;
+    await ctx.reply(`Recipe *${escapeMrkdwn(r.name)}* is stopped: new events no longer start it.${jobs}`);
   },
 
   'admin recipes install': async (ctx, args) => {
@@ -367,6 +430,7 @@ const handlers: Record<string, Handler> = {
       `*Job \`${job._id}\`* — ${escapeMrkdwn(job.recipe)} on ${job.request_id} — *${job.status}*`,
       job.current_step ? `At: ${escapeMrkdwn(job.current_step)}` : '',
       job.error ? `Error at ${escapeMrkdwn(job.error.step)}: ${escapeMrkdwn(job.error.message)}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${escapeMrkdwn(job.stop_reason)}` : '',
       `Started ${slackDate(job.started_at)}${job.reruns ? ` — rerun ${job.reruns}×` : ''}`,
       log ? `*Steps*\n${log}` : '',
     ]
@@ -494,6 +558,11 @@ export async function runCommand(
     reply,
   };
   if (parsed.spec === null) {
+    const under = renderCommandsUnder(input.command, actor, input.text);
+    if (under) {
+      await reply(under.text, under.blocks);
+      return;
+    }
     const typed = escapeMrkdwn(parsed.typed);
     const hint = parsed.suggestion
       ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`

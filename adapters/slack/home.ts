@@ -19,6 +19,16 @@ function header(text: string): KnownBlock {
   return { type: 'header', text: { type: 'plain_text', text, emoji: true } };
 }
 
+/** Slack refuses a view whose section text is longer than 3000 characters (app names and stages have no limit). */
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
+}
+
+/** A name or stage inside a line that goes on (a date after it must not be cut off). */
+function short(text: string): string {
+  return truncate(esc(text), 300);
+}
+
 function note(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
@@ -33,12 +43,14 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   };
 
   const blocks: KnownBlock[] = [];
-  const tasks = await baton.tasks.listOpenFor(viewer, { limit: 15 });
-  blocks.push(header(`Your open tasks (${tasks.length}${tasks.length === 15 ? '+' : ''})`));
+  // One more than shown, to say "15+" only when there are more than 15.
+  const open = await baton.tasks.listOpenFor(viewer, { limit: 16 });
+  const tasks = open.slice(0, 15);
+  blocks.push(header(`Your open tasks (${tasks.length}${open.length > 15 ? '+' : ''})`));
   if (tasks.length === 0) blocks.push(note('Nothing is waiting for you.'));
   for (const task of tasks) {
     const request = await baton.requests.load(task.request_id);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: await taskLine(task, request, nameOf) } });
+    blocks.push(section(await taskLine(task, request, nameOf)));
     blocks.push(...(await taskButtons(deps, task)));
   }
 
@@ -47,13 +59,11 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   blocks.push(header('Your recent requests'));
   if (requests.length === 0) blocks.push(note('You have not filed any requests yet.'));
   for (const r of requests) {
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*${esc(r._id)}* · ${esc(await nameOf(r.app))} — stage *${esc(r.stage)}*\nFiled ${slackDate(r.created_at)}`,
-      },
-    });
+    blocks.push(
+      section(
+        `*${esc(r._id)}* · ${short(await nameOf(r.app))} — stage *${short(r.stage)}*\nFiled ${slackDate(r.created_at)}`,
+      ),
+    );
   }
 
   if (isAdmin(viewer)) {
@@ -63,14 +73,14 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
     if (apps.length === 0) blocks.push(note('No apps are installed yet.'));
     for (const a of apps.slice(0, 15)) {
       const def = a.definition;
-      blocks.push({
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: `*${esc(def.name)}* (\`${esc(a._id)}\`) — ${def.fields.length} field${def.fields.length === 1 ? '' : 's'}, stages: ${esc(def.stages.join(' → '))}`,
-        },
-      });
+      blocks.push(
+        section(
+          `*${esc(def.name)}* (\`${esc(a._id)}\`) — ${def.fields.length} field${def.fields.length === 1 ? '' : 's'}, stages: ${esc(def.stages.join(' → '))}`,
+        ),
+      );
     }
+    if (apps.length > 15)
+      blocks.push(note(`And ${apps.length - 15} more: \`/baton admin apps list\` lists them all.`));
     const recipes = await baton.recipes.list(viewer);
     const failed = await baton.recipes.listJobs(viewer, { status: 'failed', limit: 500 });
     const failing = new Map<string, number>();
@@ -87,14 +97,10 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
       ]
         .filter((x) => x !== '')
         .join(', ');
-      blocks.push({
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: `${icon[r.state]} *${esc(r.name)}* — ${r.state}${extra ? ` · ${extra}` : ''}`,
-        },
-      });
+      blocks.push(section(`${icon[r.state]} *${esc(r.name)}* — ${r.state}${extra ? ` · ${extra}` : ''}`));
     }
+    if (recipes.length > 25)
+      blocks.push(note(`And ${recipes.length - 25} more: \`/baton admin recipes list\` lists them all.`));
   }
   if (blocks.length > MAX_BLOCKS) {
     blocks.length = MAX_BLOCKS - 1;
@@ -110,8 +116,8 @@ async function taskLine(
 ): Promise<string> {
   // Titles are rendered templates of any length: one too long would make Slack refuse the whole tab.
   const parts = [`*${truncate(esc(task.title), 2000)}*`];
-  const where = [`${esc(task.request_id)}`, esc(await nameOf(task.app))];
-  if (request) where.push(`stage ${esc(request.stage)}`);
+  const where = [`${esc(task.request_id)}`, short(await nameOf(task.app))];
+  if (request) where.push(`stage ${short(request.stage)}`);
   if (task.assignee.type === 'group') where.push(`for group ${esc(task.assignee.name)}`);
   if (task.expires_at) where.push(`expires ${slackDate(task.expires_at)}`);
   parts.push(where.join(' · '));

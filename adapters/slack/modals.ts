@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { App, types, ViewOutput, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { AppDoc, User } from '../../src/core/types.js';
@@ -27,10 +28,28 @@ type ViewValues = ViewOutput['state']['values'];
 
 const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text, emoji: true });
 
+/** Slack's limit on an option's value; a longer one is sent as a digest and mapped back on submit. */
+const MAX_OPTION_VALUE = 150;
+const LONG_OPTION = 'baton:option:';
+
+/** What Slack carries for an option value: the value itself, or a digest of one too long for Slack. */
+export function toOptionValue(value: string): string {
+  return value.length <= MAX_OPTION_VALUE
+    ? value
+    : `${LONG_OPTION}${createHash('sha256').update(value).digest('base64url')}`;
+}
+
+/** The field's option a submitted value stands for (a long one comes back as its digest). */
+function fromOptionValue(field: Field, value: string): string {
+  if (!value.startsWith(LONG_OPTION)) return value;
+  const values = (field.options ?? []).map((o) => (typeof o === 'string' ? o : o.value));
+  return values.find((v) => toOptionValue(v) === value) ?? value;
+}
+
 function option(o: FieldOption): types.PlainTextOption {
   const value = typeof o === 'string' ? o : o.value;
   const label = typeof o === 'string' ? o : o.label;
-  return { text: plain(truncate(label, 75)), value: truncate(value, 150) };
+  return { text: plain(truncate(label, 75)), value: toOptionValue(value) };
 }
 
 function optionsFor(field: Field, values: unknown): types.PlainTextOption[] {
@@ -343,6 +362,10 @@ export async function toRecordInput(
     if (field.type === 'user' && typeof raw === 'string') {
       input[field.key] = (await users.toBaton(raw))._id;
     } else if (field.type === 'multi_select' && Array.isArray(raw) && raw.length === 0) {
+    } else if (field.type === 'select' && typeof raw === 'string') {
+      input[field.key] = fromOptionValue(field, raw);
+    } else if (field.type === 'multi_select' && Array.isArray(raw)) {
+      input[field.key] = raw.map((v) => fromOptionValue(field, v));
     } else {
       input[field.key] = raw;
     }
@@ -544,11 +567,14 @@ export function registerModals(app: App, deps: SlackDeps): void {
           .map((s) => s.trim())
           .filter((s) => s !== '');
         const prefix = inputValue(v, 'id_prefix');
+        // As `/baton admin apps create Trips` does: the key is lower-case, the prefix upper-case.
         return baton.apps.create(actor, {
-          key: String(inputValue(v, 'key') ?? '').trim(),
+          key: String(inputValue(v, 'key') ?? '')
+            .trim()
+            .toLowerCase(),
           name: String(inputValue(v, 'name') ?? '').trim(),
           stages,
-          ...(typeof prefix === 'string' ? { id_prefix: prefix.trim() } : {}),
+          ...(typeof prefix === 'string' ? { id_prefix: prefix.trim().toUpperCase() } : {}),
           fields: [],
         });
       },

@@ -12,7 +12,7 @@ import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards } from '../cards/cards.js';
-import { toBlockKit, truncate } from './blockkit.js';
+import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
 
@@ -163,7 +163,8 @@ function renderCard(
   const name = names.find((n): n is string => typeof n === 'string' && cards.has(n));
   if (!name) return null;
   try {
-    const out = toBlockKit(cards.render(name, data), {
+    // What people typed (and what recipes computed from it) must not become disguised links.
+    const out = toBlockKit(cards.render(name, literalMarkdown(data)), {
       ...(text !== undefined ? { text } : {}),
       ...(mentions ? { mentions } : {}),
     });
@@ -177,6 +178,14 @@ function renderCard(
     );
     return null;
   }
+}
+
+/** Whether the card a notification names (or the notification card) shows its `text` binding. */
+function bindsText(deps: SlackDeps, name: string | undefined): boolean {
+  const cards = cardsOf(deps);
+  const chosen = name && cards?.has(name) ? name : 'notification';
+  if (!cards?.has(chosen)) return true;
+  return /\$\{[^}]*\btext\b/.test(JSON.stringify(cards.template(chosen)));
 }
 
 function requestUrl(deps: SlackDeps, id: string): string {
@@ -526,12 +535,22 @@ async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<
   const text = n.text ?? '';
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const requestView = request ? await deps.baton.views.request(request) : undefined;
+  // The request's fields at the root too: `card: request` (which binds a RequestView at its root)
+  // then shows the request instead of its raw `${...}` bindings.
   const data = {
+    ...(requestView ?? {}),
     text,
     ...(requestView ? { request: requestView, url: requestUrl(deps, requestView.id) } : {}),
   };
-  const fromCard = renderCard(deps, [n.card, 'notification'], data, text || undefined);
-  if (fromCard) return fromCard;
+  // The task card needs a task, which a notification has none of (`npm run validate` warns).
+  const card = n.card === 'task' ? undefined : n.card;
+  const fromCard = renderCard(deps, [card, 'notification'], data, text || undefined);
+  if (fromCard) {
+    // A card that does not show the step's text (the shipped `request` card) gets it on top.
+    if (text && !bindsText(deps, card))
+      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+    return fromCard;
+  }
   const blocks: KnownBlock[] = [];
   if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
   if (requestView) {
@@ -911,7 +930,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         }
         if (Object.keys(errors).length === 0) errors[firstBlock] = err.message;
       } else if (err instanceof TaskClosedError) {
-        errors[firstBlock] = closedText(err).replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1');
+        // Modal errors are plain text: the core's sentence, not the mrkdwn one (no &amp;, no <!date>).
+        errors[firstBlock] = err.message;
       } else if (isBatonError(err)) {
         errors[firstBlock] = err.message;
       } else {
@@ -935,14 +955,20 @@ export async function renderOpenTaskList(
   actor: User,
   note?: string,
 ): Promise<{ text: string; blocks: KnownBlock[] }> {
-  const list = await deps.baton.tasks.listOpenFor(actor, { limit: 20 });
+  // One more than shown, to say "20+" when there are more than 20.
+  const open = await deps.baton.tasks.listOpenFor(actor, { limit: 21 });
+  const list = open.slice(0, 20);
+  const more = open.length > list.length ? '+' : '';
   const blocks: KnownBlock[] = note ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] : [];
   if (list.length === 0) {
     const text = 'You have no open tasks. :tada:';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
     return { text, blocks };
   }
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length})` } });
+  blocks.push({
+    type: 'section',
+    text: { type: 'mrkdwn', text: `*Your open tasks* (${list.length}${more})` },
+  });
   let shown = 0;
   for (const t of list) {
     const card = await renderTaskMessage(deps, t);
@@ -953,7 +979,7 @@ export async function renderOpenTaskList(
   if (shown < list.length) {
     blocks.push({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown} more: see Baton's Home tab.` }],
+      elements: [{ type: 'mrkdwn', text: `…and ${list.length - shown}${more} more: see Baton's Home tab.` }],
     });
   }
   // The fallback text is mrkdwn too (notifications): titles are user text, escaped like the blocks.

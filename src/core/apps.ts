@@ -71,7 +71,7 @@ export class AppService {
         updated_at: now,
       });
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new ConflictError(`An app named ${def.key} already exists.`);
+      if (isDuplicateKeyError(err)) throw new ConflictError(`An app with the key ${def.key} already exists.`);
       throw err;
     }
     this.cache.set(def.key, def);

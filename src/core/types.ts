@@ -289,5 +289,7 @@ export interface JobDoc {
   started_at: Date;
   updated_at: Date;
   finished_at?: Date | undefined;
+  /** The reason a `stop` step gave, when the job ended there. */
+  stop_reason?: string | undefined;
   [key: string]: unknown;
 }

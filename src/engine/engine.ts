@@ -253,7 +253,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         try {
           ok = await evaluateCondition(ins.condition, await context());
         } catch (err) {
-          await this.fail(job, pc, ins.label, err, log);
+          await this.fail(job, pc, ins.label, err, log, 'if');
           return;
         }
         log.push({
@@ -271,7 +271,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       try {
         outcome = await this.execute(job, pc, ins.step, await context());
       } catch (err) {
-        await this.fail(job, pc, ins.label, err, log);
+        await this.fail(job, pc, ins.label, err, log, ins.step.action);
         return;
       }
       const now = this.ctx.now();
@@ -358,13 +358,15 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     label: string,
     err: unknown,
     log: StepLogEntry[],
+    /** The failed step's action (`assign_task`, `if`...), shown in the job's log. */
+    action: string,
   ): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     const now = this.ctx.now();
     log.push({
       pc,
       step: label,
-      action: 'error',
+      action,
       status: 'failed',
       started_at: now,
       finished_at: now,

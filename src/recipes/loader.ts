@@ -627,7 +627,7 @@ function crossChecks(
         // notification.json and request.json a request.
         const misfit =
           step.action === 'notify' && step.card === 'task'
-            ? 'the task card shows a task and its buttons, and a notify step has no task: use notification or request'
+            ? 'the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request'
             : step.action === 'assign_task' && (step.card === 'notification' || step.card === 'request')
               ? `the ${step.card} card has no outcome buttons and no task fields: people could not decide this task from it; use task`
               : undefined;

@@ -400,6 +400,14 @@ export const WaitStepSchema = strict({
       message: 'wait needs exactly one of for (a duration) or until (a date)',
     });
   }
+  // Without {{ }} the text is taken as it is: `until: record.when` waits for nothing and fails the job.
+  if (step.until !== undefined && !step.until.includes('{{') && Number.isNaN(Date.parse(step.until))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['until'],
+      message: `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`,
+    });
+  }
 });
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 
