@@ -10,7 +10,7 @@ import { GroupService } from './groups.js';
 import { RecipeService } from './recipes.js';
 import { RequestService } from './requests.js';
 import { StatsService } from './stats.js';
-import { EXPIRE_JOB, TaskService } from './tasks.js';
+import { EXPIRE_DUE_JOB, EXPIRE_JOB, TaskService } from './tasks.js';
 import type { TaskDoc } from './types.js';
 import { UserService } from './users.js';
 import { ViewService } from './views.js';
@@ -143,6 +143,9 @@ export class Baton {
     this.views = facade(new ViewService(this.ctx, apps, users));
     this.conversations = facade(new ConversationService(this.ctx));
     this.stats = facade(new StatsService(this.ctx, apps));
+    options.scheduler.define(EXPIRE_DUE_JOB, async (data) => {
+      await this.tasks.expireDue(Number(data.until));
+    });
     options.scheduler.define(EXPIRE_JOB, async (data) => {
       await this.tasks.expire(String(data.task_id));
     });

@@ -8,7 +8,14 @@ import type { RequestService } from './requests.js';
 import type { Assignee, HistoryEvent, TaskDoc, TaskFields, TaskResponse, User } from './types.js';
 import { isAdmin, type UserService } from './users.js';
 
+/** One task's expiry timer (what earlier versions scheduled; still run if found). */
 export const EXPIRE_JOB = 'baton.task.expire';
+/** The expiry timer of every task due in one bucket of time: it expires the open tasks due by then. */
+export const EXPIRE_DUE_JOB = 'baton.tasks.expire-due';
+/** Width of an expiry bucket: a task expires at most this much after its deadline (plus the work). */
+export const EXPIRY_BUCKET_MS = 250;
+/** Tasks one sweep of a bucket expires at once. */
+const EXPIRE_CONCURRENCY = 20;
 
 /** Receives tasks that closed, so the waiting job resumes; set by the engine. */
 export interface TaskCloseSink {
@@ -81,6 +88,66 @@ export class TaskService {
     private readonly requests: RequestService,
   ) {}
 
+  /** Expiry buckets this process has scheduled (by their time): a task due in one needs no write. */
+  private readonly expiryBuckets = new Set<number>();
+
+  /**
+   * Makes sure the expiry timer of the bucket `at` falls in is scheduled. One timer serves
+   * every task due in its bucket (one Agenda job per task cost an insert, a delete and three
+   * look-ups per task); the task document and that job remain the whole state.
+   */
+  private async scheduleExpiry(at: Date): Promise<void> {
+    const bucket = Math.ceil(at.getTime() / EXPIRY_BUCKET_MS) * EXPIRY_BUCKET_MS;
+    const now = Date.now();
+    // Known and still well ahead: already scheduled. A bucket due soon or past is scheduled
+    // again (its timer may have run already); scheduling a key again replaces it.
+    if (this.expiryBuckets.has(bucket) && bucket > now + 1000) return;
+    await this.ctx.scheduler.scheduleAt(
+      EXPIRE_DUE_JOB,
+      new Date(bucket),
+      { until: bucket },
+      `expire-due:${bucket}`,
+    );
+    this.expiryBuckets.add(bucket);
+    if (this.expiryBuckets.size > 10_000) {
+      for (const b of this.expiryBuckets) if (b <= now) this.expiryBuckets.delete(b);
+    }
+  }
+
+  /**
+   * The timer of an expiry bucket (scheduler): expires every open task due by `until` (or by
+   * now, if it fired early), a few at a time. Returns how many it expired.
+   */
+  async expireDue(until: number): Promise<number> {
+    const now = this.ctx.now();
+    const limit = new Date(Math.min(until, now.getTime()));
+    const seen = new Set<string>();
+    let expired = 0;
+    for (;;) {
+      const due = (
+        await this.ctx.db.tasks
+          .find({ status: 'open', expires_at: { $lte: limit } }, { sort: { expires_at: 1 }, limit: 200 })
+          .toArray()
+      ).filter((t) => !seen.has(t._id));
+      if (due.length === 0) break;
+      for (let i = 0; i < due.length; i += EXPIRE_CONCURRENCY) {
+        const results = await Promise.all(
+          due.slice(i, i + EXPIRE_CONCURRENCY).map((t) => {
+            seen.add(t._id);
+            return this.expire(t._id).catch((err: unknown) => {
+              this.ctx.logger.error({ task: t._id, err }, 'task expiry failed');
+              return null;
+            });
+          }),
+        );
+        expired += results.filter((r) => r !== null).length;
+      }
+    }
+    // Fired early (clock skew between instances): come back at the bucket's time.
+    if (until > now.getTime()) await this.scheduleExpiry(new Date(until));
+    return expired;
+  }
+
   /**
    * Opens a task (idempotent per `spec._id`: a retry after a crash finds the same task).
    * Records `task_assigned` on the request and schedules the expiry.
@@ -116,14 +183,7 @@ export class TaskService {
         outcomes: stored.outcomes.map((o) => o.label),
       },
     });
-    if (stored.status === 'open' && stored.expires_at) {
-      await this.ctx.scheduler.scheduleAt(
-        EXPIRE_JOB,
-        stored.expires_at,
-        { task_id: stored._id },
-        `expire:${stored._id}`,
-      );
-    }
+    if (stored.status === 'open' && stored.expires_at) await this.scheduleExpiry(stored.expires_at);
     if (created) this.ctx.events.emit('task.opened', stored);
     return { task: stored, created };
   }
@@ -264,12 +324,7 @@ export class TaskService {
       const task = await this.load(taskId);
       // Fired early (clock skew between instances): schedule again for the real deadline.
       if (task?.status === 'open' && task.expires_at && task.expires_at > now) {
-        await this.ctx.scheduler.scheduleAt(
-          EXPIRE_JOB,
-          task.expires_at,
-          { task_id: taskId },
-          `expire:${taskId}`,
-        );
+        await this.scheduleExpiry(task.expires_at);
       }
       return null;
     }
@@ -379,7 +434,6 @@ export class TaskService {
    */
   async finishClose(task: TaskDoc): Promise<void> {
     await this.requests.appendHistory(task.request_id, await this.closeEvent(task));
-    if (task.expires_at && task.status !== 'expired') await this.ctx.scheduler.cancel(`expire:${task._id}`);
     // Surfaces hear of it once the waiting job has moved on, so the closed card they render
     // shows the request as the decision left it (its new stage), not the stage before.
     try {

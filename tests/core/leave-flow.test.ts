@@ -307,4 +307,34 @@ describe('the leave recipe from the issue', () => {
     expect(job!.steps.manager!.status).toBe('expired');
     expect(job!.status).toBe('completed');
   });
+  it('tasks due close together share one expiry timer; each expires and its job resumes; one completed in time does not', async () => {
+    rt = await startTestRuntime({
+      recipesDir: recipesDir({ 'leave.yaml': LEAVE_APP, 'r.yaml': LEAVE_RECIPE('2s') }),
+    });
+    p = await seedPeople(rt.baton);
+    const N = 30;
+    for (let i = 0; i < N; i++)
+      await rt.baton.requests.file(p.alice!, 'leave', { approver: p.bob!._id, days: 1 });
+    const timers = (rt.store as unknown as { db: import('better-sqlite3').Database }).db
+      .prepare('SELECT name, count(*) AS n FROM agenda_jobs GROUP BY name')
+      .all() as { name: string; n: number }[];
+    // One timer per quarter second of deadlines (filing 30 requests takes a few of those), none per task.
+    expect(timers.find((t) => t.name === 'baton.task.expire')).toBeUndefined();
+    const buckets = timers.find((t) => t.name === 'baton.tasks.expire-due')?.n ?? 0;
+    expect(buckets).toBeGreaterThan(0);
+    expect(buckets).toBeLessThan(N / 2);
+    const [first] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await rt.baton.tasks.complete(p.bob!, first!._id, 'Approve');
+    await eventually(
+      async () => (await rt.store.collection('tasks').countDocuments({ status: 'open' })) === 0,
+      15_000,
+    );
+    expect(await rt.store.collection('tasks').countDocuments({ status: 'expired' })).toBe(N - 1);
+    await eventually(
+      async () => (await rt.store.collection('requests').countDocuments({ stage: 'Expired' })) === N - 1,
+      15_000,
+    );
+    const approved = await rt.store.collection('requests').find({ stage: 'Approved' }).toArray();
+    expect(approved.map((r) => r._id)).toEqual([first!.request_id]);
+  });
 });
