@@ -179,6 +179,8 @@ export class RequestService {
       throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
     }
     if (request.applied?.includes(eventId)) return request;
+    // Already there: nothing changes, so nothing is recorded and no stage_changed recipe starts.
+    if (request.stage === stage) return request;
     const now = this.ctx.now();
     const from = request.stage;
     const event: HistoryEvent = {

@@ -216,4 +216,17 @@ describe('steps and triggers', () => {
       req.history.filter((h) => h.type === 'stage_changed' && h.by === p.admin!._id).map((h) => h.data!.to),
     ).toEqual(['Stopped', 'Waiting']);
   });
+  it('moving a request to the stage it is in records nothing and starts no stage_changed recipe', async () => {
+    const { baton } = rt;
+    await baton.requests.file(p.alice!, 'order', { item: 'Pen', qty: 1 });
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Shipped');
+    await eventually(async () => (await baton.requests.get(p.alice!, 'ORDER-1')).stage === 'Audited');
+    const before = await baton.requests.get(p.alice!, 'ORDER-1');
+    const audits = await baton.recipes.listJobs(p.admin!, { recipe: 'order-audit' });
+    const same = await baton.requests.setStage(p.admin!, 'ORDER-1', 'Audited');
+    expect(same.stage).toBe('Audited');
+    const after = await baton.requests.get(p.alice!, 'ORDER-1');
+    expect(after.history).toHaveLength(before.history.length);
+    expect(await baton.recipes.listJobs(p.admin!, { recipe: 'order-audit' })).toHaveLength(audits.length);
+  });
 });
