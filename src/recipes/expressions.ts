@@ -274,12 +274,67 @@ export function checkExpressionSyntax(
   mode: 'template' | 'condition' = 'template',
 ): string | null {
   try {
-    if (mode === 'template') compileTemplate(source);
-    else compileExpression(source);
+    const sources =
+      mode === 'template'
+        ? compileTemplate(source)
+            .pieces.filter((p): p is Extract<Piece, { kind: 'expr' }> => p.kind === 'expr')
+            .map((p) => p.source)
+        : [source];
+    if (mode === 'condition') compileExpression(source);
+    const unknown = [...new Set(sources.flatMap((s) => unknownFunctions(compileExpression(s).ast())))];
+    if (unknown.length > 0) {
+      return `unknown function ${unknown.map((n) => `$${n}`).join(', ')}: not one of JSONata's (https://docs.jsonata.org/overview) nor defined in the expression`;
+    }
     return null;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** JSONata's built-in functions (jsonata 2.x; a test checks each is one). */
+export const JSONATA_FUNCTIONS: ReadonlySet<string> = new Set(
+  (
+    'string length substring substringBefore substringAfter uppercase lowercase trim pad contains split join ' +
+    'match replace eval base64encode base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl ' +
+    'number abs floor ceil round power sqrt random formatNumber formatBase formatInteger parseInteger sum max ' +
+    'min average boolean not exists count append sort reverse shuffle distinct zip keys lookup spread merge ' +
+    'sift each error assert type now millis fromMillis toMillis map filter single reduce clone'
+  ).split(' '),
+);
+
+/**
+ * Names of the functions an expression calls (`$name(...)`) that are neither JSONata's nor
+ * bound in it (`$f := function...`, a lambda's parameters): such a call fails every time it
+ * runs ("Attempted to invoke a non-function").
+ */
+function unknownFunctions(ast: unknown): string[] {
+  const bound = new Set<string>();
+  const called: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const n = node as Record<string, unknown>;
+    if (n.type === 'bind' && (n.lhs as { type?: string } | undefined)?.type === 'variable') {
+      bound.add(String((n.lhs as { value: unknown }).value));
+    }
+    if (n.type === 'lambda' && Array.isArray(n.arguments)) {
+      for (const a of n.arguments as { type?: string; value?: unknown }[]) {
+        if (a.type === 'variable') bound.add(String(a.value));
+      }
+    }
+    if (
+      (n.type === 'function' || n.type === 'partial') &&
+      (n.procedure as { type?: string })?.type === 'variable'
+    ) {
+      called.push(String((n.procedure as { value: unknown }).value));
+    }
+    for (const v of Object.values(n)) if (typeof v === 'object') visit(v);
+  };
+  visit(ast);
+  return called.filter((name) => !JSONATA_FUNCTIONS.has(name) && !bound.has(name));
 }
 
 /** True when a string contains `{{` (so it is a template rather than a literal). */

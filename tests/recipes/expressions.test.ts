@@ -5,6 +5,7 @@ import {
   type ExpressionContext,
   ExpressionError,
   evaluateCondition,
+  JSONATA_FUNCTIONS,
   jsonataBoolean,
   renderDeep,
   renderTemplate,
@@ -221,5 +222,29 @@ describe('bounds', () => {
 
   it('still evaluates ordinary expressions after a runaway one', async () => {
     expect(await renderTemplate('{{ record.days * 2 }}', ctx)).toBe(14);
+  });
+});
+
+describe('unknown functions', () => {
+  it("are reported at load, with their names; JSONata's own and those the expression defines are not", () => {
+    expect(checkExpressionSyntax('Hi {{ $uppercse(requester.name) }}')).toMatch(
+      /^unknown function \$uppercse:/,
+    );
+    expect(checkExpressionSyntax('$nosuchfn(record.days) > 3 and $foo()', 'condition')).toMatch(
+      /^unknown function \$nosuchfn, \$foo:/,
+    );
+    expect(checkExpressionSyntax('{{ record.name ~> $trimm() }}')).toMatch(/\$trimm/);
+    expect(checkExpressionSyntax('{{ $uppercase($substring(requester.name, 0, 1)) }}')).toBeNull();
+    expect(checkExpressionSyntax('{{ ($twice := function($x){ $x * 2 }; $twice(record.days)) }}')).toBeNull();
+    expect(checkExpressionSyntax('{{ $map(record.items, function($v, $i){ $string($v) }) }}')).toBeNull();
+    expect(checkExpressionSyntax('{{ (function($f){ $f(1) })($string) }}')).toBeNull();
+  });
+
+  it('knows only names that are JSONata functions', async () => {
+    const jsonata = (await import('jsonata')).default;
+    for (const name of JSONATA_FUNCTIONS) {
+      expect(await jsonata(`$type($${name})`).evaluate({}), name).toBe('function');
+    }
+    expect(JSONATA_FUNCTIONS.size).toBeGreaterThan(60);
   });
 });

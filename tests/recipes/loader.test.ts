@@ -13,6 +13,22 @@ const recipe = (steps: string, trigger = '{ type: new_request, app: leave }') =>
   `kind: recipe\nname: r\ntrigger: ${trigger}\nsteps:\n${steps}`;
 
 describe('parseDefinitionFile', () => {
+  it('reports a call to a function JSONata does not have at its line', () => {
+    const text = [
+      'kind: recipe',
+      'name: typo',
+      'trigger: { type: new_request, app: leave }',
+      'steps:',
+      '  - action: notify',
+      '    to: "{{ request.requester }}"',
+      '    text: "Filed {{ $formatDate(request.created_at) }}"',
+    ].join('\n');
+    const { problems } = parseDefinitionFile(text, 'typo.yaml');
+    expect(problems.map(formatProblem)).toContainEqual(
+      expect.stringMatching(/^typo\.yaml:7: steps\[0\]\.text: unknown function \$formatDate:/),
+    );
+  });
+
   it('accepts the example recipe and its app', async () => {
     for (const name of ['leave-example.yaml', 'leave-app.yaml']) {
       const text = await readFile(join(FIXTURES, name), 'utf8');
