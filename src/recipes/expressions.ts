@@ -280,7 +280,6 @@ export function checkExpressionSyntax(
             .pieces.filter((p): p is Extract<Piece, { kind: 'expr' }> => p.kind === 'expr')
             .map((p) => p.source)
         : [source];
-    if (mode === 'condition') compileExpression(source);
     const unknown = [...new Set(sources.flatMap((s) => unknownFunctions(compileExpression(s).ast())))];
     if (unknown.length > 0) {
       return `unknown function ${unknown.map((n) => `$${n}`).join(', ')}: not one of JSONata's (https://docs.jsonata.org/overview) nor defined in the expression`;

@@ -4,14 +4,10 @@
  * of the Web API that records what Slack would have received.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, recipesDir } from '../helpers/runtime.js';
-import {
-  defaultSlackPeople,
-  type SlackTestApp,
-  signedSlackRequest,
-  startSlackTestApp,
-} from '../helpers/slack.js';
-import { FakeSlackApi } from './tasks-harness.js';
+import { eventually } from '../helpers/runtime.js';
+import { type SlackTestApp, signedSlackRequest } from '../helpers/slack.js';
+import { slackCommand, startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
 let fake: FakeSlackApi | undefined;
@@ -24,29 +20,11 @@ afterEach(async () => {
 });
 
 async function start(files: Record<string, string> = {}): Promise<{ t: SlackTestApp; fake: FakeSlackApi }> {
-  fake = new FakeSlackApi();
-  await fake.start();
-  const people = defaultSlackPeople();
-  for (const p of Object.values(people))
-    fake.people.set(p.id, { id: p.id, name: p.realName, email: p.email! });
-  t = await startSlackTestApp({
-    apiUrl: fake.url,
-    mockUsersInfo: false,
-    people,
-    recipesDir: recipesDir(files),
-  });
+  ({ t, fake } = await startSlackAcceptance(files));
   return { t, fake };
 }
 
-/** Sends `/baton <text>` from a person and returns the ephemeral reply posted to its response_url. */
-async function command(text: string, from: string): Promise<{ text: string; blocks?: Block[] }> {
-  const before = fake!.of('response').length;
-  const res = await t!.command(text, from, { response_url: `${fake!.url}response` });
-  expect(res.statusCode).toBe(200);
-  return eventually(
-    async () => fake!.of('response')[before] as { text: string; blocks?: Block[] } | undefined,
-  );
-}
+const command = (text: string, from: string) => slackCommand<Block>(t!, fake!, text, from);
 
 type Block = {
   type: string;

@@ -6,15 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderRequestModal } from '../../adapters/slack/modals.js';
-import { eventually, recipesDir } from '../helpers/runtime.js';
-import {
-  defaultSlackPeople,
-  type SlackTestApp,
-  signedSlackRequest,
-  slackFixture,
-  startSlackTestApp,
-} from '../helpers/slack.js';
-import { FakeSlackApi } from './tasks-harness.js';
+import { eventually } from '../helpers/runtime.js';
+import { type SlackTestApp, signedSlackRequest, slackFixture } from '../helpers/slack.js';
+import { slackCommand, startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
 let fake: FakeSlackApi | undefined;
@@ -26,31 +21,12 @@ afterEach(async () => {
   fake = undefined;
 });
 
-/** The server with the Slack surface on, its Web API (and response_urls) on a local fake. */
 async function start(files: Record<string, string> = {}): Promise<{ t: SlackTestApp; fake: FakeSlackApi }> {
-  fake = new FakeSlackApi();
-  await fake.start();
-  const people = defaultSlackPeople();
-  for (const p of Object.values(people))
-    fake.people.set(p.id, { id: p.id, name: p.realName, email: p.email! });
-  t = await startSlackTestApp({
-    apiUrl: fake.url,
-    mockUsersInfo: false,
-    people,
-    recipesDir: recipesDir(files),
-  });
+  ({ t, fake } = await startSlackAcceptance(files));
   return { t, fake };
 }
 
-/** Sends `/baton <text>` from a person and returns the ephemeral reply posted to its response_url. */
-async function command(text: string, from: string): Promise<{ text: string; blocks?: unknown[] }> {
-  const before = fake!.of('response').length;
-  const res = await t!.command(text, from, { response_url: `${fake!.url}response` });
-  expect(res.statusCode).toBe(200);
-  return eventually(
-    async () => fake!.of('response')[before] as { text: string; blocks?: unknown[] } | undefined,
-  );
-}
+const command = (text: string, from: string) => slackCommand<unknown>(t!, fake!, text, from);
 
 describe('admin commands naming a person Slack does not know', () => {
   it('groups add/remove and roles grant refuse an unknown id with an ephemeral error and change nothing', async () => {

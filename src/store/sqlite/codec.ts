@@ -18,9 +18,18 @@
 export const DATE_MARK = '\uE000';
 const MARK_CODE = 0xe000;
 
-/** Defines an own data property (safe for the key `__proto__`). */
-function setOwn(obj: object, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+/** Sets an own data property (safe for the key `__proto__`, which a plain assignment would not create). */
+export function setOwn(obj: object, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  } else (obj as Record<string, unknown>)[key] = value;
+}
+
+/** A plain object (an object literal, JSON.parse's or `Object.create(null)`), not an array, Date or class instance. */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
 }
 
 /**

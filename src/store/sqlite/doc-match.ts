@@ -14,7 +14,7 @@
  * test in tests/store/filter-property.test.ts holds it to the SQL answers.
  */
 
-import { DATE_MARK } from './codec.js';
+import { DATE_MARK, isPlainObject } from './codec.js';
 
 type Scalar = string | number | boolean | null;
 
@@ -26,12 +26,6 @@ function isScalar(v: unknown): v is Scalar {
   if (typeof v === 'number') return Number.isFinite(v);
   // A string starting with the date mark would compare with stored dates: leave it to SQL.
   return typeof v === 'string' && !v.startsWith(DATE_MARK);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 /** The value at a dotted path, MISSING, or UNKNOWN when the path crosses an array. */

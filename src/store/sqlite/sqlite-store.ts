@@ -78,7 +78,7 @@ import type {
   UpdateResult,
 } from '../port.js';
 import { Checkpointer } from './checkpointer.js';
-import { DATE_MARK, decodeJson, fromStorable, toStorable } from './codec.js';
+import { DATE_MARK, decodeJson, fromStorable, isPlainObject, toStorable } from './codec.js';
 import { matchRest } from './doc-match.js';
 import {
   filterToSql,
@@ -233,12 +233,6 @@ function modifierFor(update: Update, inserting: boolean): Record<string, unknown
   return Object.keys(rest).length > 0 ? rest : null;
 }
 
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
-}
-
 function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
   const segs = path.split('.');
   let cur = doc;
@@ -252,6 +246,14 @@ function setPath(doc: Record<string, unknown>, path: string, value: unknown): vo
 
 /** The column of an indexed path (see SqliteCollection): `"f:<path>"`. */
 const columnName = (path: string) => `"f:${path}"`;
+
+/** An indexed path's column: its SQL name, and the expression it stands for in generated SQL. */
+interface IndexColumn {
+  path: string;
+  segs: string[];
+  name: string;
+  expr: string;
+}
 
 /**
  * What `json_extract(doc, path)` yields for `doc` (stored or revived form), computed in JS:
@@ -805,7 +807,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private leading: Set<string> | null = null;
   private readonly cache = new Map<string, CacheEntry>();
   /** Indexed paths that have a column of their own (loaded from the table; null: not loaded yet). */
-  private columns: { path: string; segs: string[]; name: string; expr: string }[] | null = null;
+  private columns: IndexColumn[] | null = null;
 
   constructor(
     private readonly store: SqliteStore,
@@ -835,9 +837,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    * 12–15 µs). Queries are unchanged: `json_extract(doc, path)` in the generated SQL is
    * replaced by the column (`sqlFor`).
    */
-  private indexColumns(): { path: string; segs: string[]; name: string; expr: string }[] {
+  private indexColumns(): IndexColumn[] {
     if (this.columns) return this.columns;
-    const out: { path: string; segs: string[]; name: string; expr: string }[] = [];
+    const out: IndexColumn[] = [];
     if (this.store.hasTable(this.table)) {
       for (const row of this.db.prepare(`PRAGMA table_info(${this.q})`).all() as { name: string }[]) {
         if (!row.name.startsWith('f:')) continue;
@@ -970,16 +972,11 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       throw new Error('_id must be a non-empty string');
     const stored = toStorable(doc) as Record<string, unknown>;
     const cols = this.indexColumns();
-    const info =
-      cols.length === 0
-        ? this.store
-            .stmt(`INSERT INTO ${this.q} (id, doc) VALUES (?, jsonb(?))`)
-            .run(doc._id, JSON.stringify(stored))
-        : this.store
-            .stmt(
-              `INSERT INTO ${this.q} (id, doc, ${cols.map((c) => c.name).join(', ')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
-            )
-            .run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
+    const info = this.store
+      .stmt(
+        `INSERT INTO ${this.q} (id, doc${cols.map((c) => `, ${c.name}`).join('')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
+      )
+      .run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
     return [doc._id, { rowid: Number(info.lastInsertRowid), doc: stored }];
   }
 

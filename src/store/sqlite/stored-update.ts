@@ -14,7 +14,8 @@
  * tests/store/stored-update.test.ts holds it to mingo.
  */
 
-import { toStorable } from './codec.js';
+import { isPlainObject, setOwn, toStorable } from './codec.js';
+import { splitPath } from './filter-to-sql.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,19 +30,16 @@ interface Op {
   slice?: number;
 }
 
-const SEGMENT = /^[A-Za-z_-][A-Za-z0-9_\-$]*$/;
 const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
 
-function isPlainObject(x: unknown): x is Json {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
-}
-
-function setOwn(obj: Json, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  } else obj[key] = value;
+/** The segments of a path the store accepts (as filters do), or null. */
+function segmentsOf(path: string): string[] | null {
+  try {
+    const segs = splitPath(path);
+    return segs.some((s) => UNSAFE.has(s)) ? null : segs;
+  } catch {
+    return null;
+  }
 }
 
 /** Deep equality of stored-form values (JSON values: key order does not matter). */
@@ -74,8 +72,8 @@ export function compileStoredUpdate(modifier: Record<string, unknown> | null): S
     const expr = modifier[kind];
     if (!isPlainObject(expr)) return null;
     for (const path of Object.keys(expr)) {
-      const segs = path.split('.');
-      if (!segs.every((s) => SEGMENT.test(s) && !UNSAFE.has(s))) return null;
+      const segs = segmentsOf(path);
+      if (segs === null) return null;
       const v = expr[path];
       if (kind === '$set') {
         if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return null;
