@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config.js';
@@ -89,4 +90,27 @@ export function percentile(sorted: number[], p: number): number {
  */
 export function report(result: Record<string, unknown>): void {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));
+}
+
+/**
+ * Runs `fn` under V8's CPU profiler when BENCH_PROFILE_DIR is set, writing
+ * `<dir>/<name>.cpuprofile` (open it in Chrome DevTools or VS Code): only the measured
+ * phase is profiled, not the start-up and warm-up around it. Without the variable, `fn` alone.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 250 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }

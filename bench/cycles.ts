@@ -7,7 +7,7 @@
  * on a fresh runtime and store, and reports each and the best: a server handling many
  * people has many cycles in flight, and group commit shares COMMITs between them.
  */
-import { benchRuntime, report } from './common.js';
+import { benchRuntime, profiled, report } from './common.js';
 
 const N = Number(process.env.BENCH_CYCLES ?? 5000);
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '4,16,64').split(',').map(Number);
@@ -32,10 +32,12 @@ async function measure(concurrency: number): Promise<Run> {
   let next = 0;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < N) await cycle(next++);
-    }),
+  await profiled(`cycles-${concurrency}`, () =>
+    Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < N) await cycle(next++);
+      }),
+    ),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);

@@ -23,7 +23,7 @@ import type { User } from '../src/core/types.js';
 import { createLogger } from '../src/logger.js';
 import { startRuntime } from '../src/runtime.js';
 import { buildApp } from '../src/server/app.js';
-import { LEAVE_APP, leaveRecipe, report } from './common.js';
+import { LEAVE_APP, leaveRecipe, profiled, report } from './common.js';
 import {
   type ClosedLoopStats,
   closedLoop,
@@ -486,12 +486,9 @@ async function main(): Promise<void> {
   async function roundsAt(concurrency: number): Promise<ClosedLoopStats> {
     gc();
     cpu = process.cpuUsage();
-    const r = await call<ClosedLoopStats>({
-      cmd: 'rounds',
-      url: slackUrl,
-      concurrency,
-      modalBlocks,
-    });
+    const r = await profiled(`slack-rounds-${concurrency}`, () =>
+      call<ClosedLoopStats>({ cmd: 'rounds', url: slackUrl, concurrency, modalBlocks }),
+    );
     await settle();
     cpuPerRound.push(cpuMs(cpu) / Math.max(1, r.total));
     return r;
