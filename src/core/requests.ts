@@ -295,7 +295,15 @@ export class RequestService {
     event: HistoryEvent,
     options: { emit?: boolean } = {},
   ): Promise<boolean> {
-    const doc: HistoryDoc = { ...event, _id: event.id, request_id: requestId, seq: nextSeq(event.at) };
+    // The request id leads the key, so the entries of a request, and of requests filed around
+    // the same time, sit together in the key's index (an event id alone, often led by a job's
+    // hash, put each insert on a page of its own: ~4 index pages written per cycle instead of ~1).
+    const doc: HistoryDoc = {
+      ...event,
+      _id: `${requestId}/${event.id}`,
+      request_id: requestId,
+      seq: nextSeq(event.at),
+    };
     try {
       await this.ctx.db.history.insertOne(doc);
     } catch (err) {
