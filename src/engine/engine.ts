@@ -292,13 +292,13 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         set.status = 'waiting';
         set.waiting = outcome.waiting;
         set.pc = pc;
-      } else if (outcome.kind === 'stop' || pc + 1 >= program.length) {
+      } else if (outcome.kind === 'stop' || following(program, pc + 1) >= program.length) {
         set.status = 'completed';
         set.pc = program.length;
         set.finished_at = now;
         if (outcome.kind === 'stop' && outcome.reason) set.stop_reason = outcome.reason;
       } else {
-        set.pc = pc + 1;
+        set.pc = following(program, pc + 1);
       }
       const { modifiedCount } = await this.ctx.db.jobs.updateOne(
         { _id: job._id, status: 'running', pc: job.pc },
@@ -746,6 +746,21 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   inflightCount(): number {
     return this.inflight.size;
   }
+}
+
+/**
+ * The instruction a job at `pc` really runs next: unconditional jumps followed (the end of a
+ * `then` branch jumping over its `else`). A step whose next instruction jumps past the end
+ * completes the job in the same write that records the step.
+ */
+function following(program: readonly Instruction[], pc: number): number {
+  let at = pc;
+  for (let hops = 0; hops < program.length; hops++) {
+    const ins = program[at];
+    if (ins?.op !== 'jump') return at;
+    at = ins.to;
+  }
+  return at;
 }
 
 function defaultStyle(label: string): TaskOutcome['style'] {
