@@ -320,6 +320,30 @@ describe('embedded group commit', () => {
     await s.close();
   });
 
+  it('a chain of dependent operations with awaits between them shares one batch, then commits once idle', async () => {
+    const s = SqliteStore.open(tempDir());
+    s.acknowledgeOnApply((err) => {
+      throw err;
+    });
+    const c = s.collection('g');
+    const pause = async (rounds: number) => {
+      for (let i = 0; i < rounds; i++) await Promise.resolve();
+    };
+    await c.insertOne({ _id: 'a', n: 0 });
+    const batch = s.openBatch;
+    expect(batch).not.toBeNull();
+    // Like a job moving through its steps: an expression evaluated between two writes.
+    for (let step = 1; step <= 5; step++) {
+      await pause(40);
+      await c.updateOne({ _id: 'a' }, { $set: { n: step } });
+      expect(s.openBatch).toBe(batch);
+    }
+    await s.durable();
+    expect(s.openBatch).toBeNull();
+    expect(await c.findOne({ _id: 'a' })).toEqual({ _id: 'a', n: 5 });
+    await s.close();
+  });
+
   it('caps a batch: many operations in one tick commit in several transactions', async () => {
     const s = SqliteStore.open(tempDir());
     const c = s.collection('g');
@@ -388,6 +412,135 @@ describe('embedded group commit', () => {
       expect(docs.has(id), line).toBe(true);
       if (kind === 'U') expect(docs.get(id)?.status, line).toBe('done');
     }
+    await s.close();
+  });
+});
+
+describe('embedded updates written once per batch', () => {
+  /** The document as its row holds it right now (the cache bypassed). */
+  const row = (s: SqliteStore, table: string, id: string) => {
+    const text = s.db.prepare(`SELECT json(doc) FROM "c_${table}" WHERE id = ?`).pluck().get(id) as string;
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const updatesOf = (s: SqliteStore) => {
+    const seen: string[] = [];
+    const stmt = s.stmt.bind(s);
+    s.stmt = (sql: string) => {
+      if (sql.startsWith('UPDATE')) seen.push(sql);
+      return stmt(sql);
+    };
+    return seen;
+  };
+
+  it('several updates of one document in one batch: one UPDATE with the latest content, before the COMMIT', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    const c = s.collection('jobs');
+    await c.createIndex({ status: 1 });
+    await c.insertOne({ _id: 'j', status: 'running', pc: 0, log: [] });
+    const updates = updatesOf(s);
+    const ops = [
+      c.updateOne({ _id: 'j', status: 'running' }, { $set: { pc: 1 }, $push: { log: 'a' } }),
+      c.findOneAndUpdate({ _id: 'j' }, { $inc: { pc: 1 } }, { returnDocument: 'after' }),
+      c.updateOne({ _id: 'j', pc: 2 }, { $set: { status: 'done' }, $push: { log: 'b' } }),
+      c.findOne({ _id: 'j' }),
+    ];
+    // Applied at once (each update saw the one before); the row is written once, at the COMMIT.
+    expect(row(s, 'jobs', 'j')).toMatchObject({ status: 'running', pc: 0 });
+    expect(updates).toHaveLength(0);
+    expect((await Promise.all(ops))[3]).toEqual({ _id: 'j', status: 'done', pc: 2, log: ['a', 'b'] });
+    await s.durable();
+    expect(updates).toHaveLength(1);
+    expect(row(s, 'jobs', 'j')).toEqual({ _id: 'j', status: 'done', pc: 2, log: ['a', 'b'] });
+    // The index column moved with it: an indexed query finds it under its new value only.
+    expect(await c.countDocuments({ status: 'done' })).toBe(1);
+    expect(await c.countDocuments({ status: 'running' })).toBe(0);
+    await s.close();
+    const again = SqliteStore.open(dir);
+    expect(await again.collection('jobs').findOne({ status: 'done' })).toMatchObject({ _id: 'j', pc: 2 });
+    await again.close();
+  });
+
+  it('queries in the same batch see updates not yet written: find, count, delete, sorted pages', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('t');
+    await c.createIndex({ status: 1, at: 1 });
+    await c.insertMany([
+      { _id: 'a', status: 'open', at: 1, note: 'x' },
+      { _id: 'b', status: 'open', at: 2, note: 'x' },
+      { _id: 'c', status: 'open', at: 3, note: 'x' },
+    ]);
+    const results = await Promise.all([
+      c.updateOne({ _id: 'b' }, { $set: { status: 'done', note: 'y' } }),
+      c.updateOne({ _id: 'c' }, { $set: { at: 0 } }),
+      c.find({ status: 'open' }, { sort: { at: 1 } }).toArray(),
+      c.find({ note: 'y' }).toArray(),
+      c.countDocuments({ status: 'done' }),
+      c.deleteMany({ note: 'y' }),
+      c.findOne({ status: 'open', at: { $gt: 0 } }),
+    ]);
+    expect((results[2] as { _id: string }[]).map((d) => d._id)).toEqual(['c', 'a']);
+    expect(ids(results[3] as { _id: string }[])).toEqual(['b']);
+    expect(results[4]).toBe(1);
+    expect(results[5]).toEqual({ deletedCount: 1 });
+    expect(results[6]).toMatchObject({ _id: 'a' });
+    expect(ids(await c.find({}).toArray())).toEqual(['a', 'c']);
+    await s.close();
+  });
+
+  it('an update changing a unique value is checked at once; a failing operation keeps the earlier deferred updates', async () => {
+    const s = SqliteStore.open(tempDir());
+    const users = s.collection('users');
+    await users.createIndex({ email: 1 }, { unique: true, sparse: true });
+    await users.insertMany([
+      { _id: 'u1', email: 'a@x', name: 'A' },
+      { _id: 'u2', email: 'b@x', name: 'B' },
+    ]);
+    const settled = await Promise.allSettled([
+      users.updateOne({ _id: 'u1' }, { $set: { name: 'Ann' } }), // deferred
+      users.updateOne({ _id: 'u2' }, { $set: { email: 'a@x' } }), // unique clash: refused now
+      users.insertMany([{ _id: 'u3' }, { _id: 'u1' }]), // duplicate: the whole insertMany is undone
+      users.updateOne({ _id: 'u2' }, { $set: { name: 'Bea' } }),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason.code).toBe(11000);
+    await s.durable();
+    expect(row(s, 'users', 'u1')).toEqual({ _id: 'u1', email: 'a@x', name: 'Ann' });
+    expect(row(s, 'users', 'u2')).toEqual({ _id: 'u2', email: 'b@x', name: 'Bea' });
+    expect(await users.countDocuments()).toBe(2);
+    await s.close();
+  });
+
+  it('a batch that fails to commit loses its deferred updates with the rest, and the cache forgets them', async () => {
+    const s = SqliteStore.open(tempDir());
+    const lost: unknown[] = [];
+    s.acknowledgeOnApply((err) => lost.push(err));
+    const c = s.collection('g');
+    await c.insertOne({ _id: 'x', n: 1 });
+    await s.durable();
+    await c.updateOne({ _id: 'x' }, { $inc: { n: 1 } });
+    expect(await c.findOne({ _id: 'x' })).toMatchObject({ n: 2 });
+    // The transaction is gone before the COMMIT (as when SQLite rolls back on SQLITE_FULL).
+    s.db.exec('ROLLBACK');
+    await expect(s.durable()).rejects.toBeDefined();
+    expect(lost).toHaveLength(1);
+    expect(await c.findOne({ _id: 'x' })).toEqual({ _id: 'x', n: 1 });
+    await s.close();
+  });
+
+  it('documents with updates not yet written stay cached past the cache size, and are all written', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('g');
+    const n = 900;
+    await c.insertMany(Array.from({ length: n + 600 }, (_, i) => ({ _id: `d${i}`, v: 0 })));
+    await s.durable();
+    // One batch: 900 deferred updates, then 600 reads of other documents push the cache past its size.
+    const ops: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) ops.push(c.updateOne({ _id: `d${i}` }, { $set: { v: 1 } }));
+    for (let i = n; i < n + 600; i++) ops.push(c.findOne({ _id: `d${i}` }));
+    await Promise.all(ops);
+    await s.durable();
+    expect(s.db.prepare(`SELECT count(*) FROM c_g WHERE json_extract(doc, '$.v') = 1`).pluck().get()).toBe(n);
     await s.close();
   });
 });

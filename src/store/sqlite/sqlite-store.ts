@@ -34,9 +34,14 @@
  * compare-and-set with `updateOne`/`findOneAndUpdate` safe). Writes share ONE open
  * transaction per burst of synchronous work and its microtasks: the first write opens it (`BEGIN IMMEDIATE`), each
  * write runs in its own SAVEPOINT (a failing operation, e.g. a unique-key violation,
- * undoes only itself), and the batch commits once the pending microtasks have run
- * (`BATCH_MICROTASK_HOPS` re-queued microtasks, so callers resumed by the previous
- * commit join in; or earlier, after `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Not
+ * undoes only itself), and the batch commits once the microtask queue has gone round
+ * `BATCH_IDLE_HOPS` times without a new operation on the store (so callers resumed by
+ * the previous operations — a chain of awaits moving through a job's steps — join in, and
+ * commit together once they all wait for something else; or earlier, after
+ * `BATCH_MAX_OPS` operations, `BATCH_MAX_HOPS` hops or `BATCH_MAX_MS`). Inside a batch,
+ * an update that changes no unique index value is applied to the document cache at once and
+ * written to its row once, with the document's latest content, before the COMMIT or before
+ * SQL next reads that table (`SqliteCollection.unwritten`). Not
  * `setImmediate`: that lets timers and I/O run between a caller's chained store
  * operations, which callers (and tests) written against the unbatched store observed
  * as new intermediate states. Every operation of a batch — reads run
@@ -356,8 +361,10 @@ interface Where {
 /** Group commit: at most this many operations, or this many milliseconds, per transaction. */
 const BATCH_MAX_OPS = 1000;
 const BATCH_MAX_MS = 5;
-/** Microtask hops a batch waits for before its COMMIT (see `begin`). */
-const BATCH_MICROTASK_HOPS = 32;
+/** Rounds of the microtask queue without a store operation after which a batch commits (see `begin`). */
+const BATCH_IDLE_HOPS = 64;
+/** Rounds of the microtask queue after which a batch commits even if operations keep coming. */
+const BATCH_MAX_HOPS = 4096;
 /** Documents kept per collection by the write-through cache (see SqliteCollection). */
 const CACHE_ENTRIES = 1024;
 /** Past this size the WAL is truncated at the next quiet moment (no COMMIT for WAL_IDLE_MS). */
@@ -383,9 +390,15 @@ export class SqliteStore implements Store {
   private readonly stmts = new Map<string, Statement>();
   private readonly tables = new Set<string>();
   private readonly collections = new Map<string, SqliteCollection<Doc>>();
+  /** Collections holding updates not yet written to their table (see `SqliteCollection.unwritten`). */
+  private readonly unwritten = new Set<SqliteCollection<Doc>>();
+  /** True while a multi-statement operation runs in its savepoint: its updates are written at once. */
+  private inSavepoint = false;
   private closed = false;
   private readonly txn: (fn: () => unknown) => unknown;
   private batch: Batch | null = null;
+  /** Counts operations on the store, so an open batch can tell whether its callers are still busy. */
+  private activity = 0;
   private readonly beginStmt: Statement;
   private readonly commitStmt: Statement;
   private checkpointer: Checkpointer | null = null;
@@ -484,6 +497,7 @@ export class SqliteStore implements Store {
    * The promise settles after the COMMIT that contains the operation succeeded.
    */
   write<R>(fn: () => R, oneStatement = false): Promise<R> {
+    this.activity++;
     let b: Batch;
     try {
       this.assertOpen();
@@ -493,13 +507,45 @@ export class SqliteStore implements Store {
     }
     let result: R;
     try {
-      result = oneStatement ? fn() : (this.txn(fn) as R);
+      result = oneStatement ? fn() : this.inOwnSavepoint(fn);
     } catch (err) {
       this.afterOp(b, err);
       return this.failed(b, err);
     }
     this.afterOp(b, null);
     return this.settled(b, result);
+  }
+
+  /**
+   * Runs a multi-statement operation in a savepoint of its own. Updates deferred by earlier
+   * operations are written first, outside it: rolling the savepoint back must not undo them.
+   */
+  private inOwnSavepoint<R>(fn: () => R): R {
+    this.writeDeferred();
+    this.inSavepoint = true;
+    try {
+      return this.txn(fn) as R;
+    } finally {
+      this.inSavepoint = false;
+    }
+  }
+
+  /** Whether an update may stay in the cache until the batch commits (not inside a savepoint). */
+  get deferring(): boolean {
+    return this.batch !== null && !this.inSavepoint;
+  }
+
+  /** A collection now holds a deferred update: write it before the COMMIT. */
+  deferred(c: SqliteCollection<Doc>): void {
+    this.unwritten.add(c);
+  }
+
+  /** Writes every deferred update to its table (before a COMMIT, or a savepoint). */
+  private writeDeferred(): void {
+    for (const c of this.unwritten) {
+      c.writeDeferred();
+      this.unwritten.delete(c);
+    }
   }
 
   /** How an operation of batch `b` settles: at once when acknowledging on apply, else after the COMMIT. */
@@ -542,6 +588,7 @@ export class SqliteStore implements Store {
    * a batch (a cached document last written by an already committed batch).
    */
   readKnown<R>(fn: () => { value: R; uncommitted: boolean }): Promise<R> {
+    this.activity++;
     const b = this.batch;
     let out: { value: R; uncommitted: boolean };
     try {
@@ -563,6 +610,7 @@ export class SqliteStore implements Store {
    * after that batch's COMMIT.
    */
   read<R>(fn: () => R): Promise<R> {
+    this.activity++;
     const b = this.batch;
     if (b === null) {
       try {
@@ -598,14 +646,22 @@ export class SqliteStore implements Store {
     done.catch(() => {});
     const b: Batch = { done, resolve, reject, started: performance.now(), ops: 0 };
     this.batch = b;
-    // Commit once the microtasks queued so far (and a few levels of the ones they queue:
-    // the continuations of other callers awaiting this store) have run, so concurrent
-    // callers share the batch, but before the event loop turns: callers chained on
-    // store operations then still progress without timers or I/O interleaving, as
-    // with an unbatched store.
+    // Commit once the callers using the store have run out of microtasks to go on with: the
+    // queue went round BATCH_IDLE_HOPS times with no new operation. Callers resumed by
+    // operations of the batch (the continuations awaiting them: a job moving through its
+    // steps, concurrent requests) then share it, and it commits before the event loop
+    // turns: callers chained on store operations progress without timers or I/O
+    // interleaving, as with an unbatched store. (A fixed number of rounds cut chains of
+    // dependent operations into several batches, each with its COMMIT.)
     let hops = 0;
+    let idle = 0;
+    let seen = this.activity;
     const later = () => {
-      if (++hops < BATCH_MICROTASK_HOPS) queueMicrotask(later);
+      if (this.activity !== seen) {
+        seen = this.activity;
+        idle = 0;
+      } else idle++;
+      if (idle < BATCH_IDLE_HOPS && ++hops < BATCH_MAX_HOPS) queueMicrotask(later);
       else this.commit(b);
     };
     queueMicrotask(later);
@@ -631,21 +687,20 @@ export class SqliteStore implements Store {
   /** Commits `b` if it is still the open batch; settles every operation in it. */
   private commit(b: Batch): void {
     if (this.batch !== b) return;
+    try {
+      // SQLite may have rolled the transaction back on its own (SQLITE_FULL, SQLITE_IOERR...).
+      if (!this.db.inTransaction) throw new Error('The batch transaction was rolled back');
+      this.writeDeferred();
+    } catch (err) {
+      this.batch = null;
+      this.abandon(b, err);
+      return;
+    }
     this.batch = null;
     try {
       this.commitStmt.run();
     } catch (err) {
-      if (this.db.inTransaction) {
-        try {
-          this.db.exec('ROLLBACK');
-        } catch {
-          // Already rolled back.
-        }
-      }
-      this.loadTables();
-      this.clearCaches();
-      b.reject(err);
-      this.onLost?.(err);
+      this.abandon(b, err);
       return;
     }
     b.resolve();
@@ -654,6 +709,21 @@ export class SqliteStore implements Store {
       this.commitsSinceWalCheck = 0;
       this.truncateWalIfLarge();
     }
+  }
+
+  /** A batch that could not be committed: rolled back, its operations rejected (or reported lost). */
+  private abandon(b: Batch, err: unknown): void {
+    if (this.db.inTransaction) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // Already rolled back.
+      }
+    }
+    this.loadTables();
+    this.clearCaches();
+    b.reject(err);
+    this.onLost?.(err);
   }
 
   /**
@@ -702,6 +772,7 @@ export class SqliteStore implements Store {
   /** Forgets every cached document (after a rollback, or when tables are dropped). */
   private clearCaches(): void {
     for (const c of this.collections.values()) c.clearCache();
+    this.unwritten.clear();
   }
 
   hasTable(table: string): boolean {
@@ -806,8 +877,19 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   /** Cache of `leadingIndexPaths()`; reset by createIndex. */
   private leading: Set<string> | null = null;
   private readonly cache = new Map<string, CacheEntry>();
+  /**
+   * Updated documents whose new content is so far only in the cache, by `_id`, with the index
+   * column values their row still holds. Inside a batch an update that changes no value of a
+   * unique index is not written at once: the row is written once, with its latest content,
+   * before the batch commits or before SQL reads this table — so a document updated several
+   * times in one batch (a job moving through its steps, a task completed then handed off) costs
+   * one UPDATE instead of one each. Such entries are never evicted from the cache.
+   */
+  private readonly unwritten = new Map<string, unknown[]>();
   /** Indexed paths that have a column of their own (loaded from the table; null: not loaded yet). */
   private columns: IndexColumn[] | null = null;
+  /** Positions (in `indexColumns()`) of the columns some unique index covers (null: not loaded yet). */
+  private uniques: number[] | null = null;
 
   constructor(
     private readonly store: SqliteStore,
@@ -823,8 +905,59 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   clearCache(): void {
     this.cache.clear();
+    this.unwritten.clear();
     this.columns = null;
+    this.uniques = null;
     this.leading = null;
+  }
+
+  /** Writes the deferred updates of this collection to its table (see `unwritten`). */
+  writeDeferred(): void {
+    for (const [id, inRow] of this.unwritten) {
+      const entry = this.cache.get(id)!;
+      this.writeStored(entry.rowid, entry.doc, inRow);
+      this.unwritten.delete(id);
+    }
+  }
+
+  /** The positions of the index columns that a unique index covers. */
+  private uniqueColumns(): number[] {
+    if (this.uniques) return this.uniques;
+    const paths = new Set<string>();
+    const rows = this.db
+      .prepare(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql LIKE 'CREATE UNIQUE%'",
+      )
+      .pluck()
+      .all(this.table) as string[];
+    for (const sql of rows) for (const m of sql.matchAll(/"f:([^"]+)"/g)) paths.add(m[1]!);
+    const cols = this.indexColumns();
+    this.uniques = cols.flatMap((c, i) => (paths.has(c.path) ? [i] : []));
+    return this.uniques;
+  }
+
+  /**
+   * Records `next` as the new content of a document (`current`: its content until now, as the
+   * cache or the table had it): deferred inside a batch when no unique index value changes
+   * (see `unwritten`), else written now. The caller then remembers `next` in the cache.
+   */
+  private save(
+    id: string,
+    rowid: number,
+    current: Record<string, unknown>,
+    next: Record<string, unknown>,
+  ): void {
+    const inRow = this.unwritten.get(id) ?? this.columnValues(current);
+    if (
+      this.store.deferring &&
+      !this.uniqueColumns().some((i) => columnValue(next, this.indexColumns()[i]!.segs) !== inRow[i])
+    ) {
+      this.unwritten.set(id, inRow);
+      this.store.deferred(this as unknown as SqliteCollection<Doc>);
+      return;
+    }
+    this.writeStored(rowid, next, inRow);
+    this.unwritten.delete(id);
   }
 
   /**
@@ -876,7 +1009,14 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const entry = { rowid, doc, batch: this.store.openBatch };
     this.cache.delete(id);
     this.cache.set(id, entry);
-    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    if (this.cache.size > CACHE_ENTRIES) {
+      // The least recently used entry whose row is written (deferred updates live only here).
+      for (const key of this.cache.keys()) {
+        if (this.unwritten.has(key)) continue;
+        this.cache.delete(key);
+        break;
+      }
+    }
     return entry;
   }
 
@@ -1010,6 +1150,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   /** Matching rows as [rowid, doc text]. */
   private select(filter: Filter | undefined, opts: FindOptions = {}): [number, string][] {
+    if (this.unwritten.size > 0) this.writeDeferred();
     const w = this.where(filter, opts.sort ? this.scalarSortPaths(filter) : undefined);
     const order = this.sqlFor(sortToSql(opts.sort as SortSpec | undefined));
     let sql = `SELECT rowid, json(doc) FROM ${this.q} WHERE ${w.sql}`;
@@ -1132,12 +1273,18 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     apply: (doc: Record<string, unknown>) => boolean,
     fast: ReturnType<typeof compileStoredUpdate>,
   ): Record<string, unknown> | null {
-    const before = this.columnValues(stored);
+    let next: Record<string, unknown>;
     const quick = fast?.(stored);
-    if (quick) return quick.modified ? this.writeStored(rowid, quick.doc, before) : null;
-    const doc = fromStorable(stored) as Record<string, unknown>;
-    if (!apply(doc)) return null;
-    return this.writeStored(rowid, toStorable(doc) as Record<string, unknown>, before);
+    if (quick) {
+      if (!quick.modified) return null;
+      next = quick.doc;
+    } else {
+      const doc = fromStorable(stored) as Record<string, unknown>;
+      if (!apply(doc)) return null;
+      next = toStorable(doc) as Record<string, unknown>;
+    }
+    this.save(stored._id as string, rowid, stored, next);
+    return next;
   }
 
   private updateImpl(filter: Filter, update: Update, options: UpdateOptions, many: boolean): UpdateResult {
@@ -1203,6 +1350,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   deleteOne(filter: Filter): Promise<{ deletedCount: number }> {
     return this.store.write(() => {
       this.ready();
+      if (this.unwritten.size > 0) this.writeDeferred();
       const w = this.where(filter);
       const ids = this.store
         .stmt(
@@ -1218,6 +1366,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   deleteMany(filter: Filter): Promise<{ deletedCount: number }> {
     return this.store.write(() => {
       this.ready();
+      if (this.unwritten.size > 0) this.writeDeferred();
       const w = this.where(filter);
       const ids = this.store
         .stmt(`DELETE FROM ${this.q} WHERE ${w.sql} RETURNING id`)
@@ -1232,6 +1381,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   countDocuments(filter: Filter = {}): Promise<number> {
     return this.store.read(() => {
       this.ready();
+      if (this.unwritten.size > 0) this.writeDeferred();
       const w = this.where(filter);
       const row = this.store
         .stmt(`SELECT count(*) FROM ${this.q} WHERE ${w.sql}`)
@@ -1248,6 +1398,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private createIndexImpl(keys: SortSpec, options: IndexOptions): string {
     this.ready();
     this.leading = null;
+    this.uniques = null;
     const fields = Object.keys(keys ?? {});
     if (fields.length === 0) throw new Error('createIndex needs at least one key');
     const name = options.name ?? fields.map((f) => `${f}_${keys[f]}`).join('_');
