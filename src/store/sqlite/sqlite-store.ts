@@ -34,11 +34,10 @@
  * compare-and-set with `updateOne`/`findOneAndUpdate` safe). Writes share ONE open
  * transaction per burst of synchronous work and its microtasks: the first write opens it (`BEGIN IMMEDIATE`), each
  * write runs in its own SAVEPOINT (a failing operation, e.g. a unique-key violation,
- * undoes only itself), and the batch commits once the microtask queue has gone round
- * `BATCH_IDLE_HOPS` times without a new operation on the store (so callers resumed by
- * the previous operations — a chain of awaits moving through a job's steps — join in, and
- * commit together once they all wait for something else; or earlier, after
- * `BATCH_MAX_OPS` operations, `BATCH_MAX_HOPS` hops or `BATCH_MAX_MS`). Inside a batch,
+ * undoes only itself), and the batch commits once the microtask queue has run dry (so
+ * callers resumed by the previous operations — a chain of awaits moving through a job's
+ * steps, concurrent requests — join in, and commit together once they all wait for
+ * something else; or earlier, after `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Inside a batch,
  * an update that changes no unique index value is applied to the document cache at once and
  * written to its row once, with the document's latest content, before the COMMIT or before
  * SQL next reads that table (`SqliteCollection.unwritten`). Not
@@ -361,10 +360,6 @@ interface Where {
 /** Group commit: at most this many operations, or this many milliseconds, per transaction. */
 const BATCH_MAX_OPS = 1000;
 const BATCH_MAX_MS = 5;
-/** Rounds of the microtask queue without a store operation after which a batch commits (see `begin`). */
-const BATCH_IDLE_HOPS = 64;
-/** Rounds of the microtask queue after which a batch commits even if operations keep coming. */
-const BATCH_MAX_HOPS = 4096;
 /** Documents kept per collection by the write-through cache (see SqliteCollection). */
 const CACHE_ENTRIES = 1024;
 /** Past this size the WAL is truncated at the next quiet moment (no COMMIT for WAL_IDLE_MS). */
@@ -397,8 +392,6 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly txn: (fn: () => unknown) => unknown;
   private batch: Batch | null = null;
-  /** Counts operations on the store, so an open batch can tell whether its callers are still busy. */
-  private activity = 0;
   private readonly beginStmt: Statement;
   private readonly commitStmt: Statement;
   private checkpointer: Checkpointer | null = null;
@@ -497,7 +490,6 @@ export class SqliteStore implements Store {
    * The promise settles after the COMMIT that contains the operation succeeded.
    */
   write<R>(fn: () => R, oneStatement = false): Promise<R> {
-    this.activity++;
     let b: Batch;
     try {
       this.assertOpen();
@@ -588,7 +580,6 @@ export class SqliteStore implements Store {
    * a batch (a cached document last written by an already committed batch).
    */
   readKnown<R>(fn: () => { value: R; uncommitted: boolean }): Promise<R> {
-    this.activity++;
     const b = this.batch;
     let out: { value: R; uncommitted: boolean };
     try {
@@ -610,7 +601,6 @@ export class SqliteStore implements Store {
    * after that batch's COMMIT.
    */
   read<R>(fn: () => R): Promise<R> {
-    this.activity++;
     const b = this.batch;
     if (b === null) {
       try {
@@ -646,25 +636,15 @@ export class SqliteStore implements Store {
     done.catch(() => {});
     const b: Batch = { done, resolve, reject, started: performance.now(), ops: 0 };
     this.batch = b;
-    // Commit once the callers using the store have run out of microtasks to go on with: the
-    // queue went round BATCH_IDLE_HOPS times with no new operation. Callers resumed by
-    // operations of the batch (the continuations awaiting them: a job moving through its
-    // steps, concurrent requests) then share it, and it commits before the event loop
-    // turns: callers chained on store operations progress without timers or I/O
-    // interleaving, as with an unbatched store. (A fixed number of rounds cut chains of
-    // dependent operations into several batches, each with its COMMIT.)
-    let hops = 0;
-    let idle = 0;
-    let seen = this.activity;
-    const later = () => {
-      if (this.activity !== seen) {
-        seen = this.activity;
-        idle = 0;
-      } else idle++;
-      if (idle < BATCH_IDLE_HOPS && ++hops < BATCH_MAX_HOPS) queueMicrotask(later);
-      else this.commit(b);
-    };
-    queueMicrotask(later);
+    // Commit once the microtask queue has run dry: callers resumed by operations of the
+    // batch (the continuations awaiting them: a job moving through its steps, concurrent
+    // requests) share it, and it commits before the event loop turns, so callers chained on
+    // store operations progress without timers or I/O interleaving, as with an unbatched
+    // store. A tick queued from a microtask runs once the microtask queue is empty (Node
+    // runs its tick queue after each full drain), hence the microtask first. (Committing
+    // after a fixed number of microtask rounds cut chains of dependent operations into
+    // several batches, each with its COMMIT, and cost a queued microtask per round.)
+    queueMicrotask(() => process.nextTick(() => this.commit(b)));
     return b;
   }
 
