@@ -37,7 +37,7 @@ const LEASE_MS = 60_000;
 const MAX_CHAIN_DEPTH = 20;
 
 type StepOutcome =
-  | { kind: 'next'; result?: StepResult }
+  | { kind: 'next'; result?: StepResult; request?: RequestDoc }
   | { kind: 'wait'; waiting: NonNullable<JobDoc['waiting']>; result?: StepResult }
   | { kind: 'stop'; reason?: string };
 
@@ -324,7 +324,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return;
       }
       pc = job.pc;
-      if (ins.step.action === 'change_stage' || ins.step.action === 'update_record') cache = null;
+      // A step that changed the request hands back the request as it left it.
+      if (outcome.kind === 'next' && outcome.request) cache = withRequest(cache, outcome.request);
+      else if (ins.step.action === 'change_stage' || ins.step.action === 'update_record') cache = null;
     }
     // Ended on a branch/jump past the last step.
     const now = this.ctx.now();
@@ -463,18 +465,18 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           throw new ValidationError(
             `Too many recipes triggering each other (a stage loop): ${MAX_CHAIN_DEPTH} stage changes in a row were made by recipes started by the previous one.`,
           );
-        await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
+        const request = await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
           depth: depth + 1,
         });
-        return { kind: 'next', result: { status: 'completed', value: stage } };
+        return { kind: 'next', result: { status: 'completed', value: stage }, request };
       }
       case 'update_record': {
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
           values[field] = typeof value === 'string' ? await renderTemplate(value, ctx) : value;
         }
-        await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
-        return { kind: 'next', result: { status: 'completed', value: values } };
+        const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
+        return { kind: 'next', result: { status: 'completed', value: values }, request };
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
@@ -600,6 +602,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   }
 
   private async startMatchingForTask(task: TaskDoc): Promise<void> {
+    const recipes = await this.recipesFor(task.app);
+    if (!recipes.some((r) => r.definition?.trigger.type === 'task_completed')) return;
     const request = await this.requests.load(task.request_id);
     if (!request) return;
     await this.startMatching(request, {
@@ -746,6 +750,14 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   inflightCount(): number {
     return this.inflight.size;
   }
+}
+
+/** The context cache of a running job with the request replaced (the requester stays who they were). */
+function withRequest(
+  cache: { request: RequestDoc; requester: User | null } | null,
+  request: RequestDoc,
+): { request: RequestDoc; requester: User | null } | null {
+  return cache ? { request, requester: cache.requester } : null;
 }
 
 /**
