@@ -7,7 +7,7 @@
 import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
-import { requireAdmin } from '../../src/core/users.js';
+import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -201,6 +201,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps list': async (ctx) => {
+    requireOperator(ctx.actor, 'list apps with their fields');
     const apps = await ctx.deps.baton.apps.list();
     if (apps.length === 0) {
       await say(ctx, 'No apps yet. Create one with **admin apps create**.');
@@ -285,6 +286,7 @@ const handlers: Record<string, Handler> = {
   'admin recipes install': async (ctx, args) => {
     const pack = args[0];
     if (!pack) {
+      requireAdmin(ctx.actor, 'install template packs');
       const packs = ctx.deps.baton.recipes.listPacks();
       await say(
         ctx,
@@ -354,6 +356,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups list': async (ctx) => {
+    requireAdmin(ctx.actor, 'list groups and their members');
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
       await say(ctx, 'No groups yet. Create one with **admin groups create \\<name\\>**.');
@@ -381,6 +384,7 @@ const handlers: Record<string, Handler> = {
   'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
 
   'admin roles grant': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
@@ -391,6 +395,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin roles revoke': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await say(ctx, `${md(updated.name)} is now a user (no admin or operator role).`);

@@ -211,6 +211,23 @@ describe('Teams: commands by message', () => {
     });
   });
 
+  it('admin listings are refused to people without the role, as on Slack', async () => {
+    await t.say('admin', 'admin groups create hr');
+    await t.say('admin', 'admin groups add hr hedy@example.com');
+    await t.idle();
+    for (const [text, refusal] of [
+      ['admin groups list', 'Only admins can list groups'],
+      ['admin apps list', 'Only admins and operators can list apps'],
+      ['admin recipes install', 'Only admins can install template packs'],
+      ['admin roles grant nobody@example.com operator', 'Only admins can grant'],
+    ] as const) {
+      await t.say('alice', text);
+      const reply = await lastReply('alice');
+      expect(reply, text).toContain(refusal);
+      expect(reply, text).not.toMatch(/Hedy|time-off|Template packs|don't know who/);
+    }
+  });
+
   it('new without an app lists the apps; a button opens the form', async () => {
     await t.say('alice', 'new');
     await t.idle();
