@@ -404,24 +404,44 @@ const handlers: Record<string, Handler> = {
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
+  requireAdmin(ctx.actor, 'change group members');
   const people = args.slice(1);
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
-  const names: string[] = [];
-  let members = 0;
+  // Everyone named is found first: one unknown person changes nothing.
+  const users: User[] = [];
   for (const token of people) {
     const user = await person(ctx, token);
+    if (!users.some((u) => u._id === user._id)) users.push(user);
+  }
+  const before = (await ctx.deps.baton.groups.get(group)).members;
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  let members = before.length;
+  for (const user of users) {
+    const isMember = before.includes(user._id);
+    if (op === 'add' ? isMember : !isMember) {
+      unchanged.push(user.name);
+      continue;
+    }
     const g =
       op === 'add'
         ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
         : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
     members = g.members.length;
-    names.push(user.name);
+    changed.push(user.name);
   }
-  await say(
-    ctx,
-    `${op === 'add' ? 'Added' : 'Removed'} ${md(names.join(', '))} ${op === 'add' ? 'to' : 'from'} **${group}** (${members} member${members === 1 ? '' : 's'}).`,
-  );
+  const count = `(${members} member${members === 1 ? '' : 's'})`;
+  const parts: string[] = [];
+  if (changed.length > 0)
+    parts.push(
+      `${op === 'add' ? 'Added' : 'Removed'} ${md(changed.join(', '))} ${op === 'add' ? 'to' : 'from'} **${group}** ${count}.`,
+    );
+  if (unchanged.length > 0)
+    parts.push(
+      `${md(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} **${group}**${changed.length === 0 ? ` ${count}` : ''}.`,
+    );
+  await say(ctx, parts.join(' '));
 }
 
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */

@@ -228,6 +228,21 @@ describe('Teams: commands by message', () => {
     }
   });
 
+  it('admin groups add: one unknown person changes nothing; people already in the group are named as such', async () => {
+    await t.say('alice', 'help');
+    await t.say('admin', 'admin groups create hr');
+    await t.say('admin', 'admin groups add hr alice@example.com nobody@example.com');
+    expect(await lastReply('admin')).toContain("I don't know who nobody@example.com is");
+    expect((await t.rt.baton.groups.get('hr')).members).toEqual([]);
+    await t.say('admin', 'admin groups add hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Added Alice Requester to **hr** (1 member).');
+    await t.say('admin', 'admin groups add hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Alice Requester was already in **hr** (1 member).');
+    await t.say('admin', 'admin groups remove hr alice@example.com');
+    await t.say('admin', 'admin groups remove hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Alice Requester was not in **hr** (0 members).');
+  });
+
   it('new without an app lists the apps; a button opens the form', async () => {
     await t.say('alice', 'new');
     await t.idle();
