@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, ROOT, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
+import { activityFrom, cardOf, cardText, FakeConnector } from '../helpers/teams.js';
+
+const FILES = {
+  'check.yaml': `
+kind: app
+key: check
+name: Check
+stages: [Open, Done, Expired]
+fields:
+  - { key: note, label: Note, type: text }
+`,
+  'check-recipe.yaml': `
+kind: recipe
+name: check-flow
+trigger: { type: new_request, app: check }
+steps:
+  - id: ok
+    action: assign_task
+    to: bob@example.com
+    title: "Check {{ record.note }}"
+    outcomes: [Done]
+    expires_in: 2s
+  - action: change_stage
+    stage: "{{ steps.ok.status = 'expired' ? 'Expired' : 'Done' }}"
+`,
+};
+
+/** `npm start` (src/main.ts) with the Teams surface on, anonymous, on `dataDir`. */
+async function startBaton(dataDir: string, recipes: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      RECIPES_DIR: recipes,
+      LOG_LEVEL: 'info',
+      TEAMS_ALLOW_ANONYMOUS: 'true',
+      SCHEDULER_POLL_MS: '100',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(/is up at (http:\/\/[^"\s]+)/);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+  });
+  return { child, url };
+}
+
+async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('Teams: a task that expires while Baton is down', () => {
+  const children: ChildProcess[] = [];
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) await killHard(c);
+    for (const f of cleanup.splice(0)) await f();
+  });
+
+  it('has its Teams copy updated to "expired" right after the next start', async () => {
+    const connector = new FakeConnector();
+    await connector.start();
+    cleanup.push(() => connector.stop());
+    const dataDir = tempDir();
+    cleanup.push(() => removeDir(dataDir));
+    const recipes = recipesDir(FILES);
+    const alice = connector.people.get('29:1aliceTeamsId2')!;
+    const bob = connector.people.get('29:1bobTeamsId3')!;
+    connector.installed.add(bob.id);
+
+    const first = await startBaton(dataDir, recipes);
+    children.push(first.child);
+    const send = (url: string, activity: unknown) =>
+      fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity),
+      });
+    expect((await send(first.url, activityFrom('installation-update', bob, connector.url))).status).toBe(200);
+    const filed = await send(
+      first.url,
+      activityFrom('invoke-action', alice, connector.url, {
+        value: {
+          action: {
+            type: 'Action.Execute',
+            verb: 'request.submit',
+            data: { app: 'check', note: 'the door' },
+          },
+          trigger: 'manual',
+        },
+      }),
+    );
+    expect(cardText(((await filed.json()) as { value: unknown }).value)).toContain('CHECK-1');
+    await eventually(async () =>
+      connector.posts(bob.conversationId).find((p) => cardText(p.body).includes('Check the door')),
+    );
+    // Down past the deadline: the timer falls due while no Baton runs.
+    await killHard(first.child);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+
+    const second = await startBaton(dataDir, recipes);
+    children.push(second.child);
+    const update = await eventually(async () =>
+      connector.updates().find((u) => cardText(cardOf(u.body)).includes('Check the door')),
+    );
+    expect(update.path).toContain(encodeURIComponent(bob.conversationId));
+    const card = cardOf(update.body);
+    expect(cardText(card)).toMatch(/Expired/);
+    expect(JSON.stringify(card)).not.toContain('task.complete');
+  }, 60_000);
+});
