@@ -233,10 +233,7 @@ export async function toRecordInput(
     const s = String(raw).trim();
     if (s === '') continue;
     if (field.type === 'multi_select') {
-      input[field.key] = s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x !== '');
+      input[field.key] = splitChoices(s, field);
     } else if (field.type === 'user') {
       try {
         input[field.key] = await personRef(deps, activity, field, s);
@@ -261,6 +258,25 @@ export async function toRecordInput(
     throw new ValidationError(`Please fix: ${Object.values(fields).join('; ')}.`, fields);
   }
   return input;
+}
+
+/**
+ * The values of a multi-select as Teams submits them: joined with commas. An option whose
+ * value has a comma in it ("Sales, EMEA") is taken whole, not cut in two at its comma.
+ */
+export function splitChoices(submitted: string, field: Field): string[] {
+  const values = (field.options ?? []).map((o) => choice(o).value);
+  const withComma = values.filter((v) => v.includes(',')).sort((a, b) => b.length - a.length);
+  const out: string[] = [];
+  let rest = submitted;
+  while (rest !== '') {
+    const whole = withComma.find((v) => rest === v || rest.startsWith(`${v},`));
+    const comma = rest.indexOf(',');
+    const piece = whole ?? (comma === -1 ? rest : rest.slice(0, comma));
+    rest = rest.slice(piece.length + 1);
+    if (piece.trim() !== '') out.push(whole ?? piece.trim());
+  }
+  return out;
 }
 
 /**
