@@ -184,10 +184,15 @@ export function renderRequestForm(
   };
 }
 
+/** How many apps the picker shows as buttons (the card must stay small); the rest are named. */
+const PICKER_MAX_APPS = 30;
+
 /** A card listing the apps, each with a button opening its form (`new` without an app). */
 export function renderAppPicker(
   apps: { key: string; name: string; description?: string | undefined }[],
 ): AdaptiveCardJson {
+  const shown = apps.slice(0, PICKER_MAX_APPS);
+  const others = apps.slice(PICKER_MAX_APPS);
   return {
     type: 'AdaptiveCard',
     version: '1.5',
@@ -202,8 +207,19 @@ export function renderAppPicker(
           wrap: true,
           size: 'Small',
         })),
+      ...(others.length > 0
+        ? [
+            {
+              type: 'TextBlock',
+              text: `More apps (type "new" and the app's key): ${others.map((a) => `${a.key} (${a.name})`).join(', ')}`,
+              wrap: true,
+              size: 'Small',
+            },
+          ]
+        : []),
     ],
-    actions: apps.slice(0, 20).map((a) => ({
+    // More than Teams shows at once go into the body (fitActions), so every app has its button.
+    actions: shown.map((a) => ({
       type: 'Action.Execute',
       title: a.name,
       verb: VERB.openForm,
