@@ -127,7 +127,8 @@ export function renderHelp(user: User): string {
 function jobLine(j: JobDoc): string {
   const step = j.current_step ? `, at ${md(j.current_step)}` : '';
   const err = j.error ? `: _${md(j.error.message.slice(0, 200))}_` : '';
-  return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}`;
+  const stopped = j.stop_reason ? `, stopped: _${md(j.stop_reason.slice(0, 200))}_` : '';
+  return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}${stopped}`;
 }
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
@@ -336,6 +337,7 @@ const handlers: Record<string, Handler> = {
       `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,
       job.current_step ? `At: ${md(job.current_step)}` : '',
       job.error ? `Error at ${md(job.error.step)}: ${md(job.error.message)}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${md(job.stop_reason)}` : '',
       `Started ${when(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
       log ? `**Steps**\n${log}` : '',
     ]

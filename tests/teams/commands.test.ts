@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandText } from '../../adapters/teams/commands.js';
-import { recipesDir } from '../helpers/runtime.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
 import {
   activityFrom,
   cardOf,
@@ -254,5 +254,55 @@ describe('Teams: commands by message', () => {
     expect(executeActions(form)[0]).toMatchObject({ verb: 'request.submit' });
     await t.say('alice', 'new nope');
     expect(await lastReply('alice')).toMatch(/nope/);
+  });
+});
+
+describe('Teams: admin jobs for a job a stop step ended', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('list and show say why it stopped', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'gear.yaml': `
+kind: app
+key: gear
+name: Gear
+stages: [New]
+fields:
+  - { key: os, label: OS, type: text }
+`,
+        'gear-recipe.yaml': `
+kind: recipe
+name: gear-guard
+trigger: { type: new_request, app: gear }
+steps:
+  - if: "record.os = 'Linux'"
+    then:
+      - action: stop
+        reason: Linux laptops are set up by the hire
+  - action: notify
+    to: "{{ request.requester }}"
+    text: Started.
+`,
+      }),
+    });
+    await t.say('admin', 'help');
+    await t.idle();
+    await t.rt.baton.requests.file(await t.batonUser('admin'), 'gear', { os: 'Linux' });
+    const lastReply = async () => {
+      await t.idle();
+      return cardText(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body);
+    };
+    const job = await eventually(async () => {
+      const [j] = await t.rt.baton.recipes.listJobs(await t.batonUser('admin'), { limit: 1 });
+      return j?.status === 'completed' ? j : null;
+    });
+    await t.say('admin', 'admin jobs list');
+    expect(await lastReply()).toContain('stopped: _Linux laptops are set up by the hire_');
+    await t.say('admin', `admin jobs show ${job._id}`);
+    expect(await lastReply()).toContain('Stopped by a stop step: Linux laptops are set up by the hire');
   });
 });
