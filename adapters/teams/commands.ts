@@ -36,8 +36,22 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
       text = text.split(e.text).join(' ');
       continue;
     }
+    // Teams sends a mention of "Megan Bowen" as `<at>Megan</at> <at>Bowen</at>`, one entity per
+    // word with the same id: every part is the same person's token (merged below).
+    // Entities come in the order of the text: each replaces its own occurrence (two people
+    // may share a first name).
+    const replaceOnce = (token: string) => {
+      const at = text.indexOf(e.text!);
+      if (at !== -1) text = `${text.slice(0, at)} ${token} ${text.slice(at + e.text!.length)}`;
+    };
+    const known = mentions.find((m) => m.account.id === mentioned.id);
+    if (known) {
+      replaceOnce(known.token);
+      if (mentioned.name) known.account.name = [known.account.name, mentioned.name].filter(Boolean).join(' ');
+      continue;
+    }
     const token = `@mention${mentions.length}`;
-    text = text.split(e.text).join(` ${token} `);
+    replaceOnce(token);
     mentions.push({
       token,
       account: {
@@ -55,6 +69,7 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/\s+/g, ' ')
+    .replace(/(@mention\d+)(?: \1\b)+/g, '$1')
     .trim();
   return { text, mentions };
 }

@@ -42,6 +42,43 @@ describe('Teams: commands by message', () => {
     expect(parsed.mentions[0]?.account.id).toBe('29:1aliceTeamsId2');
   });
 
+  it('a mention Teams splits per word (<at>Alice</at> <at>Requester</at>, one entity each) names one person', async () => {
+    await t.say('admin', 'help');
+    await t.say('alice', 'help');
+    await t.say('hedy', 'help');
+    await t.idle();
+    const split = (text: string, people: { id: string; words: string[] }[]) =>
+      activityFrom('message-personal', t.people.admin!, t.connector.url, {
+        text,
+        entities: people.flatMap((p) =>
+          p.words.map((w) => ({ type: 'mention', text: `<at>${w}</at>`, mentioned: { id: p.id, name: w } })),
+        ),
+      });
+    const alice = { id: t.people.alice!.id, words: ['Alice', 'Requester'] };
+    const hedy = { id: t.people.hedy!.id, words: ['Hedy', 'HR'] };
+    await t.send(split('admin roles grant <at>Alice</at> <at>Requester</at> operator', [alice]));
+    expect(await lastReply('admin')).toContain('Alice Requester is now an operator');
+    expect((await t.batonUser('alice')).role).toBe('operator');
+    await t.say('admin', 'admin groups create hr');
+    await t.send(
+      split('admin groups add hr <at>Alice</at> <at>Requester</at> <at>Hedy</at> <at>HR</at>', [alice, hedy]),
+    );
+    expect(await lastReply('admin')).toContain('Added Alice Requester, Hedy HR to **hr** (2 members).');
+    // Two people with the same first name: each part goes to its own person.
+    const ann = { id: t.people.hank!.id, words: ['Alice', 'Hank'] };
+    const parsed = commandText(
+      split('admin groups remove hr <at>Alice</at> <at>Hank</at> <at>Alice</at> <at>Requester</at>', [
+        ann,
+        alice,
+      ]),
+    );
+    expect(parsed.text).toBe('admin groups remove hr @mention0 @mention1');
+    expect(parsed.mentions.map((m) => [m.account.id, m.account.name])).toEqual([
+      [t.people.hank!.id, 'Alice Hank'],
+      [t.people.alice!.id, 'Alice Requester'],
+    ]);
+  });
+
   it('help lists the verbs (admin ones only for admins); a typo gets a suggestion', async () => {
     await t.say('alice', 'help');
     const help = await lastReply('alice');
