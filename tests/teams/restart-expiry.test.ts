@@ -62,7 +62,7 @@ async function killHard(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe('Teams: a task that expires while Baton is down', () => {
+describe('Teams: npm start after a kill -9', () => {
   const children: ChildProcess[] = [];
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -70,7 +70,7 @@ describe('Teams: a task that expires while Baton is down', () => {
     for (const f of cleanup.splice(0)) await f();
   });
 
-  it('has its Teams copy updated to "expired" right after the next start', async () => {
+  it('a task that expired while Baton was down has its Teams copy updated to "expired" right after the start', async () => {
     const connector = new FakeConnector();
     await connector.start();
     cleanup.push(() => connector.stop());
@@ -120,5 +120,73 @@ describe('Teams: a task that expires while Baton is down', () => {
     const card = cardOf(update.body);
     expect(cardText(card)).toMatch(/Expired/);
     expect(JSON.stringify(card)).not.toContain('task.complete');
+  }, 60_000);
+  it('a task whose post to Teams a crash cut off is posted right after the start, not minutes later', async () => {
+    const connector = new FakeConnector();
+    await connector.start();
+    cleanup.push(() => connector.stop());
+    const dataDir = tempDir();
+    cleanup.push(() => removeDir(dataDir));
+    const recipes = recipesDir({
+      ...FILES,
+      'check-recipe.yaml': FILES['check-recipe.yaml'].replace('expires_in: 2s', 'expires_in: 1d'),
+    });
+    const alice = connector.people.get('29:1aliceTeamsId2')!;
+    const bob = connector.people.get('29:1bobTeamsId3')!;
+    connector.installed.add(bob.id);
+    const toBob = (c: { method: string; path: string }) =>
+      c.method === 'POST' && c.path.includes(encodeURIComponent(bob.conversationId));
+    // The first Baton's post of Bob's card never gets an answer: it dies in between.
+    let firstLife = true;
+    let reached!: () => void;
+    const postReached = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    connector.hold = {
+      match: (c) => {
+        if (!firstLife || !toBob(c) || !cardText(c.body).includes('Check the window')) return false;
+        reached();
+        return true;
+      },
+      until: new Promise(() => {}),
+    };
+    const send = (url: string, activity: unknown) =>
+      fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(activity),
+      });
+    const first = await startBaton(dataDir, recipes);
+    children.push(first.child);
+    await send(first.url, activityFrom('message-personal', bob, connector.url, { text: 'help' }));
+    await eventually(async () => connector.posts(bob.conversationId).length > 0);
+    await send(
+      first.url,
+      activityFrom('invoke-action', alice, connector.url, {
+        value: {
+          action: {
+            type: 'Action.Execute',
+            verb: 'request.submit',
+            data: { app: 'check', note: 'the window' },
+          },
+          trigger: 'manual',
+        },
+      }),
+    );
+    await postReached;
+    await killHard(first.child);
+    firstLife = false;
+    const afterKill = connector.calls.length;
+
+    const second = await startBaton(dataDir, recipes);
+    children.push(second.child);
+    const card = await eventually(
+      async () =>
+        connector.calls
+          .slice(afterKill)
+          .find((c) => toBob(c) && cardText(c.body).includes('Check the window')),
+      20_000,
+    );
+    expect(JSON.stringify(card.body)).toContain('task.complete');
   }, 60_000);
 });
