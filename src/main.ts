@@ -19,8 +19,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const runtime = await startRuntime(config, logger);
+  const runtime = await startRuntime(config, logger, { deferStart: true });
   const app = await buildApp({ baton: runtime.baton, config, logger });
+  // The surfaces listen to the core's events from here: timers that fell due while Baton was
+  // down (tasks expiring) fire now, and every copy of those tasks is updated.
+  await app.ready();
+  await runtime.start();
   let shuttingDown = false;
   let redeliverTimer: NodeJS.Timeout | undefined;
   const shutdown = async (signal: string) => {

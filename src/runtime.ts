@@ -12,6 +12,11 @@ export interface Runtime {
   store: Store;
   scheduler: Scheduler;
   baton: Baton;
+  /**
+   * Starts the scheduler and recovers what a restart left (once; `startRuntime` does it
+   * itself unless `deferStart`).
+   */
+  start(): Promise<void>;
   /** Stops the scheduler, lets in-flight jobs finish, flushes and closes the store. */
   close(): Promise<void>;
 }
@@ -20,6 +25,12 @@ export interface RuntimeOptions {
   /** Install apps and recipes from RECIPES_DIR (default true). */
   installRecipes?: boolean;
   now?: () => Date;
+  /**
+   * Leave the scheduler and recovery to `runtime.start()`, called once the surfaces listen
+   * to the core's events: a timer that fell due while Baton was down (a task expiring)
+   * fires right after the start, and the surfaces must hear of it to update their copies.
+   */
+  deferStart?: boolean;
 }
 
 /** Opens the store, the scheduler and the core; installs recipes; recovers what a crash left. */
@@ -73,23 +84,31 @@ export async function startRuntime(
       'recipes installed',
     );
   }
-  await scheduler.start();
-  await baton.recover();
-  // With several instances on MongoDB, an instance that dies mid-job leaves its lease to
-  // lapse; the others pick such jobs up. (The embedded store is single-process: start-up
-  // recovery is enough.)
-  const sweep =
-    store.kind === 'mongodb'
-      ? setInterval(() => {
+  let sweep: NodeJS.Timeout | undefined;
+  let started: Promise<void> | undefined;
+  const start = () => {
+    started ??= (async () => {
+      await scheduler.start();
+      await baton.recover();
+      // With several instances on MongoDB, an instance that dies mid-job leaves its lease to
+      // lapse; the others pick such jobs up. (The embedded store is single-process: start-up
+      // recovery is enough.)
+      if (store.kind === 'mongodb') {
+        sweep = setInterval(() => {
           baton.recover().catch((err: unknown) => logger.error({ err }, 'recovery sweep failed'));
-        }, 60_000)
-      : undefined;
-  sweep?.unref();
+        }, 60_000);
+        sweep.unref();
+      }
+    })();
+    return started;
+  };
+  if (!options.deferStart) await start();
   let closed = false;
   return {
     store,
     scheduler,
     baton,
+    start,
     async close() {
       if (closed) return;
       closed = true;

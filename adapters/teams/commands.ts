@@ -7,7 +7,7 @@
 import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
-import { requireAdmin } from '../../src/core/users.js';
+import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -36,8 +36,22 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
       text = text.split(e.text).join(' ');
       continue;
     }
+    // Teams sends a mention of "Megan Bowen" as `<at>Megan</at> <at>Bowen</at>`, one entity per
+    // word with the same id: every part is the same person's token (merged below).
+    // Entities come in the order of the text: each replaces its own occurrence (two people
+    // may share a first name).
+    const replaceOnce = (token: string) => {
+      const at = text.indexOf(e.text!);
+      if (at !== -1) text = `${text.slice(0, at)} ${token} ${text.slice(at + e.text!.length)}`;
+    };
+    const known = mentions.find((m) => m.account.id === mentioned.id);
+    if (known) {
+      replaceOnce(known.token);
+      if (mentioned.name) known.account.name = [known.account.name, mentioned.name].filter(Boolean).join(' ');
+      continue;
+    }
     const token = `@mention${mentions.length}`;
-    text = text.split(e.text).join(` ${token} `);
+    replaceOnce(token);
     mentions.push({
       token,
       account: {
@@ -55,6 +69,7 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/\s+/g, ' ')
+    .replace(/(@mention\d+)(?: \1\b)+/g, '$1')
     .trim();
   return { text, mentions };
 }
@@ -127,7 +142,8 @@ export function renderHelp(user: User): string {
 function jobLine(j: JobDoc): string {
   const step = j.current_step ? `, at ${md(j.current_step)}` : '';
   const err = j.error ? `: _${md(j.error.message.slice(0, 200))}_` : '';
-  return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}`;
+  const stopped = j.stop_reason ? `, stopped: _${md(j.stop_reason.slice(0, 200))}_` : '';
+  return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}${stopped}`;
 }
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
@@ -201,6 +217,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps list': async (ctx) => {
+    requireOperator(ctx.actor, 'list apps with their fields');
     const apps = await ctx.deps.baton.apps.list();
     if (apps.length === 0) {
       await say(ctx, 'No apps yet. Create one with **admin apps create**.');
@@ -285,6 +302,7 @@ const handlers: Record<string, Handler> = {
   'admin recipes install': async (ctx, args) => {
     const pack = args[0];
     if (!pack) {
+      requireAdmin(ctx.actor, 'install template packs');
       const packs = ctx.deps.baton.recipes.listPacks();
       await say(
         ctx,
@@ -334,6 +352,7 @@ const handlers: Record<string, Handler> = {
       `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,
       job.current_step ? `At: ${md(job.current_step)}` : '',
       job.error ? `Error at ${md(job.error.step)}: ${md(job.error.message)}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${md(job.stop_reason)}` : '',
       `Started ${when(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
       log ? `**Steps**\n${log}` : '',
     ]
@@ -354,6 +373,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups list': async (ctx) => {
+    requireAdmin(ctx.actor, 'list groups and their members');
     const groups = await ctx.deps.baton.groups.list();
     if (groups.length === 0) {
       await say(ctx, 'No groups yet. Create one with **admin groups create \\<name\\>**.');
@@ -381,6 +401,7 @@ const handlers: Record<string, Handler> = {
   'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
 
   'admin roles grant': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
@@ -391,6 +412,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin roles revoke': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await say(ctx, `${md(updated.name)} is now a user (no admin or operator role).`);
@@ -399,24 +421,44 @@ const handlers: Record<string, Handler> = {
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
+  requireAdmin(ctx.actor, 'change group members');
   const people = args.slice(1);
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
-  const names: string[] = [];
-  let members = 0;
+  // Everyone named is found first: one unknown person changes nothing.
+  const users: User[] = [];
   for (const token of people) {
     const user = await person(ctx, token);
+    if (!users.some((u) => u._id === user._id)) users.push(user);
+  }
+  const before = (await ctx.deps.baton.groups.get(group)).members;
+  const changed: string[] = [];
+  const unchanged: string[] = [];
+  let members = before.length;
+  for (const user of users) {
+    const isMember = before.includes(user._id);
+    if (op === 'add' ? isMember : !isMember) {
+      unchanged.push(user.name);
+      continue;
+    }
     const g =
       op === 'add'
         ? await ctx.deps.baton.groups.addMember(ctx.actor, group, user._id)
         : await ctx.deps.baton.groups.removeMember(ctx.actor, group, user._id);
     members = g.members.length;
-    names.push(user.name);
+    changed.push(user.name);
   }
-  await say(
-    ctx,
-    `${op === 'add' ? 'Added' : 'Removed'} ${md(names.join(', '))} ${op === 'add' ? 'to' : 'from'} **${group}** (${members} member${members === 1 ? '' : 's'}).`,
-  );
+  const count = `(${members} member${members === 1 ? '' : 's'})`;
+  const parts: string[] = [];
+  if (changed.length > 0)
+    parts.push(
+      `${op === 'add' ? 'Added' : 'Removed'} ${md(changed.join(', '))} ${op === 'add' ? 'to' : 'from'} **${group}** ${count}.`,
+    );
+  if (unchanged.length > 0)
+    parts.push(
+      `${md(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} **${group}**${changed.length === 0 ? ` ${count}` : ''}.`,
+    );
+  await say(ctx, parts.join(' '));
 }
 
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */

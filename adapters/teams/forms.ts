@@ -184,10 +184,15 @@ export function renderRequestForm(
   };
 }
 
+/** How many apps the picker shows as buttons (the card must stay small); the rest are named. */
+const PICKER_MAX_APPS = 30;
+
 /** A card listing the apps, each with a button opening its form (`new` without an app). */
 export function renderAppPicker(
   apps: { key: string; name: string; description?: string | undefined }[],
 ): AdaptiveCardJson {
+  const shown = apps.slice(0, PICKER_MAX_APPS);
+  const others = apps.slice(PICKER_MAX_APPS);
   return {
     type: 'AdaptiveCard',
     version: '1.5',
@@ -202,8 +207,19 @@ export function renderAppPicker(
           wrap: true,
           size: 'Small',
         })),
+      ...(others.length > 0
+        ? [
+            {
+              type: 'TextBlock',
+              text: `More apps (type "new" and the app's key): ${others.map((a) => `${a.key} (${a.name})`).join(', ')}`,
+              wrap: true,
+              size: 'Small',
+            },
+          ]
+        : []),
     ],
-    actions: apps.slice(0, 20).map((a) => ({
+    // More than Teams shows at once go into the body (fitActions), so every app has its button.
+    actions: shown.map((a) => ({
       type: 'Action.Execute',
       title: a.name,
       verb: VERB.openForm,
@@ -233,10 +249,7 @@ export async function toRecordInput(
     const s = String(raw).trim();
     if (s === '') continue;
     if (field.type === 'multi_select') {
-      input[field.key] = s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x !== '');
+      input[field.key] = splitChoices(s, field);
     } else if (field.type === 'user') {
       try {
         input[field.key] = await personRef(deps, activity, field, s);
@@ -261,6 +274,25 @@ export async function toRecordInput(
     throw new ValidationError(`Please fix: ${Object.values(fields).join('; ')}.`, fields);
   }
   return input;
+}
+
+/**
+ * The values of a multi-select as Teams submits them: joined with commas. An option whose
+ * value has a comma in it ("Sales, EMEA") is taken whole, not cut in two at its comma.
+ */
+export function splitChoices(submitted: string, field: Field): string[] {
+  const values = (field.options ?? []).map((o) => choice(o).value);
+  const withComma = values.filter((v) => v.includes(',')).sort((a, b) => b.length - a.length);
+  const out: string[] = [];
+  let rest = submitted;
+  while (rest !== '') {
+    const whole = withComma.find((v) => rest === v || rest.startsWith(`${v},`));
+    const comma = rest.indexOf(',');
+    const piece = whole ?? (comma === -1 ? rest : rest.slice(0, comma));
+    rest = rest.slice(piece.length + 1);
+    if (piece.trim() !== '') out.push(whole ?? piece.trim());
+  }
+  return out;
 }
 
 /**

@@ -29,11 +29,33 @@ export const MAX_CARD_BYTES = 24 * 1024;
 const SHORTENED_NOTE = 'Some long text is shortened here to fit in Teams.';
 
 /**
- * The card, shortened to fit in a Teams message: while its JSON is over `maxBytes`, the
+ * Teams (web and desktop) shows at most this many of a card's `actions` and silently drops
+ * the rest; an `ActionSet` in the body shows as many again.
+ */
+export const MAX_TEAMS_ACTIONS = 6;
+
+/**
+ * The card with every button shown in Teams: when it has more actions than Teams shows, they
+ * go, in order, into ActionSets of at most `MAX_TEAMS_ACTIONS` at the end of the body.
+ */
+export function fitActions(card: AdaptiveCardJson): AdaptiveCardJson {
+  const actions = card.actions ?? [];
+  if (actions.length <= MAX_TEAMS_ACTIONS) return card;
+  const sets: CardJsonObject[] = [];
+  for (let i = 0; i < actions.length; i += MAX_TEAMS_ACTIONS)
+    sets.push({ type: 'ActionSet', actions: actions.slice(i, i + MAX_TEAMS_ACTIONS) });
+  const { actions: _moved, ...rest } = card;
+  return { ...rest, body: [...(card.body ?? []), ...sets] };
+}
+
+/**
+ * The card as Teams can show it: its buttons all visible (`fitActions`), and shortened to fit
+ * in a Teams message: while its JSON is over `maxBytes`, the
  * longest text shown (a TextBlock's text, a fact's value or title) is cut, at a character
  * boundary, with "…"; inputs and actions are never touched. A note says text was shortened.
  */
-export function fitCard(card: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
+export function fitCard(input: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
+  const card = fitActions(input);
   const bytes = (c: unknown) => Buffer.byteLength(JSON.stringify(c));
   if (bytes(card) <= maxBytes) return card;
   const copy = structuredClone(card) as AdaptiveCardJson;

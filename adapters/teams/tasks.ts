@@ -6,6 +6,7 @@
  * Action.Execute buttons arrive as `adaptiveCard/action` invokes and complete the task
  * through the core, exactly like a Slack click.
  */
+import { randomUUID } from 'node:crypto';
 import {
   ForbiddenError,
   isBatonError,
@@ -31,6 +32,26 @@ import type { TeamsReach } from './users.js';
 const SURFACE = 'teams';
 /** How long a claim to post a message holds; the recorded delivery is the lasting mark. */
 const POSTING_CLAIM_MS = 2 * 60_000;
+
+/** This surface instance's id, in its posting claims on the embedded store (see postingClaim). */
+const claimScopes = new WeakMap<TeamsDeps, string>();
+
+/**
+ * The dedupe key of a posting claim. On the embedded store one process serves Teams, so a
+ * claim left by an earlier process (killed between claiming and posting) is an orphan and
+ * must not hold the copy back from the redelivery at start until a sweep minutes later:
+ * claims are per surface instance there. On a shared store (several instances) every
+ * instance uses the same key.
+ */
+function postingClaim(deps: TeamsDeps, key: string): string {
+  if (deps.baton.ctx.store.kind !== 'embedded') return key;
+  let scope = claimScopes.get(deps);
+  if (!scope) {
+    scope = randomUUID().slice(0, 8);
+    claimScopes.set(deps, scope);
+  }
+  return `${key}:${scope}`;
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -122,7 +143,13 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
     return;
   }
-  if (!(await baton.deliveries.claimOnce(`teams:task:${task._id}:${userId}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(
+      postingClaim(deps, `teams:task:${task._id}:${userId}`),
+      POSTING_CLAIM_MS,
+    ))
+  )
+    return;
   const card = await renderTaskCard(deps, task, {
     actionable: true,
     refreshUserIds: await refreshIds(deps, task),
@@ -237,7 +264,10 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (!(await baton.deliveries.claimOnce(`teams:notification:${n._id}`, POSTING_CLAIM_MS))) return;
+  if (
+    !(await baton.deliveries.claimOnce(postingClaim(deps, `teams:notification:${n._id}`), POSTING_CLAIM_MS))
+  )
+    return;
   try {
     const card = await renderNotificationCard(deps, n);
     const activityId = await deps.queue.call(() =>

@@ -47,7 +47,7 @@ async function requestFragment(
 <form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
 <label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required><option value="">Choose…</option>
 <optgroup label="Groups">${groups.map((g) => html`<option value="group:${g.name}"${t.assignee_key === `group:${g.name}` ? html` disabled` : ''}>${g.name}</option>`)}</optgroup>
-<optgroup label="People">${people.map((p) => html`<option value="${p._id}"${t.assignee_key === `user:${p._id}` ? html` disabled` : ''}>${p.name}</option>`)}</optgroup></select>
+<optgroup label="People">${people.map((p) => html`<option value="${p._id}"${t.assignee_key === `user:${p._id}` ? html` disabled` : ''}>${p.name}${p.email ? ` (${p.email})` : ''}</option>`)}</optgroup></select>
 <div class="actions"><button type="submit">Reassign</button></div></form></details>`;
     }),
   );

@@ -173,10 +173,26 @@ export class RequestTable {
           .filter((f) => TEXTUAL.has(f.type) || f.type === 'select' || f.type === 'multi_select')
           .map((f) => `record.${f.key}`),
       ];
+      // Options shown by a label ({ value: svc, label: Services }) are stored as their value:
+      // a word found in the label people see finds them too.
+      const labelled = app.fields.flatMap((f) =>
+        f.type === 'select' || f.type === 'multi_select'
+          ? (f.options ?? []).flatMap((o) => (typeof o === 'string' ? [] : [{ key: f.key, ...o }]))
+          : [],
+      );
       for (const w of words) {
         assertSafeValue(w, 'search');
         const re = escapeRegex(w.slice(0, 100));
-        and.push({ $or: paths.map((p) => ({ [p]: { $regex: re, $options: 'i' } })) });
+        const byLabel = new RegExp(re, 'i');
+        const values = new Map<string, string[]>();
+        for (const o of labelled)
+          if (byLabel.test(o.label)) values.set(o.key, [...(values.get(o.key) ?? []), o.value]);
+        and.push({
+          $or: [
+            ...paths.map((p) => ({ [p]: { $regex: re, $options: 'i' } })),
+            ...[...values].map(([key, vs]) => ({ [`record.${key}`]: { $in: vs } })),
+          ],
+        });
       }
     }
     if (!isOperator(actor)) {

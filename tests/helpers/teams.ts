@@ -358,11 +358,25 @@ export function cardText(card: unknown): string {
   return out.join('\n');
 }
 
-/** The Action.Execute actions of a card. */
+/** The Action.Execute actions of a card (its `actions`, then those of ActionSets in its body). */
 export function executeActions(
   card: Record<string, unknown>,
 ): { title: string; verb: string; data: Record<string, unknown> }[] {
-  return ((card.actions as Record<string, unknown>[] | undefined) ?? []).filter(
+  const sets = ((card.body as Record<string, unknown>[] | undefined) ?? [])
+    .filter((e) => e.type === 'ActionSet')
+    .flatMap((e) => (e.actions as Record<string, unknown>[] | undefined) ?? []);
+  return [...((card.actions as Record<string, unknown>[] | undefined) ?? []), ...sets].filter(
     (a) => a.type === 'Action.Execute',
   ) as unknown as { title: string; verb: string; data: Record<string, unknown> }[];
+}
+
+/** How many buttons Teams (web and desktop) shows of a card: its first 6 `actions`, and 6 per ActionSet. */
+export function visibleActionCount(card: Record<string, unknown>): number {
+  const sets = ((card.body as Record<string, unknown>[] | undefined) ?? []).filter(
+    (e) => e.type === 'ActionSet',
+  );
+  return (
+    Math.min(((card.actions as unknown[] | undefined) ?? []).length, 6) +
+    sets.reduce((n, e) => n + Math.min(((e.actions as unknown[] | undefined) ?? []).length, 6), 0)
+  );
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandText } from '../../adapters/teams/commands.js';
-import { recipesDir } from '../helpers/runtime.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
 import {
   activityFrom,
   cardOf,
@@ -40,6 +40,43 @@ describe('Teams: commands by message', () => {
     const parsed = commandText(a);
     expect(parsed.text).toBe('admin roles grant @mention0 operator');
     expect(parsed.mentions[0]?.account.id).toBe('29:1aliceTeamsId2');
+  });
+
+  it('a mention Teams splits per word (<at>Alice</at> <at>Requester</at>, one entity each) names one person', async () => {
+    await t.say('admin', 'help');
+    await t.say('alice', 'help');
+    await t.say('hedy', 'help');
+    await t.idle();
+    const split = (text: string, people: { id: string; words: string[] }[]) =>
+      activityFrom('message-personal', t.people.admin!, t.connector.url, {
+        text,
+        entities: people.flatMap((p) =>
+          p.words.map((w) => ({ type: 'mention', text: `<at>${w}</at>`, mentioned: { id: p.id, name: w } })),
+        ),
+      });
+    const alice = { id: t.people.alice!.id, words: ['Alice', 'Requester'] };
+    const hedy = { id: t.people.hedy!.id, words: ['Hedy', 'HR'] };
+    await t.send(split('admin roles grant <at>Alice</at> <at>Requester</at> operator', [alice]));
+    expect(await lastReply('admin')).toContain('Alice Requester is now an operator');
+    expect((await t.batonUser('alice')).role).toBe('operator');
+    await t.say('admin', 'admin groups create hr');
+    await t.send(
+      split('admin groups add hr <at>Alice</at> <at>Requester</at> <at>Hedy</at> <at>HR</at>', [alice, hedy]),
+    );
+    expect(await lastReply('admin')).toContain('Added Alice Requester, Hedy HR to **hr** (2 members).');
+    // Two people with the same first name: each part goes to its own person.
+    const ann = { id: t.people.hank!.id, words: ['Alice', 'Hank'] };
+    const parsed = commandText(
+      split('admin groups remove hr <at>Alice</at> <at>Hank</at> <at>Alice</at> <at>Requester</at>', [
+        ann,
+        alice,
+      ]),
+    );
+    expect(parsed.text).toBe('admin groups remove hr @mention0 @mention1');
+    expect(parsed.mentions.map((m) => [m.account.id, m.account.name])).toEqual([
+      [t.people.hank!.id, 'Alice Hank'],
+      [t.people.alice!.id, 'Alice Requester'],
+    ]);
   });
 
   it('help lists the verbs (admin ones only for admins); a typo gets a suggestion', async () => {
@@ -211,6 +248,38 @@ describe('Teams: commands by message', () => {
     });
   });
 
+  it('admin listings are refused to people without the role, as on Slack', async () => {
+    await t.say('admin', 'admin groups create hr');
+    await t.say('admin', 'admin groups add hr hedy@example.com');
+    await t.idle();
+    for (const [text, refusal] of [
+      ['admin groups list', 'Only admins can list groups'],
+      ['admin apps list', 'Only admins and operators can list apps'],
+      ['admin recipes install', 'Only admins can install template packs'],
+      ['admin roles grant nobody@example.com operator', 'Only admins can grant'],
+    ] as const) {
+      await t.say('alice', text);
+      const reply = await lastReply('alice');
+      expect(reply, text).toContain(refusal);
+      expect(reply, text).not.toMatch(/Hedy|time-off|Template packs|don't know who/);
+    }
+  });
+
+  it('admin groups add: one unknown person changes nothing; people already in the group are named as such', async () => {
+    await t.say('alice', 'help');
+    await t.say('admin', 'admin groups create hr');
+    await t.say('admin', 'admin groups add hr alice@example.com nobody@example.com');
+    expect(await lastReply('admin')).toContain("I don't know who nobody@example.com is");
+    expect((await t.rt.baton.groups.get('hr')).members).toEqual([]);
+    await t.say('admin', 'admin groups add hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Added Alice Requester to **hr** (1 member).');
+    await t.say('admin', 'admin groups add hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Alice Requester was already in **hr** (1 member).');
+    await t.say('admin', 'admin groups remove hr alice@example.com');
+    await t.say('admin', 'admin groups remove hr alice@example.com');
+    expect(await lastReply('admin')).toContain('Alice Requester was not in **hr** (0 members).');
+  });
+
   it('new without an app lists the apps; a button opens the form', async () => {
     await t.say('alice', 'new');
     await t.idle();
@@ -222,5 +291,55 @@ describe('Teams: commands by message', () => {
     expect(executeActions(form)[0]).toMatchObject({ verb: 'request.submit' });
     await t.say('alice', 'new nope');
     expect(await lastReply('alice')).toMatch(/nope/);
+  });
+});
+
+describe('Teams: admin jobs for a job a stop step ended', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('list and show say why it stopped', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'gear.yaml': `
+kind: app
+key: gear
+name: Gear
+stages: [New]
+fields:
+  - { key: os, label: OS, type: text }
+`,
+        'gear-recipe.yaml': `
+kind: recipe
+name: gear-guard
+trigger: { type: new_request, app: gear }
+steps:
+  - if: "record.os = 'Linux'"
+    then:
+      - action: stop
+        reason: Linux laptops are set up by the hire
+  - action: notify
+    to: "{{ request.requester }}"
+    text: Started.
+`,
+      }),
+    });
+    await t.say('admin', 'help');
+    await t.idle();
+    await t.rt.baton.requests.file(await t.batonUser('admin'), 'gear', { os: 'Linux' });
+    const lastReply = async () => {
+      await t.idle();
+      return cardText(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body);
+    };
+    const job = await eventually(async () => {
+      const [j] = await t.rt.baton.recipes.listJobs(await t.batonUser('admin'), { limit: 1 });
+      return j?.status === 'completed' ? j : null;
+    });
+    await t.say('admin', 'admin jobs list');
+    expect(await lastReply()).toContain('stopped: _Linux laptops are set up by the hire_');
+    await t.say('admin', `admin jobs show ${job._id}`);
+    expect(await lastReply()).toContain('Stopped by a stop step: Linux laptops are set up by the hire');
   });
 });

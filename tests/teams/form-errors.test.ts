@@ -62,3 +62,56 @@ describe('Teams: a form with several mistakes', () => {
     expect(await t.rt.baton.requests.load('KIT-1')).toBeNull();
   });
 });
+
+describe('Teams: a multi-select whose options have commas', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('files the options picked (Teams joins them with commas), not pieces of them', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'team.yaml': `
+kind: app
+key: team
+name: Team
+stages: [Submitted]
+fields:
+  - key: regions
+    label: Regions
+    type: multi_select
+    required: true
+    options: ["Sales, EMEA", "Sales, EMEA and APAC", { value: "x,y", label: Both }, Support]
+`,
+      }),
+    });
+    await t.install('alice');
+    const submit = (regions: string, card: string) =>
+      t.send(
+        activityFrom('invoke-action', t.people.alice!, t.connector.url, {
+          replyToId: card,
+          value: {
+            action: {
+              type: 'Action.Execute',
+              title: 'Submit',
+              verb: 'request.submit',
+              data: { app: 'team', regions },
+            },
+            trigger: 'manual',
+          },
+        }),
+      );
+    const res = await submit('Sales, EMEA,Support,Sales, EMEA and APAC,x,y', 'form-card-1');
+    expect(JSON.stringify(cardOf(res.json()))).toContain('Request TEAM-1 filed');
+    expect((await t.rt.baton.requests.load('TEAM-1'))?.record.regions).toEqual([
+      'Sales, EMEA',
+      'Support',
+      'Sales, EMEA and APAC',
+      'x,y',
+    ]);
+    // A value that is no option is still refused, with the form back.
+    const bad = await submit('Sales,Support', 'form-card-2');
+    expect(JSON.stringify(cardOf(bad.json()))).toContain('Regions must only contain');
+  });
+});

@@ -552,3 +552,38 @@ describe('admin pages over HTTP', () => {
     expect(text).toMatch(/Groups 4/);
   });
 });
+
+describe('admin jobs pages: a job a stop step ended', () => {
+  let portal: AdminPortal;
+  afterEach(async () => {
+    await portal.close();
+  });
+
+  it('the list and the job page say why it stopped', async () => {
+    portal = await startAdminPortal({
+      'app.yaml': APP,
+      'guard.yaml': `
+kind: recipe
+name: laptop-guard
+trigger: { type: new_request, app: laptop }
+steps:
+  - if: "record.model = 'Air'"
+    then:
+      - action: stop
+        reason: Airs come from the stock <cupboard>
+  - action: change_stage
+    stage: Ordered
+`,
+    });
+    const p = portal.people;
+    await portal.baton.requests.file(p.riley!, 'laptop', { model: 'Air', approver: p.morgan!._id });
+    const [job] = await portal.baton.recipes.listJobs(p.ada!, {});
+    expect(job?.stop_reason).toBe('Airs come from the stock <cupboard>');
+    const admin = await signIn(portal.app, 'ada');
+    const list = await admin.get('/admin/jobs');
+    expect(textOf(list.html)).toContain('Stopped: Airs come from the stock <cupboard>');
+    const detail = await admin.get(`/admin/jobs/${job!._id}`);
+    expect(textOf(detail.html)).toContain('Stopped by a stop step: Airs come from the stock <cupboard>');
+    expect(detail.html).toContain('&lt;cupboard&gt;');
+  });
+});

@@ -430,6 +430,16 @@ describe('portal over HTTP', () => {
     await morgan.signIn('morgan');
     const page = await morgan.get(`/requests/${id}`);
     expect(page.body).toContain(`action="/tasks/${task._id}/reassign"`);
+    // Two people with one name (the same person on two platforms, or namesakes) can be told apart.
+    await rt.baton.users.resolve({
+      provider: 'teams',
+      id: 'aad-hana-2',
+      name: 'Hana HR',
+      email: 'hana@example.com',
+    });
+    const again = await morgan.get(`/requests/${id}`);
+    expect(again.body).toContain('>Hana HR (hana@playground.baton.invalid)</option>');
+    expect(again.body).toContain('>Hana HR (hana@example.com)</option>');
     // Riley may see the request but not hand the task on.
     const riPage = await riley.get(`/requests/${id}`);
     expect(riPage.body).not.toContain(`action="/tasks/${task._id}/reassign"`);

@@ -61,7 +61,7 @@ async function listPage(
       j,
     ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
 <td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : (j.current_step ?? '—')}</td>
-<td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
+<td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : j.stop_reason ? kit.html`<span class="muted">Stopped: ${truncate(j.stop_reason, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
 <td>${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
   );
   const body = kit.html`<div class="page-head"><h1>Jobs</h1></div>
@@ -132,6 +132,7 @@ ${
     ? kit.html`<div class="form-error" role="alert"><strong>Failed at ${job.error.step}</strong> (${when(kit, job.error.at)}): ${job.error.message}</div>`
     : ''
 }
+${job.stop_reason ? kit.html`<p class="notice" role="status">Stopped by a stop step: ${job.stop_reason}</p>` : ''}
 <dl>
 <dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">version ${job.recipe_version}</span></dd>
 <dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${job.app})</span></dd>

@@ -44,7 +44,8 @@
     fontFamily: getComputedStyle(document.documentElement).fontFamily,
     spacing: { small: 4, default: 8, medium: 16, large: 20, extraLarge: 28, padding: 0 },
     actions: {
-      maxActions: 6,
+      // Every outcome of a task is a button: none may be dropped (the library's default is 5).
+      maxActions: 100,
       buttonSpacing: 8,
       showCard: { actionMode: 'inline' },
       actionsOrientation: 'horizontal',
