@@ -399,6 +399,86 @@ function runtimeError(err: unknown, source: string, limits: Limits): ExpressionE
   });
 }
 
+/** A fast evaluator's answer when JSONata must decide. */
+const UNDECIDED: unique symbol = Symbol('undecided');
+type FastEvaluator = (input: unknown) => unknown;
+
+const fastEvaluators = new WeakMap<jsonata.Expression, FastEvaluator | null>();
+
+/** The names of a plain path (`record.days`, `steps.manager.outcome`), or null for anything else. */
+function plainPath(node: unknown): string[] | null {
+  const n = node as { type?: unknown; steps?: unknown } | null;
+  if (n?.type !== 'path' || !Array.isArray(n.steps) || Object.keys(n).length !== 2) return null;
+  const names: string[] = [];
+  for (const step of n.steps as Record<string, unknown>[]) {
+    // A name and nothing else: no filter, index, focus, group or other stage attached.
+    if (step.type !== 'name' || typeof step.value !== 'string') return null;
+    if (Object.keys(step).some((k) => k !== 'type' && k !== 'value' && k !== 'position')) return null;
+    names.push(step.value);
+  }
+  return names.length > 0 ? names : null;
+}
+
+/**
+ * The value at a plain path through plain objects: undefined where a name is missing, the
+ * value when it is a string, number or boolean; UNDECIDED for anything JSONata treats in a way
+ * of its own (arrays map over their items, objects are returned as copies, null, Dates...).
+ */
+function valueAt(input: unknown, names: readonly string[]): unknown {
+  let cur = input;
+  for (const name of names) {
+    if (cur === undefined) return undefined;
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return UNDECIDED;
+    const proto = Object.getPrototypeOf(cur);
+    if (proto !== Object.prototype && proto !== null) return UNDECIDED;
+    cur = Object.hasOwn(cur, name) ? (cur as Record<string, unknown>)[name] : undefined;
+  }
+  const t = typeof cur;
+  return cur === undefined || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(cur))
+    ? cur
+    : UNDECIDED;
+}
+
+/**
+ * The most common recipe expressions — a plain path (`{{ record.approver }}`), or a plain path
+ * compared with a string, number or boolean (`steps.manager.outcome = 'Approve'`) — answered
+ * without JSONata's asynchronous evaluator when the data along the path are plain objects and
+ * the value is a string, number or boolean (or missing); anything else goes to JSONata. A
+ * property test holds these answers to JSONata's.
+ */
+function fastEvaluatorOf(expr: jsonata.Expression): FastEvaluator | null {
+  let fast = fastEvaluators.get(expr);
+  if (fast !== undefined) return fast;
+  fast = null;
+  const ast = expr.ast() as { type?: string; value?: unknown; lhs?: unknown; rhs?: unknown };
+  const path = plainPath(ast);
+  if (path) fast = (input) => valueAt(input, path);
+  else if (ast.type === 'binary' && (ast.value === '=' || ast.value === '!=')) {
+    const literal = (node: unknown): { value: unknown } | null => {
+      const n = node as { type?: string; value?: unknown };
+      if (n?.type === 'string' || n?.type === 'number') return { value: n.value };
+      if (n?.type === 'value' && typeof n.value === 'boolean') return { value: n.value };
+      return null;
+    };
+    const left = plainPath(ast.lhs);
+    const right = plainPath(ast.rhs);
+    const names = left ?? right;
+    const lit = left ? literal(ast.rhs) : right ? literal(ast.lhs) : null;
+    if (names && lit) {
+      const equal = ast.value === '=';
+      fast = (input) => {
+        const v = valueAt(input, names);
+        if (v === UNDECIDED) return UNDECIDED;
+        // A missing value is neither equal nor unequal to anything.
+        if (v === undefined) return false;
+        return (v === lit.value) === equal;
+      };
+    }
+  }
+  fastEvaluators.set(expr, fast);
+  return fast;
+}
+
 /** Evaluates one bare JSONata expression against the context, within the limits. */
 export async function evaluateExpression(
   source: string,
@@ -406,6 +486,11 @@ export async function evaluateExpression(
   limits?: EvaluationLimits,
 ): Promise<unknown> {
   const expr = compileExpression(source, limits);
+  const fast = fastEvaluatorOf(expr);
+  if (fast) {
+    const value = fast(context);
+    if (value !== UNDECIDED) return value;
+  }
   try {
     return toPlain(await expr.evaluate(context));
   } catch (err) {
