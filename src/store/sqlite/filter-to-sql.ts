@@ -93,7 +93,20 @@ export function jsonPath(path: string): string {
     .join('')}'`;
 }
 
+/** Paths already checked (every filter and update names a handful of paths, again and again). */
+const checkedPaths = new Map<string, string[]>();
+
+/** The segments of a dotted field path (a shared, frozen array); throws on a path the store refuses. */
 export function splitPath(path: string): string[] {
+  const known = typeof path === 'string' ? checkedPaths.get(path) : undefined;
+  if (known) return known;
+  const segs = checkPath(path);
+  if (checkedPaths.size >= 5000) checkedPaths.clear();
+  checkedPaths.set(path, Object.freeze(segs) as string[]);
+  return segs;
+}
+
+function checkPath(path: string): string[] {
   if (typeof path !== 'string' || path.length === 0) throw new Error('Empty field path in filter');
   const segs = path.split('.');
   for (const s of segs) {

@@ -327,7 +327,6 @@ function compileModifier(
 ): (doc: Record<string, unknown>) => boolean {
   if (!modifier) return () => false;
   const paths: string[] = [];
-  const fns: Mutator[] = [];
   for (const op of Object.keys(modifier)) {
     const expr = modifier[op];
     if (!isPlainObject(expr)) throw new Error(`${op} needs an object of field paths`);
@@ -342,9 +341,11 @@ function compileModifier(
       }
       paths.push(path);
     }
-    fns.push(OPERATORS[op]!(expr));
   }
+  // mingo's operators are built on first use: most updates are applied by compileStoredUpdate.
+  let fns: Mutator[] | null = null;
   return (doc) => {
+    fns ??= Object.keys(modifier).map((op) => OPERATORS[op]!(modifier[op] as Record<string, unknown>));
     let modified = false;
     for (const fn of fns) if (fn(doc).length > 0) modified = true;
     return modified;
