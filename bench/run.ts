@@ -62,7 +62,7 @@ const BENCHES: Bench[] = [
       `(${r.ack_completed_at_end} of ${r.ack_tasks} tasks completed by the end; at ${r.ack_low_rate}/s: p50 ${r.ack_low_p50_ms} ms, p99 ${r.ack_low_p99_ms} ms; ` +
       `${r.ack_cpu_ms_per_click} ms CPU per click). **${r.round_trips_per_second} round trips/s** ` +
       `(form → task DM → Approve → copy updated and requester told; ${r.round_trips_concurrency} workers, p50 ${r.round_trip_p50_ms} ms, ` +
-      `${r.round_trip_cpu_ms} ms CPU each). RSS ${r.rss_mb} MB (peak ${r.max_rss_mb} MB)`,
+      `${r.round_trip_cpu_ms} ms CPU each in Baton, ${r.round_trip_client_cpu_ms} ms in the load generator and fake Web API). RSS ${r.rss_mb} MB (peak ${r.max_rss_mb} MB)`,
   },
   {
     name: 'store',

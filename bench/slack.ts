@@ -286,6 +286,7 @@ async function client(): Promise<void> {
       case 'rounds': {
         const agent = loopbackAgent();
         const url = new URL(c.url);
+        const cpu = process.cpuUsage();
         const stats = await closedLoop({
           concurrency: c.concurrency,
           warmupSeconds: 1,
@@ -308,7 +309,9 @@ async function client(): Promise<void> {
           },
         });
         agent.destroy();
-        return stats;
+        const used = process.cpuUsage(cpu);
+        // What this process (load generator and fake Web API) spent per round trip, on the other core.
+        return { ...stats, client_cpu_ms: (used.user + used.system) / 1000 / Math.max(1, stats.total) };
       }
     }
   };
@@ -481,13 +484,18 @@ async function main(): Promise<void> {
   // Round trips: form → task DM → Approve → copy updated and requester told.
   const leave = await rt.baton.apps.get('leave');
   const modalBlocks = renderRequestModal(leave).blocks as unknown[];
-  const rounds: ClosedLoopStats[] = [];
+  const rounds: (ClosedLoopStats & { client_cpu_ms?: number })[] = [];
   const cpuPerRound: number[] = [];
-  async function roundsAt(concurrency: number): Promise<ClosedLoopStats> {
+  async function roundsAt(concurrency: number): Promise<ClosedLoopStats & { client_cpu_ms?: number }> {
     gc();
     cpu = process.cpuUsage();
     const r = await profiled(`slack-rounds-${concurrency}`, () =>
-      call<ClosedLoopStats>({ cmd: 'rounds', url: slackUrl, concurrency, modalBlocks }),
+      call<ClosedLoopStats & { client_cpu_ms?: number }>({
+        cmd: 'rounds',
+        url: slackUrl,
+        concurrency,
+        modalBlocks,
+      }),
     );
     await settle();
     cpuPerRound.push(cpuMs(cpu) / Math.max(1, r.total));
@@ -533,6 +541,7 @@ async function main(): Promise<void> {
     round_trip_p50_ms: best.p50_ms,
     round_trip_p99_ms: best.p99_ms,
     round_trip_cpu_ms: Number((cpuPerRound[rounds.indexOf(best)] ?? 0).toFixed(2)),
+    round_trip_client_cpu_ms: Number((best.client_cpu_ms ?? 0).toFixed(2)),
     round_trips: rounds.map((r) => ({
       concurrency: r.concurrency,
       per_second: r.per_second,
