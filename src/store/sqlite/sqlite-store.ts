@@ -871,6 +871,16 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private columns: IndexColumn[] | null = null;
   /** Positions (in `indexColumns()`) of the columns some unique index covers (null: not loaded yet). */
   private uniques: number[] | null = null;
+  /**
+   * The statements every write runs, prepared once for the table's columns (the store's
+   * statement cache is keyed by SQL text, which the hot paths would otherwise rebuild and
+   * hash on every call): the INSERT, the `_id` read, and an UPDATE per set of changed columns.
+   */
+  private prepared: {
+    insert: Statement;
+    byId: Statement;
+    updates: Map<string, Statement>;
+  } | null = null;
 
   constructor(
     private readonly store: SqliteStore,
@@ -890,6 +900,20 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.columns = null;
     this.uniques = null;
     this.leading = null;
+    this.prepared = null;
+  }
+
+  private statements(): NonNullable<SqliteCollection<T>['prepared']> {
+    if (this.prepared) return this.prepared;
+    const cols = this.indexColumns();
+    this.prepared = {
+      insert: this.db.prepare(
+        `INSERT INTO ${this.q} (id, doc${cols.map((c) => `, ${c.name}`).join('')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
+      ),
+      byId: this.db.prepare(`SELECT rowid, json(doc) FROM ${this.q} WHERE id = ?`).raw(true),
+      updates: new Map(),
+    };
+    return this.prepared;
   }
 
   /** Writes the deferred updates of this collection to its table (see `unwritten`). */
@@ -1010,9 +1034,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       this.cache.set(id, hit);
       return hit;
     }
-    const row = this.store.stmt(`SELECT rowid, json(doc) FROM ${this.q} WHERE id = ?`).raw(true).get(id) as
-      | [number, string]
-      | undefined;
+    const row = this.statements().byId.get(id) as [number, string] | undefined;
     if (!row) return null;
     return this.remember(id, row[0], JSON.parse(row[1]) as Record<string, unknown>);
   }
@@ -1092,12 +1114,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
     const stored = toStorable(doc) as Record<string, unknown>;
-    const cols = this.indexColumns();
-    const info = this.store
-      .stmt(
-        `INSERT INTO ${this.q} (id, doc${cols.map((c) => `, ${c.name}`).join('')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
-      )
-      .run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
+    const info = this.statements().insert.run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
     return [doc._id, { rowid: Number(info.lastInsertRowid), doc: stored }];
   }
 
@@ -1206,16 +1223,27 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     before: unknown[],
   ): Record<string, unknown> {
     const cols = this.indexColumns();
-    let sets = '';
+    let changed = '';
     const params: unknown[] = [JSON.stringify(stored)];
     for (let i = 0; i < cols.length; i++) {
       const v = columnValue(stored, cols[i]!.segs);
       if (v === before[i]) continue;
-      sets += `, ${cols[i]!.name} = ?`;
+      changed += `${i},`;
       params.push(v);
     }
     params.push(rowid);
-    this.store.stmt(`UPDATE ${this.q} SET doc = jsonb(?)${sets} WHERE rowid = ?`).run(...params);
+    const { updates } = this.statements();
+    let update = updates.get(changed);
+    if (!update) {
+      const sets = changed
+        .split(',')
+        .filter((i) => i !== '')
+        .map((i) => `, ${cols[Number(i)]!.name} = ?`)
+        .join('');
+      update = this.db.prepare(`UPDATE ${this.q} SET doc = jsonb(?)${sets} WHERE rowid = ?`);
+      updates.set(changed, update);
+    }
+    update.run(...params);
     return stored;
   }
 
@@ -1398,6 +1426,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         this.db.exec(`UPDATE ${this.q} SET ${columnName(f)} = json_extract(doc, ${jsonPath(f)})`);
         have.add(f);
         this.columns = null;
+        this.prepared = null;
       }
       const exprs = fields.map((f) => (f === '_id' ? 'id' : columnName(f)));
       const cols = exprs.map((e, i) => `${e}${keys[fields[i]!] === -1 ? ' DESC' : ''}`).join(', ');
