@@ -7,6 +7,7 @@ import type { Logger } from '../../src/logger.js';
 import { registerCommands } from './commands.js';
 import type { SlackDeps } from './deps.js';
 import { registerHome } from './home.js';
+import { createHttpFetch } from './http-fetch.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
@@ -59,9 +60,13 @@ export const SLACK_RETRY_POLICY = {
 } as RetryOptions;
 
 /** WebClient options shared by every Slack call: base URL from SLACK_API_URL, 429-only retries. */
+/** One connection pool for every Web API client of the process (see http-fetch.ts). */
+const slackFetch = createHttpFetch();
+
 export function slackClientOptions(config: Config, logger: BoltLogger): WebClientOptions {
   const options: WebClientOptions = {
     logger,
+    fetch: slackFetch,
     retryConfig: SLACK_RETRY_POLICY,
     rejectRateLimitedCalls: false,
   };

@@ -1,0 +1,102 @@
+/**
+ * The Web API client's transport (adapters/slack/http-fetch.ts) against a local server: what
+ * the WebClient reads of a response (status, headers, body), redirects refused, aborts, and a
+ * WebClient call end to end.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpFetch } from '../../adapters/slack/http-fetch.js';
+
+let base = '';
+const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString(),
+    });
+    if (req.url === '/limited') {
+      res.writeHead(429, { 'retry-after': '7' });
+      res.end();
+    } else if (req.url === '/moved') {
+      res.writeHead(302, { location: '/elsewhere' });
+      res.end();
+    } else if (req.url === '/slow') {
+      // never answers
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-two': ['a', 'b'] });
+      res.end(JSON.stringify({ ok: true, channel: 'D1', ts: '1700000000.000100' }));
+    }
+  });
+});
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+describe('the Web API transport', () => {
+  const fetch = createHttpFetch();
+
+  it('sends the method, headers and body, and answers with status, headers and body', async () => {
+    const res = await fetch(`${base}/api/chat.postMessage`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Bearer xoxb-1' },
+      body: 'channel=D1&text=h%C3%A9llo',
+    });
+    expect(res.status).toBe(200);
+    expect(res.ok).toBe(true);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('x-two')).toBe('a, b');
+    expect(await res.json()).toEqual({ ok: true, channel: 'D1', ts: '1700000000.000100' });
+    const last = seen.at(-1)!;
+    expect(last).toMatchObject({
+      method: 'POST',
+      url: '/api/chat.postMessage',
+      body: 'channel=D1&text=h%C3%A9llo',
+    });
+    expect(last.headers['content-length']).toBe('26');
+    expect(last.headers.authorization).toBe('Bearer xoxb-1');
+  });
+
+  it('gives a 429 and its Retry-After to the client, refuses redirects, and stops when aborted', async () => {
+    const limited = await fetch(`${base}/limited`, { method: 'POST', body: '' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    await expect(fetch(`${base}/moved`, { method: 'POST', body: '', redirect: 'error' })).rejects.toThrow(
+      /redirected \(302\)/,
+    );
+    const controller = new AbortController();
+    const slow = fetch(`${base}/slow`, { method: 'POST', body: '', signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(slow).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:1/`, { method: 'POST', body: '' })).rejects.toThrow('fetch failed');
+  });
+
+  it('carries a WebClient call end to end', async () => {
+    const client = new WebClient('xoxb-test', {
+      slackApiUrl: `${base}/api/`,
+      fetch,
+      retryConfig: { retries: 0 },
+    });
+    const res = await client.chat.postMessage({
+      channel: 'D1',
+      text: 'hello',
+      blocks: [{ type: 'divider' }],
+    });
+    expect(res).toMatchObject({ ok: true, channel: 'D1', ts: '1700000000.000100' });
+    const last = seen.at(-1)!;
+    expect(last.url).toBe('/api/chat.postMessage');
+    expect(new URLSearchParams(last.body).get('blocks')).toBe('[{"type":"divider"}]');
+  });
+});
