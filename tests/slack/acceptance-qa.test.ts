@@ -1,0 +1,145 @@
+/**
+ * Acceptance checks from a QA pass that drove the Slack surface as Slack does: signed
+ * slash commands, view_submission and block_actions over HTTP to the real server, with a
+ * local fake of the Web API recording what Slack would have received.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderRequestModal } from '../../adapters/slack/modals.js';
+import { eventually } from '../helpers/runtime.js';
+import { type SlackTestApp, slackFixture } from '../helpers/slack.js';
+import { startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
+
+let t: SlackTestApp | undefined;
+let fake: FakeSlackApi | undefined;
+
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  await fake?.stop();
+  fake = undefined;
+});
+
+async function start(files: Record<string, string> = {}): Promise<{ t: SlackTestApp; fake: FakeSlackApi }> {
+  ({ t, fake } = await startSlackAcceptance(files));
+  return { t, fake };
+}
+
+type Button = { type: string; action_id?: string; value?: string; text?: { text: string } };
+type Block = { type: string; block_id?: string; elements?: Button[]; text?: { text: string } };
+
+/** Submits `app`'s request form as `slackUser` (view as Baton renders it, state as Slack sends it). */
+async function submitRequest(app: string, slackUser: string, values: Record<string, unknown>) {
+  const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+    'view-submission-request',
+  );
+  payload.user = { id: slackUser, username: slackUser.toLowerCase(), name: 'x', team_id: 'T0TEST' };
+  payload.view.id = `V${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
+  payload.view.private_metadata = app;
+  payload.view.blocks = renderRequestModal(await t!.rt.baton.apps.get(app)).blocks;
+  payload.view.state = {
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }])),
+  };
+  const res = await t!.interact(payload);
+  expect(res.statusCode).toBe(200);
+  return res;
+}
+
+/** The task message posted to a DM channel, with the ts the fake answered. */
+async function taskPost(channel: string): Promise<{ blocks: Block[]; ts: string; channel: string }> {
+  const { baton } = t!.rt;
+  const post = await eventually(async () =>
+    fake!.calls.find(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.channel === channel &&
+        JSON.stringify(c.args.blocks ?? []).includes('task_id'),
+    ),
+  );
+  const taskId = /"task_id\\":\\"([^\\]+)\\"/.exec(JSON.stringify(post.args.blocks))![1]!;
+  const copy = await eventually(async () =>
+    (await baton.deliveries.taskDeliveries(taskId, 'slack')).find((d) => d.ref.channel === channel),
+  );
+  return { blocks: post.args.blocks as Block[], ts: copy.ref.ts!, channel };
+}
+
+/** A click on one of a task message's buttons, as Slack sends it. */
+function clickButton(slackUser: string, message: { channel: string; ts: string }, button: Button) {
+  const payload = slackFixture<Record<string, unknown>>('task-block-actions.json');
+  payload.user = { id: slackUser, username: slackUser.toLowerCase(), name: 'x', team_id: 'T0TEST' };
+  payload.container = {
+    type: 'message',
+    message_ts: message.ts,
+    channel_id: message.channel,
+    is_ephemeral: false,
+  };
+  payload.channel = { id: message.channel, name: 'directmessage' };
+  payload.message = { ...(payload.message as object), ts: message.ts };
+  payload.actions = [
+    {
+      type: 'button',
+      action_id: button.action_id,
+      block_id: 'x',
+      text: { type: 'plain_text', text: button.text?.text ?? '', emoji: true },
+      value: button.value,
+      action_ts: '1700000042.123456',
+    },
+  ];
+  return t!.interact(payload);
+}
+
+function buttonOf(blocks: Block[], label: string): Button {
+  const button = blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.type === 'button' && e.text?.text === label);
+  if (!button) throw new Error(`no button ${label}`);
+  return button;
+}
+
+const LEAVE = {
+  'leave.yaml': `
+kind: app
+key: leave
+name: Leave
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+  - { key: reason, label: Reason, type: text }
+`,
+  'leave-recipe.yaml': `
+kind: recipe
+name: leave-approval
+trigger: { type: new_request, app: leave }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Leave for {{ requester.name }}"
+    instructions: "{{ record.reason }}"
+  - action: change_stage
+    stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`,
+};
+
+describe('the name of who decided a task, as a mention in its copies', () => {
+  it('is only mentioned where the whole name stands: "Al" approving leaves "Alice" and "Alan" alone', async () => {
+    await start(LEAVE);
+    fake!.people.set('U0AL', { id: 'U0AL', name: 'Al', email: 'al@example.com' });
+    await submitRequest('leave', 'U0ALICE', {
+      approver: { type: 'users_select', selected_user: 'U0AL' },
+      reason: { type: 'plain_text_input', value: 'Visiting Alan; Al knows' },
+    });
+    const post = await taskPost('D0AL');
+    expect((await clickButton('U0AL', post, buttonOf(post.blocks, 'Approve'))).statusCode).toBe(200);
+
+    const update = await eventually(async () =>
+      fake!.of('chat.update').find((u) => u.channel === post.channel && u.ts === post.ts),
+    );
+    const json = JSON.stringify(update.blocks);
+    expect(json).toContain('Approved by <@U0AL>');
+    expect(json).toContain('Requested by Alice Requester');
+    expect(json).toContain('Visiting Alan; <@U0AL> knows');
+    expect(json).not.toMatch(/<@U0AL>[\p{L}]/u);
+  });
+});
