@@ -509,10 +509,8 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (
-    !(await baton.deliveries.claimOnce(postingClaim(deps, `slack:notification:${n._id}`), POSTING_CLAIM_MS))
-  )
-    return;
+  const claim = postingClaim(deps, `slack:notification:${n._id}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
   try {
     const channel = await openDm(deps, slackId);
     const message = await renderNotification(deps, n);
@@ -526,9 +524,43 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     });
   } catch (err) {
     const code = errorCode(err);
+    if (isTransient(err)) {
+      // Slack or the network had a hiccup: the notification stays pending, and the next
+      // redelivery (every few minutes) posts it.
+      logger.warn(
+        { notification: n._id, user: n.to, error: code },
+        'slack: notification not delivered yet; it is tried again at the next redelivery',
+      );
+      await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      return;
+    }
     logger.warn({ notification: n._id, user: n.to, error: code }, 'slack: notification not delivered');
     await baton.deliveries.notificationUndeliverable(n._id, 'slack', code);
   }
+}
+
+/** Slack's answers that say "not now" rather than "never" (a later try may well succeed). */
+const TRANSIENT_SLACK_ERRORS = new Set([
+  'ratelimited',
+  'fatal_error',
+  'internal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * Whether a Web API call failed for a passing reason: the network, an HTTP error from Slack's
+ * edge, rate limits that outlasted the retries, or a Slack error that says so.
+ */
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; data?: { error?: unknown } } | null;
+  if (
+    e?.code === 'slack_webapi_request_error' ||
+    e?.code === 'slack_webapi_http_error' ||
+    e?.code === 'slack_webapi_rate_limited_error'
+  )
+    return true;
+  return typeof e?.data?.error === 'string' && TRANSIENT_SLACK_ERRORS.has(e.data.error);
 }
 
 async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<SlackMessage> {

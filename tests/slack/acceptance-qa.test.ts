@@ -143,3 +143,40 @@ describe('the name of who decided a task, as a mention in its copies', () => {
     expect(json).not.toMatch(/<@U0AL>[\p{L}]/u);
   });
 });
+
+const LEAVE_TOLD = {
+  ...LEAVE,
+  'leave-recipe.yaml': `${LEAVE['leave-recipe.yaml']}  - action: notify
+    to: "{{ request.requester }}"
+    text: "Your leave {{ request.id }} was decided: {{ steps.t.outcome }}"
+`,
+};
+
+describe('a notification Slack could not take just then', () => {
+  it('stays pending and is posted at the next redelivery (only a refusal for good makes it undeliverable)', async () => {
+    await start(LEAVE_TOLD);
+    const { baton } = t!.rt;
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    const post = await taskPost('D0BOB');
+
+    // Slack answers the requester's notification with a passing error.
+    fake!.failures.set('chat.postMessage', 'service_unavailable');
+    expect((await clickButton('U0BOB', post, buttonOf(post.blocks, 'Approve'))).statusCode).toBe(200);
+    await eventually(async () => fake!.of('chat.postMessage').some((m) => m.channel === 'D0ALICE'));
+    const alice = await t!.batonUser('alice');
+
+    // Slack is back: a redelivery (the server runs one every few minutes) posts it.
+    fake!.failures.delete('chat.postMessage');
+    const [delivered] = await eventually(async () => {
+      await baton.redeliver();
+      const list = await baton.deliveries.notificationsFor(alice);
+      return list[0]?.status === 'delivered' ? list : null;
+    });
+    expect(delivered!.deliveries).toEqual([expect.objectContaining({ surface: 'slack' })]);
+    const posts = fake!.of('chat.postMessage').filter((m) => m.channel === 'D0ALICE');
+    expect(posts.map((m) => m.text)).toEqual([
+      'Your leave LEAVE-1 was decided: Approve',
+      'Your leave LEAVE-1 was decided: Approve',
+    ]);
+  });
+});
