@@ -224,7 +224,7 @@ const handlers: Record<string, Handler> = {
   new: async (ctx, args) => {
     const key = args[0]?.toLowerCase();
     if (key) {
-      await openRequestModal(ctx.deps, ctx.triggerId, key);
+      await openRequestModal(ctx.deps, ctx.triggerId, key, ctx.actor);
       return;
     }
     const apps = await ctx.deps.baton.apps.list();

@@ -180,3 +180,52 @@ describe('a notification Slack could not take just then', () => {
     ]);
   });
 });
+
+describe('a user field with a default person', () => {
+  it('starts with that person selected in the Slack form (/baton new and the app picker), as in the portal', async () => {
+    await start({
+      'it.yaml': `
+kind: app
+key: it-help
+name: IT help
+stages: [Open]
+fields:
+  - { key: owner, label: Owner, type: user, default: bob@example.com, help: Who handles it }
+  - { key: watcher, label: Watcher, type: user }
+  - { key: summary, label: Summary, type: text, required: true }
+`,
+    });
+    await t!.batonUser('bob'); // Bob is known to Baton (he has used it before)
+    const res = await t!.command('new it-help', 'alice', { response_url: `${fake!.url}response` });
+    expect(res.statusCode).toBe(200);
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const elements = Object.fromEntries(
+      (opened.view as { blocks: { block_id: string; element: Record<string, unknown> }[] }).blocks.map(
+        (b) => [b.block_id, b.element],
+      ),
+    );
+    expect(elements.owner).toMatchObject({ type: 'users_select', initial_user: 'U0BOB' });
+    expect(elements.watcher).not.toHaveProperty('initial_user');
+
+    // Through `/baton new` without an app: the picker's submission turns into the same form.
+    await t!.command('new', 'alice', { response_url: `${fake!.url}response` });
+    const picker = await eventually(async () => fake!.of('views.open')[1]);
+    const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'view-submission-request',
+    );
+    payload.view = {
+      ...payload.view,
+      callback_id: (picker.view as { callback_id: string }).callback_id,
+      private_metadata: '',
+      state: {
+        values: { app: { value: { type: 'static_select', selected_option: { value: 'it-help' } } } },
+      },
+    };
+    const picked = await t!.interact(payload);
+    const update = picked.json() as { response_action: string; view: { blocks: { block_id: string }[] } };
+    expect(update.response_action).toBe('update');
+    expect(update.view.blocks.find((b) => b.block_id === 'owner')).toMatchObject({
+      element: { type: 'users_select', initial_user: 'U0BOB' },
+    });
+  });
+});
