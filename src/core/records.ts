@@ -198,3 +198,12 @@ export function displayValue(value: unknown): string {
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+/** A select's stored value(s) shown by their option labels ("Green", not "grn"). */
+export function selectedLabels(
+  options: readonly (string | { value: string; label: string })[],
+  raw: unknown,
+): string {
+  const labels = new Map(options.map((o) => (typeof o === 'string' ? [o, o] : [o.value, o.label])));
+  return (Array.isArray(raw) ? raw : [raw]).map((v) => labels.get(String(v)) ?? displayValue(v)).join(', ');
+}

@@ -229,3 +229,48 @@ fields:
     });
   });
 });
+
+describe('fields a recipe changes, in the request history', () => {
+  it('/baton show names the person and the choice ("Owner changed from — to Bob Manager"), not ids and stored values', async () => {
+    await start({
+      'ticket.yaml': `
+kind: app
+key: ticket
+name: Ticket
+stages: [Open, Triaged]
+fields:
+  - { key: summary, label: Summary, type: text, required: true }
+  - key: priority
+    label: Priority
+    type: select
+    default: lo
+    options: [{ value: lo, label: Low }, { value: hi, label: High }]
+  - { key: owner, label: Owner, type: user }
+`,
+      'triage.yaml': `
+kind: recipe
+name: triage
+trigger: { type: new_request, app: ticket }
+steps:
+  - action: update_record
+    fields:
+      priority: hi
+      owner: bob@example.com
+  - action: change_stage
+    stage: Triaged
+`,
+    });
+    await t!.batonUser('bob');
+    await submitRequest('ticket', 'U0ALICE', { summary: { type: 'plain_text_input', value: 'VPN down' } });
+    const { baton } = t!.rt;
+    await eventually(async () => (await baton.requests.load('TICKET-1'))?.stage === 'Triaged');
+
+    const res = await t!.command('show TICKET-1', 'alice', { response_url: `${fake!.url}response` });
+    expect(res.statusCode).toBe(200);
+    const reply = await eventually(async () => fake!.of('response')[0] as { blocks: Block[] } | undefined);
+    const history = reply.blocks.map((b) => b.text?.text ?? '').find((x) => x.startsWith('*History*'))!;
+    expect(history).toContain('Priority changed from Low to High');
+    expect(history).toContain('Owner changed from — to Bob Manager');
+    expect(history).not.toMatch(/u_[a-z0-9]{8,}/);
+  });
+});
