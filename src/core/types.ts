@@ -116,6 +116,11 @@ export interface PendingEvent {
   task_id?: string | undefined;
   step_id?: string | undefined;
   outcome?: string | undefined;
+  /** task_completed: the decider's comment, who decided (a user id), the task's inputs and title. */
+  comment?: string | undefined;
+  completed_by?: string | undefined;
+  inputs?: Record<string, string> | undefined;
+  title?: string | undefined;
   /**
    * How many recipe steps led to this event, one after another (a stage change made by a job
    * whose own trigger had depth n has depth n + 1; a person's change has none). Bounds loops

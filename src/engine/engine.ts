@@ -608,6 +608,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       task_id: task._id,
       step_id: task.step_id,
       outcome: task.outcome,
+      // What a recipe reacting to a decision needs to say about it (the reason, who, what).
+      title: task.title,
+      ...(task.comment !== undefined ? { comment: task.comment } : {}),
+      ...(task.completed_by !== undefined ? { completed_by: task.completed_by } : {}),
+      ...(task.inputs_values !== undefined ? { inputs: task.inputs_values } : {}),
     });
   }
 

@@ -274,3 +274,30 @@ steps:
     expect(history).not.toMatch(/u_[a-z0-9]{8,}/);
   });
 });
+
+describe('a recipe started by task_completed', () => {
+  it('can tell the requester why: the comment, the outcome and the task are in `trigger`', async () => {
+    await start({
+      ...LEAVE,
+      'leave-declined.yaml': `
+kind: recipe
+name: leave-declined
+trigger: { type: task_completed, app: leave, task: t, outcome: Reject }
+steps:
+  - action: notify
+    to: "{{ request.requester }}"
+    text: "{{ trigger.title }}: {{ trigger.outcome }} ({{ trigger.comment ? trigger.comment : 'no reason given' }})"
+`,
+    });
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    const post = await taskPost('D0BOB');
+    const { baton } = t!.rt;
+    const [task] = await baton.tasks.listForRequest('LEAVE-1');
+    const bob = await t!.batonUser('bob');
+    await baton.tasks.complete(bob, task!._id, 'Reject', { comment: 'Team offsite that week' });
+    const told = await eventually(async () =>
+      fake!.of('chat.postMessage').find((m) => m.channel === 'D0ALICE' && post.ts !== m.ts),
+    );
+    expect(told.text).toBe('Leave for Alice Requester: Reject (Team offsite that week)');
+  });
+});
