@@ -33,6 +33,8 @@ export const WAKE_JOB = 'baton.job.wake';
 
 /** How long a running job is owned by the instance running it before recovery may take it over. */
 const LEASE_MS = 60_000;
+/** A Baton user id as `newId('u')` makes them. */
+const USER_ID = /^u_[0-9a-z]{16}$/;
 /** Stage changes that start recipes that change stages... stop somewhere. */
 const MAX_CHAIN_DEPTH = 20;
 
@@ -410,9 +412,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = await renderText(step.title, ctx);
+        const title = await renderText(step.title, ctx, undefined, this.showPerson);
         const instructions =
-          step.instructions !== undefined ? await renderText(step.instructions, ctx) : undefined;
+          step.instructions !== undefined
+            ? await renderText(step.instructions, ctx, undefined, this.showPerson)
+            : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
             ? { label: o, style: defaultStyle(o), comment: 'optional' }
@@ -478,7 +482,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
-        const text = step.text !== undefined ? await renderText(step.text, ctx) : undefined;
+        const text =
+          step.text !== undefined ? await renderText(step.text, ctx, undefined, this.showPerson) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
@@ -536,6 +541,13 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         throw new ValidationError(`Unknown action ${(step as { action: string }).action}`);
     }
   }
+
+  /**
+   * In texts people read (titles, instructions, notifications), a value that is a Baton user id
+   * (a user field, `completed_by`, `request.requester`) is shown as the person's name.
+   */
+  private readonly showPerson = async (value: string): Promise<string> =>
+    USER_ID.test(value) ? this.users.displayName(value) : value;
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
   private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {

@@ -301,3 +301,49 @@ steps:
     expect(told.text).toBe('Leave for Alice Requester: Reject (Team offsite that week)');
   });
 });
+
+describe('people in the texts a recipe writes', () => {
+  it('are named, not shown as user ids: a user field in instructions, completed_by in a notification', async () => {
+    await start({
+      'buddy.yaml': `
+kind: app
+key: buddy
+name: Buddy
+stages: [New, Done]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+  - { key: buddy, label: Buddy, type: user }
+`,
+      'buddy-recipe.yaml': `
+kind: recipe
+name: buddy-flow
+trigger: { type: new_request, app: buddy }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Buddy {{ record.buddy }} for {{ request.requester }}"
+    instructions: "Buddy: {{ record.buddy ? record.buddy : 'none' }}; approver {{ [record.approver] }}"
+    outcomes: [Approve]
+  - action: notify
+    to: "{{ request.requester }}"
+    text: "{{ request.id }} approved by {{ steps.t.completed_by }}"
+`,
+    });
+    await submitRequest('buddy', 'U0ALICE', {
+      approver: { type: 'users_select', selected_user: 'U0BOB' },
+      buddy: { type: 'users_select', selected_user: 'U0CAROL' },
+    });
+    const post = await taskPost('D0BOB');
+    const texts = JSON.stringify(post.blocks);
+    expect(texts).toContain('Buddy Carol Manager for Alice Requester');
+    expect(texts).toContain('Buddy: Carol Manager; approver Bob Manager');
+    expect((await clickButton('U0BOB', post, buttonOf(post.blocks, 'Approve'))).statusCode).toBe(200);
+    const told = await eventually(async () =>
+      fake!.of('chat.postMessage').find((m) => m.channel === 'D0ALICE'),
+    );
+    expect(told.text).toBe('BUDDY-1 approved by Bob Manager');
+    // The ids still work where recipes need them (the task went to Bob, the notification to Alice).
+    expect(JSON.stringify(fake!.calls)).not.toMatch(/u_[0-9a-z]{16}/);
+  });
+});
