@@ -24,6 +24,7 @@ import {
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
+  idPrefixFor,
   isConditionalStep,
   outcomeLabel,
   type RecipeDefinition,
@@ -530,6 +531,25 @@ function crossChecks(
       );
     } else {
       appByKey.set(app.definition.key, app);
+    }
+  }
+  // Request ids are <prefix>-<number> per app: two apps with one prefix would both make PUR-1.
+  const appByPrefix = new Map<string, Loaded<AppDefinition>>();
+  for (const app of apps) {
+    if (appByKey.get(app.definition.key) !== app) continue;
+    const prefix = idPrefixFor(app.definition);
+    const first = appByPrefix.get(prefix);
+    if (first) {
+      problems.push(
+        problemAt(
+          app.file,
+          app.locator,
+          [app.definition.id_prefix ? 'id_prefix' : 'key'],
+          `the request ids ${prefix}-1, ${prefix}-2… are already those of app "${first.definition.key}" (${first.file}): give this app an id_prefix of its own`,
+        ),
+      );
+    } else {
+      appByPrefix.set(prefix, app);
     }
   }
   const recipeByName = new Map<string, Loaded<RecipeDefinition>>();

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderRequestModal } from '../../adapters/slack/modals.js';
-import { eventually } from '../helpers/runtime.js';
+import { loadDirectory } from '../../src/recipes/loader.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
 import { type SlackTestApp, slackFixture } from '../helpers/slack.js';
 import { startSlackAcceptance } from './acceptance-harness.js';
 import type { FakeSlackApi } from './tasks-harness.js';
@@ -345,5 +346,76 @@ steps:
     expect(told.text).toBe('BUDDY-1 approved by Bob Manager');
     // The ids still work where recipes need them (the task went to Bob, the notification to Alice).
     expect(JSON.stringify(fake!.calls)).not.toMatch(/u_[0-9a-z]{16}/);
+  });
+});
+
+const SHOP = {
+  'shop.yaml': `
+kind: app
+key: purchase
+name: Purchase
+id_prefix: PUR
+stages: [New, Done]
+`,
+};
+
+describe('two apps numbering their requests with one id prefix', () => {
+  it('is refused when the second is made (New app form, /baton admin apps create), so both can still file', async () => {
+    await start(SHOP);
+    await t!.command('admin apps create', 'admin', { response_url: `${fake!.url}response` });
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const view = opened.view as { callback_id: string; blocks: { block_id: string }[] };
+    const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'view-submission-request',
+    );
+    payload.user = { id: 'U0ADMIN', username: 'admin', name: 'admin', team_id: 'T0TEST' };
+    const text = (value: string) => ({ value: { type: 'plain_text_input', value } });
+    payload.view = {
+      ...payload.view,
+      callback_id: view.callback_id,
+      private_metadata: '',
+      blocks: view.blocks,
+      state: {
+        values: { key: text('buy'), name: text('Buy'), stages: text('New\nDone'), id_prefix: text('pur') },
+      },
+    };
+    const res = await t!.interact(payload);
+    expect(res.json()).toEqual({
+      response_action: 'errors',
+      errors: {
+        id_prefix:
+          'The request ids PUR-1, PUR-2… are those of the app Purchase (purchase): give Buy an id prefix of its own.',
+      },
+    });
+    // A key that gives the same prefix when no prefix is set.
+    const reply = await eventually(async () => {
+      await t!.command('admin apps create pur Purchasing', 'admin', { response_url: `${fake!.url}response` });
+      return fake!.of('response')[0] as { text: string } | undefined;
+    });
+    expect(reply.text).toBe(
+      ':warning: The request ids PUR-1, PUR-2… are those of the app Purchase (purchase): give Purchasing an id prefix of its own (without one, its key gives PUR).',
+    );
+    expect((await t!.rt.baton.apps.list()).map((a) => a._id)).toEqual(['purchase']);
+
+    // The existing app files requests as before.
+    await submitRequest('purchase', 'U0ALICE', {});
+    await eventually(async () => (await t!.rt.baton.requests.load('PUR-1'))?.app === 'purchase');
+  });
+
+  it('npm run validate (and the start) report the second app file at its id_prefix', async () => {
+    const dir = recipesDir({
+      ...SHOP,
+      'zz-buy.yaml': 'kind: app\nkey: buy\nname: Buy\nid_prefix: PUR\nstages: [New]\n',
+    });
+    const loaded = await loadDirectory(dir);
+    expect(loaded.apps.map((a) => a.definition.key)).toEqual(['purchase']);
+    expect(loaded.problems).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/zz-buy\.yaml$/),
+        line: 4,
+        severity: 'error',
+        message: expect.stringContaining('the request ids PUR-1, PUR-2… are already those of app "purchase"'),
+      }),
+    ]);
   });
 });
