@@ -190,6 +190,26 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
   return blocks;
 }
 
+/**
+ * A listing with every line, in as many sections as it takes (Slack refuses a section text
+ * over 3000 characters); the fallback text (notifications) is the start of it.
+ */
+async function replyList(ctx: Ctx, heading: string, lines: string[]): Promise<void> {
+  const chunks = chunkLines([heading, ...lines], 3000);
+  const blocks: types.KnownBlock[] = chunks
+    .slice(0, 49)
+    .map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
+  if (chunks.length > 49) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: 'More than fits in one Slack message: see the portal’s Admin page.' },
+      ],
+    });
+  }
+  await ctx.reply(truncate(`${heading}\n${lines.join('\n')}`, 3000), blocks);
+}
+
 /** Lines joined into texts of at most `max` characters each (a longer line is cut to fit). */
 function chunkLines(lines: string[], max: number): string[] {
   const chunks: string[] = [];
@@ -284,7 +304,7 @@ const handlers: Record<string, Handler> = {
       const d = a.definition;
       return `• *${escapeMrkdwn(d.name)}* (\`${d.key}\`) — stages: ${escapeMrkdwn(d.stages.join(' → '))} — ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
     });
-    await ctx.reply(truncate(`*Apps*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Apps*', lines);
   },
 
   'admin apps create': async (ctx, args, rest) => {
@@ -343,7 +363,7 @@ const handlers: Record<string, Handler> = {
         .join('');
       return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
     });
-    await ctx.reply(truncate(`*Recipes*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Recipes*', lines);
   },
 
   'admin recipes start': async (ctx, args) => {
@@ -409,11 +429,11 @@ const handlers: Record<string, Handler> = {
       limit: 20,
       ...(status ? { status } : {}),
     });
-    await ctx.reply(
-      jobs.length === 0
-        ? `No ${status ?? ''} jobs.`.replace('  ', ' ')
-        : truncate(`*Jobs${status ? ` (${status})` : ''}*\n${jobs.map(jobLine).join('\n')}`, 3000),
-    );
+    if (jobs.length === 0) {
+      await ctx.reply(`No ${status ?? ''} jobs.`.replace('  ', ' '));
+      return;
+    }
+    await replyList(ctx, `*Jobs${status ? ` (${status})` : ''}*`, jobs.map(jobLine));
   },
 
   'admin jobs show': async (ctx, args) => {
@@ -462,7 +482,7 @@ const handlers: Record<string, Handler> = {
         return `• *${g.name}*${g.description ? ` — ${escapeMrkdwn(g.description)}` : ''} — ${g.members.length} member${g.members.length === 1 ? '' : 's'}${names.length ? `: ${escapeMrkdwn(names.join(', '))}` : ''}`;
       }),
     );
-    await ctx.reply(truncate(`*Groups*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Groups*', lines);
   },
 
   'admin groups create': async (ctx, args, rest) => {

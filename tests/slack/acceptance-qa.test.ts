@@ -419,3 +419,44 @@ describe('two apps numbering their requests with one id prefix', () => {
     ]);
   });
 });
+
+describe('admin listings longer than one Slack text', () => {
+  it('/baton admin apps list and groups list show every app and group (the Home tab sends admins there for all of them)', async () => {
+    await start();
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    const stages = [
+      'Submitted',
+      'Waiting for the manager',
+      'Waiting for finance',
+      'Approved by everyone',
+      'Done',
+    ];
+    for (let i = 1; i <= 20; i++) {
+      await baton.apps.create(admin, {
+        key: `app-${i}`,
+        name: `Application number ${i} with a rather descriptive name`,
+        stages,
+        fields: [{ key: 'note', label: 'Note', type: 'text' }],
+      });
+      await baton.groups.create(
+        admin,
+        `team-${i}`,
+        `The team that looks after application number ${i} `.repeat(3),
+      );
+    }
+    for (const [command, count] of [
+      ['admin apps list', (b: string) => b.match(/\(`app-\d+`\)/g)?.length ?? 0],
+      ['admin groups list', (b: string) => b.match(/\*team-\d+\*/g)?.length ?? 0],
+    ] as const) {
+      const before = fake!.of('response').length;
+      await t!.command(command, 'admin', { response_url: `${fake!.url}response` });
+      const reply = await eventually(
+        async () => fake!.of('response')[before] as { text: string; blocks?: Block[] } | undefined,
+      );
+      const texts = (reply.blocks ?? []).map((b) => b.text?.text ?? '');
+      for (const text of texts) expect(text.length).toBeLessThanOrEqual(3000);
+      expect(count(texts.join('\n'))).toBe(20);
+    }
+  });
+});
