@@ -460,3 +460,22 @@ describe('admin listings longer than one Slack text', () => {
     }
   });
 });
+
+describe('people listed the way people type lists', () => {
+  it('/baton admin groups add hr @bob, @carol and @alice adds all three (Slack sends the mentions with commas)', async () => {
+    await start();
+    const reply = async (text: string) => {
+      const before = fake!.of('response').length;
+      await t!.command(text, 'admin', { response_url: `${fake!.url}response` });
+      return (await eventually(async () => fake!.of('response')[before] as { text: string } | undefined))
+        .text;
+    };
+    expect(await reply('admin groups create hr')).toContain('Group *hr* created');
+    expect(await reply('admin groups add hr <@U0BOB|bob>, <@U0CAROL|carol> and <@U0ALICE|alice>')).toBe(
+      'Added Bob Manager, Carol Manager, Alice Requester to *hr* (3 members).',
+    );
+    expect(await reply('admin groups remove hr <@U0BOB|bob>,<@U0CAROL|carol>')).toBe(
+      'Removed Bob Manager, Carol Manager from *hr* (1 member).',
+    );
+  });
+});
