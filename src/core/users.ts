@@ -226,6 +226,12 @@ export class UserService {
       if (admins <= 1)
         throw new ValidationError('You are the last admin: grant admin to someone else first.');
     }
+    if (role !== 'admin' && this.isBootstrapAdmin(user)) {
+      // They would be made admin again the next time they use Baton.
+      throw new ValidationError(
+        `${user.name} is an admin through BATON_ADMINS (the server's configuration): take them out of BATON_ADMINS and restart Baton to change their role.`,
+      );
+    }
     await this.ctx.db.users.updateOne({ _id: user._id }, { $set: { role, updated_at: this.ctx.now() } });
     this.ctx.logger.info({ actor: actor._id, user: user._id, role }, 'role changed');
     return { ...user, role };

@@ -479,3 +479,24 @@ describe('people listed the way people type lists', () => {
     );
   });
 });
+
+describe('revoking the role of an admin named in BATON_ADMINS', () => {
+  it('is refused with the reason, instead of saying "is now a user" while they stay admin', async () => {
+    await start();
+    const reply = async (text: string, from: string) => {
+      const before = fake!.of('response').length;
+      await t!.command(text, from, { response_url: `${fake!.url}response` });
+      return (await eventually(async () => fake!.of('response')[before] as { text: string } | undefined))
+        .text;
+    };
+    expect(await reply('admin roles grant <@U0BOB|bob> admin', 'admin')).toBe('Bob Manager is now an admin.');
+    expect(await reply('admin roles revoke <@U0ADMIN|admin>', 'bob')).toBe(
+      ":warning: Ada Admin is an admin through BATON_ADMINS (the server's configuration): take them out of BATON_ADMINS and restart Baton to change their role.",
+    );
+    expect(await reply('admin groups list', 'admin')).toContain('No groups yet');
+    // Roles given in Slack can be taken back in Slack.
+    expect(await reply('admin roles revoke <@U0BOB|bob>', 'admin')).toBe(
+      'Bob Manager is now a user (no admin or operator role).',
+    );
+  });
+});
