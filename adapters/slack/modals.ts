@@ -351,23 +351,41 @@ export function inputValue(values: ViewValues, blockId: string): string | string
   }
 }
 
+/** Whether the form's input for `key` started with a value (the field's default), as Slack echoes the view back. */
+function startedWithValue(blocks: unknown[] | undefined, key: string): boolean {
+  const block = (blocks ?? []).find((b) => (b as { block_id?: unknown } | null)?.block_id === key) as
+    | { element?: Record<string, unknown> }
+    | undefined;
+  const element = block?.element ?? {};
+  return ['initial_value', 'initial_date', 'initial_option', 'initial_options', 'initial_user'].some((k) => {
+    const v = element[k];
+    return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+  });
+}
+
 /**
- * Maps a submitted request form to a record input for `baton.requests.file`: blank inputs
- * are left out (so defaults apply), numbers stay strings for the core to check, people
- * picked in Slack become Baton user ids.
+ * Maps a submitted request form to a record input for `baton.requests.file` (with
+ * `formShowedDefaults`): a blank input the form had pre-filled with the field's default was
+ * cleared by the person and is sent as null (no value); other blank inputs are left out (so
+ * a default the form could not show still applies). Numbers stay strings for the core to
+ * check; people picked in Slack become Baton user ids. `blocks` are the view's, as submitted.
  */
 export async function toRecordInput(
   app: AppDefinition,
   values: ViewValues,
   users: SlackUserDirectory,
+  blocks?: unknown[],
 ): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
   for (const field of app.fields) {
     const raw = inputValue(values, field.key);
-    if (raw === undefined) continue;
+    if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+      // Sent blank (not missing) for an input that started with the default: cleared.
+      if (values[field.key]?.[INPUT_ACTION] && startedWithValue(blocks, field.key)) input[field.key] = null;
+      continue;
+    }
     if (field.type === 'user' && typeof raw === 'string') {
       input[field.key] = (await users.toBaton(raw))._id;
-    } else if (field.type === 'multi_select' && Array.isArray(raw) && raw.length === 0) {
     } else if (field.type === 'select' && typeof raw === 'string') {
       input[field.key] = fromOptionValue(field, raw);
     } else if (field.type === 'multi_select' && Array.isArray(raw)) {
@@ -532,13 +550,16 @@ export function registerModals(app: App, deps: SlackDeps): void {
       ack,
       async (actor) => {
         const def = await baton.apps.get(appKey);
-        const input = await toRecordInput(def, view.state.values, deps.users);
+        const input = await toRecordInput(def, view.state.values, deps.users, view.blocks);
         if (!(await baton.deliveries.claimOnce(claim, 24 * 3600_000))) {
           duplicate = true;
           return null;
         }
         try {
-          return { request: await baton.requests.file(actor, appKey, input), def };
+          return {
+            request: await baton.requests.file(actor, appKey, input, { formShowedDefaults: true }),
+            def,
+          };
         } catch (err) {
           await baton.deliveries.releaseClaim(claim).catch(() => undefined);
           throw err;

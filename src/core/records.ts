@@ -147,6 +147,12 @@ function fieldSchemas(app: AppDefinition): Map<string, z.ZodType<unknown>> {
 export interface ValidateOptions {
   /** Only the given fields are checked (an update); required fields may be absent. */
   partial?: boolean;
+  /**
+   * The input comes from a form that showed each field's default as its starting value: a
+   * field left blank there was cleared on purpose, so only fields absent from the input get
+   * their default (by default, blank ones do too).
+   */
+  formShowedDefaults?: boolean;
 }
 
 /**
@@ -171,7 +177,13 @@ export function validateRecord(
     const present = Object.hasOwn(input, field.key);
     if (options.partial && !present) continue;
     let value = present ? input[field.key] : undefined;
-    if (isBlank(value) && !options.partial && field.default !== undefined) value = field.default;
+    if (
+      isBlank(value) &&
+      !options.partial &&
+      field.default !== undefined &&
+      !(options.formShowedDefaults && present)
+    )
+      value = field.default;
     if (isBlank(value)) {
       if (field.required) errors[field.key] = `${field.label} is required`;
       else if (options.partial && present) out[field.key] = null;

@@ -45,11 +45,23 @@ export class RequestService {
     private readonly groups: GroupService,
   ) {}
 
-  /** Files a new request: validates the record, numbers it, records history, starts the app's recipes. */
-  async file(actor: User, appKey: string, input: Record<string, unknown>): Promise<RequestDoc> {
+  /**
+   * Files a new request: validates the record, numbers it, records history, starts the app's
+   * recipes. `formShowedDefaults`: the input is a form that started with the defaults, so a
+   * field left blank was cleared on purpose and gets no default (see `validateRecord`).
+   */
+  async file(
+    actor: User,
+    appKey: string,
+    input: Record<string, unknown>,
+    options: { formShowedDefaults?: boolean } = {},
+  ): Promise<RequestDoc> {
     const app = await this.apps.get(appKey);
     assertSafeValue(input, 'record');
-    const record = await this.resolveUsers(app, validateRecord(app, input));
+    const record = await this.resolveUsers(
+      app,
+      validateRecord(app, input, { formShowedDefaults: options.formShowedDefaults === true }),
+    );
     const counter = await this.ctx.db.counters.findOneAndUpdate(
       { _id: `request:${app.key}` },
       { $inc: { seq: 1 } },

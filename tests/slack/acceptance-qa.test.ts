@@ -500,3 +500,43 @@ describe('revoking the role of an admin named in BATON_ADMINS', () => {
     );
   });
 });
+
+describe('a field the form pre-filled with its default, cleared by the requester', () => {
+  it('is filed empty, not with the default put back (tags emptied stay empty)', async () => {
+    await start({
+      'order.yaml': `
+kind: app
+key: order
+name: Order
+stages: [New]
+fields:
+  - { key: item, label: Item, type: text, required: true }
+  - { key: tags, label: Tags, type: multi_select, options: [opex, capex, urgent], default: [opex] }
+  - { key: note, label: Note, type: text, default: "Standard delivery" }
+  - { key: qty, label: Quantity, type: number, default: 1 }
+  - { key: size, label: Size, type: select, options: [S, M, L], default: M }
+`,
+    });
+    const modal = renderRequestModal(await t!.rt.baton.apps.get('order'));
+    const element = (key: string) =>
+      (modal.blocks.find((b) => (b as { block_id?: string }).block_id === key) as { element: object })
+        .element;
+    expect(element('tags')).toHaveProperty('initial_options');
+    expect(element('note')).toHaveProperty('initial_value', 'Standard delivery');
+
+    // Alice empties Tags, Note and Quantity (Slack sends them blank), keeps Size.
+    const res = await submitRequest('order', 'U0ALICE', {
+      item: { type: 'plain_text_input', value: 'Pens' },
+      tags: { type: 'multi_static_select', selected_options: [] },
+      note: { type: 'plain_text_input', value: null },
+      qty: { type: 'number_input', value: null },
+      size: {
+        type: 'static_select',
+        selected_option: { value: 'M', text: { type: 'plain_text', text: 'M' } },
+      },
+    });
+    expect(res.json()).toEqual({ response_action: 'clear' });
+    const request = await eventually(async () => t!.rt.baton.requests.load('ORDER-1'));
+    expect(request.record).toEqual({ item: 'Pens', size: 'M' });
+  });
+});
