@@ -505,15 +505,21 @@ const handlers: Record<string, Handler> = {
       'role',
       `${ctx.command} admin roles grant @alice operator`,
     ) as Role;
+    const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
+    const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;
     await ctx.reply(
-      `${escapeMrkdwn(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
+      `${escapeMrkdwn(updated.name)} ${before === updated.role ? 'was already' : 'is now'} ${what}.`,
     );
   },
 
   'admin roles revoke': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
+    if (user.role === 'user') {
+      await ctx.reply(`${escapeMrkdwn(user.name)} has no admin or operator role: nothing to take away.`);
+      return;
+    }
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await ctx.reply(`${escapeMrkdwn(updated.name)} is now a user (no admin or operator role).`);
   },

@@ -499,6 +499,28 @@ describe('revoking the role of an admin named in BATON_ADMINS', () => {
       'Bob Manager is now a user (no admin or operator role).',
     );
   });
+
+  it('granting a role someone has, or revoking from someone without one, says nothing changed', async () => {
+    await start();
+    const reply = async (text: string) => {
+      const before = fake!.of('response').length;
+      await t!.command(text, 'admin', { response_url: `${fake!.url}response` });
+      return (await eventually(async () => fake!.of('response')[before] as { text: string } | undefined))
+        .text;
+    };
+    expect(await reply('admin roles grant <@U0CAROL|carol> operator')).toBe(
+      'Carol Manager is now an operator.',
+    );
+    expect(await reply('admin roles grant <@U0CAROL|carol> operator')).toBe(
+      'Carol Manager was already an operator.',
+    );
+    expect(await reply('admin roles revoke <@U0CAROL|carol>')).toBe(
+      'Carol Manager is now a user (no admin or operator role).',
+    );
+    expect(await reply('admin roles revoke <@U0CAROL|carol>')).toBe(
+      'Carol Manager has no admin or operator role: nothing to take away.',
+    );
+  });
 });
 
 describe('a field the form pre-filled with its default, cleared by the requester', () => {
