@@ -412,9 +412,20 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
-    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    const problems = errors.length;
+    // Say what went wrong: nothing else shows an app the pack could not install.
+    const why = errors
+      .slice(0, 3)
+      .map(
+        (p) => `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
+      )
+      .join('');
     await ctx.reply(
-      `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+      truncate(
+        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+        3000,
+      ),
     );
   },
 

@@ -562,3 +562,15 @@ fields:
     expect(request.record).toEqual({ item: 'Pens', size: 'M' });
   });
 });
+
+describe('/baton admin recipes install <pack> with a problem', () => {
+  it('says what the problem is, not only "1 problem" (here: its app numbers requests like an existing one)', async () => {
+    await start({ 'leave.yaml': 'kind: app\nkey: leave\nname: Leave\nid_prefix: PTO\nstages: [New]\n' });
+    await t!.command('admin recipes install time-off', 'admin', { response_url: `${fake!.url}response` });
+    const reply = await eventually(async () => fake!.of('response')[0] as { text: string } | undefined);
+    expect(reply.text).toContain('Installed *time-off*: apps none;');
+    expect(reply.text).toContain(
+      '1 problem:\n    ↳ time-off/app.yaml:1: The request ids PTO-1, PTO-2… are those of the app Leave (leave): give Time off an id prefix of its own.',
+    );
+  });
+});
