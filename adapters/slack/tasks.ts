@@ -404,18 +404,21 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
-  if (
-    !(await baton.deliveries.claimOnce(
-      postingClaim(deps, `slack:task:${task._id}:${userId}`),
-      POSTING_CLAIM_MS,
-    ))
-  )
-    return;
-  const channel = await openDm(deps, slackId);
-  const message = await renderTaskMessage(deps, task);
-  const res = await slackQueue(deps).call(() =>
-    deps.client.chat.postMessage({ channel, blocks: message.blocks, text: message.text }),
-  );
+  const claim = postingClaim(deps, `slack:task:${task._id}:${userId}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
+  let channel: string;
+  let res: Awaited<ReturnType<SlackDeps['client']['chat']['postMessage']>>;
+  try {
+    channel = await openDm(deps, slackId);
+    const message = await renderTaskMessage(deps, task);
+    res = await slackQueue(deps).call(() =>
+      deps.client.chat.postMessage({ channel, blocks: message.blocks, text: message.text }),
+    );
+  } catch (err) {
+    // Nothing was posted for a passing error: free the copy for the retry (see postToAssignees).
+    if (isTransient(err)) await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+    throw err;
+  }
   const ts = res.ts;
   if (!ts) throw new Error('chat.postMessage returned no ts');
   await baton.deliveries.recordTaskDelivery(task._id, {
@@ -482,20 +485,59 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   if (task.status === 'open') await postToAssignees(deps, task);
 }
 
-async function postToAssignees(deps: SlackDeps, task: TaskDoc): Promise<void> {
-  const people = await assigneesOf(deps, task);
+/**
+ * When a copy that met a passing Slack error is tried again. The redelivery (every few minutes)
+ * only looks for tasks nobody has a copy of, so a group member whose copy alone failed would
+ * otherwise never get one.
+ */
+const COPY_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
+
+/** Retries waiting, per surface (cleared when the surface stops). */
+const copyRetries = new WeakMap<SlackDeps, Set<NodeJS.Timeout>>();
+
+async function postToAssignees(deps: SlackDeps, task: TaskDoc, only?: string, attempt = 0): Promise<void> {
+  const people = only ? [only] : await assigneesOf(deps, task);
   await Promise.all(
     people.map(async (userId) => {
       try {
         await postCopy(deps, task, userId);
       } catch (err) {
+        const delay = isTransient(err) ? COPY_RETRY_MS[attempt] : undefined;
         deps.logger.warn(
-          { task: task._id, user: userId, error: errorCode(err) },
+          { task: task._id, user: userId, error: errorCode(err), retry_in_ms: delay },
           'slack: task copy not posted',
         );
+        if (delay !== undefined) retryCopy(deps, task._id, userId, attempt + 1, delay);
       }
     }),
   );
+}
+
+function retryCopy(deps: SlackDeps, taskId: string, userId: string, attempt: number, delay: number): void {
+  let timers = copyRetries.get(deps);
+  if (!timers) {
+    timers = new Set();
+    copyRetries.set(deps, timers);
+  }
+  const all = timers;
+  const timer = setTimeout(() => {
+    all.delete(timer);
+    void slackQueue(deps)
+      .serial(`task:${taskId}`, async () => {
+        const task = await deps.baton.tasks.load(taskId);
+        if (task?.status !== 'open') return;
+        if (!(await assigneesOf(deps, task)).includes(userId)) return;
+        await postToAssignees(deps, task, userId, attempt);
+      })
+      .catch((err: unknown) =>
+        deps.logger.warn(
+          { task: taskId, user: userId, error: errorCode(err) },
+          'slack: task copy retry failed',
+        ),
+      );
+  }, delay);
+  timer.unref();
+  all.add(timer);
 }
 
 async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise<void> {
@@ -644,6 +686,8 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
     unregister();
+    for (const timer of copyRetries.get(deps) ?? []) clearTimeout(timer);
+    copyRetries.delete(deps);
     baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);

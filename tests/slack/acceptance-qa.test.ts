@@ -9,7 +9,7 @@ import { loadDirectory } from '../../src/recipes/loader.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
 import { type SlackTestApp, slackFixture } from '../helpers/slack.js';
 import { startSlackAcceptance } from './acceptance-harness.js';
-import type { FakeSlackApi } from './tasks-harness.js';
+import { type FakeSlackApi, GROUP_APPROVAL } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
 let fake: FakeSlackApi | undefined;
@@ -572,5 +572,30 @@ describe('/baton admin recipes install <pack> with a problem', () => {
     expect(reply.text).toContain(
       '1 problem:\n    ↳ time-off/app.yaml:1: The request ids PTO-1, PTO-2… are those of the app Leave (leave): give Time off an id prefix of its own.',
     );
+  });
+});
+
+describe('a group task whose copy for one member met a passing Slack error', () => {
+  it('is posted to that member a moment later (the other members’ copies went out, so no redelivery would)', async () => {
+    await start(GROUP_APPROVAL);
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    await baton.groups.create(admin, 'hr');
+    for (const who of ['bob', 'carol'])
+      await baton.groups.addMember(admin, 'hr', (await t!.batonUser(who))._id);
+    let failed = 0;
+    fake!.failWhen = (method, args) =>
+      method === 'chat.postMessage' && args.channel === 'D0CAROL' && failed++ === 0
+        ? 'service_unavailable'
+        : undefined;
+
+    await submitRequest('quick', 'U0ALICE', { note: { type: 'plain_text_input', value: 'New chair' } });
+    await taskPost('D0BOB');
+    await eventually(async () => failed > 0);
+    await baton.redeliver(); // what the server does every few minutes
+    const carol = await taskPost('D0CAROL');
+    expect(JSON.stringify(carol.blocks)).toContain('Quick one');
+    expect(fake!.of('chat.postMessage').filter((m) => m.channel === 'D0CAROL')).toHaveLength(2);
+    expect(fake!.of('chat.postMessage').filter((m) => m.channel === 'D0BOB')).toHaveLength(1);
   });
 });

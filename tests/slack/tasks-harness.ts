@@ -41,6 +41,8 @@ export class FakeSlackApi {
   url = '';
   /** Methods answered with `{ ok: false, error }`. */
   readonly failures = new Map<string, string>();
+  /** Finer failures: the error to answer this one call with (undefined: answer normally). */
+  failWhen: ((method: string, args: Record<string, unknown>) => string | undefined) | undefined;
   /** What `apps.connections.open` answers as the Socket Mode WebSocket URL. */
   socketUrl = '';
   /** Delay before each answer (to observe how many calls are in flight). */
@@ -88,7 +90,7 @@ export class FakeSlackApi {
       }
     }
     this.calls.push({ method, args });
-    const failure = this.failures.get(method);
+    const failure = this.failures.get(method) ?? this.failWhen?.(method, args);
     if (failure) return { ok: false, error: failure };
     switch (method) {
       case 'auth.test':
