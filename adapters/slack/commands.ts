@@ -454,7 +454,7 @@ const handlers: Record<string, Handler> = {
       .slice(-10)
       .map(
         (l) =>
-          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
+          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
       )
       .join('\n');
     const text = [

@@ -257,10 +257,13 @@ export interface StepLogEntry {
   pc: number;
   step: string;
   action: string;
-  status: 'completed' | 'waiting' | 'failed' | 'skipped';
+  /** A step that waited is logged twice: `waiting`, then how the wait ended (expired, cancelled: its task's fate). */
+  status: 'completed' | 'waiting' | 'failed' | 'skipped' | 'expired' | 'cancelled';
   started_at: Date;
   finished_at: Date;
   error?: string | undefined;
+  /** The outcome of the task a step waited for, when it was decided. */
+  outcome?: string | undefined;
 }
 
 /** An immutable snapshot of a recipe definition, shared by every job that runs it; `_id` = content hash. */

@@ -208,13 +208,31 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
   }
 
-  /** Runs a job this instance owns (status running, lease held) until it waits, ends or fails. */
-  private async run(job: JobDoc): Promise<void> {
+  /**
+   * Runs a job this instance owns (status running, lease held) until it waits, ends or fails.
+   * `resumed`: what ended the wait it was in (a task that closed, a timer), logged with the
+   * step that waited, so the log does not leave that step 'waiting' for good.
+   */
+  private async run(job: JobDoc, resumed?: { task?: TaskDoc }): Promise<void> {
     const program = compileRecipe(await this.definitionOf(job));
     let pc = job.pc;
     const steps = { ...job.steps };
     let cache: { request: RequestDoc; requester: User | null } | null = null;
     let log: StepLogEntry[] = [];
+    const waited = resumed ? program[job.pc - 1] : undefined;
+    if (waited?.op === 'action') {
+      const at = this.ctx.now();
+      const task = resumed?.task;
+      log.push({
+        pc: job.pc - 1,
+        step: waited.label,
+        action: waited.step.action,
+        status: task?.status === 'expired' || task?.status === 'cancelled' ? task.status : 'completed',
+        ...(task?.outcome !== undefined ? { outcome: task.outcome } : {}),
+        started_at: at,
+        finished_at: at,
+      });
+    }
     const context = async (): Promise<ExpressionContext> => {
       if (!cache) {
         const request = await this.requests.load(job.request_id);
@@ -600,7 +618,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           await this.startMatchingForTask(task);
         }
         await this.tasks.clearPendingResume(task._id);
-        await this.track(this.run(resumed));
+        await this.track(this.run(resumed, { task }));
         return;
       }
     }
@@ -640,7 +658,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       },
       { returnDocument: 'after' },
     );
-    if (resumed) await this.track(this.run(resumed));
+    if (resumed) await this.track(this.run(resumed, {}));
   }
 
   /** Reruns a failed job from the step that failed (operators and admins). */

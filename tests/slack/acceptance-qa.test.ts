@@ -599,3 +599,40 @@ describe('a group task whose copy for one member met a passing Slack error', () 
     expect(fake!.of('chat.postMessage').filter((m) => m.channel === 'D0BOB')).toHaveLength(1);
   });
 });
+
+describe('/baton admin jobs show on a job that waited', () => {
+  it('says how each wait ended (decided, with the outcome; expired), not "waiting" for a step long over', async () => {
+    await start({
+      ...LEAVE,
+      'leave-recipe.yaml': `${LEAVE['leave-recipe.yaml']}  - id: confirm
+    action: assign_task
+    to: "{{ request.requester }}"
+    title: Confirm the dates
+    expires_in: 1s
+  - action: wait
+    for: 1s
+`,
+    });
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    const post = await taskPost('D0BOB');
+    expect((await clickButton('U0BOB', post, buttonOf(post.blocks, 'Approve'))).statusCode).toBe(200);
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    const [job] = await eventually(async () => {
+      const jobs = await baton.recipes.listJobs(admin, { status: 'completed' });
+      return jobs.length > 0 ? jobs : null;
+    });
+    await t!.command(`admin jobs show ${job!._id}`, 'admin', { response_url: `${fake!.url}response` });
+    const reply = await eventually(async () => fake!.of('response')[0] as { text: string } | undefined);
+    const steps = reply.text.split('*Steps*\n')[1]!.split('\n');
+    expect(steps).toEqual([
+      '• t (assign_task) — waiting',
+      '• t (assign_task) — completed: Approve',
+      '• change_stage#2 (change_stage) — completed',
+      '• confirm (assign_task) — waiting',
+      '• confirm (assign_task) — expired',
+      '• wait#4 (wait) — waiting',
+      '• wait#4 (wait) — completed',
+    ]);
+  });
+});
