@@ -10,7 +10,7 @@ import { registerHome } from './home.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
-import { createSlackUserDirectory } from './users.js';
+import { createSlackUserDirectory, slackPeopleDirectory } from './users.js';
 
 export interface SlackPluginOptions {
   baton: Baton;
@@ -201,6 +201,8 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   const taskHandlers = registerTaskHandlers(bolt, deps);
   registerHome(bolt, deps);
   const stopDelivery = startTaskDelivery(deps);
+  // People named by email (a recipe's `to:`, an admin command) can be found in Slack.
+  const removeDirectory = baton.users.addDirectory(slackPeopleDirectory(bolt.client, logger));
 
   let started = false;
   let recovering: NodeJS.Timeout | undefined;
@@ -229,6 +231,7 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
     async stop() {
       clearInterval(recovering);
       stopDelivery();
+      removeDirectory();
       if (started) await bolt.stop();
       await receiver?.drain();
     },

@@ -636,3 +636,45 @@ describe('/baton admin jobs show on a job that waited', () => {
     ]);
   });
 });
+
+describe('a recipe assigning a task to someone by email who has not used Baton yet', () => {
+  it('finds them in Slack (users.lookupByEmail) and DMs them the task, instead of failing the job', async () => {
+    await start({
+      ...LEAVE,
+      'leave-recipe.yaml': `
+kind: recipe
+name: leave-approval
+trigger: { type: new_request, app: leave }
+steps:
+  - id: t
+    action: assign_task
+    to: frank@example.com
+    title: "Leave for {{ requester.name }}"
+  - action: notify
+    to: grace@example.com
+    text: "{{ request.id }}: {{ steps.t.outcome }}"
+`,
+    });
+    fake!.people.set('U0FRANK', { id: 'U0FRANK', name: 'Frank Finance', email: 'frank@example.com' });
+    fake!.people.set('U0GRACE', { id: 'U0GRACE', name: 'Grace Payroll', email: 'grace@example.com' });
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    const post = await taskPost('D0FRANK');
+    expect((await clickButton('U0FRANK', post, buttonOf(post.blocks, 'Approve'))).statusCode).toBe(200);
+    const told = await eventually(async () =>
+      fake!.of('chat.postMessage').find((m) => m.channel === 'D0GRACE'),
+    );
+    expect(told.text).toBe('LEAVE-1: Approve');
+    const admin = await t!.batonUser('admin');
+    const [job] = await t!.rt.baton.recipes.listJobs(admin);
+    expect(job).toMatchObject({ status: 'completed' });
+
+    // An address Slack does not know either is still refused, saying which.
+    await t!.command('admin groups create hr', 'admin', { response_url: `${fake!.url}response` });
+    await eventually(async () => fake!.of('response')[0]);
+    await t!.command('admin groups add hr nobody@example.com', 'admin', {
+      response_url: `${fake!.url}response`,
+    });
+    const reply = await eventually(async () => fake!.of('response')[1] as { text: string } | undefined);
+    expect(reply.text).toBe(":warning: I don't know who nobody@example.com is: mention them, e.g. @alice.");
+  });
+});

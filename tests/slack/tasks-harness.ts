@@ -118,6 +118,19 @@ export class FakeSlackApi {
           },
         };
       }
+      case 'users.lookupByEmail': {
+        const p = [...this.people.values()].find((x) => x.email === String(args.email));
+        if (!p) return { ok: false, error: 'users_not_found' };
+        return {
+          ok: true,
+          user: {
+            id: p.id,
+            name: p.email.split('@')[0],
+            real_name: p.name,
+            profile: { real_name: p.name, email: p.email },
+          },
+        };
+      }
       case 'apps.connections.open':
         return this.socketUrl
           ? { ok: true, url: this.socketUrl }
