@@ -666,12 +666,24 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes('slack')) onOpened(task);
   };
+  // Someone who joins a group gets a copy of each task the group has open, like its members did.
+  const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
+    if (!added) return;
+    void (async () => {
+      for (const task of await baton.tasks.listOpenForGroup(name)) {
+        q.serial(`task:${task._id}`, () => postToAssignees(deps, task, added)).catch(
+          fail('posting a task to a new group member', task._id),
+        );
+      }
+    })().catch(fail('posting tasks to a new group member', name));
+  };
   const unregister = baton.registerDeliverySurface('slack');
   baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
+  baton.events.on('group.changed', onGroupChanged);
   // Tasks that closed after this process started but before this surface listened (an
   // expiry that fell due while Baton was down fires as the scheduler starts): their copies
   // still show buttons, so bring them up to date now.
@@ -693,6 +705,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
     baton.events.off('notification', onNotification);
+    baton.events.off('group.changed', onGroupChanged);
   };
 }
 

@@ -678,3 +678,32 @@ steps:
     expect(reply.text).toBe(":warning: I don't know who nobody@example.com is: mention them, e.g. @alice.");
   });
 });
+
+describe('someone added to a group while it has a task open', () => {
+  it('gets the task in their DMs like the other members (and can decide it there)', async () => {
+    await start(GROUP_APPROVAL);
+    const command = async (text: string) => {
+      const before = fake!.of('response').length;
+      await t!.command(text, 'admin', { response_url: `${fake!.url}response` });
+      return (await eventually(async () => fake!.of('response')[before] as { text: string } | undefined))
+        .text;
+    };
+    await command('admin groups create hr');
+    await command('admin groups add hr <@U0BOB|bob>');
+    await submitRequest('quick', 'U0ALICE', { note: { type: 'plain_text_input', value: 'New chair' } });
+    const bob = await taskPost('D0BOB');
+
+    // Bob goes on leave: Carol joins hr.
+    expect(await command('admin groups add hr <@U0CAROL|carol>')).toBe(
+      'Added Carol Manager to *hr* (2 members).',
+    );
+    const carol = await taskPost('D0CAROL');
+    expect((await clickButton('U0CAROL', carol, buttonOf(carol.blocks, 'Approve'))).statusCode).toBe(200);
+    const updated = await eventually(async () => {
+      const updates = fake!.of('chat.update');
+      const both = [bob, carol].every((c) => updates.some((u) => u.channel === c.channel && u.ts === c.ts));
+      return both ? updates : null;
+    });
+    expect(JSON.stringify(updated)).toContain('Approved by <@U0CAROL>');
+  });
+});
