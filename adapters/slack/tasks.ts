@@ -719,7 +719,11 @@ export function needsModal(task: TaskDoc, outcome: string): boolean {
   return chosen.comment === 'required' || task.inputs.some((i) => i.required_for.includes(outcome));
 }
 
-function modalFor(task: TaskDoc, outcome: string) {
+/**
+ * The comment (and inputs) modal of an outcome. `listUrl`: the response_url of the ephemeral
+ * `/baton tasks` list the click came from, re-rendered once the modal completes the task.
+ */
+function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
   const chosen = task.outcomes.find((o) => o.label === outcome);
   // A task title is a rendered template of any length: Slack refuses a modal whose text passes 3000.
   const blocks: KnownBlock[] = [
@@ -747,12 +751,32 @@ function modalFor(task: TaskDoc, outcome: string) {
   return {
     type: 'modal' as const,
     callback_id: TASK_MODAL_CALLBACK,
-    private_metadata: JSON.stringify({ task_id: task._id, outcome }),
+    private_metadata: JSON.stringify({ task_id: task._id, outcome, ...(listUrl ? { list: listUrl } : {}) }),
     title: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     submit: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks,
   };
+}
+
+/** The response_url of the ephemeral list a task modal was opened from (see modalFor), if any. */
+function listUrlOf(privateMetadata: string): string | undefined {
+  try {
+    const list = (JSON.parse(privateMetadata) as { list?: unknown }).list;
+    return typeof list === 'string' && /^https?:\/\//.test(list) ? list : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers through a response_url (what Bolt's `respond` does, for a view submission that has none). */
+async function postToResponseUrl(url: string, message: Record<string, unknown>): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
 
 /** The message someone gets when their click lost: who closed the task, and when. */
@@ -817,8 +841,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
             // Let the core word the refusal (it names the assignee).
             await baton.tasks.complete(actor, task._id, ref.outcome);
           }
+          const listUrl = click.ephemeral ? body.response_url : undefined;
           await slackQueue(deps).call(() =>
-            deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, ref.outcome) }),
+            deps.client.views.open({
+              trigger_id: body.trigger_id,
+              view: modalFor(task, ref.outcome, listUrl),
+            }),
           );
         } catch (err) {
           await handleClickError(err, click);
@@ -958,6 +986,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         message_ts: body.message?.ts ?? (body.container?.message_ts as string | undefined),
         ephemeral: body.container?.is_ephemeral === true,
       };
+      const listUrl = click.ephemeral ? (body as { response_url?: string }).response_url : undefined;
       try {
         if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
         const actor = await deps.users.toBaton(body.user.id);
@@ -967,7 +996,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
           return;
         }
         await slackQueue(deps).call(() =>
-          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome) }),
+          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome, listUrl) }),
         );
       } catch (err) {
         await handleClickError(err, click);
@@ -1004,11 +1033,26 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       commentBlock;
     try {
       const actor = await deps.users.toBaton(body.user.id);
-      await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
+      const done = await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
         comment: hasCommentInput ? undefined : read('comment'),
         inputs,
       });
       await ack();
+      const listUrl = listUrlOf(view.private_metadata);
+      if (listUrl) {
+        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided.
+        const note = `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
+        await postToResponseUrl(listUrl, {
+          replace_original: true,
+          response_type: 'ephemeral',
+          ...(await renderOpenTaskList(deps, actor, note)),
+        }).catch((err: unknown) =>
+          logger.warn(
+            { task: meta.task_id, error: errorCode(err) },
+            'slack: could not refresh the task list',
+          ),
+        );
+      }
     } catch (err) {
       const errors: Record<string, string> = {};
       if (err instanceof ValidationError) {

@@ -707,3 +707,61 @@ describe('someone added to a group while it has a task open', () => {
     expect(JSON.stringify(updated)).toContain('Approved by <@U0CAROL>');
   });
 });
+
+describe('an outcome needing a comment, chosen from the /baton tasks list', () => {
+  it('re-renders the ephemeral list once the modal decides the task, as a one-click outcome does', async () => {
+    await start({
+      ...LEAVE,
+      'leave-recipe.yaml': `
+kind: recipe
+name: leave-approval
+trigger: { type: new_request, app: leave }
+steps:
+  - id: t
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Leave for {{ requester.name }}"
+    outcomes: [Approve, { label: Reject, comment: required }]
+`,
+    });
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    await taskPost('D0BOB');
+    await t!.command('tasks', 'bob', { response_url: `${fake!.url}response` });
+    const list = await eventually(async () => fake!.of('response')[0] as { blocks: Block[] } | undefined);
+    const reject = buttonOf(list.blocks, 'Reject');
+
+    // The click on the ephemeral list, as Slack sends it: no message, is_ephemeral, a response_url.
+    const payload = slackFixture<Record<string, unknown>>('task-block-actions.json');
+    payload.user = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    payload.container = {
+      type: 'message',
+      message_ts: '1700000999.000100',
+      channel_id: 'C0GEN',
+      is_ephemeral: true,
+    };
+    payload.channel = { id: 'C0GEN', name: 'general' };
+    delete payload.message;
+    payload.response_url = `${fake!.url}list`;
+    payload.actions = [{ ...reject, block_id: 'x', type: 'button', action_ts: '1700000042.123456' }];
+    expect((await t!.interact(payload)).statusCode).toBe(200);
+    const opened = await eventually(async () => fake!.of('views.open')[0]);
+    const view = opened.view as { callback_id: string; private_metadata: string; blocks: unknown[] };
+
+    const submission = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'task-view-submission.json',
+    );
+    submission.user = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    submission.view = {
+      ...submission.view,
+      callback_id: view.callback_id,
+      private_metadata: view.private_metadata,
+      blocks: view.blocks,
+      state: { values: { comment: { value: { type: 'plain_text_input', value: 'Busy week' } } } },
+    };
+    expect((await t!.interact(submission)).body).toBe('');
+    const refreshed = await eventually(async () => fake!.of('list')[0]);
+    expect(refreshed.replace_original).toBe(true);
+    expect(JSON.stringify(refreshed.blocks)).toContain('rejected by you');
+    expect(JSON.stringify(refreshed.blocks)).toContain('You have no open tasks');
+  });
+});
