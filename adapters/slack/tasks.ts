@@ -281,7 +281,7 @@ async function builtinTaskMessage(
   const blocks: KnownBlock[] = [];
   blocks.push({
     type: 'header',
-    text: { type: 'plain_text', text: view.task.title.slice(0, 150), emoji: true },
+    text: { type: 'plain_text', text: truncate(view.task.title, 150), emoji: true },
   });
   const link = deps.publicUrl
     ? `<${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(view.request.id)}|${esc(view.request.id)}>`
@@ -298,12 +298,12 @@ async function builtinTaskMessage(
   if (view.task.instructions) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: esc(view.task.instructions).slice(0, 2900) },
+      text: { type: 'mrkdwn', text: truncate(esc(view.task.instructions), 2900) },
     });
   }
   const fields = view.request.fields.slice(0, 10).map((f) => ({
     type: 'mrkdwn' as const,
-    text: `*${esc(f.label)}*\n${esc(f.value).slice(0, 1900)}`,
+    text: `*${esc(f.label)}*\n${truncate(esc(f.value), 1900)}`,
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const status = await statusLine(deps, view, task, override);
@@ -314,7 +314,7 @@ async function builtinTaskMessage(
       elements: task.outcomes.slice(0, 25).map((o, i) => ({
         type: 'button' as const,
         action_id: `${TASK_ACTION_PREFIX}task:${i}`,
-        text: { type: 'plain_text' as const, text: o.label.slice(0, 75), emoji: true },
+        text: { type: 'plain_text' as const, text: truncate(o.label, 75), emoji: true },
         value: buttonValue(task._id, o.label),
         ...(o.style === 'primary' || o.style === 'danger' ? { style: o.style } : {}),
       })),
@@ -622,11 +622,11 @@ async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<
   if (fromCard) {
     // A card that does not show the step's text (the shipped `request` card) gets it on top.
     if (text && !bindsText(deps, card))
-      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(text), 2900) } });
     return fromCard;
   }
   const blocks: KnownBlock[] = [];
-  if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+  if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(text), 2900) } });
   if (requestView) {
     {
       const view = requestView;
@@ -744,7 +744,7 @@ function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
       type: 'input',
       block_id: `input:${input.id}`,
       optional: !input.required_for.includes(outcome),
-      label: { type: 'plain_text', text: input.label.slice(0, 2000) },
+      label: { type: 'plain_text', text: truncate(input.label, 2000) },
       element: { type: 'plain_text_input', action_id: 'value', multiline: input.type === 'long_text' },
     });
   }

@@ -765,3 +765,30 @@ steps:
     expect(JSON.stringify(refreshed.blocks)).toContain('You have no open tasks');
   });
 });
+
+describe('a long notification shown above the request card', () => {
+  it('is cut to Slack’s limit without splitting an emoji (Slack refuses half an emoji)', async () => {
+    await start({
+      ...LEAVE,
+      'leave-recipe.yaml': `
+kind: recipe
+name: leave-approval
+trigger: { type: new_request, app: leave }
+steps:
+  - action: notify
+    to: "{{ request.requester }}"
+    text: "{{ $pad('', 2899, 'x') & '😀 & more' }}"
+    card: request
+`,
+    });
+    await submitRequest('leave', 'U0ALICE', { approver: { type: 'users_select', selected_user: 'U0BOB' } });
+    const told = await eventually(async () =>
+      fake!.of('chat.postMessage').find((m) => m.channel === 'D0ALICE'),
+    );
+    const first = (told.blocks as Block[])[0]!.text!.text;
+    expect(first.length).toBeLessThanOrEqual(3000);
+    // A lone half of a surrogate pair is what JSON shows as \ud83d.
+    expect(JSON.stringify(told.blocks)).not.toMatch(/\\ud83d/i);
+    expect(first.endsWith('…')).toBe(true);
+  });
+});
