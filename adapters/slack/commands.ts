@@ -606,12 +606,15 @@ export async function runCommand(
       return;
     }
     const typed = escapeMrkdwn(parsed.typed);
-    const hint = parsed.suggestion
-      ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`
+    // Only suggest what this person may do: an admin command would just be refused next.
+    const suggestion =
+      parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;
+    const hint = suggestion
+      ? `Did you mean \`${escapeMrkdwn(usage(input.command, suggestion))}\`?`
       : `Try \`${input.command} help\` to see what you can do.`;
     await reply(`I don't know \`${typed}\`. ${hint}`, [
       { type: 'section', text: { type: 'mrkdwn', text: `I don't know \`${typed}\`. ${hint}` } },
-      ...(parsed.suggestion
+      ...(suggestion
         ? [
             {
               type: 'context' as const,

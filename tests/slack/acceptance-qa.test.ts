@@ -792,3 +792,22 @@ steps:
     expect(first.endsWith('…')).toBe(true);
   });
 });
+
+describe('a mistyped command', () => {
+  it('is answered with the closest command this person may use, never an admin command they would be refused', async () => {
+    await start();
+    const reply = async (text: string, from: string) => {
+      const before = fake!.of('response').length;
+      await t!.command(text, from, { response_url: `${fake!.url}response` });
+      return (await eventually(async () => fake!.of('response')[before] as { text: string } | undefined))
+        .text;
+    };
+    expect(await reply('admin recipes lst', 'alice')).toBe(
+      "I don't know `admin recipes lst`. Try `/baton help` to see what you can do.",
+    );
+    expect(await reply('admin recipes lst', 'admin')).toBe(
+      "I don't know `admin recipes lst`. Did you mean `/baton admin recipes list`?",
+    );
+    expect(await reply('requets', 'alice')).toBe("I don't know `requets`. Did you mean `/baton requests`?");
+  });
+});
