@@ -191,6 +191,12 @@ function withoutMarks<T>(value: T): T {
   return json.includes(LITERAL_MARK) ? (JSON.parse(json.replaceAll(LITERAL_MARK, '')) as T) : value;
 }
 
+/** Matches `name` (already escaped) as a whole: not preceded or followed by a letter, a digit or `_`. */
+function mentionPattern(name: string): RegExp {
+  const literal = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{L}\\p{N}_])${literal}(?![\\p{L}\\p{N}_])`, 'gu');
+}
+
 /** Adaptive Card markdown (bound text) → escaped Slack mrkdwn. */
 function toMrkdwn(text: string): string {
   return slackDates(
@@ -353,12 +359,21 @@ export function toBlockKit(card: AdaptiveCardJson, options: BlockKitOptions = {}
   let buttonIndex = 0;
   const mentions = Object.entries(options.mentions ?? {})
     .filter(([name, id]) => name.trim() !== '' && /^[UW][A-Z0-9]+$/.test(id))
-    .map(([name, id]) => [escapeMrkdwn(name), `<@${id}>`] as const)
-    .sort((a, b) => b[0].length - a[0].length);
+    .sort((a, b) => b[0].length - a[0].length)
+    .map(([name, id]) => [mentionPattern(escapeMrkdwn(name)), `<@${id}>`] as const);
   const mrkdwn = (text: string): string => {
-    let out = toMrkdwn(text);
-    for (const [name, mention] of mentions) out = out.split(name).join(mention);
-    return out;
+    const out = toMrkdwn(text);
+    if (mentions.length === 0) return out;
+    // Only whole names ("Al" is not in "Alice"), and never inside markup (`<…>`: links, dates).
+    return out
+      .split(/(<[^>]*>)/)
+      .map((part, i) => {
+        if (i % 2 === 1) return part;
+        let plain = part;
+        for (const [pattern, mention] of mentions) plain = plain.replace(pattern, mention);
+        return plain;
+      })
+      .join('');
   };
 
   const button = (action: CardJsonObject, path: string): Button | undefined => {

@@ -190,6 +190,26 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
   return blocks;
 }
 
+/**
+ * A listing with every line, in as many sections as it takes (Slack refuses a section text
+ * over 3000 characters); the fallback text (notifications) is the start of it.
+ */
+async function replyList(ctx: Ctx, heading: string, lines: string[]): Promise<void> {
+  const chunks = chunkLines([heading, ...lines], 3000);
+  const blocks: types.KnownBlock[] = chunks
+    .slice(0, 49)
+    .map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }));
+  if (chunks.length > 49) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: 'More than fits in one Slack message: see the portal’s Admin page.' },
+      ],
+    });
+  }
+  await ctx.reply(truncate(`${heading}\n${lines.join('\n')}`, 3000), blocks);
+}
+
 /** Lines joined into texts of at most `max` characters each (a longer line is cut to fit). */
 function chunkLines(lines: string[], max: number): string[] {
   const chunks: string[] = [];
@@ -224,7 +244,7 @@ const handlers: Record<string, Handler> = {
   new: async (ctx, args) => {
     const key = args[0]?.toLowerCase();
     if (key) {
-      await openRequestModal(ctx.deps, ctx.triggerId, key);
+      await openRequestModal(ctx.deps, ctx.triggerId, key, ctx.actor);
       return;
     }
     const apps = await ctx.deps.baton.apps.list();
@@ -284,7 +304,7 @@ const handlers: Record<string, Handler> = {
       const d = a.definition;
       return `• *${escapeMrkdwn(d.name)}* (\`${d.key}\`) — stages: ${escapeMrkdwn(d.stages.join(' → '))} — ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
     });
-    await ctx.reply(truncate(`*Apps*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Apps*', lines);
   },
 
   'admin apps create': async (ctx, args, rest) => {
@@ -343,7 +363,7 @@ const handlers: Record<string, Handler> = {
         .join('');
       return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
     });
-    await ctx.reply(truncate(`*Recipes*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Recipes*', lines);
   },
 
   'admin recipes start': async (ctx, args) => {
@@ -392,9 +412,20 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
-    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    const problems = errors.length;
+    // Say what went wrong: nothing else shows an app the pack could not install.
+    const why = errors
+      .slice(0, 3)
+      .map(
+        (p) => `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
+      )
+      .join('');
     await ctx.reply(
-      `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+      truncate(
+        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+        3000,
+      ),
     );
   },
 
@@ -409,11 +440,11 @@ const handlers: Record<string, Handler> = {
       limit: 20,
       ...(status ? { status } : {}),
     });
-    await ctx.reply(
-      jobs.length === 0
-        ? `No ${status ?? ''} jobs.`.replace('  ', ' ')
-        : truncate(`*Jobs${status ? ` (${status})` : ''}*\n${jobs.map(jobLine).join('\n')}`, 3000),
-    );
+    if (jobs.length === 0) {
+      await ctx.reply(`No ${status ?? ''} jobs.`.replace('  ', ' '));
+      return;
+    }
+    await replyList(ctx, `*Jobs${status ? ` (${status})` : ''}*`, jobs.map(jobLine));
   },
 
   'admin jobs show': async (ctx, args) => {
@@ -423,7 +454,7 @@ const handlers: Record<string, Handler> = {
       .slice(-10)
       .map(
         (l) =>
-          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
+          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
       )
       .join('\n');
     const text = [
@@ -462,7 +493,7 @@ const handlers: Record<string, Handler> = {
         return `• *${g.name}*${g.description ? ` — ${escapeMrkdwn(g.description)}` : ''} — ${g.members.length} member${g.members.length === 1 ? '' : 's'}${names.length ? `: ${escapeMrkdwn(names.join(', '))}` : ''}`;
       }),
     );
-    await ctx.reply(truncate(`*Groups*\n${lines.join('\n')}`, 3000));
+    await replyList(ctx, '*Groups*', lines);
   },
 
   'admin groups create': async (ctx, args, rest) => {
@@ -485,15 +516,21 @@ const handlers: Record<string, Handler> = {
       'role',
       `${ctx.command} admin roles grant @alice operator`,
     ) as Role;
+    const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
+    const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;
     await ctx.reply(
-      `${escapeMrkdwn(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
+      `${escapeMrkdwn(updated.name)} ${before === updated.role ? 'was already' : 'is now'} ${what}.`,
     );
   },
 
   'admin roles revoke': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
+    if (user.role === 'user') {
+      await ctx.reply(`${escapeMrkdwn(user.name)} has no admin or operator role: nothing to take away.`);
+      return;
+    }
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await ctx.reply(`${escapeMrkdwn(updated.name)} is now a user (no admin or operator role).`);
   },
@@ -502,7 +539,12 @@ const handlers: Record<string, Handler> = {
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
   requireAdmin(ctx.actor, 'change group members');
-  const people = args.slice(1);
+  // "@bob @erin", "@bob, @erin" and "@bob and @erin" all name two people.
+  const people = args
+    .slice(1)
+    .join(' ')
+    .split(/[\s,;]+/)
+    .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
   // Everyone named is found first: one unknown person changes nothing.
@@ -564,12 +606,15 @@ export async function runCommand(
       return;
     }
     const typed = escapeMrkdwn(parsed.typed);
-    const hint = parsed.suggestion
-      ? `Did you mean \`${escapeMrkdwn(usage(input.command, parsed.suggestion))}\`?`
+    // Only suggest what this person may do: an admin command would just be refused next.
+    const suggestion =
+      parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;
+    const hint = suggestion
+      ? `Did you mean \`${escapeMrkdwn(usage(input.command, suggestion))}\`?`
       : `Try \`${input.command} help\` to see what you can do.`;
     await reply(`I don't know \`${typed}\`. ${hint}`, [
       { type: 'section', text: { type: 'mrkdwn', text: `I don't know \`${typed}\`. ${hint}` } },
-      ...(parsed.suggestion
+      ...(suggestion
         ? [
             {
               type: 'context' as const,

@@ -189,6 +189,10 @@ export function registerHome(app: App, deps: SlackDeps): void {
   baton.events.on('task.reassigned', onTask);
   baton.events.on('request.changed', onRequest);
   baton.events.on('request.created', onRequest);
+  // Joining or leaving a group changes whose Home tab lists the group's tasks.
+  baton.events.on('group.changed', ({ added, removed }) => {
+    for (const id of [added, removed]) if (id) schedule(id);
+  });
   // Admins' tabs list apps and recipes with their failing jobs: refresh them when those change.
   const onCatalog = () => {
     for (const id of admins) schedule(id);

@@ -73,8 +73,11 @@ export function matchingOptions(field: Field, query: string): types.PlainTextOpt
     .map(option);
 }
 
-/** The Block Kit element for one app field (its `initial_*` from the field's default). */
-export function toFieldElement(field: Field): InputBlock['element'] {
+/**
+ * The Block Kit element for one app field (its `initial_*` from the field's default; for a
+ * user field, `initialUser` is the Slack id of the person it starts with).
+ */
+export function toFieldElement(field: Field, initialUser?: string): InputBlock['element'] {
   const d = field.default;
   const base = { action_id: INPUT_ACTION };
   switch (field.type) {
@@ -140,7 +143,7 @@ export function toFieldElement(field: Field): InputBlock['element'] {
       };
     }
     case 'user':
-      return { type: 'users_select', ...base };
+      return { type: 'users_select', ...base, ...(initialUser ? { initial_user: initialUser } : {}) };
     case 'boolean': {
       const yes: types.PlainTextOption = { text: plain('Yes'), value: 'true' };
       return {
@@ -158,19 +161,22 @@ export function toFieldElement(field: Field): InputBlock['element'] {
 }
 
 /** The input block of a field: block_id = field key, label, hint from `help`, optional unless required. */
-export function toFieldBlock(field: Field): InputBlock {
+export function toFieldBlock(field: Field, initialUser?: string): InputBlock {
   return {
     type: 'input',
     block_id: field.key,
     label: plain(truncate(field.label, 2000)),
     optional: !field.required,
-    element: toFieldElement(field),
+    element: toFieldElement(field, initialUser),
     ...(field.help ? { hint: plain(truncate(field.help, 2000)) } : {}),
   };
 }
 
-/** The request form of an app, generated from its fields. `private_metadata` holds the app key only. */
-export function renderRequestModal(app: AppDefinition): ModalView {
+/**
+ * The request form of an app, generated from its fields. `private_metadata` holds the app key
+ * only. `initialUsers` (field key → Slack user id) pre-selects people in user fields.
+ */
+export function renderRequestModal(app: AppDefinition, initialUsers: Record<string, string> = {}): ModalView {
   const blocks: types.KnownBlock[] = [];
   if (app.description) {
     blocks.push({
@@ -179,7 +185,7 @@ export function renderRequestModal(app: AppDefinition): ModalView {
       elements: [{ type: 'mrkdwn', text: escapeMrkdwn(truncate(app.description, 2000)) }],
     });
   }
-  blocks.push(...app.fields.slice(0, 99).map(toFieldBlock));
+  blocks.push(...app.fields.slice(0, 99).map((f) => toFieldBlock(f, initialUsers[f.key])));
   if (app.fields.length === 0) {
     blocks.push({
       type: 'section',
@@ -345,23 +351,41 @@ export function inputValue(values: ViewValues, blockId: string): string | string
   }
 }
 
+/** Whether the form's input for `key` started with a value (the field's default), as Slack echoes the view back. */
+function startedWithValue(blocks: unknown[] | undefined, key: string): boolean {
+  const block = (blocks ?? []).find((b) => (b as { block_id?: unknown } | null)?.block_id === key) as
+    | { element?: Record<string, unknown> }
+    | undefined;
+  const element = block?.element ?? {};
+  return ['initial_value', 'initial_date', 'initial_option', 'initial_options', 'initial_user'].some((k) => {
+    const v = element[k];
+    return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+  });
+}
+
 /**
- * Maps a submitted request form to a record input for `baton.requests.file`: blank inputs
- * are left out (so defaults apply), numbers stay strings for the core to check, people
- * picked in Slack become Baton user ids.
+ * Maps a submitted request form to a record input for `baton.requests.file` (with
+ * `formShowedDefaults`): a blank input the form had pre-filled with the field's default was
+ * cleared by the person and is sent as null (no value); other blank inputs are left out (so
+ * a default the form could not show still applies). Numbers stay strings for the core to
+ * check; people picked in Slack become Baton user ids. `blocks` are the view's, as submitted.
  */
 export async function toRecordInput(
   app: AppDefinition,
   values: ViewValues,
   users: SlackUserDirectory,
+  blocks?: unknown[],
 ): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
   for (const field of app.fields) {
     const raw = inputValue(values, field.key);
-    if (raw === undefined) continue;
+    if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+      // Sent blank (not missing) for an input that started with the default: cleared.
+      if (values[field.key]?.[INPUT_ACTION] && startedWithValue(blocks, field.key)) input[field.key] = null;
+      continue;
+    }
     if (field.type === 'user' && typeof raw === 'string') {
       input[field.key] = (await users.toBaton(raw))._id;
-    } else if (field.type === 'multi_select' && Array.isArray(raw) && raw.length === 0) {
     } else if (field.type === 'select' && typeof raw === 'string') {
       input[field.key] = fromOptionValue(field, raw);
     } else if (field.type === 'multi_select' && Array.isArray(raw)) {
@@ -414,10 +438,47 @@ export function toViewErrors(
   return errors;
 }
 
+/**
+ * The people user fields start with, as the portal's form does: the field's default (an email,
+ * a Baton id or `slack:U…`), else for an approver/manager field the requester's manager. Slack
+ * ids only: someone who is not on Slack cannot be pre-selected (and is left blank).
+ */
+export async function initialUsers(
+  deps: SlackDeps,
+  app: AppDefinition,
+  requester: User | null,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const field of app.fields) {
+    if (field.type !== 'user') continue;
+    const ref =
+      typeof field.default === 'string'
+        ? field.default
+        : /^(approver|manager)$/.test(field.key) && typeof requester?.manager === 'string'
+          ? requester.manager
+          : undefined;
+    if (!ref) continue;
+    try {
+      const user = await deps.baton.users.lookup(ref);
+      const slackId = user ? await deps.users.toSlack(user) : null;
+      if (slackId) out[field.key] = slackId;
+    } catch (err) {
+      deps.logger.debug({ err, field: field.key }, 'slack: initial person of a user field not found');
+    }
+  }
+  return out;
+}
+
 /** Opens the request form of `appKey` (errors such as an unknown app become a BatonError for the caller). */
-export async function openRequestModal(deps: SlackDeps, triggerId: string, appKey: string): Promise<void> {
+export async function openRequestModal(
+  deps: SlackDeps,
+  triggerId: string,
+  appKey: string,
+  requester: User | null = null,
+): Promise<void> {
   const app = await deps.baton.apps.get(appKey);
-  await deps.client.views.open({ trigger_id: triggerId, view: renderRequestModal(app) });
+  const view = renderRequestModal(app, await initialUsers(deps, app, requester));
+  await deps.client.views.open({ trigger_id: triggerId, view });
 }
 
 /** Tells a Slack user something in their DM with the bot. */
@@ -489,13 +550,16 @@ export function registerModals(app: App, deps: SlackDeps): void {
       ack,
       async (actor) => {
         const def = await baton.apps.get(appKey);
-        const input = await toRecordInput(def, view.state.values, deps.users);
+        const input = await toRecordInput(def, view.state.values, deps.users, view.blocks);
         if (!(await baton.deliveries.claimOnce(claim, 24 * 3600_000))) {
           duplicate = true;
           return null;
         }
         try {
-          return { request: await baton.requests.file(actor, appKey, input), def };
+          return {
+            request: await baton.requests.file(actor, appKey, input, { formShowedDefaults: true }),
+            def,
+          };
         } catch (err) {
           await baton.deliveries.releaseClaim(claim).catch(() => undefined);
           throw err;
@@ -545,14 +609,18 @@ export function registerModals(app: App, deps: SlackDeps): void {
     },
   );
 
-  app.view<ViewSubmitAction>(MODAL.pickApp, async ({ ack, view }) => {
+  app.view<ViewSubmitAction>(MODAL.pickApp, async ({ ack, body, view }) => {
     const key = inputValue(view.state.values, 'app');
     const def = typeof key === 'string' ? await baton.apps.find(key) : null;
     if (!def) {
       await ack({ response_action: 'errors', errors: { app: 'Pick one of the apps.' } });
       return;
     }
-    await ack({ response_action: 'update', view: renderRequestModal(def) });
+    const requester = await deps.users.toBaton(body.user.id).catch(() => null);
+    await ack({
+      response_action: 'update',
+      view: renderRequestModal(def, await initialUsers(deps, def, requester)),
+    });
   });
 
   app.view<ViewSubmitAction>(MODAL.createApp, async ({ ack, body, view }) => {

@@ -11,7 +11,7 @@ import { createHttpFetch } from './http-fetch.js';
 import { registerModals } from './modals.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerTaskHandlers, startTaskDelivery } from './tasks.js';
-import { createSlackUserDirectory } from './users.js';
+import { createSlackUserDirectory, slackPeopleDirectory } from './users.js';
 
 export interface SlackPluginOptions {
   baton: Baton;
@@ -206,6 +206,8 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   const taskHandlers = registerTaskHandlers(bolt, deps);
   registerHome(bolt, deps);
   const stopDelivery = startTaskDelivery(deps);
+  // People named by email (a recipe's `to:`, an admin command) can be found in Slack.
+  const removeDirectory = baton.users.addDirectory(slackPeopleDirectory(bolt.client, logger));
 
   let started = false;
   let recovering: NodeJS.Timeout | undefined;
@@ -234,6 +236,7 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
     async stop() {
       clearInterval(recovering);
       stopDelivery();
+      removeDirectory();
       if (started) await bolt.stop();
       await receiver?.drain();
     },

@@ -281,7 +281,7 @@ async function builtinTaskMessage(
   const blocks: KnownBlock[] = [];
   blocks.push({
     type: 'header',
-    text: { type: 'plain_text', text: view.task.title.slice(0, 150), emoji: true },
+    text: { type: 'plain_text', text: truncate(view.task.title, 150), emoji: true },
   });
   const link = deps.publicUrl
     ? `<${deps.publicUrl.replace(/\/$/, '')}/requests/${encodeURIComponent(view.request.id)}|${esc(view.request.id)}>`
@@ -298,12 +298,12 @@ async function builtinTaskMessage(
   if (view.task.instructions) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: esc(view.task.instructions).slice(0, 2900) },
+      text: { type: 'mrkdwn', text: truncate(esc(view.task.instructions), 2900) },
     });
   }
   const fields = view.request.fields.slice(0, 10).map((f) => ({
     type: 'mrkdwn' as const,
-    text: `*${esc(f.label)}*\n${esc(f.value).slice(0, 1900)}`,
+    text: `*${esc(f.label)}*\n${truncate(esc(f.value), 1900)}`,
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const status = await statusLine(deps, view, task, override);
@@ -314,7 +314,7 @@ async function builtinTaskMessage(
       elements: task.outcomes.slice(0, 25).map((o, i) => ({
         type: 'button' as const,
         action_id: `${TASK_ACTION_PREFIX}task:${i}`,
-        text: { type: 'plain_text' as const, text: o.label.slice(0, 75), emoji: true },
+        text: { type: 'plain_text' as const, text: truncate(o.label, 75), emoji: true },
         value: buttonValue(task._id, o.label),
         ...(o.style === 'primary' || o.style === 'danger' ? { style: o.style } : {}),
       })),
@@ -404,18 +404,21 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
-  if (
-    !(await baton.deliveries.claimOnce(
-      postingClaim(deps, `slack:task:${task._id}:${userId}`),
-      POSTING_CLAIM_MS,
-    ))
-  )
-    return;
-  const channel = await openDm(deps, slackId);
-  const message = await renderTaskMessage(deps, task);
-  const res = await slackQueue(deps).call(() =>
-    deps.client.chat.postMessage({ channel, blocks: message.blocks, text: message.text }),
-  );
+  const claim = postingClaim(deps, `slack:task:${task._id}:${userId}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
+  let channel: string;
+  let res: Awaited<ReturnType<SlackDeps['client']['chat']['postMessage']>>;
+  try {
+    channel = await openDm(deps, slackId);
+    const message = await renderTaskMessage(deps, task);
+    res = await slackQueue(deps).call(() =>
+      deps.client.chat.postMessage({ channel, blocks: message.blocks, text: message.text }),
+    );
+  } catch (err) {
+    // Nothing was posted for a passing error: free the copy for the retry (see postToAssignees).
+    if (isTransient(err)) await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+    throw err;
+  }
   const ts = res.ts;
   if (!ts) throw new Error('chat.postMessage returned no ts');
   await baton.deliveries.recordTaskDelivery(task._id, {
@@ -482,20 +485,59 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   if (task.status === 'open') await postToAssignees(deps, task);
 }
 
-async function postToAssignees(deps: SlackDeps, task: TaskDoc): Promise<void> {
-  const people = await assigneesOf(deps, task);
+/**
+ * When a copy that met a passing Slack error is tried again. The redelivery (every few minutes)
+ * only looks for tasks nobody has a copy of, so a group member whose copy alone failed would
+ * otherwise never get one.
+ */
+const COPY_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
+
+/** Retries waiting, per surface (cleared when the surface stops). */
+const copyRetries = new WeakMap<SlackDeps, Set<NodeJS.Timeout>>();
+
+async function postToAssignees(deps: SlackDeps, task: TaskDoc, only?: string, attempt = 0): Promise<void> {
+  const people = only ? [only] : await assigneesOf(deps, task);
   await Promise.all(
     people.map(async (userId) => {
       try {
         await postCopy(deps, task, userId);
       } catch (err) {
+        const delay = isTransient(err) ? COPY_RETRY_MS[attempt] : undefined;
         deps.logger.warn(
-          { task: task._id, user: userId, error: errorCode(err) },
+          { task: task._id, user: userId, error: errorCode(err), retry_in_ms: delay },
           'slack: task copy not posted',
         );
+        if (delay !== undefined) retryCopy(deps, task._id, userId, attempt + 1, delay);
       }
     }),
   );
+}
+
+function retryCopy(deps: SlackDeps, taskId: string, userId: string, attempt: number, delay: number): void {
+  let timers = copyRetries.get(deps);
+  if (!timers) {
+    timers = new Set();
+    copyRetries.set(deps, timers);
+  }
+  const all = timers;
+  const timer = setTimeout(() => {
+    all.delete(timer);
+    void slackQueue(deps)
+      .serial(`task:${taskId}`, async () => {
+        const task = await deps.baton.tasks.load(taskId);
+        if (task?.status !== 'open') return;
+        if (!(await assigneesOf(deps, task)).includes(userId)) return;
+        await postToAssignees(deps, task, userId, attempt);
+      })
+      .catch((err: unknown) =>
+        deps.logger.warn(
+          { task: taskId, user: userId, error: errorCode(err) },
+          'slack: task copy retry failed',
+        ),
+      );
+  }, delay);
+  timer.unref();
+  all.add(timer);
 }
 
 async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise<void> {
@@ -509,10 +551,8 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (
-    !(await baton.deliveries.claimOnce(postingClaim(deps, `slack:notification:${n._id}`), POSTING_CLAIM_MS))
-  )
-    return;
+  const claim = postingClaim(deps, `slack:notification:${n._id}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
   try {
     const channel = await openDm(deps, slackId);
     const message = await renderNotification(deps, n);
@@ -526,9 +566,43 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
     });
   } catch (err) {
     const code = errorCode(err);
+    if (isTransient(err)) {
+      // Slack or the network had a hiccup: the notification stays pending, and the next
+      // redelivery (every few minutes) posts it.
+      logger.warn(
+        { notification: n._id, user: n.to, error: code },
+        'slack: notification not delivered yet; it is tried again at the next redelivery',
+      );
+      await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      return;
+    }
     logger.warn({ notification: n._id, user: n.to, error: code }, 'slack: notification not delivered');
     await baton.deliveries.notificationUndeliverable(n._id, 'slack', code);
   }
+}
+
+/** Slack's answers that say "not now" rather than "never" (a later try may well succeed). */
+const TRANSIENT_SLACK_ERRORS = new Set([
+  'ratelimited',
+  'fatal_error',
+  'internal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * Whether a Web API call failed for a passing reason: the network, an HTTP error from Slack's
+ * edge, rate limits that outlasted the retries, or a Slack error that says so.
+ */
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; data?: { error?: unknown } } | null;
+  if (
+    e?.code === 'slack_webapi_request_error' ||
+    e?.code === 'slack_webapi_http_error' ||
+    e?.code === 'slack_webapi_rate_limited_error'
+  )
+    return true;
+  return typeof e?.data?.error === 'string' && TRANSIENT_SLACK_ERRORS.has(e.data.error);
 }
 
 async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<SlackMessage> {
@@ -548,11 +622,11 @@ async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<
   if (fromCard) {
     // A card that does not show the step's text (the shipped `request` card) gets it on top.
     if (text && !bindsText(deps, card))
-      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+      fromCard.blocks.unshift({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(text), 2900) } });
     return fromCard;
   }
   const blocks: KnownBlock[] = [];
-  if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: esc(text).slice(0, 2900) } });
+  if (text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(text), 2900) } });
   if (requestView) {
     {
       const view = requestView;
@@ -592,12 +666,24 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes('slack')) onOpened(task);
   };
+  // Someone who joins a group gets a copy of each task the group has open, like its members did.
+  const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
+    if (!added) return;
+    void (async () => {
+      for (const task of await baton.tasks.listOpenForGroup(name)) {
+        q.serial(`task:${task._id}`, () => postToAssignees(deps, task, added)).catch(
+          fail('posting a task to a new group member', task._id),
+        );
+      }
+    })().catch(fail('posting tasks to a new group member', name));
+  };
   const unregister = baton.registerDeliverySurface('slack');
   baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
   baton.events.on('notification', onNotification);
+  baton.events.on('group.changed', onGroupChanged);
   // Tasks that closed after this process started but before this surface listened (an
   // expiry that fell due while Baton was down fires as the scheduler starts): their copies
   // still show buttons, so bring them up to date now.
@@ -612,11 +698,14 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   })().catch(fail('updating tasks closed at start', 'start'));
   return () => {
     unregister();
+    for (const timer of copyRetries.get(deps) ?? []) clearTimeout(timer);
+    copyRetries.delete(deps);
     baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
     baton.events.off('notification', onNotification);
+    baton.events.off('group.changed', onGroupChanged);
   };
 }
 
@@ -630,7 +719,11 @@ export function needsModal(task: TaskDoc, outcome: string): boolean {
   return chosen.comment === 'required' || task.inputs.some((i) => i.required_for.includes(outcome));
 }
 
-function modalFor(task: TaskDoc, outcome: string) {
+/**
+ * The comment (and inputs) modal of an outcome. `listUrl`: the response_url of the ephemeral
+ * `/baton tasks` list the click came from, re-rendered once the modal completes the task.
+ */
+function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
   const chosen = task.outcomes.find((o) => o.label === outcome);
   // A task title is a rendered template of any length: Slack refuses a modal whose text passes 3000.
   const blocks: KnownBlock[] = [
@@ -651,19 +744,39 @@ function modalFor(task: TaskDoc, outcome: string) {
       type: 'input',
       block_id: `input:${input.id}`,
       optional: !input.required_for.includes(outcome),
-      label: { type: 'plain_text', text: input.label.slice(0, 2000) },
+      label: { type: 'plain_text', text: truncate(input.label, 2000) },
       element: { type: 'plain_text_input', action_id: 'value', multiline: input.type === 'long_text' },
     });
   }
   return {
     type: 'modal' as const,
     callback_id: TASK_MODAL_CALLBACK,
-    private_metadata: JSON.stringify({ task_id: task._id, outcome }),
+    private_metadata: JSON.stringify({ task_id: task._id, outcome, ...(listUrl ? { list: listUrl } : {}) }),
     title: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     submit: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks,
   };
+}
+
+/** The response_url of the ephemeral list a task modal was opened from (see modalFor), if any. */
+function listUrlOf(privateMetadata: string): string | undefined {
+  try {
+    const list = (JSON.parse(privateMetadata) as { list?: unknown }).list;
+    return typeof list === 'string' && /^https?:\/\//.test(list) ? list : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers through a response_url (what Bolt's `respond` does, for a view submission that has none). */
+async function postToResponseUrl(url: string, message: Record<string, unknown>): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
 
 /** The message someone gets when their click lost: who closed the task, and when. */
@@ -728,8 +841,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
             // Let the core word the refusal (it names the assignee).
             await baton.tasks.complete(actor, task._id, ref.outcome);
           }
+          const listUrl = click.ephemeral ? body.response_url : undefined;
           await slackQueue(deps).call(() =>
-            deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, ref.outcome) }),
+            deps.client.views.open({
+              trigger_id: body.trigger_id,
+              view: modalFor(task, ref.outcome, listUrl),
+            }),
           );
         } catch (err) {
           await handleClickError(err, click);
@@ -869,6 +986,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         message_ts: body.message?.ts ?? (body.container?.message_ts as string | undefined),
         ephemeral: body.container?.is_ephemeral === true,
       };
+      const listUrl = click.ephemeral ? (body as { response_url?: string }).response_url : undefined;
       try {
         if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
         const actor = await deps.users.toBaton(body.user.id);
@@ -878,7 +996,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
           return;
         }
         await slackQueue(deps).call(() =>
-          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome) }),
+          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome, listUrl) }),
         );
       } catch (err) {
         await handleClickError(err, click);
@@ -915,11 +1033,26 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       commentBlock;
     try {
       const actor = await deps.users.toBaton(body.user.id);
-      await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
+      const done = await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
         comment: hasCommentInput ? undefined : read('comment'),
         inputs,
       });
       await ack();
+      const listUrl = listUrlOf(view.private_metadata);
+      if (listUrl) {
+        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided.
+        const note = `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
+        await postToResponseUrl(listUrl, {
+          replace_original: true,
+          response_type: 'ephemeral',
+          ...(await renderOpenTaskList(deps, actor, note)),
+        }).catch((err: unknown) =>
+          logger.warn(
+            { task: meta.task_id, error: errorCode(err) },
+            'slack: could not refresh the task list',
+          ),
+        );
+      }
     } catch (err) {
       const errors: Record<string, string> = {};
       if (err instanceof ValidationError) {

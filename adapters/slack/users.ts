@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Baton } from '../../src/core/baton.js';
 import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
+import type { PeopleDirectory } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
 import type { SlackUserDirectory } from './deps.js';
 
@@ -103,5 +104,27 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
       const u = typeof user === 'string' ? await baton.users.find(user) : user;
       return u?.identities.find((i) => i.provider === 'slack')?.id ?? null;
     },
+  };
+}
+
+/**
+ * Slack's directory for the core (`baton.users.addDirectory`): a person named by email whom
+ * Baton has not met yet, found with users.lookupByEmail (the `users:read.email` scope).
+ * Bots, deleted accounts and unknown addresses are nobody.
+ */
+export function slackPeopleDirectory(client: WebClient, logger: Logger): PeopleDirectory {
+  return async (email) => {
+    try {
+      const res = await client.users.lookupByEmail({ email });
+      const u = res.user;
+      if (!u?.id || u.deleted || u.is_bot) return null;
+      const name =
+        u.real_name?.trim() || u.profile?.real_name?.trim() || u.profile?.display_name?.trim() || u.name;
+      return { provider: 'slack', id: u.id, name: name || undefined, email: u.profile?.email ?? email };
+    } catch (err) {
+      const code = (err as { data?: { error?: unknown } }).data?.error;
+      if (code !== 'users_not_found') logger.warn({ err, email }, 'slack: users.lookupByEmail failed');
+      return null;
+    }
   };
 }

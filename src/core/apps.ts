@@ -1,4 +1,4 @@
-import { type AppDefinition, AppDefinitionSchema } from '../recipes/schema.js';
+import { type AppDefinition, AppDefinitionSchema, idPrefixFor } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
@@ -61,6 +61,7 @@ export class AppService {
     requireAdmin(actor, 'create apps');
     assertSafeValue(input, 'app');
     const def = parseApp({ kind: 'app', ...(input as object) });
+    await this.assertOwnPrefix(def);
     const now = this.ctx.now();
     try {
       await this.ctx.db.apps.insertOne({
@@ -113,6 +114,7 @@ export class AppService {
 
   /** Installs or replaces an app from a file or template pack (no actor: start-up, or checked by the caller). */
   async install(def: AppDefinition, source: DefinitionSource, file?: string): Promise<void> {
+    await this.assertOwnPrefix(def);
     const now = this.ctx.now();
     await this.ctx.db.apps.updateOne(
       { _id: def.key },
@@ -121,6 +123,20 @@ export class AppService {
     );
     this.cache.set(def.key, def);
     this.ctx.events.emit('catalog.changed', { kind: 'app', key: def.key });
+  }
+
+  /**
+   * Request ids are `<prefix>-<number>`, numbered per app: two apps with one prefix would both
+   * make PUR-1, and the second could never file a request. Refuses a prefix another app has.
+   */
+  private async assertOwnPrefix(def: AppDefinition): Promise<void> {
+    const prefix = idPrefixFor(def);
+    const other = (await this.list()).find(
+      (doc) => doc._id !== def.key && idPrefixFor(doc.definition) === prefix,
+    )?.definition;
+    if (!other) return;
+    const message = `The request ids ${prefix}-1, ${prefix}-2… are those of the app ${other.name} (${other.key}): give ${def.name} an id prefix of its own${def.id_prefix ? '' : ` (without one, its key gives ${prefix})`}.`;
+    throw new ValidationError(message, { id_prefix: message });
   }
 
   async addField(actor: User, key: string, field: unknown): Promise<AppDefinition> {

@@ -27,6 +27,8 @@ export interface BatonEvents {
   'request.changed': [RequestDoc];
   notification: [NotificationDoc];
   'job.changed': [JobDoc];
+  /** Someone joined or left a group (surfaces give a new member the group's open tasks). */
+  'group.changed': [{ name: string; added?: string; removed?: string }];
   /** An app or a recipe was created, changed, started or stopped (admin views refresh). */
   'catalog.changed': [{ kind: 'app' | 'recipe'; key?: string | undefined }];
 }

@@ -65,6 +65,8 @@ export class GroupService {
       { _id: group._id },
       { $addToSet: { members: user._id }, $set: { updated_at: this.ctx.now() } },
     );
+    if (!group.members.includes(user._id))
+      this.ctx.events.emit('group.changed', { name: group.name, added: user._id });
     return this.get(name);
   }
 
@@ -76,6 +78,7 @@ export class GroupService {
       { _id: group._id },
       { $pull: { members: userId }, $set: { updated_at: this.ctx.now() } },
     );
+    this.ctx.events.emit('group.changed', { name: group.name, removed: userId });
     return this.get(name);
   }
 

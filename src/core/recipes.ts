@@ -61,7 +61,22 @@ export class RecipeService {
           'the app file removes stages that requests are in; those requests keep their stage',
         );
       }
-      await this.apps.install(definition, source, app.file);
+      try {
+        await this.apps.install(definition, source, app.file);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // Not installed (e.g. its request id prefix is another app's): say so, install the rest.
+        const problem: Problem = {
+          file: app.file,
+          line: 1,
+          column: 1,
+          message: err.message,
+          severity: 'error',
+        };
+        report.problems.push(problem);
+        this.ctx.logger.error({ file: app.file, line: 1 }, `app not installed: ${err.message}`);
+        continue;
+      }
       report.apps.push((app.definition as AppDefinition).key);
     }
     const seen = new Set<string>();

@@ -147,6 +147,12 @@ function fieldSchemas(app: AppDefinition): Map<string, z.ZodType<unknown>> {
 export interface ValidateOptions {
   /** Only the given fields are checked (an update); required fields may be absent. */
   partial?: boolean;
+  /**
+   * The input comes from a form that showed each field's default as its starting value: a
+   * field left blank there was cleared on purpose, so only fields absent from the input get
+   * their default (by default, blank ones do too).
+   */
+  formShowedDefaults?: boolean;
 }
 
 /**
@@ -171,7 +177,13 @@ export function validateRecord(
     const present = Object.hasOwn(input, field.key);
     if (options.partial && !present) continue;
     let value = present ? input[field.key] : undefined;
-    if (isBlank(value) && !options.partial && field.default !== undefined) value = field.default;
+    if (
+      isBlank(value) &&
+      !options.partial &&
+      field.default !== undefined &&
+      !(options.formShowedDefaults && present)
+    )
+      value = field.default;
     if (isBlank(value)) {
       if (field.required) errors[field.key] = `${field.label} is required`;
       else if (options.partial && present) out[field.key] = null;
@@ -197,4 +209,13 @@ export function displayValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** A select's stored value(s) shown by their option labels ("Green", not "grn"). */
+export function selectedLabels(
+  options: readonly (string | { value: string; label: string })[],
+  raw: unknown,
+): string {
+  const labels = new Map(options.map((o) => (typeof o === 'string' ? [o, o] : [o.value, o.label])));
+  return (Array.isArray(raw) ? raw : [raw]).map((v) => labels.get(String(v)) ?? displayValue(v)).join(', ');
 }

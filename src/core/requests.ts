@@ -6,7 +6,7 @@ import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
-import { displayValue, validateRecord } from './records.js';
+import { displayValue, selectedLabels, validateRecord } from './records.js';
 import type { HistoryDoc, HistoryEvent, PendingEvent, Request, RequestDoc, User } from './types.js';
 import { isOperator, requireAdmin, type UserService } from './users.js';
 
@@ -45,11 +45,23 @@ export class RequestService {
     private readonly groups: GroupService,
   ) {}
 
-  /** Files a new request: validates the record, numbers it, records history, starts the app's recipes. */
-  async file(actor: User, appKey: string, input: Record<string, unknown>): Promise<RequestDoc> {
+  /**
+   * Files a new request: validates the record, numbers it, records history, starts the app's
+   * recipes. `formShowedDefaults`: the input is a form that started with the defaults, so a
+   * field left blank was cleared on purpose and gets no default (see `validateRecord`).
+   */
+  async file(
+    actor: User,
+    appKey: string,
+    input: Record<string, unknown>,
+    options: { formShowedDefaults?: boolean } = {},
+  ): Promise<RequestDoc> {
     const app = await this.apps.get(appKey);
     assertSafeValue(input, 'record');
-    const record = await this.resolveUsers(app, validateRecord(app, input));
+    const record = await this.resolveUsers(
+      app,
+      validateRecord(app, input, { formShowedDefaults: options.formShowedDefaults === true }),
+    );
     const counter = await this.ctx.db.counters.findOneAndUpdate(
       { _id: `request:${app.key}` },
       { $inc: { seq: 1 } },
@@ -246,14 +258,16 @@ export class RequestService {
     for (const [key, value] of Object.entries(values)) {
       const before = request.record[key];
       if (JSON.stringify(before) === JSON.stringify(value)) continue;
-      const label = app.fields.find((f) => f.key === key)?.label ?? key;
+      const field = app.fields.find((f) => f.key === key);
+      const label = field?.label ?? key;
       set[`record.${key}`] = value;
       events.push({
         id: `${eventId}:${key}`,
         type: 'field_changed',
         at: this.ctx.now(),
         by,
-        text: `${label} changed from ${displayValue(before)} to ${displayValue(value)}`,
+        // As the request shows them: people by name, choices by their labels.
+        text: `${label} changed from ${await this.shown(field, before)} to ${await this.shown(field, value)}`,
         data: { field: key, from: before ?? null, to: value },
       });
     }
@@ -267,6 +281,15 @@ export class RequestService {
     if (!updated) return (await this.load(requestId))!;
     this.ctx.events.emit('request.changed', updated);
     return updated;
+  }
+
+  /** A field's value as people read it: a person's name, a choice's label. */
+  private async shown(field: AppDefinition['fields'][number] | undefined, value: unknown): Promise<string> {
+    if (value === undefined || value === null || value === '') return displayValue(undefined);
+    if (field?.type === 'user' && typeof value === 'string') return this.users.displayName(value);
+    if (field?.type === 'select' || field?.type === 'multi_select')
+      return selectedLabels(field.options ?? [], value);
+    return displayValue(value);
   }
 
   /** Adds a comment to the trail (the requester, anyone with a task on it, operators, admins). */

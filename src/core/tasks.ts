@@ -234,6 +234,16 @@ export class TaskService {
       .slice(0, limit);
   }
 
+  /** The open tasks of a group (oldest first), e.g. to give someone who just joined it their copies. */
+  async listOpenForGroup(name: string, options: { limit?: number } = {}): Promise<TaskDoc[]> {
+    return this.ctx.db.tasks
+      .find(
+        { assignee_key: `group:${String(name)}`, status: 'open' },
+        { sort: { created_at: 1 }, limit: options.limit ?? 500 },
+      )
+      .toArray();
+  }
+
   async listForRequest(requestId: string): Promise<TaskDoc[]> {
     return this.ctx.db.tasks.find({ request_id: requestId }, { sort: { created_at: 1 } }).toArray();
   }

@@ -116,6 +116,11 @@ export interface PendingEvent {
   task_id?: string | undefined;
   step_id?: string | undefined;
   outcome?: string | undefined;
+  /** task_completed: the decider's comment, who decided (a user id), the task's inputs and title. */
+  comment?: string | undefined;
+  completed_by?: string | undefined;
+  inputs?: Record<string, string> | undefined;
+  title?: string | undefined;
   /**
    * How many recipe steps led to this event, one after another (a stage change made by a job
    * whose own trigger had depth n has depth n + 1; a person's change has none). Bounds loops
@@ -252,10 +257,13 @@ export interface StepLogEntry {
   pc: number;
   step: string;
   action: string;
-  status: 'completed' | 'waiting' | 'failed' | 'skipped';
+  /** A step that waited is logged twice: `waiting`, then how the wait ended (expired, cancelled: its task's fate). */
+  status: 'completed' | 'waiting' | 'failed' | 'skipped' | 'expired' | 'cancelled';
   started_at: Date;
   finished_at: Date;
   error?: string | undefined;
+  /** The outcome of the task a step waited for, when it was decided. */
+  outcome?: string | undefined;
 }
 
 /** An immutable snapshot of a recipe definition, shared by every job that runs it; `_id` = content hash. */

@@ -39,9 +39,17 @@ export function requireOperator(actor: User, what: string): void {
   if (!isOperator(actor)) throw new ForbiddenError(`Only admins and operators can ${what}.`);
 }
 
+/**
+ * Finds a person by email in a platform's directory (e.g. Slack's users.lookupByEmail), for
+ * someone Baton has not met yet; null when the platform does not know the address.
+ */
+export type PeopleDirectory = (email: string) => Promise<PlatformProfile | null>;
+
 export class UserService {
   /** Display names by user id, for history lines and messages (never used for authorization). */
   private readonly names = new Map<string, { name: string; at: number }>();
+  /** Platforms' directories, asked about an email no Baton user has (see `addDirectory`). */
+  private readonly directories = new Set<PeopleDirectory>();
 
   constructor(private readonly ctx: CoreContext) {}
 
@@ -200,12 +208,38 @@ export class UserService {
     if (value === '') return null;
     assertSafeId(value, 'user');
     const email = normalizeEmail(value);
-    if (email) return this.ctx.db.users.findOne({ email });
+    if (email) return (await this.ctx.db.users.findOne({ email })) ?? this.fromDirectories(email);
     const byId = await this.ctx.db.users.findOne({ _id: value });
     if (byId) return byId;
     if (value.includes(':')) {
       const link = await this.ctx.db.identities.findOne({ _id: value });
       if (link) return this.ctx.db.users.findOne({ _id: link.user_id });
+    }
+    return null;
+  }
+
+  /**
+   * Lets a surface find people by email in its platform's directory, so a recipe can assign
+   * `to: boss@example.com` (or an admin name them by email) before they have used Baton: the
+   * person is then created with that platform identity. Returns the call that removes it.
+   */
+  addDirectory(directory: PeopleDirectory): () => void {
+    this.directories.add(directory);
+    return () => {
+      this.directories.delete(directory);
+    };
+  }
+
+  private async fromDirectories(email: string): Promise<User | null> {
+    for (const directory of this.directories) {
+      let profile: PlatformProfile | null;
+      try {
+        profile = await directory(email);
+      } catch (err) {
+        this.ctx.logger.warn({ err, email }, 'a people directory failed; trying the next one');
+        continue;
+      }
+      if (profile) return this.resolve({ ...profile, email: profile.email ?? email });
     }
     return null;
   }
@@ -225,6 +259,12 @@ export class UserService {
       const admins = await this.ctx.db.users.countDocuments({ role: 'admin' });
       if (admins <= 1)
         throw new ValidationError('You are the last admin: grant admin to someone else first.');
+    }
+    if (role !== 'admin' && this.isBootstrapAdmin(user)) {
+      // They would be made admin again the next time they use Baton.
+      throw new ValidationError(
+        `${user.name} is an admin through BATON_ADMINS (the server's configuration): take them out of BATON_ADMINS and restart Baton to change their role.`,
+      );
     }
     await this.ctx.db.users.updateOne({ _id: user._id }, { $set: { role, updated_at: this.ctx.now() } });
     this.ctx.logger.info({ actor: actor._id, user: user._id, role }, 'role changed');

@@ -1,7 +1,7 @@
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError } from './errors.js';
-import { displayValue } from './records.js';
+import { displayValue, selectedLabels } from './records.js';
 import { outcomePhrase } from './tasks.js';
 import type { RequestDoc, TaskDoc } from './types.js';
 import type { UserService } from './users.js';
@@ -56,7 +56,7 @@ export class ViewService {
         field.type === 'user' && typeof raw === 'string'
           ? await this.users.displayName(raw)
           : field.type === 'select' || field.type === 'multi_select'
-            ? optionLabels(field.options ?? [], raw)
+            ? selectedLabels(field.options ?? [], raw)
             : displayValue(raw);
       fields.push({ key: field.key, label: field.label, value });
     }
@@ -110,10 +110,4 @@ export class ViewService {
       request: await this.request(request),
     };
   }
-}
-
-/** A select's stored value(s) shown by their option labels ("Green", not "grn"). */
-function optionLabels(options: readonly (string | { value: string; label: string })[], raw: unknown): string {
-  const labels = new Map(options.map((o) => (typeof o === 'string' ? [o, o] : [o.value, o.label])));
-  return (Array.isArray(raw) ? raw : [raw]).map((v) => labels.get(String(v)) ?? displayValue(v)).join(', ');
 }

@@ -33,6 +33,8 @@ export const WAKE_JOB = 'baton.job.wake';
 
 /** How long a running job is owned by the instance running it before recovery may take it over. */
 const LEASE_MS = 60_000;
+/** A Baton user id as `newId('u')` makes them. */
+const USER_ID = /^u_[0-9a-z]{16}$/;
 /** Stage changes that start recipes that change stages... stop somewhere. */
 const MAX_CHAIN_DEPTH = 20;
 
@@ -206,13 +208,31 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
   }
 
-  /** Runs a job this instance owns (status running, lease held) until it waits, ends or fails. */
-  private async run(job: JobDoc): Promise<void> {
+  /**
+   * Runs a job this instance owns (status running, lease held) until it waits, ends or fails.
+   * `resumed`: what ended the wait it was in (a task that closed, a timer), logged with the
+   * step that waited, so the log does not leave that step 'waiting' for good.
+   */
+  private async run(job: JobDoc, resumed?: { task?: TaskDoc }): Promise<void> {
     const program = compileRecipe(await this.definitionOf(job));
     let pc = job.pc;
     const steps = { ...job.steps };
     let cache: { request: RequestDoc; requester: User | null } | null = null;
     let log: StepLogEntry[] = [];
+    const waited = resumed ? program[job.pc - 1] : undefined;
+    if (waited?.op === 'action') {
+      const at = this.ctx.now();
+      const task = resumed?.task;
+      log.push({
+        pc: job.pc - 1,
+        step: waited.label,
+        action: waited.step.action,
+        status: task?.status === 'expired' || task?.status === 'cancelled' ? task.status : 'completed',
+        ...(task?.outcome !== undefined ? { outcome: task.outcome } : {}),
+        started_at: at,
+        finished_at: at,
+      });
+    }
     const context = async (): Promise<ExpressionContext> => {
       if (!cache) {
         const request = await this.requests.load(job.request_id);
@@ -412,9 +432,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = await renderText(step.title, ctx);
+        const title = await renderText(step.title, ctx, undefined, this.showPerson);
         const instructions =
-          step.instructions !== undefined ? await renderText(step.instructions, ctx) : undefined;
+          step.instructions !== undefined
+            ? await renderText(step.instructions, ctx, undefined, this.showPerson)
+            : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
             ? { label: o, style: defaultStyle(o), comment: 'optional' }
@@ -480,7 +502,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
-        const text = step.text !== undefined ? await renderText(step.text, ctx) : undefined;
+        const text =
+          step.text !== undefined ? await renderText(step.text, ctx, undefined, this.showPerson) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
@@ -539,6 +562,13 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
   }
 
+  /**
+   * In texts people read (titles, instructions, notifications), a value that is a Baton user id
+   * (a user field, `completed_by`, `request.requester`) is shown as the person's name.
+   */
+  private readonly showPerson = async (value: string): Promise<string> =>
+    USER_ID.test(value) ? this.users.displayName(value) : value;
+
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
   private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {
     const refs: unknown[] = [];
@@ -590,7 +620,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           await this.startMatchingForTask(task);
         }
         await this.tasks.clearPendingResume(task._id);
-        await this.track(this.run(resumed));
+        await this.track(this.run(resumed, { task }));
         return;
       }
     }
@@ -612,6 +642,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       task_id: task._id,
       step_id: task.step_id,
       outcome: task.outcome,
+      // What a recipe reacting to a decision needs to say about it (the reason, who, what).
+      title: task.title,
+      ...(task.comment !== undefined ? { comment: task.comment } : {}),
+      ...(task.completed_by !== undefined ? { completed_by: task.completed_by } : {}),
+      ...(task.inputs_values !== undefined ? { inputs: task.inputs_values } : {}),
     });
   }
 
@@ -627,7 +662,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       },
       { returnDocument: 'after' },
     );
-    if (resumed) await this.track(this.run(resumed));
+    if (resumed) await this.track(this.run(resumed, {}));
   }
 
   /** Reruns a failed job from the step that failed (operators and admins). */

@@ -530,13 +530,33 @@ export async function renderTemplate(
   return out;
 }
 
-/** Renders a template and always returns a string (for titles, texts, stages...). */
+/**
+ * Renders a template and always returns a string (for titles, texts, stages...). `show`, if
+ * given, turns each string an expression yields (or each string item of a list) into what
+ * people should read, e.g. a person's name for a user id.
+ */
 export async function renderText(
   template: string | CompiledTemplate,
   context: ContextInput,
   limits?: EvaluationLimits,
+  show?: (value: string) => Promise<string>,
 ): Promise<string> {
-  return stringify(await renderTemplate(template, context, limits));
+  if (!show) return stringify(await renderTemplate(template, context, limits));
+  const compiled = typeof template === 'string' ? compileTemplate(template) : template;
+  if (compiled.literal) return compiled.source;
+  const shown = async (value: unknown): Promise<unknown> => {
+    if (typeof value === 'string') return show(value);
+    if (Array.isArray(value)) return Promise.all(value.map(shown));
+    return value;
+  };
+  let out = '';
+  for (const piece of compiled.pieces) {
+    out +=
+      piece.kind === 'text'
+        ? piece.text
+        : stringify(await shown(await evaluateExpression(piece.source, context, limits)));
+  }
+  return out;
 }
 
 /**

@@ -24,6 +24,8 @@ import {
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
+  closestKey,
+  idPrefixFor,
   isConditionalStep,
   outcomeLabel,
   type RecipeDefinition,
@@ -288,6 +290,53 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
   return problems;
 }
 
+/**
+ * Warns about `record.<key>` in expressions when the app has no such field (a typo such as
+ * `record.amout` is undefined at run time: the condition is false, the text blank).
+ */
+function recordReferenceProblems(
+  file: string,
+  locator: Locator | null,
+  def: RecipeDefinition,
+  app: AppDefinition,
+): Problem[] {
+  const keys = new Set(app.fields.map((f) => f.key));
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    // Not inside quotes: 'record.x' is a string, not a reference.
+    const code = expression.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    for (const match of code.matchAll(/(?<![\w$.])record\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      const key = match[1]!;
+      if (keys.has(key) || reported.has(key)) continue;
+      reported.add(key);
+      const close = closestKey(key, [...keys]);
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          path,
+          `app "${app.key}" has no field "${key}"${close ? ` (did you mean "${close}"?)` : ''}; fields: ${[...keys].join(', ') || 'none'}`,
+          'warning',
+        ),
+      );
+    }
+  };
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      const reported = new Set<string>();
+      if (last === 'if') check(value, path, reported);
+      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  visit(def.steps, ['steps']);
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------
 // one file
 
@@ -532,6 +581,25 @@ function crossChecks(
       appByKey.set(app.definition.key, app);
     }
   }
+  // Request ids are <prefix>-<number> per app: two apps with one prefix would both make PUR-1.
+  const appByPrefix = new Map<string, Loaded<AppDefinition>>();
+  for (const app of apps) {
+    if (appByKey.get(app.definition.key) !== app) continue;
+    const prefix = idPrefixFor(app.definition);
+    const first = appByPrefix.get(prefix);
+    if (first) {
+      problems.push(
+        problemAt(
+          app.file,
+          app.locator,
+          [app.definition.id_prefix ? 'id_prefix' : 'key'],
+          `the request ids ${prefix}-1, ${prefix}-2… are already those of app "${first.definition.key}" (${first.file}): give this app an id_prefix of its own`,
+        ),
+      );
+    } else {
+      appByPrefix.set(prefix, app);
+    }
+  }
   const recipeByName = new Map<string, Loaded<RecipeDefinition>>();
   for (const recipe of recipes) {
     const { definition: def, file, locator } = recipe;
@@ -608,6 +676,7 @@ function crossChecks(
       }
     }
     const fieldKeys = new Set(app.fields.map((f) => f.key));
+    problems.push(...recordReferenceProblems(file, locator, def, app));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
       if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {

@@ -146,9 +146,11 @@ describe('steps and triggers', () => {
       'stamp:completed',
       'change_stage#2:completed',
       'check:waiting',
+      'check:completed',
       'if#4:skipped',
       'change_stage#7:completed',
       'wait#8:waiting',
+      'wait#8:completed',
       'change_stage#9:completed',
       'notify#10:completed',
     ]);

@@ -102,4 +102,25 @@ steps:
       '5: YAML: a file holds one app or one recipe: this one has several YAML documents (separated by ---)',
     ]);
   });
+
+  it('warns about record fields the app does not have (a typo would make a condition quietly false)', async () => {
+    const flow = `kind: recipe
+name: kit-route
+trigger: { type: new_request, app: kit }
+steps:
+  - if: "record.qtty > 5 and record.size = 'L'"
+    then:
+      - action: notify
+        to: someone@example.com
+        text: "{{ record.note }} ({{ record.sise }}) {{ 'record.x in quotes is text' }}"
+  - action: notify
+    to: someone@example.com
+    text: "Nothing to check here: record.whatever is outside braces"
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'route.yaml': flow }));
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '5: warning: steps[0].if: app "kit" has no field "qtty" (did you mean "qty"?); fields: qty, size, due, ok, note',
+      '9: warning: steps[0].then[0].text: app "kit" has no field "sise" (did you mean "size"?); fields: qty, size, due, ok, note',
+    ]);
+  });
 });

@@ -41,6 +41,8 @@ export class FakeSlackApi {
   url = '';
   /** Methods answered with `{ ok: false, error }`. */
   readonly failures = new Map<string, string>();
+  /** Finer failures: the error to answer this one call with (undefined: answer normally). */
+  failWhen: ((method: string, args: Record<string, unknown>) => string | undefined) | undefined;
   /** What `apps.connections.open` answers as the Socket Mode WebSocket URL. */
   socketUrl = '';
   /** Delay before each answer (to observe how many calls are in flight). */
@@ -88,7 +90,7 @@ export class FakeSlackApi {
       }
     }
     this.calls.push({ method, args });
-    const failure = this.failures.get(method);
+    const failure = this.failures.get(method) ?? this.failWhen?.(method, args);
     if (failure) return { ok: false, error: failure };
     switch (method) {
       case 'auth.test':
@@ -106,6 +108,19 @@ export class FakeSlackApi {
       case 'users.info': {
         const p = this.people.get(String(args.user));
         if (!p) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: {
+            id: p.id,
+            name: p.email.split('@')[0],
+            real_name: p.name,
+            profile: { real_name: p.name, email: p.email },
+          },
+        };
+      }
+      case 'users.lookupByEmail': {
+        const p = [...this.people.values()].find((x) => x.email === String(args.email));
+        if (!p) return { ok: false, error: 'users_not_found' };
         return {
           ok: true,
           user: {
