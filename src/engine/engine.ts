@@ -533,7 +533,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return { kind: 'wait', waiting: { kind: 'timer', until } };
       }
       case 'stop':
-        return { kind: 'stop', reason: step.reason };
+        // The reason may use {{ }} like any text: the job shows it rendered, not as written.
+        return {
+          kind: 'stop',
+          reason: step.reason !== undefined ? await renderText(step.reason, ctx) : undefined,
+        };
       default:
         throw new ValidationError(`Unknown action ${(step as { action: string }).action}`);
     }
