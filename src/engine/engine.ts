@@ -402,7 +402,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const key = `${job._id.slice(2)}_${pc}`;
     switch (step.action) {
       case 'assign_task': {
-        const to = await renderTemplate(step.to as string, ctx);
+        // `to` may be written as a list of one (`to: ["{{ record.approver }}"]`): each item is a template.
+        const to = Array.isArray(step.to)
+          ? (await Promise.all(step.to.map((item) => renderTemplate(item, ctx)))).flat()
+          : await renderTemplate(step.to, ctx);
         const ref = Array.isArray(to) ? (to.length === 1 ? to[0] : undefined) : to;
         if (typeof ref !== 'string' || ref.trim() === '') {
           throw new ValidationError(

@@ -334,6 +334,13 @@ export const AssignTaskStepSchema = strict({
   quorum: QuorumSchema.default({ mode: 'any' }),
   card: nonEmpty('card').optional(),
 }).superRefine((step, ctx) => {
+  if (Array.isArray(step.to) && step.to.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['to'],
+      message: `a task has one assignee, a person or group:<name> (this lists ${step.to.length}); to let any of several people decide, assign it to a group`,
+    });
+  }
   const labels = step.outcomes.map(outcomeLabel);
   for (const dup of duplicates(labels)) {
     ctx.addIssue({ code: 'custom', path: ['outcomes'], message: `duplicate outcome "${dup}"` });

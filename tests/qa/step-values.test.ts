@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { User } from '../../src/core/types.js';
+import { loadDirectory } from '../../src/recipes/loader.js';
 import { recipesDir, seedPeople, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** What recipe steps make of the values their templates give, as a recipe author sees it. */
@@ -44,5 +45,37 @@ steps:
     const [job] = await rt.baton.recipes.listJobs(p.admin!);
     expect(job!.status).toBe('completed');
     expect(job!.stop_reason).toBe('2 nights for Alice Requester need no approval');
+  });
+
+  it('assigns a task to the one person of a list written around a template, and refuses a list of several at load', async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - id: ok
+    action: assign_task
+    to: ["{{ record.approver }}"]
+    title: "Trip of {{ record.nights }} nights"
+`);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { approver: 'bob@example.com', nights: 2 });
+    const [job] = await rt.baton.recipes.listJobs(p.admin!);
+    expect(job!.error?.message).toBeUndefined();
+    expect(job!.status).toBe('waiting');
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    expect(task).toMatchObject({ request_id: r._id, title: 'Trip of 2 nights' });
+
+    const two = `kind: recipe
+name: trip-two
+trigger: { type: new_request, app: trip }
+steps:
+  - action: assign_task
+    to: ["{{ record.approver }}", group:hr]
+    title: Check
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'two.yaml': two }));
+    expect(problems.map((x) => `${x.line}: ${x.severity}: ${x.message}`)).toEqual([
+      '6: error: steps[0].to: a task has one assignee, a person or group:<name> (this lists 2); to let any of several people decide, assign it to a group',
+    ]);
   });
 });
