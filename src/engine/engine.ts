@@ -21,6 +21,7 @@ import { parseDuration } from '../recipes/duration.js';
 import {
   type ExpressionContext,
   evaluateCondition,
+  renderDeep,
   renderTemplate,
   renderText,
 } from '../recipes/expressions.js';
@@ -476,7 +477,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       case 'update_record': {
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
-          values[field] = typeof value === 'string' ? await renderTemplate(value, ctx) : value;
+          // Templates inside lists too: `cities: [Oslo, "{{ record.extra }}"]`.
+          values[field] = await renderDeep(value, ctx);
         }
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };

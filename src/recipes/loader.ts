@@ -662,9 +662,7 @@ function crossChecks(
       if (step.action === 'update_record') {
         // values without {{ }} are known now: check them as the form would at run time
         const literals = Object.fromEntries(
-          Object.entries(step.fields).filter(
-            ([key, v]) => fieldKeys.has(key) && !(typeof v === 'string' && isTemplate(v)),
-          ),
+          Object.entries(step.fields).filter(([key, v]) => fieldKeys.has(key) && !hasTemplate(v)),
         );
         try {
           validateRecord(app, literals, { partial: true });
@@ -695,6 +693,14 @@ function crossChecks(
   }
   problems.push(...stageLoopProblems(recipes));
   return problems;
+}
+
+/** True when a value holds a `{{ }}` template anywhere (a string, or a string inside a list or mapping). */
+function hasTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return isTemplate(value);
+  if (Array.isArray(value)) return value.some(hasTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(hasTemplate);
+  return false;
 }
 
 const CARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../cards');

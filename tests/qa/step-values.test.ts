@@ -78,4 +78,23 @@ steps:
       '6: error: steps[0].to: a task has one assignee, a person or group:<name> (this lists 2); to let any of several people decide, assign it to a group',
     ]);
   });
+
+  it('fills in the templates inside a list an update_record step sets (a multi-select), at load and at run time', async () => {
+    const recipe = `
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - action: update_record
+    fields:
+      cities: [Oslo, "{{ record.nights > 5 ? 'Rome' : 'Lima' }}"]
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'recipe.yaml': recipe }));
+    expect(problems).toEqual([]);
+    await start(recipe);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { nights: 7 });
+    const [job] = await rt.baton.recipes.listJobs(p.admin!);
+    expect(job!.error?.message).toBeUndefined();
+    expect((await rt.baton.requests.get(p.alice!, r._id)).record.cities).toEqual(['Oslo', 'Rome']);
+  });
 });
