@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { AppService } from '../core/apps.js';
 import type { CoreContext } from '../core/context.js';
 import { BatonError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { GroupService } from '../core/groups.js';
+import { recipeFieldValue } from '../core/records.js';
 import type { RequestService, TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
@@ -79,6 +81,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     private readonly groups: GroupService,
     private readonly requests: RequestService,
     private readonly tasks: TaskService,
+    private readonly apps: AppService,
   ) {}
 
   /** Forget cached recipe lists (after a recipe is installed, started or stopped). */
@@ -475,10 +478,12 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return { kind: 'next', result: { status: 'completed', value: stage }, request };
       }
       case 'update_record': {
+        const app = await this.apps.get(job.app);
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
+          const type = app.fields.find((f) => f.key === field)?.type;
           // Templates inside lists too: `cities: [Oslo, "{{ record.extra }}"]`.
-          values[field] = await renderDeep(value, ctx);
+          values[field] = recipeFieldValue(type, await renderDeep(value, ctx));
         }
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };

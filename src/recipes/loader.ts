@@ -18,7 +18,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { validateRecord } from '../core/records.js';
+import { recipeFieldValue, validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
   type AppDefinition,
@@ -662,7 +662,9 @@ function crossChecks(
       if (step.action === 'update_record') {
         // values without {{ }} are known now: check them as the form would at run time
         const literals = Object.fromEntries(
-          Object.entries(step.fields).filter(([key, v]) => fieldKeys.has(key) && !hasTemplate(v)),
+          Object.entries(step.fields)
+            .filter(([key, v]) => fieldKeys.has(key) && !hasTemplate(v))
+            .map(([key, v]) => [key, recipeFieldValue(app.fields.find((f) => f.key === key)?.type, v)]),
         );
         try {
           validateRecord(app, literals, { partial: true });

@@ -17,6 +17,7 @@ fields:
   - { key: cities, label: Cities, type: multi_select, options: [Oslo, Rome, Lima] }
   - { key: summary, label: Summary, type: text }
   - { key: notes, label: Notes, type: long_text }
+  - { key: back, label: Back on, type: date }
 `;
 
 describe('recipe step values', () => {
@@ -96,5 +97,36 @@ steps:
     const [job] = await rt.baton.recipes.listJobs(p.admin!);
     expect(job!.error?.message).toBeUndefined();
     expect((await rt.baton.requests.get(p.alice!, r._id)).record.cities).toEqual(['Oslo', 'Rome']);
+  });
+
+  it('gives a text field the text of a number or list a template computed, and a date field the date of a date and time', async () => {
+    const recipe = `
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - action: update_record
+    fields:
+      summary: "{{ record.nights }}"
+      notes: "{{ record.cities }}"
+      back: "{{ $fromMillis($toMillis('2026-03-01') + record.nights * 86400000) }}"
+  - action: update_record
+    fields:
+      summary: 42
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'recipe.yaml': recipe }));
+    expect(problems).toEqual([]);
+    await start(recipe);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { nights: 3, cities: ['Oslo', 'Rome'] });
+    const [job] = await rt.baton.recipes.listJobs(p.admin!);
+    expect(job!.error?.message).toBeUndefined();
+    const done = await rt.baton.requests.get(p.alice!, r._id);
+    expect(done.record).toMatchObject({ summary: '42', notes: 'Oslo, Rome', back: '2026-03-04' });
+    expect(done.history.filter((h) => h.type === 'field_changed').map((h) => h.text)).toEqual([
+      'Summary changed from — to 3',
+      'Notes changed from — to Oslo, Rome',
+      'Back on changed from — to 2026-03-04',
+      'Summary changed from 3 to 42',
+    ]);
   });
 });
