@@ -273,6 +273,11 @@ export function checkExpressionSyntax(
   source: string,
   mode: 'template' | 'condition' = 'template',
 ): string | null {
+  // `if: "{{ record.days > 5 }}"`: JSONata reads {{ as an object and fails with 'Expected ":"'.
+  const wrapped = mode === 'condition' ? /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(source) : null;
+  if (wrapped && !isTemplate(wrapped[1]!) && checkExpressionSyntax(wrapped[1]!, 'condition') === null) {
+    return `a condition is a bare expression, without {{ }}: write "${wrapped[1]!.trim()}"`;
+  }
   try {
     const sources =
       mode === 'template'

@@ -47,4 +47,22 @@ steps:
       '8: warning: steps[0].card: the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request',
     ]);
   });
+
+  it('says a condition is written without {{ }} instead of a JSONata error about a missing ":"', async () => {
+    const recipe = `kind: recipe
+name: trip-if
+trigger: { type: new_request, app: trip }
+steps:
+  - if: "{{ record.back > '2026-01-01' }}"
+    then:
+      - action: stop
+  - if: "record.back > '2026-01-01'"
+    then:
+      - action: stop
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'if.yaml': recipe }));
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      `5: error: steps[0].if: a condition is a bare expression, without {{ }}: write "record.back > '2026-01-01'"`,
+    ]);
+  });
 });
