@@ -34,6 +34,9 @@ import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
 
+/** A Baton user id (`u_` and 16 base32 characters, see newId). */
+const USER_ID = /^u_[0-9a-z]{16}$/;
+
 /** How long a running job is owned by the instance running it before recovery may take it over. */
 const LEASE_MS = 60_000;
 /** Stage changes that start recipes that change stages... stop somewhere. */
@@ -419,9 +422,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = await renderText(step.title, ctx);
+        const title = await renderText(step.title, ctx, undefined, this.show);
         const instructions =
-          step.instructions !== undefined ? await renderText(step.instructions, ctx) : undefined;
+          step.instructions !== undefined
+            ? await renderText(step.instructions, ctx, undefined, this.show)
+            : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
             ? { label: o, style: defaultStyle(o), comment: 'optional' }
@@ -490,7 +495,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const recipients = await this.recipients(step.to, ctx);
-        const text = step.text !== undefined ? await renderText(step.text, ctx) : undefined;
+        const text =
+          step.text !== undefined ? await renderText(step.text, ctx, undefined, this.show) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
@@ -546,12 +552,24 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         // The reason may use {{ }} like any text: the job shows it rendered, not as written.
         return {
           kind: 'stop',
-          reason: step.reason !== undefined ? await renderText(step.reason, ctx) : undefined,
+          reason:
+            step.reason !== undefined ? await renderText(step.reason, ctx, undefined, this.show) : undefined,
         };
       default:
         throw new ValidationError(`Unknown action ${(step as { action: string }).action}`);
     }
   }
+
+  /**
+   * A value as people read it in a title, instructions, a notification or a stop reason: a
+   * Baton user id (a user field, `steps.<id>.completed_by`) becomes the person's name.
+   */
+  private readonly show = async (value: unknown): Promise<unknown> => {
+    if (typeof value === 'string') return USER_ID.test(value) ? this.users.displayName(value) : value;
+    if (Array.isArray(value) && value.some((v) => typeof v === 'string' && USER_ID.test(v)))
+      return Promise.all(value.map(this.show));
+    return value;
+  };
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
   private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {

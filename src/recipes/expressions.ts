@@ -450,13 +450,27 @@ export async function renderTemplate(
   return out;
 }
 
-/** Renders a template and always returns a string (for titles, texts, stages...). */
+/**
+ * Renders a template and always returns a string (for titles, texts, stages...). `show`, when
+ * given, turns each expression's value into what people read (e.g. a user id into a name).
+ */
 export async function renderText(
   template: string | CompiledTemplate,
   context: ContextInput,
   limits?: EvaluationLimits,
+  show?: (value: unknown) => Promise<unknown>,
 ): Promise<string> {
-  return stringify(await renderTemplate(template, context, limits));
+  if (!show) return stringify(await renderTemplate(template, context, limits));
+  const compiled = typeof template === 'string' ? compileTemplate(template) : template;
+  if (compiled.literal) return compiled.source;
+  let out = '';
+  for (const piece of compiled.pieces) {
+    out +=
+      piece.kind === 'text'
+        ? piece.text
+        : stringify(await show(await evaluateExpression(piece.source, context, limits)));
+  }
+  return out;
 }
 
 /**

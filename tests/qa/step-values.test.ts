@@ -129,4 +129,38 @@ steps:
       'Summary changed from 3 to 42',
     ]);
   });
+
+  it('shows people by name, not by their Baton id, in task titles, instructions, notifications and stop reasons', async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - id: manager
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Trip for {{ requester.name }}, approver {{ record.approver }}"
+    instructions: "Filed by {{ request.requester }}"
+  - action: notify
+    to: "{{ request.requester }}"
+    text: "{{ steps.manager.outcome }} by {{ steps.manager.completed_by }}"
+  - action: stop
+    reason: "decided by {{ steps.manager.completed_by }}"
+`);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { approver: 'bob@example.com', nights: 2 });
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    expect(task).toMatchObject({
+      title: 'Trip for Alice Requester, approver Bob Manager',
+      instructions: 'Filed by Alice Requester',
+    });
+    await rt.baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    const done = await rt.baton.requests.get(p.alice!, r._id);
+    expect(done.history.find((h) => h.type === 'notified')!.text).toBe(
+      'Notified Alice Requester: Approve by Bob Manager',
+    );
+    const [job] = await rt.baton.recipes.listJobs(p.admin!);
+    expect(job!.stop_reason).toBe('decided by Bob Manager');
+    // Where a person is meant, the id stays: the record keeps it, and the task went to Bob.
+    expect(done.record.approver).toBe(p.bob!._id);
+  });
 });
