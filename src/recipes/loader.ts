@@ -24,6 +24,8 @@ import {
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
+  closestKey,
+  editDistance,
   isConditionalStep,
   outcomeLabel,
   type RecipeDefinition,
@@ -608,6 +610,7 @@ function crossChecks(
       }
     }
     const fieldKeys = new Set(app.fields.map((f) => f.key));
+    problems.push(...fieldReferenceProblems(file, locator, def, app));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
       if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
@@ -703,6 +706,57 @@ function hasTemplate(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasTemplate);
   if (value && typeof value === 'object') return Object.values(value).some(hasTemplate);
   return false;
+}
+
+/**
+ * Warns about `record.<key>` in expressions when the app has no such field (usually a typo:
+ * `record.dayz` gives nothing, so a condition is false and a text shows a blank).
+ */
+function fieldReferenceProblems(
+  file: string,
+  locator: Locator | null,
+  def: RecipeDefinition,
+  app: AppDefinition,
+): Problem[] {
+  const keys = app.fields.map((f) => f.key);
+  const problems: Problem[] = [];
+  const check = (text: string, path: (string | number)[]): void => {
+    const reported = new Set<string>();
+    for (const match of text.matchAll(/(?<![\w$.])record\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      const key = match[1]!;
+      if (keys.includes(key) || reported.has(key)) continue;
+      reported.add(key);
+      const closest = closestKey(key, keys);
+      // only a near miss (dayz, aprover), not any key a few letters away (foo -> doc)
+      const near =
+        closest && editDistance(key, closest) <= Math.max(1, Math.floor(key.length / 3))
+          ? closest
+          : undefined;
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          path,
+          `app "${app.key}" has no field "${key}"${near ? ` (did you mean "${near}"?)` : ''}; fields: ${keys.join(', ') || 'none'}`,
+          'warning',
+        ),
+      );
+    }
+  };
+  const visit = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      if (isTemplate(value)) check(value, path);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  for (const { step, path } of walkSteps(def.steps)) {
+    if (isConditionalStep(step)) check(step.if, [...path, 'if']);
+    else visit(step, path);
+  }
+  return problems;
 }
 
 const CARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../cards');

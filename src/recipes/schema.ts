@@ -10,7 +10,7 @@ import { DURATION_PATTERN, isDuration } from './duration.js';
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

@@ -8,6 +8,8 @@ const APP = `kind: app
 key: ping
 name: Ping
 stages: [New, Ping, Pong, Review, Rework, Done]
+fields:
+  - { key: again, label: Again, type: boolean }
 `;
 const recipe = (name: string, trigger: string, steps: string) =>
   `kind: recipe\nname: ${name}\ntrigger: ${trigger}\nsteps:\n${steps}`;
