@@ -534,7 +534,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         if (step.for !== undefined) until = new Date(this.ctx.now().getTime() + parseDuration(step.for));
         else {
           const v = await renderTemplate(step.until as string, ctx);
-          until = v instanceof Date ? v : new Date(String(v));
+          // A number is milliseconds since 1970 ($toMillis(record.start) - 86400000).
+          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : new Date(String(v));
           if (Number.isNaN(until.getTime()))
             throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
         }

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { User } from '../../src/core/types.js';
 import { loadDirectory } from '../../src/recipes/loader.js';
-import { recipesDir, seedPeople, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import {
+  eventually,
+  recipesDir,
+  seedPeople,
+  startTestRuntime,
+  type TestRuntime,
+} from '../helpers/runtime.js';
 
 /** What recipe steps make of the values their templates give, as a recipe author sees it. */
 
@@ -162,5 +168,23 @@ steps:
     expect(job!.stop_reason).toBe('decided by Bob Manager');
     // Where a person is meant, the id stays: the record keeps it, and the task went to Bob.
     expect(done.record.approver).toBe(p.bob!._id);
+  });
+
+  it('waits until a time computed in milliseconds ($toMillis), as it does for a date', async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - action: wait
+    until: "{{ $toMillis(now) + 1000 }}"
+  - action: change_stage
+    stage: Done
+`);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { nights: 1 });
+    const [job] = await rt.baton.recipes.listJobs(p.admin!);
+    expect(job!.error?.message).toBeUndefined();
+    expect(job!.status).toBe('waiting');
+    await eventually(async () => (await rt.baton.requests.get(p.alice!, r._id)).stage === 'Done');
   });
 });
