@@ -58,6 +58,15 @@ function taskResult(task: TaskDoc): StepResult {
   if (task.comment !== undefined) r.comment = task.comment;
   if (task.inputs_values !== undefined) r.inputs = task.inputs_values;
   if (task.completed_at !== undefined) r.completed_at = task.completed_at;
+  // Each member's answer to a group task with a quorum (who, which outcome, their comment).
+  if (task.quorum.mode !== 'any' && task.responses.length > 0)
+    r.responses = task.responses.map((x) => ({
+      by: x.by,
+      outcome: x.outcome,
+      comment: x.comment ?? null,
+      inputs: x.inputs ?? {},
+      at: x.at,
+    }));
   return r;
 }
 

@@ -222,8 +222,8 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
 }
 
 /**
- * Warns about `quorum` modes the engine does not enforce yet: today the first response
- * decides every task, whatever the mode (see TaskFields.quorum).
+ * Warns about a quorum (`all`, `count`) on a task for one person: a quorum counts the answers
+ * of a group's members, so such a task is decided by the person's answer.
  */
 function quorumProblems(file: string, locator: Locator, data: unknown): Problem[] {
   const problems: Problem[] = [];
@@ -231,15 +231,23 @@ function quorumProblems(file: string, locator: Locator, data: unknown): Problem[
     if (!Array.isArray(list)) return;
     list.forEach((step, i) => {
       if (!step || typeof step !== 'object') return;
-      const s = step as { action?: unknown; quorum?: { mode?: unknown }; then?: unknown; else?: unknown };
+      const s = step as {
+        action?: unknown;
+        to?: unknown;
+        quorum?: { mode?: unknown };
+        then?: unknown;
+        else?: unknown;
+      };
       const mode = s.quorum?.mode;
-      if (s.action === 'assign_task' && (mode === 'all' || mode === 'count')) {
+      const to = Array.isArray(s.to) && s.to.length === 1 ? s.to[0] : s.to;
+      const person = typeof to === 'string' && !isTemplate(to) && !to.trim().startsWith('group:');
+      if (s.action === 'assign_task' && (mode === 'all' || mode === 'count') && person) {
         problems.push(
           problemAt(
             file,
             locator,
             [...path, i, 'quorum', 'mode'],
-            `quorum mode "${mode}" is not enforced yet: the first response decides the task (as with mode: any)`,
+            `quorum mode "${mode}" counts the answers of a group's members: this task is for one person, whose answer decides it (assign it to group:<name>)`,
             'warning',
           ),
         );
