@@ -66,3 +66,35 @@ describe('filing a request', () => {
     expect(r.record.approver).toBe(p.bob!._id);
   });
 });
+
+describe('deleting a group', () => {
+  it('is refused while the group has open tasks (they would be left to nobody), and allowed once they are decided', async () => {
+    const recipe = `kind: recipe
+name: leave-hr
+trigger: { type: new_request, app: leave }
+steps:
+  - action: assign_task
+    to: group:hr
+    title: "HR check"
+`;
+    const rt = await startTestRuntime({ recipesDir: recipesDir({ 'app.yaml': APP, 'hr.yaml': recipe }) });
+    try {
+      const p = await seedPeople(rt.baton);
+      const r = await rt.baton.requests.file(p.alice!, 'leave', {
+        approver: 'bob@example.com',
+        days: 1,
+        start: '2026-02-02',
+      });
+      await expect(rt.baton.groups.delete(p.admin!, 'hr')).rejects.toThrow(
+        `Group hr still has open tasks (1, on ${r._id}): reassign them or wait until they are decided, then delete the group.`,
+      );
+      const [task] = await rt.baton.tasks.listOpenFor(p.hank!);
+      expect(task).toBeDefined();
+      await rt.baton.tasks.complete(p.hank!, task!._id, 'Approve');
+      await rt.baton.groups.delete(p.admin!, 'hr');
+      expect(await rt.baton.groups.find('hr')).toBeNull();
+    } finally {
+      await rt.close();
+    }
+  });
+});
