@@ -576,16 +576,22 @@ export class TaskService {
       };
     }
     const asText = task.completed_as === 'admin' ? ' (as admin)' : '';
+    // What the person typed into the task's inputs (a tracking number, a reason) is part of the decision.
+    const typed = task.inputs
+      .filter((i) => i.id !== 'comment' && task.inputs_values?.[i.id] !== undefined)
+      .map((i) => `${i.label}: ${task.inputs_values![i.id]}`)
+      .join('; ');
     return {
       ...base,
       type: 'task_completed',
       by,
-      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
+      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
       data: {
         task_id: task._id,
         outcome: task.outcome ?? null,
         as: task.completed_as ?? null,
         comment: task.comment ?? null,
+        inputs: task.inputs_values ?? null,
       },
     };
   }

@@ -187,4 +187,34 @@ steps:
     expect(job!.status).toBe('waiting');
     await eventually(async () => (await rt.baton.requests.get(p.alice!, r._id)).stage === 'Done');
   });
+
+  it("records what the approver typed into a task's inputs in the request's history", async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - id: book
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Book the trip
+    outcomes: [Booked, Cannot]
+    inputs:
+      - { id: ref, label: Booking reference, required_for: [Booked] }
+      - { id: hotel, label: Hotel }
+`);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { approver: 'bob@example.com', nights: 2 });
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await rt.baton.tasks.complete(p.bob!, task!._id, 'Booked', {
+      comment: 'All set',
+      inputs: { ref: 'XK-42', hotel: 'Grand' },
+    });
+    const entry = (await rt.baton.requests.get(p.alice!, r._id)).history.find(
+      (h) => h.type === 'task_completed',
+    )!;
+    expect(entry.text).toBe(
+      'Bob Manager answered "Booked" on "Book the trip": All set (Booking reference: XK-42; Hotel: Grand)',
+    );
+    expect(entry.data).toMatchObject({ outcome: 'Booked', inputs: { ref: 'XK-42', hotel: 'Grand' } });
+  });
 });
