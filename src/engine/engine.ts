@@ -503,7 +503,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return { kind: 'next', result: { status: 'completed', value: values }, request };
       }
       case 'notify': {
-        const recipients = await this.recipients(step.to, ctx);
+        const empty: string[] = [];
+        const recipients = await this.recipients(step.to, ctx, empty);
         const text =
           step.text !== undefined ? await renderText(step.text, ctx, undefined, this.show) : undefined;
         const now = this.ctx.now();
@@ -533,7 +534,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           type: 'notified',
           at: now,
           by,
-          text: `Notified ${names.join(', ')}${text ? `: ${text}` : ''}`,
+          text:
+            names.length > 0
+              ? `Notified ${names.join(', ')}${text ? `: ${text}` : ''}`
+              : `Notified nobody: ${empty.map((g) => `group ${g}`).join(', ')} ${empty.length === 1 ? 'has' : 'have'} no members${text ? ` (${text})` : ''}`,
           data: { to: recipients },
         });
         return { kind: 'next', result: { status: 'completed', value: recipients } };
@@ -582,7 +586,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   };
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
-  private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {
+  private async recipients(to: unknown, ctx: ExpressionContext, empty: string[] = []): Promise<string[]> {
     const refs: unknown[] = [];
     for (const item of Array.isArray(to) ? to : [to]) {
       const v = typeof item === 'string' ? await renderTemplate(item, ctx) : item;
@@ -599,6 +603,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       if (ref.startsWith('group:')) {
         const group = await this.groups.find(ref.slice(6));
         if (!group) throw new ValidationError(`No group named "${ref.slice(6)}".`);
+        if (group.members.length === 0) empty.push(group.name);
         for (const m of group.members) out.add(m);
       } else {
         const user = await this.users.lookup(ref);

@@ -217,4 +217,20 @@ steps:
     );
     expect(entry.data).toMatchObject({ outcome: 'Booked', inputs: { ref: 'XK-42', hotel: 'Grand' } });
   });
+
+  it('says nobody was notified when the group has no members, instead of "Notified : ..."', async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - action: notify
+    to: group:travel
+    text: "New trip {{ request.id }}"
+`);
+    await rt.baton.groups.create(p.admin!, 'travel', 'Travel desk');
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { nights: 2 });
+    const entry = (await rt.baton.requests.get(p.alice!, r._id)).history.find((h) => h.type === 'notified')!;
+    expect(entry.text).toBe(`Notified nobody: group travel has no members (New trip ${r._id})`);
+  });
 });
