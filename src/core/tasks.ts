@@ -477,6 +477,12 @@ export class TaskService {
     if (as === null) throw new ForbiddenError('Only the assignee or an admin can reassign this task.');
     if (task.status !== 'open') throw await this.closedError(task);
     const assignee = await this.resolveAssignee(to);
+    if (assigneeKey(assignee) === task.assignee_key) {
+      throw new ValidationError(
+        `"${task.title}" is already assigned to ${await this.describeAssignee(assignee)}.`,
+        { to: 'Choose someone else' },
+      );
+    }
     const now = this.ctx.now();
     const updated = await this.ctx.db.tasks.findOneAndUpdate(
       { _id: taskId, status: 'open' },

@@ -98,3 +98,39 @@ steps:
     }
   });
 });
+
+describe('reassigning a task', () => {
+  it('to whoever already has it is refused, and records nothing', async () => {
+    const recipe = `kind: recipe
+name: leave-manager
+trigger: { type: new_request, app: leave }
+steps:
+  - action: assign_task
+    to: "{{ record.approver }}"
+    title: "Leave check"
+`;
+    const rt = await startTestRuntime({ recipesDir: recipesDir({ 'app.yaml': APP, 'm.yaml': recipe }) });
+    try {
+      const p = await seedPeople(rt.baton);
+      const r = await rt.baton.requests.file(p.alice!, 'leave', {
+        approver: 'bob@example.com',
+        days: 1,
+        start: '2026-02-02',
+      });
+      const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+      await expect(rt.baton.tasks.reassign(p.bob!, task!._id, 'bob@example.com')).rejects.toThrow(
+        '"Leave check" is already assigned to Bob Manager.',
+      );
+      await rt.baton.tasks.reassign(p.bob!, task!._id, 'group:hr');
+      await expect(rt.baton.tasks.reassign(p.hank!, task!._id, 'group:hr')).rejects.toThrow(
+        '"Leave check" is already assigned to group hr.',
+      );
+      const history = (await rt.baton.requests.get(p.alice!, r._id)).history;
+      expect(history.filter((h) => h.type === 'task_reassigned').map((h) => h.text)).toEqual([
+        'Bob Manager reassigned "Leave check" from Bob Manager to group hr',
+      ]);
+    } finally {
+      await rt.close();
+    }
+  });
+});
