@@ -286,14 +286,15 @@ export class RequestService {
     for (const [key, value] of Object.entries(values)) {
       const before = request.record[key];
       if (JSON.stringify(before) === JSON.stringify(value)) continue;
-      const label = app.fields.find((f) => f.key === key)?.label ?? key;
+      const field = app.fields.find((f) => f.key === key);
+      const label = field?.label ?? key;
       set[`record.${key}`] = value;
       events.push({
         id: `${eventId}:${key}`,
         type: 'field_changed',
         at: this.ctx.now(),
         by,
-        text: `${label} changed from ${displayValue(before)} to ${displayValue(value)}`,
+        text: `${label} changed from ${await this.shown(field, before)} to ${await this.shown(field, value)}`,
         data: { field: key, from: before ?? null, to: value },
       });
     }
@@ -307,6 +308,19 @@ export class RequestService {
     if (!updated) return (await this.load(requestId))!;
     this.ctx.events.emit('request.changed', updated);
     return updated;
+  }
+
+  /** A field's value as people read it in the history: a person's name, an option's label. */
+  private async shown(field: AppDefinition['fields'][number] | undefined, value: unknown): Promise<string> {
+    if (value === undefined || value === null || field === undefined) return displayValue(value);
+    if (field.type === 'user' && typeof value === 'string') return this.users.displayName(value);
+    if ((field.type === 'select' || field.type === 'multi_select') && field.options) {
+      const labels = new Map(field.options.map((o) => (typeof o === 'string' ? [o, o] : [o.value, o.label])));
+      return (Array.isArray(value) ? value : [value])
+        .map((v) => labels.get(String(v)) ?? displayValue(v))
+        .join(', ');
+    }
+    return displayValue(value);
   }
 
   /** Adds a comment to the trail (the requester, anyone with a task on it, operators, admins). */

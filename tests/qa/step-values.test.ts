@@ -24,6 +24,7 @@ fields:
   - { key: summary, label: Summary, type: text }
   - { key: notes, label: Notes, type: long_text }
   - { key: back, label: Back on, type: date }
+  - { key: fare, label: Fare, type: select, options: [{ value: eco, label: Economy }, { value: biz, label: Business }] }
 `;
 
 describe('recipe step values', () => {
@@ -232,5 +233,31 @@ steps:
     const r = await rt.baton.requests.file(p.alice!, 'trip', { nights: 2 });
     const entry = (await rt.baton.requests.get(p.alice!, r._id)).history.find((h) => h.type === 'notified')!;
     expect(entry.text).toBe(`Notified nobody: group travel has no members (New trip ${r._id})`);
+  });
+
+  it('names people and option labels in the history of fields a recipe changed, not ids and stored values', async () => {
+    await start(`
+kind: recipe
+name: trip-flow
+trigger: { type: new_request, app: trip }
+steps:
+  - id: check
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: Check
+  - action: update_record
+    fields:
+      approver: "{{ steps.check.completed_by = request.requester ? request.requester : 'carol@example.com' }}"
+      fare: biz
+`);
+    const r = await rt.baton.requests.file(p.alice!, 'trip', { approver: 'bob@example.com', fare: 'eco' });
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await rt.baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    const done = await rt.baton.requests.get(p.alice!, r._id);
+    expect(done.record).toMatchObject({ approver: p.carol!._id, fare: 'biz' });
+    expect(done.history.filter((h) => h.type === 'field_changed').map((h) => h.text)).toEqual([
+      'Approver changed from Bob Manager to Carol Manager',
+      'Fare changed from Economy to Business',
+    ]);
   });
 });
