@@ -80,6 +80,7 @@ export async function startRuntime(
         apps: report.apps,
         recipes: report.recipes.map((r) => `${r.name}:${r.state}`),
         problems: report.problems.length,
+        ...(report.removed ? { removed: report.removed } : {}),
       },
       'recipes installed',
     );

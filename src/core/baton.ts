@@ -122,7 +122,7 @@ export class Baton {
     const requests = new RequestService(this.ctx, apps, users, groups);
     const tasks = new TaskService(this.ctx, users, groups, requests);
     const recipes = new RecipeService(this.ctx, apps);
-    const engine = new RecipeEngine(this.ctx, users, groups, requests, tasks);
+    const engine = new RecipeEngine(this.ctx, users, groups, requests, tasks, apps);
     requests.sink = engine;
     tasks.sink = engine;
     recipes.onChange = () => {

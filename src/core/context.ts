@@ -22,6 +22,8 @@ export interface BatonEvents {
   /** Redelivery: an open task that the listed surfaces (registered ones) have no copy of. */
   'task.undelivered': [TaskDoc, string[]];
   'task.closed': [TaskDoc];
+  /** A member answered a group task with a quorum, and the task waits for more answers. */
+  'task.responded': [TaskDoc];
   'task.reassigned': [TaskDoc];
   'request.created': [RequestDoc];
   'request.changed': [RequestDoc];

@@ -84,6 +84,18 @@ export class GroupService {
 
   async delete(actor: User, name: string): Promise<void> {
     requireAdmin(actor, 'delete groups');
+    // Its open tasks would be left to nobody: out of every inbox, decided by no one but an admin.
+    if (typeof name === 'string' && GROUP_NAME.test(name)) {
+      const open = await this.ctx.db.tasks
+        .find({ assignee_key: `group:${name}`, status: 'open' }, { limit: 6 })
+        .toArray();
+      if (open.length > 0) {
+        const requests = [...new Set(open.slice(0, 5).map((t) => t.request_id))].join(', ');
+        throw new ConflictError(
+          `Group ${name} still has open tasks (${open.length > 5 ? 'more than 5' : open.length}, on ${requests}${open.length > 5 ? '…' : ''}): reassign them or wait until they are decided, then delete the group.`,
+        );
+      }
+    }
     const { deletedCount } = await this.ctx.db.groups.deleteOne({ _id: name });
     if (deletedCount === 0) throw new NotFoundError(`No group named ${name}.`);
   }

@@ -17,6 +17,8 @@ export interface InstallReport {
   apps: string[];
   recipes: { name: string; state: string }[];
   problems: Problem[];
+  /** Recipes installed before from files under the folder that no file there defines any more. */
+  removed?: string[];
 }
 
 function errorsOf(problems: Problem[]): Problem[] {
@@ -104,8 +106,44 @@ export class RecipeService {
         `recipe problem: ${p.message}`,
       );
     }
+    const removed = await this.removeStale(dir, source, report, [...loaded.apps, ...loaded.recipes]);
+    if (removed.length > 0) report.removed = removed;
     this.onChange?.();
     return report;
+  }
+
+  /**
+   * Recipes installed earlier from files under `dir` that no file there defines any more: the
+   * file was deleted, or it now names its recipe differently (a rename left the old name
+   * running beside the new one, so every request got two jobs). They are removed; jobs they
+   * started keep their own copy of the recipe and finish. A file that cannot be read now keeps
+   * what it installed before, as does a file whose recipe has errors (recorded as invalid).
+   */
+  private async removeStale(
+    dir: string,
+    source: DefinitionSource,
+    report: InstallReport,
+    parsed: { file: string; definition: AppDefinition | RecipeDefinition }[],
+  ): Promise<string[]> {
+    const root = `${path.resolve(dir)}${path.sep}`;
+    const kept = new Set(report.recipes.map((r) => r.name));
+    const parsedFiles = new Set(parsed.map((d) => path.resolve(d.file)));
+    const removed: string[] = [];
+    for (const doc of await this.ctx.db.recipes.find({ source }).toArray()) {
+      if (kept.has(doc._id) || !doc.file) continue;
+      const file = path.resolve(doc.file);
+      if (!file.startsWith(root)) continue;
+      if (existsSync(file) && !parsedFiles.has(file)) continue;
+      await this.ctx.db.recipes.deleteOne({ _id: doc._id, source, file: doc.file });
+      removed.push(doc._id);
+      this.ctx.logger.warn(
+        { recipe: doc._id, file: doc.file },
+        existsSync(file)
+          ? 'recipe removed: its file now defines another recipe (renamed?)'
+          : 'recipe removed: its file is gone',
+      );
+    }
+    return removed;
   }
 
   private async upsert(

@@ -201,6 +201,27 @@ export function validateRecord(
   return out;
 }
 
+/** An ISO 8601 date and time (`$now()`, `$fromMillis(...)`): the date is its first 10 characters. */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A value an update_record step sets, as the field takes it: a text field gets the
+ * text of a number, a yes/no or a list (`{{ record.nights }}` keeps its type as a whole
+ * expression), a date field the date of a date and time (`{{ $now() }}`).
+ */
+export function recipeFieldValue(type: string | undefined, value: unknown): unknown {
+  if (type === 'text' || type === 'long_text') {
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number'))
+      return value.join(', ');
+  }
+  if (type === 'date' && typeof value === 'string') {
+    const m = DATE_TIME.exec(value.trim());
+    if (m) return m[1];
+  }
+  return value;
+}
+
 /** A value rendered for people (history lines, summaries). */
 export function displayValue(value: unknown): string {
   if (value === undefined || value === null) return '—';

@@ -58,10 +58,9 @@ export class RequestService {
   ): Promise<RequestDoc> {
     const app = await this.apps.get(appKey);
     assertSafeValue(input, 'record');
-    const record = await this.resolveUsers(
-      app,
-      validateRecord(app, input, { formShowedDefaults: options.formShowedDefaults === true }),
-    );
+    const record = await this.validated(app, input, {
+      formShowedDefaults: options.formShowedDefaults === true,
+    });
     const counter = await this.ctx.db.counters.findOneAndUpdate(
       { _id: `request:${app.key}` },
       { $inc: { seq: 1 } },
@@ -97,6 +96,46 @@ export class RequestService {
     this.ctx.events.emit('request.created', request);
     await this.sink?.dispatch(request);
     return request;
+  }
+
+  /**
+   * Validates a record and resolves its people; every field's problem is reported at once
+   * (an unknown person beside a number out of range), not the people only once the rest is right.
+   */
+  private async validated(
+    app: AppDefinition,
+    input: Record<string, unknown>,
+    options: Parameters<typeof validateRecord>[2] = {},
+  ): Promise<Record<string, unknown>> {
+    let record: Record<string, unknown>;
+    try {
+      record = validateRecord(app, input, options);
+    } catch (err) {
+      if (!(err instanceof ValidationError) || Object.keys(err.fields).length === 0) throw err;
+      const people: Record<string, unknown> = {};
+      for (const field of app.fields) {
+        const value = input[field.key];
+        if (field.type === 'user' && err.fields[field.key] === undefined && typeof value === 'string')
+          people[field.key] = value.trim();
+      }
+      let unknown: Record<string, string> = {};
+      try {
+        await this.resolveUsers(app, people);
+      } catch (inner) {
+        if (!(inner instanceof ValidationError)) throw inner;
+        unknown = inner.fields;
+      }
+      if (Object.keys(unknown).length === 0) throw err;
+      const fields: Record<string, string> = {};
+      for (const key of Object.keys(input))
+        if (err.fields[key] && !app.fields.some((f) => f.key === key)) fields[key] = err.fields[key];
+      for (const field of app.fields) {
+        const message = err.fields[field.key] ?? unknown[field.key];
+        if (message !== undefined) fields[field.key] = message;
+      }
+      throw new ValidationError(`Please fix: ${Object.values(fields).join('; ')}.`, fields);
+    }
+    return this.resolveUsers(app, record);
   }
 
   /** Replaces user references (Baton id, email, provider:id) by Baton user ids; unknown people are field errors. */
@@ -252,7 +291,7 @@ export class RequestService {
     if (request.applied?.includes(eventId)) return request;
     assertSafeValue(input, 'record');
     const app = await this.apps.get(request.app);
-    const values = await this.resolveUsers(app, validateRecord(app, input, { partial: true }));
+    const values = await this.validated(app, input, { partial: true });
     const set: Record<string, unknown> = { updated_at: this.ctx.now() };
     const events: HistoryEvent[] = [];
     for (const [key, value] of Object.entries(values)) {

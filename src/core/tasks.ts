@@ -308,6 +308,9 @@ export class TaskService {
     };
     if (finalComment !== undefined) set.comment = finalComment;
     if (Object.keys(inputs).length > 0) set.inputs_values = inputs;
+    if (task.quorum.mode !== 'any' && task.assignee.type === 'group' && as !== 'admin') {
+      return this.respond(task, actor, response, set);
+    }
     const updated = await this.ctx.db.tasks.findOneAndUpdate(
       { _id: task._id, status: 'open' },
       { $set: set, $push: { responses: response } },
@@ -320,6 +323,111 @@ export class TaskService {
     this.ctx.logger.info({ task: task._id, outcome, by: actor._id, as }, 'task completed');
     await this.finishClose(updated);
     return updated;
+  }
+
+  /**
+   * A member's response to a group task with a quorum (`all` members, or `count` of them): it
+   * is recorded, and decides the task once that many members chose one outcome, or once no
+   * outcome can get there any more (with `all`, the first dissent decides). Each member
+   * answers once. Every write is a compare-and-set on the responses so far, so members
+   * answering at once are counted one by one and exactly one of them decides.
+   */
+  private async respond(
+    task: TaskDoc,
+    actor: User,
+    response: TaskResponse,
+    decide: Record<string, unknown>,
+  ): Promise<TaskDoc> {
+    let current = task;
+    for (let attempt = 0; ; attempt++) {
+      if (current.status !== 'open') throw await this.closedError(current);
+      const earlier = current.responses.find((r) => r.by === actor._id);
+      if (earlier) {
+        throw new ValidationError(
+          `You already answered ${earlier.outcome} on "${current.title}"; ${await this.waitingFor(current)}.`,
+        );
+      }
+      const responses = [...current.responses, response];
+      const { required, outcome } = await this.tally(current, responses);
+      const filter = { _id: current._id, status: 'open', responses: { $size: current.responses.length } };
+      if (outcome !== undefined) {
+        const updated = await this.ctx.db.tasks.findOneAndUpdate(
+          filter,
+          { $set: { ...decide, outcome }, $push: { responses: response } },
+          { returnDocument: 'after' },
+        );
+        if (updated) {
+          this.ctx.logger.info(
+            { task: current._id, outcome, by: actor._id, responses: responses.length },
+            'task completed (quorum)',
+          );
+          await this.finishClose(updated);
+          return updated;
+        }
+      } else {
+        const updated = await this.ctx.db.tasks.findOneAndUpdate(
+          filter,
+          { $set: { updated_at: response.at }, $push: { responses: response } },
+          { returnDocument: 'after' },
+        );
+        if (updated) {
+          const votes = responses.filter((r) => r.outcome === response.outcome).length;
+          await this.requests.appendHistory(current.request_id, {
+            id: `${current._id}:response:${actor._id}`,
+            type: 'task_response',
+            at: response.at,
+            by: actor._id,
+            text: `${actor.name} ${outcomeOn(response.outcome)} "${current.title}"${
+              response.comment ? `: ${response.comment}` : ''
+            } (${votes} of ${required} needed)`,
+            data: {
+              task_id: current._id,
+              outcome: response.outcome,
+              comment: response.comment ?? null,
+              inputs: response.inputs ?? null,
+              votes,
+              required,
+            },
+          });
+          this.ctx.events.emit('task.responded', updated);
+          return updated;
+        }
+      }
+      // Someone else answered at the same moment: count again with their response.
+      const fresh = await this.load(current._id);
+      if (!fresh || attempt >= 20) throw await this.closedError(fresh ?? current);
+      current = fresh;
+    }
+  }
+
+  /** How many members must choose one outcome, and the outcome the responses decide (if any yet). */
+  private async tally(
+    task: TaskDoc,
+    responses: TaskResponse[],
+  ): Promise<{ required: number; outcome: string | undefined }> {
+    const group = task.assignee.type === 'group' ? await this.groups.find(task.assignee.name) : null;
+    const members = group?.members ?? [];
+    const size = Math.max(1, members.length);
+    const required = task.quorum.mode === 'count' ? Math.min(task.quorum.count ?? 1, size) : size;
+    const votes = new Map<string, number>();
+    for (const r of responses) votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
+    for (const [outcome, n] of votes) if (n >= required) return { required, outcome };
+    const answered = new Set(responses.map((r) => r.by));
+    const remaining = members.filter((m) => !answered.has(m)).length;
+    const reachable = task.outcomes.some((o) => (votes.get(o.label) ?? 0) + remaining >= required);
+    // No outcome can reach the quorum any more: the response that made it so decides.
+    return { required, outcome: reachable ? undefined : responses.at(-1)?.outcome };
+  }
+
+  /** "waiting for 2 more responses" (what a group task with a quorum still needs). */
+  private async waitingFor(task: TaskDoc): Promise<string> {
+    const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
+    const best = Math.max(
+      0,
+      ...task.outcomes.map((o) => task.responses.filter((r) => r.outcome === o.label).length),
+    );
+    const more = Math.max(1, required - best);
+    return `the task waits for ${more} more response${more === 1 ? '' : 's'}`;
   }
 
   /** Expires a task whose deadline has passed (scheduler). A no-op if it closed first. */
@@ -379,6 +487,12 @@ export class TaskService {
     if (as === null) throw new ForbiddenError('Only the assignee or an admin can reassign this task.');
     if (task.status !== 'open') throw await this.closedError(task);
     const assignee = await this.resolveAssignee(to);
+    if (assigneeKey(assignee) === task.assignee_key) {
+      throw new ValidationError(
+        `"${task.title}" is already assigned to ${await this.describeAssignee(assignee)}.`,
+        { to: 'Choose someone else' },
+      );
+    }
     const now = this.ctx.now();
     const updated = await this.ctx.db.tasks.findOneAndUpdate(
       { _id: taskId, status: 'open' },
@@ -478,16 +592,22 @@ export class TaskService {
       };
     }
     const asText = task.completed_as === 'admin' ? ' (as admin)' : '';
+    // What the person typed into the task's inputs (a tracking number, a reason) is part of the decision.
+    const typed = task.inputs
+      .filter((i) => i.id !== 'comment' && task.inputs_values?.[i.id] !== undefined)
+      .map((i) => `${i.label}: ${task.inputs_values![i.id]}`)
+      .join('; ');
     return {
       ...base,
       type: 'task_completed',
       by,
-      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}`,
+      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
       data: {
         task_id: task._id,
         outcome: task.outcome ?? null,
         as: task.completed_as ?? null,
         comment: task.comment ?? null,
+        inputs: task.inputs_values ?? null,
       },
     };
   }

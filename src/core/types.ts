@@ -202,7 +202,10 @@ export interface TaskFields {
   assignee: Assignee;
   /** `user:<id>` or `group:<name>`: one indexable key for "tasks assigned to". */
   assignee_key: string;
-  /** How responses decide the task. Only `any` (first response decides) is enforced today. */
+  /**
+   * How responses decide a group task: `any`, the first response; `all`, every member choosing
+   * one outcome (the first dissent decides); `count`, that many members choosing one outcome.
+   */
   quorum: { mode: 'any' | 'all' | 'count'; count?: number | undefined };
   expires_at?: Date | undefined;
   status: TaskStatus;
@@ -250,6 +253,10 @@ export interface StepResult {
   inputs?: Record<string, string> | undefined;
   completed_at?: Date | undefined;
   task_id?: string | undefined;
+  /** Each member's answer to a group task with a quorum. */
+  responses?:
+    | { by: string; outcome: string; comment: string | null; inputs: Record<string, string>; at: Date }[]
+    | undefined;
   value?: unknown;
 }
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { AppService } from '../core/apps.js';
 import type { CoreContext } from '../core/context.js';
 import { BatonError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { GroupService } from '../core/groups.js';
+import { recipeFieldValue } from '../core/records.js';
 import type { RequestService, TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
@@ -21,6 +23,7 @@ import { parseDuration } from '../recipes/duration.js';
 import {
   type ExpressionContext,
   evaluateCondition,
+  renderDeep,
   renderTemplate,
   renderText,
 } from '../recipes/expressions.js';
@@ -31,10 +34,11 @@ import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
 
+/** A Baton user id (`u_` and 16 base32 characters, see newId). */
+const USER_ID = /^u_[0-9a-z]{16}$/;
+
 /** How long a running job is owned by the instance running it before recovery may take it over. */
 const LEASE_MS = 60_000;
-/** A Baton user id as `newId('u')` makes them. */
-const USER_ID = /^u_[0-9a-z]{16}$/;
 /** Stage changes that start recipes that change stages... stop somewhere. */
 const MAX_CHAIN_DEPTH = 20;
 
@@ -54,6 +58,15 @@ function taskResult(task: TaskDoc): StepResult {
   if (task.comment !== undefined) r.comment = task.comment;
   if (task.inputs_values !== undefined) r.inputs = task.inputs_values;
   if (task.completed_at !== undefined) r.completed_at = task.completed_at;
+  // Each member's answer to a group task with a quorum (who, which outcome, their comment).
+  if (task.quorum.mode !== 'any' && task.responses.length > 0)
+    r.responses = task.responses.map((x) => ({
+      by: x.by,
+      outcome: x.outcome,
+      comment: x.comment ?? null,
+      inputs: x.inputs ?? {},
+      at: x.at,
+    }));
   return r;
 }
 
@@ -80,6 +93,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     private readonly groups: GroupService,
     private readonly requests: RequestService,
     private readonly tasks: TaskService,
+    private readonly apps: AppService,
   ) {}
 
   /** Forget cached recipe lists (after a recipe is installed, started or stopped). */
@@ -422,7 +436,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const key = `${job._id.slice(2)}_${pc}`;
     switch (step.action) {
       case 'assign_task': {
-        const to = await renderTemplate(step.to as string, ctx);
+        // `to` may be written as a list of one (`to: ["{{ record.approver }}"]`): each item is a template.
+        const to = Array.isArray(step.to)
+          ? (await Promise.all(step.to.map((item) => renderTemplate(item, ctx)))).flat()
+          : await renderTemplate(step.to, ctx);
         const ref = Array.isArray(to) ? (to.length === 1 ? to[0] : undefined) : to;
         if (typeof ref !== 'string' || ref.trim() === '') {
           throw new ValidationError(
@@ -432,10 +449,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           );
         }
         const assignee = await this.tasks.resolveAssignee(ref);
-        const title = await renderText(step.title, ctx, undefined, this.showPerson);
+        const title = await renderText(step.title, ctx, undefined, this.show);
         const instructions =
           step.instructions !== undefined
-            ? await renderText(step.instructions, ctx, undefined, this.showPerson)
+            ? await renderText(step.instructions, ctx, undefined, this.show)
             : undefined;
         const outcomes: TaskOutcome[] = (step.outcomes ?? ['Approve', 'Reject']).map((o) =>
           typeof o === 'string'
@@ -493,17 +510,21 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return { kind: 'next', result: { status: 'completed', value: stage }, request };
       }
       case 'update_record': {
+        const app = await this.apps.get(job.app);
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
-          values[field] = typeof value === 'string' ? await renderTemplate(value, ctx) : value;
+          const type = app.fields.find((f) => f.key === field)?.type;
+          // Templates inside lists too: `cities: [Oslo, "{{ record.extra }}"]`.
+          values[field] = recipeFieldValue(type, await renderDeep(value, ctx));
         }
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };
       }
       case 'notify': {
-        const recipients = await this.recipients(step.to, ctx);
+        const empty: string[] = [];
+        const recipients = await this.recipients(step.to, ctx, empty);
         const text =
-          step.text !== undefined ? await renderText(step.text, ctx, undefined, this.showPerson) : undefined;
+          step.text !== undefined ? await renderText(step.text, ctx, undefined, this.show) : undefined;
         const now = this.ctx.now();
         let i = 0;
         for (const userId of recipients) {
@@ -531,7 +552,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           type: 'notified',
           at: now,
           by,
-          text: `Notified ${names.join(', ')}${text ? `: ${text}` : ''}`,
+          text:
+            names.length > 0
+              ? `Notified ${names.join(', ')}${text ? `: ${text}` : ''}`
+              : `Notified nobody: ${empty.map((g) => `group ${g}`).join(', ')} ${empty.length === 1 ? 'has' : 'have'} no members${text ? ` (${text})` : ''}`,
           data: { to: recipients },
         });
         return { kind: 'next', result: { status: 'completed', value: recipients } };
@@ -541,7 +565,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         if (step.for !== undefined) until = new Date(this.ctx.now().getTime() + parseDuration(step.for));
         else {
           const v = await renderTemplate(step.until as string, ctx);
-          until = v instanceof Date ? v : new Date(String(v));
+          // A number is milliseconds since 1970 ($toMillis(record.start) - 86400000).
+          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : new Date(String(v));
           if (Number.isNaN(until.getTime()))
             throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
         }
@@ -556,21 +581,30 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         return { kind: 'wait', waiting: { kind: 'timer', until } };
       }
       case 'stop':
-        return { kind: 'stop', reason: step.reason };
+        // The reason may use {{ }} like any text: the job shows it rendered, not as written.
+        return {
+          kind: 'stop',
+          reason:
+            step.reason !== undefined ? await renderText(step.reason, ctx, undefined, this.show) : undefined,
+        };
       default:
         throw new ValidationError(`Unknown action ${(step as { action: string }).action}`);
     }
   }
 
   /**
-   * In texts people read (titles, instructions, notifications), a value that is a Baton user id
-   * (a user field, `completed_by`, `request.requester`) is shown as the person's name.
+   * A value as people read it in a title, instructions, a notification or a stop reason: a
+   * Baton user id (a user field, `steps.<id>.completed_by`) becomes the person's name.
    */
-  private readonly showPerson = async (value: string): Promise<string> =>
-    USER_ID.test(value) ? this.users.displayName(value) : value;
+  private readonly show = async (value: unknown): Promise<unknown> => {
+    if (typeof value === 'string') return USER_ID.test(value) ? this.users.displayName(value) : value;
+    if (Array.isArray(value) && value.some((v) => typeof v === 'string' && USER_ID.test(v)))
+      return Promise.all(value.map(this.show));
+    return value;
+  };
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
-  private async recipients(to: unknown, ctx: ExpressionContext): Promise<string[]> {
+  private async recipients(to: unknown, ctx: ExpressionContext, empty: string[] = []): Promise<string[]> {
     const refs: unknown[] = [];
     for (const item of Array.isArray(to) ? to : [to]) {
       const v = typeof item === 'string' ? await renderTemplate(item, ctx) : item;
@@ -587,6 +621,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       if (ref.startsWith('group:')) {
         const group = await this.groups.find(ref.slice(6));
         if (!group) throw new ValidationError(`No group named "${ref.slice(6)}".`);
+        if (group.members.length === 0) empty.push(group.name);
         for (const m of group.members) out.add(m);
       } else {
         const user = await this.users.lookup(ref);

@@ -273,6 +273,11 @@ export function checkExpressionSyntax(
   source: string,
   mode: 'template' | 'condition' = 'template',
 ): string | null {
+  // `if: "{{ record.days > 5 }}"`: JSONata reads {{ as an object and fails with 'Expected ":"'.
+  const wrapped = mode === 'condition' ? /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(source) : null;
+  if (wrapped && !isTemplate(wrapped[1]!) && checkExpressionSyntax(wrapped[1]!, 'condition') === null) {
+    return `a condition is a bare expression, without {{ }}: write "${wrapped[1]!.trim()}"`;
+  }
   try {
     const sources =
       mode === 'template'
@@ -531,30 +536,24 @@ export async function renderTemplate(
 }
 
 /**
- * Renders a template and always returns a string (for titles, texts, stages...). `show`, if
- * given, turns each string an expression yields (or each string item of a list) into what
- * people should read, e.g. a person's name for a user id.
+ * Renders a template and always returns a string (for titles, texts, stages...). `show`, when
+ * given, turns each expression's value into what people read (e.g. a user id into a name).
  */
 export async function renderText(
   template: string | CompiledTemplate,
   context: ContextInput,
   limits?: EvaluationLimits,
-  show?: (value: string) => Promise<string>,
+  show?: (value: unknown) => Promise<unknown>,
 ): Promise<string> {
   if (!show) return stringify(await renderTemplate(template, context, limits));
   const compiled = typeof template === 'string' ? compileTemplate(template) : template;
   if (compiled.literal) return compiled.source;
-  const shown = async (value: unknown): Promise<unknown> => {
-    if (typeof value === 'string') return show(value);
-    if (Array.isArray(value)) return Promise.all(value.map(shown));
-    return value;
-  };
   let out = '';
   for (const piece of compiled.pieces) {
     out +=
       piece.kind === 'text'
         ? piece.text
-        : stringify(await shown(await evaluateExpression(piece.source, context, limits)));
+        : stringify(await show(await evaluateExpression(piece.source, context, limits)));
   }
   return out;
 }

@@ -18,13 +18,14 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { validateRecord } from '../core/records.js';
+import { recipeFieldValue, validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
   closestKey,
+  editDistance,
   idPrefixFor,
   isConditionalStep,
   outcomeLabel,
@@ -222,8 +223,8 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
 }
 
 /**
- * Warns about `quorum` modes the engine does not enforce yet: today the first response
- * decides every task, whatever the mode (see TaskFields.quorum).
+ * Warns about a quorum (`all`, `count`) on a task for one person: a quorum counts the answers
+ * of a group's members, so such a task is decided by the person's answer.
  */
 function quorumProblems(file: string, locator: Locator, data: unknown): Problem[] {
   const problems: Problem[] = [];
@@ -231,15 +232,23 @@ function quorumProblems(file: string, locator: Locator, data: unknown): Problem[
     if (!Array.isArray(list)) return;
     list.forEach((step, i) => {
       if (!step || typeof step !== 'object') return;
-      const s = step as { action?: unknown; quorum?: { mode?: unknown }; then?: unknown; else?: unknown };
+      const s = step as {
+        action?: unknown;
+        to?: unknown;
+        quorum?: { mode?: unknown };
+        then?: unknown;
+        else?: unknown;
+      };
       const mode = s.quorum?.mode;
-      if (s.action === 'assign_task' && (mode === 'all' || mode === 'count')) {
+      const to = Array.isArray(s.to) && s.to.length === 1 ? s.to[0] : s.to;
+      const person = typeof to === 'string' && !isTemplate(to) && !to.trim().startsWith('group:');
+      if (s.action === 'assign_task' && (mode === 'all' || mode === 'count') && person) {
         problems.push(
           problemAt(
             file,
             locator,
             [...path, i, 'quorum', 'mode'],
-            `quorum mode "${mode}" is not enforced yet: the first response decides the task (as with mode: any)`,
+            `quorum mode "${mode}" counts the answers of a group's members: this task is for one person, whose answer decides it (assign it to group:<name>)`,
             'warning',
           ),
         );
@@ -309,7 +318,12 @@ function recordReferenceProblems(
       const key = match[1]!;
       if (keys.has(key) || reported.has(key)) continue;
       reported.add(key);
-      const close = closestKey(key, [...keys]);
+      const closest = closestKey(key, [...keys]);
+      // Only a near miss (dayz, aprover), not any key a few letters away (foo -> doc).
+      const close =
+        closest && editDistance(key, closest) <= Math.max(1, Math.floor(key.length / 3))
+          ? closest
+          : undefined;
       problems.push(
         problemAt(
           file,
@@ -731,9 +745,9 @@ function crossChecks(
       if (step.action === 'update_record') {
         // values without {{ }} are known now: check them as the form would at run time
         const literals = Object.fromEntries(
-          Object.entries(step.fields).filter(
-            ([key, v]) => fieldKeys.has(key) && !(typeof v === 'string' && isTemplate(v)),
-          ),
+          Object.entries(step.fields)
+            .filter(([key, v]) => fieldKeys.has(key) && !hasTemplate(v))
+            .map(([key, v]) => [key, recipeFieldValue(app.fields.find((f) => f.key === key)?.type, v)]),
         );
         try {
           validateRecord(app, literals, { partial: true });
@@ -764,6 +778,14 @@ function crossChecks(
   }
   problems.push(...stageLoopProblems(recipes));
   return problems;
+}
+
+/** True when a value holds a `{{ }}` template anywhere (a string, or a string inside a list or mapping). */
+function hasTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return isTemplate(value);
+  if (Array.isArray(value)) return value.some(hasTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(hasTemplate);
+  return false;
 }
 
 const CARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../cards');

@@ -10,7 +10,7 @@ import { DURATION_PATTERN, isDuration } from './duration.js';
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
@@ -334,6 +334,13 @@ export const AssignTaskStepSchema = strict({
   quorum: QuorumSchema.default({ mode: 'any' }),
   card: nonEmpty('card').optional(),
 }).superRefine((step, ctx) => {
+  if (Array.isArray(step.to) && step.to.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['to'],
+      message: `a task has one assignee, a person or group:<name> (this lists ${step.to.length}); to let any of several people decide, assign it to a group`,
+    });
+  }
   const labels = step.outcomes.map(outcomeLabel);
   for (const dup of duplicates(labels)) {
     ctx.addIssue({ code: 'custom', path: ['outcomes'], message: `duplicate outcome "${dup}"` });

@@ -105,7 +105,9 @@ describe('time-off template: a two-level approval chain through the core API', (
       .file(p.alice!, 'time-off', { type: 'Cruise', days: 45, approver: 'nobody@example.com' })
       .catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
+    // The unknown person is named with the rest, not only once everything else is right.
     expect(err.fields).toEqual({
+      approver: 'Approver: no person named "nobody@example.com" is known to Baton',
       type: 'Type must be one of Vacation, Sick, Personal',
       start: 'First day is required',
       days: 'Working days must be at most 30',
@@ -115,6 +117,7 @@ describe('time-off template: a two-level approval chain through the core API', (
       .catch((e) => e);
     expect(err2.fields).toEqual({
       bogus: 'Time off has no field "bogus"',
+      approver: 'Approver: no person named "nobody@example.com" is known to Baton',
       start: 'First day must be a date (YYYY-MM-DD)',
     });
     const err3 = await rt.baton.requests

@@ -1,5 +1,6 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recipesDir, seedPeople, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { recipesDir, seedPeople, startTestRuntime, type TestRuntime, tempDir } from '../helpers/runtime.js';
 
 const APP = `kind: app
 key: note
@@ -38,5 +39,59 @@ describe('installing recipes from files', () => {
     ]);
     const r = await rt.baton.requests.file(p.alice!, 'note', { text: 'hi' });
     expect((await rt.baton.requests.get(p.alice!, r._id)).stage).toBe('Seen');
+  });
+
+  it('a recipe renamed in its file, or whose file is deleted, stops running at the next start (no second job per request)', async () => {
+    const notify = (name: string, text: string) => `kind: recipe
+name: ${name}
+trigger: { type: new_request, app: note }
+steps:
+  - action: notify
+    to: "{{ request.requester }}"
+    text: ${text}
+`;
+    const dir = recipesDir({
+      'app.yaml': APP,
+      'tell.yaml': notify('note-tell', 'v1'),
+      'extra.yaml': notify('note-extra', 'extra'),
+      'broken.yaml': 'kind: recipe\nname: note-broken\ntrigger: { type: new_request, app: note\n',
+    });
+    const dataDir = tempDir();
+    rt = await startTestRuntime({ dataDir, recipesDir: dir });
+    const p = await seedPeople(rt.baton);
+    const names = async () =>
+      (await rt!.baton.recipes.list(p.admin!)).map((r) => `${r._id.replace(dir, '<dir>')}:${r.state}`).sort();
+    expect(await names()).toEqual([
+      'file:<dir>/broken.yaml:invalid',
+      'note-extra:running',
+      'note-tell:running',
+    ]);
+    await rt.close();
+
+    // The author renames the recipe, deletes another file and fixes the broken one.
+    writeFileSync(`${dir}/tell.yaml`, notify('note-tell-requester', 'v2'));
+    rmSync(`${dir}/extra.yaml`);
+    writeFileSync(`${dir}/broken.yaml`, notify('note-fixed', 'fixed'));
+    rt = await startTestRuntime({ dataDir, recipesDir: dir });
+    expect(await names()).toEqual(['note-fixed:running', 'note-tell-requester:running']);
+    const r = await rt.baton.requests.file(p.alice!, 'note', { text: 'hi' });
+    const notified = (await rt.baton.requests.get(p.alice!, r._id)).history.filter(
+      (h) => h.type === 'notified',
+    );
+    expect(notified.map((h) => h.text).sort()).toEqual([
+      'Notified Alice Requester: fixed',
+      'Notified Alice Requester: v2',
+    ]);
+    await rt.close();
+
+    // A file that cannot be read for now keeps what it installed (a typo must not drop a running recipe).
+    writeFileSync(`${dir}/tell.yaml`, 'kind: recipe\nname: [oops\n');
+    renameSync(`${dir}/broken.yaml`, `${dir}/fixed.yaml`);
+    rt = await startTestRuntime({ dataDir, recipesDir: dir });
+    expect(await names()).toEqual([
+      'file:<dir>/tell.yaml:invalid',
+      'note-fixed:running',
+      'note-tell-requester:running',
+    ]);
   });
 });

@@ -47,4 +47,40 @@ steps:
       '8: warning: steps[0].card: the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request',
     ]);
   });
+
+  it('says a condition is written without {{ }} instead of a JSONata error about a missing ":"', async () => {
+    const recipe = `kind: recipe
+name: trip-if
+trigger: { type: new_request, app: trip }
+steps:
+  - if: "{{ record.back > '2026-01-01' }}"
+    then:
+      - action: stop
+  - if: "record.back > '2026-01-01'"
+    then:
+      - action: stop
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'if.yaml': recipe }));
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      `5: error: steps[0].if: a condition is a bare expression, without {{ }}: write "record.back > '2026-01-01'"`,
+    ]);
+  });
+
+  it('warns about record.<key> in an expression when the app has no such field (a typo gives a blank or false)', async () => {
+    const recipe = `kind: recipe
+name: trip-fields
+trigger: { type: new_request, app: trip }
+steps:
+  - if: "record.bak > '2026-01-01' and record.back > '2026-01-01'"
+    then:
+      - action: notify
+        to: "{{ request.requester }}"
+        text: "Back on {{ record.back }}, {{ record.xyz }}"
+`;
+    const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'fields.yaml': recipe }));
+    expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
+      '5: warning: steps[0].if: app "trip" has no field "bak" (did you mean "back"?); fields: back',
+      '9: warning: steps[0].then[0].text: app "trip" has no field "xyz"; fields: back',
+    ]);
+  });
 });

@@ -283,7 +283,7 @@ describe('step references', () => {
 });
 
 describe('quorum', () => {
-  it('warns that quorum modes other than any are not enforced (the first response decides)', () => {
+  it('accepts quorum modes on group tasks, and warns that a task for one person is decided by their answer', () => {
     const text = recipe(`  - id: hr
     action: assign_task
     to: group:hr
@@ -296,11 +296,16 @@ describe('quorum', () => {
         to: group:board
         title: all of you
         quorum: { mode: all }
+      - id: ceo
+        action: assign_task
+        to: ceo@example.com
+        title: you
+        quorum: { mode: count, count: 2 }
 `);
     const { problems, definition } = parseDefinitionFile(text, 'r.yaml');
     expect(definition).toBeDefined();
     expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
-      '16: warning: steps[1].then[0].quorum.mode: quorum mode "all" is not enforced yet: the first response decides the task (as with mode: any)',
+      `21: warning: steps[1].then[1].quorum.mode: quorum mode "count" counts the answers of a group's members: this task is for one person, whose answer decides it (assign it to group:<name>)`,
     ]);
   });
 });

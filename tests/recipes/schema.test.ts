@@ -45,7 +45,7 @@ describe('RecipeDefinitionSchema', () => {
       steps: [
         {
           ...task,
-          to: ['group:it', 'ann@example.com'],
+          to: ['group:it'],
           outcomes: ['Approve', { label: 'Reject', style: 'danger', comment: 'required' }],
           inputs: [{ id: 'ticket', label: 'Ticket', type: 'text', required_for: ['Approve'] }],
           quorum: { mode: 'count', count: 2 },
@@ -54,6 +54,12 @@ describe('RecipeDefinitionSchema', () => {
       ],
     });
     expect(ok.success).toBe(true);
+    // A task has one assignee: the engine would refuse a list of several at every run.
+    const several = RecipeDefinitionSchema.safeParse({
+      ...base,
+      steps: [{ ...task, to: ['group:it', 'ann@example.com'] }],
+    });
+    expect(several.success).toBe(false);
   });
 
   it.each([
