@@ -104,6 +104,32 @@ for (const bench of BENCHES) {
 
 writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
+/**
+ * A fixed piece of plain JavaScript work, timed in this process: the same code gives the same
+ * figure on the same machine, so runs on different (or differently loaded) machines can be
+ * compared. Memory-bound, like most of what Baton does per request.
+ */
+function speedReference(): number {
+  const doc = {
+    _id: 'j_reference',
+    steps: { manager: { status: 'completed', outcome: 'Approve', completed_at: '2026-01-01T00:00:00.000Z' } },
+    log: Array.from({ length: 6 }, (_, pc) => ({
+      pc,
+      step: `step ${pc}`,
+      action: 'notify',
+      status: 'completed',
+    })),
+    record: { days: 3, approver: 'u_0123456789abcdef', note: 'x'.repeat(200) },
+  };
+  let n = 0;
+  for (let i = 0; i < 20_000; i++) n += JSON.parse(JSON.stringify(doc)).log.length;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < 100_000; i++) n += JSON.parse(JSON.stringify(doc)).log.length;
+  const us = Number(process.hrtime.bigint() - started) / 1e3 / 100_000;
+  return n > 0 ? Number(us.toFixed(2)) : us;
+}
+const reference = speedReference();
+
 const cpus = os.cpus();
 const machine = `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 const sections = BENCHES.filter((b) => results[b.name]).map((b) => {
@@ -118,7 +144,9 @@ Produced by \`npm run bench\` (all) or \`npm run bench -- cycles expiry memory s
 benchmark in a fresh Node process and rewrites this file; raw numbers are in \`results.json\`.
 
 Machine: ${machine}. The machine is shared (other work may run at the same time), so
-numbers vary by ±30 % between runs; each figure is one run.
+numbers vary by ±30 % between runs; each figure is one run. Speed reference of this run (a fixed
+piece of JavaScript, \`JSON.parse(JSON.stringify(doc))\` of a ~1 KB document, see \`run.ts\`):
+${reference} µs; compare it before comparing runs made on different machines or days.
 
 ${sections.join('\n\n')}
 ${existsSync(path.join(here, 'NOTES.md')) ? `\n${readFileSync(path.join(here, 'NOTES.md'), 'utf8')}` : ''}`,
