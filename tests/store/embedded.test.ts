@@ -1,5 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -666,6 +675,39 @@ describe('embedded checkpoints', () => {
 function ids(docs: { _id: string }[]): string[] {
   return docs.map((d) => d._id).sort();
 }
+
+describe('embedded WAL under constant writes', () => {
+  it('restarts the WAL from its beginning while writes keep coming, instead of growing until a forced truncation', async () => {
+    const dir = tempDir();
+    // A small reset threshold and a quick worker, so a few MB of writes show it.
+    const s = SqliteStore.open(dir, { walResetFrames: 256, checkpointIntervalMs: 20 });
+    const c = s.collection('w');
+    // The WAL header's checkpoint sequence number goes up each time the WAL restarts.
+    const restarts = () => {
+      const header = Buffer.alloc(16);
+      const fd = openSync(join(dir, 'baton.db-wal'), 'r');
+      try {
+        readSync(fd, header, 0, 16, 0);
+      } finally {
+        closeSync(fd);
+      }
+      return header.readUInt32BE(12);
+    };
+    await c.insertOne({ _id: 'first' });
+    await s.durable();
+    const before = restarts();
+    const deadline = Date.now() + 20_000;
+    // Batches of writes with a turn of the event loop between them, as a busy server makes.
+    for (let i = 0; restarts() === before && Date.now() < deadline; i++) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, k) => c.insertOne({ _id: `d${i}_${k}`, pad: 'x'.repeat(2000) })),
+      );
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(restarts()).toBeGreaterThan(before);
+    await s.close();
+  });
+});
 
 describe('embedded index columns', () => {
   it('rebuilds an index of an earlier version (on json_extract expressions) on columns, keeping the data', async () => {

@@ -9,6 +9,9 @@
  * and `journal_size_limit` trims the file then, so the WAL stays bounded. (TRUNCATE or
  * RESTART would block writers while they wait for readers and sync the file: seen to
  * hold the write lock for more than 5 s on a busy disk, failing writes with SQLITE_BUSY.)
+ * The worker reports how far each checkpoint got (`onProgress`): under constant writes it
+ * never reaches the end of the WAL, and the store finishes the last few frames itself
+ * (`SqliteStore.afterCheckpoint`) so that the WAL restarts.
  * The worker is `unref`'d: it never keeps the process alive.
  *
  * The worker is an eval'd CommonJS script that `require`s better-sqlite3 by the path
@@ -24,7 +27,8 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 function checkpoint() {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (r && r.log > 0) parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
@@ -40,10 +44,12 @@ parentPort.on('message', (m) => {
 `;
 
 export interface CheckpointerOptions {
-  /** Passive checkpoint period (default 1,000 ms). */
+  /** Passive checkpoint period (default 250 ms). */
   intervalMs?: number;
   /** Called with checkpoint errors (they are otherwise ignored: the next tick retries). */
   onError?: (message: string) => void;
+  /** Called after each checkpoint of a WAL that has frames: how many, and how many are now in the database file. */
+  onProgress?: (progress: { log: number; checkpointed: number }) => void;
 }
 
 export class Checkpointer {
@@ -57,12 +63,14 @@ export class Checkpointer {
       workerData: {
         module,
         file,
-        intervalMs: options.intervalMs ?? 1000,
+        intervalMs: options.intervalMs ?? 250,
       },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string }) => {
+    this.worker.on('message', (m: { error?: string; log?: number; checkpointed?: number }) => {
       if (m?.error) options.onError?.(m.error);
+      else if (typeof m?.log === 'number' && typeof m.checkpointed === 'number')
+        options.onProgress?.({ log: m.log, checkpointed: m.checkpointed });
     });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', () => resolve());

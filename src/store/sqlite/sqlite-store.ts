@@ -116,6 +116,10 @@ const UPDATE_OPS = new Set([
 export interface SqliteStoreOptions {
   /** File name inside `dataDir` (default `baton.db`), or `':memory:'` for an in-memory database. */
   filename?: string;
+  /** Tuning for tests: WAL frames past which the WAL is restarted under load (default 16,384). */
+  walResetFrames?: number;
+  /** Tuning for tests: the checkpoint worker's period (default 250 ms). */
+  checkpointIntervalMs?: number;
 }
 
 /** Another live process holds the database file (the embedded store is one process at a time). */
@@ -368,6 +372,10 @@ const WAL_TRUNCATE_BYTES = 256 * 1024 * 1024;
 /** Past this size it is truncated between two batches even while writes keep coming. */
 const WAL_FORCE_TRUNCATE_BYTES = 1024 * 1024 * 1024;
 const WAL_IDLE_MS = 200;
+/** Past this many frames (64 MB of 4 KB pages) the store helps the worker's checkpoints reach the WAL's end (see `afterCheckpoint`). */
+const WAL_RESET_FRAMES = 16_384;
+/** ...when at most this many frames were left behind by the worker's last checkpoint. */
+const WAL_TOPUP_MAX_LAG = 2_048;
 
 /** The open write transaction shared by the operations of one burst (see `begin`). */
 interface Batch {
@@ -400,14 +408,23 @@ export class SqliteStore implements Store {
   private commitsSinceWalCheck = 0;
   private lastCommitAt = 0;
   private walTimer: NodeJS.Timeout | null = null;
+  private topUpQueued = false;
   /** Set by `acknowledgeOnApply`: writes settle when applied; called when a COMMIT loses them. */
   private onLost: ((err: unknown) => void) | null = null;
 
   private readonly unlock: () => void;
 
-  private constructor(db: DB, file: string | null, unlock: () => void = () => {}) {
+  private readonly walResetFrames: number;
+
+  private constructor(
+    db: DB,
+    file: string | null,
+    unlock: () => void = () => {},
+    options: SqliteStoreOptions = {},
+  ) {
     this.db = db;
     this.unlock = unlock;
+    this.walResetFrames = options.walResetFrames ?? WAL_RESET_FRAMES;
     this.txn = db.transaction((fn: () => unknown) => fn());
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: commits survive a process crash; a power loss may lose the last transactions.
@@ -421,7 +438,10 @@ export class SqliteStore implements Store {
       db.pragma('wal_autocheckpoint = 0');
       // Once checkpointed and reset, a WAL file larger than this is truncated back to it.
       db.pragma(`journal_size_limit = ${WAL_TRUNCATE_BYTES}`);
-      this.checkpointer = new Checkpointer(file);
+      this.checkpointer = new Checkpointer(file, {
+        onProgress: (p) => this.afterCheckpoint(p),
+        ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
+      });
       this.walFile = `${file}-wal`;
     }
     this.beginStmt = db.prepare('BEGIN IMMEDIATE');
@@ -461,7 +481,7 @@ export class SqliteStore implements Store {
     const file = join(dataDir, filename);
     const unlock = lockDatabase(file);
     try {
-      return new SqliteStore(new Database(file), file, unlock);
+      return new SqliteStore(new Database(file), file, unlock, options);
     } catch (err) {
       unlock();
       throw err;
@@ -705,6 +725,30 @@ export class SqliteStore implements Store {
     this.clearCaches();
     b.reject(err);
     this.onLost?.(err);
+  }
+
+  /**
+   * The worker reports each checkpoint. Under constant writes its checkpoints never reach the
+   * end of the WAL (frames keep coming while it copies), so the WAL is never restarted and
+   * grows until the forced truncation below stalls the process (over a second at 1 GB on a
+   * slow machine: acks waited behind it). So once the WAL holds WAL_RESET_FRAMES and the
+   * worker left only a few frames behind, this connection checkpoints those few itself,
+   * between two batches (a few ms: most of the copying and syncing is done), and the next
+   * BEGIN restarts the WAL from its beginning. The WAL then stays near 64 MB under load.
+   */
+  private afterCheckpoint(p: { log: number; checkpointed: number }): void {
+    if (p.log < this.walResetFrames || p.log - p.checkpointed > WAL_TOPUP_MAX_LAG || this.topUpQueued) return;
+    this.topUpQueued = true;
+    setImmediate(() => {
+      this.topUpQueued = false;
+      // A batch in progress: the next report tries again.
+      if (this.closed || this.batch !== null || this.db.inTransaction) return;
+      try {
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // Busy (the worker is checkpointing): the next report tries again.
+      }
+    });
   }
 
   /**
