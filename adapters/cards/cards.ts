@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 // The package index's typings pull in adaptivecards' TypeScript sources; the engine's own do not.
 import type * as Templating from 'adaptivecards-templating/lib/template-engine.js';
 import { checkBlockKitSupport } from '../slack/blockkit.js';
+import { accelerate } from './fast-bindings.js';
 
 /** An Adaptive Card (or template) as plain JSON. Elements and actions are left loosely typed. */
 export interface AdaptiveCardJson {
@@ -71,6 +72,8 @@ export interface CardLibrary {
 export interface LoadCardsOptions {
   /** Receives one warning per problem (pino-style `warn(obj, msg)`). */
   logger?: { warn(obj: object, msg: string): void } | undefined;
+  /** Evaluate bindings with the compiled evaluator (`fast-bindings.ts`) where it applies; default true. */
+  accelerate?: boolean;
 }
 
 export class CardError extends Error {
@@ -241,7 +244,11 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
     raw.set(name, json);
     const bindings = checkBindings(name, json);
     problems.push(...parseCard(name, json), ...bindings);
-    if (bindings.length === 0) compiled.set(name, new Template(json));
+    if (bindings.length === 0) {
+      const template = new Template(json);
+      if (options.accelerate !== false) accelerate(template);
+      compiled.set(name, template);
+    }
     for (const message of checkBlockKitSupport(json)) {
       problems.push({ card: name, kind: 'blockkit', severity: 'warning', message });
     }

@@ -300,7 +300,11 @@ describe('plain node (compiled output)', () => {
     // Transpile the two modules next to node_modules (so bare imports resolve) and run them with plain node.
     const out = join(repo, 'node_modules', '.cache', `baton-cards-plain-node-${process.pid}`);
     temps.push(out);
-    for (const file of ['adapters/cards/cards.ts', 'adapters/slack/blockkit.ts']) {
+    for (const file of [
+      'adapters/cards/cards.ts',
+      'adapters/cards/fast-bindings.ts',
+      'adapters/slack/blockkit.ts',
+    ]) {
       const { outputText } = ts.transpileModule(readFileSync(join(repo, file), 'utf8'), {
         compilerOptions: {
           module: ts.ModuleKind.ESNext,
