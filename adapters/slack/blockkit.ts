@@ -178,10 +178,18 @@ const LITERAL_MARK = '\uE000';
 
 /** `data` for a card with every `[` in its strings marked literal (see `LITERAL_MARK`). */
 export function literalMarkdown<T>(data: T): T {
-  if (typeof data === 'string') return data.replaceAll('[', `${LITERAL_MARK}[`) as T;
+  if (typeof data === 'string')
+    return (data.includes('[') ? data.replaceAll('[', `${LITERAL_MARK}[`) : data) as T;
   if (Array.isArray(data)) return data.map((x) => literalMarkdown(x)) as T;
   if (data !== null && typeof data === 'object' && !(data instanceof Date)) {
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, literalMarkdown(v)])) as T;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(data)) {
+      const v = literalMarkdown((data as Record<string, unknown>)[k]);
+      if (k === '__proto__')
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+    }
+    return out as T;
   }
   return data;
 }

@@ -181,11 +181,19 @@ function renderCard(
 }
 
 /** Whether the card a notification names (or the notification card) shows its `text` binding. */
+const textBinders = new WeakMap<CardLibrary, Map<string, boolean>>();
 function bindsText(deps: SlackDeps, name: string | undefined): boolean {
   const cards = cardsOf(deps);
   const chosen = name && cards?.has(name) ? name : 'notification';
   if (!cards?.has(chosen)) return true;
-  return /\$\{[^}]*\btext\b/.test(JSON.stringify(cards.template(chosen)));
+  let known = textBinders.get(cards);
+  if (!known) textBinders.set(cards, (known = new Map()));
+  let binds = known.get(chosen);
+  if (binds === undefined) {
+    binds = /\$\{[^}]*\btext\b/.test(JSON.stringify(cards.template(chosen)));
+    known.set(chosen, binds);
+  }
+  return binds;
 }
 
 function requestUrl(deps: SlackDeps, id: string): string {
