@@ -195,6 +195,8 @@ export interface TaskCardOptions {
   errors?: Record<string, string>;
   /** A line on top of the card ("You can't act on this task…"). */
   notice?: string;
+  /** A plain line on top of the card, under the notice ("You answered Approve…"). */
+  note?: string;
   /** What the copy says beyond the stored task (a copy whose holder is no longer the assignee). */
   reassignedTo?: string;
 }
@@ -227,6 +229,7 @@ export async function renderTaskCard(
     }
     if (options.errors) addErrors(body, options.errors);
   }
+  if (options.note) body.unshift(textBlock(options.note, { weight: 'Bolder' }));
   if (options.notice) body.unshift(textBlock(options.notice, { color: 'Attention', weight: 'Bolder' }));
   card.body = body;
   if (shown.task.open && options.refreshUserIds && options.refreshUserIds.length > 0) {
