@@ -34,6 +34,27 @@ steps:
   - action: change_stage
     stage: "{{ steps.board.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
 `,
+  'vote.yaml': `
+kind: app
+key: vote
+name: Vote
+stages: [Submitted, Decided, Expired]
+fields: []
+`,
+  'vote-recipe.yaml': `
+kind: recipe
+name: vote
+trigger: { type: new_request, app: vote }
+steps:
+  - id: board
+    action: assign_task
+    to: group:board
+    title: Quick vote
+    quorum: { mode: count, count: 2 }
+    expires_in: 2s
+  - action: change_stage
+    stage: "{{ steps.board.status = 'expired' ? 'Expired' : 'Decided' }}"
+`,
 };
 
 type InvokeBody = { statusCode: number; type: string; value: Record<string, unknown> };
@@ -148,6 +169,26 @@ describe('Teams: group tasks with a quorum', () => {
     const stored = (await t.rt.baton.tasks.load(task._id))!;
     expect(stored.status).toBe('open');
     expect(stored.responses.map((r) => r.outcome)).toEqual(['Approve']);
+  });
+
+  it('a quorum task that expires with too few answers says so on every copy, not "without a response"', async () => {
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'vote', {});
+    const vote = await eventually(async () => (await t.rt.baton.tasks.listForRequest('VOTE-1'))[0]);
+    await eventually(
+      async () => (await t.rt.baton.deliveries.taskDeliveries(vote._id, 'teams')).length === 3,
+    );
+    await t.idle();
+    task = vote;
+    await click('hank', 'Approve');
+    await eventually(async () => (await t.rt.baton.tasks.load(vote._id))?.status === 'expired', 10_000);
+    await eventually(async () => (await t.rt.baton.requests.load('VOTE-1'))?.stage === 'Expired');
+    await t.idle();
+    for (const copy of await t.rt.baton.deliveries.taskDeliveries(vote._id, 'teams')) {
+      const card = cardOf(t.connector.updates(copy.ref.activity!).at(-1)!.body);
+      expect(cardText(card)).toContain('Expired without a decision (1 response, not enough)');
+      expect(cardText(card)).not.toContain('You answered');
+      expect(executeActions(card)).toEqual([]);
+    }
   });
 
   it('the last member decides, and every copy shows the outcome', async () => {
