@@ -17,7 +17,7 @@ import { md, renderHelp, runCommand } from './commands.js';
 import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
-import { attachment, fitCard, messageCard, VERB } from './render.js';
+import { attachment, FALLBACK_VERB_KEY, fitCard, messageCard, VERB } from './render.js';
 import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
 import { createTeamsUserDirectory, isPersonal } from './users.js';
 
@@ -132,6 +132,11 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
   async function onMessage(a: Partial<Activity>): Promise<void> {
     const reply = replier(a);
     try {
+      const legacy = legacyAction(a.value);
+      if (legacy) {
+        await onLegacySubmit(a, legacy);
+        return;
+      }
       const actor = await deps.users.fromActivity(a);
       if (!a.text && a.value) {
         await reply({
@@ -149,6 +154,29 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
         text: 'Something went wrong on our side; please try again in a moment.',
       }).catch(() => {});
     }
+  }
+
+  /**
+   * A button pressed in a Teams client without Universal Actions: its Action.Submit fallback
+   * arrives as a message with `value`. It runs exactly as the Action.Execute would have, and
+   * since a message gets no card in answer, the card clicked is replaced with the result in
+   * a personal chat (as the invoke's answer would be), or the result is posted under it in a
+   * channel or group chat (where the card is everyone's).
+   */
+  async function onLegacySubmit(a: Partial<Activity>, action: InvokeValue['action']): Promise<void> {
+    const card = await cardFor({ ...a, value: { action, trigger: 'manual' } });
+    const serviceUrl = a.serviceUrl ?? '';
+    const conversationId = a.conversation?.id ?? '';
+    const out: OutgoingActivity = { type: 'message', attachments: [attachment(card)] };
+    if (isPersonal(a) && a.replyToId) {
+      try {
+        await deps.queue.call(() => connector.update(serviceUrl, conversationId, a.replyToId!, out));
+        return;
+      } catch (err) {
+        logger.warn({ error: (err as Error).message }, 'teams: clicked card not updated; answering below it');
+      }
+    }
+    await replier(a)(out);
   }
 
   async function cardFor(a: Partial<Activity>): Promise<AdaptiveCardJson> {
@@ -326,6 +354,14 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       await Promise.allSettled([...inflight]);
     },
   };
+}
+
+/** The Action.Execute behind an Action.Submit fallback's `value` (see withSubmitFallbacks), if it is one. */
+function legacyAction(value: unknown): InvokeValue['action'] | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { [FALLBACK_VERB_KEY]: verb, ...data } = value as Record<string, unknown>;
+  if (typeof verb !== 'string' || verb === '') return undefined;
+  return { type: 'Action.Execute', verb, data };
 }
 
 /** A 400 in the server's error shape (nothing was processed). */

@@ -48,14 +48,49 @@ export function fitActions(card: AdaptiveCardJson): AdaptiveCardJson {
   return { ...rest, body: [...(card.body ?? []), ...sets] };
 }
 
+/** The data key carrying an Action.Execute's verb in its Action.Submit fallback (no field or input id starts with `_`). */
+export const FALLBACK_VERB_KEY = '_verb';
+
 /**
- * The card as Teams can show it: its buttons all visible (`fitActions`), and shortened to fit
+ * The card with an `Action.Submit` fallback on every `Action.Execute` (Microsoft's advice for
+ * Teams clients without Universal Actions): such a client shows the button and sends its data
+ * and the inputs as a message activity with `value`, the verb under `FALLBACK_VERB_KEY`.
+ */
+export function withSubmitFallbacks(input: AdaptiveCardJson): AdaptiveCardJson {
+  const card = structuredClone(input);
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && o.fallback === undefined && typeof o.verb === 'string') {
+      const data = o.data && typeof o.data === 'object' ? (o.data as Record<string, unknown>) : {};
+      o.fallback = {
+        type: 'Action.Submit',
+        ...(typeof o.title === 'string' ? { title: o.title } : {}),
+        ...(typeof o.style === 'string' ? { style: o.style } : {}),
+        data: { ...data, [FALLBACK_VERB_KEY]: o.verb },
+      };
+    }
+    for (const key of ['body', 'actions', 'items', 'columns', 'card', 'inlineAction', 'selectAction'])
+      if (key in o) walk(o[key]);
+  };
+  walk(card.body);
+  walk(card.actions);
+  return card;
+}
+
+/**
+ * The card as Teams can show it: its buttons all visible (`fitActions`), with an Action.Submit
+ * fallback for older clients (`withSubmitFallbacks`), and shortened to fit
  * in a Teams message: while its JSON is over `maxBytes`, the
  * longest text shown (a TextBlock's text, a fact's value or title) is cut, at a character
  * boundary, with "…"; inputs and actions are never touched. A note says text was shortened.
  */
 export function fitCard(input: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
-  const card = fitActions(input);
+  const card = withSubmitFallbacks(fitActions(input));
   const bytes = (c: unknown) => Buffer.byteLength(JSON.stringify(c));
   if (bytes(card) <= maxBytes) return card;
   const copy = structuredClone(card) as AdaptiveCardJson;
@@ -195,6 +230,8 @@ export interface TaskCardOptions {
   errors?: Record<string, string>;
   /** A line on top of the card ("You can't act on this task…"). */
   notice?: string;
+  /** A plain line on top of the card, under the notice ("You answered Approve…"). */
+  note?: string;
   /** What the copy says beyond the stored task (a copy whose holder is no longer the assignee). */
   reassignedTo?: string;
 }
@@ -227,6 +264,7 @@ export async function renderTaskCard(
     }
     if (options.errors) addErrors(body, options.errors);
   }
+  if (options.note) body.unshift(textBlock(options.note, { weight: 'Bolder' }));
   if (options.notice) body.unshift(textBlock(options.notice, { color: 'Attention', weight: 'Bolder' }));
   card.body = body;
   if (shown.task.open && options.refreshUserIds && options.refreshUserIds.length > 0) {

@@ -75,6 +75,30 @@ async function refreshIds(deps: TeamsDeps, task: TaskDoc): Promise<string[]> {
 }
 
 /**
+ * What a member who already answered an open group task with a quorum sees: their answer and
+ * what the task still waits for (each member answers once, so no buttons). Undefined for
+ * everyone else, and once the task is closed.
+ */
+async function answeredNote(deps: TeamsDeps, task: TaskDoc, userId: string): Promise<string | undefined> {
+  if (task.status !== 'open') return undefined;
+  const mine = (task.responses ?? []).find((r) => r.by === userId);
+  if (!mine) return undefined;
+  return `You answered ${mine.outcome}; ${await deps.baton.tasks.waitingFor(task)}.`;
+}
+
+/** One person's view of a task: actionable when they may act and have not answered it yet. */
+async function personalView(
+  deps: TeamsDeps,
+  task: TaskDoc,
+  userId: string,
+  canAct: boolean,
+  refreshUserIds: string[],
+): Promise<TaskCardOptions> {
+  const note = await answeredNote(deps, task, userId);
+  return note ? { actionable: false, refreshUserIds, note } : { actionable: canAct, refreshUserIds };
+}
+
+/**
  * The 1:1 conversation of a user: the stored one, or one created through the connector
  * (possible when the bot is installed for them, e.g. org-wide). Null with the reason when
  * the bot cannot reach them.
@@ -150,10 +174,11 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     ))
   )
     return;
-  const card = await renderTaskCard(deps, task, {
-    actionable: true,
-    refreshUserIds: await refreshIds(deps, task),
-  });
+  const card = await renderTaskCard(
+    deps,
+    task,
+    await personalView(deps, task, userId, true, await refreshIds(deps, task)),
+  );
   const activityId = await deps.queue.call(() =>
     deps.connector.send(target.reach.serviceUrl, target.conversationId, {
       type: 'message',
@@ -214,11 +239,16 @@ export async function deliverOpenTasks(deps: TeamsDeps, user: User): Promise<num
   return posted;
 }
 
-/** Brings every Teams copy of a task in line with the store (closed, expired, reassigned). */
-export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void> {
+/**
+ * Brings every Teams copy of a task in line with the store (closed, expired, reassigned), or
+ * only `onlyUser`'s copy (their answer to a group task with a quorum).
+ */
+export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);
   if (!task) return;
-  const copies = await deps.baton.deliveries.taskDeliveries(taskId, SURFACE);
+  const copies = (await deps.baton.deliveries.taskDeliveries(taskId, SURFACE)).filter(
+    (c) => onlyUser === undefined || c.user === onlyUser,
+  );
   const eligible = new Set(await assigneesOf(deps, task));
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
@@ -231,7 +261,7 @@ export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void>
         const options: TaskCardOptions =
           gone && reassignedTo
             ? { actionable: false, reassignedTo }
-            : { actionable: true, refreshUserIds: ids };
+            : await personalView(deps, task, copy.user, true, ids);
         try {
           const card = await renderTaskCard(deps, task, options);
           await deps.queue.call(() =>
@@ -248,7 +278,7 @@ export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void>
         }
       }),
   );
-  if (task.status === 'open') await postToAssignees(deps, task);
+  if (task.status === 'open' && onlyUser === undefined) await postToAssignees(deps, task);
 }
 
 async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise<void> {
@@ -310,6 +340,16 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
         .catch(fail('updating a task', task._id)),
     );
   };
+  // A member answered a group task with a quorum: their copy says so (the task stays open).
+  const onResponded = (task: TaskDoc) => {
+    const by = task.responses.at(-1)?.by;
+    if (!by) return;
+    deps.track(
+      queue
+        .serial(`task:${task._id}`, () => syncCopies(deps, task._id, by))
+        .catch(fail('updating a task', task._id)),
+    );
+  };
   const onNotification = (n: NotificationDoc) => {
     deps.track(
       queue
@@ -325,6 +365,7 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
+  baton.events.on('task.responded', onResponded);
   baton.events.on('notification', onNotification);
   return () => {
     unregister();
@@ -332,6 +373,7 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
+    baton.events.off('task.responded', onResponded);
     baton.events.off('notification', onNotification);
   };
 }
@@ -391,7 +433,7 @@ export async function handleTaskAction(
   if (verb !== 'task.complete') {
     if (!viewer) return messageCard(`You can't see ${task.request_id}.`, undefined, 'Attention');
     const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
-    return renderTaskCard(deps, task, { actionable: canAct, refreshUserIds });
+    return renderTaskCard(deps, task, await personalView(deps, task, actor._id, canAct, refreshUserIds));
   }
   const outcome = typeof data.outcome === 'string' ? data.outcome : '';
   const values = stringData(data);
@@ -403,6 +445,9 @@ export async function handleTaskAction(
       comment: hasCommentInput ? undefined : values.comment,
       inputs,
     });
+    // A response to a group task with a quorum leaves it open: say what was recorded.
+    if (done.status === 'open')
+      return renderTaskCard(deps, done, await personalView(deps, done, actor._id, false, refreshUserIds));
     return renderTaskCard(deps, done, { actionable: false });
   } catch (err) {
     if (!viewer) {
@@ -422,6 +467,17 @@ export async function handleTaskAction(
       if (t.status === 'completed' && t.completed_by === actor._id && t.outcome === outcome)
         return renderTaskCard(deps, fresh, { actionable: false });
       return renderTaskCard(deps, fresh, { actionable: false, notice: closedText(err) });
+    }
+    const mine = fresh.status === 'open' ? fresh.responses.find((r) => r.by === actor._id) : undefined;
+    if (mine) {
+      // This member answered already (Teams retrying the invoke, a double click, another
+      // device): the same answer is told as the first click was; another one is refused.
+      const view = await personalView(deps, fresh, actor._id, false, refreshUserIds);
+      return renderTaskCard(
+        deps,
+        fresh,
+        mine.outcome === outcome ? view : { actionable: false, refreshUserIds, notice: errorText(err) },
+      );
     }
     if (err instanceof ValidationError) {
       const errors = Object.keys(err.fields).length > 0 ? { ...err.fields } : { _: err.message };
@@ -447,9 +503,10 @@ export async function taskCardActivity(
   actor: User,
 ): Promise<{ type: 'message'; attachments: ReturnType<typeof attachment>[] }> {
   const canAct = (await deps.baton.tasks.actingAs(actor, task)) !== null;
-  const card = await renderTaskCard(deps, task, {
-    actionable: canAct,
-    refreshUserIds: await refreshIds(deps, task),
-  });
+  const card = await renderTaskCard(
+    deps,
+    task,
+    await personalView(deps, task, actor._id, canAct, await refreshIds(deps, task)),
+  );
   return { type: 'message', attachments: [attachment(card)] };
 }

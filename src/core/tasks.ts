@@ -419,8 +419,8 @@ export class TaskService {
     return { required, outcome: reachable ? undefined : responses.at(-1)?.outcome };
   }
 
-  /** "waiting for 2 more responses" (what a group task with a quorum still needs). */
-  private async waitingFor(task: TaskDoc): Promise<string> {
+  /** "the task waits for 2 more responses" (what a group task with a quorum still needs). */
+  async waitingFor(task: TaskDoc): Promise<string> {
     const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
     const best = Math.max(
       0,

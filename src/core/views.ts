@@ -88,8 +88,15 @@ export class ViewService {
     if (task.status === 'completed') {
       const phrase = outcomePhrase(task.outcome ?? 'completed');
       statusText = `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)} by ${completedBy}`;
-    } else if (task.status === 'expired') statusText = 'Expired without a response';
-    else if (task.status === 'cancelled') statusText = `Cancelled${completedBy ? ` by ${completedBy}` : ''}`;
+    } else if (task.status === 'expired') {
+      // A group task with a quorum may have had some answers, not enough to decide.
+      const n = task.responses?.length ?? 0;
+      statusText =
+        n > 0
+          ? `Expired without a decision (${n} response${n === 1 ? '' : 's'}, not enough)`
+          : 'Expired without a response';
+    } else if (task.status === 'cancelled')
+      statusText = `Cancelled${completedBy ? ` by ${completedBy}` : ''}`;
     return {
       task: {
         id: task._id,
