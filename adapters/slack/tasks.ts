@@ -75,6 +75,8 @@ export interface SlackMessage {
 /** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
 export interface CopyOverride {
   reassignedTo?: string;
+  /** The copy's holder already answered this task (a quorum): where it stands, no buttons. */
+  answered?: boolean;
 }
 
 function esc(s: string): string {
@@ -125,6 +127,9 @@ async function statusLine(
   }
   if (task.status === 'completed') {
     const phrase = view.task.status_text.split(' by ')[0] ?? 'Completed';
+    // A quorum decided by several members names them all ("Approved by Alice, Bob and Carol").
+    const named = view.task.status_text.slice(phrase.length + 4);
+    if (named !== '' && named !== view.task.completed_by) who = esc(named);
     const emoji = task.outcome && /reject|deny|decline/i.test(task.outcome) ? ':x:' : ':white_check_mark:';
     const comment = view.task.comment ? `\n> ${esc(view.task.comment)}` : '';
     return `${emoji} *${esc(phrase)}* by ${who}${when}${comment}`;
@@ -206,17 +211,27 @@ export async function renderTaskMessage(
   const shown: TaskView = override.reassignedTo
     ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
     : view;
-  const data = { ...shown, actionable: shown.task.open, url: requestUrl(deps, view.request.id) };
-  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || 'Waiting for you'}`;
+  const actionable = shown.task.open && !override.answered;
+  const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
+  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
   // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
   let mentions: Record<string, string> | undefined;
   if (task.status !== 'open' && task.completed_by?.startsWith('u_') && view.task.completed_by) {
     const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
     if (slackId) mentions = { [view.task.completed_by]: slackId };
+    // A quorum names every member who chose the outcome ("Approved by @bob, @hank and @hedy").
+    if (task.status === 'completed' && task.responses.length > 1) {
+      for (const [i, r] of task.responses.entries()) {
+        const name = view.task.responses[i]?.by;
+        if (r.outcome !== task.outcome || !name || r.by === task.completed_by) continue;
+        const id = await deps.users.toSlack(r.by).catch(() => null);
+        if (id) mentions = { ...mentions, [name]: id };
+      }
+    }
   }
   const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
-  return task.status === 'open' && !override.reassignedTo ? withCommentMenu(task, message) : message;
+  return actionable ? withCommentMenu(task, message) : message;
 }
 
 const WITH_COMMENT = ' with comment';
@@ -307,7 +322,11 @@ async function builtinTaskMessage(
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const status = await statusLine(deps, view, task, override);
-  if (task.status === 'open' && !override.reassignedTo) {
+  if (task.status === 'open' && !override.reassignedTo && view.task.progress_text)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${esc(view.task.progress_text)}*` } });
+  if (task.status === 'open' && !override.reassignedTo && override.answered) {
+    // Answered already (a quorum): the progress line above says where it stands.
+  } else if (task.status === 'open' && !override.reassignedTo) {
     blocks.push({
       type: 'actions',
       block_id: `baton:task:${task._id}`.slice(0, 255),
@@ -330,7 +349,7 @@ async function builtinTaskMessage(
   }
   const plainStatus = override.reassignedTo
     ? `Reassigned to ${override.reassignedTo}`
-    : view.task.status_text || 'Waiting for you';
+    : view.task.status_text || view.task.progress_text || 'Waiting for you';
   return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
 }
 
@@ -471,7 +490,11 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       .filter((c) => !c.error)
       .map(async (copy) => {
         const override: CopyOverride =
-          task.status === 'open' && !eligible.has(copy.user) && reassignedTo ? { reassignedTo } : {};
+          task.status === 'open' && !eligible.has(copy.user) && reassignedTo
+            ? { reassignedTo }
+            : task.status === 'open' && task.responses.some((r) => r.by === copy.user)
+              ? { answered: true }
+              : {};
         try {
           await updateCopy(deps, task, copy.ref, override);
         } catch (err) {
@@ -682,6 +705,8 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
+  // A member answered a task with a quorum: every copy shows where it stands.
+  baton.events.on('task.responded', onChanged);
   baton.events.on('notification', onNotification);
   baton.events.on('group.changed', onGroupChanged);
   // Tasks that closed after this process started but before this surface listened (an
@@ -704,6 +729,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
+    baton.events.off('task.responded', onChanged);
     baton.events.off('notification', onNotification);
     baton.events.off('group.changed', onGroupChanged);
   };
@@ -837,8 +863,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         await ack();
         try {
           const actor = await deps.users.toBaton(click.slack_user);
-          if ((await baton.tasks.actingAs(actor, task)) === null) {
-            // Let the core word the refusal (it names the assignee).
+          if (!(await baton.tasks.canAnswer(actor, task))) {
+            // Let the core word the refusal (it names the assignee, or what they answered).
             await baton.tasks.complete(actor, task._id, ref.outcome);
           }
           const listUrl = click.ephemeral ? body.response_url : undefined;
@@ -898,9 +924,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       const done = await afterAckQueue(deps).call(() =>
         baton.tasks.complete(actor, click.task_id, click.outcome),
       );
-      // Every recorded copy (the DMs) is updated by the task.closed listener.
+      // Every recorded copy (the DMs) is updated by the task.closed (or task.responded) listener.
+      const progress = done.status === 'open' ? (await baton.views.task(done)).task.progress_text : '';
       await refresh(
-        `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
+        progress
+          ? `:ballot_box_with_check: *${esc(done.title)}*: ${esc(progress)}.`
+          : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
       );
     } catch (err) {
       if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
@@ -990,8 +1019,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       try {
         if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
         const actor = await deps.users.toBaton(body.user.id);
-        if ((await baton.tasks.actingAs(actor, task)) === null || task.status !== 'open') {
-          // Not allowed, or closed already: the core words the refusal (closed tasks never reopen).
+        if (!(await baton.tasks.canAnswer(actor, task))) {
+          // Not allowed, answered already, or closed: the core words the refusal (closed tasks never reopen).
           await baton.tasks.complete(actor, task._id, outcome);
           return;
         }

@@ -228,10 +228,12 @@ export async function syncCopies(deps: TeamsDeps, taskId: string): Promise<void>
       .filter((c) => !c.error && c.ref.activity && c.ref.conversation && c.ref.serviceUrl)
       .map(async (copy) => {
         const gone = task.status === 'open' && !eligible.has(copy.user);
+        // A member who answered a task with a quorum: where it stands, without buttons.
+        const answered = task.responses.some((r) => r.by === copy.user);
         const options: TaskCardOptions =
           gone && reassignedTo
             ? { actionable: false, reassignedTo }
-            : { actionable: true, refreshUserIds: ids };
+            : { actionable: !answered, refreshUserIds: ids };
         try {
           const card = await renderTaskCard(deps, task, options);
           await deps.queue.call(() =>
@@ -325,6 +327,8 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
+  // A member answered a task with a quorum: every copy shows where it stands.
+  baton.events.on('task.responded', onChanged);
   baton.events.on('notification', onNotification);
   return () => {
     unregister();
@@ -332,6 +336,7 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
+    baton.events.off('task.responded', onChanged);
     baton.events.off('notification', onNotification);
   };
 }
@@ -390,7 +395,8 @@ export async function handleTaskAction(
   const refreshUserIds = await refreshIds(deps, task);
   if (verb !== 'task.complete') {
     if (!viewer) return messageCard(`You can't see ${task.request_id}.`, undefined, 'Attention');
-    const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
+    // A member who already answered a task with a quorum sees where it stands, no buttons.
+    const canAct = await baton.tasks.canAnswer(actor, task);
     return renderTaskCard(deps, task, { actionable: canAct, refreshUserIds });
   }
   const outcome = typeof data.outcome === 'string' ? data.outcome : '';
@@ -446,7 +452,7 @@ export async function taskCardActivity(
   task: TaskDoc,
   actor: User,
 ): Promise<{ type: 'message'; attachments: ReturnType<typeof attachment>[] }> {
-  const canAct = (await deps.baton.tasks.actingAs(actor, task)) !== null;
+  const canAct = await deps.baton.tasks.canAnswer(actor, task);
   const card = await renderTaskCard(deps, task, {
     actionable: canAct,
     refreshUserIds: await refreshIds(deps, task),

@@ -214,6 +214,18 @@ export class TaskService {
     return null;
   }
 
+  /**
+   * Whether the actor may answer the task now: it is open, they may act on it, and they have
+   * not answered it already (a member of a group task with a quorum answers once). Surfaces
+   * show the buttons only then.
+   */
+  async canAnswer(actor: User, task: TaskDoc): Promise<boolean> {
+    if (task.status !== 'open') return false;
+    const as = await this.actingAs(actor, task);
+    if (as === null) return false;
+    return as === 'admin' || !task.responses.some((r) => r.by === actor._id);
+  }
+
   /** Open tasks assigned to the actor or to one of their groups, oldest first. */
   async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
     const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
