@@ -409,22 +409,25 @@ async function openDm(deps: SlackDeps, slackUserId: string): Promise<string> {
   return channel;
 }
 
-/** Posts one person's copy of a task, unless one is already recorded for them. */
-async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise<void> {
+/**
+ * Posts one person's copy of a task, unless one is already recorded for them. 'done': posted,
+ * recorded before, or nobody to post to on Slack; 'busy': someone else is posting it now.
+ */
+async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise<'done' | 'busy'> {
   const { baton, logger } = deps;
   const recorded = await baton.deliveries.taskDeliveries(task._id, 'slack');
-  if (recorded.some((d) => d.user === userId)) return;
+  if (recorded.some((d) => d.user === userId)) return 'done';
   const slackId = await deps.users.toSlack(userId);
   if (!slackId) {
     logger.debug({ task: task._id, user: userId }, 'slack: no Slack identity, task copy not posted');
-    return;
+    return 'done';
   }
   // One poster per copy, even with two instances or a re-emitted event.
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
   const claim = postingClaim(deps, `slack:task:${task._id}:${userId}`);
-  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return 'busy';
   let channel: string;
   let res: Awaited<ReturnType<SlackDeps['client']['chat']['postMessage']>>;
   try {
@@ -454,12 +457,13 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
       .catch((err: unknown) =>
         logger.warn({ task: task._id, error: errorCode(err) }, 'slack: duplicate copy not removed'),
       );
-    return;
+    return 'done';
   }
   // The task may have closed while we were posting: show that at once.
   const fresh = await baton.tasks.load(task._id);
   if (fresh && fresh.status !== 'open')
     await updateCopy(deps, fresh, { channel: res.channel ?? channel, ts });
+  return 'done';
 }
 
 async function updateCopy(
@@ -518,22 +522,37 @@ const COPY_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
 /** Retries waiting, per surface (cleared when the surface stops). */
 const copyRetries = new WeakMap<SlackDeps, Set<NodeJS.Timeout>>();
 
+/**
+ * Posts the copies of a task its assignees have not got yet (each member of a group). Once
+ * every one is posted, or cannot be (no Slack identity, a refusal for good), the task is marked
+ * complete for Slack; until then redelivery hands it out again, so members left without a
+ * copy (a crash midway, a passing error) get theirs and nobody gets two.
+ */
 async function postToAssignees(deps: SlackDeps, task: TaskDoc, only?: string, attempt = 0): Promise<void> {
   const people = only ? [only] : await assigneesOf(deps, task);
+  let complete = true;
   await Promise.all(
     people.map(async (userId) => {
       try {
-        await postCopy(deps, task, userId);
+        if ((await postCopy(deps, task, userId)) === 'busy') complete = false;
       } catch (err) {
-        const delay = isTransient(err) ? COPY_RETRY_MS[attempt] : undefined;
+        const transient = isTransient(err);
+        const delay = transient ? COPY_RETRY_MS[attempt] : undefined;
         deps.logger.warn(
           { task: task._id, user: userId, error: errorCode(err), retry_in_ms: delay },
           'slack: task copy not posted',
         );
+        if (transient) complete = false;
+        else
+          await deps.baton.conversations
+            .noteUndelivered(task._id, 'slack', userId, `Slack refused the message: ${errorCode(err)}`)
+            .catch(() => undefined);
         if (delay !== undefined) retryCopy(deps, task._id, userId, attempt + 1, delay);
       }
     }),
   );
+  if (complete && !only && task.status === 'open')
+    await deps.baton.deliveries.copiesComplete(task._id, 'slack');
 }
 
 function retryCopy(deps: SlackDeps, taskId: string, userId: string, attempt: number, delay: number): void {

@@ -515,6 +515,8 @@ export class TaskService {
           updated_at: now,
           delegated_from: task.assignee_key,
         },
+        // New assignees: until the surfaces have handed them their copies, redelivery retries.
+        $unset: { copies_complete: '' },
       },
       { returnDocument: 'after' },
     );

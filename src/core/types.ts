@@ -220,6 +220,12 @@ export interface TaskFields {
   pending_resume?: boolean | undefined;
   /** Where surfaces posted copies of the task (one per assignee and surface), to update them later. */
   deliveries?: Delivery[] | undefined;
+  /**
+   * The surfaces that handed a copy to every assignee they could reach (a group's members
+   * included). Until a surface is here, redelivery hands it the task again, so the members a
+   * crash left without a copy get theirs. Cleared when the assignees change.
+   */
+  copies_complete?: string[] | undefined;
   /** Reminder and escalation settings (reserved for what comes next). */
   reminders?: { every_ms: number; next_at?: Date | undefined } | undefined;
   escalate_to?: Assignee | undefined;
