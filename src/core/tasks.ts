@@ -499,6 +499,12 @@ export class TaskService {
     if (as === null) throw new ForbiddenError('Only the assignee or an admin can reassign this task.');
     if (task.status !== 'open') throw await this.closedError(task);
     const assignee = await this.resolveAssignee(to);
+    if (assignee.type === 'group' && ((await this.groups.find(assignee.name))?.members.length ?? 0) === 0) {
+      throw new ValidationError(
+        `Group ${assignee.name} has no members: nobody could act on "${task.title}". Add someone to it first, or choose someone else.`,
+        { to: `Group ${assignee.name} has no members` },
+      );
+    }
     if (assigneeKey(assignee) === task.assignee_key) {
       throw new ValidationError(
         `"${task.title}" is already assigned to ${await this.describeAssignee(assignee)}.`,

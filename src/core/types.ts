@@ -93,7 +93,9 @@ export type HistoryType =
   | 'task_reassigned'
   | 'stage_changed'
   | 'comment'
-  | 'notified';
+  | 'notified'
+  /** Something a recipe could not do as written that people must know about (nobody to act on a task). */
+  | 'problem';
 
 /** One entry of a request's history trail: who did what, when. */
 export interface HistoryEvent {
