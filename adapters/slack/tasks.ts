@@ -1152,7 +1152,9 @@ export async function renderOpenTaskList(
   });
   let shown = 0;
   for (const t of list) {
-    const card = await renderTaskMessage(deps, t);
+    // A task with a quorum the person already answered: where it stands, no buttons.
+    const answered = t.responses.some((r) => r.by === actor._id);
+    const card = await renderTaskMessage(deps, t, answered ? { answered } : {});
     if (blocks.length + card.blocks.length + 2 > 50) break;
     blocks.push({ type: 'divider' }, ...card.blocks);
     shown++;
@@ -1168,8 +1170,15 @@ export async function renderOpenTaskList(
   return { text: summary, blocks };
 }
 
-/** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */
-export async function taskButtons(deps: SlackDeps, task: TaskDoc): Promise<KnownBlock[]> {
+/**
+ * For the Home tab: the buttons of an open task, exactly as on its card (same action ids and
+ * values); for a viewer who already answered it (a quorum), where it stands instead.
+ */
+export async function taskButtons(deps: SlackDeps, task: TaskDoc, viewer?: User): Promise<KnownBlock[]> {
+  if (viewer && task.responses.some((r) => r.by === viewer._id)) {
+    const progress = (await deps.baton.views.task(task)).task.progress_text;
+    return progress ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: esc(progress) }] }] : [];
+  }
   const message = await renderTaskMessage(deps, task);
   return message.blocks.filter((b) => b.type === 'actions');
 }

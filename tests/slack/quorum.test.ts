@@ -137,6 +137,28 @@ describe('Slack: group tasks with a quorum show their partial state', () => {
       expect(buttonsOf(m.blocks).map((b) => b.text?.text)).toEqual(['Approve', 'Reject']);
     }
     expect((await rt.baton.requests.load(request._id))!.stage).toBe('Draft');
+    // Bob's Home tab: the task with where it stands, no buttons; Hank's: the buttons.
+    const home = async (who: string) => {
+      const envelope = fixture<{ event: { user: string; channel: string }; event_id: string }>(
+        'home-app-home-opened.json',
+      );
+      envelope.event.user = SLACK[who]!.id;
+      envelope.event.channel = dm(who);
+      envelope.event_id = `Ev${who}${Date.now()}`;
+      const before = fake.of('views.publish').length;
+      expect((await surface.event(envelope)).status).toBe(200);
+      return eventually(
+        async () =>
+          fake
+            .of('views.publish')
+            .slice(before)
+            .find((a) => a.user_id === SLACK[who]!.id)?.view as { blocks: Posted['blocks'] } | undefined,
+      );
+    };
+    const bobHome = await home('bob');
+    expect(JSON.stringify(bobHome.blocks)).toContain(partial);
+    expect(buttonsOf(bobHome.blocks)).toEqual([]);
+    expect(buttonsOf((await home('hank')).blocks).map((b) => b.text?.text)).toEqual(['Approve', 'Reject']);
 
     await click('hank', copies.hank, approve);
     const two = 'Approved by Bob Manager and Hank HR — 2 of 3 responses, waiting for Hedy HR';
