@@ -526,8 +526,7 @@ export function accelerate(template: object): { compiled: number; kept: number }
       // expression never changes, so neither does its text.
       const text = e.toString();
       e.toString = () => text;
-    }
-    else if (Array.isArray(node)) for (const item of node) walk(item);
+    } else if (Array.isArray(node)) for (const item of node) walk(item);
     else if (node && typeof node === 'object') for (const value of Object.values(node)) walk(value);
   };
   walk((template as { _preparedPayload?: unknown })._preparedPayload);

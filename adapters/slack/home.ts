@@ -51,7 +51,7 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   for (const task of tasks) {
     const request = await baton.requests.load(task.request_id);
     blocks.push(section(await taskLine(task, request, nameOf)));
-    blocks.push(...(await taskButtons(deps, task)));
+    blocks.push(...(await taskButtons(deps, task, viewer)));
   }
 
   blocks.push({ type: 'divider' });

@@ -166,7 +166,9 @@ export function toFieldBlock(field: Field, initialUser?: string): InputBlock {
     type: 'input',
     block_id: field.key,
     label: plain(truncate(field.label, 2000)),
-    optional: !field.required,
+    // A checkbox always answers yes or no, and the core takes either for a required field: as
+    // a required input Slack would refuse it unticked (a default of true could not be undone).
+    optional: field.type === 'boolean' || !field.required,
     element: toFieldElement(field, initialUser),
     ...(field.help ? { hint: plain(truncate(field.help, 2000)) } : {}),
   };

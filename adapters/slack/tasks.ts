@@ -75,6 +75,8 @@ export interface SlackMessage {
 /** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
 export interface CopyOverride {
   reassignedTo?: string;
+  /** The copy's holder already answered this task (a quorum): where it stands, no buttons. */
+  answered?: boolean;
 }
 
 function esc(s: string): string {
@@ -125,6 +127,9 @@ async function statusLine(
   }
   if (task.status === 'completed') {
     const phrase = view.task.status_text.split(' by ')[0] ?? 'Completed';
+    // A quorum decided by several members names them all ("Approved by Alice, Bob and Carol").
+    const named = view.task.status_text.slice(phrase.length + 4);
+    if (named !== '' && named !== view.task.completed_by) who = esc(named);
     const emoji = task.outcome && /reject|deny|decline/i.test(task.outcome) ? ':x:' : ':white_check_mark:';
     const comment = view.task.comment ? `\n> ${esc(view.task.comment)}` : '';
     return `${emoji} *${esc(phrase)}* by ${who}${when}${comment}`;
@@ -187,7 +192,10 @@ function bindsText(deps: SlackDeps, name: string | undefined): boolean {
   const chosen = name && cards?.has(name) ? name : 'notification';
   if (!cards?.has(chosen)) return true;
   let known = textBinders.get(cards);
-  if (!known) textBinders.set(cards, (known = new Map()));
+  if (!known) {
+    known = new Map();
+    textBinders.set(cards, known);
+  }
   let binds = known.get(chosen);
   if (binds === undefined) {
     binds = /\$\{[^}]*\btext\b/.test(JSON.stringify(cards.template(chosen)));
@@ -214,17 +222,27 @@ export async function renderTaskMessage(
   const shown: TaskView = override.reassignedTo
     ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
     : view;
-  const data = { ...shown, actionable: shown.task.open, url: requestUrl(deps, view.request.id) };
-  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || 'Waiting for you'}`;
+  const actionable = shown.task.open && !override.answered;
+  const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
+  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
   // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
   let mentions: Record<string, string> | undefined;
   if (task.status !== 'open' && task.completed_by?.startsWith('u_') && view.task.completed_by) {
     const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
     if (slackId) mentions = { [view.task.completed_by]: slackId };
+    // A quorum names every member who chose the outcome ("Approved by @bob, @hank and @hedy").
+    if (task.status === 'completed' && task.responses.length > 1) {
+      for (const [i, r] of task.responses.entries()) {
+        const name = view.task.responses[i]?.by;
+        if (r.outcome !== task.outcome || !name || r.by === task.completed_by) continue;
+        const id = await deps.users.toSlack(r.by).catch(() => null);
+        if (id) mentions = { ...mentions, [name]: id };
+      }
+    }
   }
   const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
-  return task.status === 'open' && !override.reassignedTo ? withCommentMenu(task, message) : message;
+  return actionable ? withCommentMenu(task, message) : message;
 }
 
 const WITH_COMMENT = ' with comment';
@@ -315,7 +333,11 @@ async function builtinTaskMessage(
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const status = await statusLine(deps, view, task, override);
-  if (task.status === 'open' && !override.reassignedTo) {
+  if (task.status === 'open' && !override.reassignedTo && view.task.progress_text)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${esc(view.task.progress_text)}*` } });
+  if (task.status === 'open' && !override.reassignedTo && override.answered) {
+    // Answered already (a quorum): the progress line above says where it stands.
+  } else if (task.status === 'open' && !override.reassignedTo) {
     blocks.push({
       type: 'actions',
       block_id: `baton:task:${task._id}`.slice(0, 255),
@@ -338,7 +360,7 @@ async function builtinTaskMessage(
   }
   const plainStatus = override.reassignedTo
     ? `Reassigned to ${override.reassignedTo}`
-    : view.task.status_text || 'Waiting for you';
+    : view.task.status_text || view.task.progress_text || 'Waiting for you';
   return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
 }
 
@@ -398,22 +420,25 @@ async function openDm(deps: SlackDeps, slackUserId: string): Promise<string> {
   return channel;
 }
 
-/** Posts one person's copy of a task, unless one is already recorded for them. */
-async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise<void> {
+/**
+ * Posts one person's copy of a task, unless one is already recorded for them. 'done': posted,
+ * recorded before, or nobody to post to on Slack; 'busy': someone else is posting it now.
+ */
+async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise<'done' | 'busy'> {
   const { baton, logger } = deps;
   const recorded = await baton.deliveries.taskDeliveries(task._id, 'slack');
-  if (recorded.some((d) => d.user === userId)) return;
+  if (recorded.some((d) => d.user === userId)) return 'done';
   const slackId = await deps.users.toSlack(userId);
   if (!slackId) {
     logger.debug({ task: task._id, user: userId }, 'slack: no Slack identity, task copy not posted');
-    return;
+    return 'done';
   }
   // One poster per copy, even with two instances or a re-emitted event.
   // The claim only guards the post in flight; the recorded delivery is the lasting mark. A
   // claim outlives a crash between claim and record by POSTING_CLAIM_MS, after which the
   // next redelivery posts the copy (at least once, rather than never).
   const claim = postingClaim(deps, `slack:task:${task._id}:${userId}`);
-  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return 'busy';
   let channel: string;
   let res: Awaited<ReturnType<SlackDeps['client']['chat']['postMessage']>>;
   try {
@@ -443,12 +468,13 @@ async function postCopy(deps: SlackDeps, task: TaskDoc, userId: string): Promise
       .catch((err: unknown) =>
         logger.warn({ task: task._id, error: errorCode(err) }, 'slack: duplicate copy not removed'),
       );
-    return;
+    return 'done';
   }
   // The task may have closed while we were posting: show that at once.
   const fresh = await baton.tasks.load(task._id);
   if (fresh && fresh.status !== 'open')
     await updateCopy(deps, fresh, { channel: res.channel ?? channel, ts });
+  return 'done';
 }
 
 async function updateCopy(
@@ -479,7 +505,11 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       .filter((c) => !c.error)
       .map(async (copy) => {
         const override: CopyOverride =
-          task.status === 'open' && !eligible.has(copy.user) && reassignedTo ? { reassignedTo } : {};
+          task.status === 'open' && !eligible.has(copy.user) && reassignedTo
+            ? { reassignedTo }
+            : task.status === 'open' && task.responses.some((r) => r.by === copy.user)
+              ? { answered: true }
+              : {};
         try {
           await updateCopy(deps, task, copy.ref, override);
         } catch (err) {
@@ -503,22 +533,37 @@ const COPY_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
 /** Retries waiting, per surface (cleared when the surface stops). */
 const copyRetries = new WeakMap<SlackDeps, Set<NodeJS.Timeout>>();
 
+/**
+ * Posts the copies of a task its assignees have not got yet (each member of a group). Once
+ * every one is posted, or cannot be (no Slack identity, a refusal for good), the task is marked
+ * complete for Slack; until then redelivery hands it out again, so members left without a
+ * copy (a crash midway, a passing error) get theirs and nobody gets two.
+ */
 async function postToAssignees(deps: SlackDeps, task: TaskDoc, only?: string, attempt = 0): Promise<void> {
   const people = only ? [only] : await assigneesOf(deps, task);
+  let complete = true;
   await Promise.all(
     people.map(async (userId) => {
       try {
-        await postCopy(deps, task, userId);
+        if ((await postCopy(deps, task, userId)) === 'busy') complete = false;
       } catch (err) {
-        const delay = isTransient(err) ? COPY_RETRY_MS[attempt] : undefined;
+        const transient = isTransient(err);
+        const delay = transient ? COPY_RETRY_MS[attempt] : undefined;
         deps.logger.warn(
           { task: task._id, user: userId, error: errorCode(err), retry_in_ms: delay },
           'slack: task copy not posted',
         );
+        if (transient) complete = false;
+        else
+          await deps.baton.conversations
+            .noteUndelivered(task._id, 'slack', userId, `Slack refused the message: ${errorCode(err)}`)
+            .catch(() => undefined);
         if (delay !== undefined) retryCopy(deps, task._id, userId, attempt + 1, delay);
       }
     }),
   );
+  if (complete && !only && task.status === 'open')
+    await deps.baton.deliveries.copiesComplete(task._id, 'slack');
 }
 
 function retryCopy(deps: SlackDeps, taskId: string, userId: string, attempt: number, delay: number): void {
@@ -690,6 +735,8 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
+  // A member answered a task with a quorum: every copy shows where it stands.
+  baton.events.on('task.responded', onChanged);
   baton.events.on('notification', onNotification);
   baton.events.on('group.changed', onGroupChanged);
   // Tasks that closed after this process started but before this surface listened (an
@@ -712,6 +759,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
+    baton.events.off('task.responded', onChanged);
     baton.events.off('notification', onNotification);
     baton.events.off('group.changed', onGroupChanged);
   };
@@ -845,8 +893,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         await ack();
         try {
           const actor = await deps.users.toBaton(click.slack_user);
-          if ((await baton.tasks.actingAs(actor, task)) === null) {
-            // Let the core word the refusal (it names the assignee).
+          if (!(await baton.tasks.canAnswer(actor, task))) {
+            // Let the core word the refusal (it names the assignee, or what they answered).
             await baton.tasks.complete(actor, task._id, ref.outcome);
           }
           const listUrl = click.ephemeral ? body.response_url : undefined;
@@ -906,9 +954,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       const done = await afterAckQueue(deps).call(() =>
         baton.tasks.complete(actor, click.task_id, click.outcome),
       );
-      // Every recorded copy (the DMs) is updated by the task.closed listener.
+      // Every recorded copy (the DMs) is updated by the task.closed (or task.responded) listener.
+      const progress = done.status === 'open' ? (await baton.views.task(done)).task.progress_text : '';
       await refresh(
-        `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
+        progress
+          ? `:ballot_box_with_check: *${esc(done.title)}*: ${esc(progress)}.`
+          : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
       );
     } catch (err) {
       if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
@@ -998,8 +1049,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       try {
         if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
         const actor = await deps.users.toBaton(body.user.id);
-        if ((await baton.tasks.actingAs(actor, task)) === null || task.status !== 'open') {
-          // Not allowed, or closed already: the core words the refusal (closed tasks never reopen).
+        if (!(await baton.tasks.canAnswer(actor, task))) {
+          // Not allowed, answered already, or closed: the core words the refusal (closed tasks never reopen).
           await baton.tasks.complete(actor, task._id, outcome);
           return;
         }
@@ -1112,7 +1163,9 @@ export async function renderOpenTaskList(
   });
   let shown = 0;
   for (const t of list) {
-    const card = await renderTaskMessage(deps, t);
+    // A task with a quorum the person already answered: where it stands, no buttons.
+    const answered = t.responses.some((r) => r.by === actor._id);
+    const card = await renderTaskMessage(deps, t, answered ? { answered } : {});
     if (blocks.length + card.blocks.length + 2 > 50) break;
     blocks.push({ type: 'divider' }, ...card.blocks);
     shown++;
@@ -1128,8 +1181,15 @@ export async function renderOpenTaskList(
   return { text: summary, blocks };
 }
 
-/** For the Home tab: the buttons of an open task, exactly as on its card (same action ids and values). */
-export async function taskButtons(deps: SlackDeps, task: TaskDoc): Promise<KnownBlock[]> {
+/**
+ * For the Home tab: the buttons of an open task, exactly as on its card (same action ids and
+ * values); for a viewer who already answered it (a quorum), where it stands instead.
+ */
+export async function taskButtons(deps: SlackDeps, task: TaskDoc, viewer?: User): Promise<KnownBlock[]> {
+  if (viewer && task.responses.some((r) => r.by === viewer._id)) {
+    const progress = (await deps.baton.views.task(task)).task.progress_text;
+    return progress ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: esc(progress) }] }] : [];
+  }
   const message = await renderTaskMessage(deps, task);
   return message.blocks.filter((b) => b.type === 'actions');
 }

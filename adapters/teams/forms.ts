@@ -98,6 +98,10 @@ export function toFieldInput(
       return {
         type: 'Input.Toggle',
         ...base,
+        // A toggle always answers yes or no, and the core takes either for a required field:
+        // `isRequired` would make Teams refuse the card unless it is on (a field whose default
+        // is true could never be turned off).
+        isRequired: false,
         title: field.help ?? field.label,
         valueOn: 'true',
         valueOff: 'false',
@@ -226,6 +230,19 @@ export function renderAppPicker(
       data: { app: a.key },
     })),
   };
+}
+
+/**
+ * What a request form submitted, with each toggle that is not in it as off: the form shows
+ * every field, and a toggle left out of the data was off (the Adaptive Cards renderer leaves
+ * out a required toggle that is off, cards posted by older versions had those). Read as "not
+ * filled in", it would give the field its default again: a default of true could not be undone.
+ */
+export function submittedValues(app: AppDefinition, data: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...data };
+  for (const field of app.fields)
+    if (field.type === 'boolean' && out[inputId(field.key)] === undefined) out[inputId(field.key)] = 'false';
+  return out;
 }
 
 /**
@@ -410,7 +427,7 @@ export async function submitRequestForm(
     'request',
     async () => {
       try {
-        const input = await toRecordInput(deps, activity, app, data);
+        const input = await toRecordInput(deps, activity, app, submittedValues(app, data));
         const request = await deps.baton.requests.file(actor, app.key, input);
         return { card: filed(request._id, request.stage), done: request._id };
       } catch (err) {
@@ -423,7 +440,7 @@ export async function submitRequestForm(
           const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
           if (known) people[v] = known.name;
         }
-        return { card: renderRequestForm(app, { values: data, errors, people }) };
+        return { card: renderRequestForm(app, { values: submittedValues(app, data), errors, people }) };
       }
     },
     async (id) => {

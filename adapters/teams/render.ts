@@ -313,6 +313,8 @@ function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson 
       type: 'FactSet',
       facts: view.request.fields.map((f) => ({ title: inertText(f.label), value: inertText(f.value) })),
     });
+  if (view.task.open && view.task.progress_text)
+    body.push(textBlock(view.task.progress_text, { weight: 'Bolder' }));
   if (!view.task.open) body.push(textBlock(view.task.status_text, { weight: 'Bolder' }));
   if (actionable && view.task.outcomes.some((o) => o.comment === 'required'))
     body.push({ type: 'Input.Text', id: 'comment', label: 'Comment', isMultiline: true, maxLength: 3000 });

@@ -155,17 +155,21 @@ export async function personalConversation(
   }
 }
 
-/** Posts one person's copy of a task, unless one is already recorded for them. */
-async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise<void> {
+/**
+ * Posts one person's copy of a task, unless one is already recorded for them. 'done': posted,
+ * recorded before, or nobody to post to on Teams (noted in the job's log); 'busy': someone
+ * else is posting it now.
+ */
+async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise<'done' | 'busy'> {
   const { baton } = deps;
   const recorded = await baton.deliveries.taskDeliveries(task._id, SURFACE);
-  if (recorded.some((d) => d.user === userId)) return;
+  if (recorded.some((d) => d.user === userId)) return 'done';
   const identity = await deps.users.teamsIdentity(userId);
-  if (!identity) return; // not a Teams user: other surfaces deliver
+  if (!identity) return 'done'; // not a Teams user: other surfaces deliver
   const target = await personalConversation(deps, userId);
   if ('reason' in target) {
     await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
-    return;
+    return 'done';
   }
   if (
     !(await baton.deliveries.claimOnce(
@@ -173,7 +177,7 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
       POSTING_CLAIM_MS,
     ))
   )
-    return;
+    return 'busy';
   const card = await renderTaskCard(
     deps,
     task,
@@ -199,27 +203,38 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
       .catch((err: unknown) =>
         deps.logger.warn({ task: task._id, error: errorText(err) }, 'teams: duplicate copy not removed'),
       );
-    return;
+    return 'done';
   }
   // The task may have closed while we were posting: show that at once.
   const fresh = await baton.tasks.load(task._id);
   if (fresh && fresh.status !== 'open') await syncCopies(deps, fresh._id);
+  return 'done';
 }
 
-async function postToAssignees(deps: TeamsDeps, task: TaskDoc): Promise<void> {
-  const people = await assigneesOf(deps, task);
+/**
+ * Posts the copies of a task its assignees have not got yet (each member of a group). Once
+ * every one is posted or cannot be, the task is marked complete for Teams; until then
+ * redelivery hands it out again, so members a crash or an error left without a copy get
+ * theirs (and nobody gets two: each copy is recorded).
+ */
+async function postToAssignees(deps: TeamsDeps, task: TaskDoc, only?: string): Promise<void> {
+  const people = only ? [only] : await assigneesOf(deps, task);
+  let complete = true;
   await Promise.all(
     people.map(async (userId) => {
       try {
-        await postCopy(deps, task, userId);
+        if ((await postCopy(deps, task, userId)) === 'busy') complete = false;
       } catch (err) {
+        complete = false;
         deps.logger.warn(
           { task: task._id, user: userId, error: errorText(err) },
-          'teams: task copy not posted',
+          'teams: task copy not posted; it is tried again at the next redelivery',
         );
       }
     }),
   );
+  if (complete && !only && task.status === 'open')
+    await deps.baton.deliveries.copiesComplete(task._id, SURFACE);
 }
 
 /**
@@ -258,6 +273,7 @@ export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: str
       .filter((c) => !c.error && c.ref.activity && c.ref.conversation && c.ref.serviceUrl)
       .map(async (copy) => {
         const gone = task.status === 'open' && !eligible.has(copy.user);
+        // A member who answered a task with a quorum: where it stands, without buttons.
         const options: TaskCardOptions =
           gone && reassignedTo
             ? { actionable: false, reassignedTo }
@@ -340,16 +356,6 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
         .catch(fail('updating a task', task._id)),
     );
   };
-  // A member answered a group task with a quorum: their copy says so (the task stays open).
-  const onResponded = (task: TaskDoc) => {
-    const by = task.responses.at(-1)?.by;
-    if (!by) return;
-    deps.track(
-      queue
-        .serial(`task:${task._id}`, () => syncCopies(deps, task._id, by))
-        .catch(fail('updating a task', task._id)),
-    );
-  };
   const onNotification = (n: NotificationDoc) => {
     deps.track(
       queue
@@ -360,21 +366,34 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes(SURFACE)) onOpened(task);
   };
+  // Someone who joins a group gets a copy of each task the group has open, like its members did.
+  const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
+    if (!added) return;
+    deps.track(
+      (async () => {
+        for (const task of await baton.tasks.listOpenForGroup(name))
+          await queue.serial(`task:${task._id}`, () => postToAssignees(deps, task, added));
+      })().catch(fail('posting tasks to a new group member', name)),
+    );
+  };
   const unregister = baton.registerDeliverySurface(SURFACE);
   baton.events.on('task.undelivered', onUndelivered);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
-  baton.events.on('task.responded', onResponded);
+  // A member answered a task with a quorum: every copy shows where it stands.
+  baton.events.on('task.responded', onChanged);
   baton.events.on('notification', onNotification);
+  baton.events.on('group.changed', onGroupChanged);
   return () => {
     unregister();
     baton.events.off('task.undelivered', onUndelivered);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
-    baton.events.off('task.responded', onResponded);
+    baton.events.off('task.responded', onChanged);
     baton.events.off('notification', onNotification);
+    baton.events.off('group.changed', onGroupChanged);
   };
 }
 
@@ -432,7 +451,8 @@ export async function handleTaskAction(
   const refreshUserIds = await refreshIds(deps, task);
   if (verb !== 'task.complete') {
     if (!viewer) return messageCard(`You can't see ${task.request_id}.`, undefined, 'Attention');
-    const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
+    // A member who already answered a task with a quorum sees where it stands, no buttons.
+    const canAct = await baton.tasks.canAnswer(actor, task);
     return renderTaskCard(deps, task, await personalView(deps, task, actor._id, canAct, refreshUserIds));
   }
   const outcome = typeof data.outcome === 'string' ? data.outcome : '';
@@ -502,7 +522,7 @@ export async function taskCardActivity(
   task: TaskDoc,
   actor: User,
 ): Promise<{ type: 'message'; attachments: ReturnType<typeof attachment>[] }> {
-  const canAct = (await deps.baton.tasks.actingAs(actor, task)) !== null;
+  const canAct = await deps.baton.tasks.canAnswer(actor, task);
   const card = await renderTaskCard(
     deps,
     task,

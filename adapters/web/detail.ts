@@ -16,6 +16,7 @@ const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   comment: '✎',
   field_changed: '✎',
   notified: '✉',
+  problem: '!',
 };
 
 async function whoIs(deps: WebDeps, by: string): Promise<string> {

@@ -68,10 +68,16 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
 </fieldset>`;
     }
     case 'boolean':
+      // A browser sends nothing for an unticked box, which would read as "not filled in" and
+      // give the field its default again (a default of true could never be unticked). The
+      // hidden "false" before the box is sent either way; a ticked box's "true" comes after
+      // it and wins (fieldValues takes the last value). Never `required`: a box answers yes or
+      // no, and the core takes either.
       return html`<div class="field${error ? ' has-error' : ''}">
+  <input type="hidden" name="${field.key}" value="false">
   <label class="check"><input id="${id}" type="checkbox" name="${field.key}" value="true"${
     value === true || value === 'true' || value === 'on' ? html` checked` : ''
-  }${aria}> ${field.label}</label>
+  }${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}> ${field.label}</label>
   ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
   ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
 </div>`;

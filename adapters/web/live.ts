@@ -80,6 +80,7 @@ export function createLive({ baton, logger }: { baton: Baton; logger: Logger }):
     baton.events.on('task.opened', onTask);
     baton.events.on('task.closed', onTask);
     baton.events.on('task.reassigned', onTask);
+    baton.events.on('task.responded', onTask);
     baton.events.on('request.created', onRequest);
     baton.events.on('request.changed', onRequest);
     baton.events.on('notification', onNotification);
@@ -90,6 +91,7 @@ export function createLive({ baton, logger }: { baton: Baton; logger: Logger }):
     baton.events.off('task.opened', onTask);
     baton.events.off('task.closed', onTask);
     baton.events.off('task.reassigned', onTask);
+    baton.events.off('task.responded', onTask);
     baton.events.off('request.created', onRequest);
     baton.events.off('request.changed', onRequest);
     baton.events.off('notification', onNotification);

@@ -46,7 +46,8 @@ export async function renderTask(
 ): Promise<SafeHtml> {
   const typed = options.values ?? {};
   const view = await deps.baton.views.task(task);
-  const actionable = task.status === 'open' && (await deps.baton.tasks.actingAs(viewer, task)) !== null;
+  // A member who already answered a group task with a quorum sees where it stands, no buttons.
+  const actionable = await deps.baton.tasks.canAnswer(viewer, task);
   const url = `/requests/${encodeURIComponent(task.request_id)}`;
   const name = task.card && deps.cards.has(task.card) ? task.card : 'task';
   let card: unknown = null;
@@ -64,6 +65,7 @@ export async function renderTask(
   <dl class="facts">${view.request.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>
   <p class="muted small">Requested by ${view.request.requester_name} · Stage: ${view.request.stage}</p>
   ${task.status !== 'open' ? html`<p><strong>${view.task.status_text}</strong></p>` : ''}
+  ${task.status === 'open' && view.task.progress_text ? html`<p class="task-progress"><strong>${view.task.progress_text}</strong></p>` : ''}
   ${
     actionable
       ? html`<form method="post" action="/tasks/${task._id}/complete" class="task-form">

@@ -193,10 +193,11 @@ export class Baton {
 
   /**
    * Hands surfaces (once they listen) what a restart may have left undelivered: pending
-   * notifications, and open tasks that a listening surface has recorded no copy of (per
-   * surface: a task posted on Slack whose Teams post never happened is handed out again).
-   * With no surface registered, the open tasks nobody has a copy of. Surfaces skip what
-   * they already delivered, so this is safe to call at every start.
+   * notifications, and open tasks a listening surface has not finished handing out (per
+   * surface: a task posted on Slack whose Teams post never happened is handed out again; a
+   * group task whose process died after some members' copies went out is handed out again,
+   * so the others get theirs). With no surface registered, the open tasks nobody has a copy
+   * of. Surfaces skip the copies they already posted, so this is safe to call at every start.
    */
   async redeliver(
     options: { limit?: number; olderThanMs?: number } = {},
@@ -225,7 +226,8 @@ export class Baton {
     for (const surface of surfaces) {
       const missing = await db.tasks
         .find(
-          { status: 'open', deliveries: { $not: { $elemMatch: { surface } } }, ...age },
+          // Not `no copy on this surface`: some members of a group may have theirs and others not.
+          { status: 'open', copies_complete: { $ne: surface }, ...age },
           { sort: { created_at: -1 }, limit },
         )
         .toArray();

@@ -42,6 +42,19 @@ export class DeliveryService {
     );
   }
 
+  /**
+   * A surface has handed a copy of the task to every assignee it could (posted, already
+   * recorded, or not reachable there): redelivery no longer hands it the task.
+   */
+  async copiesComplete(taskId: string, surface: string): Promise<void> {
+    assertSafeId(taskId, 'task id');
+    assertSafeId(surface, 'surface');
+    await this.ctx.db.tasks.updateOne(
+      { _id: taskId, status: 'open' },
+      { $addToSet: { copies_complete: surface } },
+    );
+  }
+
   /** The posted copies of a task, optionally of one surface. */
   async taskDeliveries(taskId: string, surface?: string): Promise<Delivery[]> {
     assertSafeId(taskId, 'task id');

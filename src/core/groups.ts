@@ -65,8 +65,15 @@ export class GroupService {
       { _id: group._id },
       { $addToSet: { members: user._id }, $set: { updated_at: this.ctx.now() } },
     );
-    if (!group.members.includes(user._id))
+    if (!group.members.includes(user._id)) {
+      // The newcomer gets a copy of the group's open tasks; until the surfaces have posted
+      // them, redelivery hands those tasks out again (a crash in between loses none).
+      await this.ctx.db.tasks.updateMany(
+        { assignee_key: `group:${group.name}`, status: 'open' },
+        { $unset: { copies_complete: '' } },
+      );
       this.ctx.events.emit('group.changed', { name: group.name, added: user._id });
+    }
     return this.get(name);
   }
 

@@ -214,6 +214,18 @@ export class TaskService {
     return null;
   }
 
+  /**
+   * Whether the actor may answer the task now: it is open, they may act on it, and they have
+   * not answered it already (a member of a group task with a quorum answers once). Surfaces
+   * show the buttons only then.
+   */
+  async canAnswer(actor: User, task: TaskDoc): Promise<boolean> {
+    if (task.status !== 'open') return false;
+    const as = await this.actingAs(actor, task);
+    if (as === null) return false;
+    return as === 'admin' || !task.responses.some((r) => r.by === actor._id);
+  }
+
   /** Open tasks assigned to the actor or to one of their groups, oldest first. */
   async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
     const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
@@ -487,6 +499,12 @@ export class TaskService {
     if (as === null) throw new ForbiddenError('Only the assignee or an admin can reassign this task.');
     if (task.status !== 'open') throw await this.closedError(task);
     const assignee = await this.resolveAssignee(to);
+    if (assignee.type === 'group' && ((await this.groups.find(assignee.name))?.members.length ?? 0) === 0) {
+      throw new ValidationError(
+        `Group ${assignee.name} has no members: nobody could act on "${task.title}". Add someone to it first, or choose someone else.`,
+        { to: `Group ${assignee.name} has no members` },
+      );
+    }
     if (assigneeKey(assignee) === task.assignee_key) {
       throw new ValidationError(
         `"${task.title}" is already assigned to ${await this.describeAssignee(assignee)}.`,
@@ -503,6 +521,8 @@ export class TaskService {
           updated_at: now,
           delegated_from: task.assignee_key,
         },
+        // New assignees: until the surfaces have handed them their copies, redelivery retries.
+        $unset: { copies_complete: '' },
       },
       { returnDocument: 'after' },
     );

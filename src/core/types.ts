@@ -93,7 +93,9 @@ export type HistoryType =
   | 'task_reassigned'
   | 'stage_changed'
   | 'comment'
-  | 'notified';
+  | 'notified'
+  /** Something a recipe could not do as written that people must know about (nobody to act on a task). */
+  | 'problem';
 
 /** One entry of a request's history trail: who did what, when. */
 export interface HistoryEvent {
@@ -220,6 +222,12 @@ export interface TaskFields {
   pending_resume?: boolean | undefined;
   /** Where surfaces posted copies of the task (one per assignee and surface), to update them later. */
   deliveries?: Delivery[] | undefined;
+  /**
+   * The surfaces that handed a copy to every assignee they could reach (a group's members
+   * included). Until a surface is here, redelivery hands it the task again, so the members a
+   * crash left without a copy get theirs. Cleared when the assignees change.
+   */
+  copies_complete?: string[] | undefined;
   /** Reminder and escalation settings (reserved for what comes next). */
   reminders?: { every_ms: number; next_at?: Date | undefined } | undefined;
   escalate_to?: Assignee | undefined;

@@ -24,6 +24,13 @@ export interface TaskView {
     comment: string;
     /** "Approved by Bob Manager", "Expired", "Cancelled by Ada Admin"; empty while open. */
     status_text: string;
+    /**
+     * While a group task with a quorum has some of its responses: "Approved by Alice — 1 of 3
+     * responses, waiting for Bob and Carol". Empty otherwise (the decision is `status_text`).
+     */
+    progress_text: string;
+    /** Each member's answer so far (quorum), in order: name and outcome. */
+    responses: { by: string; outcome: string }[];
   };
   request: RequestView;
 }
@@ -37,6 +44,20 @@ export interface RequestView {
   requester_name: string;
   created_at: string;
   fields: { key: string; label: string; value: string }[];
+}
+
+/** "Alice", "Alice and Bob", "Alice, Bob and Carol"; past `max` names, "and 3 others". */
+function listOf(names: string[], last: 'and' | 'or', max = 5): string {
+  if (names.length > max) {
+    const more = names.length - (max - 1);
+    return `${names.slice(0, max - 1).join(', ')} ${last} ${more} others`;
+  }
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`;
+}
+
+function capitalized(s: string): string {
+  return `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 }
 
 export class ViewService {
@@ -72,6 +93,44 @@ export class ViewService {
     };
   }
 
+  /**
+   * Where an open group task with a quorum stands: who answered what, how many answers it
+   * has of those it needs, and who it waits for. Empty before the first answer.
+   */
+  private async progress(task: TaskDoc, responders: Map<string, string>): Promise<string> {
+    if (task.responses.length === 0 || task.assignee.type !== 'group') return '';
+    const answered = task.outcomes
+      .map((o) => ({
+        phrase: outcomePhrase(o.label),
+        names: task.responses.filter((r) => r.outcome === o.label).map((r) => responders.get(r.by) ?? r.by),
+      }))
+      .filter((a) => a.names.length > 0)
+      .map((a) => `${a.phrase} by ${listOf(a.names, 'and')}`);
+    const group = await this.ctx.db.groups.findOne({ name: task.assignee.name });
+    const members = [...new Set(group?.members ?? [])];
+    const size = Math.max(1, members.length);
+    const waiting = await Promise.all(
+      members.filter((m) => !responders.has(m)).map((m) => this.users.displayName(m)),
+    );
+    let count: string;
+    if (task.quorum.mode === 'count') {
+      const required = Math.min(task.quorum.count ?? 1, size);
+      const best = Math.max(
+        0,
+        ...task.outcomes.map((o) => task.responses.filter((r) => r.outcome === o.label).length),
+      );
+      count = `${best} of ${required} needed`;
+    } else {
+      const n = task.responses.length;
+      count = `${n} of ${size} response${size === 1 ? '' : 's'}`;
+    }
+    const wait =
+      waiting.length > 0
+        ? `, waiting for ${listOf(waiting, task.quorum.mode === 'count' ? 'or' : 'and')}`
+        : '';
+    return `${capitalized(answered.join(', '))} — ${count}${wait}`;
+  }
+
   async task(taskOrId: TaskDoc | string): Promise<TaskView> {
     const task = typeof taskOrId === 'string' ? await this.ctx.db.tasks.findOne({ _id: taskOrId }) : taskOrId;
     if (!task) throw new NotFoundError(`No task ${String(taskOrId)}.`);
@@ -84,10 +143,18 @@ export class ViewService {
       task.assignee.type === 'group'
         ? `group ${task.assignee.name}`
         : await this.users.displayName(task.assignee.id);
+    const responders = new Map<string, string>();
+    for (const r of task.responses) responders.set(r.by, await this.users.displayName(r.by));
+    const quorum = task.quorum.mode !== 'any' && task.assignee.type === 'group';
     let statusText = '';
     if (task.status === 'completed') {
-      const phrase = outcomePhrase(task.outcome ?? 'completed');
-      statusText = `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)} by ${completedBy}`;
+      // A quorum decided by several members names them all ("Approved by Alice, Bob and Carol").
+      const deciders =
+        quorum && task.completed_as !== 'admin'
+          ? task.responses.filter((r) => r.outcome === task.outcome).map((r) => responders.get(r.by) ?? r.by)
+          : [];
+      const by = deciders.length > 1 ? listOf(deciders, 'and') : completedBy;
+      statusText = `${capitalized(outcomePhrase(task.outcome ?? 'completed'))} by ${by}`;
     } else if (task.status === 'expired') {
       // A group task with a quorum may have had some answers, not enough to decide.
       const n = task.responses?.length ?? 0;
@@ -113,6 +180,8 @@ export class ViewService {
         completed_at: task.completed_at?.toISOString() ?? '',
         comment: task.comment ?? '',
         status_text: statusText,
+        progress_text: quorum && task.status === 'open' ? await this.progress(task, responders) : '',
+        responses: task.responses.map((r) => ({ by: responders.get(r.by) ?? r.by, outcome: r.outcome })),
       },
       request: await this.request(request),
     };

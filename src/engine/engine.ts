@@ -448,8 +448,18 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
               : `assign_task "to" gave ${JSON.stringify(to ?? null)}, not a person or group:<name>`,
           );
         }
-        const assignee = await this.tasks.resolveAssignee(ref);
         const title = await renderText(step.title, ctx, undefined, this.show);
+        let assignee: Awaited<ReturnType<TaskService['resolveAssignee']>>;
+        try {
+          assignee = await this.tasks.resolveAssignee(ref);
+        } catch (err) {
+          const name = ref.startsWith('group:') ? ref.slice('group:'.length).trim() : '';
+          if (!(err instanceof ValidationError) || name === '') throw err;
+          // Nobody could be given the task: the job stops here, and the people concerned are told.
+          const fix = `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job`;
+          await this.tellNobodyCanAct(job, key, title, name, 'missing', fix);
+          throw new ValidationError(`No group named "${name}". ${fix}.`);
+        }
         const instructions =
           step.instructions !== undefined
             ? await renderText(step.instructions, ctx, undefined, this.show)
@@ -487,6 +497,18 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           by,
         );
         if (task.status !== 'open') return { kind: 'next', result: taskResult(task) };
+        if (assignee.type === 'group') {
+          const group = await this.groups.find(assignee.name);
+          if (group && group.members.length === 0)
+            await this.tellNobodyCanAct(
+              job,
+              key,
+              title,
+              assignee.name,
+              'empty',
+              `Add members to ${assignee.name} ("admin groups add ${assignee.name} @someone", after /baton in Slack; or the portal's Admin → Groups): they get the task. Or reassign the task, or decide it as an admin`,
+            );
+        }
         return { kind: 'wait', waiting: { kind: 'task', task_id: task._id }, result: taskResult(task) };
       }
       case 'change_stage': {
@@ -602,6 +624,66 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       return Promise.all(value.map(this.show));
     return value;
   };
+
+  /**
+   * A task went to a group nobody is in (`empty`: the task waits for a member), or to a group
+   * that does not exist (`missing`: the job fails). Nobody would hear of it, so it goes into the
+   * request's history, and the requester and the admins are told (a notification, on every
+   * surface). Once per job and step.
+   */
+  private async tellNobodyCanAct(
+    job: JobDoc,
+    key: string,
+    title: string,
+    group: string,
+    problem: 'empty' | 'missing',
+    fix: string,
+  ): Promise<void> {
+    const what =
+      problem === 'empty'
+        ? `Nobody can act on "${title}": it is assigned to group ${group}, which has no members.`
+        : `"${title}" could not be assigned: there is no group named "${group}", so the recipe ${job.recipe} stopped.`;
+    const now = this.ctx.now();
+    const fresh = await this.requests.appendHistory(job.request_id, {
+      id: `${job._id}:${key}:nobody`,
+      type: 'problem',
+      at: now,
+      by: `recipe:${job.recipe}`,
+      text: `${what} ${fix}.`,
+      data: { group, problem },
+    });
+    if (!fresh) return; // told already (a step run again after a crash)
+    this.ctx.logger.warn({ job: job._id, recipe: job.recipe, group, problem }, 'task assigned to nobody');
+    const request = await this.requests.load(job.request_id);
+    const admins = await this.ctx.db.users.find({ role: 'admin' }, { limit: 50 }).toArray();
+    const texts = new Map<string, string>();
+    if (request)
+      texts.set(
+        request.requester,
+        `Your request ${job.request_id} is held up: ${what} Baton's admins have been told.`,
+      );
+    // An admin learns what to do (and a requester who is an admin too gets that version).
+    for (const a of admins) texts.set(a._id, `${job.request_id}: ${what} ${fix}.`);
+    let i = 0;
+    for (const [to, text] of texts) {
+      const n: NotificationDoc = {
+        _id: `n_${key}_nobody_${i++}`,
+        to,
+        text,
+        request_id: job.request_id,
+        job_id: job._id,
+        created_at: now,
+        status: 'pending',
+        deliveries: [],
+      };
+      try {
+        await this.ctx.db.notifications.insertOne(n);
+        this.ctx.events.emit('notification', n);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+  }
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
   private async recipients(to: unknown, ctx: ExpressionContext, empty: string[] = []): Promise<string[]> {

@@ -37,6 +37,8 @@ export function openTask(overrides: Partial<TaskView['task']> = {}): TaskView {
       completed_at: '',
       comment: '',
       status_text: '',
+      progress_text: '',
+      responses: [],
       ...overrides,
     },
     request: requestView(),

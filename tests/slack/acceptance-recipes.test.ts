@@ -399,7 +399,9 @@ describe('/baton admin jobs show on a failed job', () => {
       return failed.length > 0 ? failed : undefined;
     });
     const reply = await command(`admin jobs show ${job!._id}`, 'admin');
-    expect(reply.text).toContain('• facilities (assign_task) — failed: No group named "facilities".');
+    expect(reply.text).toContain(
+      '• facilities (assign_task) — failed: No group named "facilities". Create the group and add its members',
+    );
     expect(reply.text).not.toContain('(error)');
   });
 });

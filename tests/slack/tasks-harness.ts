@@ -43,6 +43,12 @@ export class FakeSlackApi {
   readonly failures = new Map<string, string>();
   /** Finer failures: the error to answer this one call with (undefined: answer normally). */
   failWhen: ((method: string, args: Record<string, unknown>) => string | undefined) | undefined;
+  /**
+   * Calls recorded but never answered (as if they never reached Slack): the caller waits until
+   * it is killed or the fake stops.
+   */
+  hold: ((method: string, args: Record<string, unknown>) => boolean) | undefined;
+  readonly held: SlackCall[] = [];
   /** What `apps.connections.open` answers as the Socket Mode WebSocket URL. */
   socketUrl = '';
   /** Delay before each answer (to observe how many calls are in flight). */
@@ -55,6 +61,7 @@ export class FakeSlackApi {
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       void this.handle(req).then(async (body) => {
+        if (body === null) return; // held: never answered
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         this.inFlight--;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -66,6 +73,7 @@ export class FakeSlackApi {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
@@ -73,7 +81,7 @@ export class FakeSlackApi {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
 
-  private async handle(req: IncomingMessage): Promise<Record<string, unknown>> {
+  private async handle(req: IncomingMessage): Promise<Record<string, unknown> | null> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -88,6 +96,10 @@ export class FakeSlackApi {
           args[k] = v;
         }
       }
+    }
+    if (this.hold?.(method, args)) {
+      this.held.push({ method, args });
+      return null;
     }
     this.calls.push({ method, args });
     const failure = this.failures.get(method) ?? this.failWhen?.(method, args);
