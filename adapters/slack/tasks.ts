@@ -75,6 +75,8 @@ export interface SlackMessage {
 /** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
 export interface CopyOverride {
   reassignedTo?: string;
+  /** The holder answered this group task already (a quorum): what they chose and what it waits for. */
+  answered?: string;
 }
 
 function esc(s: string): string {
@@ -116,6 +118,7 @@ async function statusLine(
   override: CopyOverride,
 ): Promise<string> {
   if (override.reassignedTo) return `:arrow_right: Reassigned to ${esc(override.reassignedTo)}`;
+  if (override.answered && task.status === 'open') return `:ballot_box_with_check: ${esc(override.answered)}`;
   if (task.status === 'open') return '';
   const when = task.completed_at ? `, ${slackDate(task.completed_at)}` : '';
   let who = esc(view.task.completed_by);
@@ -203,9 +206,12 @@ export async function renderTaskMessage(
   override: CopyOverride = {},
 ): Promise<SlackMessage> {
   const view = await deps.baton.views.task(task);
-  const shown: TaskView = override.reassignedTo
-    ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
-    : view;
+  const note = override.reassignedTo
+    ? `Reassigned to ${override.reassignedTo}`
+    : task.status === 'open'
+      ? override.answered
+      : undefined;
+  const shown: TaskView = note ? { ...view, task: { ...view.task, open: false, status_text: note } } : view;
   const data = { ...shown, actionable: shown.task.open, url: requestUrl(deps, view.request.id) };
   const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || 'Waiting for you'}`;
   // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
@@ -216,7 +222,7 @@ export async function renderTaskMessage(
   }
   const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
-  return task.status === 'open' && !override.reassignedTo ? withCommentMenu(task, message) : message;
+  return task.status === 'open' && !note ? withCommentMenu(task, message) : message;
 }
 
 const WITH_COMMENT = ' with comment';
@@ -307,7 +313,7 @@ async function builtinTaskMessage(
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const status = await statusLine(deps, view, task, override);
-  if (task.status === 'open' && !override.reassignedTo) {
+  if (task.status === 'open' && !override.reassignedTo && !override.answered) {
     blocks.push({
       type: 'actions',
       block_id: `baton:task:${task._id}`.slice(0, 255),
@@ -898,6 +904,11 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       const done = await afterAckQueue(deps).call(() =>
         baton.tasks.complete(actor, click.task_id, click.outcome),
       );
+      if (done.status === 'open') {
+        // A group task with a quorum: the answer is recorded and the task waits for others.
+        await confirmResponse(click, done);
+        return;
+      }
       // Every recorded copy (the DMs) is updated by the task.closed listener.
       await refresh(
         `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
@@ -944,6 +955,28 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
     const actor = await deps.users.toBaton(click.slack_user).catch(() => null);
     return actor !== null && err.task.completed_by === actor._id;
+  }
+
+  /**
+   * Tells someone whose answer to a group task with a quorum was recorded without deciding it
+   * (the task stays open for the others): an ephemeral line, and their copy without buttons.
+   */
+  async function confirmResponse(click: HeldClick, task: TaskDoc): Promise<void> {
+    try {
+      const waiting = await baton.tasks.waitingFor(task);
+      await ephemeral(
+        click.slack_user,
+        click.channel,
+        `:ballot_box_with_check: Your answer *${esc(click.outcome)}* on *${esc(task.title)}* is recorded; ${esc(waiting)}.`,
+      );
+      const ts = click.ephemeral ? undefined : click.message_ts;
+      if (click.channel && ts) {
+        const answered = `You answered "${click.outcome}"; ${waiting}`;
+        await updateCopy(deps, task, { channel: click.channel, ts }, { answered });
+      }
+    } catch (err) {
+      logger.warn({ task: task._id, error: errorCode(err) }, 'slack: could not confirm a response');
+    }
   }
 
   async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
@@ -1039,6 +1072,23 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       });
       await ack();
       const listUrl = listUrlOf(view.private_metadata);
+      if (done.status === 'open') {
+        // Recorded, not decided (a quorum): confirm in their DM, on their copy if they have one.
+        const copy = (await baton.deliveries.taskDeliveries(done._id, 'slack')).find(
+          (d) => d.user === actor._id && !d.error,
+        );
+        await confirmResponse(
+          {
+            task_id: done._id,
+            outcome: meta.outcome,
+            slack_user: body.user.id,
+            channel: copy?.ref.channel,
+            message_ts: copy?.ref.ts,
+            ephemeral: false,
+          },
+          done,
+        );
+      }
       if (listUrl) {
         // Opened from the ephemeral `/baton tasks` list: show it without the task just decided.
         const note = `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;

@@ -403,6 +403,11 @@ export async function handleTaskAction(
       comment: hasCommentInput ? undefined : values.comment,
       inputs,
     });
+    if (done.status === 'open') {
+      // A group task with a quorum: this answer is recorded; the task waits for the others.
+      const notice = `Your answer "${outcome}" is recorded; ${await baton.tasks.waitingFor(done)}.`;
+      return renderTaskCard(deps, done, { actionable: false, notice });
+    }
     return renderTaskCard(deps, done, { actionable: false });
   } catch (err) {
     if (!viewer) {

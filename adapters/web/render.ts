@@ -45,8 +45,21 @@ export async function renderTask(
   },
 ): Promise<SafeHtml> {
   const typed = options.values ?? {};
-  const view = await deps.baton.views.task(task);
-  const actionable = task.status === 'open' && (await deps.baton.tasks.actingAs(viewer, task)) !== null;
+  const full = await deps.baton.views.task(task);
+  // A group task with a quorum the viewer answered already: their answer, no buttons.
+  const mine = task.status === 'open' ? (task.responses ?? []).find((r) => r.by === viewer._id) : undefined;
+  const view = mine
+    ? {
+        ...full,
+        task: {
+          ...full.task,
+          open: false,
+          status_text: `You answered "${mine.outcome}"; ${await deps.baton.tasks.waitingFor(task)}`,
+        },
+      }
+    : full;
+  const actionable =
+    task.status === 'open' && !mine && (await deps.baton.tasks.actingAs(viewer, task)) !== null;
   const url = `/requests/${encodeURIComponent(task.request_id)}`;
   const name = task.card && deps.cards.has(task.card) ? task.card : 'task';
   let card: unknown = null;
@@ -63,7 +76,7 @@ export async function renderTask(
   ${view.task.instructions ? html`<p>${view.task.instructions}</p>` : ''}
   <dl class="facts">${view.request.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>
   <p class="muted small">Requested by ${view.request.requester_name} · Stage: ${view.request.stage}</p>
-  ${task.status !== 'open' ? html`<p><strong>${view.task.status_text}</strong></p>` : ''}
+  ${task.status !== 'open' || mine ? html`<p><strong>${view.task.status_text}</strong></p>` : ''}
   ${
     actionable
       ? html`<form method="post" action="/tasks/${task._id}/complete" class="task-form">

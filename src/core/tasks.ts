@@ -219,6 +219,8 @@ export class TaskService {
     const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
     const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
     const limit = options.limit ?? 100;
+    // A group task with a quorum the actor has answered already waits on the others, not on them.
+    const answered = (t: TaskDoc) => (t.responses ?? []).some((r) => r.by === actor._id);
     // One indexed, ordered query per key ({assignee_key, status, created_at}), merged here:
     // an $in over several keys would make the store sort every open task of all of them.
     const lists = await Promise.all(
@@ -230,6 +232,7 @@ export class TaskService {
     );
     return lists
       .flat()
+      .filter((t) => !answered(t))
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
       .slice(0, limit);
   }
@@ -419,8 +422,8 @@ export class TaskService {
     return { required, outcome: reachable ? undefined : responses.at(-1)?.outcome };
   }
 
-  /** "waiting for 2 more responses" (what a group task with a quorum still needs). */
-  private async waitingFor(task: TaskDoc): Promise<string> {
+  /** "the task waits for 2 more responses" (what a group task with a quorum still needs). */
+  async waitingFor(task: TaskDoc): Promise<string> {
     const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
     const best = Math.max(
       0,
