@@ -967,7 +967,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       await ephemeral(
         click.slack_user,
         click.channel,
-        `:ballot_box_with_check: Your answer *${esc(click.outcome)}* on *${esc(task.title)}* is recorded; ${esc(waiting)}.`,
+        `:ballot_box_with_check: Your answer *${esc(click.outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`,
       );
       const ts = click.ephemeral ? undefined : click.message_ts;
       if (click.channel && ts) {
