@@ -906,7 +906,8 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       );
       if (done.status === 'open') {
         // A group task with a quorum: the answer is recorded and the task waits for others.
-        await confirmResponse(click, done);
+        if (click.ephemeral && refreshList) await refresh(await confirmation(click.outcome, done));
+        else await confirmResponse(click, done);
         return;
       }
       // Every recorded copy (the DMs) is updated by the task.closed listener.
@@ -963,20 +964,21 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
    */
   async function confirmResponse(click: HeldClick, task: TaskDoc): Promise<void> {
     try {
-      const waiting = await baton.tasks.waitingFor(task);
-      await ephemeral(
-        click.slack_user,
-        click.channel,
-        `:ballot_box_with_check: Your answer *${esc(click.outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`,
-      );
+      await ephemeral(click.slack_user, click.channel, await confirmation(click.outcome, task));
       const ts = click.ephemeral ? undefined : click.message_ts;
       if (click.channel && ts) {
-        const answered = `You answered "${click.outcome}"; ${waiting}`;
+        const answered = `You answered "${click.outcome}"; ${await baton.tasks.waitingFor(task)}`;
         await updateCopy(deps, task, { channel: click.channel, ts }, { answered });
       }
     } catch (err) {
       logger.warn({ task: task._id, error: errorCode(err) }, 'slack: could not confirm a response');
     }
+  }
+
+  /** "Your answer *Yes* on *Offsite?* is recorded; the task waits for 1 more response." */
+  async function confirmation(outcome: string, task: TaskDoc): Promise<string> {
+    const waiting = await baton.tasks.waitingFor(task);
+    return `:ballot_box_with_check: Your answer *${esc(outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`;
   }
 
   async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
@@ -1072,7 +1074,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       });
       await ack();
       const listUrl = listUrlOf(view.private_metadata);
-      if (done.status === 'open') {
+      if (done.status === 'open' && !listUrl) {
         // Recorded, not decided (a quorum): confirm in their DM, on their copy if they have one.
         const copy = (await baton.deliveries.taskDeliveries(done._id, 'slack')).find(
           (d) => d.user === actor._id && !d.error,
@@ -1090,8 +1092,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         );
       }
       if (listUrl) {
-        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided.
-        const note = `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
+        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided
+        // (or just answered, for a group task with a quorum still waiting on others).
+        const note =
+          done.status === 'open'
+            ? await confirmation(meta.outcome, done)
+            : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
         await postToResponseUrl(listUrl, {
           replace_original: true,
           response_type: 'ephemeral',

@@ -143,4 +143,44 @@ describe('answering a group task with a quorum from Slack', () => {
     await eventually(async () => fake!.of('chat.update').find((u) => u.channel === 'D0CAROL'));
     expect(fake!.of('chat.postEphemeral').filter((m) => m.user === 'U0CAROL')).toEqual([]);
   });
+
+  it('answered from the ephemeral /baton tasks list: the list is shown again with the confirmation, without that task', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const { baton } = t.rt;
+    const admin = await t.batonUser('admin');
+    await baton.groups.create(admin, 'team', 'The team');
+    for (const who of ['bob', 'carol'])
+      await baton.groups.addMember(admin, 'team', (await t.batonUser(who))._id);
+    await fileOffsite('Oslo');
+    await taskPost('D0BOB');
+
+    await t.command('tasks', 'bob', { response_url: `${fake.url}response` });
+    const list = await eventually(async () => fake!.of('response')[0] as { blocks: Block[] } | undefined);
+    const yes = list.blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.type === 'button' && e.text?.text === 'Yes')!;
+    const payload = slackFixture<Record<string, unknown>>('task-block-actions.json');
+    payload.user = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    payload.container = {
+      type: 'message',
+      message_ts: '1700000999.000100',
+      channel_id: 'C0GEN',
+      is_ephemeral: true,
+    };
+    payload.channel = { id: 'C0GEN', name: 'general' };
+    delete payload.message;
+    payload.response_url = `${fake.url}list`;
+    payload.actions = [{ ...yes, block_id: 'x', type: 'button', action_ts: '1700000042.123456' }];
+    expect((await t.interact(payload)).statusCode).toBe(200);
+
+    const refreshed = await eventually(async () => fake!.of('list')[0]);
+    expect(refreshed.replace_original).toBe(true);
+    const json = JSON.stringify(refreshed.blocks);
+    expect(json).toContain(
+      'Your answer *Yes* on *Offsite at Oslo?* is recorded; the task waits for 1 more response.',
+    );
+    expect(json).toContain('You have no open tasks');
+    expect((await baton.requests.get(admin, 'OFFSITE-1')).stage).toBe('Proposed');
+  });
 });
