@@ -390,6 +390,8 @@ export async function handleTaskAction(
   const refreshUserIds = await refreshIds(deps, task);
   if (verb !== 'task.complete') {
     if (!viewer) return messageCard(`You can't see ${task.request_id}.`, undefined, 'Attention');
+    const answered = await answeredNotice(deps, actor, task);
+    if (answered) return renderTaskCard(deps, task, { actionable: false, refreshUserIds, notice: answered });
     const canAct = (await baton.tasks.actingAs(actor, task)) !== null;
     return renderTaskCard(deps, task, { actionable: canAct, refreshUserIds });
   }
@@ -443,6 +445,13 @@ export async function handleTaskAction(
       notice: 'Something went wrong on our side; please try again in a moment.',
     });
   }
+}
+
+/** For a group task with a quorum `actor` answered already: what they chose and what it waits for. */
+async function answeredNotice(deps: TeamsDeps, actor: User, task: TaskDoc): Promise<string | undefined> {
+  if (task.status !== 'open') return undefined;
+  const mine = (task.responses ?? []).find((r) => r.by === actor._id);
+  return mine ? `You answered "${mine.outcome}"; ${await deps.baton.tasks.waitingFor(task)}.` : undefined;
 }
 
 /** A task card as a message for `actor` (the `tasks` command): actionable when they may act. */
