@@ -1,6 +1,6 @@
 import { slackMode } from '../adapters/slack/plugin.js';
 import { teamsMode } from '../adapters/teams/plugin.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, checkDataDir, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
 import { buildApp } from './server/app.js';
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
+    checkDataDir(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`baton: configuration error: ${err.message}\n`);

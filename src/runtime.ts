@@ -48,7 +48,7 @@ export async function startRuntime(
         : { kind: 'mongodb' as const, db: (store as MongoStore).db };
     scheduler = await createScheduler({
       ...backend,
-      logger: logger.child({ component: 'scheduler' }),
+      logger, // the scheduler names itself (component: scheduler); a second child would repeat the key
       processEvery: config.SCHEDULER_POLL_MS,
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
 import { describeError, escapeMrkdwn, truncate, unescapeSlack } from './replies.js';
-import { renderOpenTaskList } from './tasks.js';
+import { renderOpenTaskList, slackDate } from './tasks.js';
 
 export {
   COMMANDS,
@@ -85,11 +85,6 @@ export function renderCommandsUnder(
       },
     ],
   };
-}
-
-function slackDate(date: Date): string {
-  const s = Math.floor(date.getTime() / 1000);
-  return `<!date^${s}^{date_short_pretty} {time}|${date.toISOString()}>`;
 }
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;

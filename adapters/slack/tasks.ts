@@ -954,12 +954,15 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       const done = await afterAckQueue(deps).call(() =>
         baton.tasks.complete(actor, click.task_id, click.outcome),
       );
-      // Every recorded copy (the DMs) is updated by the task.closed (or task.responded) listener.
-      const progress = done.status === 'open' ? (await baton.views.task(done)).task.progress_text : '';
+      if (done.status === 'open') {
+        // A group task with a quorum: the answer is recorded and the task waits for others.
+        if (click.ephemeral && refreshList) await refresh(await confirmation(click.outcome, done));
+        else await confirmResponse(click, done);
+        return;
+      }
+      // Every recorded copy (the DMs) is updated by the task.closed listener.
       await refresh(
-        progress
-          ? `:ballot_box_with_check: *${esc(done.title)}*: ${esc(progress)}.`
-          : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
+        `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
       );
     } catch (err) {
       if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
@@ -1003,6 +1006,25 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
     const actor = await deps.users.toBaton(click.slack_user).catch(() => null);
     return actor !== null && err.task.completed_by === actor._id;
+  }
+
+  /**
+   * Tells someone whose answer to a group task with a quorum was recorded without deciding it
+   * (the task stays open for the others): an ephemeral line. Their copy (every copy) is
+   * updated by the task.responded listener: where it stands, without buttons for them.
+   */
+  async function confirmResponse(click: HeldClick, task: TaskDoc): Promise<void> {
+    try {
+      await ephemeral(click.slack_user, click.channel, await confirmation(click.outcome, task));
+    } catch (err) {
+      logger.warn({ task: task._id, error: errorCode(err) }, 'slack: could not confirm a response');
+    }
+  }
+
+  /** "Your answer *Yes* on *Offsite?* is recorded; the task waits for 1 more response." */
+  async function confirmation(outcome: string, task: TaskDoc): Promise<string> {
+    const waiting = await baton.tasks.waitingFor(task);
+    return `:ballot_box_with_check: Your answer *${esc(outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`;
   }
 
   async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
@@ -1098,9 +1120,30 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       });
       await ack();
       const listUrl = listUrlOf(view.private_metadata);
+      if (done.status === 'open' && !listUrl) {
+        // Recorded, not decided (a quorum): confirm in their DM, on their copy if they have one.
+        const copy = (await baton.deliveries.taskDeliveries(done._id, 'slack')).find(
+          (d) => d.user === actor._id && !d.error,
+        );
+        await confirmResponse(
+          {
+            task_id: done._id,
+            outcome: meta.outcome,
+            slack_user: body.user.id,
+            channel: copy?.ref.channel,
+            message_ts: copy?.ref.ts,
+            ephemeral: false,
+          },
+          done,
+        );
+      }
       if (listUrl) {
-        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided.
-        const note = `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
+        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided
+        // (or just answered, for a group task with a quorum still waiting on others).
+        const note =
+          done.status === 'open'
+            ? await confirmation(meta.outcome, done)
+            : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
         await postToResponseUrl(listUrl, {
           replace_original: true,
           response_type: 'ephemeral',

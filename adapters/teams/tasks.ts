@@ -83,7 +83,7 @@ async function answeredNote(deps: TeamsDeps, task: TaskDoc, userId: string): Pro
   if (task.status !== 'open') return undefined;
   const mine = (task.responses ?? []).find((r) => r.by === userId);
   if (!mine) return undefined;
-  return `You answered ${mine.outcome}; ${await deps.baton.tasks.waitingFor(task)}.`;
+  return `You answered "${mine.outcome}"; ${await deps.baton.tasks.waitingFor(task)}.`;
 }
 
 /** One person's view of a task: actionable when they may act and have not answered it yet. */

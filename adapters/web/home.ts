@@ -198,7 +198,11 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
         inputs: readInputs(body),
       });
       const phrase = outcomePhrase(task.outcome ?? outcome);
-      const message = `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}: ${task.title}`;
+      // Still open: a group task with a quorum recorded this answer and waits for the others.
+      const message =
+        task.status === 'open'
+          ? `Your answer "${outcome}" on ${task.title} is recorded; ${await baton.tasks.waitingFor(task)}.`
+          : `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}: ${task.title}`;
       if (wantsJson(req))
         return reply.send({
           ok: true,

@@ -48,6 +48,8 @@ export async function renderTask(
   const view = await deps.baton.views.task(task);
   // A member who already answered a group task with a quorum sees where it stands, no buttons.
   const actionable = await deps.baton.tasks.canAnswer(viewer, task);
+  const mine = task.status === 'open' ? (task.responses ?? []).find((r) => r.by === viewer._id) : undefined;
+  const waiting = mine ? await deps.baton.tasks.waitingFor(task) : '';
   const url = `/requests/${encodeURIComponent(task.request_id)}`;
   const name = task.card && deps.cards.has(task.card) ? task.card : 'task';
   let card: unknown = null;
@@ -66,6 +68,7 @@ export async function renderTask(
   <p class="muted small">Requested by ${view.request.requester_name} · Stage: ${view.request.stage}</p>
   ${task.status !== 'open' ? html`<p><strong>${view.task.status_text}</strong></p>` : ''}
   ${task.status === 'open' && view.task.progress_text ? html`<p class="task-progress"><strong>${view.task.progress_text}</strong></p>` : ''}
+  ${mine ? html`<p class="task-answered">${`You answered "${mine.outcome}"; ${waiting}`}</p>` : ''}
   ${
     actionable
       ? html`<form method="post" action="/tasks/${task._id}/complete" class="task-form">

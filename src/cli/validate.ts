@@ -2,12 +2,19 @@
  * `npm run validate [paths...]` — validates every app and recipe file under RECIPES_DIR
  * (default ./recipes), or under the paths given. Prints `file:line: message` per problem
  * (`file:line: warning: message` for warnings) and a summary; exits 1 when there are errors.
+ * Files given are checked against the apps and recipes beside them and under RECIPES_DIR.
  */
+import { dirname } from 'node:path';
 import { formatProblem, loadPaths } from '../recipes/loader.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const paths = argv.length > 0 ? argv : [env.RECIPES_DIR || './recipes'];
-  const result = await loadPaths(paths);
+  const recipesDir = env.RECIPES_DIR || './recipes';
+  const paths = argv.length > 0 ? argv : [recipesDir];
+  // Files given one by one are checked against the apps and recipes beside them and under
+  // RECIPES_DIR (stages, fields, values, task ids), as when installed; those are not reported on.
+  const result = await loadPaths(paths, {
+    context: argv.length > 0 ? [...argv.map((p) => dirname(p)), recipesDir] : [],
+  });
   for (const problem of result.problems) console.log(formatProblem(problem));
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;

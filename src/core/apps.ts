@@ -94,7 +94,7 @@ export class AppService {
     const kept = { fields: [] as string[], stages: [] as string[] };
     if (!doc || !added) return { definition: def, kept };
     const fields = [...def.fields];
-    for (const key of added.fields) {
+    for (const key of added.fields ?? []) {
       const field = doc.definition.fields.find((f) => f.key === key);
       if (field && !fields.some((f) => f.key === key)) {
         fields.push(field);
@@ -102,7 +102,7 @@ export class AppService {
       }
     }
     const stages = [...def.stages];
-    for (const stage of added.stages) {
+    for (const stage of added.stages ?? []) {
       if (stages.includes(stage) || !doc.definition.stages.includes(stage)) continue;
       const before = doc.definition.stages.slice(0, doc.definition.stages.indexOf(stage)).reverse();
       const anchor = before.find((s) => stages.includes(s));

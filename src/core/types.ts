@@ -55,7 +55,8 @@ export interface AppDoc {
   source: DefinitionSource;
   file?: string | undefined;
   /** Fields and stages admins added (commands, portal) to an app that comes from a file or pack: kept when the file is installed again. */
-  admin_added?: { fields: string[]; stages: string[] } | undefined;
+  /** Each list is there once something of its kind was added (`$push` makes it): a stage alone leaves no `fields`. */
+  admin_added?: { fields?: string[]; stages?: string[] } | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;

@@ -497,7 +497,18 @@ export interface LoadResult {
  * duplicate app keys and recipe names, recipes whose app is not defined here (warning), stages,
  * fields and task steps that do not exist.
  */
-export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
+export async function loadPaths(
+  paths: readonly string[],
+  options: {
+    /**
+     * Files or folders of the apps and recipes installed beside those of `paths`, which these
+     * refer to (`npm run validate -- one-recipe.yaml` checks it against its app and the other
+     * recipes beside it or in RECIPES_DIR). Their own problems are not reported; a definition
+     * given in `paths` wins over one of the same app key or recipe name here.
+     */
+    context?: readonly string[];
+  } = {},
+): Promise<LoadResult> {
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const p of paths) {
@@ -551,7 +562,11 @@ export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
     }
   }
 
-  const cross = crossChecks(apps, recipes);
+  const context = await loadContext(options.context ?? [], files, apps, recipes);
+  const contextFiles = new Set([...context.apps, ...context.recipes].map((d) => d.file));
+  const cross = crossChecks([...apps, ...context.apps], [...recipes, ...context.recipes]).filter(
+    (p) => !contextFiles.has(p.file),
+  );
   problems.push(...cross);
   // only definitions without errors are returned (duplicates and broken references are left out)
   const broken = new Set(cross.filter((p) => p.severity === 'error').map((p) => p.file));
@@ -562,6 +577,60 @@ export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
     problems: sortProblems(problems),
     files: files.length,
   };
+}
+
+/**
+ * The apps and recipes under `paths` that parse without errors, except those of `files` and
+ * those whose app key or recipe name the given ones already have.
+ */
+async function loadContext(
+  paths: readonly string[],
+  files: readonly string[],
+  apps: readonly Loaded<AppDefinition>[],
+  recipes: readonly Loaded<RecipeDefinition>[],
+): Promise<{
+  apps: (Loaded<AppDefinition> & { locator: Locator })[];
+  recipes: (Loaded<RecipeDefinition> & { locator: Locator })[];
+}> {
+  const given = new Set(files.map((f) => resolve(f)));
+  const keys = new Set(apps.map((a) => a.definition.key));
+  const names = new Set(recipes.map((r) => r.definition.name));
+  const out = {
+    apps: [] as (Loaded<AppDefinition> & { locator: Locator })[],
+    recipes: [] as (Loaded<RecipeDefinition> & { locator: Locator })[],
+  };
+  const seen = new Set<string>();
+  for (const p of paths) {
+    let candidates: string[];
+    try {
+      candidates = (await stat(p)).isDirectory() ? await listYamlFiles(p) : [p];
+    } catch {
+      continue;
+    }
+    for (const file of candidates) {
+      const full = resolve(file);
+      if (given.has(full) || seen.has(full)) continue;
+      seen.add(full);
+      try {
+        const source = await readFile(file, 'utf8');
+        const parsed = parseInternal(source, file);
+        const def = parsed.definition;
+        if (!def || !parsed.locator || parsed.problems.some((x) => x.severity === 'error')) continue;
+        if (def.kind === 'app') {
+          if (keys.has(def.key)) continue;
+          keys.add(def.key);
+          out.apps.push({ definition: def, file, source, locator: parsed.locator });
+        } else {
+          if (names.has(def.name)) continue;
+          names.add(def.name);
+          out.recipes.push({ definition: def, file, source, locator: parsed.locator });
+        }
+      } catch {
+        // Context only: a file that cannot be read or parsed here is simply not used.
+      }
+    }
+  }
+  return out;
 }
 
 /** Loads every app and recipe under a directory (recursively). */

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
@@ -53,6 +54,32 @@ describe('configuration', () => {
     const lines = `${run.stdout}${run.stderr}`.trim().split('\n');
     expect(lines).toEqual([
       'baton: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ]);
+  });
+
+  it('refuses a sign-in provider set up halfway, naming the variable that is missing', () => {
+    expect(problem({ SLACK_CLIENT_ID: 'abc' })).toBe(
+      'SLACK_CLIENT_SECRET must be set with SLACK_CLIENT_ID (Sign in with Slack needs both)',
+    );
+    expect(problem({ MICROSOFT_OIDC_CLIENT_ID: 'abc', MICROSOFT_OIDC_CLIENT_SECRET: 'def' })).toBe(
+      'MICROSOFT_OIDC_TENANT_ID must be set for Sign in with Microsoft (MICROSOFT_OIDC_CLIENT_ID, MICROSOFT_OIDC_CLIENT_SECRET and MICROSOFT_OIDC_TENANT_ID)',
+    );
+    expect(problem({ SLACK_CLIENT_ID: 'a', SLACK_CLIENT_SECRET: 'b' })).toBeNull();
+  });
+
+  it('stops npm start with one line when DATA_DIR cannot hold the store (a file in the way)', () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: dir,
+      env: { ...process.env, PORT: '0', DATA_DIR: file },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
+      `baton: configuration error: DATA_DIR must be a directory Baton can write to (got ${JSON.stringify(file)}: a file is in the way)`,
     ]);
   });
 });

@@ -62,6 +62,43 @@ describe('npm run validate', () => {
     expect(code).toBe(0);
   });
 
+  it('checks one recipe given alone against its app and recipes (beside it and in RECIPES_DIR), not only its syntax', async () => {
+    const pack = await mkdtemp(join(tmpdir(), 'baton-validate-pack-'));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'baton-validate-dir-'));
+    await writeFile(
+      join(elsewhere, 'buy.yaml'),
+      'kind: app\nkey: buy\nname: Buy\nstages: [Submitted, Approved]\nfields:\n  - { key: amount, label: Amount, type: number }\n',
+    );
+    await writeFile(
+      join(elsewhere, 'approval.yaml'),
+      'kind: recipe\nname: buy-approval\ntrigger: { type: new_request, app: buy }\nsteps:\n  - id: manager\n    action: assign_task\n    to: group:finance\n    title: Buy\n',
+    );
+    await writeFile(
+      join(pack, 'typo.yaml'),
+      'kind: recipe\nname: typo\ntrigger: { type: new_request, app: buy }\nsteps:\n  - action: change_stage\n    stage: Aproved\n  - action: update_record\n    fields:\n      amount: lots\n',
+    );
+    await writeFile(
+      join(pack, 'after.yaml'),
+      'kind: recipe\nname: after\ntrigger: { type: task_completed, app: buy, task: manager }\nsteps:\n  - action: stop\n',
+    );
+    try {
+      const typo = validate([join(pack, 'typo.yaml')], { RECIPES_DIR: elsewhere });
+      expect(typo.out).toEqual([
+        `${join(pack, 'typo.yaml')}:6: steps[0].stage: app "buy" has no stage "Aproved" (stages: Submitted, Approved)`,
+        `${join(pack, 'typo.yaml')}:9: steps[1].fields.amount: Amount must be a number`,
+        '1 file checked (0 apps, 0 recipes): 2 errors, 0 warnings',
+      ]);
+      expect(typo.code).toBe(1);
+      // The task it waits on is another recipe's: no warning that it does not exist.
+      const after = validate([join(pack, 'after.yaml')], { RECIPES_DIR: elsewhere });
+      expect(after.out).toEqual(['1 file checked (0 apps, 1 recipe): 0 errors, 0 warnings']);
+      expect(after.code).toBe(0);
+    } finally {
+      await rm(pack, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('fails on a missing directory', () => {
     const { code, out } = validate(['missing']);
     expect(out[0]).toBe('missing:1: no such file or directory');

@@ -131,5 +131,12 @@ describe('HTTP server', () => {
     expect(await exit).toBe(0);
     expect(out).toContain('"msg":"stopped"');
     expect(out).toContain('"recipes":["access-request-approval:running"');
+    // One JSON object per line with each key once (log pipelines reject or drop repeated keys).
+    const lines = out.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.some((l) => l.includes('"msg":"scheduler started"'))).toBe(true);
+    const repeated = lines.filter((l) =>
+      Object.keys(JSON.parse(l)).some((k) => l.split(`"${k}":`).length > 2),
+    );
+    expect(repeated).toEqual([]);
   });
 });

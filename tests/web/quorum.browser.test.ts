@@ -71,10 +71,16 @@ describe('portal: a group task with a quorum, in Chromium', { timeout: 120_000 }
     await cardOn(morgan.page).getByRole('button', { name: 'Approve' }).click();
 
     const partial = 'Approved by Morgan Manager — 1 of 3 responses, waiting for Max Manager and Hana HR';
-    // Morgan: where it stands, no buttons left.
-    await cardOn(morgan.page).locator('.ac-adaptiveCard', { hasText: partial }).waitFor();
-    expect(await cardOn(morgan.page).getAttribute('data-actionable')).toBe('false');
-    expect(await cardOn(morgan.page).getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    // Morgan: the task is no longer waiting for them, so it leaves their inbox; their request
+    // page says where it stands, with their answer and no buttons.
+    await expect
+      .poll(() => cardOn(morgan.page).getByRole('button', { name: 'Approve' }).count(), { timeout: 20_000 })
+      .toBe(0);
+    await morgan.page.goto(`${portal.url}/requests/${request._id}`);
+    const standing = (await morgan.page.locator('main').textContent()) ?? '';
+    expect(standing).toContain(partial);
+    expect(standing).toContain('You answered "Approve"');
+    expect(await morgan.page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     // Max and Hana: their pages update by themselves, with the same line and their buttons.
     for (const p of [max, hana]) {
       await cardOn(p.page).locator('.ac-adaptiveCard', { hasText: partial }).waitFor({ timeout: 10_000 });
