@@ -418,6 +418,22 @@ export function compile(e: Expr): Compiled | null {
   }
 }
 
+/** Evaluates a lambda's body with its iterator bound to `item` (a layer of the memory stack). */
+function withLocal(
+  scope: Scope,
+  variable: string,
+  item: unknown,
+  body: Compiled,
+  sub: NullSubstitution,
+): unknown {
+  scope.locals.push([variable, item]);
+  try {
+    return body(scope, sub);
+  } finally {
+    scope.locals.pop();
+  }
+}
+
 function compileLambda(e: Expr): Compiled | null {
   if (e.children.length !== 3) return null;
   const iterator = e.children[1]!;
@@ -437,13 +453,7 @@ function compileLambda(e: Expr): Compiled | null {
       if (!items) return new Failure(`${source} is not a collection or structure object to run Where`);
       const kept: unknown[] = [];
       for (const item of items) {
-        scope.locals.push([variable, item]);
-        let r: unknown;
-        try {
-          r = body(scope, sub);
-        } finally {
-          scope.locals.pop();
-        }
+        const r = withLocal(scope, variable, item, body, sub);
         if (!isFailure(r) && isLogicTrue(r)) kept.push(item);
       }
       if (Array.isArray(instance)) return kept;
@@ -460,13 +470,7 @@ function compileLambda(e: Expr): Compiled | null {
     if (!items) return new Failure(`${source} is not a collection or structure object to run Foreach`);
     const out: unknown[] = [];
     for (const item of items) {
-      scope.locals.push([variable, item]);
-      let r: unknown;
-      try {
-        r = body(scope, sub);
-      } finally {
-        scope.locals.pop();
-      }
+      const r = withLocal(scope, variable, item, body, sub);
       if (isFailure(r)) return new Failure(r.message, out);
       out.push(r);
     }
