@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -180,9 +181,10 @@ export function checkDataDir(config: Config): void {
     EACCES: 'permission denied',
     EPERM: 'permission denied',
     EROFS: 'the file system is read-only',
+    ENOENT: 'a directory cannot be created there',
   };
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(path.resolve(dir));
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     accessSync(dir, constants.W_OK);
   } catch (err) {
@@ -191,6 +193,23 @@ export function checkDataDir(config: Config): void {
       'DATA_DIR',
       `must be a directory Baton can write to (got ${JSON.stringify(dir)}: ${reasons[code] ?? (err as Error).message})`,
     );
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. (Node's recursive mkdirSync never returns when a parent
+ * exists but refuses new entries with ENOENT, as /proc does: DATA_DIR=/proc/x hung start-up.)
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EEXIST' && statSync(dir).isDirectory()) return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || existsSync(parent)) throw err;
+    makeDirectory(parent);
+    mkdirSync(dir);
   }
 }
 

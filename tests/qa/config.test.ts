@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { checkDataDir, ConfigError, parseConfig } from '../../src/config.js';
 import { ROOT, tempDir } from '../helpers/runtime.js';
 
 const problem = (env: Record<string, string>) => {
@@ -81,5 +81,28 @@ describe('configuration', () => {
     expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
       `baton: configuration error: DATA_DIR must be a directory Baton can write to (got ${JSON.stringify(file)}: a file is in the way)`,
     ]);
+  });
+
+  it('stops npm start with one line when DATA_DIR is where no directory can be made (it hung)', () => {
+    // /proc refuses new entries with ENOENT although it exists; Node's recursive mkdir looped forever on it.
+    const dir = '/proc/baton-data';
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: tempDir(),
+      env: { ...process.env, PORT: '0', DATA_DIR: dir },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
+      `baton: configuration error: DATA_DIR must be a directory Baton can write to (got "${dir}": a directory cannot be created there)`,
+    ]);
+  });
+
+  it('creates a missing DATA_DIR and its missing parents', () => {
+    const dir = join(tempDir(), 'a', 'b', 'c');
+    expect(() => checkDataDir(parseConfig({ DATA_DIR: dir }))).not.toThrow();
+    expect(statSync(dir).isDirectory()).toBe(true);
+    expect(() => checkDataDir(parseConfig({ DATA_DIR: dir }))).not.toThrow();
   });
 });
