@@ -425,7 +425,7 @@ export class TaskService {
     const size = Math.max(1, members.length);
     const required = task.quorum.mode === 'count' ? Math.min(task.quorum.count ?? 1, size) : size;
     const votes = new Map<string, number>();
-    for (const r of responses) votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
+    for (const r of countedResponses(responses, members)) votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
     for (const [outcome, n] of votes) if (n >= required) return { required, outcome };
     const answered = new Set(responses.map((r) => r.by));
     const remaining = members.filter((m) => !answered.has(m)).length;
@@ -437,10 +437,9 @@ export class TaskService {
   /** "the task waits for 2 more responses" (what a group task with a quorum still needs). */
   async waitingFor(task: TaskDoc): Promise<string> {
     const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
-    const best = Math.max(
-      0,
-      ...task.outcomes.map((o) => task.responses.filter((r) => r.outcome === o.label).length),
-    );
+    const group = task.assignee.type === 'group' ? await this.groups.find(task.assignee.name) : null;
+    const counted = countedResponses(task.responses, group?.members ?? []);
+    const best = Math.max(0, ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length));
     const more = Math.max(1, required - best);
     return `the task waits for ${more} more response${more === 1 ? '' : 's'}`;
   }
@@ -659,4 +658,15 @@ export class TaskService {
       completed_at: task.completed_at,
     });
   }
+}
+
+/**
+ * The responses that count towards a group task's quorum: those of the group's members now
+ * (a member removed after answering no longer counts, as the quorum is reckoned on the
+ * members there are); all of them when the group has no members left.
+ */
+export function countedResponses(responses: TaskResponse[], members: string[]): TaskResponse[] {
+  if (members.length === 0) return responses;
+  const current = new Set(members);
+  return responses.filter((r) => current.has(r.by));
 }

@@ -2,7 +2,7 @@ import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import { displayValue, selectedLabels } from './records.js';
-import { outcomePhrase } from './tasks.js';
+import { countedResponses, outcomePhrase } from './tasks.js';
 import type { RequestDoc, TaskDoc } from './types.js';
 import type { UserService } from './users.js';
 
@@ -109,19 +109,17 @@ export class ViewService {
     const group = await this.ctx.db.groups.findOne({ name: task.assignee.name });
     const members = [...new Set(group?.members ?? [])];
     const size = Math.max(1, members.length);
+    const counted = countedResponses(task.responses, members);
     const waiting = await Promise.all(
       members.filter((m) => !responders.has(m)).map((m) => this.users.displayName(m)),
     );
     let count: string;
     if (task.quorum.mode === 'count') {
       const required = Math.min(task.quorum.count ?? 1, size);
-      const best = Math.max(
-        0,
-        ...task.outcomes.map((o) => task.responses.filter((r) => r.outcome === o.label).length),
-      );
+      const best = Math.max(0, ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length));
       count = `${best} of ${required} needed`;
     } else {
-      const n = task.responses.length;
+      const n = counted.length;
       count = `${n} of ${size} response${size === 1 ? '' : 's'}`;
     }
     const wait =

@@ -124,4 +124,24 @@ describe('group tasks with a quorum', () => {
     expect(done).toMatchObject({ status: 'completed', outcome: 'Reject', completed_as: 'admin' });
     expect((await baton.requests.get(p.alice!, r._id)).stage).toBe('Rejected');
   });
+
+  it('mode all: a member removed after answering no longer counts (the task read "3 of 2 responses" and closed a member early)', async () => {
+    await start('{ mode: all }');
+    const { baton } = rt;
+    const r = await baton.requests.file(p.alice!, 'policy', { title: 'Parking' });
+    const [task] = await baton.tasks.listOpenFor(p.bob!);
+    await baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    await baton.groups.removeMember(p.admin!, 'board', p.bob!._id);
+    await baton.tasks.complete(p.carol!, task!._id, 'Approve');
+    // Bob's answer no longer counts: the task still waits for Hank, and says so.
+    const view = await baton.views.task(task!._id);
+    expect(view.task.progress_text).toBe('Approved by Bob Manager and Carol Manager — 1 of 2 responses, waiting for Hank HR');
+    await expect(baton.tasks.complete(p.carol!, task!._id, 'Reject')).rejects.toThrow(
+      'You already answered Approve on "Policy: Parking"; the task waits for 1 more response.',
+    );
+    expect((await baton.requests.get(p.alice!, r._id)).stage).toBe('Draft');
+    const done = await baton.tasks.complete(p.hank!, task!._id, 'Approve');
+    expect(done).toMatchObject({ status: 'completed', outcome: 'Approve' });
+    expect((await baton.requests.get(p.alice!, r._id)).stage).toBe('Approved');
+  });
 });
