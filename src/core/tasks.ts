@@ -425,7 +425,8 @@ export class TaskService {
     const size = Math.max(1, members.length);
     const required = task.quorum.mode === 'count' ? Math.min(task.quorum.count ?? 1, size) : size;
     const votes = new Map<string, number>();
-    for (const r of countedResponses(responses, members)) votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
+    for (const r of countedResponses(responses, members))
+      votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
     for (const [outcome, n] of votes) if (n >= required) return { required, outcome };
     const answered = new Set(responses.map((r) => r.by));
     const remaining = members.filter((m) => !answered.has(m)).length;
@@ -439,7 +440,10 @@ export class TaskService {
     const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
     const group = task.assignee.type === 'group' ? await this.groups.find(task.assignee.name) : null;
     const counted = countedResponses(task.responses, group?.members ?? []);
-    const best = Math.max(0, ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length));
+    const best = Math.max(
+      0,
+      ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length),
+    );
     const more = Math.max(1, required - best);
     return `the task waits for ${more} more response${more === 1 ? '' : 's'}`;
   }

@@ -116,7 +116,10 @@ export class ViewService {
     let count: string;
     if (task.quorum.mode === 'count') {
       const required = Math.min(task.quorum.count ?? 1, size);
-      const best = Math.max(0, ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length));
+      const best = Math.max(
+        0,
+        ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length),
+      );
       count = `${best} of ${required} needed`;
     } else {
       const n = counted.length;

@@ -135,7 +135,9 @@ describe('group tasks with a quorum', () => {
     await baton.tasks.complete(p.carol!, task!._id, 'Approve');
     // Bob's answer no longer counts: the task still waits for Hank, and says so.
     const view = await baton.views.task(task!._id);
-    expect(view.task.progress_text).toBe('Approved by Bob Manager and Carol Manager — 1 of 2 responses, waiting for Hank HR');
+    expect(view.task.progress_text).toBe(
+      'Approved by Bob Manager and Carol Manager — 1 of 2 responses, waiting for Hank HR',
+    );
     await expect(baton.tasks.complete(p.carol!, task!._id, 'Reject')).rejects.toThrow(
       'You already answered Approve on "Policy: Parking"; the task waits for 1 more response.',
     );
