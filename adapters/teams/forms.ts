@@ -247,7 +247,8 @@ export function submittedValues(app: AppDefinition, data: Record<string, unknown
 
 /**
  * Maps submitted inputs (Teams sends every input as a string) to a record for
- * `baton.requests.file`: blanks are left out so defaults apply, multi-selects split on
+ * `baton.requests.file`: blanks are left out (a blank field that has a default is kept blank:
+ * the card showed the default and the person cleared it), multi-selects split on
  * commas, people picked in the people picker (AAD object ids) become Baton users.
  */
 export async function toRecordInput(
@@ -264,7 +265,11 @@ export async function toRecordInput(
     // taken as its text); anything else (an object, a list) is not from one of our cards.
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') continue;
     const s = String(raw).trim();
-    if (s === '') continue;
+    if (s === '') {
+      // Cleared on a form that showed the field's default: it stays blank (see formShowedDefaults).
+      if (field.default !== undefined) input[field.key] = '';
+      continue;
+    }
     if (field.type === 'multi_select') {
       input[field.key] = splitChoices(s, field);
     } else if (field.type === 'user') {
@@ -428,7 +433,8 @@ export async function submitRequestForm(
     async () => {
       try {
         const input = await toRecordInput(deps, activity, app, submittedValues(app, data));
-        const request = await deps.baton.requests.file(actor, app.key, input);
+        // The card showed the fields' defaults: one the person cleared stays blank.
+        const request = await deps.baton.requests.file(actor, app.key, input, { formShowedDefaults: true });
         return { card: filed(request._id, request.stage), done: request._id };
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;

@@ -18,7 +18,7 @@ function optionList(field: Field): { value: string; label: string }[] {
 }
 
 function asList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
+  if (Array.isArray(v)) return v.map(String).filter((x) => x !== '');
   if (typeof v === 'string' && v !== '') return [v];
   return [];
 }
@@ -59,6 +59,7 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
       const chosen = new Set(asList(value));
       return html`<fieldset class="field${error ? ' has-error' : ''}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}>
   <legend>${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</legend>
+  <input type="hidden" name="${field.key}" value="">
   <div class="checks">${optionList(field).map(
     (o) =>
       html`<label class="check"><input type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
@@ -244,7 +245,9 @@ ${
     const values = fieldValues(def, body);
     const token = submissionToken(body);
     try {
-      const fileIt = async () => (await baton.requests.file(user, def.key, values))._id;
+      // The form started with the fields' defaults: one the person cleared stays blank.
+      const fileIt = async () =>
+        (await baton.requests.file(user, def.key, values, { formShowedDefaults: true }))._id;
       const { id, repeat } = token
         ? await submissions.once(`${user._id}:${def.key}:${token}`, fileIt)
         : { id: await fileIt(), repeat: false };
