@@ -4,8 +4,17 @@
  * (`file:line: warning: message` for warnings) and a summary; exits 1 when there are errors.
  * Files given are checked against the apps and recipes beside them and under RECIPES_DIR.
  */
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatProblem, loadPaths } from '../recipes/loader.js';
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const recipesDir = env.RECIPES_DIR || './recipes';
@@ -13,7 +22,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   // Files given one by one are checked against the apps and recipes beside them and under
   // RECIPES_DIR (stages, fields, values, task ids), as when installed; those are not reported on.
   const result = await loadPaths(paths, {
-    context: argv.length > 0 ? [...argv.map((p) => dirname(p)), recipesDir] : [],
+    // (A folder given is checked whole: its parent is not context: for /tmp/x that was all of /tmp.)
+    context:
+      argv.length > 0 ? [...argv.filter((p) => !isDirectory(p)).map((p) => dirname(p)), recipesDir] : [],
   });
   for (const problem of result.problems) console.log(formatProblem(problem));
   const errors = result.problems.filter((p) => p.severity === 'error').length;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,31 @@ describe('npm run validate', () => {
     } finally {
       await rm(pack, { recursive: true, force: true });
       await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('checks a folder given whole, without reading the folders beside it (for /tmp/x it read all of /tmp)', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'baton-validate-parent-'));
+    try {
+      await mkdir(join(parent, 'flows'));
+      await mkdir(join(parent, 'apps'));
+      // Beside the folder given, not in it: neither read nor taken as context.
+      await writeFile(
+        join(parent, 'apps', 'buy.yaml'),
+        'kind: app\nkey: buy\nname: Buy\nstages: [Submitted]\n',
+      );
+      await writeFile(
+        join(parent, 'flows', 'flow.yaml'),
+        'kind: recipe\nname: flow\ntrigger: { type: new_request, app: buy }\nsteps:\n  - action: stop\n',
+      );
+      const { code, out } = validate([join(parent, 'flows')], { RECIPES_DIR: '/nonexistent' });
+      expect(out).toEqual([
+        `${join(parent, 'flows', 'flow.yaml')}:3: warning: trigger.app: app "buy" is not defined in these files (it must exist in the store)`,
+        '1 file checked (0 apps, 1 recipe): 0 errors, 1 warning',
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 
