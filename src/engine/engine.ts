@@ -47,6 +47,13 @@ type StepOutcome =
   | { kind: 'wait'; waiting: NonNullable<JobDoc['waiting']>; result?: StepResult }
   | { kind: 'stop'; reason?: string };
 
+/** Errors whose problem the people concerned were told of already (see `tellProblem`). */
+const told = new WeakSet<object>();
+function toldAlready<E extends Error>(err: E): E {
+  told.add(err);
+  return err;
+}
+
 function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('base64url').slice(0, 20);
 }
@@ -408,7 +415,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       finished_at: now,
       error: message,
     });
-    await this.ctx.db.jobs.updateOne(
+    const stopped = await this.ctx.db.jobs.updateOne(
       { _id: job._id, status: 'running', pc: job.pc },
       {
         $set: {
@@ -424,6 +431,22 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const level = err instanceof BatonError ? 'warn' : 'error';
     this.ctx.logger[level]({ job: job._id, recipe: job.recipe, step: label, err: message }, 'job failed');
     this.emitJob(job._id);
+    // Another instance took the job over (its lease had lapsed), or told already.
+    if (stopped.matchedCount === 0 || (typeof err === 'object' && err !== null && told.has(err))) return;
+    // Nobody else would hear of it (the job waits for an admin on the jobs page): the request's
+    // history says why it is held up, and the requester and the admins are told.
+    const rerun = `Fix the cause (the recipe, a group, the record), then rerun the job ("admin jobs rerun ${job._id}", after /baton in Slack; or the portal's Admin → Jobs)`;
+    const what = `The recipe ${job.recipe} stopped at step "${label}": ${message.replace(/\.$/, '')}.`;
+    await this.tellProblem(
+      job,
+      `${job._id.slice(2)}_${pc}:failed:${job.reruns ?? 0}`,
+      { problem: 'failed', step: label, error: message },
+      {
+        history: `${what} ${rerun}.`,
+        requester: `Your request ${job.request_id} is held up: the recipe ${job.recipe} stopped with an error. Baton's admins have been told.`,
+        admin: `${job.request_id}: ${what} ${rerun}.`,
+      },
+    );
   }
 
   private async execute(
@@ -458,7 +481,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           // Nobody could be given the task: the job stops here, and the people concerned are told.
           const fix = `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job`;
           await this.tellNobodyCanAct(job, key, title, name, 'missing', fix);
-          throw new ValidationError(`No group named "${name}". ${fix}.`);
+          throw toldAlready(new ValidationError(`No group named "${name}". ${fix}.`));
         }
         const instructions =
           step.instructions !== undefined
@@ -643,32 +666,53 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       problem === 'empty'
         ? `Nobody can act on "${title}": it is assigned to group ${group}, which has no members.`
         : `"${title}" could not be assigned: there is no group named "${group}", so the recipe ${job.recipe} stopped.`;
+    const fresh = await this.tellProblem(
+      job,
+      `${key}:nobody`,
+      { group, problem },
+      {
+        history: `${what} ${fix}.`,
+        requester: `Your request ${job.request_id} is held up: ${what} Baton's admins have been told.`,
+        admin: `${job.request_id}: ${what} ${fix}.`,
+      },
+    );
+    if (fresh)
+      this.ctx.logger.warn({ job: job._id, recipe: job.recipe, group, problem }, 'task assigned to nobody');
+  }
+
+  /**
+   * A problem that holds a request up, told once (per `key`): recorded in the request's history
+   * (type `problem`), and sent to the requester and the admins as notifications (on every
+   * surface); an admin who is the requester gets the admins' version. `key` names the problem
+   * within the job's own key space (`<job key>_<pc>:...`). False when told already (a step run
+   * again after a crash).
+   */
+  private async tellProblem(
+    job: JobDoc,
+    key: string,
+    data: Record<string, unknown>,
+    texts: { history: string; requester: string; admin: string },
+  ): Promise<boolean> {
     const now = this.ctx.now();
     const fresh = await this.requests.appendHistory(job.request_id, {
-      id: `${job._id}:${key}:nobody`,
+      id: `${job._id}:${key}`,
       type: 'problem',
       at: now,
       by: `recipe:${job.recipe}`,
-      text: `${what} ${fix}.`,
-      data: { group, problem },
+      text: texts.history,
+      data,
     });
-    if (!fresh) return; // told already (a step run again after a crash)
-    this.ctx.logger.warn({ job: job._id, recipe: job.recipe, group, problem }, 'task assigned to nobody');
+    if (!fresh) return false;
     const request = await this.requests.load(job.request_id);
     const admins = await this.ctx.db.users.find({ role: 'admin' }, { limit: 50 }).toArray();
-    const texts = new Map<string, string>();
-    if (request)
-      texts.set(
-        request.requester,
-        `Your request ${job.request_id} is held up: ${what} Baton's admins have been told.`,
-      );
-    // An admin learns what to do (and a requester who is an admin too gets that version).
-    for (const a of admins) texts.set(a._id, `${job.request_id}: ${what} ${fix}.`);
+    const to = new Map<string, string>();
+    if (request) to.set(request.requester, texts.requester);
+    for (const a of admins) to.set(a._id, texts.admin);
     let i = 0;
-    for (const [to, text] of texts) {
+    for (const [user, text] of to) {
       const n: NotificationDoc = {
-        _id: `n_${key}_nobody_${i++}`,
-        to,
+        _id: `n_${key.replaceAll(':', '_')}_${i++}`,
+        to: user,
         text,
         request_id: job.request_id,
         job_id: job._id,
@@ -683,6 +727,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         if (!isDuplicateKeyError(err)) throw err;
       }
     }
+    return true;
   }
 
   /** `to` of a notify step → Baton user ids (groups expand to their members). */
