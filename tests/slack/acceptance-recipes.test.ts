@@ -103,6 +103,65 @@ describe('a notify step naming the task card', () => {
   });
 });
 
+describe('an assign_task step naming the request card', () => {
+  it('is shown with the task card (title, fields, buttons), not raw bindings, and a click decides it', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-check
+trigger: { type: new_request, app: kit }
+steps:
+  - id: check
+    action: assign_task
+    to: "{{ record.who }}"
+    title: "Check {{ record.item }}"
+    card: request
+  - action: change_stage
+    stage: "{{ steps.check.outcome = 'Approve' ? 'Done' : 'New' }}"
+`,
+    });
+    const { baton } = t!.rt;
+    const bob = await t!.batonUser('bob');
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp', who: bob._id });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const shown = JSON.stringify(post.blocks);
+    expect(shown).not.toContain('${');
+    expect(shown).toContain('Check Lamp');
+    expect(shown).toContain('*Item*\\nLamp');
+    const actions = (
+      post.blocks as { type: string; elements?: { text?: { text: string }; value?: string }[] }[]
+    )
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? []);
+    const approve = actions.find((e) => e.text?.text === 'Approve');
+    expect(approve?.value).toBeDefined();
+
+    const res = await t!.interact({
+      type: 'block_actions',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      container: { type: 'message', message_ts: '1.1', channel_id: 'D0BOB' },
+      channel: { id: 'D0BOB', name: 'directmessage' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'baton:task.complete:0',
+          block_id: 'b',
+          value: approve!.value,
+          action_ts: '1.2',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    await eventually(async () => (await baton.requests.load('KIT-1'))?.stage === 'Done');
+  });
+});
+
 describe('the first words of admin commands', () => {
   it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
     await start();
