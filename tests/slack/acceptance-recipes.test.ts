@@ -162,6 +162,74 @@ steps:
   });
 });
 
+describe('a group task with a quorum that expires after some answers', () => {
+  it('is recorded in the history as expired without a decision, with the answers it had, not "without a response"', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-vote
+trigger: { type: new_request, app: kit }
+steps:
+  - id: vote
+    action: assign_task
+    to: group:buyers
+    title: "Vote on {{ record.item }}"
+    quorum: { mode: all }
+    expires_in: 1h
+`,
+    });
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    await baton.groups.create(admin, 'buyers', 'Buyers');
+    for (const who of ['bob', 'carol'])
+      await baton.groups.addMember(admin, 'buyers', (await t!.batonUser(who))._id);
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp' });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const approve = (
+      post.blocks as { type: string; elements?: { text?: { text: string }; value?: string }[] }[]
+    )
+      .flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []))
+      .find((e) => e.text?.text === 'Approve');
+    const res = await t!.interact({
+      type: 'block_actions',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      container: { type: 'message', message_ts: String(post.ts ?? '1.1'), channel_id: 'D0BOB' },
+      channel: { id: 'D0BOB', name: 'directmessage' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'baton:task.complete:0',
+          block_id: 'b',
+          value: approve!.value,
+          action_ts: '1.2',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const [task] = await eventually(async () => {
+      const open = await baton.ctx.db.tasks.find({ request_id: 'KIT-1', status: 'open' }).toArray();
+      return open[0]?.responses.length === 1 ? open : null;
+    });
+    // The deadline passes (as the scheduler would see it): the expiry runs.
+    await baton.ctx.db.tasks.updateOne(
+      { _id: task!._id },
+      { $set: { expires_at: new Date(Date.now() - 1000) } },
+    );
+    await baton.tasks.expire(task!._id);
+
+    const shown = await command('show KIT-1', 'alice');
+    const history = JSON.stringify(shown.blocks);
+    expect(history).toContain('Task \\"Vote on Lamp\\" expired without a decision (1 response, not enough)');
+    expect(history).not.toContain('without a response');
+  });
+});
+
 describe('the first words of admin commands', () => {
   it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
     await start();
