@@ -230,6 +230,56 @@ steps:
   });
 });
 
+describe('a notify step to a group that does not exist', () => {
+  it('fails its job saying what to do, tells the requester and the admins, and a rerun after the fix sends it', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-tell
+trigger: { type: new_request, app: kit }
+steps:
+  - action: notify
+    to: group:buyers
+    text: "Please order {{ record.item }}"
+  - action: change_stage
+    stage: Done
+`,
+    });
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp' });
+    const dmText = (channel: string, part: string) =>
+      eventually(async () =>
+        fake!
+          .of('chat.postMessage')
+          .filter((a) => a.channel === channel)
+          .map((a) => String(a.text))
+          .find((text) => text.includes(part)),
+      );
+    const what =
+      'A notification could not be sent: there is no group named "buyers", so the recipe kit-tell stopped.';
+    expect(await dmText('D0ALICE', 'held up')).toContain(`Your request KIT-1 is held up: ${what}`);
+    expect(await dmText('D0ADMIN', 'no group named')).toContain(
+      `KIT-1: ${what} Create the group and add its members ("admin groups create buyers"`,
+    );
+    const [job] = await eventually(async () => {
+      const failed = await baton.recipes.listJobs(admin, { status: 'failed' });
+      return failed.length > 0 ? failed : null;
+    });
+    expect(job!.error?.message).toMatch(/^No group named "buyers"\. Create the group and add its members/);
+    expect(JSON.stringify((await command('show KIT-1', 'alice')).blocks)).toContain(
+      JSON.stringify(what).slice(1, -1),
+    );
+
+    await command('admin groups create buyers', 'admin');
+    await command('admin groups add buyers <@U0BOB|bob>', 'admin');
+    await command(`admin jobs rerun ${job!._id}`, 'admin');
+    expect(await dmText('D0BOB', 'Please order')).toContain('Please order Lamp');
+    await eventually(async () => (await baton.requests.load('KIT-1'))?.stage === 'Done');
+  });
+});
+
 describe('the first words of admin commands', () => {
   it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
     await start();
