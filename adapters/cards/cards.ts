@@ -292,3 +292,26 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
     },
   };
 }
+
+const taskBinders = new WeakMap<CardLibrary, Map<string, boolean>>();
+
+/**
+ * The card a task is shown with: the one its step names when that card shows a task (binds
+ * `task`, as `task.json` does), else `task`. The shipped `request` and `notification` cards
+ * bind a request: a task shown with one of them would have raw `${...}` bindings and no buttons
+ * to decide it (`npm run validate` warns about such a step).
+ */
+export function taskCardName(cards: CardLibrary, name: string | undefined): string {
+  if (!name || !cards.has(name)) return 'task';
+  let known = taskBinders.get(cards);
+  if (!known) {
+    known = new Map();
+    taskBinders.set(cards, known);
+  }
+  let binds = known.get(name);
+  if (binds === undefined) {
+    binds = /\$\{[^}]*\btask\./.test(JSON.stringify(cards.template(name)));
+    known.set(name, binds);
+  }
+  return binds ? name : 'task';
+}

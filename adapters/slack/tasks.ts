@@ -11,7 +11,7 @@ import {
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
-import { type CardLibrary, loadCards } from '../cards/cards.js';
+import { type CardLibrary, loadCards, taskCardName } from '../cards/cards.js';
 import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
@@ -240,7 +240,9 @@ export async function renderTaskMessage(
       }
     }
   }
-  const fromCard = renderCard(deps, [task.card, 'task'], data, fallbackText, mentions);
+  const cards = cardsOf(deps);
+  const card = cards ? taskCardName(cards, task.card) : undefined;
+  const fromCard = renderCard(deps, [card, 'task'], data, fallbackText, mentions);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
   return actionable ? withCommentMenu(task, message) : message;
 }

@@ -1,4 +1,5 @@
 import type { TaskDoc, User } from '../../src/core/types.js';
+import { taskCardName } from '../cards/cards.js';
 import { html, jsonScript } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -51,7 +52,7 @@ export async function renderTask(
   const mine = task.status === 'open' ? (task.responses ?? []).find((r) => r.by === viewer._id) : undefined;
   const waiting = mine ? await deps.baton.tasks.waitingFor(task) : '';
   const url = `/requests/${encodeURIComponent(task.request_id)}`;
-  const name = task.card && deps.cards.has(task.card) ? task.card : 'task';
+  const name = taskCardName(deps.cards, task.card);
   let card: unknown = null;
   try {
     card = deps.cards.render(name, { ...view, actionable, url });

@@ -598,11 +598,16 @@ export class TaskService {
     const at = task.completed_at ?? this.ctx.now();
     const base = { id: `${task._id}:closed`, at };
     if (task.status === 'expired') {
+      // A group task with a quorum may have had some answers, not enough to decide.
+      const n = task.responses?.length ?? 0;
       return {
         ...base,
         type: 'task_expired',
         by: 'system',
-        text: `Task "${task.title}" expired without a response`,
+        text:
+          n > 0
+            ? `Task "${task.title}" expired without a decision (${n} response${n === 1 ? '' : 's'}, not enough)`
+            : `Task "${task.title}" expired without a response`,
         data: { task_id: task._id },
       };
     }

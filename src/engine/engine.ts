@@ -58,6 +58,18 @@ function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('base64url').slice(0, 20);
 }
 
+/** A recipe names a group (`to: group:<name>`) that does not exist. */
+class MissingGroupError extends ValidationError {
+  constructor(readonly group: string) {
+    super(`No group named "${group}".`);
+  }
+}
+
+/** What an admin does about a recipe naming a group that does not exist. */
+function missingGroupFix(name: string): string {
+  return `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job`;
+}
+
 function taskResult(task: TaskDoc): StepResult {
   const r: StepResult = { status: task.status, task_id: task._id };
   if (task.outcome !== undefined) r.outcome = task.outcome;
@@ -479,7 +491,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           const name = ref.startsWith('group:') ? ref.slice('group:'.length).trim() : '';
           if (!(err instanceof ValidationError) || name === '') throw err;
           // Nobody could be given the task: the job stops here, and the people concerned are told.
-          const fix = `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job`;
+          const fix = missingGroupFix(name);
           await this.tellNobodyCanAct(job, key, title, name, 'missing', fix);
           throw toldAlready(new ValidationError(`No group named "${name}". ${fix}.`));
         }
@@ -567,7 +579,16 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       case 'notify': {
         const empty: string[] = [];
-        const recipients = await this.recipients(step.to, ctx, empty);
+        let recipients: string[];
+        try {
+          recipients = await this.recipients(step.to, ctx, empty);
+        } catch (err) {
+          if (!(err instanceof MissingGroupError)) throw err;
+          // As for a task: the job stops here, and the requester and the admins are told.
+          const fix = missingGroupFix(err.group);
+          await this.tellNobodyCanAct(job, key, null, err.group, 'missing', fix);
+          throw toldAlready(new ValidationError(`No group named "${err.group}". ${fix}.`));
+        }
         const text =
           step.text !== undefined ? await renderText(step.text, ctx, undefined, this.show) : undefined;
         const now = this.ctx.now();
@@ -649,15 +670,15 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   };
 
   /**
-   * A task went to a group nobody is in (`empty`: the task waits for a member), or to a group
-   * that does not exist (`missing`: the job fails). Nobody would hear of it, so it goes into the
-   * request's history, and the requester and the admins are told (a notification, on every
-   * surface). Once per job and step.
+   * A task went to a group nobody is in (`empty`: the task waits for a member), or a task or a
+   * notification (`title` null) to a group that does not exist (`missing`: the job fails).
+   * Nobody would hear of it, so it goes into the request's history, and the requester and the
+   * admins are told (a notification, on every surface). Once per job and step.
    */
   private async tellNobodyCanAct(
     job: JobDoc,
     key: string,
-    title: string,
+    title: string | null,
     group: string,
     problem: 'empty' | 'missing',
     fix: string,
@@ -665,7 +686,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const what =
       problem === 'empty'
         ? `Nobody can act on "${title}": it is assigned to group ${group}, which has no members.`
-        : `"${title}" could not be assigned: there is no group named "${group}", so the recipe ${job.recipe} stopped.`;
+        : title === null
+          ? `A notification could not be sent: there is no group named "${group}", so the recipe ${job.recipe} stopped.`
+          : `"${title}" could not be assigned: there is no group named "${group}", so the recipe ${job.recipe} stopped.`;
     const fresh = await this.tellProblem(
       job,
       `${key}:nobody`,
@@ -747,7 +770,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
       if (ref.startsWith('group:')) {
         const group = await this.groups.find(ref.slice(6));
-        if (!group) throw new ValidationError(`No group named "${ref.slice(6)}".`);
+        if (!group) throw new MissingGroupError(ref.slice(6));
         if (group.members.length === 0) empty.push(group.name);
         for (const m of group.members) out.add(m);
       } else {

@@ -781,7 +781,7 @@ function crossChecks(
           step.action === 'notify' && step.card === 'task'
             ? 'the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request'
             : step.action === 'assign_task' && (step.card === 'notification' || step.card === 'request')
-              ? `the ${step.card} card has no outcome buttons and no task fields: people could not decide this task from it; use task`
+              ? `the ${step.card} card shows a request, not a task (no outcome buttons): the task is shown with the task card instead; use task or leave card out`
               : undefined;
         if (misfit) problems.push(problemAt(file, locator, [...path, 'card'], misfit, 'warning'));
       }

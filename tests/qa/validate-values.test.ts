@@ -81,8 +81,8 @@ steps:
     const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'cards.yaml': flow }));
     expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
       '7: warning: steps[0].card: the task card shows a task, and a notification has none (its title and status would be blank): use card: notification or card: request',
-      '14: warning: steps[2].card: the request card has no outcome buttons and no task fields: people could not decide this task from it; use task',
-      '18: warning: steps[3].card: the notification card has no outcome buttons and no task fields: people could not decide this task from it; use task',
+      '14: warning: steps[2].card: the request card shows a request, not a task (no outcome buttons): the task is shown with the task card instead; use task or leave card out',
+      '18: warning: steps[3].card: the notification card shows a request, not a task (no outcome buttons): the task is shown with the task card instead; use task or leave card out',
     ]);
   });
 

@@ -103,6 +103,183 @@ describe('a notify step naming the task card', () => {
   });
 });
 
+describe('an assign_task step naming the request card', () => {
+  it('is shown with the task card (title, fields, buttons), not raw bindings, and a click decides it', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-check
+trigger: { type: new_request, app: kit }
+steps:
+  - id: check
+    action: assign_task
+    to: "{{ record.who }}"
+    title: "Check {{ record.item }}"
+    card: request
+  - action: change_stage
+    stage: "{{ steps.check.outcome = 'Approve' ? 'Done' : 'New' }}"
+`,
+    });
+    const { baton } = t!.rt;
+    const bob = await t!.batonUser('bob');
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp', who: bob._id });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const shown = JSON.stringify(post.blocks);
+    expect(shown).not.toContain('${');
+    expect(shown).toContain('Check Lamp');
+    expect(shown).toContain('*Item*\\nLamp');
+    const actions = (
+      post.blocks as { type: string; elements?: { text?: { text: string }; value?: string }[] }[]
+    )
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? []);
+    const approve = actions.find((e) => e.text?.text === 'Approve');
+    expect(approve?.value).toBeDefined();
+
+    const res = await t!.interact({
+      type: 'block_actions',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      container: { type: 'message', message_ts: '1.1', channel_id: 'D0BOB' },
+      channel: { id: 'D0BOB', name: 'directmessage' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'baton:task.complete:0',
+          block_id: 'b',
+          value: approve!.value,
+          action_ts: '1.2',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    await eventually(async () => (await baton.requests.load('KIT-1'))?.stage === 'Done');
+  });
+});
+
+describe('a group task with a quorum that expires after some answers', () => {
+  it('is recorded in the history as expired without a decision, with the answers it had, not "without a response"', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-vote
+trigger: { type: new_request, app: kit }
+steps:
+  - id: vote
+    action: assign_task
+    to: group:buyers
+    title: "Vote on {{ record.item }}"
+    quorum: { mode: all }
+    expires_in: 1h
+`,
+    });
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    await baton.groups.create(admin, 'buyers', 'Buyers');
+    for (const who of ['bob', 'carol'])
+      await baton.groups.addMember(admin, 'buyers', (await t!.batonUser(who))._id);
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp' });
+    const post = await eventually(async () =>
+      fake!.of('chat.postMessage').find((a) => a.channel === 'D0BOB'),
+    );
+    const approve = (
+      post.blocks as { type: string; elements?: { text?: { text: string }; value?: string }[] }[]
+    )
+      .flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []))
+      .find((e) => e.text?.text === 'Approve');
+    const res = await t!.interact({
+      type: 'block_actions',
+      team: { id: 'T0TEST', domain: 'baton-test' },
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' },
+      api_app_id: 'A0BATON',
+      trigger_id: '1337.42.abcd',
+      container: { type: 'message', message_ts: String(post.ts ?? '1.1'), channel_id: 'D0BOB' },
+      channel: { id: 'D0BOB', name: 'directmessage' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'baton:task.complete:0',
+          block_id: 'b',
+          value: approve!.value,
+          action_ts: '1.2',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const [task] = await eventually(async () => {
+      const open = await baton.ctx.db.tasks.find({ request_id: 'KIT-1', status: 'open' }).toArray();
+      return open[0]?.responses.length === 1 ? open : null;
+    });
+    // The deadline passes (as the scheduler would see it): the expiry runs.
+    await baton.ctx.db.tasks.updateOne(
+      { _id: task!._id },
+      { $set: { expires_at: new Date(Date.now() - 1000) } },
+    );
+    await baton.tasks.expire(task!._id);
+
+    const shown = await command('show KIT-1', 'alice');
+    const history = JSON.stringify(shown.blocks);
+    expect(history).toContain('Task \\"Vote on Lamp\\" expired without a decision (1 response, not enough)');
+    expect(history).not.toContain('without a response');
+  });
+});
+
+describe('a notify step to a group that does not exist', () => {
+  it('fails its job saying what to do, tells the requester and the admins, and a rerun after the fix sends it', async () => {
+    await start({
+      'kit.yaml': SUMMARY_APP['kit.yaml'],
+      'kit-recipe.yaml': `
+kind: recipe
+name: kit-tell
+trigger: { type: new_request, app: kit }
+steps:
+  - action: notify
+    to: group:buyers
+    text: "Please order {{ record.item }}"
+  - action: change_stage
+    stage: Done
+`,
+    });
+    const { baton } = t!.rt;
+    const admin = await t!.batonUser('admin');
+    await baton.requests.file(await t!.batonUser('alice'), 'kit', { item: 'Lamp' });
+    const dmText = (channel: string, part: string) =>
+      eventually(async () =>
+        fake!
+          .of('chat.postMessage')
+          .filter((a) => a.channel === channel)
+          .map((a) => String(a.text))
+          .find((text) => text.includes(part)),
+      );
+    const what =
+      'A notification could not be sent: there is no group named "buyers", so the recipe kit-tell stopped.';
+    expect(await dmText('D0ALICE', 'held up')).toContain(`Your request KIT-1 is held up: ${what}`);
+    expect(await dmText('D0ADMIN', 'no group named')).toContain(
+      `KIT-1: ${what} Create the group and add its members ("admin groups create buyers"`,
+    );
+    const [job] = await eventually(async () => {
+      const failed = await baton.recipes.listJobs(admin, { status: 'failed' });
+      return failed.length > 0 ? failed : null;
+    });
+    expect(job!.error?.message).toMatch(/^No group named "buyers"\. Create the group and add its members/);
+    expect(JSON.stringify((await command('show KIT-1', 'alice')).blocks)).toContain(
+      JSON.stringify(what).slice(1, -1),
+    );
+
+    await command('admin groups create buyers', 'admin');
+    await command('admin groups add buyers <@U0BOB|bob>', 'admin');
+    await command(`admin jobs rerun ${job!._id}`, 'admin');
+    expect(await dmText('D0BOB', 'Please order')).toContain('Please order Lamp');
+    await eventually(async () => (await baton.requests.load('KIT-1'))?.stage === 'Done');
+  });
+});
+
 describe('the first words of admin commands', () => {
   it('`/baton admin`, `admin help` and `admin apps` list the commands under them instead of "I don\'t know"', async () => {
     await start();
