@@ -116,6 +116,31 @@ export function parseCommand(text: string): ParsedCommand {
   };
 }
 
+/**
+ * `admin`, `admin apps`, `admin groups help`...: the first words of longer commands. The words
+ * typed, the commands under them this level may use, and who the others are for (when none
+ * is); null for other text.
+ */
+export function commandsUnder(
+  text: string,
+  level: Level,
+): { words: string[]; mine: CommandSpec[]; forWho: string } | null {
+  const words = text
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  if (words.at(-1) === 'help') words.pop();
+  if (words.length === 0) return null;
+  const under = COMMANDS.filter(
+    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
+  );
+  if (under.length === 0) return null;
+  const mine = under.filter((c) => allowed(c.level, level));
+  const forWho = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
+  return { words, mine, forWho };
+}
+
 export function levelOf(user: User): Level {
   return isAdmin(user) ? 'admin' : isOperator(user) ? 'operator' : 'user';
 }

@@ -2,7 +2,15 @@ import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
-import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
+import {
+  allowed,
+  COMMANDS,
+  type CommandSpec,
+  commandsUnder,
+  levelOf,
+  parseCommand,
+  usage,
+} from '../commands/grammar.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -56,23 +64,12 @@ export function renderCommandsUnder(
   user: User,
   text: string,
 ): { text: string; blocks?: types.KnownBlock[] } | null {
-  const words = text
-    .trim()
-    .toLowerCase()
-    .split(/\s+/)
-    .filter((w) => w !== '');
-  if (words.at(-1) === 'help') words.pop();
-  if (words.length === 0) return null;
-  const under = COMMANDS.filter(
-    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
-  );
-  if (under.length === 0) return null;
+  const found = commandsUnder(text, levelOf(user));
+  if (!found) return null;
+  const { words, mine } = found;
   const typed = `${command} ${words.join(' ')}`;
-  const mine = under.filter((c) => allowed(c.level, levelOf(user)));
-  if (mine.length === 0) {
-    const who = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
-    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${who}.` };
-  }
+  if (mine.length === 0)
+    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${found.forWho}.` };
   const lines = mine
     .map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`)
     .join('\n');

@@ -9,7 +9,14 @@ import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
-import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
+import {
+  allowed,
+  COMMANDS,
+  type CommandSpec,
+  commandsUnder,
+  levelOf,
+  parseCommand,
+} from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -124,14 +131,17 @@ function when(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** One command in a list: its usage and what it does. */
+function helpLine(c: CommandSpec): string {
+  return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
+}
+
 /** `help`: the verbs this person can use. */
 export function renderHelp(user: User): string {
   const level = levelOf(user);
   const mine = COMMANDS.filter((c) => allowed(c.level, level));
-  const line = (c: CommandSpec) =>
-    `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
-  const basic = mine.filter((c) => c.words[0] !== 'admin').map(line);
-  const admin = mine.filter((c) => c.words[0] === 'admin').map(line);
+  const basic = mine.filter((c) => c.words[0] !== 'admin').map(helpLine);
+  const admin = mine.filter((c) => c.words[0] === 'admin').map(helpLine);
   return [
     '**What you can ask Baton** (type it here, or @mention Baton in a channel)',
     ...basic,
@@ -482,8 +492,22 @@ export async function runCommand(
   const parsed = parseCommand(text);
   const ctx: Ctx = { deps, actor, activity, mentions, reply };
   if (parsed.spec === null) {
-    const hint = parsed.suggestion
-      ? `Did you mean **${placeholders([...parsed.suggestion.words, parsed.suggestion.args].filter((x) => x !== '').join(' '))}**?`
+    const under = commandsUnder(text, levelOf(actor));
+    if (under) {
+      const typed = md(under.words.join(' '));
+      await say(
+        ctx,
+        under.mine.length === 0
+          ? `⚠️ **${typed} …** commands are for ${under.forWho}.`
+          : [`**${typed}** commands`, ...under.mine.map(helpLine)].join('\n'),
+      );
+      return;
+    }
+    // Only suggest what this person may do: an admin command would just be refused next.
+    const suggestion =
+      parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;
+    const hint = suggestion
+      ? `Did you mean **${placeholders([...suggestion.words, suggestion.args].filter((x) => x !== '').join(' '))}**?`
       : 'Type **help** to see what you can do.';
     await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
     return;
