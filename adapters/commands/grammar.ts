@@ -141,6 +141,14 @@ export function commandsUnder(
   return { words, mine, forWho };
 }
 
+/** The people named after a command's words: "@bob @erin", "@bob, @erin" and "@bob and @erin" all name two. */
+export function peopleTokens(args: string[]): string[] {
+  return args
+    .join(' ')
+    .split(/[\s,;]+/)
+    .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
+}
+
 export function levelOf(user: User): Level {
   return isAdmin(user) ? 'admin' : isOperator(user) ? 'operator' : 'user';
 }

@@ -9,6 +9,7 @@ import {
   commandsUnder,
   levelOf,
   parseCommand,
+  peopleTokens,
   usage,
 } from '../commands/grammar.js';
 import { truncate as fitText } from './blockkit.js';
@@ -531,12 +532,7 @@ const handlers: Record<string, Handler> = {
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
   requireAdmin(ctx.actor, 'change group members');
-  // "@bob @erin", "@bob, @erin" and "@bob and @erin" all name two people.
-  const people = args
-    .slice(1)
-    .join(' ')
-    .split(/[\s,;]+/)
-    .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
+  const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
   // Everyone named is found first: one unknown person changes nothing.

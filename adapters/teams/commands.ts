@@ -16,6 +16,7 @@ import {
   commandsUnder,
   levelOf,
   parseCommand,
+  peopleTokens,
 } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
@@ -432,7 +433,7 @@ const handlers: Record<string, Handler> = {
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
   requireAdmin(ctx.actor, 'change group members');
-  const people = args.slice(1);
+  const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
   // Everyone named is found first: one unknown person changes nothing.

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recipesDir } from '../helpers/runtime.js';
-import { cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+import { activityFrom, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
 
 /** Admin commands by message to the bot: the same answers as Slack's `/baton admin …`. */
 describe('Teams: admin commands answer as on Slack', () => {
@@ -36,5 +36,41 @@ describe('Teams: admin commands answer as on Slack', () => {
     expect(typo).not.toContain('Did you mean');
     expect(typo).toContain('Type **help** to see what you can do.');
     expect(await ask('admin', 'admin grups list')).toContain('Did you mean **admin groups list**?');
+  });
+});
+
+describe('Teams: admin groups add and remove', () => {
+  let t: TeamsTestApp;
+
+  beforeEach(async () => {
+    t = await startTeamsTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('people listed with commas or "and" (mentions and emails) are each added, as on Slack', async () => {
+    for (const who of ['admin', 'bob', 'carol', 'hedy']) await t.say(who, 'help');
+    await t.say('admin', 'admin groups create hr');
+    await t.send(
+      activityFrom('message-personal', t.people.admin!, t.connector.url, {
+        text: 'admin groups add hr <at>Bob Manager</at>, <at>Carol Manager</at> and hedy@example.com',
+        entities: (['bob', 'carol'] as const).map((who) => ({
+          type: 'mention',
+          text: `<at>${t.people[who]!.name}</at>`,
+          mentioned: { id: t.people[who]!.id, name: t.people[who]!.name },
+        })),
+      }),
+    );
+    await t.idle();
+    const reply = cardText(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body);
+    expect(reply).toContain('Added Bob Manager, Carol Manager, Hedy HR to **hr** (3 members).');
+    await t.say('admin', 'admin groups remove hr bob@example.com, carol@example.com');
+    await t.idle();
+    expect(cardText(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body)).toContain(
+      'Removed Bob Manager, Carol Manager from **hr** (1 member).',
+    );
+    const hedy = await t.batonUser('hedy');
+    expect((await t.rt.baton.groups.get('hr')).members).toEqual([hedy._id]);
   });
 });
