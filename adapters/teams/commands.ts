@@ -415,16 +415,19 @@ const handlers: Record<string, Handler> = {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
+    const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
-    await say(
-      ctx,
-      `${md(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
-    );
+    const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;
+    await say(ctx, `${md(updated.name)} ${before === updated.role ? 'was already' : 'is now'} ${what}.`);
   },
 
   'admin roles revoke': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
+    if (user.role === 'user') {
+      await say(ctx, `${md(user.name)} has no admin or operator role: nothing to take away.`);
+      return;
+    }
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await say(ctx, `${md(updated.name)} is now a user (no admin or operator role).`);
   },

@@ -74,3 +74,39 @@ describe('Teams: admin groups add and remove', () => {
     expect((await t.rt.baton.groups.get('hr')).members).toEqual([hedy._id]);
   });
 });
+
+describe('Teams: admin roles', () => {
+  let t: TeamsTestApp;
+
+  beforeEach(async () => {
+    t = await startTeamsTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('granting a role someone has, or revoking from someone with none, says so, as on Slack', async () => {
+    const ask = async (who: string, text: string) => {
+      await t.say(who, text);
+      await t.idle();
+      return cardText(t.connector.posts(t.people[who]!.conversationId).at(-1)!.body);
+    };
+    await ask('carol', 'help');
+    expect(await ask('admin', 'admin roles grant carol@example.com operator')).toContain(
+      'Carol Manager is now an operator.',
+    );
+    expect(await ask('admin', 'admin roles grant carol@example.com Operator')).toContain(
+      'Carol Manager was already an operator.',
+    );
+    expect(await ask('admin', 'admin roles revoke carol@example.com')).toContain(
+      'Carol Manager is now a user (no admin or operator role).',
+    );
+    const before = await t.batonUser('carol');
+    expect(await ask('admin', 'admin roles revoke carol@example.com')).toContain(
+      'Carol Manager has no admin or operator role: nothing to take away.',
+    );
+    const after = await t.batonUser('carol');
+    expect(after.role).toBe('user');
+    expect(after.updated_at).toEqual(before.updated_at);
+  });
+});
