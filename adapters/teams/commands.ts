@@ -295,19 +295,37 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
-    const r = await ctx.deps.baton.recipes.start(
-      ctx.actor,
-      need(args[0], 'recipe', 'admin recipes start time-off-approval'),
+    const name = need(args[0], 'recipe', 'admin recipes start time-off-approval');
+    requireOperator(ctx.actor, 'start recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
+    const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
+    await say(
+      ctx,
+      before.state === 'running'
+        ? `Recipe **${md(r.name)}** was already running.`
+        : `Recipe **${md(r.name)}** is running.`,
     );
-    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
   },
 
   'admin recipes stop': async (ctx, args) => {
-    const r = await ctx.deps.baton.recipes.stop(
-      ctx.actor,
-      need(args[0], 'recipe', 'admin recipes stop time-off-approval'),
-    );
-    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
+    const name = need(args[0], 'recipe', 'admin recipes stop time-off-approval');
+    requireOperator(ctx.actor, 'stop recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
+    const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
+    if (before.state === 'stopped') {
+      await say(ctx, `Recipe **${md(r.name)}** was already stopped.`);
+      return;
+    }
+    // Stopping keeps new events from starting it; jobs under way (waiting on a task or a timer) carry on.
+    let underway = 0;
+    for (const status of ['running', 'waiting'] as const)
+      underway += (await ctx.deps.baton.recipes.listJobs(ctx.actor, { status, recipe: r._id, limit: 500 }))
+        .length;
+    const jobs =
+      underway === 0
+        ? ''
+        : ` ${underway === 1 ? '1 job' : `${underway}${underway === 500 ? '+' : ''} jobs`} already under way carr${underway === 1 ? 'ies' : 'y'} on (see **admin jobs list waiting**).`;
+    await say(ctx, `Recipe **${md(r.name)}** is stopped: new events no longer start it.${jobs}`);
   },
 
   'admin recipes install': async (ctx, args) => {
@@ -324,10 +342,16 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
-    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    const problems = errors.length;
+    // Say what went wrong: nothing else shows an app the pack could not install.
+    const why = errors
+      .slice(0, 3)
+      .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
+      .join('');
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
     );
   },
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recipesDir } from '../helpers/runtime.js';
+import { eventually, recipesDir } from '../helpers/runtime.js';
 import { activityFrom, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
 
 /** Admin commands by message to the bot: the same answers as Slack's `/baton admin …`. */
@@ -108,5 +108,56 @@ describe('Teams: admin roles', () => {
     const after = await t.batonUser('carol');
     expect(after.role).toBe('user');
     expect(after.updated_at).toEqual(before.updated_at);
+  });
+});
+
+describe('Teams: admin recipes', () => {
+  let t: TeamsTestApp;
+
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('start and stop say when nothing changed and which jobs carry on; install says what its problems are, as on Slack', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'leave.yaml': 'kind: app\nkey: leave\nname: Leave\nid_prefix: PTO\nstages: [New]\n',
+        'hold.yaml': `kind: recipe
+name: hold
+trigger: { type: new_request, app: leave }
+steps:
+  - action: wait
+    for: 1d
+`,
+      }),
+    });
+    const ask = async (who: string, text: string) => {
+      await t.say(who, text);
+      await t.idle();
+      return cardText(t.connector.posts(t.people[who]!.conversationId).at(-1)!.body);
+    };
+    await ask('alice', 'help');
+    await ask('admin', 'help');
+    const admin = await t.batonUser('admin');
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'leave', {});
+    await eventually(
+      async () => (await t.rt.baton.recipes.listJobs(admin, { status: 'waiting' })).length === 1,
+    );
+
+    expect(await ask('admin', 'admin recipes start hold')).toContain('Recipe **hold** was already running.');
+    expect(await ask('alice', 'admin recipes stop hold')).toContain(
+      'Only admins and operators can stop recipes.',
+    );
+    expect((await t.rt.baton.recipes.get(admin, 'hold')).state).toBe('running');
+    expect(await ask('admin', 'admin recipes stop hold')).toContain(
+      'Recipe **hold** is stopped: new events no longer start it. 1 job already under way carries on (see **admin jobs list waiting**).',
+    );
+    expect(await ask('admin', 'admin recipes stop hold')).toContain('Recipe **hold** was already stopped.');
+    expect(await ask('admin', 'admin recipes start hold')).toContain('Recipe **hold** is running.');
+
+    // The pack's app numbers its requests PTO-…, like the app already there: the reply says so.
+    const installed = await ask('admin', 'admin recipes install time-off');
+    expect(installed).toContain('Installed **time-off**: apps none;');
+    expect(installed).toContain('1 problem:\n  - time-off/app.yaml:1: The request ids PTO-1, PTO-2…');
   });
 });
