@@ -328,7 +328,11 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add stage leave Cancelled`);
-    const stage = rest.slice(args[0]!.length).trim();
+    const stage = need(
+      rest.slice(args[0]!.length).trim(),
+      'stage',
+      `${ctx.command} admin apps add stage ${key} Cancelled`,
+    );
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
   },

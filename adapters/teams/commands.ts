@@ -270,7 +270,7 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
-    const stage = rest.slice(args[0]!.length).trim();
+    const stage = need(rest.slice(args[0]!.length).trim(), 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
   },

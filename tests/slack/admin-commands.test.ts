@@ -1,0 +1,65 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, recipesDir } from '../helpers/runtime.js';
+import { SLACK_RESPONSE_URL, type SlackTestApp, startSlackTestApp } from '../helpers/slack.js';
+
+/** `/baton admin …` as an admin and as a user: what each answer says, and what changes. */
+
+let t: SlackTestApp | undefined;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  nock.cleanAll();
+});
+afterAll(() => nock.enableNetConnect());
+
+/** Sends `/baton <text>` from `who` and returns the text of the reply (through response_url). */
+async function say(text: string, who = 'admin'): Promise<string> {
+  const bodies: { text?: string }[] = [];
+  const scope = nock(SLACK_RESPONSE_URL.origin)
+    .post(SLACK_RESPONSE_URL.path, (b: { text?: string }) => {
+      bodies.push(b);
+      return true;
+    })
+    .reply(200, 'ok');
+  await t!.command(text, who);
+  await eventually(async () => scope.isDone());
+  return String(bodies[0]!.text);
+}
+
+describe('/baton admin: a name that is not there', () => {
+  it('is answered with the names there are (groups, recipes) or what to type (a stage)', async () => {
+    t = await startSlackTestApp({
+      recipesDir: recipesDir({}, [
+        'tests/fixtures/slack/apps/leave.yaml',
+        'tests/fixtures/slack/apps/leave-approval.yaml',
+      ]),
+    });
+    expect(await say('admin groups add hr <@U0BOB|bob>')).toContain(
+      'No group named hr. There are no groups yet: create it first.',
+    );
+    await say('admin groups create finance');
+    await say('admin groups create hr');
+    expect(await say('admin groups add h <@U0BOB|bob>')).toContain('No group named h. Groups: finance, hr.');
+    expect(await say('admin groups remove h <@U0BOB|bob>')).toContain('Groups: finance, hr.');
+    expect(await say('admin recipes start leave')).toContain(
+      'No recipe named "leave". Recipes: leave-approval.',
+    );
+    expect(await say('admin recipes stop Leave-Approval')).toContain('Recipes: leave-approval.');
+    expect(await say('admin apps add stage leave   ')).toContain(
+      'Which stage? For example: /baton admin apps add stage leave Cancelled',
+    );
+    // A user learns nothing of them.
+    const refused = await say('admin recipes start leave', 'alice');
+    expect(refused).toContain('Only admins and operators can start recipes.');
+    expect(refused).not.toContain('leave-approval');
+    expect(await say('admin groups add h <@U0BOB|bob>', 'alice')).toBe(
+      ':warning: Only admins can change group members.',
+    );
+  });
+});
