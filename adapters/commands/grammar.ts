@@ -72,6 +72,19 @@ export type ParsedCommand =
   | { spec: CommandSpec; args: string[]; rest: string }
   | { spec: null; suggestion: CommandSpec | null; typed: string };
 
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’', '«': '»', '„': '“' };
+
+/** Text without one pair of quotes around it (`"Waiting for IT"`, `“hr”`): people quote names. */
+export function unquote(text: string): string {
+  const close = QUOTES[text[0] ?? ''];
+  return text.length >= 2 && close !== undefined && text.endsWith(close) ? text.slice(1, -1).trim() : text;
+}
+
+/** What follows the first argument in the text after a command (a name, a description), unquoted. */
+export function afterFirst(rest: string): string {
+  return unquote(rest.replace(/^\S+\s*/, '').trim());
+}
+
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
 export function parseCommand(text: string): ParsedCommand {
   const tokens = text
@@ -87,7 +100,7 @@ export function parseCommand(text: string): ParsedCommand {
     }
   }
   if (best) {
-    const args = tokens.slice(best.words.length);
+    const args = tokens.slice(best.words.length).map(unquote);
     const restMatch = text.trim().split(/\s+/);
     const rest = restMatch.slice(best.words.length).join(' ');
     return { spec: best, args, rest };

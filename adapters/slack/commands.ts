@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import {
+  afterFirst,
   allowed,
   COMMANDS,
   type CommandSpec,
@@ -307,7 +308,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = rest.slice(args[0]!.length).trim() || key;
+    const name = afterFirst(rest) || key;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -328,11 +329,7 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add stage leave Cancelled`);
-    const stage = need(
-      rest.slice(args[0]!.length).trim(),
-      'stage',
-      `${ctx.command} admin apps add stage ${key} Cancelled`,
-    );
+    const stage = need(afterFirst(rest), 'stage', `${ctx.command} admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
   },
@@ -495,7 +492,7 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
-    const description = rest.slice(args[0]!.length).trim();
+    const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await ctx.reply(
       `Group *${g.name}* created. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,

@@ -10,6 +10,7 @@ import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
+  afterFirst,
   allowed,
   COMMANDS,
   type CommandSpec,
@@ -248,7 +249,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = rest.slice(args[0]!.length).trim() || key;
+    const name = afterFirst(rest) || key;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -270,7 +271,7 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
-    const stage = need(rest.slice(args[0]!.length).trim(), 'stage', `admin apps add stage ${key} Cancelled`);
+    const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
   },
@@ -427,7 +428,7 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
-    const description = rest.slice(args[0]!.length).trim();
+    const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
   },

@@ -63,3 +63,25 @@ describe('/baton admin: a name that is not there', () => {
     );
   });
 });
+
+describe('/baton admin: names in quotes', () => {
+  it('are stored without the quotes (straight or curly), as a person means them', async () => {
+    t = await startSlackTestApp({ recipesDir: recipesDir({}, ['tests/fixtures/slack/apps/leave.yaml']) });
+    expect(await say('admin groups create "finance" “Finance team”')).toContain('Group *finance* created.');
+    expect((await t.rt.baton.groups.get('finance')).description).toBe('Finance team');
+    expect(await say('admin apps create “trips” "Business trips"')).toContain(
+      'App *Business trips* (`trips`) created',
+    );
+    await say('admin apps add stage "trips" "Waiting for IT"');
+    expect((await t.rt.baton.apps.get('trips')).stages).toEqual([
+      'Submitted',
+      'Approved',
+      'Rejected',
+      'Waiting for IT',
+    ]);
+    expect(await say('admin apps add stage trips ""')).toContain('Which stage?');
+    // Quotes inside a name are the name's own.
+    await say('admin apps add stage trips The "big" one');
+    expect((await t.rt.baton.apps.get('trips')).stages.at(-1)).toBe('The "big" one');
+  });
+});

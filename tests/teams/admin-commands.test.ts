@@ -37,6 +37,16 @@ describe('Teams: admin commands answer as on Slack', () => {
     expect(typo).toContain('Type **help** to see what you can do.');
     expect(await ask('admin', 'admin grups list')).toContain('Did you mean **admin groups list**?');
   });
+
+  it('names in quotes are stored without them, as on Slack', async () => {
+    await ask('admin', 'help');
+    expect(await ask('admin', 'admin groups create “hr” "Human resources"')).toContain(
+      'Group **hr** created.',
+    );
+    expect((await t.rt.baton.groups.get('hr')).description).toBe('Human resources');
+    await ask('admin', 'admin apps add stage time-off "On hold"');
+    expect((await t.rt.baton.apps.get('time-off')).stages.at(-1)).toBe('On hold');
+  });
 });
 
 describe('Teams: admin groups add and remove', () => {
