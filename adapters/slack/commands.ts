@@ -569,6 +569,17 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
     parts.push(
       `${escapeMrkdwn(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} *${group}*${changed.length === 0 ? ` ${count}` : ''}.`,
     );
+  // Whoever empties a group is told at once that its open tasks now wait on nobody.
+  const open = members === 0 && changed.length > 0 ? await ctx.deps.baton.tasks.listOpenForGroup(group) : [];
+  if (open.length > 0)
+    parts.push(
+      `:warning: Nobody is left to act on its ${open.length === 1 ? 'open task' : `${open.length} open tasks`} (${open
+        .slice(0, 5)
+        .map((t) => t.request_id)
+        .join(
+          ', ',
+        )}${open.length > 5 ? '…' : ''}): add someone with \`${ctx.command} admin groups add ${group} @person\`, or reassign ${open.length === 1 ? 'it' : 'them'} on the request's page in the portal.`,
+    );
   await ctx.reply(parts.join(' '));
 }
 

@@ -1,7 +1,12 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, recipesDir } from '../helpers/runtime.js';
-import { SLACK_RESPONSE_URL, type SlackTestApp, startSlackTestApp } from '../helpers/slack.js';
+import {
+  SLACK_RESPONSE_URL,
+  SLACK_TEST_API_URL,
+  type SlackTestApp,
+  startSlackTestApp,
+} from '../helpers/slack.js';
 
 /** `/baton admin …` as an admin and as a user: what each answer says, and what changes. */
 
@@ -83,5 +88,47 @@ describe('/baton admin: names in quotes', () => {
     // Quotes inside a name are the name's own.
     await say('admin apps add stage trips The "big" one');
     expect((await t.rt.baton.apps.get('trips')).stages.at(-1)).toBe('The "big" one');
+  });
+});
+
+describe('/baton admin groups remove: the last member of a group with open tasks', () => {
+  it('is removed, and the admin is told that nobody is left to act on those tasks and what to do', async () => {
+    t = await startSlackTestApp({
+      recipesDir: recipesDir(
+        {
+          'hr-review.yaml': `kind: recipe
+name: hr-review
+trigger: { type: new_request, app: leave }
+steps:
+  - action: assign_task
+    to: group:hr
+    title: Review
+`,
+        },
+        ['tests/fixtures/slack/apps/leave.yaml'],
+      ),
+    });
+    nock(SLACK_TEST_API_URL.replace(/\/api\/$/, ''))
+      .persist()
+      .post(/^\/api\/(chat|conversations)\.[A-Za-z]+$/)
+      .reply(200, { ok: true, channel: 'D0BOB', ts: '1700000000.000100' });
+    await say('admin groups create hr');
+    await say('admin groups add hr <@U0BOB|bob> <@U0CAROL|carol>');
+    const alice = await t.batonUser('alice');
+    const filed = await t.rt.baton.requests.file(alice, 'leave', {
+      approver: alice._id,
+      days: 1,
+      start: '2026-12-01',
+    });
+    await eventually(async () => (await t!.rt.baton.tasks.listOpenForGroup('hr')).length === 1);
+
+    expect(await say('admin groups remove hr <@U0CAROL|carol>')).toBe(
+      'Removed Carol Manager from *hr* (1 member).',
+    );
+    const last = await say('admin groups remove hr <@U0BOB|bob>');
+    expect(last).toBe(
+      `Removed Bob Manager from *hr* (0 members). :warning: Nobody is left to act on its open task (${filed._id}): add someone with \`/baton admin groups add hr @person\`, or reassign it on the request's page in the portal.`,
+    );
+    expect((await t.rt.baton.groups.get('hr')).members).toEqual([]);
   });
 });

@@ -171,3 +171,39 @@ steps:
     expect(installed).toContain('1 problem:\n  - time-off/app.yaml:1: The request ids PTO-1, PTO-2…');
   });
 });
+
+describe('Teams: admin groups remove, the last member of a group with an open task', () => {
+  let t: TeamsTestApp;
+
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('is removed, and the admin is told that nobody is left to act on the task and what to do, as on Slack', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'ask.yaml': 'kind: app\nkey: ask\nname: Ask\nstages: [New]\n',
+        'review.yaml': `kind: recipe
+name: review
+trigger: { type: new_request, app: ask }
+steps:
+  - action: assign_task
+    to: group:hr
+    title: Review
+`,
+      }),
+    });
+    for (const who of ['admin', 'alice', 'hedy']) await t.say(who, 'help');
+    await t.idle();
+    await t.say('admin', 'admin groups create hr');
+    await t.say('admin', 'admin groups add hr hedy@example.com');
+    await t.idle();
+    const filed = await t.rt.baton.requests.file(await t.batonUser('alice'), 'ask', {});
+    await eventually(async () => (await t.rt.baton.tasks.listOpenForGroup('hr')).length === 1);
+    await t.say('admin', 'admin groups remove hr hedy@example.com');
+    await t.idle();
+    expect(cardText(t.connector.posts(t.people.admin!.conversationId).at(-1)!.body)).toContain(
+      `Removed Hedy HR from **hr** (0 members). ⚠️ Nobody is left to act on its open task (${filed._id}): add someone with **admin groups add hr @person**, or reassign it on the request's page in the portal.`,
+    );
+  });
+});
