@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDataDir, ConfigError, parseConfig } from '../../src/config.js';
+import { ConfigError, checkDataDir, parseConfig } from '../../src/config.js';
 import { ROOT, tempDir } from '../helpers/runtime.js';
 
 const problem = (env: Record<string, string>) => {
