@@ -72,6 +72,19 @@ export type ParsedCommand =
   | { spec: CommandSpec; args: string[]; rest: string }
   | { spec: null; suggestion: CommandSpec | null; typed: string };
 
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’', '«': '»', '„': '“' };
+
+/** Text without one pair of quotes around it (`"Waiting for IT"`, `“hr”`): people quote names. */
+export function unquote(text: string): string {
+  const close = QUOTES[text[0] ?? ''];
+  return text.length >= 2 && close !== undefined && text.endsWith(close) ? text.slice(1, -1).trim() : text;
+}
+
+/** What follows the first argument in the text after a command (a name, a description), unquoted. */
+export function afterFirst(rest: string): string {
+  return unquote(rest.replace(/^\S+\s*/, '').trim());
+}
+
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
 export function parseCommand(text: string): ParsedCommand {
   const tokens = text
@@ -87,7 +100,7 @@ export function parseCommand(text: string): ParsedCommand {
     }
   }
   if (best) {
-    const args = tokens.slice(best.words.length);
+    const args = tokens.slice(best.words.length).map(unquote);
     const restMatch = text.trim().split(/\s+/);
     const rest = restMatch.slice(best.words.length).join(' ');
     return { spec: best, args, rest };
@@ -114,6 +127,39 @@ export function parseCommand(text: string): ParsedCommand {
     suggestion: bestScore <= 0.5 ? suggestion : null,
     typed: tokens.slice(0, 3).join(' '),
   };
+}
+
+/**
+ * `admin`, `admin apps`, `admin groups help`...: the first words of longer commands. The words
+ * typed, the commands under them this level may use, and who the others are for (when none
+ * is); null for other text.
+ */
+export function commandsUnder(
+  text: string,
+  level: Level,
+): { words: string[]; mine: CommandSpec[]; forWho: string } | null {
+  const words = text
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  if (words.at(-1) === 'help') words.pop();
+  if (words.length === 0) return null;
+  const under = COMMANDS.filter(
+    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
+  );
+  if (under.length === 0) return null;
+  const mine = under.filter((c) => allowed(c.level, level));
+  const forWho = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
+  return { words, mine, forWho };
+}
+
+/** The people named after a command's words: "@bob @erin", "@bob, @erin" and "@bob and @erin" all name two. */
+export function peopleTokens(args: string[]): string[] {
+  return args
+    .join(' ')
+    .split(/[\s,;]+/)
+    .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
 }
 
 export function levelOf(user: User): Level {

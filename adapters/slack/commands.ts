@@ -2,7 +2,17 @@ import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
-import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand, usage } from '../commands/grammar.js';
+import {
+  afterFirst,
+  allowed,
+  COMMANDS,
+  type CommandSpec,
+  commandsUnder,
+  levelOf,
+  parseCommand,
+  peopleTokens,
+  usage,
+} from '../commands/grammar.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -56,23 +66,12 @@ export function renderCommandsUnder(
   user: User,
   text: string,
 ): { text: string; blocks?: types.KnownBlock[] } | null {
-  const words = text
-    .trim()
-    .toLowerCase()
-    .split(/\s+/)
-    .filter((w) => w !== '');
-  if (words.at(-1) === 'help') words.pop();
-  if (words.length === 0) return null;
-  const under = COMMANDS.filter(
-    (c) => c.words.length > words.length && words.every((w, i) => c.words[i] === w),
-  );
-  if (under.length === 0) return null;
+  const found = commandsUnder(text, levelOf(user));
+  if (!found) return null;
+  const { words, mine } = found;
   const typed = `${command} ${words.join(' ')}`;
-  const mine = under.filter((c) => allowed(c.level, levelOf(user)));
-  if (mine.length === 0) {
-    const who = under.some((c) => c.level === 'operator') ? 'admins and operators' : 'admins';
-    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${who}.` };
-  }
+  if (mine.length === 0)
+    return { text: `:warning: \`${escapeMrkdwn(typed)} …\` commands are for ${found.forWho}.` };
   const lines = mine
     .map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`)
     .join('\n');
@@ -309,7 +308,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = rest.slice(args[0]!.length).trim() || key;
+    const name = afterFirst(rest) || key;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -330,7 +329,7 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add stage leave Cancelled`);
-    const stage = rest.slice(args[0]!.length).trim();
+    const stage = need(afterFirst(rest), 'stage', `${ctx.command} admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
   },
@@ -493,7 +492,7 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
-    const description = rest.slice(args[0]!.length).trim();
+    const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await ctx.reply(
       `Group *${g.name}* created. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,
@@ -534,12 +533,7 @@ const handlers: Record<string, Handler> = {
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
   requireAdmin(ctx.actor, 'change group members');
-  // "@bob @erin", "@bob, @erin" and "@bob and @erin" all name two people.
-  const people = args
-    .slice(1)
-    .join(' ')
-    .split(/[\s,;]+/)
-    .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
+  const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);
   // Everyone named is found first: one unknown person changes nothing.
@@ -574,6 +568,17 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
   if (unchanged.length > 0)
     parts.push(
       `${escapeMrkdwn(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} *${group}*${changed.length === 0 ? ` ${count}` : ''}.`,
+    );
+  // Whoever empties a group is told at once that its open tasks now wait on nobody.
+  const open = members === 0 && changed.length > 0 ? await ctx.deps.baton.tasks.listOpenForGroup(group) : [];
+  if (open.length > 0)
+    parts.push(
+      `:warning: Nobody is left to act on its ${open.length === 1 ? 'open task' : `${open.length} open tasks`} (${open
+        .slice(0, 5)
+        .map((t) => t.request_id)
+        .join(
+          ', ',
+        )}${open.length > 5 ? '…' : ''}): add someone with \`${ctx.command} admin groups add ${group} @person\`, or reassign ${open.length === 1 ? 'it' : 'them'} on the request's page in the portal.`,
     );
   await ctx.reply(parts.join(' '));
 }

@@ -9,7 +9,16 @@ import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
-import { allowed, COMMANDS, type CommandSpec, levelOf, parseCommand } from '../commands/grammar.js';
+import {
+  afterFirst,
+  allowed,
+  COMMANDS,
+  type CommandSpec,
+  commandsUnder,
+  levelOf,
+  parseCommand,
+  peopleTokens,
+} from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -124,14 +133,17 @@ function when(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** One command in a list: its usage and what it does. */
+function helpLine(c: CommandSpec): string {
+  return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
+}
+
 /** `help`: the verbs this person can use. */
 export function renderHelp(user: User): string {
   const level = levelOf(user);
   const mine = COMMANDS.filter((c) => allowed(c.level, level));
-  const line = (c: CommandSpec) =>
-    `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
-  const basic = mine.filter((c) => c.words[0] !== 'admin').map(line);
-  const admin = mine.filter((c) => c.words[0] === 'admin').map(line);
+  const basic = mine.filter((c) => c.words[0] !== 'admin').map(helpLine);
+  const admin = mine.filter((c) => c.words[0] === 'admin').map(helpLine);
   return [
     '**What you can ask Baton** (type it here, or @mention Baton in a channel)',
     ...basic,
@@ -237,7 +249,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = rest.slice(args[0]!.length).trim() || key;
+    const name = afterFirst(rest) || key;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -259,7 +271,7 @@ const handlers: Record<string, Handler> = {
 
   'admin apps add stage': async (ctx, args, rest) => {
     const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
-    const stage = rest.slice(args[0]!.length).trim();
+    const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
   },
@@ -284,19 +296,37 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
-    const r = await ctx.deps.baton.recipes.start(
-      ctx.actor,
-      need(args[0], 'recipe', 'admin recipes start time-off-approval'),
+    const name = need(args[0], 'recipe', 'admin recipes start time-off-approval');
+    requireOperator(ctx.actor, 'start recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
+    const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
+    await say(
+      ctx,
+      before.state === 'running'
+        ? `Recipe **${md(r.name)}** was already running.`
+        : `Recipe **${md(r.name)}** is running.`,
     );
-    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
   },
 
   'admin recipes stop': async (ctx, args) => {
-    const r = await ctx.deps.baton.recipes.stop(
-      ctx.actor,
-      need(args[0], 'recipe', 'admin recipes stop time-off-approval'),
-    );
-    await say(ctx, `Recipe **${md(r.name)}** is ${r.state}.`);
+    const name = need(args[0], 'recipe', 'admin recipes stop time-off-approval');
+    requireOperator(ctx.actor, 'stop recipes');
+    const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
+    const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
+    if (before.state === 'stopped') {
+      await say(ctx, `Recipe **${md(r.name)}** was already stopped.`);
+      return;
+    }
+    // Stopping keeps new events from starting it; jobs under way (waiting on a task or a timer) carry on.
+    let underway = 0;
+    for (const status of ['running', 'waiting'] as const)
+      underway += (await ctx.deps.baton.recipes.listJobs(ctx.actor, { status, recipe: r._id, limit: 500 }))
+        .length;
+    const jobs =
+      underway === 0
+        ? ''
+        : ` ${underway === 1 ? '1 job' : `${underway}${underway === 500 ? '+' : ''} jobs`} already under way carr${underway === 1 ? 'ies' : 'y'} on (see **admin jobs list waiting**).`;
+    await say(ctx, `Recipe **${md(r.name)}** is stopped: new events no longer start it.${jobs}`);
   },
 
   'admin recipes install': async (ctx, args) => {
@@ -313,10 +343,16 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const report = await ctx.deps.baton.recipes.installPack(ctx.actor, pack);
-    const problems = report.problems.filter((p) => p.severity === 'error').length;
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    const problems = errors.length;
+    // Say what went wrong: nothing else shows an app the pack could not install.
+    const why = errors
+      .slice(0, 3)
+      .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
+      .join('');
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}.`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
     );
   },
 
@@ -392,7 +428,7 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
-    const description = rest.slice(args[0]!.length).trim();
+    const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
   },
@@ -404,16 +440,19 @@ const handlers: Record<string, Handler> = {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
     const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
+    const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
-    await say(
-      ctx,
-      `${md(updated.name)} is now ${updated.role === 'user' ? 'a user' : `an ${updated.role}`}.`,
-    );
+    const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;
+    await say(ctx, `${md(updated.name)} ${before === updated.role ? 'was already' : 'is now'} ${what}.`);
   },
 
   'admin roles revoke': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
     const user = await person(ctx, args[0]);
+    if (user.role === 'user') {
+      await say(ctx, `${md(user.name)} has no admin or operator role: nothing to take away.`);
+      return;
+    }
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, 'user');
     await say(ctx, `${md(updated.name)} is now a user (no admin or operator role).`);
   },
@@ -422,7 +461,7 @@ const handlers: Record<string, Handler> = {
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
   const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
   requireAdmin(ctx.actor, 'change group members');
-  const people = args.slice(1);
+  const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
   // Everyone named is found first: one unknown person changes nothing.
@@ -458,6 +497,17 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
     parts.push(
       `${md(unchanged.join(', '))} ${unchanged.length === 1 ? 'was' : 'were'} ${op === 'add' ? 'already in' : 'not in'} **${group}**${changed.length === 0 ? ` ${count}` : ''}.`,
     );
+  // Whoever empties a group is told at once that its open tasks now wait on nobody.
+  const open = members === 0 && changed.length > 0 ? await ctx.deps.baton.tasks.listOpenForGroup(group) : [];
+  if (open.length > 0)
+    parts.push(
+      `⚠️ Nobody is left to act on its ${open.length === 1 ? 'open task' : `${open.length} open tasks`} (${open
+        .slice(0, 5)
+        .map((t) => t.request_id)
+        .join(
+          ', ',
+        )}${open.length > 5 ? '…' : ''}): add someone with **admin groups add ${group} @person**, or reassign ${open.length === 1 ? 'it' : 'them'} on the request's page in the portal.`,
+    );
   await say(ctx, parts.join(' '));
 }
 
@@ -482,8 +532,22 @@ export async function runCommand(
   const parsed = parseCommand(text);
   const ctx: Ctx = { deps, actor, activity, mentions, reply };
   if (parsed.spec === null) {
-    const hint = parsed.suggestion
-      ? `Did you mean **${placeholders([...parsed.suggestion.words, parsed.suggestion.args].filter((x) => x !== '').join(' '))}**?`
+    const under = commandsUnder(text, levelOf(actor));
+    if (under) {
+      const typed = md(under.words.join(' '));
+      await say(
+        ctx,
+        under.mine.length === 0
+          ? `⚠️ **${typed} …** commands are for ${under.forWho}.`
+          : [`**${typed}** commands`, ...under.mine.map(helpLine)].join('\n'),
+      );
+      return;
+    }
+    // Only suggest what this person may do: an admin command would just be refused next.
+    const suggestion =
+      parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;
+    const hint = suggestion
+      ? `Did you mean **${placeholders([...suggestion.words, suggestion.args].filter((x) => x !== '').join(' '))}**?`
       : 'Type **help** to see what you can do.';
     await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
     return;

@@ -39,13 +39,22 @@ export class GroupService {
   async get(name: string): Promise<Group> {
     assertGroupName(name);
     const group = await this.ctx.db.groups.findOne({ _id: name });
-    if (!group) throw new NotFoundError(`No group named ${name}.`);
+    if (!group) throw new NotFoundError(`No group named ${name}. ${await this.known()}`);
     return group;
   }
 
   async find(name: string): Promise<Group | null> {
     if (!GROUP_NAME.test(name)) return null;
     return this.ctx.db.groups.findOne({ _id: name });
+  }
+
+  /** The groups there are, for a message about one that is not (at most 20 named). */
+  private async known(): Promise<string> {
+    const names = (await this.ctx.db.groups.find({}, { sort: { _id: 1 }, limit: 21 }).toArray()).map(
+      (g) => g.name,
+    );
+    if (names.length === 0) return 'There are no groups yet: create it first.';
+    return `Groups: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}.`;
   }
 
   async list(): Promise<Group[]> {

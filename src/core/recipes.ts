@@ -208,7 +208,14 @@ export class RecipeService {
   async get(actor: User, name: string): Promise<RecipeDoc> {
     requireOperator(actor, 'see recipes');
     const doc = await this.ctx.db.recipes.findOne({ _id: String(name) });
-    if (!doc) throw new NotFoundError(`No recipe named "${name}".`);
+    if (!doc) {
+      const names = (await this.ctx.db.recipes.find({}, { sort: { _id: 1 }, limit: 21 }).toArray()).map(
+        (r) => r.name,
+      );
+      throw new NotFoundError(
+        `No recipe named "${name}". ${names.length === 0 ? 'No recipes are installed.' : `Recipes: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}.`}`,
+      );
+    }
     return doc;
   }
 

@@ -175,24 +175,24 @@ describe('Teams acceptance', () => {
     expect(await t.rt.baton.requests.load('PTO-1')).toBeNull();
   });
 
-  it('an unfinished admin command suggests the shortest command it starts, not the longest', async () => {
-    const reply = async (text: string) => {
-      const before = t.connector.posts(t.people.alice!.conversationId).length;
-      await t.say('alice', text);
+  it('an unfinished admin command lists the commands it starts (for those who may use them), as on Slack', async () => {
+    const reply = async (who: string, text: string) => {
+      const before = t.connector.posts(t.people[who]!.conversationId).length;
+      await t.say(who, text);
       await t.idle();
       return cardText(
         t.connector
-          .posts(t.people.alice!.conversationId)
+          .posts(t.people[who]!.conversationId)
           .slice(before)
           .map((c) => c.body),
       );
     };
-    expect(await reply('admin')).toContain('Did you mean **admin apps list**?');
-    expect(await reply('admin apps')).toContain('Did you mean **admin apps list**?');
-    expect(await reply('admin groups')).toContain('Did you mean **admin groups add');
+    expect(await reply('alice', 'admin')).toContain('**admin …** commands are for admins and operators.');
+    expect(await reply('admin', 'admin apps')).toContain('**admin apps list**: apps and their stages');
+    expect(await reply('admin', 'admin groups')).toContain('**admin groups add \\<group\\> @person…**');
     // Typos still get the closest command.
-    expect(await reply('admin grups create hr')).toContain('Did you mean **admin groups create');
-    expect(await reply('hlep')).toContain('Did you mean **help**?');
+    expect(await reply('admin', 'admin grups create hr')).toContain('Did you mean **admin groups create');
+    expect(await reply('alice', 'hlep')).toContain('Did you mean **help**?');
   });
 
   it('admin forms Teams retries (create an app, add a field) answer with what the first did, not an error', async () => {

@@ -133,7 +133,7 @@ ${
 ${
   admin
     ? kit.html`<section class="card" aria-labelledby="delete-group-h"><h2 id="delete-group-h">Delete this group</h2>
-<p class="muted">Tasks already assigned to <code>group:${group.name}</code> stay assigned to it; recipes that name it will fail until it exists again.</p>
+<p class="muted">A group with open tasks cannot be deleted: reassign them first (on each request's page) or wait until they are decided. Recipes that assign tasks to <code>group:${group.name}</code> will fail until it exists again.</p>
 ${actionButton(kit, req, `/admin/groups/${group.name}/delete`, `Delete ${group.name}`, { style: 'danger' })}</section>`
     : ''
 }
@@ -255,7 +255,15 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
   app.post(
     '/admin/groups/:name/delete',
     route(kit, async (req, reply, user) => {
-      await kit.baton.groups.delete(user, paramOf(req, 'name'));
+      const name = paramOf(req, 'name');
+      try {
+        await kit.baton.groups.delete(user, name);
+      } catch (err) {
+        // Still in use: said on the group's page, beside its members and what to do.
+        const errors = formErrorsOf(err);
+        if (!errors) throw err;
+        return groupPage(kit, req, reply, user, name, errors.form);
+      }
       return reply.redirect('/admin/groups?deleted=1', 303);
     }),
   );
