@@ -459,6 +459,7 @@ async function main(): Promise<void> {
   gc();
   const before = await tasks.countDocuments({ status: 'completed' });
   let cpu = process.cpuUsage();
+  const ackCommitsBefore = (rt.store as { commitCount?: number }).commitCount ?? 0;
   const ack = await call<LatencyStats>({
     cmd: 'ack',
     url: slackUrl,
@@ -480,15 +481,21 @@ async function main(): Promise<void> {
   };
   // Per click actually processed (a click the load gave up on before it was read is not).
   const ackCpuMs = cpuMs(cpu) / Math.max(1, completedAfterDrain);
+  const ackCommits =
+    (((rt.store as { commitCount?: number }).commitCount ?? 0) - ackCommitsBefore) /
+    Math.max(1, completedAfterDrain);
 
   // Round trips: form → task DM → Approve → copy updated and requester told.
   const leave = await rt.baton.apps.get('leave');
   const modalBlocks = renderRequestModal(leave).blocks as unknown[];
   const rounds: (ClosedLoopStats & { client_cpu_ms?: number })[] = [];
   const cpuPerRound: number[] = [];
+  const commitsPerRound: number[] = [];
+  const commits = () => (rt.store as { commitCount?: number }).commitCount ?? 0;
   async function roundsAt(concurrency: number): Promise<ClosedLoopStats & { client_cpu_ms?: number }> {
     gc();
     cpu = process.cpuUsage();
+    const commitsBefore = commits();
     const r = await profiled(`slack-rounds-${concurrency}`, () =>
       call<ClosedLoopStats & { client_cpu_ms?: number }>({
         cmd: 'rounds',
@@ -499,6 +506,7 @@ async function main(): Promise<void> {
     );
     await settle();
     cpuPerRound.push(cpuMs(cpu) / Math.max(1, r.total));
+    commitsPerRound.push((commits() - commitsBefore) / Math.max(1, r.total));
     return r;
   }
   for (const c of CONCURRENCIES) rounds.push(await roundsAt(c));
@@ -536,12 +544,14 @@ async function main(): Promise<void> {
     ack_completed_after_drain: completedAfterDrain,
     ack_drain_ms: drainMs,
     ack_cpu_ms_per_click: Number(ackCpuMs.toFixed(2)),
+    ack_commits_per_click: Number(ackCommits.toFixed(2)),
     round_trips_per_second: best.per_second,
     round_trips_concurrency: best.concurrency,
     round_trip_p50_ms: best.p50_ms,
     round_trip_p99_ms: best.p99_ms,
     round_trip_cpu_ms: Number((cpuPerRound[rounds.indexOf(best)] ?? 0).toFixed(2)),
     round_trip_client_cpu_ms: Number((best.client_cpu_ms ?? 0).toFixed(2)),
+    round_trip_commits: Number((commitsPerRound[rounds.indexOf(best)] ?? 0).toFixed(2)),
     round_trips: rounds.map((r) => ({
       concurrency: r.concurrency,
       per_second: r.per_second,
