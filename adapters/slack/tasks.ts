@@ -500,6 +500,7 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const eligible = new Set(await assigneesOf(deps, task));
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  let retry = false;
   await Promise.all(
     copies
       .filter((c) => !c.error)
@@ -513,6 +514,7 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
         try {
           await updateCopy(deps, task, copy.ref, override);
         } catch (err) {
+          if (isTransient(err)) retry = true;
           deps.logger.warn(
             { task: taskId, user: copy.user, error: errorCode(err) },
             'slack: task copy not updated',
@@ -521,6 +523,9 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       }),
   );
   if (task.status === 'open') await postToAssignees(deps, task);
+  // Closed and shown so (a passing error leaves it to the next redelivery).
+  else if (!retry && task.copies_outdated?.includes('slack'))
+    await deps.baton.deliveries.copiesUpdated(taskId, 'slack');
 }
 
 /**
@@ -719,6 +724,9 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes('slack')) onOpened(task);
   };
+  const onOutdated = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes('slack')) onChanged(task);
+  };
   // Someone who joins a group gets a copy of each task the group has open, like its members did.
   const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
     if (!added) return;
@@ -732,6 +740,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   };
   const unregister = baton.registerDeliverySurface('slack');
   baton.events.on('task.undelivered', onUndelivered);
+  baton.events.on('task.outdated', onOutdated);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
@@ -756,6 +765,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     for (const timer of copyRetries.get(deps) ?? []) clearTimeout(timer);
     copyRetries.delete(deps);
     baton.events.off('task.undelivered', onUndelivered);
+    baton.events.off('task.outdated', onOutdated);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
