@@ -1011,6 +1011,20 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     }
   }
 
+  /** Whether this very answer of the person (outcome and comment) is recorded in the task's responses. */
+  async function answeredAlready(
+    slackUser: string,
+    taskId: string,
+    outcome: string,
+    comment: string | undefined,
+  ): Promise<boolean> {
+    const actor = await deps.users.toBaton(slackUser).catch(() => null);
+    const task = await baton.tasks.load(taskId).catch(() => null);
+    const same = (r: TaskDoc['responses'][number]) =>
+      r.by === actor?._id && r.outcome === outcome && (r.comment ?? '') === (comment ?? '').trim();
+    return actor !== null && (task?.responses ?? []).some(same);
+  }
+
   /** Whether a closed task was completed by this very click (same person, same outcome). */
   async function carriedOutBefore(err: TaskClosedError, click: HeldClick): Promise<boolean> {
     if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
@@ -1166,6 +1180,16 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         );
       }
     } catch (err) {
+      // The same person's same answer again (Slack resending a submission it got no answer
+      // for in time, a double submit): answered as the first one was, the modal closes.
+      const comment = hasCommentInput ? inputs.comment : read('comment');
+      if (
+        (err instanceof TaskClosedError || err instanceof ValidationError) &&
+        (await answeredAlready(body.user.id, meta.task_id, meta.outcome, comment))
+      ) {
+        await ack();
+        return;
+      }
       const errors: Record<string, string> = {};
       if (err instanceof ValidationError) {
         for (const [key, message] of Object.entries(err.fields)) {
