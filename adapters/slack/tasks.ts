@@ -502,6 +502,7 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const eligible = new Set(await assigneesOf(deps, task));
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  let retry = false;
   await Promise.all(
     copies
       .filter((c) => !c.error)
@@ -515,6 +516,7 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
         try {
           await updateCopy(deps, task, copy.ref, override);
         } catch (err) {
+          if (isTransient(err)) retry = true;
           deps.logger.warn(
             { task: taskId, user: copy.user, error: errorCode(err) },
             'slack: task copy not updated',
@@ -523,6 +525,9 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       }),
   );
   if (task.status === 'open') await postToAssignees(deps, task);
+  // Closed and shown so (a passing error leaves it to the next redelivery).
+  else if (!retry && task.copies_outdated?.includes('slack'))
+    await deps.baton.deliveries.copiesUpdated(taskId, 'slack');
 }
 
 /**
@@ -721,6 +726,9 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes('slack')) onOpened(task);
   };
+  const onOutdated = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes('slack')) onChanged(task);
+  };
   // Someone who joins a group gets a copy of each task the group has open, like its members did.
   const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
     if (!added) return;
@@ -734,6 +742,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
   };
   const unregister = baton.registerDeliverySurface('slack');
   baton.events.on('task.undelivered', onUndelivered);
+  baton.events.on('task.outdated', onOutdated);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
@@ -758,6 +767,7 @@ export function startTaskDelivery(deps: SlackDeps): () => void {
     for (const timer of copyRetries.get(deps) ?? []) clearTimeout(timer);
     copyRetries.delete(deps);
     baton.events.off('task.undelivered', onUndelivered);
+    baton.events.off('task.outdated', onOutdated);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);
@@ -1003,6 +1013,20 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     }
   }
 
+  /** Whether this very answer of the person (outcome and comment) is recorded in the task's responses. */
+  async function answeredAlready(
+    slackUser: string,
+    taskId: string,
+    outcome: string,
+    comment: string | undefined,
+  ): Promise<boolean> {
+    const actor = await deps.users.toBaton(slackUser).catch(() => null);
+    const task = await baton.tasks.load(taskId).catch(() => null);
+    const same = (r: TaskDoc['responses'][number]) =>
+      r.by === actor?._id && r.outcome === outcome && (r.comment ?? '') === (comment ?? '').trim();
+    return actor !== null && (task?.responses ?? []).some(same);
+  }
+
   /** Whether a closed task was completed by this very click (same person, same outcome). */
   async function carriedOutBefore(err: TaskClosedError, click: HeldClick): Promise<boolean> {
     if (err.task.status !== 'completed' || err.task.outcome !== click.outcome) return false;
@@ -1158,6 +1182,16 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         );
       }
     } catch (err) {
+      // The same person's same answer again (Slack resending a submission it got no answer
+      // for in time, a double submit): answered as the first one was, the modal closes.
+      const comment = hasCommentInput ? inputs.comment : read('comment');
+      if (
+        (err instanceof TaskClosedError || err instanceof ValidationError) &&
+        (await answeredAlready(body.user.id, meta.task_id, meta.outcome, comment))
+      ) {
+        await ack();
+        return;
+      }
       const errors: Record<string, string> = {};
       if (err instanceof ValidationError) {
         for (const [key, message] of Object.entries(err.fields)) {

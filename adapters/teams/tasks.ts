@@ -268,6 +268,7 @@ export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: str
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
   const ids = task.status === 'open' ? await refreshIds(deps, task) : [];
+  let retry = false;
   await Promise.all(
     copies
       .filter((c) => !c.error && c.ref.activity && c.ref.conversation && c.ref.serviceUrl)
@@ -287,6 +288,8 @@ export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: str
             }),
           );
         } catch (err) {
+          if (err instanceof ConnectorError && (err.status === 0 || err.status === 429 || err.status >= 500))
+            retry = true;
           deps.logger.warn(
             { task: taskId, user: copy.user, error: errorText(err) },
             'teams: task copy not updated',
@@ -295,6 +298,9 @@ export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: str
       }),
   );
   if (task.status === 'open' && onlyUser === undefined) await postToAssignees(deps, task);
+  // Closed and shown so (a passing error leaves it to the next redelivery).
+  else if (task.status !== 'open' && !retry && task.copies_outdated?.includes(SURFACE))
+    await deps.baton.deliveries.copiesUpdated(taskId, SURFACE);
 }
 
 async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise<void> {
@@ -366,6 +372,9 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   const onUndelivered = (task: TaskDoc, surfaces: string[]) => {
     if (surfaces.includes(SURFACE)) onOpened(task);
   };
+  const onOutdated = (task: TaskDoc, surfaces: string[]) => {
+    if (surfaces.includes(SURFACE)) onChanged(task);
+  };
   // Someone who joins a group gets a copy of each task the group has open, like its members did.
   const onGroupChanged = ({ name, added }: { name: string; added?: string }) => {
     if (!added) return;
@@ -378,6 +387,7 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   };
   const unregister = baton.registerDeliverySurface(SURFACE);
   baton.events.on('task.undelivered', onUndelivered);
+  baton.events.on('task.outdated', onOutdated);
   baton.events.on('task.opened', onOpened);
   baton.events.on('task.closed', onChanged);
   baton.events.on('task.reassigned', onChanged);
@@ -388,6 +398,7 @@ export function startTaskDelivery(deps: TeamsDeps): () => void {
   return () => {
     unregister();
     baton.events.off('task.undelivered', onUndelivered);
+    baton.events.off('task.outdated', onOutdated);
     baton.events.off('task.opened', onOpened);
     baton.events.off('task.closed', onChanged);
     baton.events.off('task.reassigned', onChanged);

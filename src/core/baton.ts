@@ -240,6 +240,17 @@ export class Baton {
     // Only the surfaces concerned act on these (not a new task: pages showing tasks need no update).
     for (const { task, missing } of tasks.values())
       if (missing.length > 0) this.events.emit('task.undelivered', task, missing);
+    // Closed tasks whose copies a surface had not updated yet (the process died in between).
+    const closedAge = options.olderThanMs
+      ? { updated_at: { $lt: new Date(this.ctx.now().getTime() - options.olderThanMs) } }
+      : {};
+    const outdated = await db.tasks
+      .find({ copies_outdated: { $exists: true }, ...closedAge }, { limit })
+      .toArray();
+    for (const task of outdated) {
+      const stale = (task.copies_outdated ?? []).filter((s) => surfaces.includes(s));
+      if (stale.length > 0) this.events.emit('task.outdated', task, stale);
+    }
     if (notes.length + tasks.size > 0) {
       this.ctx.logger.debug(
         { notifications: notes.length, tasks: tasks.size, surfaces },

@@ -22,6 +22,8 @@ export interface BatonEvents {
   /** Redelivery: an open task that the listed surfaces (registered ones) have no copy of. */
   'task.undelivered': [TaskDoc, string[]];
   'task.closed': [TaskDoc];
+  /** Redelivery: a closed task whose copies on the listed surfaces may still show it open. */
+  'task.outdated': [TaskDoc, string[]];
   /** A member answered a group task with a quorum, and the task waits for more answers. */
   'task.responded': [TaskDoc];
   'task.reassigned': [TaskDoc];
@@ -169,6 +171,7 @@ export async function ensureIndexes(db: Collections): Promise<void> {
   await db.tasks.createIndex({ request_id: 1 });
   await db.tasks.createIndex({ status: 1, expires_at: 1 });
   await db.tasks.createIndex({ pending_resume: 1 }, { sparse: true });
+  await db.tasks.createIndex({ copies_outdated: 1 }, { sparse: true });
   await db.jobs.createIndex({ status: 1, updated_at: -1 });
   await db.jobs.createIndex({ request_id: 1 });
   await db.jobs.createIndex({ recipe: 1, started_at: -1 });

@@ -55,6 +55,22 @@ export class DeliveryService {
     );
   }
 
+  /** A surface's copies of a closed task show it closed now: redelivery no longer hands it the task. */
+  async copiesUpdated(taskId: string, surface: string): Promise<void> {
+    assertSafeId(taskId, 'task id');
+    assertSafeId(surface, 'surface');
+    const after = await this.ctx.db.tasks.findOneAndUpdate(
+      { _id: taskId, copies_outdated: surface },
+      { $pull: { copies_outdated: surface } },
+      { returnDocument: 'after' },
+    );
+    if (after && (after.copies_outdated ?? []).length === 0)
+      await this.ctx.db.tasks.updateOne(
+        { _id: taskId, copies_outdated: { $size: 0 } },
+        { $unset: { copies_outdated: '' } },
+      );
+  }
+
   /** The posted copies of a task, optionally of one surface. */
   async taskDeliveries(taskId: string, surface?: string): Promise<Delivery[]> {
     assertSafeId(taskId, 'task id');

@@ -229,6 +229,12 @@ export interface TaskFields {
    * crash left without a copy get theirs. Cleared when the assignees change.
    */
   copies_complete?: string[] | undefined;
+  /**
+   * The surfaces whose copies of this closed task may still show it open: set when it closes,
+   * each surface takes itself off once its copies show the close. Redelivery hands a closed
+   * task to the surfaces still here (the process died before they updated their copies).
+   */
+  copies_outdated?: string[] | undefined;
   /** Reminder and escalation settings (reserved for what comes next). */
   reminders?: { every_ms: number; next_at?: Date | undefined } | undefined;
   escalate_to?: Assignee | undefined;
