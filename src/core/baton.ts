@@ -244,9 +244,11 @@ export class Baton {
     const closedAge = options.olderThanMs
       ? { updated_at: { $lt: new Date(this.ctx.now().getTime() - options.olderThanMs) } }
       : {};
-    const outdated = await db.tasks
-      .find({ copies_outdated: { $exists: true }, ...closedAge }, { limit })
-      .toArray();
+    // (`$in` the listening surfaces, which the index on copies_outdated serves: `$exists` scanned every task.)
+    const outdated =
+      surfaces.length === 0
+        ? []
+        : await db.tasks.find({ copies_outdated: { $in: surfaces }, ...closedAge }, { limit }).toArray();
     for (const task of outdated) {
       const stale = (task.copies_outdated ?? []).filter((s) => surfaces.includes(s));
       if (stale.length > 0) this.events.emit('task.outdated', task, stale);

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { collectionsOf, ensureIndexes } from '../../src/core/context.js';
 import { openStore } from '../../src/store/index.js';
 import { filterToSql } from '../../src/store/sqlite/filter-to-sql.js';
 import { SqliteStore, StoreInUseError } from '../../src/store/sqlite/sqlite-store.js';
@@ -563,6 +564,58 @@ describe('embedded sorting', () => {
       .all(...params)
       .map((r) => (r as { detail: string }).detail)
       .join('\n');
+
+  it("serves the core's sweeps for marked documents from their sparse indexes (they scanned every task and request)", async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const db = collectionsOf(s);
+    await ensureIndexes(db);
+    await db.tasks.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({
+        _id: `t${i}`,
+        status: 'completed',
+        updated_at: new Date(1_700_000_000_000 + i),
+        ...(i % 10 === 0 ? { pending_resume: true } : {}),
+        ...(i % 10 === 1 ? { copies_outdated: ['slack'] } : {}),
+      })) as never,
+    );
+    await db.requests.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({
+        _id: `R-${i}`,
+        ...(i % 10 === 0 ? { has_pending: true } : {}),
+      })) as never,
+    );
+    const seen: string[] = [];
+    const prepare = s.db.prepare.bind(s.db);
+    s.db.prepare = ((sql: string) => {
+      if (sql.startsWith('SELECT rowid, json(doc)')) seen.push(sql);
+      return prepare(sql);
+    }) as typeof s.db.prepare;
+    const queries: [string, () => Promise<unknown[]>, number][] = [
+      ['c_tasks', () => db.tasks.find({ pending_resume: true }).toArray(), 5],
+      ['c_requests', () => db.requests.find({ has_pending: true }).toArray(), 5],
+      [
+        'c_tasks',
+        () =>
+          db.tasks
+            .find({
+              copies_outdated: { $in: ['slack', 'teams'] },
+              updated_at: { $lt: new Date(1_800_000_000_000) },
+            })
+            .toArray(),
+        5,
+      ],
+    ];
+    for (const [table, run, n] of queries) {
+      seen.length = 0;
+      expect(await run()).toHaveLength(n);
+      const sql = seen.at(-1)!;
+      const params = Array.from({ length: sql.split('?').length - 1 }, () => null);
+      const detail = plan(s, sql, params);
+      expect(detail).toContain(`SEARCH ${table} USING INDEX`);
+      expect(detail).not.toContain(`SCAN ${table}`);
+    }
+    await s.close();
+  });
 
   it('sorts on the raw value: mixed booleans, objects and arrays are out of MongoDB order (documented)', async () => {
     const s = SqliteStore.open('', { filename: ':memory:' });

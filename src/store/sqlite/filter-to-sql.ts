@@ -344,7 +344,9 @@ class Compiler {
   private eqPred(c: Cand, x: unknown): string {
     switch (typeof x) {
       case 'boolean':
-        return `${c.t} = '${x ? 'true' : 'false'}'`;
+        // The value (1 or 0, as json_extract and the index columns hold a boolean) first, so that
+        // an index on the path serves it (`{pending_resume: true}` scanned the whole table).
+        return `(${c.v} = ${x ? 1 : 0} AND ${c.t} = '${x ? 'true' : 'false'}')`;
       case 'number':
         if (Number.isNaN(x)) return '0';
         return `(${c.v} = ${this.p(x)} AND ${c.t} ${NUM})`;
