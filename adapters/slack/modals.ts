@@ -542,9 +542,8 @@ export function registerModals(app: App, deps: SlackDeps): void {
   app.view<ViewSubmitAction>(MODAL.request, async ({ ack, body, view }) => {
     const appKey = view.private_metadata;
     // Slack may send a submission again (a retry after a slow answer, a double submit): the
-    // view id files at most one request. The claim is given back when filing fails, so the
-    // person can correct the form and submit the same view again.
-    const claim = `slack:view:${view.id}`;
+    // view id files at most one request (taken with the request, so a crash leaves both or
+    // neither). A refused form takes nothing, so the person can correct it and submit again.
     let duplicate = false;
     const request = await submitWith(
       deps,
@@ -553,19 +552,14 @@ export function registerModals(app: App, deps: SlackDeps): void {
       async (actor) => {
         const def = await baton.apps.get(appKey);
         const input = await toRecordInput(def, view.state.values, deps.users, view.blocks);
-        if (!(await baton.deliveries.claimOnce(claim, 24 * 3600_000))) {
+        const filed = await baton.requests.fileOnce(actor, appKey, input, `slack:view:${view.id}`, {
+          formShowedDefaults: true,
+        });
+        if (!filed || filed.repeat) {
           duplicate = true;
           return null;
         }
-        try {
-          return {
-            request: await baton.requests.file(actor, appKey, input, { formShowedDefaults: true }),
-            def,
-          };
-        } catch (err) {
-          await baton.deliveries.releaseClaim(claim).catch(() => undefined);
-          throw err;
-        }
+        return { request: filed.request, def };
       },
       async () => ({ response_action: 'clear' }),
       async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),

@@ -1,6 +1,6 @@
 import { type AppDefinition, idPrefixFor } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
-import { assertSafeValue } from '../store/safe.js';
+import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
@@ -35,6 +35,9 @@ export interface TriggerSink {
   wants(app: string, event: PendingEvent): Promise<boolean>;
 }
 
+/** How long `fileOnce` remembers a submission key. */
+const FILE_ONCE_TTL_MS = 24 * 3600_000;
+
 export class RequestService {
   sink: TriggerSink | undefined;
 
@@ -56,11 +59,87 @@ export class RequestService {
     input: Record<string, unknown>,
     options: { formShowedDefaults?: boolean } = {},
   ): Promise<RequestDoc> {
+    const { app, record } = await this.prepared(appKey, input, options);
+    return this.create(actor, app, record);
+  }
+
+  /**
+   * `file`, once per `key` (a platform's id of the submitted form, e.g. `slack:view:<id>`): a
+   * second call with the key files nothing and answers with the request the first one filed
+   * (`repeat`), or null while the first is still being filed. The key is taken in the same chain
+   * of writes (one batch, one COMMIT) as the request: a crash leaves both or neither. (A key
+   * claimed by a call of its own was committed before the request: a crash in between turned
+   * the person's second Submit into a silent no-op, and nothing was ever filed.) A refused
+   * record takes no key, so the corrected form can be submitted again.
+   */
+  async fileOnce(
+    actor: User,
+    appKey: string,
+    input: Record<string, unknown>,
+    key: string,
+    options: { formShowedDefaults?: boolean } = {},
+  ): Promise<{ request: RequestDoc; repeat: boolean } | null> {
+    assertSafeId(key, 'submission key');
+    const earlier = await this.filedFor(key);
+    if (earlier !== undefined) return earlier;
+    const { app, record } = await this.prepared(appKey, input, options);
+    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
+    try {
+      await dedupe.insertOne({ _id: key, expires_at: new Date(this.ctx.now().getTime() + FILE_ONCE_TTL_MS) });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      return (await this.filedFor(key)) ?? null;
+    }
+    try {
+      const request = await this.create(actor, app, record, (id) =>
+        dedupe.updateOne({ _id: key }, { $set: { result: id } }).then(() => undefined),
+      );
+      return { request, repeat: false };
+    } catch (err) {
+      await dedupe.deleteOne({ _id: key }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * What became of an earlier `fileOnce` with `key`: undefined (none), null (still filing), or
+   * its request. A key taken over a minute ago that filed nothing was abandoned (the process
+   * died; or an older version claimed it on its own): it is given back.
+   */
+  private async filedFor(key: string): Promise<{ request: RequestDoc; repeat: boolean } | null | undefined> {
+    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
+    const claim = await dedupe.findOne({ _id: key });
+    if (!claim) return undefined;
+    if (typeof claim.result !== 'string') {
+      const takenAt = claim.expires_at.getTime() - FILE_ONCE_TTL_MS;
+      if (takenAt > this.ctx.now().getTime() - 60_000) return null;
+      await dedupe.deleteOne({ _id: key, expires_at: claim.expires_at, result: { $exists: false } });
+      return undefined;
+    }
+    const request = await this.load(claim.result);
+    return request ? { request, repeat: true } : null;
+  }
+
+  private async prepared(
+    appKey: string,
+    input: Record<string, unknown>,
+    options: { formShowedDefaults?: boolean },
+  ): Promise<{ app: AppDefinition; record: Record<string, unknown> }> {
     const app = await this.apps.get(appKey);
     assertSafeValue(input, 'record');
     const record = await this.validated(app, input, {
       formShowedDefaults: options.formShowedDefaults === true,
     });
+    return { app, record };
+  }
+
+  /** Numbers and stores a validated request; `stored` runs once it is (before its recipes start). */
+  private async create(
+    actor: User,
+    app: AppDefinition,
+    record: Record<string, unknown>,
+    stored?: (id: string) => Promise<void>,
+  ): Promise<RequestDoc> {
     const counter = await this.ctx.db.counters.findOneAndUpdate(
       { _id: `request:${app.key}` },
       { $inc: { seq: 1 } },
@@ -92,6 +171,7 @@ export class RequestService {
       data: { record },
     });
     await this.ctx.db.requests.insertOne(request);
+    await stored?.(id);
     this.ctx.logger.info({ request: id, app: app.key, requester: actor._id }, 'request filed');
     this.ctx.events.emit('request.created', request);
     await this.sink?.dispatch(request);

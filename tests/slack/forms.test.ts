@@ -256,6 +256,35 @@ describe('request modal submission', () => {
     expect((await t.rt.baton.requests.listMine(alice)).map((r) => r._id)).toEqual(['LEAVE-1']);
   });
 
+  it('a view claimed by a submission that died before filing (a crash) files when submitted again', async () => {
+    t = await start();
+    const dm = expectApi('chat.postMessage', { channel: 'D0ALICE', ts: '1.2' });
+    const payload = submission(t, 'alice', {
+      approver: { type: 'users_select', selected_user: t.people.bob!.id },
+      days: { type: 'number_input', value: '2' },
+      start: { type: 'datepicker', selected_date: '2026-12-01' },
+    });
+    const viewId = (payload as unknown as { view: { id: string } }).view.id;
+    // What a process killed between taking the view's key and filing left behind (the key was
+    // taken and committed on its own): five minutes later the person presses Submit again.
+    await t.rt.store
+      .collection('dedupe')
+      .insertOne({
+        _id: `slack:view:${viewId}`,
+        expires_at: new Date(Date.now() + 24 * 3600_000 - 5 * 60_000),
+      });
+    const res = await t.interact(payload);
+    expect(res.json()).toEqual({ response_action: 'clear' });
+    const alice = await t.batonUser('alice');
+    expect((await t.rt.baton.requests.listMine(alice)).map((r) => r._id)).toEqual(['LEAVE-1']);
+    await eventually(async () => dm.scope.isDone());
+    expect(String(dm.calls[0]!.text)).toContain('LEAVE-1');
+    // And once filed, the same view again files nothing more.
+    expect((await t.interact(payload)).json()).toEqual({ response_action: 'clear' });
+    await t.idle();
+    expect((await t.rt.baton.requests.listMine(alice)).map((r) => r._id)).toEqual(['LEAVE-1']);
+  });
+
   it('a view whose first submission had errors can be corrected and submitted', async () => {
     t = await start();
     nock(API).persist().post('/api/chat.postMessage').reply(200, { ok: true, channel: 'D0ALICE', ts: '1.2' });
