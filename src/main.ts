@@ -53,10 +53,14 @@ async function main(): Promise<void> {
   await app.listen({ port: config.PORT, host: config.HOST });
   // Surfaces are listening now: hand them what a restart left undelivered, and again every
   // few minutes for posts that failed or were cut off mid-way (surfaces skip what they have).
+  // The sweeps look at what was created in the last day (served by the indexes); once a day,
+  // at everything (a post that kept failing for longer is otherwise handed out at the next start).
   await runtime.baton.redeliver();
+  let sweeps = 0;
   redeliverTimer = setInterval(() => {
+    const full = ++sweeps % 288 === 0;
     runtime.baton
-      .redeliver({ olderThanMs: 2 * 60_000 })
+      .redeliver({ olderThanMs: 2 * 60_000, ...(full ? {} : { withinMs: 24 * 3600_000 }) })
       .catch((err: unknown) => logger.error({ err }, 'redelivery failed'));
   }, 5 * 60_000);
   redeliverTimer.unref();

@@ -200,13 +200,24 @@ export class Baton {
    * of. Surfaces skip the copies they already posted, so this is safe to call at every start.
    */
   async redeliver(
-    options: { limit?: number; olderThanMs?: number } = {},
+    options: {
+      limit?: number;
+      olderThanMs?: number;
+      /**
+       * Only tasks and notifications created this recently (the periodic sweeps: the open
+       * tasks' query cannot be served by an index, and walking 100,000 open tasks paused the
+       * whole process ~200 ms per surface at every sweep).
+       */
+      withinMs?: number;
+    } = {},
   ): Promise<{ notifications: number; tasks: number }> {
     const { db } = this.ctx;
     const limit = options.limit ?? 1000;
-    const age = options.olderThanMs
-      ? { created_at: { $lt: new Date(this.ctx.now().getTime() - options.olderThanMs) } }
-      : {};
+    const now = this.ctx.now().getTime();
+    const created: Record<string, Date> = {};
+    if (options.olderThanMs) created.$lt = new Date(now - options.olderThanMs);
+    if (options.withinMs) created.$gte = new Date(now - options.withinMs);
+    const age = Object.keys(created).length > 0 ? { created_at: created } : {};
     const notes = await db.notifications
       .find({ status: 'pending', ...age }, { sort: { created_at: 1 }, limit })
       .toArray();

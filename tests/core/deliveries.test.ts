@@ -73,4 +73,25 @@ describe('what surfaces use: task views, delivery records, claim-once', () => {
     });
     expect(await baton.redeliver()).toEqual({ notifications: 0, tasks: 0 });
   });
+
+  it('the periodic sweep looks at the last day only (index-served); the full one at everything', async () => {
+    const { baton } = rt;
+    await baton.requests.file(p.alice!, 'time-off', { start: '2026-12-01', days: 2, approver: p.bob!._id });
+    await baton.requests.file(p.alice!, 'time-off', { start: '2026-12-08', days: 2, approver: p.bob!._id });
+    const [old, recent] = await baton.tasks.listOpenFor(p.bob!);
+    // Nobody posted either; one of them was created two days ago.
+    await rt.store
+      .collection('tasks')
+      .updateOne({ _id: old!._id }, { $set: { created_at: new Date(Date.now() - 2 * 24 * 3600_000) } });
+    const seen: string[] = [];
+    baton.events.on('task.opened', (task) => seen.push(task._id));
+    const r1 = await baton.redeliver({ withinMs: 24 * 3600_000 });
+    await baton.durable(); // events go out once the writes before them are committed
+    expect(r1).toMatchObject({ tasks: 1 });
+    expect(seen).toEqual([recent!._id]);
+    seen.length = 0;
+    expect(await baton.redeliver()).toMatchObject({ tasks: 2 });
+    await baton.durable();
+    expect(seen.sort()).toEqual([old!._id, recent!._id].sort());
+  });
 });
