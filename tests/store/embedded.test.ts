@@ -688,6 +688,52 @@ describe('embedded sorting', () => {
     expect(first?._id).toBe('multi');
     await s.close();
   });
+
+  it("serves a range on an index's second column when the first is fixed and holds no arrays there", async () => {
+    const s = SqliteStore.open('', { filename: ':memory:' });
+    const c = s.collection('tasks');
+    await c.createIndex({ status: 1, created_at: 1 });
+    const at = (i: number) => new Date(1_700_000_000_000 + i * 1000);
+    await c.insertMany(
+      Array.from({ length: 400 }, (_, i) => ({
+        _id: `t${i}`,
+        status: i % 4 ? 'open' : 'done',
+        created_at: at(i),
+      })),
+    );
+    // An array in created_at, but under another status: it cannot match, and does not stop the index.
+    await c.insertOne({ _id: 'odd', status: 'done', created_at: [at(390), at(5)] });
+    const sqls: string[] = [];
+    const orig = s.db.prepare.bind(s.db);
+    s.db.prepare = ((sql: string) => {
+      sqls.push(sql);
+      return orig(sql);
+    }) as typeof s.db.prepare;
+    const query = { status: 'open', created_at: { $gte: at(300), $lt: at(360) } };
+    const recent = await c.find(query, { sort: { created_at: -1 }, limit: 10 }).toArray();
+    s.db.prepare = orig;
+    const expected = Array.from({ length: 60 }, (_, k) => 359 - k)
+      .filter((i) => i % 4)
+      .slice(0, 10)
+      .map((i) => `t${i}`);
+    expect(recent.map((d) => d._id)).toEqual(expected);
+    const select = sqls.find((q) => q.startsWith('SELECT rowid'))!;
+    const detail = plan(
+      s,
+      select,
+      Array.from({ length: select.split('?').length - 1 }, () => null),
+    );
+    expect(detail).toMatch(
+      /USING INDEX c_tasks__status_1_created_at_1 \(f:status=\? AND f:created_at>\? AND f:created_at<\?\)/,
+    );
+
+    // Once an open task holds an array in created_at, array membership counts again (MongoDB semantics).
+    await c.insertOne({ _id: 'multi', status: 'open', created_at: [at(1), at(330)] });
+    const again = await c.find(query, { sort: { created_at: -1 } }).toArray();
+    expect(again.map((d) => d._id)).toContain('multi');
+    expect(again.map((d) => d._id)).not.toContain('odd');
+    await s.close();
+  });
 });
 
 describe('embedded checkpoints', () => {

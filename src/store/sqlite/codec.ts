@@ -36,10 +36,12 @@ export function isPlainObject(x: unknown): x is Record<string, unknown> {
  * The stored form of `value`: a fresh copy holding only what JSON keeps, with Dates replaced
  * by marked strings and numbers as JSON writes them (NaN and ±Infinity → null, -0 → 0), so
  * that `JSON.parse(JSON.stringify(x))` of the result equals it (faster than a replacer).
+ * `stored`: `value` may be (or hold parts) in the stored form already, whose marked strings are
+ * dates, not strings a caller wrote (which are refused).
  */
-export function toStorable(value: unknown): unknown {
+export function toStorable(value: unknown, stored = false): unknown {
   if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'string' && value.charCodeAt(0) === MARK_CODE) {
+    if (!stored && typeof value === 'string' && value.charCodeAt(0) === MARK_CODE) {
       throw new Error('Strings starting with U+E000 are reserved by the embedded store');
     }
     if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null;
@@ -49,19 +51,19 @@ export function toStorable(value: unknown): unknown {
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      const x = toStorable(value[i]);
+      const x = toStorable(value[i], stored);
       out[i] = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : x;
     }
     return out;
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toStorable(toJSON.call(value));
+  if (typeof toJSON === 'function') return toStorable(toJSON.call(value), stored);
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value)) {
     const x = (value as Record<string, unknown>)[k];
     if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-    if (k === '__proto__') setOwn(out, k, toStorable(x));
-    else out[k] = toStorable(x);
+    if (k === '__proto__') setOwn(out, k, toStorable(x, stored));
+    else out[k] = toStorable(x, stored);
   }
   return out;
 }

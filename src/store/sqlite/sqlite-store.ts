@@ -285,7 +285,8 @@ function columnValue(doc: Record<string, unknown>, segs: readonly string[]): unk
     case 'object':
       if (cur === null) return null;
       if (cur instanceof Date) return Number.isNaN(cur.getTime()) ? null : DATE_MARK + cur.toISOString();
-      return JSON.stringify(toStorable(cur));
+      // The document may be in the stored form (dates already marked strings).
+      return JSON.stringify(toStorable(cur, true));
     default:
       return null;
   }
@@ -912,6 +913,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private readonly q: string;
   /** Cache of `leadingIndexPaths()`; reset by createIndex. */
   private leading: Set<string> | null = null;
+  /** Top-level paths that are the first two columns of an index (see `scalarSortPaths`). */
+  private seconds: [string, string][] = [];
   private readonly cache = new Map<string, CacheEntry>();
   /**
    * Updated documents whose new content is so far only in the cache, by `_id`, with the index
@@ -1123,6 +1126,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private leadingIndexPaths(): Set<string> {
     if (this.leading) return this.leading;
     const out = new Set<string>();
+    const pairs: [string, string][] = [];
     const rows = this.db
       .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
       .pluck()
@@ -1130,8 +1134,14 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     for (const sql of rows) {
       const m = /\((?:json_extract\(doc, '\$\."|"f:)([A-Za-z0-9_\-$]+)["']/.exec(sql);
       if (m) out.add(m[1]!);
+      // The first two columns of an index on columns of their own: ("f:a", "f:b" DESC, ...).
+      const cols = /\(("f:[^"]+"[^,)]*(?:,\s*"f:[^"]+"[^,)]*)*)\)/.exec(sql)?.[1];
+      const names = cols ? [...cols.matchAll(/"f:([^"]+)"/g)].map((x) => x[1]!) : [];
+      if (names.length >= 2 && !names[0]!.includes('.') && !names[1]!.includes('.'))
+        pairs.push([names[0]!, names[1]!]);
     }
     this.leading = out;
+    this.seconds = pairs;
     return out;
   }
 
@@ -1159,6 +1169,27 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       if (probe !== undefined) continue;
       out ??= new Set();
       out.add(key);
+    }
+    // A range (or string equality) on the second column of an index whose first column the
+    // filter fixes to a string that holds no arrays: when no document with that first value
+    // holds an array in the second (an index probe), its condition compiles bare too, and the
+    // index serves the range as well as the ORDER BY (`{status: 'open', created_at: {$gte}}`
+    // sorted by created_at walked every open task to find the recent ones).
+    for (const [first, second] of this.seconds) {
+      const cond = filter[second];
+      if (!out?.has(first) || out.has(second) || !isPlainString(filter[first])) continue;
+      if (!(isPlainString(cond) || isScalarRange(cond))) continue;
+      const p1 = jsonPath(first);
+      const p2 = jsonPath(second);
+      const probe = this.store
+        .stmt(
+          this.sqlFor(
+            `SELECT 1 FROM ${this.q} WHERE json_extract(doc, ${p1}) = ? AND json_extract(doc, ${p2}) >= '[' AND json_extract(doc, ${p2}) < '\\' LIMIT 1`,
+          ),
+        )
+        .pluck()
+        .get(filter[first]);
+      if (probe === undefined) out.add(second);
     }
     return out;
   }
