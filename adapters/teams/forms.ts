@@ -342,12 +342,14 @@ async function personRef(
 
 /** How long a submitted form card stays submitted (Teams' retries come within seconds). */
 const SUBMIT_CLAIM_MS = 24 * 3600_000;
+/** A submission still unfinished after this long was cut off (the process died): it is given back. */
+const SUBMIT_STALE_MS = 60_000;
 
 /**
  * The claim of one person's submission of one form card: its message (replyToId), else the
  * invoke's id. Per person: in a channel, several people may each file from the same card.
  */
-function submitKey(activity: Partial<Activity>, form: string): string | null {
+export function submitKey(activity: Partial<Activity>, form: string): string | null {
   const ref = activity.replyToId || activity.id;
   if (!ref) return null;
   const who = activity.from?.aadObjectId || activity.from?.id || '';
@@ -359,12 +361,15 @@ function submitKey(activity: Partial<Activity>, form: string): string | null {
 }
 
 /**
- * What became of the earlier submission of the same card: the request it filed, 'released'
- * (it was refused, so this one may try), or null while it is still running after a while.
+ * What became of the earlier submission of the same card: what it did, 'released' (it was
+ * refused, or a crash cut it off over a minute ago, so this one may try), or null while it is
+ * still running after a while.
  */
 async function earlierSubmit(deps: TeamsDeps, claim: string): Promise<string | null> {
   const deadline = Date.now() + 3000;
   for (;;) {
+    if (await deps.baton.deliveries.releaseStaleClaim(claim, SUBMIT_CLAIM_MS, SUBMIT_STALE_MS))
+      return 'released';
     const result = await deps.baton.deliveries.claimResult(claim);
     if (result) return result;
     if (!(await deps.baton.deliveries.isClaimed(claim))) return 'released';

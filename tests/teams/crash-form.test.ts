@@ -5,8 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { submitKey } from '../../adapters/teams/forms.js';
 import { eventually, ROOT, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
-import { activityFrom, cardText, FakeConnector } from '../helpers/teams.js';
+import { activityFrom, cardOf, cardText, FakeConnector, startTeamsTestApp } from '../helpers/teams.js';
 
 const FILES = {
   'check.yaml': `
@@ -164,4 +165,44 @@ describe('Teams: a request form submitted around a kill -9', () => {
     expect(cardText(((await again.json()) as { value: unknown }).value)).toContain('CHECK-1 filed');
     expect(await requestIds(second.url, alice, connector)).toEqual(['CHECK-1']);
   }, 120_000);
+});
+
+describe('Teams: an admin form whose submission a crash cut off', () => {
+  it('the same card submitted again creates the app, instead of "already being submitted" for a day', async () => {
+    const t = await startTeamsTestApp();
+    try {
+      await t.install('admin');
+      const submit = (verb: string, data: Record<string, unknown>, replyToId: string) =>
+        activityFrom('invoke-action', t.people.admin!, t.connector.url, {
+          replyToId,
+          value: { action: { type: 'Action.Execute', verb, data } },
+        });
+      const create = submit(
+        'admin.apps.create',
+        { form: 'create_app', key: 'kit', name: 'Kit', stages: 'Asked\nDone' },
+        'create-card',
+      );
+      const field = submit(
+        'admin.apps.add_field',
+        { app: 'kit', form: 'add_field', key: 'qty', label: 'Quantity', type: 'number' },
+        'field-card',
+      );
+      // What a process killed between claiming the card and creating the app left behind (the
+      // claim is committed on its own): five minutes later the admin presses the button again.
+      const dedupe = t.rt.store.collection('dedupe');
+      const leftover = (key: string | null) =>
+        dedupe.insertOne({ _id: key!, expires_at: new Date(Date.now() + 24 * 3600_000 - 5 * 60_000) });
+      await leftover(submitKey(create, 'create_app'));
+      const created = await t.send(create);
+      expect(cardText(cardOf(created.json()))).toContain('App Kit (kit) created');
+      await leftover(submitKey(field, 'add_field:kit'));
+      const added = await t.send(field);
+      expect(cardText(cardOf(added.json()))).toContain('Field qty added to Kit');
+      expect((await t.rt.baton.apps.get('kit')).fields.map((f) => f.key)).toEqual(['qty']);
+      // Once done, the same card again answers with what it did.
+      expect(cardText(cardOf((await t.send(create)).json()))).toContain('App Kit (kit) created');
+    } finally {
+      await t.close();
+    }
+  });
 });
