@@ -342,12 +342,14 @@ async function personRef(
 
 /** How long a submitted form card stays submitted (Teams' retries come within seconds). */
 const SUBMIT_CLAIM_MS = 24 * 3600_000;
+/** A submission still unfinished after this long was cut off (the process died): it is given back. */
+const SUBMIT_STALE_MS = 60_000;
 
 /**
  * The claim of one person's submission of one form card: its message (replyToId), else the
  * invoke's id. Per person: in a channel, several people may each file from the same card.
  */
-function submitKey(activity: Partial<Activity>, form: string): string | null {
+export function submitKey(activity: Partial<Activity>, form: string): string | null {
   const ref = activity.replyToId || activity.id;
   if (!ref) return null;
   const who = activity.from?.aadObjectId || activity.from?.id || '';
@@ -359,12 +361,15 @@ function submitKey(activity: Partial<Activity>, form: string): string | null {
 }
 
 /**
- * What became of the earlier submission of the same card: the request it filed, 'released'
- * (it was refused, so this one may try), or null while it is still running after a while.
+ * What became of the earlier submission of the same card: what it did, 'released' (it was
+ * refused, or a crash cut it off over a minute ago, so this one may try), or null while it is
+ * still running after a while.
  */
 async function earlierSubmit(deps: TeamsDeps, claim: string): Promise<string | null> {
   const deadline = Date.now() + 3000;
   for (;;) {
+    if (await deps.baton.deliveries.releaseStaleClaim(claim, SUBMIT_CLAIM_MS, SUBMIT_STALE_MS))
+      return 'released';
     const result = await deps.baton.deliveries.claimResult(claim);
     if (result) return result;
     if (!(await deps.baton.deliveries.isClaimed(claim))) return 'released';
@@ -426,34 +431,43 @@ export async function submitRequestForm(
     if (url) card.actions = [{ type: 'Action.OpenUrl', title: 'View request', url }];
     return card;
   };
-  return oncePerCard(
-    deps,
-    activity,
-    'request',
-    async () => {
-      try {
-        const input = await toRecordInput(deps, activity, app, submittedValues(app, data));
-        // The card showed the fields' defaults: one the person cleared stays blank.
-        const request = await deps.baton.requests.file(actor, app.key, input, { formShowedDefaults: true });
-        return { card: filed(request._id, request.stage), done: request._id };
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
-        const people: Record<string, string> = {};
-        for (const field of app.fields) {
-          const v = data[inputId(field.key)];
-          if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
-          const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
-          if (known) people[v] = known.name;
-        }
-        return { card: renderRequestForm(app, { values: submittedValues(app, data), errors, people }) };
-      }
-    },
-    async (id) => {
-      const request = await deps.baton.requests.load(id);
-      return filed(id, request?.stage ?? app.stages[0] ?? '');
-    },
-  );
+  // Teams retries an invoke it got no answer for in time, and a double click sends two: the
+  // card's key (per person) files at most one request, taken with the request in one COMMIT
+  // (requests.fileOnce), so a crash leaves both or neither. A refused form takes nothing.
+  const claim = submitKey(activity, 'request');
+  try {
+    const input = await toRecordInput(deps, activity, app, submittedValues(app, data));
+    // The card showed the fields' defaults: one the person cleared stays blank.
+    const options = { formShowedDefaults: true };
+    if (!claim) {
+      const request = await deps.baton.requests.file(actor, app.key, input, options);
+      return filed(request._id, request.stage);
+    }
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const once = await deps.baton.requests.fileOnce(actor, app.key, input, claim, options);
+      if (once) return filed(once.request._id, once.request.stage);
+      // The same card's first submission is being filed right now: its request comes in a moment.
+      if (Date.now() > deadline)
+        return messageCard(
+          'This form is already being submitted.',
+          'Its result shows in a moment.',
+          'Attention',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const errors = Object.keys(err.fields).length > 0 ? err.fields : { _: err.message };
+    const people: Record<string, string> = {};
+    for (const field of app.fields) {
+      const v = data[inputId(field.key)];
+      if (field.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+      const known = await deps.baton.users.lookup(`teams:${v}`).catch(() => null);
+      if (known) people[v] = known.name;
+    }
+    return renderRequestForm(app, { values: submittedValues(app, data), errors, people });
+  }
 }
 
 // ---------------------------------------------------------------------------------------

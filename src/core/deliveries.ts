@@ -202,6 +202,25 @@ export class DeliveryService {
     return claim !== null && claim.expires_at >= this.ctx.now();
   }
 
+  /**
+   * Gives back a `claimOnce` claim (taken for `ttlMs`) that has no result and was taken over
+   * `staleMs` ago: its holder died before finishing (a crash between claiming and the work).
+   * True when it was given back.
+   */
+  async releaseStaleClaim(key: string, ttlMs: number, staleMs: number): Promise<boolean> {
+    assertSafeId(key, 'dedupe key');
+    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
+    const claim = await dedupe.findOne({ _id: key });
+    if (!claim || typeof claim.result === 'string') return false;
+    if (claim.expires_at.getTime() - ttlMs > this.ctx.now().getTime() - staleMs) return false;
+    const { deletedCount } = await dedupe.deleteOne({
+      _id: key,
+      expires_at: claim.expires_at,
+      result: { $exists: false },
+    });
+    return deletedCount === 1;
+  }
+
   /** Gives a claim back: the work failed and may be tried again. */
   async releaseClaim(key: string): Promise<void> {
     assertSafeId(key, 'dedupe key');

@@ -267,12 +267,10 @@ describe('request modal submission', () => {
     const viewId = (payload as unknown as { view: { id: string } }).view.id;
     // What a process killed between taking the view's key and filing left behind (the key was
     // taken and committed on its own): five minutes later the person presses Submit again.
-    await t.rt.store
-      .collection('dedupe')
-      .insertOne({
-        _id: `slack:view:${viewId}`,
-        expires_at: new Date(Date.now() + 24 * 3600_000 - 5 * 60_000),
-      });
+    await t.rt.store.collection('dedupe').insertOne({
+      _id: `slack:view:${viewId}`,
+      expires_at: new Date(Date.now() + 24 * 3600_000 - 5 * 60_000),
+    });
     const res = await t.interact(payload);
     expect(res.json()).toEqual({ response_action: 'clear' });
     const alice = await t.batonUser('alice');
