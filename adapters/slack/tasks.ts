@@ -651,8 +651,22 @@ const TRANSIENT_SLACK_ERRORS = new Set([
 ]);
 
 /**
+ * Slack's answers that refuse Baton's own token (revoked, expired, the app uninstalled or its
+ * workspace deactivated), whoever the message is for: nothing is wrong with the person, and
+ * once an admin fixes SLACK_BOT_TOKEN the next start or redelivery posts what is waiting.
+ */
+const TOKEN_SLACK_ERRORS = new Set([
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+]);
+
+/**
  * Whether a Web API call failed for a passing reason: the network, an HTTP error from Slack's
- * edge, rate limits that outlasted the retries, or a Slack error that says so.
+ * edge, rate limits that outlasted the retries, a Slack error that says so, or Baton's token
+ * refused (a message for the person is still owed to them).
  */
 function isTransient(err: unknown): boolean {
   const e = err as { code?: unknown; data?: { error?: unknown } } | null;
@@ -662,7 +676,10 @@ function isTransient(err: unknown): boolean {
     e?.code === 'slack_webapi_rate_limited_error'
   )
     return true;
-  return typeof e?.data?.error === 'string' && TRANSIENT_SLACK_ERRORS.has(e.data.error);
+  return (
+    typeof e?.data?.error === 'string' &&
+    (TRANSIENT_SLACK_ERRORS.has(e.data.error) || TOKEN_SLACK_ERRORS.has(e.data.error))
+  );
 }
 
 async function renderNotification(deps: SlackDeps, n: NotificationDoc): Promise<SlackMessage> {
