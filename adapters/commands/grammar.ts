@@ -85,12 +85,23 @@ export function afterFirst(rest: string): string {
   return unquote(rest.replace(/^\S+\s*/, '').trim());
 }
 
+/** Other names of commands, as people type them. */
+const ALIASES: Record<string, string | undefined> = Object.assign(Object.create(null), {
+  list: 'requests',
+  mine: 'requests',
+  inbox: 'tasks',
+  open: 'show',
+});
+
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
 export function parseCommand(text: string): ParsedCommand {
   const tokens = text
     .trim()
     .split(/\s+/)
     .filter((t) => t !== '');
+  // Words people type for a command by another name ("list" for their requests).
+  const alias = tokens.length > 0 ? ALIASES[tokens[0]!.toLowerCase()] : undefined;
+  if (alias !== undefined) return parseCommand([alias, ...tokens.slice(1)].join(' '));
   const lower = tokens.map((t) => t.toLowerCase());
   if (tokens.length === 0) return { spec: COMMANDS[0]!, args: [], rest: '' };
   let best: CommandSpec | null = null;

@@ -85,6 +85,12 @@ describe('command parsing', () => {
     const typo = parseCommand('admin jbos rerun j_1');
     expect(typo.spec).toBeNull();
     expect(typo.spec === null && typo.suggestion?.words).toEqual(['admin', 'jobs', 'rerun']);
+    // Other names people type: "list" (and "mine") for their requests, "inbox" for their tasks.
+    expect(parseCommand('list').spec?.words).toEqual(['requests']);
+    expect(parseCommand('Inbox').spec?.words).toEqual(['tasks']);
+    const open = parseCommand('open PTO-4');
+    expect(open.spec?.words).toEqual(['show']);
+    expect(open.spec && 'args' in open ? open.args : []).toEqual(['PTO-4']);
     const nonsense = parseCommand('xyzzy plugh');
     expect(nonsense.spec === null && nonsense.suggestion).toBeNull();
     expect(editDistance('hlep', 'help')).toBe(2);

@@ -117,6 +117,9 @@ describe('Teams: commands by message', () => {
     expect(replies[2]).toContain('**admin groups create \\<name\\>**');
     expect(replies[5]).toContain('(type **show \\<ID\\>** for one)');
     for (const r of replies) expect(r).not.toMatch(rawTag);
+    // "list" is another name for "requests".
+    await t.say('alice', 'list');
+    expect(await lastReply('alice')).toBe(replies[5]);
   });
 
   it('in a channel, the bot answers in the thread of the message that mentioned it', async () => {
