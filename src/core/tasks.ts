@@ -387,6 +387,11 @@ export class TaskService {
         );
         if (updated) {
           const votes = responses.filter((r) => r.outcome === response.outcome).length;
+          // What the member typed into the task's inputs, as a deciding answer's entry shows it.
+          const typed = current.inputs
+            .filter((i) => i.id !== 'comment' && response.inputs?.[i.id] !== undefined)
+            .map((i) => `${i.label}: ${response.inputs![i.id]}; `)
+            .join('');
           await this.requests.appendHistory(current.request_id, {
             id: `${current._id}:response:${actor._id}`,
             type: 'task_response',
@@ -394,7 +399,7 @@ export class TaskService {
             by: actor._id,
             text: `${actor.name} ${outcomeOn(response.outcome)} "${current.title}"${
               response.comment ? `: ${response.comment}` : ''
-            } (${votes} of ${required} needed)`,
+            } (${typed}${votes} of ${required} needed)`,
             data: {
               task_id: current._id,
               outcome: response.outcome,

@@ -23,6 +23,7 @@ steps:
     to: group:board
     title: "Policy: {{ record.title }}"
     outcomes: [Approve, Reject]
+    inputs: [{ id: ref, label: Reference, type: text }]
     quorum: ${quorum}
   - if: "steps.board.outcome = 'Approve'"
     then:
@@ -77,6 +78,18 @@ describe('group tasks with a quorum', () => {
     ]);
     expect(req.history.find((h) => h.type === 'notified')!.text).toBe(
       'Notified Alice Requester: 3 answers: Approve, Approve, Approve',
+    );
+  });
+
+  it("a member's answer that does not decide yet records what they typed into the task's inputs", async () => {
+    await start('{ mode: count, count: 2 }');
+    const { baton } = rt;
+    const r = await baton.requests.file(p.alice!, 'policy', { title: 'Badges' });
+    const [task] = await baton.tasks.listOpenFor(p.bob!);
+    await baton.tasks.complete(p.bob!, task!._id, 'Approve', { inputs: { ref: 'N-1' } });
+    const history = (await baton.requests.get(p.alice!, r._id)).history;
+    expect(history.find((h) => h.type === 'task_response')!.text).toBe(
+      'Bob Manager approved "Policy: Badges" (Reference: N-1; 1 of 2 needed)',
     );
   });
 
