@@ -142,8 +142,8 @@ export function registerDetail(deps: WebDeps): void {
 <section class="card narrow-left" aria-labelledby="comment-h"><h2 id="comment-h">Add a comment</h2>
 <form method="post" action="/requests/${request._id}/comment" class="form">
   ${kit.csrfField(req)}
-  <label for="comment" class="sr-only">Comment</label>
-  <textarea id="comment" name="comment" rows="3" maxlength="5000" required></textarea>
+  <label for="request-comment" class="sr-only">Comment</label>
+  <textarea id="request-comment" name="comment" rows="3" maxlength="5000" required></textarea>
   <div class="actions"><button type="submit">Comment</button></div>
 </form></section>`,
       });
