@@ -19,7 +19,7 @@ export async function reassignForm(
   const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
   const option = (value: string, label: string) =>
     html`<option value="${value}"${t.assignee_key === (value.startsWith('group:') ? value : `user:${value}`) ? html` disabled` : value === to ? html` selected` : ''}>${label}</option>`;
-  return html`<details class="reassign"${error ? html` open` : ''}><summary>Reassign “${t.title}”</summary>
+  return html`<details class="reassign" id="reassign-${t._id}"${error ? html` open` : ''}><summary>Reassign “${t.title}”</summary>
 <form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
 <label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required${error ? html` aria-invalid="true" aria-describedby="to-${t._id}-error"` : ''}><option value="">Choose…</option>
 <optgroup label="Groups">${groups.map((g) => option(`group:${g.name}`, g.name))}</optgroup>
