@@ -39,7 +39,7 @@ describe('the request page comment box, in Chromium', { timeout: 90_000 }, () =>
     await box.fill('Looks fine to me');
     await morgan.page.getByRole('button', { name: 'Comment', exact: true }).click();
     await morgan.page.getByTestId('history').getByText('Looks fine to me').waitFor();
-    const ids = await morgan.page.evaluate(() => [...document.querySelectorAll('[id]')].map((e) => e.id));
+    const ids = await morgan.page.evaluate(() => Array.from(document.querySelectorAll('[id]'), (e) => e.id));
     expect(ids.filter((id) => id === 'request-comment')).toHaveLength(1);
     expect(morgan.errors).toEqual([]);
     await morgan.context.close();
