@@ -1,9 +1,32 @@
 import type { FastifyRequest } from 'fastify';
-import type { HistoryEvent, Request, User } from '../../src/core/types.js';
+import type { HistoryEvent, Request, TaskDoc, User } from '../../src/core/types.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
 import { renderTask, stageBadge, time } from './render.js';
+
+/**
+ * The form that hands an open task to a person or a group; a refused attempt shows it open again
+ * with the reason beside the choice, and the choice kept.
+ */
+export async function reassignForm(
+  deps: WebDeps,
+  t: TaskDoc,
+  options: { csrf: SafeHtml; returnTo: string; error?: string; to?: string },
+): Promise<SafeHtml> {
+  const { baton } = deps;
+  const { csrf, returnTo, error, to } = options;
+  const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
+  const option = (value: string, label: string) =>
+    html`<option value="${value}"${t.assignee_key === (value.startsWith('group:') ? value : `user:${value}`) ? html` disabled` : value === to ? html` selected` : ''}>${label}</option>`;
+  return html`<details class="reassign" id="reassign-${t._id}"${error ? html` open` : ''}><summary>Reassign “${t.title}”</summary>
+<form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
+<label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required${error ? html` aria-invalid="true" aria-describedby="to-${t._id}-error"` : ''}><option value="">Choose…</option>
+<optgroup label="Groups">${groups.map((g) => option(`group:${g.name}`, g.name))}</optgroup>
+<optgroup label="People">${people.map((p) => option(p._id, `${p.name}${p.email ? ` (${p.email})` : ''}`))}</optgroup></select>
+${error ? html`<p class="field-error" id="to-${t._id}-error">${error}</p>` : ''}
+<div class="actions"><button type="submit">Reassign</button></div></form></details>`;
+}
 
 const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   created: '+',
@@ -43,13 +66,7 @@ async function requestFragment(
     open.map(async (t) => {
       const card = await renderTask(deps, user, t, { csrf, returnTo });
       if ((await baton.tasks.actingAs(user, t)) === null) return card;
-      const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
-      return html`${card}<details class="reassign"><summary>Reassign “${t.title}”</summary>
-<form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
-<label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required><option value="">Choose…</option>
-<optgroup label="Groups">${groups.map((g) => html`<option value="group:${g.name}"${t.assignee_key === `group:${g.name}` ? html` disabled` : ''}>${g.name}</option>`)}</optgroup>
-<optgroup label="People">${people.map((p) => html`<option value="${p._id}"${t.assignee_key === `user:${p._id}` ? html` disabled` : ''}>${p.name}${p.email ? ` (${p.email})` : ''}</option>`)}</optgroup></select>
-<div class="actions"><button type="submit">Reassign</button></div></form></details>`;
+      return html`${card}${await reassignForm(deps, t, { csrf, returnTo })}`;
     }),
   );
   const history = await Promise.all(
@@ -125,8 +142,8 @@ export function registerDetail(deps: WebDeps): void {
 <section class="card narrow-left" aria-labelledby="comment-h"><h2 id="comment-h">Add a comment</h2>
 <form method="post" action="/requests/${request._id}/comment" class="form">
   ${kit.csrfField(req)}
-  <label for="comment" class="sr-only">Comment</label>
-  <textarea id="comment" name="comment" rows="3" maxlength="5000" required></textarea>
+  <label for="request-comment" class="sr-only">Comment</label>
+  <textarea id="request-comment" name="comment" rows="3" maxlength="5000" required></textarea>
   <div class="actions"><button type="submit">Comment</button></div>
 </form></section>`,
       });

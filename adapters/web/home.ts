@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, User } from '../../src/core/types.js';
+import { reassignForm } from './detail.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -177,6 +178,22 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
       const onRequestPage = returnTo.split(/[?#]/)[0] === `/requests/${encodeURIComponent(task.request_id)}`;
       return reply.redirect(!stillSeen && onRequestPage ? '/?handed=1' : returnTo, 303);
     } catch (err) {
+      // A refused choice (a group with no members, an unknown person) shows the task and its
+      // form again with the reason, so the person can choose someone else: not a dead end.
+      if (!wantsJson(req) && err instanceof ValidationError) {
+        const task = await baton.tasks.load(req.params.id).catch(() => null);
+        if (task && task.status === 'open' && (await baton.tasks.actingAs(user, task)) !== null) {
+          const returnTo = safeReturnTo(body.return_to ?? `/requests/${task.request_id}`);
+          return kit.page(req, reply, user, {
+            title: 'Problem',
+            status: 400,
+            active: 'home',
+            body: html`<section class="narrow"><h1>${task.title}</h1><p class="error-text" role="alert">${err.message}</p>
+${await reassignForm(deps, task, { csrf: kit.csrfField(req), returnTo, error: Object.values(err.fields).join(' ') || err.message, to: typeof body.to === 'string' ? body.to : '' })}
+<p><a href="${returnTo}">Back</a></p></section>`,
+          });
+        }
+      }
       return kit.fail(req, reply, user, err);
     }
   });

@@ -13,6 +13,8 @@ type Field = AppDefinition['fields'][number];
 type Query = Record<string, string | string[] | undefined>;
 
 const PAGE_SIZE = 50;
+/** How many people a person filter lists as a select (as the request form does); more: an email box. */
+const PEOPLE_SELECT_MAX = 300;
 /** The most rows one export holds (a bigger table: filter it, or export in parts). */
 const EXPORT_MAX = 250_000;
 
@@ -115,6 +117,10 @@ export function registerTable(deps: WebDeps): void {
         }),
       );
       const filterable = def.fields.filter((f) => f.type !== 'long_text');
+      // The table shows people by name, so a person filter offers them by name, not an id box.
+      const people = filterable.some((f) => f.type === 'user')
+        ? await baton.users.list({ limit: PEOPLE_SELECT_MAX + 1 })
+        : [];
       const exportHref = link(`${base}/export.csv`, q, { after: undefined });
       return kit.page(req, reply, user, {
         title: def.name,
@@ -133,6 +139,11 @@ export function registerTable(deps: WebDeps): void {
         const { value, label } = typeof o === 'string' ? { value: o, label: o } : o;
         return html`<option value="${value}"${value === v ? html` selected` : ''}>${label}</option>`;
       })}</select></label>`;
+    if (f.type === 'user' && people.length <= PEOPLE_SELECT_MAX)
+      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${people.map(
+        (p) =>
+          html`<option value="${p._id}"${p._id === v || (p.email && p.email === v) ? html` selected` : ''}>${p.name}${p.email ? ` (${p.email})` : ''}</option>`,
+      )}</select></label>`;
     if (f.type === 'boolean')
       return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option><option value="true"${v === 'true' ? html` selected` : ''}>Yes</option><option value="false"${v === 'false' ? html` selected` : ''}>No</option></select></label>`;
     return html`<label>${f.label} <input name="f.${f.key}" value="${v}" type="${f.type === 'date' ? 'date' : f.type === 'number' ? 'number' : 'text'}"${f.type === 'number' ? html` step="any"` : ''}${f.type === 'user' ? html` placeholder="Email"` : ''}></label>`;

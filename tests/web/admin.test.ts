@@ -436,6 +436,31 @@ describe('admin pages over HTTP', () => {
     expect((await op.get('/admin/apps/laptop')).html).not.toContain('/admin/apps/laptop/edit');
   });
 
+  it('a refused save keeps the editor of the recipe or app it was opened on (heading, file note)', async () => {
+    const admin = await signedIn(p.ada!);
+    const editor = await admin.get('/admin/recipes/laptop-order/edit');
+    expect(textOf(editor.html)).toContain('Edit laptop-order');
+    const refused = await admin.submit(editor, '/admin/recipes/save', {
+      yaml: RECIPE.replace('title:', 'titel:'),
+    });
+    expect(refused.status).toBe(400);
+    // It read "New recipe", and the file note was gone.
+    expect(/<h1>([^<]*)<\/h1>/.exec(refused.html)![1]).toBe('Edit laptop-order');
+    expect(textOf(refused.html)).toContain('This recipe comes from a file');
+    const again = await admin.submit(refused, '/admin/recipes/save', {
+      yaml: RECIPE.replace('title:', 'titel:'),
+    });
+    expect(/<h1>([^<]*)<\/h1>/.exec(again.html)![1]).toBe('Edit laptop-order');
+
+    const appEditor = await admin.get('/admin/apps/laptop/edit');
+    const appRefused = await admin.submit(appEditor, '/admin/recipes/save', {
+      yaml: 'kind: app\nkey: laptop\n',
+    });
+    expect(appRefused.status).toBe(400);
+    expect(/<h1>([^<]*)<\/h1>/.exec(appRefused.html)![1]).toBe('Edit Laptop');
+    expect(textOf(appRefused.html)).toContain('This app comes from a file');
+  });
+
   it('groups: an admin creates a group and adds and removes members', async () => {
     const admin = await signedIn(p.ada!);
     const groups = await admin.get('/admin/groups');

@@ -353,6 +353,7 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
         text: stringify(def, { lineWidth: 0 }),
         name: def.name,
         ...(doc ? { source: doc.source } : {}),
+        editing: `app:${key}`,
       });
     }),
   );

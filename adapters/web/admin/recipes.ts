@@ -192,7 +192,15 @@ export function editorPage(
   req: FastifyRequest,
   reply: FastifyReply,
   user: User,
-  options: { text: string; name?: string; source?: string; problems?: Problem[]; error?: string },
+  options: {
+    text: string;
+    name?: string;
+    source?: string;
+    problems?: Problem[];
+    error?: string;
+    /** What is being edited (`recipe:<name>` or `app:<key>`): a refused save shows it again. */
+    editing?: string;
+  },
 ): FastifyReply {
   const problems = (options.problems ?? []).filter((p) => p.severity === 'error');
   const app = isAppText(options.text);
@@ -214,7 +222,9 @@ ${
       }</div>`
     : ''
 }
-<form method="post" action="/admin/recipes/save" class="stack">${kit.csrfField(req)}
+<form method="post" action="/admin/recipes/save" class="stack">${kit.csrfField(req)}${
+    options.editing ? kit.html`<input type="hidden" name="editing" value="${options.editing}">` : ''
+  }
 <label for="yaml">Definition (YAML)
 <textarea id="yaml" name="yaml" rows="22" spellcheck="false" autocapitalize="off"${
     problems.length > 0 || options.error ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"') : ''
@@ -229,6 +239,29 @@ ${
     body,
     status: problems.length > 0 || options.error ? 400 : 200,
   });
+}
+
+/** The heading and source note of the recipe or app an editor was opened on (gone: none). */
+async function editingNow(
+  kit: WebKit,
+  user: User,
+  editing: string,
+): Promise<{ editing?: string; name?: string; source?: string }> {
+  const [kind, name] = [editing.slice(0, editing.indexOf(':')), editing.slice(editing.indexOf(':') + 1)];
+  try {
+    if (kind === 'recipe') {
+      const r = await kit.baton.recipes.get(user, name);
+      return { editing, name: r.name, source: r.source };
+    }
+    if (kind === 'app') {
+      const def = await kit.baton.apps.get(name);
+      const doc = (await kit.baton.apps.list()).find((a) => a._id === name);
+      return { editing, name: def.name, ...(doc ? { source: doc.source } : {}) };
+    }
+  } catch {
+    // Deleted meanwhile: the editor shows the text without a heading of its own.
+  }
+  return {};
 }
 
 export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
@@ -255,6 +288,7 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         name: r.name,
         source: r.source,
         problems: r.problems,
+        editing: `recipe:${r.name}`,
       });
     }),
   );
@@ -278,6 +312,7 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         const errors = problems.filter((p) => p.severity === 'error');
         return editorPage(kit, req, reply, user, {
           text,
+          ...(await editingNow(kit, user, field(bodyOf(req), 'editing'))),
           ...(errors.length > 0 ? { problems: errors } : { error: err.message }),
         });
       }

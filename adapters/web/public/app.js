@@ -199,7 +199,19 @@
       if (!res.ok) return;
       const text = await res.text();
       const tasks = captureTasks(section);
+      // A form someone opened (Reassign …) stays open, with what was chosen in it.
+      const opened = [...section.querySelectorAll('details[open][id]')].map((d) => [
+        d.id,
+        d.querySelector('select')?.value,
+      ]);
       section.innerHTML = text;
+      for (const [id, value] of opened) {
+        const details = document.getElementById(id);
+        if (!details) continue;
+        details.open = true;
+        const select = details.querySelector('select');
+        if (select && value) select.value = value;
+      }
       localizeTimes(section);
       await renderCards(section);
       restoreTasks(section, tasks);
