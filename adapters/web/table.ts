@@ -183,7 +183,9 @@ export function registerTable(deps: WebDeps): void {
     }
     const fields = def.fields;
     async function* lines(viewer: User): AsyncGenerator<string> {
-      yield `${['id', 'stage', ...fields.map((f) => f.label), 'requester', 'created_at', 'updated_at'].map(csvCell).join(',')}\r\n`;
+      // A UTF-8 byte order mark first: without it Excel reads the file as the system's code page
+      // and shows "ünï 日本" garbled (other tools skip it).
+      yield `\uFEFF${['id', 'stage', ...fields.map((f) => f.label), 'requester', 'created_at', 'updated_at'].map(csvCell).join(',')}\r\n`;
       let after: string | undefined;
       let sent = 0;
       do {

@@ -211,6 +211,8 @@ describe('per-app request table at 100,000 records', () => {
     expect(t.value.headers['content-disposition']).toMatch(
       /attachment; filename="time-off-\d{4}-\d{2}-\d{2}\.csv"/,
     );
+    // A UTF-8 byte order mark first, so that Excel reads non-ASCII text right.
+    expect(t.value.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const lines = t.value.body.trim().split('\r\n');
     expect(lines[0]).toBe(
       '"id","stage","Type","First day","Last day","Working days","Approver","Reason","requester","created_at","updated_at"',
