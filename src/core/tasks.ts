@@ -231,20 +231,24 @@ export class TaskService {
     const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
     const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
     const limit = options.limit ?? 100;
-    // A group task with a quorum the actor has answered already waits on the others, not on them.
-    const answered = (t: TaskDoc) => (t.responses ?? []).some((r) => r.by === actor._id);
     // One indexed, ordered query per key ({assignee_key, status, created_at}), merged here:
     // an $in over several keys would make the store sort every open task of all of them.
+    // A group task with a quorum the actor has answered already waits on the others, not on
+    // them: left out by the query, before the limit (left out after it, the list came up short).
     const lists = await Promise.all(
       keys.map((key) =>
         this.ctx.db.tasks
-          .find({ assignee_key: key, status: 'open' }, { sort: { created_at: 1 }, limit })
+          .find(
+            key.startsWith('group:')
+              ? { assignee_key: key, status: 'open', 'responses.by': { $ne: actor._id } }
+              : { assignee_key: key, status: 'open' },
+            { sort: { created_at: 1 }, limit },
+          )
           .toArray(),
       ),
     );
     return lists
       .flat()
-      .filter((t) => !answered(t))
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
       .slice(0, limit);
   }

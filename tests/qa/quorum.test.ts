@@ -81,6 +81,23 @@ describe('group tasks with a quorum', () => {
     );
   });
 
+  it("a member's open tasks leave out those they answered before the limit applies (the list came up short)", async () => {
+    await start('{ mode: all }');
+    const { baton } = rt;
+    for (const title of ['One', 'Two', 'Three']) await baton.requests.file(p.alice!, 'policy', { title });
+    const open = await baton.tasks.listOpenFor(p.bob!);
+    expect(open.map((t) => t.title)).toEqual(['Policy: One', 'Policy: Two', 'Policy: Three']);
+    await baton.tasks.complete(p.bob!, open[0]!._id, 'Approve');
+    await baton.tasks.complete(p.bob!, open[1]!._id, 'Approve');
+    expect((await baton.tasks.listOpenFor(p.bob!, { limit: 1 })).map((t) => t.title)).toEqual([
+      'Policy: Three',
+    ]);
+    expect((await baton.tasks.listOpenFor(p.carol!, { limit: 2 })).map((t) => t.title)).toEqual([
+      'Policy: One',
+      'Policy: Two',
+    ]);
+  });
+
   it("a member's answer that does not decide yet records what they typed into the task's inputs", async () => {
     await start('{ mode: count, count: 2 }');
     const { baton } = rt;
