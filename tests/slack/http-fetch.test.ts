@@ -27,7 +27,7 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     } else if (req.url === '/moved') {
       res.writeHead(302, { location: '/elsewhere' });
       res.end();
-    } else if (req.url === '/slow') {
+    } else if (req.url === '/slow' || req.url === '/api/views.open') {
       // never answers
     } else {
       res.writeHead(200, { 'content-type': 'application/json', 'x-two': ['a', 'b'] });
@@ -81,6 +81,26 @@ describe('the Web API transport', () => {
     controller.abort(new Error('gave up'));
     await expect(slow).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:1/`, { method: 'POST', body: '' })).rejects.toThrow('fetch failed');
+  });
+
+  it('gives up on a modal Slack does not answer (its trigger_id lasts 3 s) long before other calls', async () => {
+    const quick = createHttpFetch({ viewsTimeoutMs: 200 });
+    await expect(quick(`${base}/api/views.open`, { method: 'POST', body: '' })).rejects.toThrow(
+      'fetch failed',
+    );
+    // Any other call waits on (aborted here, as it would otherwise wait the 2-minute idle limit).
+    const controller = new AbortController();
+    const other = quick(`${base}/slow`, { method: 'POST', body: '', signal: controller.signal });
+    const outcome = await Promise.race([
+      other.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000)),
+    ]);
+    expect(outcome).toBe('still waiting');
+    controller.abort(new Error('done'));
+    await expect(other).rejects.toThrow();
   });
 
   it('carries a WebClient call end to end', async () => {
