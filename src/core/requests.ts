@@ -3,6 +3,7 @@ import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
+import { DeliveryService } from './deliveries.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
@@ -46,7 +47,15 @@ export class RequestService {
     private readonly apps: AppService,
     private readonly users: UserService,
     private readonly groups: GroupService,
-  ) {}
+  ) {
+    this.claims = new DeliveryService(ctx);
+  }
+
+  /**
+   * The claim-once keys (`fileOnce`), used here directly, not through the durable facade: the
+   * key and the request it files must be written in the same chain, one COMMIT.
+   */
+  private readonly claims: DeliveryService;
 
   /**
    * Files a new request: validates the record, numbers it, records history, starts the app's
@@ -83,20 +92,14 @@ export class RequestService {
     const earlier = await this.filedFor(key);
     if (earlier !== undefined) return earlier;
     const { app, record } = await this.prepared(appKey, input, options);
-    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
+    if (!(await this.claims.claimOnce(key, FILE_ONCE_TTL_MS))) return (await this.filedFor(key)) ?? null;
     try {
-      await dedupe.insertOne({ _id: key, expires_at: new Date(this.ctx.now().getTime() + FILE_ONCE_TTL_MS) });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.filedFor(key)) ?? null;
-    }
-    try {
-      const request = await this.create(actor, app, record, (id) =>
-        dedupe.updateOne({ _id: key }, { $set: { result: id } }).then(() => undefined),
-      );
+      const request = await this.create(actor, app, record, async (id) => {
+        await this.claims.claimResult(key, id);
+      });
       return { request, repeat: false };
     } catch (err) {
-      await dedupe.deleteOne({ _id: key }).catch(() => undefined);
+      await this.claims.releaseClaim(key).catch(() => undefined);
       throw err;
     }
   }
@@ -107,17 +110,13 @@ export class RequestService {
    * died; or an older version claimed it on its own): it is given back.
    */
   private async filedFor(key: string): Promise<{ request: RequestDoc; repeat: boolean } | null | undefined> {
-    const dedupe = this.ctx.store.collection<{ _id: string; expires_at: Date; result?: string }>('dedupe');
-    const claim = await dedupe.findOne({ _id: key });
-    if (!claim) return undefined;
-    if (typeof claim.result !== 'string') {
-      const takenAt = claim.expires_at.getTime() - FILE_ONCE_TTL_MS;
-      if (takenAt > this.ctx.now().getTime() - 60_000) return null;
-      await dedupe.deleteOne({ _id: key, expires_at: claim.expires_at, result: { $exists: false } });
-      return undefined;
+    const filed = await this.claims.claimResult(key);
+    if (filed !== null) {
+      const request = await this.load(filed);
+      return request ? { request, repeat: true } : null;
     }
-    const request = await this.load(claim.result);
-    return request ? { request, repeat: true } : null;
+    if (!(await this.claims.isClaimed(key))) return undefined;
+    return (await this.claims.releaseStaleClaim(key, FILE_ONCE_TTL_MS, 60_000)) ? undefined : null;
   }
 
   private async prepared(
