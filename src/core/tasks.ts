@@ -428,7 +428,7 @@ export class TaskService {
   private async tally(
     task: TaskDoc,
     responses: TaskResponse[],
-  ): Promise<{ required: number; outcome: string | undefined }> {
+  ): Promise<{ required: number; best: number; outcome: string | undefined }> {
     const group = task.assignee.type === 'group' ? await this.groups.find(task.assignee.name) : null;
     const members = group?.members ?? [];
     const size = Math.max(1, members.length);
@@ -436,23 +436,19 @@ export class TaskService {
     const votes = new Map<string, number>();
     for (const r of countedResponses(responses, members))
       votes.set(r.outcome, (votes.get(r.outcome) ?? 0) + 1);
-    for (const [outcome, n] of votes) if (n >= required) return { required, outcome };
+    // The most votes any of the task's outcomes has.
+    const best = Math.max(0, ...task.outcomes.map((o) => votes.get(o.label) ?? 0));
+    for (const [outcome, n] of votes) if (n >= required) return { required, best, outcome };
     const answered = new Set(responses.map((r) => r.by));
     const remaining = members.filter((m) => !answered.has(m)).length;
     const reachable = task.outcomes.some((o) => (votes.get(o.label) ?? 0) + remaining >= required);
     // No outcome can reach the quorum any more: the response that made it so decides.
-    return { required, outcome: reachable ? undefined : responses.at(-1)?.outcome };
+    return { required, best, outcome: reachable ? undefined : responses.at(-1)?.outcome };
   }
 
   /** "the task waits for 2 more responses" (what a group task with a quorum still needs). */
   async waitingFor(task: TaskDoc): Promise<string> {
-    const { required } = await this.tally(task, task.responses.length > 0 ? task.responses : []);
-    const group = task.assignee.type === 'group' ? await this.groups.find(task.assignee.name) : null;
-    const counted = countedResponses(task.responses, group?.members ?? []);
-    const best = Math.max(
-      0,
-      ...task.outcomes.map((o) => counted.filter((r) => r.outcome === o.label).length),
-    );
+    const { required, best } = await this.tally(task, task.responses);
     const more = Math.max(1, required - best);
     return `the task waits for ${more} more response${more === 1 ? '' : 's'}`;
   }
