@@ -3,9 +3,10 @@
  * Teams were updated: the next start updates them, so no copy keeps offering buttons for a
  * task that is closed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, ROOT, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
+import { killHard, startBaton } from '../helpers/process.js';
+import { eventually, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
 import { activityFrom, cardOf, cardText, executeActions, FakeConnector } from '../helpers/teams.js';
 import {
   BOT_TOKEN,
@@ -40,53 +41,20 @@ steps:
 `,
 };
 
-/** `npm start` (src/main.ts) with the Slack and Teams surfaces on the fakes, on `dataDir`. */
-async function startBaton(
-  dataDir: string,
-  recipes: string,
-  slackUrl: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      RECIPES_DIR: recipes,
-      LOG_LEVEL: 'info',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slackUrl,
-      TEAMS_ALLOW_ANONYMOUS: 'true',
-      SCHEDULER_POLL_MS: '100',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/is up at (http:\/\/[^"\s]+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
-  });
-  return { child, url };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 const send = (url: string, activity: unknown) =>
   fetch(`${url}/api/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(activity),
   });
+
+/** The Slack surface on the fake Web API, and timers polled often. */
+const slackEnv = (slackUrl: string) => ({
+  SLACK_BOT_TOKEN: BOT_TOKEN,
+  SLACK_SIGNING_SECRET: SIGNING_SECRET,
+  SLACK_API_URL: slackUrl,
+  SCHEDULER_POLL_MS: '100',
+});
 
 describe('kill -9 between a decision and the update of its copies', () => {
   const children: ChildProcess[] = [];
@@ -118,7 +86,7 @@ describe('kill -9 between a decision and the update of its copies', () => {
     const bob = connector.people.get('29:1bobTeamsId3')!;
     connector.installed.add(bob.id);
 
-    const first = await startBaton(dataDir, recipes, slack.url);
+    const first = await startBaton(dataDir, recipes, slackEnv(slack.url));
     children.push(first.child);
     // Alice files on Teams; Bob (found on Slack by his email) gets the task in Slack...
     const filed = await send(
@@ -172,7 +140,7 @@ describe('kill -9 between a decision and the update of its copies', () => {
     const slackBefore = slack.calls.length;
     const teamsBefore = connector.calls.length;
 
-    const second = await startBaton(dataDir, recipes, slack.url);
+    const second = await startBaton(dataDir, recipes, slackEnv(slack.url));
     children.push(second.child);
     const slackUpdate = await eventually(async () =>
       slack.calls.slice(slackBefore).find((c) => c.method === 'chat.update' && c.args.channel === dm('bob')),

@@ -3,10 +3,11 @@
  * was submitted, then the same card submitted again after the restart: the request is filed
  * exactly once, and the person is told which one (not "already being submitted" for a day).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { submitKey } from '../../adapters/teams/forms.js';
-import { eventually, ROOT, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
+import { killHard, startBaton } from '../helpers/process.js';
+import { eventually, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
 import { activityFrom, cardOf, cardText, FakeConnector, startTeamsTestApp } from '../helpers/teams.js';
 
 const FILES = {
@@ -20,39 +21,6 @@ fields:
   - { key: reviewer, label: Reviewer, type: user }
 `,
 };
-
-/** `npm start` (src/main.ts) with the Teams surface on, anonymous, on `dataDir`. */
-async function startBaton(dataDir: string, recipes: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      RECIPES_DIR: recipes,
-      LOG_LEVEL: 'info',
-      TEAMS_ALLOW_ANONYMOUS: 'true',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/is up at (http:\/\/[^"\s]+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
-  });
-  return { child, url };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 async function send(url: string, activity: unknown): Promise<Response> {
   return fetch(`${url}/api/messages`, {

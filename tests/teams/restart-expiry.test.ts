@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, ROOT, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
+import { killHard, startBaton } from '../helpers/process.js';
+import { eventually, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
 import { activityFrom, cardOf, cardText, FakeConnector } from '../helpers/teams.js';
 
 const FILES = {
@@ -28,40 +29,6 @@ steps:
 `,
 };
 
-/** `npm start` (src/main.ts) with the Teams surface on, anonymous, on `dataDir`. */
-async function startBaton(dataDir: string, recipes: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      RECIPES_DIR: recipes,
-      LOG_LEVEL: 'info',
-      TEAMS_ALLOW_ANONYMOUS: 'true',
-      SCHEDULER_POLL_MS: '100',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/is up at (http:\/\/[^"\s]+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
-  });
-  return { child, url };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('Teams: npm start after a kill -9', () => {
   const children: ChildProcess[] = [];
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -81,7 +48,7 @@ describe('Teams: npm start after a kill -9', () => {
     const bob = connector.people.get('29:1bobTeamsId3')!;
     connector.installed.add(bob.id);
 
-    const first = await startBaton(dataDir, recipes);
+    const first = await startBaton(dataDir, recipes, { SCHEDULER_POLL_MS: '100' });
     children.push(first.child);
     const send = (url: string, activity: unknown) =>
       fetch(`${url}/api/messages`, {
@@ -114,7 +81,7 @@ describe('Teams: npm start after a kill -9', () => {
     await killHard(first.child);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, filedAt + 5500 - Date.now())));
 
-    const second = await startBaton(dataDir, recipes);
+    const second = await startBaton(dataDir, recipes, { SCHEDULER_POLL_MS: '100' });
     children.push(second.child);
     const update = await eventually(
       async () => connector.updates().find((u) => cardText(cardOf(u.body)).includes('Check the door')),
@@ -160,7 +127,7 @@ describe('Teams: npm start after a kill -9', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(activity),
       });
-    const first = await startBaton(dataDir, recipes);
+    const first = await startBaton(dataDir, recipes, { SCHEDULER_POLL_MS: '100' });
     children.push(first.child);
     await send(first.url, activityFrom('message-personal', bob, connector.url, { text: 'help' }));
     await eventually(async () => connector.posts(bob.conversationId).length > 0);
@@ -182,7 +149,7 @@ describe('Teams: npm start after a kill -9', () => {
     firstLife = false;
     const afterKill = connector.calls.length;
 
-    const second = await startBaton(dataDir, recipes);
+    const second = await startBaton(dataDir, recipes, { SCHEDULER_POLL_MS: '100' });
     children.push(second.child);
     const card = await eventually(
       async () =>
