@@ -27,6 +27,15 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     } else if (req.url === '/moved') {
       res.writeHead(302, { location: '/elsewhere' });
       res.end();
+    } else if (req.url === '/api/broken') {
+      res.writeHead(503, { 'content-type': 'text/plain', 'x-request-id': 'r1' });
+      res.end('down for maintenance');
+    } else if (req.url === '/api/refused') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false, error: 'channel_not_found' }));
+    } else if (req.url === '/api/scoped') {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-oauth-scopes': 'chat:write, im:write' });
+      res.end(JSON.stringify({ ok: true }));
     } else if (req.url === '/slow' || req.url === '/api/views.open') {
       // never answers
     } else {
@@ -118,5 +127,35 @@ describe('the Web API transport', () => {
     const last = seen.at(-1)!;
     expect(last.url).toBe('/api/chat.postMessage');
     expect(new URLSearchParams(last.body).get('blocks')).toBe('[{"type":"divider"}]');
+  });
+
+  it('hands the WebClient what it reads of an HTTP error, a refusal and response headers', async () => {
+    const client = new WebClient('xoxb-test', {
+      slackApiUrl: `${base}/api/`,
+      fetch,
+      retryConfig: { retries: 0 },
+    });
+    const http = await client.apiCall('broken').catch((e: unknown) => e);
+    expect(http).toMatchObject({
+      code: 'slack_webapi_http_error',
+      statusCode: 503,
+      statusMessage: 'Service Unavailable',
+      body: 'down for maintenance',
+    });
+    expect((http as { headers: Record<string, string> }).headers).toMatchObject({ 'x-request-id': 'r1' });
+    await expect(client.apiCall('refused')).rejects.toMatchObject({
+      code: 'slack_webapi_platform_error',
+      data: { ok: false, error: 'channel_not_found' },
+    });
+    const scoped = await client.apiCall('scoped');
+    expect(scoped.response_metadata?.scopes).toEqual(['chat:write', 'im:write']);
+  });
+
+  it('reads a body once, as a standard Response does', async () => {
+    const res = await fetch(`${base}/api/chat.postMessage`, { method: 'POST', body: '' });
+    expect(res.bodyUsed).toBe(false);
+    expect(new TextDecoder().decode(await res.arrayBuffer())).toContain('"ok":true');
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(TypeError);
   });
 });
