@@ -152,7 +152,10 @@ describe('the Web API transport', () => {
   });
 
   it('reads a body once, as a standard Response does', async () => {
-    const res = await fetch(`${base}/api/chat.postMessage`, { method: 'POST', body: '' });
+    const res = (await fetch(`${base}/api/chat.postMessage`, {
+      method: 'POST',
+      body: '',
+    })) as unknown as Response;
     expect(res.bodyUsed).toBe(false);
     expect(new TextDecoder().decode(await res.arrayBuffer())).toContain('"ok":true');
     expect(res.bodyUsed).toBe(true);
