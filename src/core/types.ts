@@ -95,6 +95,8 @@ export type HistoryType =
   | 'stage_changed'
   | 'comment'
   | 'notified'
+  /** The requester (or an admin) cancelled the request. */
+  | 'request_cancelled'
   /** Something a recipe could not do as written that people must know about (nobody to act on a task). */
   | 'problem';
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AppService } from '../core/apps.js';
 import type { CoreContext } from '../core/context.js';
-import { BatonError, NotFoundError, ValidationError } from '../core/errors.js';
+import { BatonError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { GroupService } from '../core/groups.js';
+import { eventStamp } from '../core/ids.js';
 import { recipeFieldValue } from '../core/records.js';
-import type { RequestService, TriggerSink } from '../core/requests.js';
+import { assertRequestId, type RequestService, type TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
   JobDoc,
@@ -18,7 +19,7 @@ import type {
   TaskOutcome,
   User,
 } from '../core/types.js';
-import { requireOperator, type UserService } from '../core/users.js';
+import { isAdmin, requireOperator, type UserService } from '../core/users.js';
 import { parseDuration } from '../recipes/duration.js';
 import {
   type ExpressionContext,
@@ -33,6 +34,9 @@ import { assertSafeId } from '../store/safe.js';
 import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
+
+/** The stage a cancelled request moves to (`cancelRequest`). */
+const CANCELLED_STAGE = /^(cancell?ed|withdrawn)$/i;
 
 /** A Baton user id (`u_` and 16 base32 characters, see newId). */
 const USER_ID = /^u_[0-9a-z]{16}$/;
@@ -848,6 +852,86 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       { returnDocument: 'after' },
     );
     if (resumed) await this.track(this.run(resumed, {}));
+  }
+
+  /**
+   * The requester (or an admin) cancels a request: the recipes working on it stop where they
+   * are (a job waiting on a task does not resume: a withdrawn request is not a rejected one),
+   * its open tasks are cancelled (their Slack and Teams copies lose their buttons), the trail
+   * records who cancelled it and why, and it moves to its app's Cancelled stage, so recipes
+   * triggered by that stage run (the shipped time-off pack tells the approver). An app
+   * without such a stage (`Cancelled`, `Canceled` or `Withdrawn`) has no cancelling.
+   */
+  async cancelRequest(actor: User, requestId: string, reason?: string): Promise<RequestDoc> {
+    if (typeof requestId !== 'string') throw new ValidationError('Which request? Give its id, e.g. PTO-42.');
+    assertRequestId(requestId);
+    const request = await this.requests.load(requestId);
+    if (!request) throw new NotFoundError(`No request ${requestId}.`);
+    if (request.requester !== actor._id && !isAdmin(actor)) {
+      if (!(await this.requests.canSee(actor, request)))
+        throw new ForbiddenError(`You can't see ${requestId}.`);
+      throw new ForbiddenError(
+        `Only ${await this.users.displayName(request.requester)}, who filed ${requestId}, or an admin can cancel it.`,
+      );
+    }
+    const app = await this.apps.get(request.app);
+    const stage = app.stages.find((s) => CANCELLED_STAGE.test(s.trim()));
+    if (stage === undefined) {
+      throw new ValidationError(
+        `${app.name} requests cannot be cancelled: the app has no Cancelled stage. An admin can add one (admin apps add stage ${app.key} Cancelled).`,
+      );
+    }
+    if (request.stage === stage) throw new ConflictError(`${requestId} is already ${stage}.`);
+    const why = typeof reason === 'string' ? reason.trim() : '';
+    if (why.length > 1000) {
+      throw new ValidationError('A reason must be at most 1000 characters.', {
+        reason: 'At most 1000 characters',
+      });
+    }
+    const now = this.ctx.now();
+    const stamp = eventStamp(now);
+    // Recipes first, so that cancelling their tasks resumes none of them.
+    const jobs = await this.ctx.db.jobs
+      .find({ request_id: requestId, status: { $in: ['running', 'waiting'] } })
+      .toArray();
+    for (const job of jobs) {
+      const { modifiedCount } = await this.ctx.db.jobs.updateOne(
+        { _id: job._id, status: job.status },
+        {
+          $set: {
+            status: 'stopped',
+            stop_reason: `${requestId} was cancelled by ${actor.name}`,
+            finished_at: now,
+            updated_at: now,
+          },
+          $unset: { waiting: '' },
+        },
+      );
+      if (modifiedCount > 0)
+        this.ctx.logger.info({ job: job._id, by: actor._id }, 'job stopped: request cancelled');
+    }
+    const open = await this.ctx.db.tasks.find({ request_id: requestId, status: 'open' }).toArray();
+    for (const task of open) {
+      try {
+        await this.tasks.cancel(actor._id, task._id, why || `${requestId} was cancelled`);
+      } catch (err) {
+        // Decided or expired in the meantime: it stays as it closed.
+        if (!(err instanceof BatonError)) throw err;
+      }
+    }
+    await this.requests.appendHistory(
+      requestId,
+      {
+        id: `${requestId}:cancelled:${stamp}`,
+        type: 'request_cancelled',
+        at: now,
+        by: actor._id,
+        text: `${actor.name} cancelled ${requestId}${why ? `: ${why}` : ''}`,
+        data: { reason: why || null, stage_before: request.stage },
+      },
+      { emit: false },
+    );
+    return this.requests.changeStage(actor._id, requestId, stage, `${requestId}:stage:${stamp}`);
   }
 
   /** Reruns a failed job from the step that failed (operators and admins). */
