@@ -30,6 +30,7 @@ export const COMMANDS: CommandSpec[] = [
   spec('requests', 'your recent requests and their stages'),
   spec('tasks', 'your open tasks'),
   spec('show <ID>', 'one request: fields, stage and history (e.g. show PTO-42)'),
+  spec('cancel <ID> [reason]', 'cancel a request you filed: its open tasks are withdrawn'),
   spec('admin apps list', 'apps and their stages and fields', 'operator'),
   spec('admin apps create [key] [name]', 'create an app (no arguments: a form)', 'admin'),
   spec('admin apps add field <app>', 'add a field to an app (a form)', 'admin'),

@@ -287,6 +287,15 @@ const handlers: Record<string, Handler> = {
     await ctx.reply(`${request._id}: ${escapeMrkdwn(request.stage)}`, await renderRequest(ctx.deps, request));
   },
 
+  cancel: async (ctx, args, rest) => {
+    const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} cancel PTO-42 [reason]`);
+    const reason = afterFirst(rest);
+    const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
+    await ctx.reply(
+      `:white_check_mark: ${request._id} is cancelled (stage *${escapeMrkdwn(request.stage)}*); its open tasks were withdrawn.`,
+    );
+  },
+
   'admin apps list': async (ctx) => {
     requireOperator(ctx.actor, 'list apps with their fields');
     const apps = await ctx.deps.baton.apps.list();

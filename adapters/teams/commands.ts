@@ -228,6 +228,16 @@ const handlers: Record<string, Handler> = {
     );
   },
 
+  cancel: async (ctx, args, rest) => {
+    const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
+    const reason = afterFirst(rest);
+    const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
+    await say(
+      ctx,
+      `✅ ${request._id} is cancelled (stage **${md(request.stage)}**); its open tasks were withdrawn.`,
+    );
+  },
+
   'admin apps list': async (ctx) => {
     requireOperator(ctx.actor, 'list apps with their fields');
     const apps = await ctx.deps.baton.apps.list();

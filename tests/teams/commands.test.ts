@@ -178,6 +178,49 @@ describe('Teams: commands by message', () => {
     expect(executeActions(cardOf(cards.at(-1)!.body)).map((a) => a.title)).toEqual(['Approve', 'Reject']);
   });
 
+  it('cancel: the requester cancels; the approver’s card loses its buttons; someone else is refused', async () => {
+    await t.say('alice', 'help');
+    await t.say('bob', 'help');
+    await t.idle();
+    const bob = await t.batonUser('bob');
+    const alice = await t.batonUser('alice');
+    const request = await t.rt.baton.requests.file(alice, 'time-off', {
+      type: 'Vacation',
+      start: '2026-12-01',
+      days: 2,
+      approver: bob._id,
+    });
+    await eventually(async () =>
+      t.connector.posts(t.people.bob!.conversationId).some((p) => cardText(p.body).includes(request._id)),
+    );
+    await t.say('bob', `cancel ${request._id}`);
+    expect(await lastReply('bob')).toContain(
+      `Only Alice Requester, who filed ${request._id}, or an admin can cancel it.`,
+    );
+    await t.say('alice', `cancel ${request._id} “Plans changed”`);
+    expect(await lastReply('alice')).toContain(
+      `✅ ${request._id} is cancelled (stage **Cancelled**); its open tasks were withdrawn.`,
+    );
+    const r = await t.rt.baton.requests.get(alice, request._id);
+    expect(r.stage).toBe('Cancelled');
+    expect(r.history.find((h) => h.type === 'request_cancelled')!.text).toBe(
+      `Alice Requester cancelled ${request._id}: Plans changed`,
+    );
+    // Bob's task card is replaced by one without buttons; the pack's recipe tells him.
+    await eventually(async () => {
+      const updated = t.connector
+        .updates()
+        .filter((u) => u.path.includes(encodeURIComponent(t.people.bob!.conversationId)))
+        .at(-1);
+      return updated !== undefined && executeActions(cardOf(updated.body)).length === 0;
+    });
+    await eventually(async () =>
+      t.connector
+        .posts(t.people.bob!.conversationId)
+        .some((p) => cardText(p.body).includes(`Alice Requester cancelled time off ${request._id}`)),
+    );
+  });
+
   it('admin commands: refused for a user; an admin grants a role by @mention and builds an app with the card forms', async () => {
     await t.say('admin', 'help'); // Ada becomes known to Baton
     await t.say('alice', 'admin roles grant admin@example.com admin');
