@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { HistoryEvent, Request, TaskDoc, User } from '../../src/core/types.js';
+import { isAdmin } from '../../src/core/users.js';
+import { cancelledStageOf } from '../../src/engine/engine.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -36,6 +38,7 @@ const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   task_expired: '⌛',
   task_cancelled: '✕',
   task_reassigned: '⇄',
+  request_cancelled: '✕',
   comment: '✎',
   field_changed: '✎',
   notified: '✉',
@@ -75,7 +78,7 @@ async function requestFragment(
       const comment =
         e.type === 'comment'
           ? (e.data?.comment as string | undefined)
-          : e.type === 'task_completed' || e.type === 'task_cancelled'
+          : e.type === 'task_completed' || e.type === 'task_cancelled' || e.type === 'request_cancelled'
             ? ((e.data?.comment ?? e.data?.reason) as string | undefined)
             : undefined;
       // The comment is shown once, as a quote, not also at the end of the line.
@@ -127,6 +130,27 @@ async function requestFragment(
 </div>`;
 }
 
+/** "Cancel this request", for its requester and admins, when its app has a Cancelled stage it is not in yet. */
+async function cancelSection(
+  deps: WebDeps,
+  req: FastifyRequest,
+  user: User,
+  request: Request,
+): Promise<SafeHtml | string> {
+  if (request.requester !== user._id && !isAdmin(user)) return '';
+  const stage = cancelledStageOf(await deps.baton.apps.get(request.app));
+  if (stage === undefined || request.stage === stage) return '';
+  return html`<section class="card narrow-left" aria-labelledby="cancel-h"><h2 id="cancel-h">Cancel this request</h2>
+<details><summary>Cancel ${request._id}…</summary>
+<form method="post" action="/requests/${request._id}/cancel" class="form">
+  ${deps.kit.csrfField(req)}
+  <p class="muted">Its open tasks are withdrawn, the recipes working on it stop, and it moves to ${stage}.</p>
+  <label for="cancel-reason">Reason (optional)</label>
+  <textarea id="cancel-reason" name="reason" rows="2" maxlength="1000"></textarea>
+  <div class="actions"><button type="submit" class="button danger">Cancel request</button></div>
+</form></details></section>`;
+}
+
 export function registerDetail(deps: WebDeps): void {
   const { app, baton, kit } = deps;
 
@@ -145,7 +169,7 @@ export function registerDetail(deps: WebDeps): void {
   <label for="request-comment" class="sr-only">Comment</label>
   <textarea id="request-comment" name="comment" rows="3" maxlength="5000" required></textarea>
   <div class="actions"><button type="submit">Comment</button></div>
-</form></section>`,
+</form></section>${await cancelSection(deps, req, user, request)}`,
       });
     } catch (err) {
       return kit.fail(req, reply, user, err);
@@ -165,6 +189,22 @@ export function registerDetail(deps: WebDeps): void {
       return kit.fail(req, reply, user, err);
     }
   });
+
+  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+    '/requests/:id/cancel',
+    async (req, reply) => {
+      const user = await kit.requireUser(req, reply);
+      if (!user) return reply;
+      try {
+        const reason = String(req.body?.reason ?? '').trim();
+        await baton.engine.cancelRequest(user, req.params.id, reason || undefined);
+        if (req.headers['x-requested-with'] === 'fetch') return reply.send({ ok: true });
+        return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
+      } catch (err) {
+        return kit.fail(req, reply, user, err);
+      }
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { comment?: string } }>(
     '/requests/:id/comment',

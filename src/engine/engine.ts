@@ -38,6 +38,11 @@ export const WAKE_JOB = 'baton.job.wake';
 /** The stage a cancelled request moves to (`cancelRequest`). */
 const CANCELLED_STAGE = /^(cancell?ed|withdrawn)$/i;
 
+/** The stage of an app that cancelled requests move to (`Cancelled`, `Canceled` or `Withdrawn`), if it has one. */
+export function cancelledStageOf(app: { stages: string[] }): string | undefined {
+  return app.stages.find((s) => CANCELLED_STAGE.test(s.trim()));
+}
+
 /** A Baton user id (`u_` and 16 base32 characters, see newId). */
 const USER_ID = /^u_[0-9a-z]{16}$/;
 
@@ -875,7 +880,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       );
     }
     const app = await this.apps.get(request.app);
-    const stage = app.stages.find((s) => CANCELLED_STAGE.test(s.trim()));
+    const stage = cancelledStageOf(app);
     if (stage === undefined) {
       throw new ValidationError(
         `${app.name} requests cannot be cancelled: the app has no Cancelled stage. An admin can add one (admin apps add stage ${app.key} Cancelled).`,
