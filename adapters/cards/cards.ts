@@ -293,6 +293,39 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
   };
 }
 
+/**
+ * The shared task card only asks for a comment when an outcome requires one; every outcome
+ * takes an optional comment, which a recipe may quote ("was rejected: …"), so an actionable
+ * card without a `comment` input gets an optional one (the portal and Teams; Slack offers
+ * "<outcome> with comment" in the message's menu instead).
+ */
+export function withCommentBox<T>(card: T): T {
+  if (!card || typeof card !== 'object') return card;
+  const body = (card as { body?: unknown }).body;
+  if (!Array.isArray(body)) return card;
+  const hasComment = (items: unknown[]): boolean =>
+    items.some((el) => {
+      if (!el || typeof el !== 'object') return false;
+      const e = el as { id?: unknown; items?: unknown; columns?: unknown };
+      if (e.id === 'comment') return true;
+      return [e.items, e.columns].some((inner) => Array.isArray(inner) && hasComment(inner));
+    });
+  if (hasComment(body)) return card;
+  const box = {
+    type: 'Input.Text',
+    id: 'comment',
+    label: 'Comment (optional)',
+    isMultiline: true,
+    maxLength: 3000,
+  };
+  const firstInput = body.findIndex(
+    (el) => !!el && typeof el === 'object' && String((el as { type?: unknown }).type).startsWith('Input.'),
+  );
+  const next = [...body];
+  next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
+  return { ...(card as object), body: next } as T;
+}
+
 const taskBinders = new WeakMap<CardLibrary, Map<string, boolean>>();
 
 /**

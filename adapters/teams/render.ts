@@ -4,7 +4,7 @@
  */
 import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
 import type { RequestView, TaskView } from '../../src/core/views.js';
-import { type AdaptiveCardJson, type CardJsonObject, taskCardName } from '../cards/cards.js';
+import { type AdaptiveCardJson, type CardJsonObject, taskCardName, withCommentBox } from '../cards/cards.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 
 /** Verbs of Baton's Action.Execute buttons. */
@@ -253,7 +253,8 @@ export async function renderTaskCard(
   const actionable = options.actionable && shown.task.open;
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
   const named = deps.cards ? taskCardName(deps.cards, task.card) : undefined;
-  const card = render(deps, [named, 'task'], data) ?? builtinTaskCard(shown, actionable);
+  const rendered = render(deps, [named, 'task'], data) ?? builtinTaskCard(shown, actionable);
+  const card = actionable ? withCommentBox(rendered) : rendered;
   card.version = versionAtLeast(card.version, '1.5');
   const body = card.body ?? [];
   if (actionable) {

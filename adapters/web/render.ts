@@ -1,5 +1,5 @@
 import type { TaskDoc, User } from '../../src/core/types.js';
-import { taskCardName } from '../cards/cards.js';
+import { taskCardName, withCommentBox } from '../cards/cards.js';
 import { html, jsonScript } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -100,38 +100,6 @@ ${card ? html`<script type="application/json" class="card-json">${jsonScript(car
 ${fallback}
 <p class="task-message" role="status" aria-live="polite"></p>
 </article>`;
-}
-
-/**
- * The shared task card only asks for a comment when an outcome requires one; in the portal a
- * person may also leave the optional comment a recipe quotes ("was rejected: …"), as the plain
- * form underneath allows. So an actionable card without a `comment` input gets one.
- */
-function withCommentBox(card: unknown): unknown {
-  if (!card || typeof card !== 'object') return card;
-  const body = (card as { body?: unknown }).body;
-  if (!Array.isArray(body)) return card;
-  const hasComment = (items: unknown[]): boolean =>
-    items.some((el) => {
-      if (!el || typeof el !== 'object') return false;
-      const e = el as { id?: unknown; items?: unknown; columns?: unknown };
-      if (e.id === 'comment') return true;
-      return [e.items, e.columns].some((inner) => Array.isArray(inner) && hasComment(inner));
-    });
-  if (hasComment(body)) return card;
-  const box = {
-    type: 'Input.Text',
-    id: 'comment',
-    label: 'Comment (optional)',
-    isMultiline: true,
-    maxLength: 3000,
-  };
-  const firstInput = body.findIndex(
-    (el) => !!el && typeof el === 'object' && String((el as { type?: unknown }).type).startsWith('Input.'),
-  );
-  const next = [...body];
-  next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
-  return { ...(card as object), body: next };
 }
 
 /**
