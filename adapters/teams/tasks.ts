@@ -201,25 +201,41 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
     return 'done';
   }
-  if (
-    !(await baton.deliveries.claimOnce(
-      postingClaim(deps, `teams:task:${task._id}:${userId}`),
-      POSTING_CLAIM_MS,
-    ))
-  )
-    return 'busy';
+  const claim = postingClaim(deps, `teams:task:${task._id}:${userId}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return 'busy';
   const card = await renderTaskCard(
     deps,
     task,
     await personalView(deps, task, userId, true, await refreshIds(deps, task)),
   );
-  const activityId = await deps.queue.call(() =>
-    deps.connector.send(target.reach.serviceUrl, target.conversationId, {
-      type: 'message',
-      summary: summaryText(`${task.title} (${task.request_id})`),
-      attachments: [attachment(card)],
-    }),
-  );
+  let activityId: string;
+  try {
+    activityId = await deps.queue.call(() =>
+      deps.connector.send(target.reach.serviceUrl, target.conversationId, {
+        type: 'message',
+        summary: summaryText(`${task.title} (${task.request_id})`),
+        attachments: [attachment(card)],
+      }),
+    );
+  } catch (err) {
+    if (!refusedForGood(err)) {
+      // Nothing was posted for sure: the next redelivery may post at once.
+      if (!(err instanceof ConnectorError && err.ambiguous))
+        await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      throw err;
+    }
+    // Said in the job's log, like someone Baton cannot reach at all; the task waits in
+    // `tasks` and the portal, and installing Baton again brings the card.
+    await afterRefusal(deps, userId, err);
+    await baton.conversations.noteUndelivered(
+      task._id,
+      SURFACE,
+      userId,
+      await refusalText(deps, userId, err),
+    );
+    await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+    return 'done';
+  }
   await baton.deliveries.recordTaskDelivery(task._id, {
     surface: SURFACE,
     user: userId,

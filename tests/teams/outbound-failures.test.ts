@@ -103,4 +103,51 @@ describe('Teams: posts the connector refuses or fails', () => {
     expect(n.status).toBe('undeliverable');
     expect(n.deliveries[0]?.error).toMatch(/HTTP 403: Alice Requester blocked Baton/);
   });
+
+  it('a task card refused with 403 (the approver blocked Baton) is said in the job log and not posted again at every redelivery', async () => {
+    const bob = t.people.bob!;
+    t.connector.failures.push({ match: toChat(bob.conversationId), status: 403 });
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'ask', {});
+    const task = await eventually(async () => (await t.rt.baton.tasks.listForRequest('ASK-1'))[0]);
+    const job = await eventually(async () => {
+      const j = await t.rt.baton.ctx.db.jobs.findOne({ _id: task.job_id! });
+      return j?.log.some((l) => l.action === 'deliver:teams') ? j : null;
+    });
+    expect(job.log.find((l) => l.action === 'deliver:teams')?.error).toMatch(
+      /Teams refused the message to Bob Manager \(HTTP 403: Bob Manager blocked Baton/,
+    );
+    expect(job.status).toBe('waiting');
+    await t.idle();
+    const attempts = t.connector.posts(bob.conversationId).length;
+    await t.rt.baton.redeliver();
+    await t.idle();
+    expect(t.connector.posts(bob.conversationId)).toHaveLength(attempts);
+    // The task still waits for Bob: once he adds Baton again, its card arrives.
+    await t.install('bob');
+    await eventually(async () =>
+      cardText(t.connector.posts(bob.conversationId).at(-1)!.body).includes('Ask for approval'),
+    );
+    expect((await t.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).length).toBe(1);
+  });
+
+  it('a chat the connector no longer knows (404) is forgotten: the next card opens a new chat', async () => {
+    const bob = t.people.bob!;
+    t.connector.failures.push({ match: toChat(bob.conversationId), status: 404 });
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'ask', {});
+    const first = await eventually(async () => (await t.rt.baton.tasks.listForRequest('ASK-1'))[0]);
+    const job = await eventually(async () => {
+      const j = await t.rt.baton.ctx.db.jobs.findOne({ _id: first.job_id! });
+      return j?.log.some((l) => l.action === 'deliver:teams') ? j : null;
+    });
+    expect(job.log.find((l) => l.action === 'deliver:teams')?.error).toMatch(/no longer exists/);
+    const ref = await t.rt.baton.conversations.get('teams', (await t.batonUser('bob'))._id);
+    expect(ref?.conversationId).toBeUndefined();
+    // The next task asks the connector for Bob's chat (he still has Baton) and is posted there.
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'ask', {});
+    const second = await eventually(async () => (await t.rt.baton.tasks.listForRequest('ASK-2'))[0]);
+    await eventually(
+      async () => (await t.rt.baton.deliveries.taskDeliveries(second._id, 'teams')).length === 1,
+    );
+    expect(t.connector.calls.some((c) => c.path === '/v3/conversations')).toBe(true);
+  });
 });
