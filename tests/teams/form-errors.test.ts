@@ -115,3 +115,35 @@ fields:
     expect(JSON.stringify(cardOf(bad.json()))).toContain('Regions must only contain');
   });
 });
+
+describe('Teams: number fields bounded on one side', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('the message Teams shows for a number out of bounds names the bound, without infinity', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'bounds.yaml': `
+kind: app
+key: bounds
+name: Bounds
+stages: [Submitted]
+fields:
+  - { key: low, label: Seats, type: number, min: 1 }
+  - { key: high, label: Budget, type: number, max: 500 }
+  - { key: both, label: Days, type: number, min: 0.5, max: 30 }
+`,
+      }),
+    });
+    await t.install('alice');
+    await t.say('alice', 'new bounds');
+    await t.idle();
+    const form = cardOf(t.connector.posts(t.people.alice!.conversationId).at(-1)!.body);
+    const input = (id: string) => (form.body as Record<string, unknown>[]).find((e) => e.id === id);
+    expect(input('low')).toMatchObject({ min: 1, errorMessage: 'Seats must be at least 1' });
+    expect(input('high')).toMatchObject({ max: 500, errorMessage: 'Budget must be at most 500' });
+    expect(input('both')).toMatchObject({ errorMessage: 'Days must be between 0.5 and 30' });
+  });
+});
