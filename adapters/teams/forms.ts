@@ -294,7 +294,7 @@ export async function toRecordInput(
     // Say everything that is wrong at once, not the unknown person first and the rest after.
     let others: Record<string, string> = {};
     try {
-      validateRecord(app, input);
+      validateRecord(app, input, { formShowedDefaults: true });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       others = err.fields;

@@ -13,6 +13,7 @@ fields:
   - { key: qty, label: Quantity, type: number, min: 1, max: 5 }
   - { key: manager, label: Manager, type: user, required: true }
   - { key: contact, label: Contact, type: email }
+  - { key: site, label: Site, type: select, required: true, default: Paris, options: [Paris, Oslo] }
 `,
 };
 
@@ -40,6 +41,8 @@ describe('Teams: a form with several mistakes', () => {
               qty: '9',
               manager: '0badbeef-0000-4000-8000-000000000999',
               contact: 'nope',
+              // The default the form showed, cleared: it is required.
+              site: '',
             },
           },
           trigger: 'manual',
@@ -57,6 +60,7 @@ describe('Teams: a form with several mistakes', () => {
     expect(messageAfter('qty')).toBe('Quantity must be at most 5');
     expect(messageAfter('contact')).toBe('Contact must be an email address');
     expect(messageAfter('manager')).toMatch(/^Manager: Baton does not know this person yet/);
+    expect(messageAfter('site')).toBe('Site is required');
     // The values typed are kept.
     expect(body.find((e) => e.id === 'contact')?.value).toBe('nope');
     expect(await t.rt.baton.requests.load('KIT-1')).toBeNull();
