@@ -144,7 +144,7 @@ const REFUSAL_TTL_MS = 15 * 60_000;
 export async function personalConversation(
   deps: TeamsDeps,
   userId: string,
-): Promise<{ reach: TeamsReach; conversationId: string } | { reason: string }> {
+): Promise<{ reach: TeamsReach; conversationId: string } | { reason: string; passing?: true }> {
   const reach = await deps.users.reach(userId);
   if (!reach) {
     const name = await deps.baton.users.displayName(userId);
@@ -181,7 +181,8 @@ export async function personalConversation(
       cache.set(userId, { at: Date.now(), reason });
       return { reason };
     }
-    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}` };
+    // No answer, a 429 or a 5xx after the connector's retries: a later try may well work.
+    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}`, passing: true };
   }
 }
 
@@ -198,6 +199,8 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
   if (!identity) return 'done'; // not a Teams user: other surfaces deliver
   const target = await personalConversation(deps, userId);
   if ('reason' in target) {
+    // A passing failure leaves the copy owed: the next redelivery asks again.
+    if (target.passing) throw new Error(target.reason);
     await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
     return 'done';
   }

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, recipesDir } from '../helpers/runtime.js';
-import { cardOf, cardText, executeActions, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+import {
+  activityFrom,
+  cardOf,
+  cardText,
+  executeActions,
+  startTeamsTestApp,
+  type TeamsTestApp,
+} from '../helpers/teams.js';
 
 /** An approval for the requester's manager, then a notification back to the requester. */
 const FLOW = {
@@ -149,5 +156,43 @@ describe('Teams: posts the connector refuses or fails', () => {
       async () => (await t.rt.baton.deliveries.taskDeliveries(second._id, 'teams')).length === 1,
     );
     expect(t.connector.calls.some((c) => c.path === '/v3/conversations')).toBe(true);
+  });
+});
+
+describe('Teams: opening a chat fails for a passing reason', () => {
+  it('a 503 when Baton opens the approver’s chat (org-wide install) leaves the card owed: the next redelivery posts it', async () => {
+    const t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        ...FLOW,
+        'ask-recipe.yaml': FLOW['ask-recipe.yaml'].replace('bob@example.com', 'hedy@example.com'),
+      }),
+    });
+    try {
+      const hedy = t.people.hedy!;
+      await t.install('alice');
+      // Hedy has Baton through an organization-wide install and has only written in a channel.
+      await t.send(activityFrom('message-channel-mention', hedy, t.connector.url));
+      t.connector.installed.add(hedy.id);
+      await t.idle();
+      t.connector.failures.push({
+        match: (c) => c.method === 'POST' && c.path === '/v3/conversations',
+        status: 503,
+      });
+      await t.rt.baton.requests.file(await t.batonUser('alice'), 'ask', {});
+      const task = await eventually(async () => (await t.rt.baton.tasks.listForRequest('ASK-1'))[0]);
+      await eventually(async () => t.connector.calls.some((c) => c.path === '/v3/conversations'));
+      await t.idle();
+      expect(await t.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).toEqual([]);
+      expect((await t.rt.baton.tasks.load(task._id))?.copies_complete ?? []).not.toContain('teams');
+
+      await t.rt.baton.redeliver();
+      await t.idle();
+      expect(await t.rt.baton.deliveries.taskDeliveries(task._id, 'teams')).toHaveLength(1);
+      expect(cardText(t.connector.posts(hedy.conversationId).at(-1)!.body)).toContain('Ask for approval');
+      const job = await t.rt.baton.ctx.db.jobs.findOne({ _id: task.job_id! });
+      expect(job?.log.some((l) => l.action === 'deliver:teams')).toBe(false);
+    } finally {
+      await t.close();
+    }
   });
 });
