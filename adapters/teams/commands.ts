@@ -73,14 +73,27 @@ export function commandText(activity: Partial<Activity>): { text: string; mentio
   text = text
     .replace(/<at>[^<]*<\/at>/g, ' ') // a mention without an entity (the bot's own, in old clients)
     .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
+    .replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]{2,8});/gi, decodeEntity)
+    .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/\s+/g, ' ')
     .replace(/(@mention\d+)(?: \1\b)+/g, '$1')
     .trim();
   return { text, mentions };
+}
+
+const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * One HTML entity of a message's text (Teams sends the text as HTML: `&nbsp;`, `&quot;`,
+ * `&#39;`…), in one pass so `&amp;lt;` stays the `&lt;` that was typed; unknown ones are kept.
+ */
+function decodeEntity(entity: string, name: string): string {
+  if (name.startsWith('#')) {
+    const code =
+      name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+  }
+  return ENTITIES[name.toLowerCase()] ?? entity;
 }
 
 /** Escapes markdown in text coming from people (names, titles, values). */

@@ -32,6 +32,15 @@ export function inputId(key: string): string {
   return FORM_KEYS.has(key) ? `field_${key}` : key;
 }
 
+/** What Teams shows under a number input out of its bounds (in the core's words). */
+function boundsMessage(field: Field): string {
+  if (field.min !== undefined && field.max !== undefined)
+    return `${field.label} must be between ${field.min} and ${field.max}`;
+  return field.min !== undefined
+    ? `${field.label} must be at least ${field.min}`
+    : `${field.label} must be at most ${field.max}`;
+}
+
 /** The Adaptive Card input of one app field, with its default (or the value typed before). */
 export function toFieldInput(
   field: Field,
@@ -62,9 +71,7 @@ export function toFieldInput(
           : typeof v === 'string' && v !== '' && Number.isFinite(Number(v))
             ? { value: Number(v) }
             : {}),
-        ...(field.min !== undefined || field.max !== undefined
-          ? { errorMessage: `${field.label} must be between ${field.min ?? '−∞'} and ${field.max ?? '∞'}` }
-          : {}),
+        ...(field.min !== undefined || field.max !== undefined ? { errorMessage: boundsMessage(field) } : {}),
       };
     case 'date':
       return { type: 'Input.Date', ...base, ...str(v) };
@@ -287,7 +294,7 @@ export async function toRecordInput(
     // Say everything that is wrong at once, not the unknown person first and the rest after.
     let others: Record<string, string> = {};
     try {
-      validateRecord(app, input);
+      validateRecord(app, input, { formShowedDefaults: true });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       others = err.fields;

@@ -277,8 +277,11 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     if (a.type === 'installationUpdate' || a.type === 'conversationUpdate') {
       const action = (a as { action?: string }).action;
       const botAdded = (a.membersAdded ?? []).some((m) => m.id === a.recipient?.id);
+      // Teams tells an uninstall twice: installationUpdate `remove`, and a conversationUpdate
+      // with the bot in membersRemoved (in either order). Neither may store the chat again.
+      const botRemoved = (a.membersRemoved ?? []).some((m) => m.id === a.recipient?.id);
       if (!a.from?.id || a.from.id === a.recipient?.id) return;
-      if (action === 'remove' || action === 'remove-upgrade') {
+      if (action === 'remove' || action === 'remove-upgrade' || botRemoved) {
         // Uninstalled from a personal scope: that chat is gone (a reinstall brings a new one).
         if (isPersonal(a)) deps.track(deps.users.forgetConversation(a));
         return;

@@ -57,6 +57,36 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * A post Teams refused for good: the person blocked the bot or removed it from that chat
+ * (403), the chat is gone (404), or the message itself is refused (400, 413). Trying again
+ * every few minutes would be refused the same way. Anything else (no answer, a refused token,
+ * 429 or a 5xx after the connector's own retries) passes, and the next redelivery tries again.
+ */
+function refusedForGood(err: unknown): err is ConnectorError {
+  return err instanceof ConnectorError && [400, 403, 404, 413].includes(err.status);
+}
+
+/** Why Teams refused a post to someone's chat with Baton, in words for a job log. */
+async function refusalText(deps: TeamsDeps, userId: string, err: ConnectorError): Promise<string> {
+  const name = await deps.baton.users.displayName(userId);
+  const why =
+    err.status === 403
+      ? `${name} blocked Baton or removed it from their chat`
+      : err.status === 404
+        ? `${name}'s chat with Baton no longer exists`
+        : 'Teams did not accept the message';
+  return `Teams refused the message to ${name} (HTTP ${err.status}: ${why}).`;
+}
+
+/**
+ * After a refused post: a chat that no longer exists is forgotten, so the next message to this
+ * person asks the connector for a new one (or notes why it cannot) instead of posting into it.
+ */
+async function afterRefusal(deps: TeamsDeps, userId: string, err: ConnectorError): Promise<void> {
+  if (err.status === 404) await deps.baton.conversations.forget(SURFACE, userId, ['conversationId']);
+}
+
 /** The people who may act on a task (the assignee, or every member of its group). */
 async function assigneesOf(deps: TeamsDeps, task: TaskDoc): Promise<string[]> {
   if (task.assignee.type === 'user') return [task.assignee.id];
@@ -114,7 +144,7 @@ const REFUSAL_TTL_MS = 15 * 60_000;
 export async function personalConversation(
   deps: TeamsDeps,
   userId: string,
-): Promise<{ reach: TeamsReach; conversationId: string } | { reason: string }> {
+): Promise<{ reach: TeamsReach; conversationId: string } | { reason: string; passing?: true }> {
   const reach = await deps.users.reach(userId);
   if (!reach) {
     const name = await deps.baton.users.displayName(userId);
@@ -151,7 +181,8 @@ export async function personalConversation(
       cache.set(userId, { at: Date.now(), reason });
       return { reason };
     }
-    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}` };
+    // No answer, a 429 or a 5xx after the connector's retries: a later try may well work.
+    return { reason: `Teams could not open a chat with ${name}: ${errorText(err)}`, passing: true };
   }
 }
 
@@ -168,28 +199,46 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
   if (!identity) return 'done'; // not a Teams user: other surfaces deliver
   const target = await personalConversation(deps, userId);
   if ('reason' in target) {
+    // A passing failure leaves the copy owed: the next redelivery asks again.
+    if (target.passing) throw new Error(target.reason);
     await baton.conversations.noteUndelivered(task._id, SURFACE, userId, target.reason);
     return 'done';
   }
-  if (
-    !(await baton.deliveries.claimOnce(
-      postingClaim(deps, `teams:task:${task._id}:${userId}`),
-      POSTING_CLAIM_MS,
-    ))
-  )
-    return 'busy';
+  const claim = postingClaim(deps, `teams:task:${task._id}:${userId}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return 'busy';
   const card = await renderTaskCard(
     deps,
     task,
     await personalView(deps, task, userId, true, await refreshIds(deps, task)),
   );
-  const activityId = await deps.queue.call(() =>
-    deps.connector.send(target.reach.serviceUrl, target.conversationId, {
-      type: 'message',
-      summary: summaryText(`${task.title} (${task.request_id})`),
-      attachments: [attachment(card)],
-    }),
-  );
+  let activityId: string;
+  try {
+    activityId = await deps.queue.call(() =>
+      deps.connector.send(target.reach.serviceUrl, target.conversationId, {
+        type: 'message',
+        summary: summaryText(`${task.title} (${task.request_id})`),
+        attachments: [attachment(card)],
+      }),
+    );
+  } catch (err) {
+    if (!refusedForGood(err)) {
+      // Nothing was posted for sure: the next redelivery may post at once.
+      if (!(err instanceof ConnectorError && err.ambiguous))
+        await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      throw err;
+    }
+    // Said in the job's log, like someone Baton cannot reach at all; the task waits in
+    // `tasks` and the portal, and installing Baton again brings the card.
+    await afterRefusal(deps, userId, err);
+    await baton.conversations.noteUndelivered(
+      task._id,
+      SURFACE,
+      userId,
+      await refusalText(deps, userId, err),
+    );
+    await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+    return 'done';
+  }
   await baton.deliveries.recordTaskDelivery(task._id, {
     surface: SURFACE,
     user: userId,
@@ -316,10 +365,8 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
     );
     return;
   }
-  if (
-    !(await baton.deliveries.claimOnce(postingClaim(deps, `teams:notification:${n._id}`), POSTING_CLAIM_MS))
-  )
-    return;
+  const claim = postingClaim(deps, `teams:notification:${n._id}`);
+  if (!(await baton.deliveries.claimOnce(claim, POSTING_CLAIM_MS))) return;
   try {
     const card = await renderNotificationCard(deps, n);
     const activityId = await deps.queue.call(() =>
@@ -335,11 +382,24 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
       ref: { serviceUrl: target.reach.serviceUrl, conversation: target.conversationId, activity: activityId },
     });
   } catch (err) {
+    if (!refusedForGood(err)) {
+      // Teams or the network had a hiccup (no answer, 429 or a 5xx after the connector's own
+      // retries, a refused token): the notification stays pending and the next redelivery
+      // (every few minutes) posts it.
+      logger.warn(
+        { notification: n._id, user: n.to, error: errorText(err) },
+        'teams: notification not delivered yet; it is tried again at the next redelivery',
+      );
+      if (!(err instanceof ConnectorError && err.ambiguous))
+        await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      return;
+    }
     logger.warn(
       { notification: n._id, user: n.to, error: errorText(err) },
       'teams: notification not delivered',
     );
-    await baton.deliveries.notificationUndeliverable(n._id, SURFACE, errorText(err));
+    await afterRefusal(deps, n.to, err);
+    await baton.deliveries.notificationUndeliverable(n._id, SURFACE, await refusalText(deps, n.to, err));
   }
 }
 

@@ -75,6 +75,18 @@ function tenantOf(activity: Partial<Activity>): string {
 }
 
 /**
+ * The conversation whose members an activity's people are looked up in, as botbuilder's
+ * `TeamsInfo.getMember` does: in a channel, the team (a channel message's conversation id,
+ * `19:…@thread.tacv2;messageid=…`, is no roster: the connector answers 404 ThreadNotFound);
+ * elsewhere the chat itself.
+ */
+function rosterOf(activity: Partial<Activity>): string | undefined {
+  const team = (activity.channelData as { team?: { id?: unknown } } | undefined)?.team?.id;
+  if (typeof team === 'string' && team !== '') return team;
+  return activity.conversation?.id?.split(';messageid=')[0] || undefined;
+}
+
+/**
  * Teams accounts → Baton users. The email comes from the connector (`GET
  * /v3/conversations/{id}/members/{userId}`, Teams' getMember), so a person who also uses
  * Slack or the portal is one Baton user (linked by email in the core). Profiles are cached
@@ -87,13 +99,14 @@ export function createTeamsUserDirectory(options: TeamsUserDirectoryOptions): Te
   const cache = new Map<string, { member: TeamsAccount | null; at: number }>();
 
   async function memberOf(activity: Partial<Activity>, userId: string): Promise<TeamsAccount | null> {
-    const key = `${activity.conversation?.id}|${userId}`;
+    const roster = rosterOf(activity);
+    const key = `${roster}|${userId}`;
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttl) return hit.member;
-    if (!activity.serviceUrl || !activity.conversation?.id) return null;
+    if (!activity.serviceUrl || !roster) return null;
     let member: TeamsAccount | null = null;
     try {
-      member = await connector.member(activity.serviceUrl, activity.conversation.id, userId);
+      member = await connector.member(activity.serviceUrl, roster, userId);
     } catch (err) {
       logger.debug({ error: (err as Error).message }, 'teams: member lookup failed; using the id alone');
       // A definite "no" (e.g. 404: not a member here, or the Emulator) is remembered like an answer.

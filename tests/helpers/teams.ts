@@ -152,6 +152,12 @@ export class FakeConnector {
       };
     // /v3/conversations/{id}/members/{userId}
     if (call.method === 'GET' && parts[4] === 'members') {
+      // A channel message's conversation (`…;messageid=…`) has no roster: members are the team's.
+      if (parts[3]?.includes(';messageid='))
+        return {
+          status: 404,
+          body: { error: { code: 'ThreadNotFound', message: 'Failure due to: ThreadNotFound' } },
+        };
       const person = this.personOf(parts[5] ?? '');
       if (!person) return { status: 404, body: { error: { code: 'MemberNotFoundInConversation' } } };
       return {

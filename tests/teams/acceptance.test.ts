@@ -142,6 +142,26 @@ describe('Teams acceptance', () => {
     expect(cardText(channelPosts().at(-1)!.body)).toContain('What you can ask Baton');
   });
 
+  it('someone whose first words to Baton are an @mention in a channel is looked up in the team: an admin by email is an admin there', async () => {
+    const admin = t.people.admin!; // BATON_ADMINS=admin@example.com; never talked to Baton before
+    await t.send(
+      activityFrom('message-channel-mention', admin, t.connector.url, {
+        text: '<at>Baton</at> admin groups create finance',
+      }),
+    );
+    await t.idle();
+    const lookups = t.connector.calls.filter((c) => c.method === 'GET' && c.path.includes('/members/'));
+    expect(lookups.at(-1)?.path).toContain(
+      encodeURIComponent('19:0b4e0c9c3a0d4e1f9d7c2a8e5b6f1d3c@thread.tacv2'),
+    );
+    const last = t.connector
+      .posts()
+      .filter((c) => c.path.includes('thread.tacv2'))
+      .at(-1)!;
+    expect(cardText(last.body)).toContain('Group **finance** created.');
+    expect((await t.batonUser('admin')).email).toBe('admin@example.com');
+  });
+
   it('in a channel, someone Baton cannot message privately is told where to ask', async () => {
     const mallory = t.people.mallory!; // never installed Baton
     await t.send(

@@ -47,6 +47,17 @@ describe('Teams: admin commands answer as on Slack', () => {
     await ask('admin', 'admin apps add stage time-off "On hold"');
     expect((await t.rt.baton.apps.get('time-off')).stages.at(-1)).toBe('On hold');
   });
+
+  it('text as Teams sends it (HTML paragraphs and entities, a zero-width space) is read as typed', async () => {
+    await ask('admin', 'help');
+    // Quotes and apostrophes arrive as entities in the message's HTML.
+    await ask('admin', '<p>admin apps add stage time-off &quot;Won&#39;t do&quot;</p>');
+    expect((await t.rt.baton.apps.get('time-off')).stages.at(-1)).toBe("Won't do");
+    await ask('admin', 'admin groups create ops &quot;R&amp;D &amp;lt;core&amp;gt;&quot;');
+    expect((await t.rt.baton.groups.get('ops')).description).toBe('R&D &lt;core&gt;');
+    expect(await ask('alice', '&#160;help\u200b')).toContain('**What you can ask Baton**');
+    expect(await ask('alice', 'new&#xA0;time-off')).toContain('New request: Time off');
+  });
 });
 
 describe('Teams: admin groups add and remove', () => {

@@ -13,6 +13,7 @@ fields:
   - { key: qty, label: Quantity, type: number, min: 1, max: 5 }
   - { key: manager, label: Manager, type: user, required: true }
   - { key: contact, label: Contact, type: email }
+  - { key: site, label: Site, type: select, required: true, default: Paris, options: [Paris, Oslo] }
 `,
 };
 
@@ -40,6 +41,8 @@ describe('Teams: a form with several mistakes', () => {
               qty: '9',
               manager: '0badbeef-0000-4000-8000-000000000999',
               contact: 'nope',
+              // The default the form showed, cleared: it is required.
+              site: '',
             },
           },
           trigger: 'manual',
@@ -57,6 +60,7 @@ describe('Teams: a form with several mistakes', () => {
     expect(messageAfter('qty')).toBe('Quantity must be at most 5');
     expect(messageAfter('contact')).toBe('Contact must be an email address');
     expect(messageAfter('manager')).toMatch(/^Manager: Baton does not know this person yet/);
+    expect(messageAfter('site')).toBe('Site is required');
     // The values typed are kept.
     expect(body.find((e) => e.id === 'contact')?.value).toBe('nope');
     expect(await t.rt.baton.requests.load('KIT-1')).toBeNull();
@@ -113,5 +117,37 @@ fields:
     // A value that is no option is still refused, with the form back.
     const bad = await submit('Sales,Support', 'form-card-2');
     expect(JSON.stringify(cardOf(bad.json()))).toContain('Regions must only contain');
+  });
+});
+
+describe('Teams: number fields bounded on one side', () => {
+  let t: TeamsTestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('the message Teams shows for a number out of bounds names the bound, without infinity', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'bounds.yaml': `
+kind: app
+key: bounds
+name: Bounds
+stages: [Submitted]
+fields:
+  - { key: low, label: Seats, type: number, min: 1 }
+  - { key: high, label: Budget, type: number, max: 500 }
+  - { key: both, label: Days, type: number, min: 0.5, max: 30 }
+`,
+      }),
+    });
+    await t.install('alice');
+    await t.say('alice', 'new bounds');
+    await t.idle();
+    const form = cardOf(t.connector.posts(t.people.alice!.conversationId).at(-1)!.body);
+    const input = (id: string) => (form.body as Record<string, unknown>[]).find((e) => e.id === id);
+    expect(input('low')).toMatchObject({ min: 1, errorMessage: 'Seats must be at least 1' });
+    expect(input('high')).toMatchObject({ max: 500, errorMessage: 'Budget must be at most 500' });
+    expect(input('both')).toMatchObject({ errorMessage: 'Days must be between 0.5 and 30' });
   });
 });

@@ -275,6 +275,38 @@ describe('Teams: people the bot cannot reach', () => {
 });
 
 describe('Teams: uninstalling', () => {
+  it('the conversationUpdate Teams sends with the uninstall (the bot in membersRemoved) does not store the chat again', async () => {
+    const t = await startTeamsTestApp({ recipesDir: recipesDir(QUICK) });
+    try {
+      const { activityFrom, TEAMS_BOT_ID } = await import('../helpers/teams.js');
+      await t.install('hank');
+      const hank = await t.batonUser('hank');
+      const removed = (order: string[]) =>
+        order.map((kind) =>
+          kind === 'installationUpdate'
+            ? activityFrom('installation-update', t.people.hank!, t.connector.url, { action: 'remove' })
+            : activityFrom('installation-update', t.people.hank!, t.connector.url, {
+                type: 'conversationUpdate',
+                action: undefined,
+                membersRemoved: [{ id: TEAMS_BOT_ID }],
+              }),
+        );
+      for (const order of [
+        ['installationUpdate', 'conversationUpdate'],
+        ['conversationUpdate', 'installationUpdate'],
+        ['conversationUpdate'],
+      ]) {
+        await t.install('hank');
+        for (const activity of removed(order)) expect((await t.send(activity)).statusCode).toBe(200);
+        await t.idle();
+        const ref = await t.rt.baton.conversations.get('teams', hank._id);
+        expect(ref?.conversationId, order.join(' then ')).toBeUndefined();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('forgets the personal chat: later tasks are noted as undelivered instead of posted into it', async () => {
     const t = await startTeamsTestApp({ recipesDir: recipesDir(QUICK) });
     try {
