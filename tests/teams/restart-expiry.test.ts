@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killHard, startBaton } from '../helpers/process.js';
 import { eventually, recipesDir, removeDir, tempDir } from '../helpers/runtime.js';
@@ -28,6 +30,21 @@ steps:
     stage: "{{ steps.ok.status = 'expired' ? 'Expired' : 'Done' }}"
 `,
 };
+
+/** Whether the data in `dataDir` records a Teams copy of a task (committed, as another process reads it). */
+function copyRecorded(dataDir: string): boolean {
+  const db = new Database(path.join(dataDir, 'baton.db'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT json(doc) AS doc FROM c_tasks').all() as { doc: string }[];
+    return rows.some((r) =>
+      ((JSON.parse(r.doc) as { deliveries?: { surface?: string }[] }).deliveries ?? []).some(
+        (d) => d.surface === 'teams',
+      ),
+    );
+  } finally {
+    db.close();
+  }
+}
 
 describe('Teams: npm start after a kill -9', () => {
   const children: ChildProcess[] = [];
@@ -75,9 +92,10 @@ describe('Teams: npm start after a kill -9', () => {
     await eventually(async () =>
       connector.posts(bob.conversationId).find((p) => cardText(p.body).includes('Check the door')),
     );
-    // A moment for Baton to record the copy it posted (a copy a crash left unrecorded is another
-    // matter: at least once), then down past the deadline: the timer falls due while no Baton runs.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Baton records the copy it posted (read from the database file, as a second reader; a copy a
+    // crash left unrecorded is another matter: at least once), then goes down past the deadline:
+    // the timer falls due while no Baton runs.
+    await eventually(async () => copyRecorded(dataDir), 60_000);
     await killHard(first.child);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, filedAt + 5500 - Date.now())));
 
