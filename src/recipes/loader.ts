@@ -31,6 +31,7 @@ import {
   outcomeLabel,
   type RecipeDefinition,
   RecipeDefinitionSchema,
+  type Step,
   walkSteps,
 } from './schema.js';
 
@@ -351,6 +352,86 @@ function recordReferenceProblems(
   return problems;
 }
 
+/**
+ * The quoted labels an expression compares `<subject>` with: `subject = 'X'`, `'X' = subject`,
+ * `subject != 'X'` and `subject in ['X', 'Y']`, where subject is e.g. `steps.manager.outcome`.
+ */
+function comparedLabels(expression: string, subject: string): string[] {
+  const s = subject.replace(/\./g, '\\s*\\.\\s*');
+  const q = `'((?:[^'\\\\]|\\\\.)*)'|"((?:[^"\\\\]|\\\\.)*)"`;
+  const labels: string[] = [];
+  const before = new RegExp(`(?<![\\w$.])${s}(?![\\w$])\\s*!?=\\s*(?:${q})`, 'g');
+  const after = new RegExp(`(?:${q})\\s*!?=\\s*${s}(?![\\w$])`, 'g');
+  for (const m of expression.matchAll(before)) labels.push(m[1] ?? m[2]!);
+  for (const m of expression.matchAll(after)) labels.push(m[1] ?? m[2]!);
+  const list = new RegExp(`(?<![\\w$.])${s}(?![\\w$])\\s+in\\s*\\[([^\\]]*)\\]`, 'g');
+  for (const m of expression.matchAll(list)) {
+    for (const item of m[1]!.matchAll(new RegExp(q, 'g'))) labels.push(item[1] ?? item[2]!);
+  }
+  return labels;
+}
+
+/**
+ * Warns about comparing a task's outcome with a label the task does not have: with outcomes
+ * [Approve, Reject], `steps.manager.outcome = 'Approved'` is never true, so every request
+ * takes the other branch (approvals handled as rejections) without any error.
+ * With `trigger` (the task a task_completed trigger names, from any recipe of the app), the
+ * comparisons with `trigger.outcome` are checked instead.
+ */
+function outcomeReferenceProblems(
+  file: string,
+  locator: Locator | null,
+  steps: readonly Step[],
+  trigger?: { task: string; outcomes: readonly string[] },
+): Problem[] {
+  const outcomesOf = new Map<string, string[]>();
+  // (with `trigger`, only trigger.outcome: the steps' own outcomes are checked with the file)
+  for (const { step } of trigger ? [] : walkSteps(steps)) {
+    if (!isConditionalStep(step) && step.action === 'assign_task' && step.id !== undefined)
+      outcomesOf.set(step.id, step.outcomes.map(outcomeLabel));
+  }
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const subjects: [string, string, readonly string[]][] = [...outcomesOf].map(([id, outcomes]) => [
+      `steps.${id}.outcome`,
+      `step "${id}"`,
+      outcomes,
+    ]);
+    if (trigger) subjects.push(['trigger.outcome', `step "${trigger.task}"`, trigger.outcomes]);
+    for (const [subject, owner, outcomes] of subjects) {
+      for (const label of comparedLabels(expression, subject)) {
+        if (outcomes.includes(label) || reported.has(`${subject}=${label}`)) continue;
+        reported.add(`${subject}=${label}`);
+        const close =
+          outcomes.find((o) => o.toLowerCase() === label.toLowerCase()) ?? closestKey(label, outcomes);
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            path,
+            `${subject} is never "${label}": the outcomes of ${owner} are ${outcomes.join(', ')}${close ? ` (did you mean "${close}"?)` : ''}`,
+            'warning',
+          ),
+        );
+      }
+    }
+  };
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      const reported = new Set<string>();
+      if (last === 'if') check(value, path, reported);
+      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  visit(steps, ['steps']);
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------
 // one file
 
@@ -424,6 +505,8 @@ function parseInternal(text: string, file: string): Parsed {
   const result = schema.safeParse(data, { error: errorMap });
   if (!result.success) problems.push(...issueProblems(file, locator, result.error.issues));
   if (kind === 'recipe') problems.push(...expressionProblems(file, locator, data));
+  if (result.success && result.data.kind === 'recipe')
+    problems.push(...outcomeReferenceProblems(file, locator, result.data.steps));
   const hasErrors = problems.some((p) => p.severity === 'error');
   return {
     problems: sortProblems(problems),
@@ -744,7 +827,13 @@ function crossChecks(
             'warning',
           ),
         );
-      } else if (trigger.outcome !== undefined) {
+      } else {
+        const outcomes = [...new Set(taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel)))];
+        problems.push(
+          ...outcomeReferenceProblems(file, locator, def.steps, { task: trigger.task, outcomes }),
+        );
+      }
+      if (taskSteps.length > 0 && trigger.outcome !== undefined) {
         const outcomes = taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel));
         if (!outcomes.includes(trigger.outcome)) {
           problems.push(
