@@ -432,6 +432,44 @@ function outcomeReferenceProblems(
   return problems;
 }
 
+/**
+ * Warnings for the groups a recipe's text names (`to: group:<name>` of assign_task and notify,
+ * written as is) that are not in `groups` (the groups that exist now): a job that reaches such
+ * a step fails with "No group named …". Empty when the text has errors.
+ */
+export function groupReferenceProblems(text: string, file: string, groups: ReadonlySet<string>): Problem[] {
+  let parsed: Parsed;
+  try {
+    parsed = parseInternal(text, file);
+  } catch {
+    return [];
+  }
+  const { definition, locator } = parsed;
+  if (definition?.kind !== 'recipe' || !locator) return [];
+  const problems: Problem[] = [];
+  for (const { step, path } of walkSteps(definition.steps)) {
+    if (isConditionalStep(step) || (step.action !== 'assign_task' && step.action !== 'notify')) continue;
+    const targets: [unknown, PathSegment[]][] = Array.isArray(step.to)
+      ? step.to.map((to, i) => [to, [...path, 'to', i]])
+      : [[step.to, [...path, 'to']]];
+    for (const [to, at] of targets) {
+      if (typeof to !== 'string' || isTemplate(to) || !to.trim().startsWith('group:')) continue;
+      const name = to.trim().slice('group:'.length).trim();
+      if (!name || groups.has(name)) continue;
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          at,
+          `no group named "${name}": a job that reaches this step fails. Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups)`,
+          'warning',
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------
 // one file
 
