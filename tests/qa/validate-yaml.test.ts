@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { loadDirectory } from '../../src/recipes/loader.js';
+import { recipesDir } from '../helpers/runtime.js';
+
+/** Mistakes people make writing recipes by hand, and what `npm run validate` tells them. */
+
+const APP = `kind: app
+key: hw
+name: Hardware
+stages: [Submitted, Approved]
+fields:
+  - { key: item, label: Item, type: text }
+  - { key: approver, label: Approver, type: user }
+`;
+
+const recipe = (steps: string) => `kind: recipe
+name: hw-flow
+trigger: { type: new_request, app: hw }
+steps:
+${steps}`;
+
+async function problemsOf(steps: string): Promise<string[]> {
+  const { problems } = await loadDirectory(recipesDir({ 'app.yaml': APP, 'recipe.yaml': recipe(steps) }));
+  return problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`);
+}
+
+describe('validate on hand-written YAML', () => {
+  it('says a step with action: has no if: of its own, instead of suggesting "id"', async () => {
+    expect(
+      await problemsOf(`  - action: change_stage
+    stage: Approved
+    if: "record.item = 'Laptop'"
+`),
+    ).toEqual([
+      '7: error: steps[0].if: a step with action: has no condition of its own; put the step under one: - if: "<condition>" then: [the step]',
+    ]);
+  });
+});
