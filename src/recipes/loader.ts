@@ -499,7 +499,11 @@ function parseInternal(text: string, file: string): Parsed {
       const message =
         e.code === 'MULTIPLE_DOCS'
           ? 'a file holds one app or one recipe: this one has several YAML documents (separated by ---)'
-          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') +
+            // `title: Leave: {{ record.days }}`: a second ": " on the line
+            (e.code === 'BLOCK_AS_IMPLICIT_KEY' || /^Nested mappings are not allowed/.test(e.message)
+              ? `; a value with ": " in it must be in quotes, e.g. title: "Leave: {{ record.days }}"`
+              : '');
       problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
     }
   };

@@ -25,6 +25,17 @@ async function problemsOf(steps: string): Promise<string[]> {
 }
 
 describe('validate on hand-written YAML', () => {
+  it('says a value with ": " in it needs quotes', async () => {
+    expect(
+      await problemsOf(`  - action: assign_task
+    to: "{{ record.approver }}"
+    title: Buy: {{ record.item }}
+`),
+    ).toEqual([
+      '7: error: YAML: Nested mappings are not allowed in compact mappings; a value with ": " in it must be in quotes, e.g. title: "Leave: {{ record.days }}"',
+    ]);
+  });
+
   it('says a step with action: has no if: of its own, instead of suggesting "id"', async () => {
     expect(
       await problemsOf(`  - action: change_stage
