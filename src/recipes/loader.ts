@@ -15,6 +15,7 @@ import {
   type Node,
   type Pair,
   parseDocument,
+  visit,
 } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
@@ -511,6 +512,24 @@ function parseInternal(text: string, file: string): Parsed {
   yamlProblems(doc.warnings, 'warning');
   const locator = new Locator(doc, lines);
   if (doc.errors.length > 0) return { problems, locator };
+  // `to: {{ record.approver }}` without quotes is YAML for a mapping inside a mapping, not text.
+  visit(doc, {
+    Map(_key, node) {
+      const inner = node.flow && node.items.length === 1 ? node.items[0]!.key : null;
+      if (!isMap(inner) || !inner.flow || !node.range) return undefined;
+      const written = text.slice(node.range[0], node.range[1]).trim();
+      const { line, col } = lines.linePos(node.range[0]);
+      problems.push({
+        file,
+        line,
+        column: col,
+        message: `YAML: a {{ }} template must be in quotes, or YAML reads it as a mapping: write "${written}"`,
+        severity: 'error',
+      });
+      return visit.SKIP;
+    },
+  });
+  if (problems.some((p) => p.severity === 'error')) return { problems, locator };
 
   let data: unknown;
   try {
