@@ -19,7 +19,7 @@ import type {
   User,
 } from '../core/types.js';
 import { requireOperator, type UserService } from '../core/users.js';
-import { parseDuration } from '../recipes/duration.js';
+import { parseDuration, parseInstant } from '../recipes/duration.js';
 import {
   type ExpressionContext,
   evaluateCondition,
@@ -632,7 +632,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         else {
           const v = await renderTemplate(step.until as string, ctx);
           // A number is milliseconds since 1970 ($toMillis(record.start) - 86400000).
-          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : new Date(String(v));
+          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : parseInstant(String(v));
           if (Number.isNaN(until.getTime()))
             throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
         }
