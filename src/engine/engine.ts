@@ -571,8 +571,14 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
           const type = app.fields.find((f) => f.key === field)?.type;
+          // A text field is read by people, like a notification: a person is shown by name
+          // ("Approved by {{ steps.manager.completed_by }}"), not as a user id.
+          const text = (type === 'text' || type === 'long_text') && typeof value === 'string';
           // Templates inside lists too: `cities: [Oslo, "{{ record.extra }}"]`.
-          values[field] = recipeFieldValue(type, await renderDeep(value, ctx));
+          values[field] = recipeFieldValue(
+            type,
+            text ? await renderText(value, ctx, undefined, this.show) : await renderDeep(value, ctx),
+          );
         }
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };
