@@ -768,7 +768,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       else refs.push(v);
     }
     const out = new Set<string>();
-    for (const ref of refs) {
+    // In a list, a blank (an optional user field left empty: `to: [requester, record.cc]`) is
+    // skipped; the step fails only when nobody at all is left to tell.
+    const blank = (ref: unknown) => ref === undefined || ref === null || ref === '';
+    const given = refs.length > 1 ? refs.filter((ref) => !blank(ref)) : refs;
+    for (const ref of given.length > 0 ? given : refs) {
       if (typeof ref !== 'string' || ref.trim() === '') {
         throw new ValidationError(
           `notify "to" gave ${JSON.stringify(ref ?? null)}, not a person or group:<name>`,
