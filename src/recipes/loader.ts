@@ -870,6 +870,30 @@ function crossChecks(
         }
       }
     }
+    if (trigger.type === 'task_completed' && trigger.task === undefined && trigger.outcome !== undefined) {
+      // Any task of the app: the outcome must be one of some task's, or the recipe never starts.
+      const outcomes = [
+        ...new Set(
+          recipes
+            .filter((r) => r.definition.trigger.app === app.key)
+            .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+            .flatMap((s) =>
+              !isConditionalStep(s) && s.action === 'assign_task' ? s.outcomes.map(outcomeLabel) : [],
+            ),
+        ),
+      ];
+      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome)) {
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            ['trigger', 'outcome'],
+            `no task of app "${app.key}" in these files has the outcome "${trigger.outcome}" (outcomes: ${outcomes.join(', ')}), so this recipe never starts`,
+            'warning',
+          ),
+        );
+      }
+    }
     if (trigger.type === 'task_completed' && trigger.task !== undefined) {
       const taskSteps = recipes
         .filter((r) => r.definition.trigger.app === app.key)

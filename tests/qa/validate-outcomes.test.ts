@@ -61,6 +61,25 @@ describe('validation of outcome comparisons', () => {
     ]);
   });
 
+  it('warns when a task_completed trigger for any task names an outcome no task of the app has', async () => {
+    const anyTask = `kind: recipe
+name: hw-any
+trigger: { type: task_completed, app: hw, outcome: Approved }
+steps:
+  - action: stop
+`;
+    const { problems } = await loadDirectory(
+      recipesDir({ 'app.yaml': APP, 'approval.yaml': RECIPE, 'any.yaml': anyTask }),
+    );
+    expect(
+      problems
+        .filter((p) => p.file.endsWith('any.yaml'))
+        .map((p) => `${p.line}: ${p.severity}: ${p.message}`),
+    ).toEqual([
+      '3: warning: trigger.outcome: no task of app "hw" in these files has the outcome "Approved" (outcomes: Approve, Reject, Send back), so this recipe never starts',
+    ]);
+  });
+
   it('says so through npm run validate, with the file and line', () => {
     const dir = recipesDir({ 'app.yaml': APP, 'approval.yaml': RECIPE });
     const result = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli/validate.ts'), dir], {
