@@ -151,6 +151,25 @@ async function cancelSection(
 </form></details></section>`;
 }
 
+/**
+ * Admins move a request to another stage by hand (as a recipe's change_stage would: recorded in
+ * the history, stage_changed recipes start): the way out for requests in a stage the app no
+ * longer has, or a stage the app is to drop.
+ */
+async function stageForm(deps: WebDeps, req: FastifyRequest, request: Request): Promise<SafeHtml> {
+  const app = await deps.baton.apps.get(request.app);
+  const stages = app.stages.filter((s) => s !== request.stage);
+  if (stages.length === 0) return html``;
+  return html`<section class="card narrow-left" aria-labelledby="stage-h"><h2 id="stage-h">Move to another stage</h2>
+<form method="post" action="/requests/${request._id}/stage" class="form">
+  ${deps.kit.csrfField(req)}
+  <label for="request-stage">Stage</label>
+  <select id="request-stage" name="stage" required><option value="">Choose…</option>${stages.map((s) => html`<option value="${s}">${s}</option>`)}</select>
+  <p class="muted">Admins only. Recorded in the history; recipes that run on this stage change start.</p>
+  <div class="actions"><button type="submit">Move</button></div>
+</form></section>`;
+}
+
 export function registerDetail(deps: WebDeps): void {
   const { app, baton, kit } = deps;
 
@@ -169,7 +188,7 @@ export function registerDetail(deps: WebDeps): void {
   <label for="request-comment" class="sr-only">Comment</label>
   <textarea id="request-comment" name="comment" rows="3" maxlength="5000" required></textarea>
   <div class="actions"><button type="submit">Comment</button></div>
-</form></section>${await cancelSection(deps, req, user, request)}`,
+</form></section>${await cancelSection(deps, req, user, request)}${user.role === 'admin' ? await stageForm(deps, req, request) : ''}`,
       });
     } catch (err) {
       return kit.fail(req, reply, user, err);
@@ -214,6 +233,20 @@ export function registerDetail(deps: WebDeps): void {
       try {
         await baton.requests.comment(user, req.params.id, String(req.body?.comment ?? ''));
         if (req.headers['x-requested-with'] === 'fetch') return reply.send({ ok: true });
+        return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
+      } catch (err) {
+        return kit.fail(req, reply, user, err);
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { stage?: string } }>(
+    '/requests/:id/stage',
+    async (req, reply) => {
+      const user = await kit.requireUser(req, reply);
+      if (!user) return reply;
+      try {
+        await baton.requests.setStage(user, req.params.id, String(req.body?.stage ?? ''));
         return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
       } catch (err) {
         return kit.fail(req, reply, user, err);

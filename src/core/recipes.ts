@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { loadDirectory, parseDefinitionFile } from '../recipes/loader.js';
+import { groupReferenceProblems, loadDirectory, parseDefinitionFile } from '../recipes/loader.js';
 import type { AppDefinition, RecipeDefinition } from '../recipes/schema.js';
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
@@ -202,7 +202,23 @@ export class RecipeService {
   /** Every recipe with its state (running, stopped, invalid) and validation problems. */
   async list(actor: User): Promise<RecipeDoc[]> {
     requireOperator(actor, 'see recipes');
-    return this.ctx.db.recipes.find({}, { sort: { _id: 1 } }).toArray();
+    return this.withGroupProblems(await this.ctx.db.recipes.find({}, { sort: { _id: 1 } }).toArray());
+  }
+
+  /**
+   * Adds, to the problems recorded when each recipe was installed, a warning for every group it
+   * names that does not exist now (checked when shown, so creating the group clears it).
+   */
+  private async withGroupProblems(docs: RecipeDoc[]): Promise<RecipeDoc[]> {
+    if (!docs.some((d) => d.state !== 'invalid' && d.yaml?.includes('group:'))) return docs;
+    const groups = new Set((await this.ctx.db.groups.find({}).toArray()).map((g) => g._id));
+    return docs.map((doc) => {
+      if (doc.state === 'invalid' || !doc.yaml?.includes('group:')) return doc;
+      const missing = groupReferenceProblems(doc.yaml, doc.file ?? `recipe ${doc.name}`, groups);
+      if (missing.length === 0) return doc;
+      const problems = [...doc.problems, ...missing].sort((a, b) => a.line - b.line || a.column - b.column);
+      return { ...doc, problems };
+    });
   }
 
   async get(actor: User, name: string): Promise<RecipeDoc> {
@@ -216,7 +232,7 @@ export class RecipeService {
         `No recipe named "${name}". ${names.length === 0 ? 'No recipes are installed.' : `Recipes: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}.`}`,
       );
     }
-    return doc;
+    return (await this.withGroupProblems([doc]))[0]!;
   }
 
   async start(actor: User, name: string): Promise<RecipeDoc> {

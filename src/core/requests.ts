@@ -375,7 +375,8 @@ export class RequestService {
     const events: HistoryEvent[] = [];
     for (const [key, value] of Object.entries(values)) {
       const before = request.record[key];
-      if (JSON.stringify(before) === JSON.stringify(value)) continue;
+      // Empty to empty (a blank field set from a template that gave nothing) changes nothing.
+      if (JSON.stringify(before) === JSON.stringify(value) || (isBlank(before) && isBlank(value))) continue;
       const field = app.fields.find((f) => f.key === key);
       const label = field?.label ?? key;
       set[`record.${key}`] = value;
@@ -487,4 +488,11 @@ export class RequestService {
   async withPending(limit = 500): Promise<RequestDoc[]> {
     return this.ctx.db.requests.find({ has_pending: true }, { limit }).toArray();
   }
+}
+
+/** No value: missing, null, an empty text or an empty list (false and 0 are values). */
+function isBlank(value: unknown): boolean {
+  return (
+    value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)
+  );
 }

@@ -20,7 +20,7 @@ import type {
   User,
 } from '../core/types.js';
 import { isAdmin, requireOperator, type UserService } from '../core/users.js';
-import { parseDuration } from '../recipes/duration.js';
+import { parseDuration, parseInstant } from '../recipes/duration.js';
 import {
   type ExpressionContext,
   evaluateCondition,
@@ -580,8 +580,14 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         const values: Record<string, unknown> = {};
         for (const [field, value] of Object.entries(step.fields)) {
           const type = app.fields.find((f) => f.key === field)?.type;
+          // A text field is read by people, like a notification: a person is shown by name
+          // ("Approved by {{ steps.manager.completed_by }}"), not as a user id.
+          const text = (type === 'text' || type === 'long_text') && typeof value === 'string';
           // Templates inside lists too: `cities: [Oslo, "{{ record.extra }}"]`.
-          values[field] = recipeFieldValue(type, await renderDeep(value, ctx));
+          values[field] = recipeFieldValue(
+            type,
+            text ? await renderText(value, ctx, undefined, this.show) : await renderDeep(value, ctx),
+          );
         }
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };
@@ -641,7 +647,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         else {
           const v = await renderTemplate(step.until as string, ctx);
           // A number is milliseconds since 1970 ($toMillis(record.start) - 86400000).
-          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : new Date(String(v));
+          until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : parseInstant(String(v));
           if (Number.isNaN(until.getTime()))
             throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
         }
@@ -771,7 +777,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       else refs.push(v);
     }
     const out = new Set<string>();
-    for (const ref of refs) {
+    // In a list, a blank (an optional user field left empty: `to: [requester, record.cc]`) is
+    // skipped; the step fails only when nobody at all is left to tell.
+    const blank = (ref: unknown) => ref === undefined || ref === null || ref === '';
+    const given = refs.length > 1 ? refs.filter((ref) => !blank(ref)) : refs;
+    for (const ref of given.length > 0 ? given : refs) {
       if (typeof ref !== 'string' || ref.trim() === '') {
         throw new ValidationError(
           `notify "to" gave ${JSON.stringify(ref ?? null)}, not a person or group:<name>`,

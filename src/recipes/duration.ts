@@ -35,3 +35,17 @@ export function parseDuration(value: string): number {
   }
   return ms;
 }
+
+/** An ISO 8601 date and time without a time zone: `2026-12-24T09:00`, `2026-12-24 09:00:30`. */
+const ZONELESS_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
+/**
+ * A point in time a recipe gives as text (`wait` `until`). A date (`2026-12-24`, midnight) or a
+ * date and time without a time zone is UTC, the zone Baton shows times in, whatever the server's
+ * own zone (JavaScript alone reads `2026-12-24T09:00` in the server's zone).
+ */
+export function parseInstant(text: string): Date {
+  const trimmed = text.trim();
+  const m = ZONELESS_DATE_TIME.exec(trimmed);
+  return new Date(m ? `${m[1]}T${m[2]}Z` : trimmed);
+}

@@ -15,6 +15,7 @@ import {
   type Node,
   type Pair,
   parseDocument,
+  visit,
 } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
@@ -31,6 +32,7 @@ import {
   outcomeLabel,
   type RecipeDefinition,
   RecipeDefinitionSchema,
+  type Step,
   walkSteps,
 } from './schema.js';
 
@@ -351,6 +353,124 @@ function recordReferenceProblems(
   return problems;
 }
 
+/**
+ * The quoted labels an expression compares `<subject>` with: `subject = 'X'`, `'X' = subject`,
+ * `subject != 'X'` and `subject in ['X', 'Y']`, where subject is e.g. `steps.manager.outcome`.
+ */
+function comparedLabels(expression: string, subject: string): string[] {
+  const s = subject.replace(/\./g, '\\s*\\.\\s*');
+  const q = `'((?:[^'\\\\]|\\\\.)*)'|"((?:[^"\\\\]|\\\\.)*)"`;
+  const labels: string[] = [];
+  const before = new RegExp(`(?<![\\w$.])${s}(?![\\w$])\\s*!?=\\s*(?:${q})`, 'g');
+  const after = new RegExp(`(?:${q})\\s*!?=\\s*${s}(?![\\w$])`, 'g');
+  for (const m of expression.matchAll(before)) labels.push(m[1] ?? m[2]!);
+  for (const m of expression.matchAll(after)) labels.push(m[1] ?? m[2]!);
+  const list = new RegExp(`(?<![\\w$.])${s}(?![\\w$])\\s+in\\s*\\[([^\\]]*)\\]`, 'g');
+  for (const m of expression.matchAll(list)) {
+    for (const item of m[1]!.matchAll(new RegExp(q, 'g'))) labels.push(item[1] ?? item[2]!);
+  }
+  return labels;
+}
+
+/**
+ * Warns about comparing a task's outcome with a label the task does not have: with outcomes
+ * [Approve, Reject], `steps.manager.outcome = 'Approved'` is never true, so every request
+ * takes the other branch (approvals handled as rejections) without any error.
+ * With `trigger` (the task a task_completed trigger names, from any recipe of the app), the
+ * comparisons with `trigger.outcome` are checked instead.
+ */
+function outcomeReferenceProblems(
+  file: string,
+  locator: Locator | null,
+  steps: readonly Step[],
+  trigger?: { task: string; outcomes: readonly string[] },
+): Problem[] {
+  const outcomesOf = new Map<string, string[]>();
+  // (with `trigger`, only trigger.outcome: the steps' own outcomes are checked with the file)
+  for (const { step } of trigger ? [] : walkSteps(steps)) {
+    if (!isConditionalStep(step) && step.action === 'assign_task' && step.id !== undefined)
+      outcomesOf.set(step.id, step.outcomes.map(outcomeLabel));
+  }
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const subjects: [string, string, readonly string[]][] = [...outcomesOf].map(([id, outcomes]) => [
+      `steps.${id}.outcome`,
+      `step "${id}"`,
+      outcomes,
+    ]);
+    if (trigger) subjects.push(['trigger.outcome', `step "${trigger.task}"`, trigger.outcomes]);
+    for (const [subject, owner, outcomes] of subjects) {
+      for (const label of comparedLabels(expression, subject)) {
+        if (outcomes.includes(label) || reported.has(`${subject}=${label}`)) continue;
+        reported.add(`${subject}=${label}`);
+        const close =
+          outcomes.find((o) => o.toLowerCase() === label.toLowerCase()) ?? closestKey(label, outcomes);
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            path,
+            `${subject} is never "${label}": the outcomes of ${owner} are ${outcomes.join(', ')}${close ? ` (did you mean "${close}"?)` : ''}`,
+            'warning',
+          ),
+        );
+      }
+    }
+  };
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      const reported = new Set<string>();
+      if (last === 'if') check(value, path, reported);
+      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  visit(steps, ['steps']);
+  return problems;
+}
+
+/**
+ * Warnings for the groups a recipe's text names (`to: group:<name>` of assign_task and notify,
+ * written as is) that are not in `groups` (the groups that exist now): a job that reaches such
+ * a step fails with "No group named …". Empty when the text has errors.
+ */
+export function groupReferenceProblems(text: string, file: string, groups: ReadonlySet<string>): Problem[] {
+  let parsed: Parsed;
+  try {
+    parsed = parseInternal(text, file);
+  } catch {
+    return [];
+  }
+  const { definition, locator } = parsed;
+  if (definition?.kind !== 'recipe' || !locator) return [];
+  const problems: Problem[] = [];
+  for (const { step, path } of walkSteps(definition.steps)) {
+    if (isConditionalStep(step) || (step.action !== 'assign_task' && step.action !== 'notify')) continue;
+    const targets: [unknown, PathSegment[]][] = Array.isArray(step.to)
+      ? step.to.map((to, i) => [to, [...path, 'to', i]])
+      : [[step.to, [...path, 'to']]];
+    for (const [to, at] of targets) {
+      if (typeof to !== 'string' || isTemplate(to) || !to.trim().startsWith('group:')) continue;
+      const name = to.trim().slice('group:'.length).trim();
+      if (!name || groups.has(name)) continue;
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          at,
+          `no group named "${name}": a job that reaches this step fails. Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups)`,
+          'warning',
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------
 // one file
 
@@ -380,7 +500,11 @@ function parseInternal(text: string, file: string): Parsed {
       const message =
         e.code === 'MULTIPLE_DOCS'
           ? 'a file holds one app or one recipe: this one has several YAML documents (separated by ---)'
-          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+          : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') +
+            // `title: Leave: {{ record.days }}`: a second ": " on the line
+            (e.code === 'BLOCK_AS_IMPLICIT_KEY' || /^Nested mappings are not allowed/.test(e.message)
+              ? `; a value with ": " in it must be in quotes, e.g. title: "Leave: {{ record.days }}"`
+              : '');
       problems.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}`, severity });
     }
   };
@@ -388,6 +512,24 @@ function parseInternal(text: string, file: string): Parsed {
   yamlProblems(doc.warnings, 'warning');
   const locator = new Locator(doc, lines);
   if (doc.errors.length > 0) return { problems, locator };
+  // `to: {{ record.approver }}` without quotes is YAML for a mapping inside a mapping, not text.
+  visit(doc, {
+    Map(_key, node) {
+      const inner = node.flow && node.items.length === 1 ? node.items[0]!.key : null;
+      if (!isMap(inner) || !inner.flow || !node.range) return undefined;
+      const written = text.slice(node.range[0], node.range[1]).trim();
+      const { line, col } = lines.linePos(node.range[0]);
+      problems.push({
+        file,
+        line,
+        column: col,
+        message: `YAML: a {{ }} template must be in quotes, or YAML reads it as a mapping: write "${written}"`,
+        severity: 'error',
+      });
+      return visit.SKIP;
+    },
+  });
+  if (problems.some((p) => p.severity === 'error')) return { problems, locator };
 
   let data: unknown;
   try {
@@ -424,6 +566,8 @@ function parseInternal(text: string, file: string): Parsed {
   const result = schema.safeParse(data, { error: errorMap });
   if (!result.success) problems.push(...issueProblems(file, locator, result.error.issues));
   if (kind === 'recipe') problems.push(...expressionProblems(file, locator, data));
+  if (result.success && result.data.kind === 'recipe')
+    problems.push(...outcomeReferenceProblems(file, locator, result.data.steps));
   const hasErrors = problems.some((p) => p.severity === 'error');
   return {
     problems: sortProblems(problems),
@@ -726,6 +870,30 @@ function crossChecks(
         }
       }
     }
+    if (trigger.type === 'task_completed' && trigger.task === undefined && trigger.outcome !== undefined) {
+      // Any task of the app: the outcome must be one of some task's, or the recipe never starts.
+      const outcomes = [
+        ...new Set(
+          recipes
+            .filter((r) => r.definition.trigger.app === app.key)
+            .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+            .flatMap((s) =>
+              !isConditionalStep(s) && s.action === 'assign_task' ? s.outcomes.map(outcomeLabel) : [],
+            ),
+        ),
+      ];
+      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome)) {
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            ['trigger', 'outcome'],
+            `no task of app "${app.key}" in these files has the outcome "${trigger.outcome}" (outcomes: ${outcomes.join(', ')}), so this recipe never starts`,
+            'warning',
+          ),
+        );
+      }
+    }
     if (trigger.type === 'task_completed' && trigger.task !== undefined) {
       const taskSteps = recipes
         .filter((r) => r.definition.trigger.app === app.key)
@@ -744,7 +912,13 @@ function crossChecks(
             'warning',
           ),
         );
-      } else if (trigger.outcome !== undefined) {
+      } else {
+        const outcomes = [...new Set(taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel)))];
+        problems.push(
+          ...outcomeReferenceProblems(file, locator, def.steps, { task: trigger.task, outcomes }),
+        );
+      }
+      if (taskSteps.length > 0 && trigger.outcome !== undefined) {
         const outcomes = taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel));
         if (!outcomes.includes(trigger.outcome)) {
           problems.push(

@@ -44,6 +44,9 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T, hidden: readonly stri
   return z.strictObject(shape, {
     error: (issue) => {
       if (issue.code === 'unrecognized_keys') {
+        // `- action: stop` with `if:` beside it, as if a step could have a condition of its own
+        if (issue.keys.length === 1 && issue.keys[0] === 'if' && 'action' in shape)
+          return 'a step with action: has no condition of its own; put the step under one: - if: "<condition>" then: [the step]';
         const keys = issue.keys.map((k) => `"${k}"`).join(', ');
         const suggestion = issue.keys.length === 1 ? closestKey(issue.keys[0]!, allowed) : undefined;
         const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
