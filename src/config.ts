@@ -1,5 +1,6 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 /**
@@ -215,8 +216,25 @@ function makeDirectory(dir: string): void {
 
 /** Reads `.env` (if present, without overriding the real environment) and validates. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  loadEnvFile(envFile, env);
   return parseConfig(env);
+}
+
+/**
+ * Sets the variables of `file` (if present) that `env` does not have. A byte order mark, as
+ * Windows editors save UTF-8 with, is dropped: Node's own loader glued it to the first name,
+ * so the first variable was silently ignored.
+ */
+export function loadEnvFile(file = '.env', env: NodeJS.ProcessEnv = process.env): void {
+  if (!existsSync(file)) return;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('.env', `must be a readable file (${(err as Error).message})`);
+  }
+  for (const [name, value] of Object.entries(parseEnv(text.replace(/^\uFEFF/, ''))))
+    if (env[name] === undefined) env[name] = value;
 }
 
 const SECRET = /SECRET|TOKEN|PASSWORD|MONGODB_URL/;
