@@ -48,7 +48,12 @@ export const ConfigSchema = z
           .split(',')
           .map((x) => x.trim())
           .filter((x) => x !== ''),
-      ),
+      )
+      .superRefine((entries, ctx) => {
+        // An entry that can match nobody would leave the server without its admin, silently.
+        const problem = entries.map(adminEntryProblem).find((p) => p !== undefined);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -148,6 +153,26 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * Why one BATON_ADMINS entry can match nobody (an @handle, a pasted mention, a misspelt
+ * platform), or undefined when it is an email, a platform id or `<platform>:<id>`.
+ */
+function adminEntryProblem(entry: string): string | undefined {
+  const shown = JSON.stringify(entry);
+  if (entry.includes('@') && !entry.startsWith('@') && !entry.startsWith('<'))
+    return /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(entry)
+      ? undefined
+      : `must list valid emails (${shown} is not one)`;
+  if (/^@|^<@/.test(entry))
+    return `must list member ids or emails, not @handles or mentions (${shown}; in Slack: profile → ⋮ → Copy member ID)`;
+  const colon = entry.indexOf(':');
+  if (colon !== -1 && !['slack', 'teams', 'web'].includes(entry.slice(0, colon).toLowerCase()))
+    return `must name the platform as slack:, teams: or web: (${shown})`;
+  if (!/^[A-Za-z0-9:._-]+$/.test(entry))
+    return `must list member ids or emails, separated by commas (${shown} is neither)`;
+  return undefined;
+}
 
 export class ConfigError extends Error {
   readonly variable: string;

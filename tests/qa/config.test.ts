@@ -135,4 +135,26 @@ describe('configuration', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^baton: configuration error: \.env must be a readable file \(EISDIR/);
   });
+
+  it('refuses a BATON_ADMINS entry that can match nobody (an @handle, a mention, a misspelt platform)', () => {
+    expect(
+      problem({ BATON_ADMINS: 'U012ABCDEF, slack:U1, teams:00000000-0000-4000-8000-000000000001, a@b.co' }),
+    ).toBeNull();
+    expect(problem({ BATON_ADMINS: 'U1, slak:U2' })).toBe(
+      'BATON_ADMINS must name the platform as slack:, teams: or web: ("slak:U2") (got "U1, slak:U2")',
+    );
+    expect(problem({ BATON_ADMINS: 'Ada Admin' })).toBe(
+      'BATON_ADMINS must list member ids or emails, separated by commas ("Ada Admin" is neither) (got "Ada Admin")',
+    );
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: tempDir(),
+      env: { ...process.env, PORT: '0', DATA_DIR: tempDir(), BATON_ADMINS: '@ada' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
+      'baton: configuration error: BATON_ADMINS must list member ids or emails, not @handles or mentions ("@ada"; in Slack: profile → ⋮ → Copy member ID) (got "@ada")',
+    ]);
+  });
 });
