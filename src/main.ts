@@ -20,6 +20,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // A crash is one JSON line in the log like everything else (level fatal, with the stack), not
+  // a bare stack on stderr that log collectors split into lines. The process still exits: the
+  // next start recovers from what is on disk.
+  const crash = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, `${kind}; exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
   const runtime = await startRuntime(config, logger, { deferStart: true });
   const app = await buildApp({ baton: runtime.baton, config, logger });
   // The surfaces listen to the core's events from here: timers that fell due while Baton was
