@@ -1,5 +1,6 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 /**
@@ -47,7 +48,12 @@ export const ConfigSchema = z
           .split(',')
           .map((x) => x.trim())
           .filter((x) => x !== ''),
-      ),
+      )
+      .superRefine((entries, ctx) => {
+        // An entry that can match nobody would leave the server without its admin, silently.
+        const problem = entries.map(adminEntryProblem).find((p) => p !== undefined);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -148,6 +154,26 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/**
+ * Why one BATON_ADMINS entry can match nobody (an @handle, a pasted mention, a misspelt
+ * platform), or undefined when it is an email, a platform id or `<platform>:<id>`.
+ */
+function adminEntryProblem(entry: string): string | undefined {
+  const shown = JSON.stringify(entry);
+  if (entry.includes('@') && !entry.startsWith('@') && !entry.startsWith('<'))
+    return /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(entry)
+      ? undefined
+      : `must list valid emails (${shown} is not one)`;
+  if (/^@|^<@/.test(entry))
+    return `must list member ids or emails, not @handles or mentions (${shown}; in Slack: profile → ⋮ → Copy member ID)`;
+  const colon = entry.indexOf(':');
+  if (colon !== -1 && !['slack', 'teams', 'web'].includes(entry.slice(0, colon).toLowerCase()))
+    return `must name the platform as slack:, teams: or web: (${shown})`;
+  if (!/^[A-Za-z0-9:._-]+$/.test(entry))
+    return `must list member ids or emails, separated by commas (${shown} is neither)`;
+  return undefined;
+}
+
 export class ConfigError extends Error {
   readonly variable: string;
   constructor(variable: string, problem: string) {
@@ -215,8 +241,25 @@ function makeDirectory(dir: string): void {
 
 /** Reads `.env` (if present, without overriding the real environment) and validates. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  loadEnvFile(envFile, env);
   return parseConfig(env);
+}
+
+/**
+ * Sets the variables of `file` (if present) that `env` does not have. A byte order mark, as
+ * Windows editors save UTF-8 with, is dropped: Node's own loader glued it to the first name,
+ * so the first variable was silently ignored.
+ */
+export function loadEnvFile(file = '.env', env: NodeJS.ProcessEnv = process.env): void {
+  if (!existsSync(file)) return;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('.env', `must be a readable file (${(err as Error).message})`);
+  }
+  for (const [name, value] of Object.entries(parseEnv(text.replace(/^\uFEFF/, ''))))
+    if (env[name] === undefined) env[name] = value;
 }
 
 const SECRET = /SECRET|TOKEN|PASSWORD|MONGODB_URL/;

@@ -20,6 +20,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // A crash is one JSON line in the log like everything else (level fatal, with the stack), not
+  // a bare stack on stderr that log collectors split into lines. The process still exits: the
+  // next start recovers from what is on disk.
+  const crash = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, `${kind}; exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
   const runtime = await startRuntime(config, logger, { deferStart: true });
   const app = await buildApp({ baton: runtime.baton, config, logger });
   // The surfaces listen to the core's events from here: timers that fell due while Baton was
@@ -50,7 +59,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    // A port taken or an address that is not this machine's: one line naming the variable,
+    // after closing what started (the store's lock, the scheduler) so a retry finds it free.
+    const problem = listenProblem(err, config.PORT, config.HOST);
+    if (!problem) throw err;
+    await app.close().catch(() => {});
+    await runtime.close().catch(() => {});
+    process.stderr.write(`baton: configuration error: ${problem}\n`);
+    process.exit(1);
+  }
   // Surfaces are listening now: hand them what a restart left undelivered, and again every
   // few minutes for posts that failed or were cut off mid-way (surfaces skip what they have).
   // The sweeps look at what was created in the last day (served by the indexes); once a day,
@@ -84,9 +104,28 @@ async function main(): Promise<void> {
   process.stderr.write(`\nBaton is up: open http://${host}:${port}\n\n`);
 }
 
+/** What an operator should change when the server cannot listen, or undefined for anything else. */
+function listenProblem(err: unknown, port: number, host: string): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `PORT ${port} is already in use on ${host}: stop the program listening there, or set another PORT`;
+    case 'EACCES':
+      return `PORT ${port} needs privileges this process does not have on ${host}: set PORT above 1023`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return `HOST must be an address of this machine (got ${JSON.stringify(host)}; 127.0.0.1 or 0.0.0.0 for all interfaces)`;
+    default:
+      return undefined;
+  }
+}
+
 main().catch((err) => {
   // A known refusal is one line; anything else keeps its stack.
-  const known = (err as { code?: unknown } | null)?.code === 'BATON_DATA_DIR_IN_USE';
+  const code = (err as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' && code.startsWith('BATON_');
   process.stderr.write(
     `baton: failed to start: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`,
   );

@@ -145,9 +145,13 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
       auth = await new WebClient(token, clientOptions).auth.test();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new Error(`Slack auth.test failed (check SLACK_BOT_TOKEN and SLACK_API_URL): ${reason}`, {
-        cause: err,
-      });
+      // `code`: main prints it as one line (what to check), not a stack trace.
+      throw Object.assign(
+        new Error(`Slack auth.test failed (check SLACK_BOT_TOKEN and SLACK_API_URL): ${reason}`, {
+          cause: err,
+        }),
+        { code: 'BATON_SLACK_AUTH_FAILED' },
+      );
     }
     botId ??= auth.bot_id;
     botUserId ??= auth.user_id;

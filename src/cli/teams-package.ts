@@ -4,9 +4,10 @@
  * BATON_PUBLIC_URL (or `--url`). Upload it in Teams (Apps → Manage your apps → Upload an app)
  * or in the Teams Developer Portal.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTeamsPackage } from '../../adapters/teams/manifest.js';
+import { loadEnvFile } from '../config.js';
 
 function option(argv: readonly string[], name: string): string | undefined {
   const inline = argv.find((a) => a.startsWith(`--${name}=`));
@@ -16,7 +17,7 @@ function option(argv: readonly string[], name: string): string | undefined {
 }
 
 function main(argv: readonly string[]): number {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadEnvFile('.env');
   const out = option(argv, 'out') ?? 'dist/baton-teams.zip';
   try {
     const zip = buildTeamsPackage({

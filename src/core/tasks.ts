@@ -55,6 +55,16 @@ const PAST_TENSE: Record<string, string> = {
   defer: 'deferred',
 };
 
+/** "Alice", "Alice and Bob", "Alice, Bob and Carol"; past `max` names, "and 3 others". */
+export function listOf(names: string[], last: 'and' | 'or', max = 5): string {
+  if (names.length > max) {
+    const more = names.length - (max - 1);
+    return `${names.slice(0, max - 1).join(', ')} ${last} ${more} others`;
+  }
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`;
+}
+
 /**
  * "approved" for Approve, "escalated" for Escalate...; an outcome that is not a known verb
  * reads as an answer: `answered "Needs info"` ("Already answered "Needs info" by Ada").
@@ -659,6 +669,12 @@ export class TaskService {
       name = task.completed_by.startsWith('u_')
         ? await this.users.displayName(task.completed_by)
         : task.completed_by;
+    }
+    // A quorum decided by several members names them all, as the task's copies do.
+    if (task.status === 'completed' && task.quorum.mode !== 'any' && task.completed_as !== 'admin') {
+      const deciders = task.responses.filter((r) => r.outcome === task.outcome);
+      if (deciders.length > 1)
+        name = listOf(await Promise.all(deciders.map((r) => this.users.displayName(r.by))), 'and');
     }
     const when = task.completed_at ? ` at ${readableTime(task.completed_at)}` : '';
     let message: string;

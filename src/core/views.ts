@@ -2,7 +2,7 @@ import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import { displayValue, selectedLabels } from './records.js';
-import { countedResponses, outcomePhrase } from './tasks.js';
+import { countedResponses, listOf, outcomePhrase } from './tasks.js';
 import type { RequestDoc, TaskDoc } from './types.js';
 import type { UserService } from './users.js';
 
@@ -44,16 +44,6 @@ export interface RequestView {
   requester_name: string;
   created_at: string;
   fields: { key: string; label: string; value: string }[];
-}
-
-/** "Alice", "Alice and Bob", "Alice, Bob and Carol"; past `max` names, "and 3 others". */
-function listOf(names: string[], last: 'and' | 'or', max = 5): string {
-  if (names.length > max) {
-    const more = names.length - (max - 1);
-    return `${names.slice(0, max - 1).join(', ')} ${last} ${more} others`;
-  }
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`;
 }
 
 function capitalized(s: string): string {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, checkDataDir, parseConfig } from '../../src/config.js';
@@ -104,5 +104,57 @@ describe('configuration', () => {
     expect(() => checkDataDir(parseConfig({ DATA_DIR: dir }))).not.toThrow();
     expect(statSync(dir).isDirectory()).toBe(true);
     expect(() => checkDataDir(parseConfig({ DATA_DIR: dir }))).not.toThrow();
+  });
+
+  it('reads a .env saved with a byte order mark (Windows editors) without dropping its first variable', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), '\uFEFFLOG_LEVEL=verbose\r\nPORT=0\r\n');
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: dir,
+      env: { ...process.env, LOG_LEVEL: undefined, DATA_DIR: tempDir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
+      'baton: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ]);
+  });
+
+  it('says so in one line when .env cannot be read', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.env'));
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: dir,
+      env: { ...process.env, PORT: '0', DATA_DIR: tempDir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = `${run.stdout}${run.stderr}`.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^baton: configuration error: \.env must be a readable file \(EISDIR/);
+  });
+
+  it('refuses a BATON_ADMINS entry that can match nobody (an @handle, a mention, a misspelt platform)', () => {
+    expect(
+      problem({ BATON_ADMINS: 'U012ABCDEF, slack:U1, teams:00000000-0000-4000-8000-000000000001, a@b.co' }),
+    ).toBeNull();
+    expect(problem({ BATON_ADMINS: 'U1, slak:U2' })).toBe(
+      'BATON_ADMINS must name the platform as slack:, teams: or web: ("slak:U2") (got "U1, slak:U2")',
+    );
+    expect(problem({ BATON_ADMINS: 'Ada Admin' })).toBe(
+      'BATON_ADMINS must list member ids or emails, separated by commas ("Ada Admin" is neither) (got "Ada Admin")',
+    );
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/main.ts')], {
+      cwd: tempDir(),
+      env: { ...process.env, PORT: '0', DATA_DIR: tempDir(), BATON_ADMINS: '@ada' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`.trim().split('\n')).toEqual([
+      'baton: configuration error: BATON_ADMINS must list member ids or emails, not @handles or mentions ("@ada"; in Slack: profile → ⋮ → Copy member ID) (got "@ada")',
+    ]);
   });
 });

@@ -131,4 +131,27 @@ describe('answering a group task with a quorum in the portal', () => {
     await max.signIn('max');
     expect((await max.get('/')).body).toContain(`/tasks/${taskId}/complete`);
   });
+
+  it('a member who answers after two others decided is told both of their names, as the task shows', async () => {
+    await rt.baton.requests.file(people.riley!, 'offsite', { place: 'Lisbon' });
+    const hana = client(app);
+    await hana.signIn('hana');
+    const taskId = /action="\/tasks\/([^/]+)\/complete"/.exec(
+      (await hana.get('/requests/OFFSITE-2')).body,
+    )?.[1];
+    expect(taskId).toBeDefined();
+    for (const who of ['morgan', 'max']) {
+      const voter = client(app);
+      await voter.signIn(who);
+      expect((await voter.post(`/tasks/${taskId}/complete`, { outcome: 'Yes' }, true)).statusCode).toBe(200);
+    }
+    const page = (await hana.get('/requests/OFFSITE-2')).body;
+    expect(page).toContain('Answered &quot;Yes&quot; by Morgan Manager and Max Manager');
+
+    const late = await hana.post(`/tasks/${taskId}/complete`, { outcome: 'No' }, true);
+    expect(late.statusCode).toBe(409);
+    expect((late.json() as { message: string }).message).toMatch(
+      /^Already answered "Yes" by Morgan Manager and Max Manager at /,
+    );
+  });
 });

@@ -63,7 +63,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as mingoUpdateOps from 'mingo/operators/update';
@@ -131,71 +132,59 @@ export class StoreInUseError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Locks held by this process, by lock file: how many open stores share each. */
-const heldLocks = new Map<string, number>();
+/** Locks held by this process, by lock file: how many open stores share each, and their release. */
+const heldLocks = new Map<string, { count: number; owner: Database.Database }>();
 
 /**
- * Takes `<file>.lock` for this process (a file holding its pid), so a second Baton on the same
- * DATA_DIR stops at start instead of writing beside the first (whose document cache assumes it
- * is the only writer). A lock left by a process that is gone (kill -9) is taken over. Returns
- * the release.
+ * Takes the database for this process, so a second Baton on the same DATA_DIR stops at start
+ * instead of writing beside the first (whose document cache assumes it is the only writer).
+ * The lock is the kernel's: an exclusive SQLite lock held on `<file>.owner` for as long as the
+ * store is open, which the kernel drops when the process dies (kill -9 included) and which a
+ * process in another PID namespace (a container on the same volume, a rolling update) meets
+ * too. (A pid file alone was taken over by a Baton whose namespace did not have that pid:
+ * two writers on one database.) `<file>.lock` holds the owner's pid and host, for the message.
+ * Returns the release.
  */
 function lockDatabase(file: string): () => void {
   const lock = `${file}.lock`;
   const release = () => {
-    const n = (heldLocks.get(lock) ?? 1) - 1;
-    if (n > 0) {
-      heldLocks.set(lock, n);
-      return;
-    }
+    const held = heldLocks.get(lock);
+    if (!held) return;
+    if (--held.count > 0) return;
     heldLocks.delete(lock);
     try {
-      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+      if (readFileSync(lock, 'utf8').split(/\s/)[0] === String(process.pid)) unlinkSync(lock);
     } catch {
       // Already gone.
     }
+    held.owner.close();
   };
   const held = heldLocks.get(lock);
   if (held !== undefined) {
-    heldLocks.set(lock, held + 1);
+    held.count++;
     return release;
   }
-  for (let attempt = 0; ; attempt++) {
+  const owner = new Database(`${file}.owner`, { timeout: 0 });
+  try {
+    owner.pragma('locking_mode = EXCLUSIVE');
+    owner.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    owner.close();
+    if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
+    let holder = '';
     try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      heldLocks.set(lock, 1);
-      return release;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-    }
-    let pid = 0;
-    try {
-      pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      const [pid, host] = readFileSync(lock, 'utf8').trim().split(/\s+/);
+      if (pid) holder = ` (pid ${pid}${host && host !== hostname() ? ` on ${host}` : ''})`;
     } catch {
-      // Unreadable or just removed: treat as stale.
+      // Not written yet.
     }
-    if (pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new StoreInUseError(
-        `${file} is in use by another Baton process (pid ${pid}). The embedded store allows one process at a time: stop that one, or give this one another DATA_DIR.`,
-      );
-    }
-    try {
-      unlinkSync(lock); // Left by a process that is gone.
-    } catch {
-      // Someone else removed it.
-    }
+    throw new StoreInUseError(
+      `${file} is in use by another Baton process${holder}. The embedded store allows one process at a time: stop that one, or give this one another DATA_DIR.`,
+    );
   }
+  writeFileSync(lock, `${process.pid} ${hostname()}\n`);
+  heldLocks.set(lock, { count: 1, owner });
+  return release;
 }
 
 /** An Error shaped like the MongoDB driver's duplicate-key error (`code === 11000`). */
