@@ -340,14 +340,19 @@ export class TaskService {
     if (task.quorum.mode !== 'any' && task.assignee.type === 'group' && as !== 'admin') {
       return this.respond(task, actor, response, set);
     }
+    // Also on the assignee the permission was checked against (unless an admin acts): a
+    // reassignment landing in between leaves the former assignee nothing to decide.
     const updated = await this.ctx.db.tasks.findOneAndUpdate(
-      { _id: task._id, status: 'open' },
+      as === 'admin'
+        ? { _id: task._id, status: 'open' }
+        : { _id: task._id, status: 'open', assignee_key: task.assignee_key },
       { $set: set, $push: { responses: response } },
       { returnDocument: 'after' },
     );
     if (!updated) {
-      const now2 = await this.load(task._id);
-      throw await this.closedError(now2 ?? task);
+      const now2 = (await this.load(task._id)) ?? task;
+      if (now2.status === 'open') throw await this.movedError(now2);
+      throw await this.closedError(now2);
     }
     this.ctx.logger.info({ task: task._id, outcome, by: actor._id, as }, 'task completed');
     await this.finishClose(updated);
@@ -378,7 +383,12 @@ export class TaskService {
       }
       const responses = [...current.responses, response];
       const { required, outcome } = await this.tally(current, responses);
-      const filter = { _id: current._id, status: 'open', responses: { $size: current.responses.length } };
+      const filter = {
+        _id: current._id,
+        status: 'open',
+        assignee_key: current.assignee_key,
+        responses: { $size: current.responses.length },
+      };
       if (outcome !== undefined) {
         const updated = await this.ctx.db.tasks.findOneAndUpdate(
           filter,
@@ -430,6 +440,9 @@ export class TaskService {
       // Someone else answered at the same moment: count again with their response.
       const fresh = await this.load(current._id);
       if (!fresh || attempt >= 20) throw await this.closedError(fresh ?? current);
+      // Or it was reassigned meanwhile: the answer was given to the former assignee's task.
+      if (fresh.status === 'open' && fresh.assignee_key !== current.assignee_key)
+        throw await this.movedError(fresh);
       current = fresh;
     }
   }
@@ -661,6 +674,13 @@ export class TaskService {
         inputs: task.inputs_values ?? null,
       },
     };
+  }
+
+  /** The refusal for someone whose task was reassigned while they answered it. */
+  private async movedError(task: TaskDoc): Promise<ForbiddenError> {
+    return new ForbiddenError(
+      `You can't act on "${task.title}" any more: it was just reassigned to ${await this.describeAssignee(task.assignee)}.`,
+    );
   }
 
   private async closedError(task: TaskDoc): Promise<TaskClosedError> {
