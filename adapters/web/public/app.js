@@ -130,6 +130,10 @@
         card.parse(JSON.parse(article.querySelector('.card-json').textContent));
         const el = card.render();
         if (!el) continue;
+        // The library gives an input's container the input's own id ("comment"): with several
+        // cards on a page those ids repeat. Prefix them with the task's, so each is unique.
+        for (const node of el.querySelectorAll('[id]'))
+          if (!/^_*ac-/.test(node.id)) node.id = `${article.id}-${node.id}`;
         host.appendChild(el);
         article.classList.add('rendered');
       } catch (err) {
