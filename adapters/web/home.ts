@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, User } from '../../src/core/types.js';
 import { reassignForm } from './detail.js';
+import { personByName } from './forms.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -195,11 +196,12 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
     if (!user) return reply;
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const task = await baton.tasks.reassign(
-        user,
-        req.params.id,
-        typeof body.to === 'string' ? body.to : '',
-      );
+      // Typed by name (more people than the form lists): the one person so named.
+      let to = typeof body.to === 'string' ? body.to : '';
+      const person = await personByName(baton, 'To', to);
+      if (person && 'error' in person) throw new ValidationError(person.error, { to: person.error });
+      if (person) to = person.id;
+      const task = await baton.tasks.reassign(user, req.params.id, to);
       if (wantsJson(req))
         return reply.send({ ok: true, task: { id: task._id, assignee: task.assignee_key } });
       const returnTo = safeReturnTo(body.return_to ?? `/requests/${task.request_id}`);
