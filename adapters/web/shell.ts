@@ -119,7 +119,7 @@ ${opts.body}
     reply
       .status(opts.status ?? 200)
       .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
+      .header('cache-control', req.method === 'POST' ? 'private, no-cache' : 'no-store')
       .send(layout(req, user, opts));
 
   const kit: WebKit = {
