@@ -125,6 +125,9 @@
     } catch {
       return; // the plain form stays
     }
+    // A card's root is not a control: without this, keyboard users stop on every card's
+    // border before its first input (the library's own switch for it).
+    if (AC.GlobalSettings) AC.GlobalSettings.setTabIndexAtCardRoot = false;
     for (const article of articles) {
       const host = article.querySelector('.card-host');
       if (!host || host.childElementCount > 0) continue;
