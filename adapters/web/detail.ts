@@ -3,7 +3,7 @@ import type { HistoryEvent, Request, TaskDoc, User } from '../../src/core/types.
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
-import { renderTask, stageBadge, time } from './render.js';
+import { fieldValue, renderTask, stageBadge, time } from './render.js';
 
 /** How many people the reassign form lists in its select; more: a box that takes a name. */
 const PEOPLE_LIST_MAX = 300;
@@ -72,6 +72,9 @@ async function requestFragment(
 ): Promise<SafeHtml> {
   const { baton, kit } = deps;
   const view = await baton.views.request(request);
+  const types = new Map(
+    ((await baton.apps.find(request.app))?.fields ?? []).map((f) => [f.key, f.type as string]),
+  );
   const tasks = await baton.tasks.listForRequest(request._id);
   const open = tasks.filter((t) => t.status === 'open');
   const closed = tasks.filter((t) => t.status !== 'open');
@@ -118,7 +121,7 @@ async function requestFragment(
     <section class="card"><h2>Details</h2>
       ${
         view.fields.length
-          ? html`<dl class="facts">${view.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>`
+          ? html`<dl class="facts">${view.fields.map((f) => html`<dt>${f.label}</dt><dd>${fieldValue(types.get(f.key), f.value)}</dd>`)}</dl>`
           : html`<p class="empty">No details.</p>`
       }
     </section>

@@ -14,6 +14,18 @@ export function time(at: Date | string | undefined, style: 'datetime' | 'date' =
   return html`<time datetime="${iso}" data-style="${style}">${text}</time>`;
 }
 
+/**
+ * A field's shown value: a web address (a receipt, a ticket) is a link that opens in a new
+ * tab, an email address a mail link; anything else plain text.
+ */
+export function fieldValue(type: string | undefined, value: string): SafeHtml | string {
+  if (type === 'url' && /^https?:\/\/\S+$/i.test(value))
+    return html`<a href="${value}" target="_blank" rel="noopener noreferrer">${value}</a>`;
+  if (type === 'email' && /^[^\s@]+@[^\s@]+$/.test(value))
+    return html`<a href="mailto:${value}">${value}</a>`;
+  return value;
+}
+
 /** A stage as a small badge whose colour hints at how it ended. */
 export function stageBadge(stage: string): SafeHtml {
   const s = stage.toLowerCase();

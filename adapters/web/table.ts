@@ -7,7 +7,7 @@ import { isOperator } from '../../src/core/users.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
 import { html } from './html.js';
 import type { WebDeps } from './plugin.js';
-import { stageBadge, time } from './render.js';
+import { fieldValue, stageBadge, time } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 type Query = Record<string, string | string[] | undefined>;
@@ -111,7 +111,7 @@ export function registerTable(deps: WebDeps): void {
           const cells = await Promise.all(
             def.fields
               .filter((f) => f.type !== 'long_text')
-              .map(async (f) => html`<td>${await cell(deps, f, r.record[f.key])}</td>`),
+              .map(async (f) => html`<td>${fieldValue(f.type, await cell(deps, f, r.record[f.key]))}</td>`),
           );
           return html`<tr><td><a href="/requests/${r._id}">${r._id}</a></td><td>${stageBadge(r.stage)}</td>${cells}<td>${await baton.users.displayName(r.requester)}</td><td>${time(r.created_at)}</td></tr>`;
         }),
