@@ -72,6 +72,8 @@ export async function renderTask(
     deps.logger.error({ card: name, error: (err as Error).message }, 'web: card not rendered');
   }
   if (actionable) card = withCommentBox(card);
+  // On the request page itself, "View request" would only reload it.
+  if (options.returnTo === url) card = withoutLinkTo(card, url);
   const requiresComment = view.task.outcomes.filter((o) => o.comment === 'required').map((o) => o.label);
   const fallback = html`<div class="task-fallback">
   <p class="muted small"><a href="${url}">${view.request.id}</a> · ${view.request.app_name}</p>
@@ -144,6 +146,18 @@ function withCommentBox(card: unknown): unknown {
   const next = [...body];
   next.splice(firstInput === -1 ? next.length : firstInput, 0, box);
   return { ...(card as object), body: next };
+}
+
+/** A card without its Action.OpenUrl buttons to `url`. */
+function withoutLinkTo(card: unknown, url: string): unknown {
+  if (!card || typeof card !== 'object') return card;
+  const actions = (card as { actions?: unknown }).actions;
+  if (!Array.isArray(actions)) return card;
+  const kept = actions.filter((a) => {
+    const action = a as { type?: unknown; url?: unknown } | null;
+    return !(action?.type === 'Action.OpenUrl' && action.url === url);
+  });
+  return { ...(card as object), actions: kept };
 }
 
 /**
