@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/runtime.js';
@@ -71,6 +72,55 @@ describe('picking a person among more than 300, in Chromium', { timeout: 120_000
     expect(riley.errors.filter((e) => !e.includes('400'))).toEqual([]);
     expect(ada.errors).toEqual([]);
     await riley.context.close();
+    await ada.context.close();
+  });
+
+  it('filters the requests table and its CSV export by a typed name', async () => {
+    const ada = await signInAs(browser, portal.url, 'Ada Admin');
+    const { baton } = portal.runtime;
+    for (let i = 1; i <= 320; i++) {
+      const n = String(i).padStart(3, '0');
+      await baton.users.resolve({
+        provider: 'web',
+        id: `p${n}`,
+        name: `Person ${n}`,
+        email: `p${n}@example.com`,
+      });
+    }
+    const yara = await baton.users.resolve({
+      provider: 'web',
+      id: 'yara',
+      name: 'Yara Young',
+      email: 'yara@example.com',
+    });
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const mine = await baton.requests.file(riley, 'time-off', {
+      start: '2027-07-05',
+      days: 1,
+      approver: yara._id,
+    });
+    await baton.requests.file(riley, 'time-off', {
+      start: '2027-07-12',
+      days: 1,
+      approver: 'p001@example.com',
+    });
+
+    await ada.page.goto(`${portal.url}/apps/time-off`);
+    await ada.page.getByLabel('Approver').fill('Yara Young');
+    await ada.page.getByRole('button', { name: 'Apply' }).click();
+    await ada.page.waitForURL(/f\.approver=/);
+    expect(await ada.page.getByTestId('total').textContent()).toBe('1 request');
+    expect(await ada.page.locator('table.list tbody td:first-child').allTextContents()).toEqual([mine._id]);
+    expect(await ada.page.getByLabel('Approver').inputValue()).toBe('Yara Young');
+
+    const download = ada.page.waitForEvent('download');
+    await ada.page.getByRole('link', { name: /Export CSV/ }).click();
+    const csv = readFileSync((await (await download).path())!, 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toContain(mine._id);
+    expect(ada.errors).toEqual([]);
     await ada.context.close();
   });
 });
