@@ -5,7 +5,10 @@ import { cancelledStageOf } from '../../src/engine/engine.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
-import { renderTask, stageBadge, time } from './render.js';
+import { fieldValue, renderTask, stageBadge, time } from './render.js';
+
+/** How many people the reassign form lists in its select; more: a box that takes a name. */
+const PEOPLE_LIST_MAX = 300;
 
 /**
  * The form that hands an open task to a person or a group; a refused attempt shows it open again
@@ -18,14 +21,26 @@ export async function reassignForm(
 ): Promise<SafeHtml> {
   const { baton } = deps;
   const { csrf, returnTo, error, to } = options;
-  const [people, groups] = await Promise.all([baton.users.list({ limit: 300 }), baton.groups.list()]);
+  const [people, groups] = await Promise.all([
+    baton.users.list({ limit: PEOPLE_LIST_MAX + 1 }),
+    baton.groups.list(),
+  ]);
   const option = (value: string, label: string) =>
     html`<option value="${value}"${t.assignee_key === (value.startsWith('group:') ? value : `user:${value}`) ? html` disabled` : value === to ? html` selected` : ''}>${label}</option>`;
+  const aria = error ? html` aria-invalid="true" aria-describedby="to-${t._id}-error"` : '';
+  // More people than a list can hold: a box that takes a name, an email or group:name.
+  const control =
+    people.length > PEOPLE_LIST_MAX
+      ? html`<input id="to-${t._id}" name="to" required list="to-${t._id}-list" autocomplete="off" placeholder="Name, email or group:name" value="${to ?? ''}"${aria}>
+<datalist id="to-${t._id}-list">${groups.map((g) => html`<option value="group:${g.name}">${g.name}</option>`)}${people
+          .slice(0, PEOPLE_LIST_MAX)
+          .map((p) => html`<option value="${p.email ?? p._id}">${p.name}</option>`)}</datalist>`
+      : html`<select id="to-${t._id}" name="to" required${aria}><option value="">Choose…</option>
+<optgroup label="Groups">${groups.map((g) => option(`group:${g.name}`, g.name))}</optgroup>
+<optgroup label="People">${people.map((p) => option(p._id, `${p.name}${p.email ? ` (${p.email})` : ''}`))}</optgroup></select>`;
   return html`<details class="reassign" id="reassign-${t._id}"${error ? html` open` : ''}><summary>Reassign “${t.title}”</summary>
 <form method="post" action="/tasks/${t._id}/reassign" class="form">${csrf}<input type="hidden" name="return_to" value="${returnTo}">
-<label for="to-${t._id}">To</label><select id="to-${t._id}" name="to" required${error ? html` aria-invalid="true" aria-describedby="to-${t._id}-error"` : ''}><option value="">Choose…</option>
-<optgroup label="Groups">${groups.map((g) => option(`group:${g.name}`, g.name))}</optgroup>
-<optgroup label="People">${people.map((p) => option(p._id, `${p.name}${p.email ? ` (${p.email})` : ''}`))}</optgroup></select>
+<label for="to-${t._id}">To</label>${control}
 ${error ? html`<p class="field-error" id="to-${t._id}-error">${error}</p>` : ''}
 <div class="actions"><button type="submit">Reassign</button></div></form></details>`;
 }
@@ -60,6 +75,9 @@ async function requestFragment(
 ): Promise<SafeHtml> {
   const { baton, kit } = deps;
   const view = await baton.views.request(request);
+  const types = new Map(
+    ((await baton.apps.find(request.app))?.fields ?? []).map((f) => [f.key, f.type as string]),
+  );
   const tasks = await baton.tasks.listForRequest(request._id);
   const open = tasks.filter((t) => t.status === 'open');
   const closed = tasks.filter((t) => t.status !== 'open');
@@ -106,7 +124,7 @@ async function requestFragment(
     <section class="card"><h2>Details</h2>
       ${
         view.fields.length
-          ? html`<dl class="facts">${view.fields.map((f) => html`<dt>${f.label}</dt><dd>${f.value}</dd>`)}</dl>`
+          ? html`<dl class="facts">${view.fields.map((f) => html`<dt>${f.label}</dt><dd>${fieldValue(types.get(f.key), f.value)}</dd>`)}</dl>`
           : html`<p class="empty">No details.</p>`
       }
     </section>

@@ -130,6 +130,26 @@ function fieldValues(app: AppDefinition, body: Record<string, unknown>): Record<
   return out;
 }
 
+/**
+ * A person typed by name where a user is asked for (a directory too large for a list): the id
+ * of the one person so named, or a message when nobody or several are. Ids, emails and
+ * `provider:id` pass through as typed (the core resolves those).
+ */
+export async function personByName(
+  baton: WebDeps['baton'],
+  label: string,
+  typed: string,
+): Promise<{ id: string } | { error: string } | null> {
+  const text = typed.trim();
+  if (text === '' || text.startsWith('group:')) return null;
+  if (await baton.users.lookup(text).catch(() => null)) return null;
+  const found = await baton.users.findByName(text);
+  if (found.length === 1) return { id: found[0]!._id };
+  if (found.length > 1)
+    return { error: `${label}: several people match "${text}"; type more of the name, or their email` };
+  return null;
+}
+
 /** How many recent form submissions are remembered (per process) to spot a second post of one form. */
 const SUBMISSIONS_KEPT = 10_000;
 
@@ -193,6 +213,16 @@ export function registerForms(deps: WebDeps): void {
     const people = def.fields.some((f) => f.type === 'user')
       ? await baton.users.list({ limit: USER_SELECT_MAX + 1 })
       : [];
+    // Too many people for a list: a text box, which shows a chosen person by email (or name).
+    if (people.length > USER_SELECT_MAX) {
+      values = { ...values };
+      for (const f of def.fields) {
+        const v = values[f.key];
+        if (f.type !== 'user' || typeof v !== 'string' || v === '' || v.includes('@')) continue;
+        const person = await baton.users.find(v).catch(() => null);
+        if (person) values[f.key] = person.email ?? person.name;
+      }
+    }
     const errors = error?.fields ?? {};
     const stray = error ? Object.entries(errors).filter(([k]) => !def.fields.some((f) => f.key === k)) : [];
     return kit.page(req, reply, user, {
@@ -243,8 +273,20 @@ ${
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = fieldValues(def, body);
+    const typed = { ...values };
     const token = submissionToken(body);
     try {
+      // A person typed by name (more people than a list shows) is filed as that person.
+      const ambiguous: Record<string, string> = {};
+      for (const f of def.fields) {
+        const v = values[f.key];
+        if (f.type !== 'user' || typeof v !== 'string') continue;
+        const person = await personByName(baton, f.label, v);
+        if (person && 'id' in person) values[f.key] = person.id;
+        else if (person) ambiguous[f.key] = person.error;
+      }
+      if (Object.keys(ambiguous).length > 0)
+        throw new ValidationError(`Please fix: ${Object.values(ambiguous).join('; ')}.`, ambiguous);
       // The form started with the fields' defaults: one the person cleared stays blank.
       const fileIt = async () =>
         (await baton.requests.file(user, def.key, values, { formShowedDefaults: true }))._id;
@@ -256,7 +298,7 @@ ${
       return reply.redirect(`/requests/${encodeURIComponent(id)}`, 303);
     } catch (err) {
       if (err instanceof ValidationError && req.headers['x-requested-with'] !== 'fetch')
-        return renderForm(req, reply, user, def, values, err, token || undefined);
+        return renderForm(req, reply, user, def, typed, err, token || undefined);
       return kit.fail(req, reply, user, err);
     }
   });

@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, User } from '../../src/core/types.js';
 import { reassignForm } from './detail.js';
+import { personByName } from './forms.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -53,10 +54,26 @@ async function noteText(deps: WebDeps, n: NotificationDoc): Promise<string> {
 /** Inbox and recent requests: the part of the home page that live updates replace. */
 async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Promise<SafeHtml> {
   const { baton, kit } = deps;
-  const tasks = await baton.tasks.listOpenFor(user, { limit: INBOX_LIMIT + 1 });
+  const page = inboxPage(req);
+  const [tasks, total] = await Promise.all([
+    baton.tasks.listOpenFor(user, { limit: INBOX_LIMIT + 1, ...(page.after ? { after: page.after } : {}) }),
+    baton.tasks.countOpenFor(user),
+  ]);
   const shown = tasks.slice(0, INBOX_LIMIT);
   const csrf = kit.csrfField(req);
-  const cards = await Promise.all(shown.map((t) => renderTask(deps, user, t, { csrf, returnTo: '/' })));
+  const here = page.after ? `/?${pageQuery(page.after, page.from)}` : '/';
+  const cards = await Promise.all(shown.map((t) => renderTask(deps, user, t, { csrf, returnTo: here })));
+  const last = shown[shown.length - 1];
+  // More than one page: say which tasks these are and link to the next (and the first) page.
+  const pager =
+    last && (tasks.length > INBOX_LIMIT || page.after)
+      ? html`<nav class="pager" aria-label="More tasks"><p class="muted" data-testid="inbox-range">Showing ${page.from}–${page.from + shown.length - 1} of ${total} tasks waiting for you, oldest first.</p>
+  <div class="actions">${page.after ? html`<a class="button" href="/">First ${INBOX_LIMIT}</a>` : ''}${
+    tasks.length > INBOX_LIMIT
+      ? html`<a class="button" rel="next" href="/?${pageQuery({ at: last.created_at, id: last._id }, page.from + shown.length)}">Next ${Math.min(INBOX_LIMIT, total - (page.from + shown.length - 1))} tasks</a>`
+      : ''
+  }</div></nav>`
+      : '';
   const mine = await baton.requests.listMine(user, { limit: 10 });
   const notes = await Promise.all(
     (await baton.deliveries.notificationsFor(user, 5)).map(async (n) => ({
@@ -66,12 +83,15 @@ async function inboxFragment(deps: WebDeps, req: FastifyRequest, user: User): Pr
   );
   const appNames = new Map((await baton.apps.list()).map((a) => [a._id, a.definition.name]));
   return html`<section aria-labelledby="inbox-h">
-  <h2 id="inbox-h">Waiting for you <span class="count" data-testid="inbox-count">${tasks.length > INBOX_LIMIT ? `${INBOX_LIMIT}+` : tasks.length}</span></h2>
+  <h2 id="inbox-h">Waiting for you <span class="count" data-testid="inbox-count">${total}</span></h2>
   ${
     shown.length === 0
-      ? html`<p class="empty">Nothing is waiting for you.</p>`
+      ? page.after && total > 0
+        ? html`<p class="empty">No more tasks after these. <a href="/">Back to the first tasks</a></p>`
+        : html`<p class="empty">Nothing is waiting for you.</p>`
       : html`<div class="tasks">${cards}</div>`
   }
+  ${pager}
 </section>
 ${
   notes.length > 0
@@ -97,6 +117,19 @@ ${
     )}</tbody></table></div>`
   }
 </section>`;
+}
+
+/** Where a page of the inbox starts: after a task (its created_at and id), and its number in the list. */
+function inboxPage(req: FastifyRequest): { after?: { at: Date; id: string }; from: number } {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const m = typeof q.after === 'string' ? /^(\d{1,15})\.([A-Za-z0-9_-]{1,100})$/.exec(q.after) : null;
+  if (!m) return { from: 1 };
+  const from = typeof q.from === 'string' && /^\d{1,7}$/.test(q.from) ? Number(q.from) : 0;
+  return { after: { at: new Date(Number(m[1])), id: m[2]! }, from: Math.max(from, 2) };
+}
+
+function pageQuery(after: { at: Date; id: string }, from: number): string {
+  return `after=${after.at.getTime()}.${encodeURIComponent(after.id)}&from=${from}`;
 }
 
 function readInputs(body: Record<string, unknown>): Record<string, string> {
@@ -127,7 +160,7 @@ export function registerHome(deps: WebDeps): void {
     (a) => html`<a class="button" href="/apps/${a._id}/new">New ${inSentence(a.definition.name)}</a>`,
   )}</div></div>
 ${handed ? html`<p class="notice" role="status">Task reassigned. Its request is no longer shown to you: you have no task on it now.</p>` : ''}
-<div id="inbox" data-live="inbox" data-fragment="/fragments/inbox">${await inboxFragment(deps, req, user)}</div>`,
+<div id="inbox" data-live="inbox" data-fragment="/fragments/inbox${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}">${await inboxFragment(deps, req, user)}</div>`,
     });
   });
 
@@ -163,11 +196,12 @@ ${apps.length === 0 ? html`<p class="empty">No apps are installed yet.</p>` : ''
     if (!user) return reply;
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const task = await baton.tasks.reassign(
-        user,
-        req.params.id,
-        typeof body.to === 'string' ? body.to : '',
-      );
+      // Typed by name (more people than the form lists): the one person so named.
+      let to = typeof body.to === 'string' ? body.to : '';
+      const person = await personByName(baton, 'To', to);
+      if (person && 'error' in person) throw new ValidationError(person.error, { to: person.error });
+      if (person) to = person.id;
+      const task = await baton.tasks.reassign(user, req.params.id, to);
       if (wantsJson(req))
         return reply.send({ ok: true, task: { id: task._id, assignee: task.assignee_key } });
       const returnTo = safeReturnTo(body.return_to ?? `/requests/${task.request_id}`);

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DEMO_PEOPLE, demoIdentity, demoUsers, seedPlayground } from '../../src/core/playground.js';
+import { DEMO_PEOPLE, demoIdentity, demoSlug, demoUsers, seedPlayground } from '../../src/core/playground.js';
 import { html } from './html.js';
 import type { PageOptions } from './kit.js';
 import type { SignInProviders } from './playground.js';
@@ -39,7 +39,7 @@ export function registerLogin(deps: WebDeps, anonymousPage: AnonymousPage, provi
       <input type="hidden" name="return_to" value="${returnTo}">
       <button type="submit" class="person"${current?._id === user._id ? html` aria-current="true"` : ''}>
         <span class="avatar" aria-hidden="true">${user.name.slice(0, 1)}</span>
-        <span><strong>${user.name}</strong><br><span class="muted">${person.title}</span></span>
+        <span><strong>${user.name}</strong>${current?._id === user._id ? html` <span class="tag">you now</span>` : ''}<br><span class="muted">${person.title}</span></span>
       </button></form></li>`,
   )}</ul></section>`
       : '';
@@ -56,10 +56,15 @@ export function registerLogin(deps: WebDeps, anonymousPage: AnonymousPage, provi
         ? html`<p class="error-text">No sign-in is configured. Set <code>SLACK_CLIENT_ID</code> and <code>SLACK_CLIENT_SECRET</code> (Sign in with Slack) or the <code>MICROSOFT_OIDC_*</code> variables, or run on a loopback address to use the playground.</p>`
         : '';
     const error = req.query.error ? html`<p class="error-text" role="alert">${req.query.error}</p>` : '';
+    // Already signed in (Switch person): say as whom, and offer the way back without switching.
+    const signedIn = current
+      ? html`<p class="notice" role="status">You are signed in as <strong>${current.name}</strong>. <a href="${returnTo}">Back to Baton as ${current.name.split(' ')[0]}</a></p>`
+      : '';
     return anonymousPage(req, reply, {
       title: 'Sign in',
       body: html`<div class="narrow">
-<h1>Sign in to Baton</h1>
+<h1>${current && playground ? 'Switch person' : 'Sign in to Baton'}</h1>
+${signedIn}
 ${error}
 ${providers.slack || providers.microsoft ? html`<section class="card"><div class="actions">${buttons}</div></section>` : ''}
 ${none}
@@ -79,7 +84,11 @@ ${picker}
       return reply
         .status(400)
         .send({ error: 'baton.validation_failed', message: 'Pick one of the demo people.' });
-    sessions.signIn(req, reply, user._id, 'playground');
+    // Switching person: remember who it was, so every page offers to switch back.
+    const before = sessions.read(req);
+    const was = before?.user ? await baton.users.find(before.user).catch(() => null) : null;
+    const wasSlug = was ? demoSlug(was) : undefined;
+    sessions.signIn(req, reply, user._id, 'playground', wasSlug && wasSlug !== slug ? wasSlug : undefined);
     logger.info({ user: user._id }, 'web: signed in (playground)');
     return reply.redirect(safeReturnTo(req.body?.return_to), 303);
   });

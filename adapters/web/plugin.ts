@@ -107,21 +107,35 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, optio
     if (req.method !== 'POST') return;
     const body = req.body as Record<string, unknown> | undefined;
     const token = req.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
-    if (!sessions.checkCsrf(sessions.read(req), token)) {
+    const session = sessions.read(req);
+    if (!sessions.checkCsrf(session, token)) {
       logger.info({ url: req.url }, 'web: POST refused: missing or wrong CSRF token');
-      const message = 'This form has expired or did not come from Baton: reload the page and try again.';
+      // Signed out (in another tab, or the week is over): say so, rather than "expired". The
+      // sign-in pages themselves post from an anonymous session: theirs is the plain message.
+      const path = req.url.split('?')[0];
+      const signedOut = !session?.user && path !== '/login/playground' && path !== '/logout';
+      const message = signedOut
+        ? 'You are signed out (perhaps in another tab), so this was not sent. Sign in again and send it again.'
+        : 'This form has expired or did not come from Baton: reload the page and try again.';
       // A browser's own form post (signed out or switched person in another tab) gets a page, not JSON.
       if (!wantsJson(req) && (req.headers.accept ?? '').includes('text/html')) {
         let back = '/';
         try {
-          back = safeReturnTo(new URL(req.headers.referer ?? '/', 'http://x').pathname);
+          const referer = new URL(req.headers.referer ?? '/', 'http://x');
+          back = safeReturnTo(referer.pathname + referer.search);
         } catch {}
+        // app.js kept what was typed when the form was sent (data-keep-draft): back on the
+        // form, after signing in again if need be, it is put back.
         return shell.anonymousPage(req, reply, {
-          title: 'Form expired',
-          status: 403,
-          body: html`<section class="card narrow"><h1>This form has expired</h1><p class="error-text" role="alert">${message}</p><p><a class="button primary" href="${back}">Back to the page</a> <a href="/">Your inbox</a></p></section>`,
+          title: signedOut ? 'Signed out' : 'Form expired',
+          status: signedOut ? 401 : 403,
+          body: signedOut
+            ? html`<section class="card narrow" data-keep-draft><h1>You are signed out</h1><p class="error-text" role="alert">${message}</p><p>What you typed is kept in this tab: after you sign in, the form shows it again.</p><p><a class="button primary" href="/login?return_to=${encodeURIComponent(back)}">Sign in again</a></p></section>`
+            : html`<section class="card narrow" data-keep-draft><h1>This form has expired</h1><p class="error-text" role="alert">${message}</p><p>What you typed is kept in this tab: the form shows it again.</p><p><a class="button primary" href="${back}">Back to the page</a> <a href="/">Your inbox</a></p></section>`,
         });
       }
+      if (signedOut)
+        return reply.status(401).send({ error: 'baton.unauthenticated', message, signed_out: true });
       return reply.status(403).send({ error: 'baton.csrf', message });
     }
   });

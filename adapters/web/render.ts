@@ -14,6 +14,18 @@ export function time(at: Date | string | undefined, style: 'datetime' | 'date' =
   return html`<time datetime="${iso}" data-style="${style}">${text}</time>`;
 }
 
+/**
+ * A field's shown value: a web address (a receipt, a ticket) is a link that opens in a new
+ * tab, an email address a mail link; anything else plain text.
+ */
+export function fieldValue(type: string | undefined, value: string): SafeHtml | string {
+  if (type === 'url' && /^https?:\/\/\S+$/i.test(value))
+    return html`<a href="${value}" target="_blank" rel="noopener noreferrer">${value}</a>`;
+  if (type === 'email' && /^[^\s@]+@[^\s@]+$/.test(value))
+    return html`<a href="mailto:${value}">${value}</a>`;
+  return value;
+}
+
 /** A stage as a small badge whose colour hints at how it ended. */
 export function stageBadge(stage: string): SafeHtml {
   const s = stage.toLowerCase();
@@ -60,6 +72,8 @@ export async function renderTask(
     deps.logger.error({ card: name, error: (err as Error).message }, 'web: card not rendered');
   }
   if (actionable) card = withCommentBox(card);
+  // On the request page itself, "View request" would only reload it.
+  if (options.returnTo === url) card = withoutLinkTo(card, url);
   const requiresComment = view.task.outcomes.filter((o) => o.comment === 'required').map((o) => o.label);
   const fallback = html`<div class="task-fallback">
   <p class="muted small"><a href="${url}">${view.request.id}</a> · ${view.request.app_name}</p>
@@ -100,6 +114,18 @@ ${card ? html`<script type="application/json" class="card-json">${jsonScript(car
 ${fallback}
 <p class="task-message" role="status" aria-live="polite"></p>
 </article>`;
+}
+
+/** A card without its Action.OpenUrl buttons to `url`. */
+function withoutLinkTo(card: unknown, url: string): unknown {
+  if (!card || typeof card !== 'object') return card;
+  const actions = (card as { actions?: unknown }).actions;
+  if (!Array.isArray(actions)) return card;
+  const kept = actions.filter((a) => {
+    const action = a as { type?: unknown; url?: unknown } | null;
+    return !(action?.type === 'Action.OpenUrl' && action.url === url);
+  });
+  return { ...(card as object), actions: kept };
 }
 
 /**

@@ -29,6 +29,8 @@ export interface Session {
   via?: string | undefined;
   /** Issued at (ms since epoch). */
   at: number;
+  /** Playground: the demo person (slug) signed in before this one, to switch back to. */
+  prev?: string | undefined;
 }
 
 const SECRET_FILE = 'session-secret';
@@ -87,8 +89,8 @@ export class Sessions {
   }
 
   /** Signs a user in: a fresh session id (no fixation), the user id, how they signed in. */
-  signIn(req: FastifyRequest, reply: FastifyReply, user: string, via: string): Session {
-    return this.write(req, reply, { sid: newSid(), user, via, at: this.now() });
+  signIn(req: FastifyRequest, reply: FastifyReply, user: string, via: string, prev?: string): Session {
+    return this.write(req, reply, { sid: newSid(), user, via, at: this.now(), prev });
   }
 
   signOut(req: FastifyRequest, reply: FastifyReply): void {
@@ -97,7 +99,13 @@ export class Sessions {
   }
 
   private write(req: FastifyRequest, reply: FastifyReply, session: Session): Session {
-    const value = JSON.stringify({ s: session.sid, u: session.user, v: session.via, t: session.at });
+    const value = JSON.stringify({
+      s: session.sid,
+      u: session.user,
+      v: session.via,
+      t: session.at,
+      p: session.prev,
+    });
     reply.setCookie(SESSION_COOKIE, value, {
       path: '/',
       httpOnly: true,
@@ -130,7 +138,7 @@ function newSid(): string {
 
 function parse(value: string, now: number): Session | null {
   try {
-    const v = JSON.parse(value) as { s?: unknown; u?: unknown; v?: unknown; t?: unknown };
+    const v = JSON.parse(value) as { s?: unknown; u?: unknown; v?: unknown; t?: unknown; p?: unknown };
     if (typeof v.s !== 'string' || typeof v.t !== 'number') return null;
     if (now - v.t > SESSION_MAX_AGE_S * 1000 || v.t > now + 60_000) return null;
     return {
@@ -138,6 +146,7 @@ function parse(value: string, now: number): Session | null {
       user: typeof v.u === 'string' ? v.u : undefined,
       via: typeof v.v === 'string' ? v.v : undefined,
       at: v.t,
+      prev: typeof v.p === 'string' ? v.p : undefined,
     };
   } catch {
     return null;

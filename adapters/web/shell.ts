@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Baton } from '../../src/core/baton.js';
 import { isBatonError, TaskClosedError, ValidationError } from '../../src/core/errors.js';
+import { DEMO_PEOPLE } from '../../src/core/playground.js';
 import type { User } from '../../src/core/types.js';
 import { isOperator } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
@@ -65,8 +66,17 @@ export function createShell(options: ShellOptions): Shell {
             html`<a href="${n.href}"${n.key === opts.active ? raw(' aria-current="page"') : ''}>${n.label}</a>`,
         )
       : [];
+    // Switch person comes back to this page; after a switch, one click switches back.
+    const here = safeReturnTo(req.method === 'GET' ? req.url.split('#')[0] : '/');
+    const prev = user ? DEMO_PEOPLE.find((p) => p.slug === sessions.read(req)?.prev) : undefined;
     const banner = playground
-      ? html`<div class="banner" role="note"><strong>Playground.</strong> Demo people, no real sign-in: anyone who reaches this address can act as anyone. <a href="/login">Switch person</a></div>`
+      ? html`<div class="banner" role="note"><strong>Playground.</strong> Demo people, no real sign-in: anyone who reaches this address can act as anyone.${
+          user ? html` You are <strong>${user.name}</strong>.` : ''
+        } <a href="/login?return_to=${encodeURIComponent(here)}">Switch person</a>${
+          prev
+            ? html` <form method="post" action="/login/playground" class="inline"><input type="hidden" name="_csrf" value="${csrfToken(req)}"><input type="hidden" name="who" value="${prev.slug}"><input type="hidden" name="return_to" value="${here}"><button type="submit" class="link">Back to ${prev.name}</button></form>`
+            : ''
+        }</div>`
       : '';
     const who = user
       ? html`<div class="who"><span class="who-name" title="${user.email ?? ''}">${user.name}</span>${
@@ -109,7 +119,7 @@ ${opts.body}
     reply
       .status(opts.status ?? 200)
       .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
+      .header('cache-control', req.method === 'POST' ? 'private, no-cache' : 'no-store')
       .send(layout(req, user, opts));
 
   const kit: WebKit = {

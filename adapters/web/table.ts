@@ -5,9 +5,10 @@ import { RequestTable, type TableQuery } from '../../src/core/request-table.js';
 import type { RequestDoc, User } from '../../src/core/types.js';
 import { isOperator } from '../../src/core/users.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
+import { personByName } from './forms.js';
 import { html } from './html.js';
 import type { WebDeps } from './plugin.js';
-import { stageBadge, time } from './render.js';
+import { fieldValue, stageBadge, time } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 type Query = Record<string, string | string[] | undefined>;
@@ -77,6 +78,18 @@ export function registerTable(deps: WebDeps): void {
   const table = new RequestTable(baton);
   void table.ensureIndexes().catch((err: unknown) => deps.logger.error({ err }, 'web: table indexes'));
 
+  /** A person filter typed as a name (more people than a list shows): the one person so named. */
+  const byName = async (def: AppDefinition, query: TableQuery): Promise<TableQuery> => {
+    const filters = { ...(query.filters ?? {}) };
+    for (const f of def.fields) {
+      const v = filters[f.key];
+      if (f.type !== 'user' || !v) continue;
+      const person = await personByName(baton, f.label, v);
+      if (person && 'id' in person) filters[f.key] = person.id;
+    }
+    return { ...query, filters };
+  };
+
   const loadApp = async (req: FastifyRequest<{ Params: { key: string } }>) => baton.apps.get(req.params.key);
 
   app.get<{ Params: { key: string }; Querystring: Query }>('/apps/:key', async (req, reply) => {
@@ -86,7 +99,7 @@ export function registerTable(deps: WebDeps): void {
       const def = await loadApp(req);
       const q = req.query;
       const query = toQuery(q);
-      const page = await table.query(user, def.key, { ...query, limit: PAGE_SIZE });
+      const page = await table.query(user, def.key, { ...(await byName(def, query)), limit: PAGE_SIZE });
       const base = `/apps/${def.key}`;
       const columns: { key: string; label: string }[] = [
         { key: 'id', label: 'Request' },
@@ -111,7 +124,7 @@ export function registerTable(deps: WebDeps): void {
           const cells = await Promise.all(
             def.fields
               .filter((f) => f.type !== 'long_text')
-              .map(async (f) => html`<td>${await cell(deps, f, r.record[f.key])}</td>`),
+              .map(async (f) => html`<td>${fieldValue(f.type, await cell(deps, f, r.record[f.key]))}</td>`),
           );
           return html`<tr><td><a href="/requests/${r._id}">${r._id}</a></td><td>${stageBadge(r.stage)}</td>${cells}<td>${await baton.users.displayName(r.requester)}</td><td>${time(r.created_at)}</td></tr>`;
         }),
@@ -146,7 +159,7 @@ export function registerTable(deps: WebDeps): void {
       )}</select></label>`;
     if (f.type === 'boolean')
       return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option><option value="true"${v === 'true' ? html` selected` : ''}>Yes</option><option value="false"${v === 'false' ? html` selected` : ''}>No</option></select></label>`;
-    return html`<label>${f.label} <input name="f.${f.key}" value="${v}" type="${f.type === 'date' ? 'date' : f.type === 'number' ? 'number' : 'text'}"${f.type === 'number' ? html` step="any"` : ''}${f.type === 'user' ? html` placeholder="Email"` : ''}></label>`;
+    return html`<label>${f.label} <input name="f.${f.key}" value="${v}" type="${f.type === 'date' ? 'date' : f.type === 'number' ? 'number' : 'text'}"${f.type === 'number' ? html` step="any"` : ''}${f.type === 'user' ? html` placeholder="Name or email"` : ''}></label>`;
   })}
   ${page.sort !== 'created' ? html`<input type="hidden" name="sort" value="${page.sort}">` : ''}
   ${query.dir ? html`<input type="hidden" name="dir" value="${query.dir}">` : ''}
@@ -173,9 +186,10 @@ export function registerTable(deps: WebDeps): void {
     const user = await kit.requireUser(req, reply);
     if (!user) return reply;
     let def: AppDefinition;
-    const query = toQuery(req.query);
+    let query = toQuery(req.query);
     try {
       def = await loadApp(req);
+      query = await byName(def, query);
       // Validate the query before the download starts (a bad filter is a 400, not a broken file).
       await table.query(user, def.key, { ...query, after: undefined, limit: 1 });
     } catch (err) {

@@ -97,6 +97,13 @@ export function demoIdentity(slug: string): string {
   return `demo-${slug}`;
 }
 
+/** The slug of a demo person's user, if it is one. */
+export function demoSlug(user: User): string | undefined {
+  const id = user.identities.find((i) => i.provider === 'web' && i.id.startsWith('demo-'))?.id;
+  const slug = id?.slice('demo-'.length);
+  return DEMO_PEOPLE.some((p) => p.slug === slug) ? slug : undefined;
+}
+
 /** Creates (or finds) the demo people and groups; returns the users by slug. */
 export async function seedPlayground(baton: Baton): Promise<Record<string, User>> {
   const { db } = baton.ctx;

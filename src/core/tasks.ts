@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '../store/port.js';
+import { type Filter, isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
@@ -237,30 +237,61 @@ export class TaskService {
   }
 
   /** Open tasks assigned to the actor or to one of their groups, oldest first. */
-  async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
-    const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
-    const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
+  /**
+   * The open tasks waiting for a person (theirs and their groups'), oldest first. `after` (the
+   * last task of the previous page: its created_at and id) gives the next page.
+   */
+  async listOpenFor(
+    actor: User,
+    options: { limit?: number; after?: { at: Date; id: string } } = {},
+  ): Promise<TaskDoc[]> {
+    const keys = await this.openKeys(actor);
     const limit = options.limit ?? 100;
+    const after = options.after
+      ? {
+          $or: [
+            { created_at: { $gt: options.after.at } },
+            { created_at: options.after.at, _id: { $gt: options.after.id } },
+          ],
+        }
+      : {};
     // One indexed, ordered query per key ({assignee_key, status, created_at}), merged here:
     // an $in over several keys would make the store sort every open task of all of them.
-    // A group task with a quorum the actor has answered already waits on the others, not on
-    // them: left out by the query, before the limit (left out after it, the list came up short).
     const lists = await Promise.all(
       keys.map((key) =>
         this.ctx.db.tasks
-          .find(
-            key.startsWith('group:')
-              ? { assignee_key: key, status: 'open', 'responses.by': { $ne: actor._id } }
-              : { assignee_key: key, status: 'open' },
-            { sort: { created_at: 1 }, limit },
-          )
+          .find({ ...this.openFilter(actor, key), ...after }, { sort: { created_at: 1, _id: 1 }, limit })
           .toArray(),
       ),
     );
     return lists
       .flat()
-      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a._id < b._id ? -1 : 1))
       .slice(0, limit);
+  }
+
+  /** How many open tasks wait for a person: what listOpenFor would list without a limit. */
+  async countOpenFor(actor: User): Promise<number> {
+    const keys = await this.openKeys(actor);
+    const counts = await Promise.all(
+      keys.map((key) => this.ctx.db.tasks.countDocuments(this.openFilter(actor, key))),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async openKeys(actor: User): Promise<string[]> {
+    const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
+    return [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
+  }
+
+  /**
+   * A group task with a quorum the actor has answered already waits on the others, not on
+   * them: left out by the query, before the limit (left out after it, the list came up short).
+   */
+  private openFilter(actor: User, key: string): Filter {
+    return key.startsWith('group:')
+      ? { assignee_key: key, status: 'open', 'responses.by': { $ne: actor._id } }
+      : { assignee_key: key, status: 'open' };
   }
 
   /** The open tasks of a group (oldest first), e.g. to give someone who just joined it their copies. */

@@ -244,6 +244,23 @@ export class UserService {
     return null;
   }
 
+  /**
+   * People whose name is `name` (any case), or, when nobody's is, whose name contains it:
+   * at most `limit` (default 2, enough to tell one match from several), by name.
+   */
+  async findByName(name: string, limit = 2): Promise<User[]> {
+    const text = name.trim().replace(/\s+/g, ' ').slice(0, 200);
+    if (text === '') return [];
+    const re = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const exact = await this.ctx.db.users
+      .find({ name: { $regex: `^${re}$`, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .toArray();
+    if (exact.length > 0) return exact;
+    return this.ctx.db.users
+      .find({ name: { $regex: re, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .toArray();
+  }
+
   async list(options: { limit?: number } = {}): Promise<User[]> {
     return this.ctx.db.users.find({}, { sort: { name: 1 }, limit: options.limit ?? 500 }).toArray();
   }

@@ -57,11 +57,12 @@ describe('a stale form in a browser', () => {
       },
       payload: new URLSearchParams({ _csrf: csrf, start: '2026-12-01', days: '1' }).toString(),
     });
-    expect(stale.statusCode).toBe(403);
+    // Signed out: the page says so and leads to sign-in, then back to the form.
+    expect(stale.statusCode).toBe(401);
     expect(stale.headers['content-type']).toMatch(/^text\/html/);
-    expect(stale.body).toContain('This form has expired');
-    expect(stale.body).toContain('reload the page and try again');
-    expect(stale.body).toContain('href="/apps/time-off/new"');
+    expect(stale.body).toContain('You are signed out');
+    expect(stale.body).toContain('Sign in again');
+    expect(stale.body).toContain('href="/login?return_to=%2Fapps%2Ftime-off%2Fnew"');
     // The page script (fetch) keeps its JSON answer.
     const fetched = await app.inject({
       method: 'POST',
@@ -74,7 +75,42 @@ describe('a stale form in a browser', () => {
       },
       payload: JSON.stringify({ outcome: 'Approve' }),
     });
-    expect(fetched.statusCode).toBe(403);
-    expect(fetched.json().error).toBe('baton.csrf');
+    expect(fetched.statusCode).toBe(401);
+    expect(fetched.json().error).toBe('baton.unauthenticated');
+  });
+
+  it('a form from an older session of someone signed in gets the "expired" page, with a way back', async () => {
+    const signInAs = async (who: string) => {
+      const login = await app.inject({ method: 'GET', url: '/login' });
+      const first = String(login.headers['set-cookie']).split(';')[0]!;
+      const token = /name="_csrf" value="([^"]*)"/.exec(login.body)![1]!;
+      const res = await app.inject({
+        method: 'POST',
+        url: '/login/playground',
+        headers: { cookie: first, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ who, _csrf: token }).toString(),
+      });
+      return String(res.headers['set-cookie']).split(';')[0]!;
+    };
+    const before = await signInAs('riley');
+    const form = await app.inject({ method: 'GET', url: '/apps/time-off/new', headers: { cookie: before } });
+    const csrf = /<meta name="csrf-token" content="([^"]*)"/.exec(form.body)![1]!;
+    // Another tab switched person: a new session, so this page's token is stale.
+    const now = await signInAs('morgan');
+    const stale = await app.inject({
+      method: 'POST',
+      url: '/apps/time-off/new',
+      headers: {
+        cookie: now,
+        accept: BROWSER_ACCEPT,
+        referer: 'http://127.0.0.1:3000/apps/time-off/new',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: new URLSearchParams({ _csrf: csrf, start: '2026-12-01', days: '1' }).toString(),
+    });
+    expect(stale.statusCode).toBe(403);
+    expect(stale.body).toContain('This form has expired');
+    expect(stale.body).toContain('reload the page and try again');
+    expect(stale.body).toContain('href="/apps/time-off/new"');
   });
 });

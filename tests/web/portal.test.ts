@@ -458,7 +458,7 @@ describe('portal over HTTP', () => {
     // Hana approves; Riley's home shows the recipe's notification.
     await rt.baton.tasks.complete(people.hana!, task._id, 'Approve');
     const home = await eventuallyBody(riley, '/', 'Updates for you');
-    expect(home).toMatch(new RegExp(`Your time off ${id} \\(1 days from 2026-12-01\\) was approved`));
+    expect(home).toMatch(new RegExp(`Your time off ${id} \\(1 day from 2026-12-01\\) was approved`));
   });
 
   it('adds comments to the history trail', async () => {

@@ -90,6 +90,22 @@
         return;
       }
       message.className = 'task-message bad';
+      if (res.status === 401) {
+        // Signed out in another tab: what was typed stays in the card; sign in, then answer.
+        // Signed out in another tab: sign in again here, and the card gets back what was typed.
+        message.textContent = `${body.message ?? 'You are signed out.'} `;
+        const link = document.createElement('a');
+        link.href = `/login?return_to=${encodeURIComponent(location.pathname + location.search)}`;
+        link.textContent = 'Sign in again';
+        message.append(link);
+        saveDraft(
+          `/tasks/${article.dataset.task}/complete`,
+          Object.entries(values).map(([k, v]) => [k === 'comment' ? k : `inputs.${k}`, v]),
+          true,
+        );
+        for (const b of buttons) b.disabled = false;
+        return;
+      }
       const fields = body.fields ? Object.values(body.fields).join('; ') : '';
       message.textContent = fields || body.message || `Could not complete the task (${res.status}).`;
       if (res.status === 409) refreshAll();
@@ -109,6 +125,9 @@
     } catch {
       return; // the plain form stays
     }
+    // A card's root is not a control: without this, keyboard users stop on every card's
+    // border before its first input (the library's own switch for it).
+    if (AC.GlobalSettings) AC.GlobalSettings.setTabIndexAtCardRoot = false;
     for (const article of articles) {
       const host = article.querySelector('.card-host');
       if (!host || host.childElementCount > 0) continue;
@@ -130,6 +149,19 @@
         card.parse(JSON.parse(article.querySelector('.card-json').textContent));
         const el = card.render();
         if (!el) continue;
+        // What was typed before signing in again (see keepDrafts), by the card's input ids.
+        const typed = article.dataset.draft ? JSON.parse(article.dataset.draft) : null;
+        if (typed)
+          for (const input of card.getAllInputs()) {
+            const value = typed[input.id === 'comment' ? 'comment' : `inputs.${input.id}`];
+            const control = input.renderedInputControlElement?.querySelector?.('input, textarea') ?? null;
+            const target = control ?? input.renderedInputControlElement;
+            if (value && target && 'value' in target) target.value = value;
+          }
+        // The library gives an input's container the input's own id ("comment"): with several
+        // cards on a page those ids repeat. Prefix them with the task's, so each is unique.
+        for (const node of el.querySelectorAll('[id]'))
+          if (!/^_*ac-/.test(node.id)) node.id = `${article.id}-${node.id}`;
         host.appendChild(el);
         article.classList.add('rendered');
       } catch (err) {
@@ -277,7 +309,89 @@
     }
   }
 
+  // ---------------------------------------------------------------------------------------
+  // A form sent after the person signed out in another tab (or whose page is from an older
+  // session) is refused with a page marked data-keep-draft. What was typed is kept in this
+  // tab (sessionStorage) when a form is sent; on that page it is marked kept, and the next
+  // time the same form is shown (after signing in again), it is filled in again.
+
+  const DRAFT_KEY = 'baton:draft';
+  const DRAFT_TTL_MS = 60 * 60 * 1000;
+
+  function draftFields(form) {
+    return [...form.elements].filter(
+      (el) =>
+        el.name &&
+        !el.name.startsWith('_') &&
+        !/^(hidden|submit|button|reset|file|password)$/.test(el.type) &&
+        el.tagName !== 'BUTTON',
+    );
+  }
+
+  function keepDrafts() {
+    let draft = null;
+    try {
+      draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? 'null');
+    } catch {
+      return;
+    }
+    if (!draft || Date.now() - draft.at > DRAFT_TTL_MS) {
+      sessionStorage.removeItem(DRAFT_KEY);
+      draft = null;
+    }
+    if (draft && document.querySelector('[data-keep-draft]')) {
+      draft.kept = true;
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+    } else if (draft && !draft.kept) {
+      // The form went through (or was answered with its own page): nothing to put back.
+      sessionStorage.removeItem(DRAFT_KEY);
+    } else if (draft) {
+      const form = [...document.querySelectorAll('form[method="post"]')].find(
+        (f) => f.getAttribute('action') === draft.action,
+      );
+      if (form) {
+        sessionStorage.removeItem(DRAFT_KEY);
+        const article = form.closest('article.task');
+        if (article) article.dataset.draft = JSON.stringify(Object.fromEntries(draft.values));
+        for (const el of draftFields(form)) {
+          const saved = draft.values.filter(([name]) => name === el.name).map(([, value]) => value);
+          if (el.type === 'checkbox' || el.type === 'radio') el.checked = saved.includes(el.value);
+          else if (saved.length > 0) el.value = saved[0];
+        }
+        const note = document.createElement('p');
+        note.className = 'notice';
+        note.setAttribute('role', 'status');
+        note.textContent =
+          'This form was not sent before: what you typed is back. Check it and send it again.';
+        form.prepend(note);
+      }
+    }
+    for (const form of document.querySelectorAll('form[method="post"]')) {
+      const fields = draftFields(form);
+      if (fields.length === 0) continue;
+      form.addEventListener('submit', () => {
+        const values = [];
+        for (const el of fields) {
+          if ((el.type === 'checkbox' || el.type === 'radio') && !el.checked) continue;
+          values.push([el.name, el.value]);
+        }
+        saveDraft(form.getAttribute('action'), values, false);
+      });
+    }
+  }
+
+  function saveDraft(action, values, kept) {
+    try {
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ action, values, at: Date.now(), kept }));
+    } catch {}
+  }
+
   function start() {
+    try {
+      keepDrafts();
+    } catch {
+      // No sessionStorage: nothing is kept.
+    }
     guardSubmissions();
     localizeTimes(document);
     renderCards(document);
