@@ -55,7 +55,7 @@ describe('a decision racing a reassignment', () => {
     const decided = baton.tasks.complete(p.bob!, task!._id, 'Approve');
     await expect(decided).rejects.toBeInstanceOf(ForbiddenError);
     await expect(decided).rejects.toThrow(
-      'You can\'t act on "Time off: 1 days of Vacation for Alice Requester" any more: it was just reassigned to Carol Manager.',
+      'You can\'t act on "Time off: 1 day of Vacation for Alice Requester" any more: it was just reassigned to Carol Manager.',
     );
     tasks.findOneAndUpdate = original;
     expect((await baton.tasks.load(task!._id))!).toMatchObject({
