@@ -572,7 +572,8 @@ export async function runCommand(
     const hint = suggestion
       ? `Did you mean **${placeholders([...suggestion.words, suggestion.args].filter((x) => x !== '').join(' '))}**?`
       : 'Type **help** to see what you can do.';
-    await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
+    // Shortened: a huge word echoed in full would make a reply Teams refuses (over 28 KB), and say nothing.
+    await say(ctx, `I don't know "${md(summaryText(parsed.typed, 60))}". ${hint}`);
     return;
   }
   const words = parsed.spec.words.join(' ');

@@ -90,6 +90,19 @@ describe('Teams: commands by message', () => {
     expect(await lastReply('alice')).toContain('Did you mean **requests**?');
   });
 
+  it('a huge unknown command (one 40 KB word) is answered with a shortened echo that Teams accepts', async () => {
+    const word = 'x'.repeat(40_000);
+    await t.say('alice', word);
+    await t.idle();
+    const post = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
+    expect(t.connector.calls.filter((c) => c.path === post.path).length).toBe(1); // not refused, not retried
+    const text = cardText(post.body);
+    expect(text).toContain('I don\'t know "xxxx');
+    expect(text).toContain('…');
+    expect(text).toContain('Type **help** to see what you can do.');
+    expect(text.length).toBeLessThan(500);
+  });
+
   it('command placeholders such as <ID> are escaped in markdown replies, so Teams does not drop them as HTML tags', async () => {
     // A raw `<ID>` in markdown is an HTML tag to Teams: "show <ID>" would read "show ".
     const rawTag = /(^|[^\\])<[A-Za-z][\w-]*>/;
