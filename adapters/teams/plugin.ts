@@ -160,6 +160,34 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     await baton.deliveries.releaseClaim(owed).catch(() => undefined);
   }
 
+  /**
+   * Baton added to a team (or a group chat): a short welcome in the channel it was added to,
+   * saying how to use it there. Once per conversation, marked done only once posted.
+   */
+  async function welcomeTeam(a: Partial<Activity>): Promise<void> {
+    const serviceUrl = a.serviceUrl ?? '';
+    const conversationId = a.conversation?.id ?? '';
+    const key = `teams:team-welcome:${conversationId}`.slice(0, 200);
+    if (!(await baton.deliveries.claimOnce(key, WELCOME_MS))) return;
+    const name = a.recipient?.name || 'Baton';
+    try {
+      await deps.queue.call(() =>
+        connector.send(serviceUrl, conversationId, {
+          type: 'message',
+          text: [
+            `Hi everyone! I'm ${md(name)}: I help you file requests and act on approvals without leaving Teams.`,
+            `@mention me with **help** (**@${md(name)} help**) to see what you can do here.`,
+            'Your own requests and tasks come to your personal chat with me (Apps → Baton).',
+          ].join('\n\n'),
+          textFormat: 'markdown',
+        }),
+      );
+    } catch (err) {
+      logger.warn({ error: (err as Error).message }, 'teams: welcome to a team not posted');
+      await baton.deliveries.releaseClaim(key).catch(() => undefined);
+    }
+  }
+
   async function onMessage(a: Partial<Activity>): Promise<void> {
     const reply = replier(a);
     try {
@@ -324,6 +352,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
           const user = await deps.users.fromActivity(a);
           const personal = isPersonal(a);
           // A welcome once, when the bot arrives in someone's personal chat.
+          if (!personal && botAdded) await welcomeTeam(a);
           if (personal && (action === 'add' || botAdded)) {
             await welcome(a, user);
             // Tasks assigned before Baton could reach this person arrive now.

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recipesDir } from '../helpers/runtime.js';
-import { cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+import { activityFrom, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
 
 describe('Teams: welcome messages', () => {
   let t: TeamsTestApp;
@@ -55,5 +55,36 @@ describe('Teams: welcome messages', () => {
     const all = texts(bob.conversationId);
     expect(all.filter((x) => x.includes('Hi Bob Manager!'))).toHaveLength(1);
     expect(all[0]).toContain('Hi Bob Manager!');
+  });
+});
+
+describe('Teams: Baton added to a team', () => {
+  let t: TeamsTestApp;
+
+  beforeEach(async () => {
+    t = await startTeamsTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('posts a short welcome in the channel saying how to use it, once', async () => {
+    const added = () =>
+      activityFrom('conversation-update-team', t.people.admin!, t.connector.url, {
+        id: `f:team-added-${Math.random()}`,
+      });
+    const channel = '19:0b4e0c9c3a0d4e1f9d7c2a8e5b6f1d3c@thread.tacv2';
+    const res = await t.send(added());
+    expect(res.statusCode).toBe(200);
+    await t.idle();
+    const posts = t.connector.posts(channel);
+    expect(posts).toHaveLength(1);
+    const text = cardText(posts[0]!.body);
+    expect(text).toContain('@Baton help');
+    expect(text).toContain('personal chat');
+    // Teams may tell it again (an app upgrade, a retry): no second welcome.
+    await t.send(added());
+    await t.idle();
+    expect(t.connector.posts(channel)).toHaveLength(1);
   });
 });
