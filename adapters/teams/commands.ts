@@ -534,9 +534,17 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
   await say(ctx, parts.join(' '));
 }
 
+/**
+ * `text` with every word over `max` characters cut with "…": errors quote what was typed
+ * (`No request <ID>`), and one huge word quoted in full makes a reply Teams refuses (over 28 KB).
+ */
+function shortWords(text: string, max = 100): string {
+  return text.replace(new RegExp(`\\S{${max + 1},}`, 'gu'), (w) => summaryText(w, max));
+}
+
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, deps: TeamsDeps): string {
-  if (isBatonError(err)) return err.message;
+  if (isBatonError(err)) return shortWords(err.message);
   deps.logger.error({ err }, 'a Teams command failed');
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }

@@ -103,6 +103,19 @@ describe('Teams: commands by message', () => {
     expect(text.length).toBeLessThan(500);
   });
 
+  it('an error quoting a huge word typed (show, cancel, new) is shortened so Teams accepts it', async () => {
+    const word = 'x'.repeat(40_000);
+    for (const command of [`show ${word}`, `cancel ${word}`, `new ${word}`]) {
+      await t.say('alice', command);
+      await t.idle();
+      const post = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
+      const text = cardText(post.body);
+      expect(text).toContain('⚠️');
+      expect(text).toContain('…');
+      expect(text.length).toBeLessThan(500);
+    }
+  });
+
   it('command placeholders such as <ID> are escaped in markdown replies, so Teams does not drop them as HTML tags', async () => {
     // A raw `<ID>` in markdown is an HTML tag to Teams: "show <ID>" would read "show ".
     const rawTag = /(^|[^\\])<[A-Za-z][\w-]*>/;
