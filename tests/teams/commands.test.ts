@@ -116,6 +116,14 @@ describe('Teams: commands by message', () => {
     }
   });
 
+  it('a person named by a string too long to be anyone (a 300-character email) is unknown, not "something went wrong"', async () => {
+    await t.say('admin', 'help');
+    await t.say('admin', `admin roles grant ${'y'.repeat(300)}@example.com operator`);
+    const reply = await lastReply('admin');
+    expect(reply).toContain("I don't know who yyyy");
+    expect(reply).not.toContain('Something went wrong');
+  });
+
   it('command placeholders such as <ID> are escaped in markdown replies, so Teams does not drop them as HTML tags', async () => {
     // A raw `<ID>` in markdown is an HTML tag to Teams: "show <ID>" would read "show ".
     const rawTag = /(^|[^\\])<[A-Za-z][\w-]*>/;
