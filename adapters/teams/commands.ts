@@ -243,7 +243,11 @@ const handlers: Record<string, Handler> = {
 
   cancel: async (ctx, args, rest) => {
     const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
-    const reason = afterFirst(rest);
+    // People @mentioned in the reason are named (the text has their placeholder tokens).
+    const reason = afterFirst(rest).replace(
+      /@mention\d+/g,
+      (token) => `@${ctx.mentions.find((m) => m.token === token)?.account.name ?? 'someone'}`,
+    );
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
       ctx,

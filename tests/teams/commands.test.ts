@@ -255,6 +255,39 @@ describe('Teams: commands by message', () => {
     );
   });
 
+  it('cancel: a person @mentioned in the reason is named in the history, not as a placeholder', async () => {
+    await t.say('alice', 'help');
+    await t.say('bob', 'help');
+    await t.idle();
+    const alice = await t.batonUser('alice');
+    const request = await t.rt.baton.requests.file(alice, 'time-off', {
+      type: 'Vacation',
+      start: '2026-12-01',
+      days: 2,
+      approver: (await t.batonUser('bob'))._id,
+    });
+    const fixture = teamsFixture<{ entities: unknown[] }>('message-channel-mention');
+    await t.send(
+      activityFrom('message-channel-mention', t.people.alice!, t.connector.url, {
+        text: `<at>Baton</at> cancel ${request._id} as <at>Bob Manager</at> suggested`,
+        entities: [
+          ...fixture.entities,
+          {
+            type: 'mention',
+            text: '<at>Bob Manager</at>',
+            mentioned: { id: t.people.bob!.id, name: 'Bob Manager' },
+          },
+        ],
+      }),
+    );
+    await t.idle();
+    const r = await t.rt.baton.requests.get(alice, request._id);
+    expect(r.stage).toBe('Cancelled');
+    expect(r.history.find((h) => h.type === 'request_cancelled')!.text).toBe(
+      `Alice Requester cancelled ${request._id}: as @Bob Manager suggested`,
+    );
+  });
+
   it('admin commands: refused for a user; an admin grants a role by @mention and builds an app with the card forms', async () => {
     await t.say('admin', 'help'); // Ada becomes known to Baton
     await t.say('alice', 'admin roles grant admin@example.com admin');
