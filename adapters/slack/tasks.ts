@@ -602,7 +602,8 @@ function retryCopy(deps: SlackDeps, taskId: string, userId: string, attempt: num
 
 async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise<void> {
   const { baton, logger } = deps;
-  if (n.status !== 'pending') return;
+  // Per surface: another surface's delivery (or refusal) does not settle Slack's own post.
+  if (baton.deliveries.notificationDoneOn(n, 'slack')) return;
   const slackId = await deps.users.toSlack(n.to);
   if (!slackId) {
     logger.debug(
@@ -634,6 +635,7 @@ async function deliverNotification(deps: SlackDeps, n: NotificationDoc): Promise
         'slack: notification not delivered yet; it is tried again at the next redelivery',
       );
       await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      await baton.deliveries.notificationOwed(n._id, 'slack');
       return;
     }
     logger.warn({ notification: n._id, user: n.to, error: code }, 'slack: notification not delivered');

@@ -243,7 +243,11 @@ const handlers: Record<string, Handler> = {
 
   cancel: async (ctx, args, rest) => {
     const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
-    const reason = afterFirst(rest);
+    // People @mentioned in the reason are named (the text has their placeholder tokens).
+    const reason = afterFirst(rest).replace(
+      /@mention\d+/g,
+      (token) => `@${ctx.mentions.find((m) => m.token === token)?.account.name ?? 'someone'}`,
+    );
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
       ctx,
@@ -534,9 +538,17 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
   await say(ctx, parts.join(' '));
 }
 
+/**
+ * `text` with every word over `max` characters cut with "…": errors quote what was typed
+ * (`No request <ID>`), and one huge word quoted in full makes a reply Teams refuses (over 28 KB).
+ */
+function shortWords(text: string, max = 100): string {
+  return text.replace(new RegExp(`\\S{${max + 1},}`, 'gu'), (w) => summaryText(w, max));
+}
+
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, deps: TeamsDeps): string {
-  if (isBatonError(err)) return err.message;
+  if (isBatonError(err)) return shortWords(err.message);
   deps.logger.error({ err }, 'a Teams command failed');
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }
@@ -572,7 +584,8 @@ export async function runCommand(
     const hint = suggestion
       ? `Did you mean **${placeholders([...suggestion.words, suggestion.args].filter((x) => x !== '').join(' '))}**?`
       : 'Type **help** to see what you can do.';
-    await say(ctx, `I don't know "${md(parsed.typed)}". ${hint}`);
+    // Shortened: a huge word echoed in full would make a reply Teams refuses (over 28 KB), and say nothing.
+    await say(ctx, `I don't know "${md(summaryText(parsed.typed, 60))}". ${hint}`);
     return;
   }
   const words = parsed.spec.words.join(' ');

@@ -226,8 +226,13 @@ export class TeamsConnector {
       }
       const detail = (await res.text().catch(() => '')).slice(0, 300);
       const retryable = RETRYABLE.has(res.status) && (idempotent || NOT_PROCESSED.has(res.status));
-      if (retryable && attempt + 1 < this.maxAttempts) {
-        const wait = this.delay(attempt, res.headers.get('retry-after'));
+      const retryAfter = res.headers.get('retry-after');
+      // A wait longer than the longest back-off is not slept here (it would hold a slot of the
+      // work queue, and retrying sooner is refused again): the call fails as not carried out,
+      // and what it was for stays owed to the next redelivery (every few minutes).
+      const tooLong = retryAfter !== null && Number(retryAfter) * 1000 > this.maxDelayMs;
+      if (retryable && !tooLong && attempt + 1 < this.maxAttempts) {
+        const wait = this.delay(attempt, retryAfter);
         this.options.logger.debug(
           { method, path, status: res.status, attempt: attempt + 1, wait_ms: wait },
           'teams: connector busy; backing off',
@@ -239,7 +244,7 @@ export class TeamsConnector {
         res.status,
         method,
         path,
-        `HTTP ${res.status}${detail ? ` ${detail}` : ''}`,
+        `HTTP ${res.status}${tooLong ? ` (Retry-After ${retryAfter} s)` : ''}${detail ? ` ${detail}` : ''}`,
         !idempotent && !NOT_PROCESSED.has(res.status) && res.status >= 500,
       );
     }

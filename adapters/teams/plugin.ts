@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { Baton } from '../../src/core/baton.js';
 import { isBatonError } from '../../src/core/errors.js';
+import type { User } from '../../src/core/types.js';
 import type { Logger } from '../../src/logger.js';
 import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
 import { createWorkQueue } from '../slack/queue.js';
@@ -20,6 +21,9 @@ import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm }
 import { attachment, FALLBACK_VERB_KEY, fitCard, messageCard, VERB } from './render.js';
 import { deliverOpenTasks, handleTaskAction, startTaskDelivery } from './tasks.js';
 import { createTeamsUserDirectory, isPersonal } from './users.js';
+
+/** How long a posted welcome counts as given (a reinstall within it brings none). */
+const WELCOME_MS = 365 * 24 * 3600_000;
 
 export { teamsMode } from './auth.js';
 
@@ -129,6 +133,61 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     );
   };
 
+  /**
+   * The welcome, once per person: marked done only once posted. One that could not be posted
+   * is owed, and comes before the answer to the person's next message in their chat with Baton
+   * (or at the next install).
+   */
+  async function welcome(a: Partial<Activity>, user: User): Promise<void> {
+    const done = `teams:welcome:${user._id}`;
+    const owed = `teams:welcome-owed:${user._id}`;
+    if (!(await baton.deliveries.claimOnce(done, WELCOME_MS))) return;
+    try {
+      await replier(a)({
+        type: 'message',
+        text: `Hi ${md(user.name)}! ${renderHelp(user)}`,
+        textFormat: 'markdown',
+      });
+    } catch (err) {
+      logger.warn(
+        { user: user._id, error: (err as Error).message },
+        'teams: welcome not posted; it comes with the next answer',
+      );
+      await baton.deliveries.releaseClaim(done).catch(() => undefined);
+      await baton.deliveries.claimOnce(owed, WELCOME_MS).catch(() => false);
+      return;
+    }
+    await baton.deliveries.releaseClaim(owed).catch(() => undefined);
+  }
+
+  /**
+   * Baton added to a team (or a group chat): a short welcome in the channel it was added to,
+   * saying how to use it there. Once per conversation, marked done only once posted.
+   */
+  async function welcomeTeam(a: Partial<Activity>): Promise<void> {
+    const serviceUrl = a.serviceUrl ?? '';
+    const conversationId = a.conversation?.id ?? '';
+    const key = `teams:team-welcome:${conversationId}`.slice(0, 200);
+    if (!(await baton.deliveries.claimOnce(key, WELCOME_MS))) return;
+    const name = a.recipient?.name || 'Baton';
+    try {
+      await deps.queue.call(() =>
+        connector.send(serviceUrl, conversationId, {
+          type: 'message',
+          text: [
+            `Hi everyone! I'm ${md(name)}: I help you file requests and act on approvals without leaving Teams.`,
+            `@mention me with **help** (**@${md(name)} help**) to see what you can do here.`,
+            'Your own requests and tasks come to your personal chat with me (Apps → Baton).',
+          ].join('\n\n'),
+          textFormat: 'markdown',
+        }),
+      );
+    } catch (err) {
+      logger.warn({ error: (err as Error).message }, 'teams: welcome to a team not posted');
+      await baton.deliveries.releaseClaim(key).catch(() => undefined);
+    }
+  }
+
   async function onMessage(a: Partial<Activity>): Promise<void> {
     const reply = replier(a);
     try {
@@ -138,6 +197,8 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
         return;
       }
       const actor = await deps.users.fromActivity(a);
+      if (isPersonal(a) && (await baton.deliveries.isClaimed(`teams:welcome-owed:${actor._id}`)))
+        await welcome(a, actor);
       if (!a.text && a.value) {
         await reply({
           type: 'message',
@@ -291,13 +352,9 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
           const user = await deps.users.fromActivity(a);
           const personal = isPersonal(a);
           // A welcome once, when the bot arrives in someone's personal chat.
+          if (!personal && botAdded) await welcomeTeam(a);
           if (personal && (action === 'add' || botAdded)) {
-            if (await baton.deliveries.claimOnce(`teams:welcome:${user._id}`, 365 * 24 * 3600_000))
-              await replier(a)({
-                type: 'message',
-                text: `Hi ${md(user.name)}! ${renderHelp(user)}`,
-                textFormat: 'markdown',
-              });
+            await welcome(a, user);
             // Tasks assigned before Baton could reach this person arrive now.
             const posted = await deliverOpenTasks(deps, user);
             if (posted > 0)

@@ -354,15 +354,17 @@ export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: str
 
 async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise<void> {
   const { baton, logger } = deps;
-  if (n.status !== 'pending') return;
+  // Per surface: another surface's delivery (or refusal) does not settle Teams' own post.
+  if (baton.deliveries.notificationDoneOn(n, SURFACE)) return;
   if (!(await deps.users.teamsIdentity(n.to))) return; // left to other surfaces
-  if (n.deliveries.some((d) => d.surface === SURFACE && !d.error)) return;
   const target = await personalConversation(deps, n.to);
   if ('reason' in target) {
     logger.info(
       { notification: n._id, user: n.to, reason: target.reason },
       'teams: notification not delivered',
     );
+    // Teams could not open the chat this time: the next redelivery asks again.
+    if (target.passing) await baton.deliveries.notificationOwed(n._id, SURFACE);
     return;
   }
   const claim = postingClaim(deps, `teams:notification:${n._id}`);
@@ -392,6 +394,7 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
       );
       if (!(err instanceof ConnectorError && err.ambiguous))
         await baton.deliveries.releaseClaim(claim).catch(() => undefined);
+      await baton.deliveries.notificationOwed(n._id, SURFACE);
       return;
     }
     logger.warn(

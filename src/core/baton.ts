@@ -221,8 +221,19 @@ export class Baton {
     const notes = await db.notifications
       .find({ status: 'pending', ...age }, { sort: { created_at: 1 }, limit })
       .toArray();
-    for (const n of notes) this.events.emit('notification', n);
     const surfaces = [...this.deliverySurfaces.keys()].sort();
+    // And those a listening surface still owes after a passing failure, whatever other
+    // surfaces did meanwhile (delivered it, or refused it for good).
+    if (surfaces.length > 0) {
+      const owed = await db.notifications
+        .find(
+          { owed: { $in: surfaces }, status: { $ne: 'pending' }, ...age },
+          { sort: { created_at: 1 }, limit },
+        )
+        .toArray();
+      notes.push(...owed);
+    }
+    for (const n of notes) this.events.emit('notification', n);
     // Per task, the listening surfaces that have no copy of it.
     const tasks = new Map<string, { task: TaskDoc; missing: string[] }>();
     if (surfaces.length === 0) {

@@ -178,6 +178,7 @@ export async function ensureIndexes(db: Collections): Promise<void> {
   await db.recipes.createIndex({ trigger_app: 1 });
   await db.notifications.createIndex({ to: 1, created_at: -1 });
   await db.notifications.createIndex({ status: 1 });
+  await db.notifications.createIndex({ owed: 1 }, { sparse: true });
   await db.requests.createIndex({ requester: 1, stage: 1 });
   // Dashboard (stats.ts): open tasks by age, tasks completed in a window.
   await db.tasks.createIndex({ status: 1, created_at: 1 });

@@ -79,26 +79,59 @@ export class DeliveryService {
     return (task.deliveries ?? []).filter((d) => surface === undefined || d.surface === surface);
   }
 
-  /** Marks a notification as delivered on a surface. */
+  /**
+   * Marks a notification as delivered on a surface (and no longer owed there). Its `status`
+   * sums up the surfaces: delivered once any surface delivered it.
+   */
   async notificationDelivered(id: string, delivery: Omit<Delivery, 'at'>): Promise<void> {
     assertSafeId(id, 'notification id');
     assertSafeValue(delivery, 'delivery');
     await this.ctx.db.notifications.updateOne(
       { _id: id },
-      { $set: { status: 'delivered' }, $push: { deliveries: { ...delivery, at: this.ctx.now() } } },
+      {
+        $set: { status: 'delivered' },
+        $push: { deliveries: { ...delivery, at: this.ctx.now() } },
+        $pull: { owed: delivery.surface },
+      },
     );
   }
 
-  /** Marks a notification that no surface could deliver (it stays visible in the portal). */
+  /**
+   * A surface could not deliver a notification for good (the person blocked the bot...): it is
+   * not tried there again. Undeliverable (it stays visible in the portal) while no surface has
+   * delivered it; other surfaces still deliver theirs, and one that had a passing failure still
+   * owes it (see `notificationOwed`).
+   */
   async notificationUndeliverable(id: string, surface: string, error: string): Promise<void> {
     assertSafeId(id, 'notification id');
+    assertSafeId(surface, 'surface');
     await this.ctx.db.notifications.updateOne(
-      { _id: id, status: 'pending' },
+      { _id: id },
       {
-        $set: { status: 'undeliverable' },
         $push: { deliveries: { surface, user: '', ref: {}, at: this.ctx.now(), error } },
+        $pull: { owed: surface },
       },
     );
+    await this.ctx.db.notifications.updateOne(
+      { _id: id, status: 'pending' },
+      { $set: { status: 'undeliverable' } },
+    );
+  }
+
+  /**
+   * A surface's post of a notification had a passing failure: it still owes it, and redelivery
+   * hands it the notification again whatever other surfaces did meanwhile.
+   */
+  async notificationOwed(id: string, surface: string): Promise<void> {
+    assertSafeId(id, 'notification id');
+    assertSafeId(surface, 'surface');
+    await this.ctx.db.notifications.updateOne({ _id: id }, { $addToSet: { owed: surface } });
+  }
+
+  /** Whether `surface` has nothing more to do for a notification (posted it, or refused for good). */
+  notificationDoneOn(n: NotificationDoc, surface: string): boolean {
+    if (n.deliveries.some((d) => d.surface === surface)) return true;
+    return n.status !== 'pending' && !(n.owed ?? []).includes(surface);
   }
 
   /** A user's notifications, newest first. */

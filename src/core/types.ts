@@ -255,8 +255,11 @@ export interface NotificationDoc {
   request_id?: string | undefined;
   job_id?: string | undefined;
   created_at: Date;
+  /** `delivered` once any surface delivered it; `undeliverable` once one refused it for good and none delivered it. */
   status: 'pending' | 'delivered' | 'undeliverable';
   deliveries: Delivery[];
+  /** Surfaces whose post had a passing failure: redelivery hands them the notification again. */
+  owed?: string[] | undefined;
   [key: string]: unknown;
 }
 

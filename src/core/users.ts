@@ -1,5 +1,5 @@
 import { isDuplicateKeyError } from '../store/port.js';
-import { assertSafeId } from '../store/safe.js';
+import { assertSafeId, UnsafeInputError } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { newId } from './ids.js';
@@ -206,7 +206,14 @@ export class UserService {
   async lookup(ref: string): Promise<User | null> {
     const value = ref.trim();
     if (value === '') return null;
-    assertSafeId(value, 'user');
+    // Nothing Baton stores is named so (over 200 characters, control characters, a leading `$`):
+    // someone typed it, and it is nobody known (not an error on Baton's side).
+    try {
+      assertSafeId(value, 'user');
+    } catch (err) {
+      if (err instanceof UnsafeInputError) return null;
+      throw err;
+    }
     const email = normalizeEmail(value);
     if (email) return (await this.ctx.db.users.findOne({ email })) ?? this.fromDirectories(email);
     const byId = await this.ctx.db.users.findOne({ _id: value });

@@ -90,6 +90,40 @@ describe('Teams: commands by message', () => {
     expect(await lastReply('alice')).toContain('Did you mean **requests**?');
   });
 
+  it('a huge unknown command (one 40 KB word) is answered with a shortened echo that Teams accepts', async () => {
+    const word = 'x'.repeat(40_000);
+    await t.say('alice', word);
+    await t.idle();
+    const post = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
+    expect(t.connector.calls.filter((c) => c.path === post.path).length).toBe(1); // not refused, not retried
+    const text = cardText(post.body);
+    expect(text).toContain('I don\'t know "xxxx');
+    expect(text).toContain('…');
+    expect(text).toContain('Type **help** to see what you can do.');
+    expect(text.length).toBeLessThan(500);
+  });
+
+  it('an error quoting a huge word typed (show, cancel, new) is shortened so Teams accepts it', async () => {
+    const word = 'x'.repeat(40_000);
+    for (const command of [`show ${word}`, `cancel ${word}`, `new ${word}`]) {
+      await t.say('alice', command);
+      await t.idle();
+      const post = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
+      const text = cardText(post.body);
+      expect(text).toContain('⚠️');
+      expect(text).toContain('…');
+      expect(text.length).toBeLessThan(500);
+    }
+  });
+
+  it('a person named by a string too long to be anyone (a 300-character email) is unknown, not "something went wrong"', async () => {
+    await t.say('admin', 'help');
+    await t.say('admin', `admin roles grant ${'y'.repeat(300)}@example.com operator`);
+    const reply = await lastReply('admin');
+    expect(reply).toContain("I don't know who yyyy");
+    expect(reply).not.toContain('Something went wrong');
+  });
+
   it('command placeholders such as <ID> are escaped in markdown replies, so Teams does not drop them as HTML tags', async () => {
     // A raw `<ID>` in markdown is an HTML tag to Teams: "show <ID>" would read "show ".
     const rawTag = /(^|[^\\])<[A-Za-z][\w-]*>/;
@@ -218,6 +252,39 @@ describe('Teams: commands by message', () => {
       t.connector
         .posts(t.people.bob!.conversationId)
         .some((p) => cardText(p.body).includes(`Alice Requester cancelled time off ${request._id}`)),
+    );
+  });
+
+  it('cancel: a person @mentioned in the reason is named in the history, not as a placeholder', async () => {
+    await t.say('alice', 'help');
+    await t.say('bob', 'help');
+    await t.idle();
+    const alice = await t.batonUser('alice');
+    const request = await t.rt.baton.requests.file(alice, 'time-off', {
+      type: 'Vacation',
+      start: '2026-12-01',
+      days: 2,
+      approver: (await t.batonUser('bob'))._id,
+    });
+    const fixture = teamsFixture<{ entities: unknown[] }>('message-channel-mention');
+    await t.send(
+      activityFrom('message-channel-mention', t.people.alice!, t.connector.url, {
+        text: `<at>Baton</at> cancel ${request._id} as <at>Bob Manager</at> suggested`,
+        entities: [
+          ...fixture.entities,
+          {
+            type: 'mention',
+            text: '<at>Bob Manager</at>',
+            mentioned: { id: t.people.bob!.id, name: 'Bob Manager' },
+          },
+        ],
+      }),
+    );
+    await t.idle();
+    const r = await t.rt.baton.requests.get(alice, request._id);
+    expect(r.stage).toBe('Cancelled');
+    expect(r.history.find((h) => h.type === 'request_cancelled')!.text).toBe(
+      `Alice Requester cancelled ${request._id}: as @Bob Manager suggested`,
     );
   });
 

@@ -42,6 +42,23 @@ steps:
   - action: change_stage
     stage: "{{ steps.t.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
 `,
+  'fyi.yaml': `
+kind: app
+key: fyi
+name: For your information
+stages: [Submitted]
+fields:
+  - { key: approver, label: Approver, type: user, required: true }
+`,
+  'fyi-recipe.yaml': `
+kind: recipe
+name: fyi-note
+trigger: { type: new_request, app: fyi }
+steps:
+  - action: notify
+    to: "{{ record.approver }}"
+    text: "For your information: {{ request.id }}."
+`,
 };
 
 /** One person on Slack and on Teams is one Baton user: a task closed on one surface updates the other's copy. */
@@ -134,6 +151,54 @@ describe('Teams and Slack on together', () => {
       teamsActivity: copies.find((c) => c.surface === 'teams')!.ref.activity!,
     };
   };
+
+  it('a notification Teams refused for good is still posted on Slack at the next redelivery, after a passing Slack failure', async () => {
+    const bob = connector.people.get('29:1bobTeamsId3')!;
+    // Bob blocked Baton in Teams; Slack has a hiccup on the first post.
+    connector.failures.push({
+      match: (c) => c.method === 'POST' && c.path.includes(encodeURIComponent(bob.conversationId)),
+      status: 403,
+    });
+    let slackHiccup = true;
+    slackApi.failWhen = (method, args) => {
+      if (method !== 'chat.postMessage' || !String(args.text ?? '').includes('For your information')) return;
+      if (!slackHiccup) return;
+      slackHiccup = false;
+      return 'internal_error';
+    };
+    const alice = await rt.baton.users.resolve({
+      provider: 'web',
+      id: 'alice',
+      name: 'Alice',
+      email: 'alice@example.com',
+    });
+    await rt.baton.requests.file(alice, 'fyi', { approver: 'bob@example.com' });
+    const bobUser = (await rt.baton.users.lookup(`slack:${SLACK.bob!.id}`))!;
+    const refused = await eventually(async () => {
+      const n = await rt.baton.ctx.db.notifications.findOne({ to: bobUser._id });
+      return n && !slackHiccup && n.deliveries.some((d) => d.surface === 'teams') ? n : null;
+    });
+    await teams.idle();
+    expect(refused.deliveries.find((d) => d.surface === 'teams')?.error).toMatch(/HTTP 403/);
+    const slackPosts = () =>
+      slackApi
+        .of('chat.postMessage')
+        .filter((m) => String((m as { text?: unknown }).text ?? '').includes('For your information'));
+    expect(slackPosts()).toHaveLength(1); // the one that failed
+
+    await rt.baton.redeliver();
+    const n = await eventually(async () => {
+      const doc = await rt.baton.ctx.db.notifications.findOne({ to: bobUser._id });
+      return doc?.deliveries.some((d) => d.surface === 'slack' && !d.error) ? doc : null;
+    });
+    expect(n.status).toBe('delivered');
+    expect(slackPosts()).toHaveLength(2);
+    // Teams' refusal stands: a later redelivery does not post it there again.
+    const teamsPosts = connector.posts(bob.conversationId).length;
+    await rt.baton.redeliver();
+    await teams.idle();
+    expect(connector.posts(bob.conversationId)).toHaveLength(teamsPosts);
+  });
 
   it('approved in Teams: the Slack copy is updated', async () => {
     const { task, slack } = await fileRequest();

@@ -91,6 +91,25 @@ describe('Teams: posts the connector refuses or fails', () => {
     expect(t.connector.posts(alice.conversationId).slice(before)).toHaveLength(6);
   });
 
+  it('a notification Teams throttles for longer than 30 s (Retry-After: 120) is not retried sooner: it stays owed to the next redelivery', async () => {
+    const alice = t.people.alice!;
+    t.connector.failures.push({ match: toChat(alice.conversationId), status: 429, retryAfter: '120' });
+    const before = await approveAsk();
+    await eventually(async () => t.connector.posts(alice.conversationId).length === before + 1);
+    await t.idle();
+    // Not tried again after "30 s" (Teams would refuse it again): one try, and owed.
+    expect(t.connector.posts(alice.conversationId).slice(before)).toHaveLength(1);
+    const owed = await t.rt.baton.ctx.db.notifications.findOne({ to: (await t.batonUser('alice'))._id });
+    expect(owed?.status).toBe('pending');
+
+    await t.rt.baton.redeliver();
+    await t.idle();
+    const posted = t.connector.posts(alice.conversationId).slice(before);
+    expect(posted).toHaveLength(2);
+    expect(cardText(posted[1]!.body)).toContain('was decided: Approve');
+    expect((await aliceNotification()).status).toBe('delivered');
+  });
+
   it('a notification Teams answers with a 5xx stays owed (not given up on)', async () => {
     const alice = t.people.alice!;
     t.connector.failures.push({ match: toChat(alice.conversationId), status: 503 });
