@@ -134,6 +134,8 @@ export function registerTable(deps: WebDeps): void {
       const people = filterable.some((f) => f.type === 'user')
         ? await baton.users.list({ limit: PEOPLE_SELECT_MAX + 1 })
         : [];
+      // Requests left in a stage the app no longer has can still be found.
+      const former = await table.formerStages(def);
       const exportHref = link(`${base}/export.csv`, q, { after: undefined });
       return kit.page(req, reply, user, {
         title: def.name,
@@ -142,7 +144,7 @@ export function registerTable(deps: WebDeps): void {
   <div class="actions"><a class="button primary" href="${base}/new">New request</a><a class="button" href="${exportHref}" download>Export CSV</a></div></div>
 <form method="get" action="${base}" class="filters card" role="search">
   <label>Search <input type="search" name="q" value="${query.q ?? ''}" placeholder="Id or words"></label>
-  <label>Stage <select name="stage"><option value="">Any</option>${def.stages.map((s) => html`<option${s === query.stage ? html` selected` : ''}>${s}</option>`)}</select></label>
+  <label>Stage <select name="stage"><option value="">Any</option>${def.stages.map((s) => html`<option${s === query.stage ? html` selected` : ''}>${s}</option>`)}${former.map((s) => html`<option value="${s}"${s === query.stage ? html` selected` : ''}>${s} (no longer a stage)</option>`)}</select></label>
   ${filterable.map((f) => {
     const v = query.filters?.[f.key] ?? '';
     if (f.type === 'select' || f.type === 'multi_select')
