@@ -905,9 +905,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
     const now = this.ctx.now();
     const stamp = eventStamp(now);
-    // Recipes first, so that cancelling their tasks resumes none of them.
+    // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
+    // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
     const jobs = await this.ctx.db.jobs
-      .find({ request_id: requestId, status: { $in: ['running', 'waiting'] } })
+      .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();
     for (const job of jobs) {
       const { modifiedCount } = await this.ctx.db.jobs.updateOne(
