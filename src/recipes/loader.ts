@@ -1050,10 +1050,10 @@ function recipientProblem(to: unknown, app: AppDefinition): string | undefined {
       ? `a person field ("{{ record.${people[0]!.key} }}")`
       : 'a user field ("{{ record.<field> }}")'
   } or the requester ("{{ request.requester }}")`;
+  // An email, group:<name>, a platform identity (slack:U123) or a Baton user id.
+  const person = (v: string) => v === '' || v.includes('@') || v.includes(':') || USER_ID.test(v);
   if (!isTemplate(value)) {
-    if (value === '' || value.startsWith('group:') || value.includes('@') || value.includes(':'))
-      return undefined;
-    if (USER_ID.test(value)) return undefined;
+    if (person(value)) return undefined;
     const field = app.fields.find((f) => f.key === value);
     if (field && (field.type === 'user' || field.type === 'email'))
       return `"${value}" is taken as a person's id, not the field ${field.label}: write "{{ record.${value} }}"`;
@@ -1063,6 +1063,14 @@ function recipientProblem(to: unknown, app: AppDefinition): string | undefined {
   if (!only) return undefined;
   const field = app.fields.find((f) => f.key === only[1]);
   if (!field || field.type === 'user' || field.type === 'email') return undefined;
+  if (field.type === 'select' || field.type === 'multi_select') {
+    // A select of emails or group:<name> options is a fine way to pick who is told.
+    const bad = (field.options ?? [])
+      .map((o) => (typeof o === 'string' ? o : o.value))
+      .find((o) => !person(o.trim()));
+    if (bad === undefined) return undefined;
+    return `record.${field.key} is a ${field.type} field (${field.label}) whose option "${bad}" is not a person (an email or group:<name>): ${instead}`;
+  }
   return `record.${field.key} is a ${field.type} field (${field.label}), not a person: ${instead}`;
 }
 

@@ -17,6 +17,8 @@ fields:
   - { key: item, label: Item, type: text }
   - { key: approver, label: Approver, type: user }
   - { key: cc, label: Copy to, type: email }
+  - { key: team, label: Team, type: select, options: [group:it, group:hr, boss@example.com] }
+  - { key: size, label: Size, type: select, options: [S, M] }
 `;
 
 const RECIPE = `kind: recipe
@@ -35,6 +37,9 @@ steps:
   - action: assign_task
     to: "{{ record.approver }}"
     title: Fine
+  - action: notify
+    to: ["{{ record.team }}", "{{ record.size }}"]
+    text: hi
 `;
 
 describe('npm run validate and recipients that can never be a person', () => {
@@ -52,7 +57,8 @@ describe('npm run validate and recipients that can never be a person', () => {
       `${file}:6: warning: steps[0].to: "manager" is not an email, a user id or group:<name>, so it can never be a person and a job that reaches this step fails: write an email (boss@example.com), group:<name>, a person field ("{{ record.approver }}") or the requester ("{{ request.requester }}")`,
       `${file}:9: warning: steps[1].to: record.item is a text field (Item), not a person: write an email (boss@example.com), group:<name>, a person field ("{{ record.approver }}") or the requester ("{{ request.requester }}")`,
       `${file}:12: warning: steps[2].to[0]: "approver" is taken as a person's id, not the field Approver: write "{{ record.approver }}"`,
-      '2 files checked (1 app, 1 recipe): 0 errors, 3 warnings',
+      `${file}:18: warning: steps[4].to[1]: record.size is a select field (Size) whose option "S" is not a person (an email or group:<name>): write an email (boss@example.com), group:<name>, a person field ("{{ record.approver }}") or the requester ("{{ request.requester }}")`,
+      '2 files checked (1 app, 1 recipe): 0 errors, 4 warnings',
     ]);
     expect(result.status).toBe(0);
   });
