@@ -541,6 +541,18 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           by,
         );
         if (task.status !== 'open') return { kind: 'next', result: taskResult(task) };
+        // Stopped while this step ran (its request cancelled after the cancel withdrew the open
+        // tasks): the task just opened is withdrawn too, or it would wait for a job that never resumes.
+        const current = await this.ctx.db.jobs.findOne({ _id: job._id });
+        if (current?.status === 'stopped') {
+          const closed = await this.tasks
+            .cancel(by, task._id, current.stop_reason ?? 'The recipe was stopped')
+            .catch((err: unknown) => {
+              if (err instanceof BatonError) return task; // decided in the meantime
+              throw err;
+            });
+          return { kind: 'next', result: taskResult(closed) };
+        }
         if (assignee.type === 'group') {
           const group = await this.groups.find(assignee.name);
           if (group && group.members.length === 0)
