@@ -23,9 +23,19 @@ function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The table query from the page's query string (`f.<field>` are field filters). */
-function toQuery(q: Query): TableQuery {
+/** The table's own query parameters (a field with one of these keys is filtered as `f.<key>` only). */
+const RESERVED = new Set(['stage', 'q', 'sort', 'dir', 'after']);
+
+/**
+ * The table query from the page's query string (`f.<field>` are field filters; a field's bare
+ * key, as in `?priority=high`, filters too rather than being ignored).
+ */
+function toQuery(q: Query, def: AppDefinition): TableQuery {
   const filters: Record<string, string> = {};
+  for (const f of def.fields) {
+    const value = one(q[f.key]);
+    if (!RESERVED.has(f.key) && value) filters[f.key] = value;
+  }
   for (const [k, v] of Object.entries(q)) {
     const value = one(v);
     if (k.startsWith('f.') && value) filters[k.slice(2)] = value;
@@ -98,7 +108,7 @@ export function registerTable(deps: WebDeps): void {
     try {
       const def = await loadApp(req);
       const q = req.query;
-      const query = toQuery(q);
+      const query = toQuery(q, def);
       const page = await table.query(user, def.key, { ...(await byName(def, query)), limit: PAGE_SIZE });
       const base = `/apps/${def.key}`;
       const columns: { key: string; label: string }[] = [
@@ -134,6 +144,8 @@ export function registerTable(deps: WebDeps): void {
       const people = filterable.some((f) => f.type === 'user')
         ? await baton.users.list({ limit: PEOPLE_SELECT_MAX + 1 })
         : [];
+      // Requests left in a stage the app no longer has can still be found.
+      const former = await table.formerStages(def);
       const exportHref = link(`${base}/export.csv`, q, { after: undefined });
       return kit.page(req, reply, user, {
         title: def.name,
@@ -142,16 +154,18 @@ export function registerTable(deps: WebDeps): void {
   <div class="actions"><a class="button primary" href="${base}/new">New request</a><a class="button" href="${exportHref}" download>Export CSV</a></div></div>
 <form method="get" action="${base}" class="filters card" role="search">
   <label>Search <input type="search" name="q" value="${query.q ?? ''}" placeholder="Id or words"></label>
-  <label>Stage <select name="stage"><option value="">Any</option>${def.stages.map((s) => html`<option${s === query.stage ? html` selected` : ''}>${s}</option>`)}</select></label>
+  <label>Stage <select name="stage"><option value="">Any</option>${def.stages.map((s) => html`<option${s === query.stage ? html` selected` : ''}>${s}</option>`)}${former.map((s) => html`<option value="${s}"${s === query.stage ? html` selected` : ''}>${s} (no longer a stage)</option>`)}</select></label>
   ${filterable.map((f) => {
     const v = query.filters?.[f.key] ?? '';
-    if (f.type === 'select' || f.type === 'multi_select')
-      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${(
-        f.options ?? []
-      ).map((o) => {
-        const { value, label } = typeof o === 'string' ? { value: o, label: o } : o;
-        return html`<option value="${value}"${value === v ? html` selected` : ''}>${label}</option>`;
-      })}</select></label>`;
+    if (f.type === 'select' || f.type === 'multi_select') {
+      const options = (f.options ?? []).map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
+      // A value the field no longer offers (older requests may hold it) is shown as the filter in use.
+      const former = v !== '' && !options.some((o) => o.value === v);
+      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${options.map(
+        ({ value, label }) =>
+          html`<option value="${value}"${value === v ? html` selected` : ''}>${label}</option>`,
+      )}${former ? html`<option value="${v}" selected>${v} (no longer an option)</option>` : ''}</select></label>`;
+    }
     if (f.type === 'user' && people.length <= PEOPLE_SELECT_MAX)
       return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${people.map(
         (p) =>
@@ -186,10 +200,10 @@ export function registerTable(deps: WebDeps): void {
     const user = await kit.requireUser(req, reply);
     if (!user) return reply;
     let def: AppDefinition;
-    let query = toQuery(req.query);
+    let query: TableQuery;
     try {
       def = await loadApp(req);
-      query = await byName(def, query);
+      query = await byName(def, toQuery(req.query, def));
       // Validate the query before the download starts (a bad filter is a 400, not a broken file).
       await table.query(user, def.key, { ...query, after: undefined, limit: 1 });
     } catch (err) {

@@ -127,8 +127,32 @@ export class RequestTable {
       // Leading with stage makes `stage` a plain equality for the store, so this index serves
       // "one stage of one app, newest first" without sorting.
       await requests.createIndex({ stage: 1, app: 1, number: -1 });
+      // The distinct stages an app's requests are in, one index seek per stage (see stagesInUse).
+      await requests.createIndex({ app: 1, stage: 1 });
     })();
     return this.indexed;
+  }
+
+  /**
+   * The stages of an app's requests that are not (or no longer) stages of the app — e.g. those
+   * left in a stage an app file dropped — so the table can still filter by them. One index seek
+   * per distinct stage; at most `max` of them.
+   */
+  async formerStages(app: AppDefinition, max = 50): Promise<string[]> {
+    await this.ensureIndexes();
+    const out: string[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < max + app.stages.length; i++) {
+      const doc = await this.baton.ctx.db.requests.findOne(
+        after === undefined ? { app: app.key } : { app: app.key, stage: { $gt: after } },
+        { sort: { app: 1, stage: 1 }, projection: { stage: 1 } },
+      );
+      if (!doc || typeof doc.stage !== 'string') break;
+      after = doc.stage;
+      if (!app.stages.includes(doc.stage)) out.push(doc.stage);
+      if (out.length >= max) break;
+    }
+    return out;
   }
 
   /** The MongoDB filter of a query (visibility included). */
@@ -138,7 +162,12 @@ export class RequestTable {
     const flat: Record<string, unknown> = { app: app.key };
     const and: Record<string, unknown>[] = [];
     if (query.stage) {
-      if (!app.stages.includes(query.stage))
+      assertSafeValue(query.stage, 'stage');
+      // A stage the app no longer has still finds the requests left in it.
+      if (
+        !app.stages.includes(query.stage) &&
+        !(await this.baton.ctx.db.requests.findOne({ stage: query.stage, app: app.key }))
+      )
         throw new ValidationError(`${app.name} has no stage "${query.stage}".`, { stage: 'Unknown stage' });
       flat.stage = query.stage;
     }

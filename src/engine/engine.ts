@@ -541,6 +541,18 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           by,
         );
         if (task.status !== 'open') return { kind: 'next', result: taskResult(task) };
+        // Stopped while this step ran (its request cancelled after the cancel withdrew the open
+        // tasks): the task just opened is withdrawn too, or it would wait for a job that never resumes.
+        const current = await this.ctx.db.jobs.findOne({ _id: job._id });
+        if (current?.status === 'stopped') {
+          const closed = await this.tasks
+            .cancel(by, task._id, current.stop_reason ?? 'The recipe was stopped')
+            .catch((err: unknown) => {
+              if (err instanceof BatonError) return task; // decided in the meantime
+              throw err;
+            });
+          return { kind: 'next', result: taskResult(closed) };
+        }
         if (assignee.type === 'group') {
           const group = await this.groups.find(assignee.name);
           if (group && group.members.length === 0)
@@ -905,9 +917,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
     const now = this.ctx.now();
     const stamp = eventStamp(now);
-    // Recipes first, so that cancelling their tasks resumes none of them.
+    // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
+    // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
     const jobs = await this.ctx.db.jobs
-      .find({ request_id: requestId, status: { $in: ['running', 'waiting'] } })
+      .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();
     for (const job of jobs) {
       const { modifiedCount } = await this.ctx.db.jobs.updateOne(

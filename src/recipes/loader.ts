@@ -936,6 +936,15 @@ function crossChecks(
     problems.push(...recordReferenceProblems(file, locator, def, app));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
+      if (step.action === 'assign_task' || step.action === 'notify') {
+        const targets: [unknown, PathSegment[]][] = Array.isArray(step.to)
+          ? step.to.map((to, i) => [to, [...path, 'to', i]])
+          : [[step.to, [...path, 'to']]];
+        for (const [to, at] of targets) {
+          const message = recipientProblem(to, app);
+          if (message) problems.push(problemAt(file, locator, at, message, 'warning'));
+        }
+      }
       if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
         const cards = cardNames();
         if (cards && !cards.includes(step.card)) {
@@ -1021,6 +1030,48 @@ function crossChecks(
   }
   problems.push(...stageLoopProblems(recipes));
   return problems;
+}
+
+/** A Baton user id as `newId('u')` makes them. */
+const USER_ID = /^u_[0-9a-z]{16}$/;
+
+/**
+ * Why a recipient (`to` of assign_task or notify, or one item of a list) can never be a person,
+ * or undefined. At run time a literal is looked up as an email, a Baton user id or a platform
+ * identity (`slack:U123`), and `{{ record.<key> }}` gives the field's value: a job reaching a
+ * step whose recipient is none of these fails with "No person … is known to Baton".
+ */
+function recipientProblem(to: unknown, app: AppDefinition): string | undefined {
+  if (typeof to !== 'string') return undefined;
+  const value = to.trim();
+  const people = app.fields.filter((f) => f.type === 'user' || f.type === 'email');
+  const instead = `write an email (boss@example.com), group:<name>, ${
+    people.length > 0
+      ? `a person field ("{{ record.${people[0]!.key} }}")`
+      : 'a user field ("{{ record.<field> }}")'
+  } or the requester ("{{ request.requester }}")`;
+  // An email, group:<name>, a platform identity (slack:U123) or a Baton user id.
+  const person = (v: string) => v === '' || v.includes('@') || v.includes(':') || USER_ID.test(v);
+  if (!isTemplate(value)) {
+    if (person(value)) return undefined;
+    const field = app.fields.find((f) => f.key === value);
+    if (field && (field.type === 'user' || field.type === 'email'))
+      return `"${value}" is taken as a person's id, not the field ${field.label}: write "{{ record.${value} }}"`;
+    return `"${value}" is not an email, a user id or group:<name>, so it can never be a person and a job that reaches this step fails: ${instead}`;
+  }
+  const only = /^\{\{\s*record\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/.exec(value);
+  if (!only) return undefined;
+  const field = app.fields.find((f) => f.key === only[1]);
+  if (!field || field.type === 'user' || field.type === 'email') return undefined;
+  if (field.type === 'select' || field.type === 'multi_select') {
+    // A select of emails or group:<name> options is a fine way to pick who is told.
+    const bad = (field.options ?? [])
+      .map((o) => (typeof o === 'string' ? o : o.value))
+      .find((o) => !person(o.trim()));
+    if (bad === undefined) return undefined;
+    return `record.${field.key} is a ${field.type} field (${field.label}) whose option "${bad}" is not a person (an email or group:<name>): ${instead}`;
+  }
+  return `record.${field.key} is a ${field.type} field (${field.label}), not a person: ${instead}`;
 }
 
 /** True when a value holds a `{{ }}` template anywhere (a string, or a string inside a list or mapping). */

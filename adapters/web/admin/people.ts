@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../src/core/errors.js';
 import type { Role, User } from '../../../src/core/types.js';
 import { isAdmin, requireOperator } from '../../../src/core/users.js';
 import type { WebKit } from '../kit.js';
@@ -207,6 +208,25 @@ ${admin ? '' : kit.html`<p class="muted">Only admins can grant or revoke roles.<
   });
 }
 
+/**
+ * The person a group-member form names: the picker's Baton id, or (typed or posted by hand) an
+ * email, platform id or name of someone Baton knows. Anything else is a clear form error.
+ */
+async function memberFor(kit: WebKit, ref: string): Promise<string> {
+  const value = ref.trim();
+  if (value === '') return value; // the core's own "must not be empty"
+  const found = await kit.baton.users.lookup(value).catch(() => null);
+  if (found) return found._id;
+  const lower = value.toLowerCase();
+  const named = (await kit.baton.users.list({ limit: 5000 })).filter((u) => u.name.toLowerCase() === lower);
+  if (named.length === 1) return named[0]!._id;
+  const message =
+    named.length > 1
+      ? `${named.length} people are named "${value}": give the email of the one you mean.`
+      : `No person "${value}" is known to Baton: pick someone from the list, or give the email or name of someone who has used Baton.`;
+  throw new ValidationError(message, { user: message });
+}
+
 export function registerPeople(app: FastifyInstance, kit: WebKit): void {
   app.get(
     '/admin/groups',
@@ -239,8 +259,8 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
       `/admin/groups/:name/${op}`,
       route(kit, async (req, reply, user) => {
         const name = paramOf(req, 'name');
-        const member = field(bodyOf(req), 'user');
         try {
+          const member = await memberFor(kit, field(bodyOf(req), 'user'));
           if (op === 'add') await kit.baton.groups.addMember(user, name, member);
           else await kit.baton.groups.removeMember(user, name, member);
         } catch (err) {

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/runtime.js';
+import { type AdminPortal, signIn, startAdminPortal } from '../web/admin-kit.js';
+
+/**
+ * A request cancelled while its recipe was in the middle of an assign_task step (looking the
+ * assignee up in Slack's directory, say): the cancel stopped the job and withdrew the open
+ * tasks, then the step went on and opened its task, left open on the cancelled request, in the
+ * approver's inbox with buttons, with no job waiting on it.
+ */
+
+const APP = `kind: app
+key: desk
+name: Desk
+stages: [Submitted, Approved, Cancelled]
+fields:
+  - { key: model, label: Model, type: text }
+`;
+const RECIPE = `kind: recipe
+name: desk-flow
+trigger: { type: new_request, app: desk }
+steps:
+  - id: approve
+    action: assign_task
+    to: newcomer@example.com
+    title: Approve the desk
+  - action: change_stage
+    stage: Approved
+`;
+
+describe('cancelling a request while its recipe is opening a task', () => {
+  let portal: AdminPortal | undefined;
+  let release: () => void = () => {};
+  afterEach(async () => {
+    release();
+    await portal?.close();
+    portal = undefined;
+  });
+
+  it('withdraws the task the step opens after the cancel', async () => {
+    portal = await startAdminPortal({ 'app.yaml': APP, 'recipe.yaml': RECIPE });
+    const { baton, people: p } = portal;
+    // A people directory (as Slack's) that answers only when the test says so.
+    let asked = false;
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    release = answer;
+    baton.users.addDirectory(async (email) => {
+      asked = true;
+      await answered;
+      return { provider: 'slack', id: 'U777', name: 'New Comer', email };
+    });
+
+    // Filing runs the recipe until it waits: it resolves once the directory has answered.
+    const filing = baton.requests.file(p.riley!, 'desk', { model: 'Standing' });
+    await eventually(async () => asked);
+    const filed = await eventually(async () =>
+      portal!.runtime.store.collection('requests').findOne({ app: 'desk' }),
+    );
+
+    const riley = await signIn(portal.app, 'riley');
+    const page = await riley.get(`/requests/${filed._id}`);
+    expect((await riley.submit(page, `/requests/${filed._id}/cancel`, { reason: 'Not needed' })).status).toBe(
+      303,
+    );
+    answer();
+    await filing;
+
+    const tasks = portal.runtime.store.collection('tasks');
+    const task = await eventually(async () => tasks.findOne({ request_id: filed._id }));
+    await eventually(
+      async () => (await tasks.findOne({ _id: task._id, status: { $ne: 'open' } })) !== null,
+      15_000,
+    );
+    expect((await tasks.findOne({ _id: task._id }))!.status).toBe('cancelled');
+    expect((await baton.requests.get(p.riley!, filed._id)).stage).toBe('Cancelled');
+  });
+});
