@@ -252,7 +252,7 @@ const handlers: Record<string, Handler> = {
     const history = request.history.slice(-10).map((h) => `${when(h.at)}: ${h.text}`);
     await card(
       ctx,
-      renderRequestCard(ctx.deps, view, { openTasks, history }),
+      renderRequestCard(ctx.deps, view, { openTasks, history, historyTotal: request.history.length }),
       `${request._id}: ${request.stage}`,
     );
   },
