@@ -88,6 +88,29 @@ export function renderCommandsUnder(
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
 
+/**
+ * Free text of a command (a cancel reason) as people read it: Slack sends a mention as
+ * `<@U123|handle>`, a channel as `<#C123|name>`, a link as `<https://…|…>`; these become the
+ * person's name, `#name` and the link, so the history, Teams and the portal show what was meant.
+ */
+async function readable(ctx: Ctx, text: string): Promise<string> {
+  const pattern = /<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|![a-z^A-Z0-9]+|(?:https?|mailto):[^|<>\s]+)(?:\|([^<>]*))?>/g;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    out += text.slice(last, m.index);
+    last = m.index + m[0].length;
+    const [target, label] = [m[1]!, m[2]];
+    if (target.startsWith('@')) {
+      const user = await ctx.deps.baton.users.lookup(`slack:${target.slice(1)}`);
+      out += user?.name ?? (label ? `@${label.replace(/^@/, '')}` : target);
+    } else if (target.startsWith('#')) out += `#${label ?? target.slice(1)}`;
+    else if (target.startsWith('!')) out += label ?? `@${target.slice(1).split('^')[0]}`;
+    else out += target.replace(/^mailto:/, '');
+  }
+  return out + text.slice(last);
+}
+
 interface Ctx {
   deps: SlackDeps;
   actor: User;
@@ -289,7 +312,7 @@ const handlers: Record<string, Handler> = {
 
   cancel: async (ctx, args, rest) => {
     const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} cancel PTO-42 [reason]`);
-    const reason = afterFirst(rest);
+    const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await ctx.reply(
       `:white_check_mark: ${request._id} is cancelled (stage *${escapeMrkdwn(request.stage)}*); its open tasks were withdrawn.`,

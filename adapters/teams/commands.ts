@@ -132,6 +132,22 @@ function need(value: string | undefined, what: string, example: string): string 
   return value;
 }
 
+/**
+ * Free text of a command (a cancel reason) as people read it: the `@mention0` tokens that stand
+ * for people @mentioned in the message become their names.
+ */
+async function readable(ctx: Ctx, text: string): Promise<string> {
+  let out = text;
+  for (const m of ctx.mentions) {
+    const known = m.account.aadObjectId
+      ? await ctx.deps.baton.users.lookup(`teams:${m.account.aadObjectId}`)
+      : null;
+    const name = known?.name ?? m.account.name ?? 'someone';
+    out = out.replace(new RegExp(`${m.token}\\b`, 'g'), () => name);
+  }
+  return out;
+}
+
 /** A person named in a command: an @mention, an email, or a Baton id. */
 async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   if (!token) throw new ValidationError('Mention the person, e.g. @Alice.');
@@ -236,18 +252,14 @@ const handlers: Record<string, Handler> = {
     const history = request.history.slice(-10).map((h) => `${when(h.at)}: ${h.text}`);
     await card(
       ctx,
-      renderRequestCard(ctx.deps, view, { openTasks, history }),
+      renderRequestCard(ctx.deps, view, { openTasks, history, historyTotal: request.history.length }),
       `${request._id}: ${request.stage}`,
     );
   },
 
   cancel: async (ctx, args, rest) => {
     const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
-    // People @mentioned in the reason are named (the text has their placeholder tokens).
-    const reason = afterFirst(rest).replace(
-      /@mention\d+/g,
-      (token) => `@${ctx.mentions.find((m) => m.token === token)?.account.name ?? 'someone'}`,
-    );
+    const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
       ctx,

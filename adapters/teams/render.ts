@@ -336,7 +336,7 @@ function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson 
 export function renderRequestCard(
   deps: TeamsDeps,
   view: RequestView,
-  extra: { openTasks: string[]; history: string[] },
+  extra: { openTasks: string[]; history: string[]; historyTotal?: number },
 ): AdaptiveCardJson {
   const card = render(deps, ['request'], { ...view, url: requestUrl(deps, view.id) }) ?? {
     type: 'AdaptiveCard',
@@ -356,7 +356,11 @@ export function renderRequestCard(
     body.push(textBlock(extra.openTasks.map((t) => `- ${t}`).join('\n')));
   }
   if (extra.history.length > 0) {
-    body.push(textBlock('History', { weight: 'Bolder', separator: true }));
+    // Only the latest entries fit a card: say so, as Slack's `show` does, rather than look complete.
+    const total = extra.historyTotal ?? extra.history.length;
+    const heading =
+      total > extra.history.length ? `History (latest ${extra.history.length} of ${total})` : 'History';
+    body.push(textBlock(heading, { weight: 'Bolder', separator: true }));
     body.push(textBlock(extra.history.map((h) => `- ${h}`).join('\n'), { size: 'Small' }));
   }
   card.body = body;

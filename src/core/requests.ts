@@ -326,6 +326,7 @@ export class RequestService {
       type: 'stage_changed',
       from,
       to: stage,
+      by,
       ...(options.depth !== undefined ? { depth: options.depth } : {}),
     };
     await this.appendHistory(requestId, event, { emit: false });

@@ -118,6 +118,8 @@ export interface PendingEvent {
   type: 'new_request' | 'stage_changed' | 'task_completed';
   from?: string | undefined;
   to?: string | undefined;
+  /** stage_changed: who changed the stage (a user id, or `recipe:<name>` for a recipe's change_stage). */
+  by?: string | undefined;
   task_id?: string | undefined;
   step_id?: string | undefined;
   outcome?: string | undefined;
