@@ -284,7 +284,7 @@ describe('Teams: commands by message', () => {
     const r = await t.rt.baton.requests.get(alice, request._id);
     expect(r.stage).toBe('Cancelled');
     expect(r.history.find((h) => h.type === 'request_cancelled')!.text).toBe(
-      `Alice Requester cancelled ${request._id}: as @Bob Manager suggested`,
+      `Alice Requester cancelled ${request._id}: as Bob Manager suggested`,
     );
   });
 
