@@ -169,8 +169,21 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
 
   private async startMatching(request: RequestDoc, event: PendingEvent): Promise<void> {
     const recipes = await this.recipesFor(request.app);
+    let cancelled: boolean | undefined;
     for (const recipe of recipes) {
       if (!recipe.definition || !this.matches(recipe.definition, event)) continue;
+      // A request cancelled since the event happened (a trigger recorded before the cancel and
+      // dispatched after it) starts nothing but the recipes of its move to the Cancelled stage.
+      cancelled ??=
+        request.stage === cancelledStageOf(await this.apps.get(request.app)) &&
+        !(event.type === 'stage_changed' && event.to === request.stage);
+      if (cancelled) {
+        this.ctx.logger.info(
+          { recipe: recipe.name, request: request._id, event: event.id },
+          'not started: the request was cancelled',
+        );
+        continue;
+      }
       const trigger: Record<string, unknown> = { ...event };
       const jobId = `j_${shortHash(`${event.id}|${recipe.name}`)}`;
       await this.start(jobId, recipe.definition, request, trigger);

@@ -118,4 +118,27 @@ describe('cancelling a request', () => {
       'Expense requests cannot be cancelled: the app has no Cancelled stage. An admin can add one (admin apps add stage expense Cancelled).',
     );
   });
+
+  it('a trigger recorded before the cancel and dispatched after it (as after a crash) starts nothing', async () => {
+    const { baton } = rt;
+    const request = await file(2);
+    await baton.engine.cancelRequest(p.alice!, request._id);
+    await eventually(async () =>
+      (await baton.recipes.listJobs(p.admin!, { request: request._id })).every((j) => j.status !== 'running'),
+    );
+    const before = (await baton.recipes.listJobs(p.admin!, { request: request._id })).length;
+    // The filing recorded but not dispatched when the process died: the next start dispatches it.
+    await rt.store.collection('requests').updateOne(
+      { _id: request._id },
+      {
+        $set: { has_pending: true },
+        $push: { pending: { id: `${request._id}:late`, type: 'new_request' } },
+      },
+    );
+    await baton.engine.dispatch((await baton.requests.load(request._id))!);
+    const jobs = await baton.recipes.listJobs(p.admin!, { request: request._id });
+    expect(jobs).toHaveLength(before);
+    expect(await baton.tasks.listOpenFor(p.bob!)).toEqual([]);
+    expect((await baton.requests.load(request._id))!.pending ?? []).toEqual([]);
+  });
 });
