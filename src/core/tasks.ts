@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '../store/port.js';
+import { type Filter, isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
 import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
@@ -228,29 +228,43 @@ export class TaskService {
 
   /** Open tasks assigned to the actor or to one of their groups, oldest first. */
   async listOpenFor(actor: User, options: { limit?: number } = {}): Promise<TaskDoc[]> {
-    const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
-    const keys = [`user:${actor._id}`, ...groups.map((g) => `group:${g.name}`)];
     const limit = options.limit ?? 100;
     // One indexed, ordered query per key ({assignee_key, status, created_at}), merged here:
     // an $in over several keys would make the store sort every open task of all of them.
-    // A group task with a quorum the actor has answered already waits on the others, not on
-    // them: left out by the query, before the limit (left out after it, the list came up short).
     const lists = await Promise.all(
-      keys.map((key) =>
-        this.ctx.db.tasks
-          .find(
-            key.startsWith('group:')
-              ? { assignee_key: key, status: 'open', 'responses.by': { $ne: actor._id } }
-              : { assignee_key: key, status: 'open' },
-            { sort: { created_at: 1 }, limit },
-          )
-          .toArray(),
+      (await this.openFilters(actor)).map((filter) =>
+        this.ctx.db.tasks.find(filter, { sort: { created_at: 1 }, limit }).toArray(),
       ),
     );
     return lists
       .flat()
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
       .slice(0, limit);
+  }
+
+  /** How many tasks `listOpenFor` would give without a limit (one indexed count per key). */
+  async countOpenFor(actor: User): Promise<number> {
+    const counts = await Promise.all(
+      (await this.openFilters(actor)).map((filter) => this.ctx.db.tasks.countDocuments(filter)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * The filters of the actor's open tasks, one per assignee key (theirs, and each of their
+   * groups'). A group task with a quorum the actor has answered already waits on the others,
+   * not on them: left out by the query, before any limit (left out after it, lists came up short).
+   */
+  private async openFilters(actor: User): Promise<Filter[]> {
+    const groups = await this.ctx.db.groups.find({ members: actor._id }).toArray();
+    return [
+      { assignee_key: `user:${actor._id}`, status: 'open' },
+      ...groups.map((g) => ({
+        assignee_key: `group:${g.name}`,
+        status: 'open',
+        'responses.by': { $ne: actor._id },
+      })),
+    ];
   }
 
   /** The open tasks of a group (oldest first), e.g. to give someone who just joined it their copies. */

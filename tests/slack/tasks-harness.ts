@@ -300,8 +300,8 @@ export async function startTestSurface(baton: Baton, fake: FakeSlackApi): Promis
     logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
   });
-  registerTaskHandlers(app, deps);
-  registerHome(app, deps);
+  const home = registerHome(app, deps);
+  registerTaskHandlers(app, deps, { home });
   const stopDelivery = startTaskDelivery(deps);
 
   const http = Fastify();
