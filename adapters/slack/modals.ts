@@ -387,7 +387,14 @@ export async function toRecordInput(
       continue;
     }
     if (field.type === 'user' && typeof raw === 'string') {
-      input[field.key] = (await users.toBaton(raw))._id;
+      try {
+        input[field.key] = (await users.toBaton(raw, { person: true }))._id;
+      } catch (err) {
+        // On the field's block, like the core's own checks.
+        if (err instanceof ValidationError)
+          throw new ValidationError(err.message, { [field.key]: err.message });
+        throw err;
+      }
     } else if (field.type === 'select' && typeof raw === 'string') {
       input[field.key] = fromOptionValue(field, raw);
     } else if (field.type === 'multi_select' && Array.isArray(raw)) {

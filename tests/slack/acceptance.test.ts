@@ -60,6 +60,33 @@ describe('admin commands naming a person Slack does not know', () => {
     expect((await baton.groups.get('hr')).members).toHaveLength(1);
   });
 
+  it('an app or a deactivated account is not added to a group nor given a role; a deactivated member can still be removed', async () => {
+    await start();
+    const { baton } = t!.rt;
+    fake!.people.set('U0ROBOT', {
+      id: 'U0ROBOT',
+      name: 'Standup Bot',
+      email: 'standup@example.com',
+      bot: true,
+    });
+    await command('admin groups create hr', 'admin');
+    expect((await command('admin groups add hr <@U0BOB|bob> <@U0ROBOT|standup>', 'admin')).text).toBe(
+      ':warning: Standup Bot is an app, not a person: pick a person.',
+    );
+    expect((await command('admin roles grant <@U0ROBOT> operator', 'admin')).text).toBe(
+      ':warning: Standup Bot is an app, not a person: pick a person.',
+    );
+    expect((await baton.groups.get('hr')).members).toEqual([]);
+
+    expect((await command('admin groups add hr <@U0BOB|bob>', 'admin')).text).toContain('Added Bob Manager');
+    // Bob leaves the company: his account is deactivated, and he is taken out of hr.
+    fake!.people.set('U0BOB', { ...fake!.people.get('U0BOB')!, deleted: true });
+    expect((await command('admin groups remove hr <@U0BOB|bob>', 'admin')).text).toContain(
+      'Removed Bob Manager from *hr*',
+    );
+    expect((await baton.groups.get('hr')).members).toEqual([]);
+  });
+
   it('a non-admin naming people is refused before anyone is looked up', async () => {
     await start();
     await command('admin groups create hr', 'admin');
