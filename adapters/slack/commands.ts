@@ -11,6 +11,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  unquote,
   usage,
 } from '../commands/grammar.js';
 import { truncate as fitText } from './blockkit.js';
@@ -239,10 +240,11 @@ const handlers: Record<string, Handler> = {
     await ctx.reply(h.text, h.blocks);
   },
 
-  new: async (ctx, args) => {
-    const key = args[0]?.toLowerCase();
-    if (key) {
-      await openRequestModal(ctx.deps, ctx.triggerId, key, ctx.actor);
+  new: async (ctx, _args, rest) => {
+    // An app's key or its name as people see it ("/baton new time off").
+    const app = unquote(rest.trim());
+    if (app) {
+      await openRequestModal(ctx.deps, ctx.triggerId, app, ctx.actor);
       return;
     }
     const apps = await ctx.deps.baton.apps.list();

@@ -478,15 +478,15 @@ export async function initialUsers(
   return out;
 }
 
-/** Opens the request form of `appKey` (errors such as an unknown app become a BatonError for the caller). */
+/** Opens the request form of the app named `app` (its key or name; an unknown app becomes a BatonError for the caller). */
 export async function openRequestModal(
   deps: SlackDeps,
   triggerId: string,
-  appKey: string,
+  app: string,
   requester: User | null = null,
 ): Promise<void> {
-  const app = await deps.baton.apps.get(appKey);
-  const view = renderRequestModal(app, await initialUsers(deps, app, requester));
+  const def = await deps.baton.apps.resolve(app);
+  const view = renderRequestModal(def, await initialUsers(deps, def, requester));
   await deps.client.views.open({ trigger_id: triggerId, view });
 }
 

@@ -159,6 +159,20 @@ describe('/baton new', () => {
     expect(body.view.private_metadata).toBe('leave');
   });
 
+  it('/baton new takes the app by the name people see ("time off"), in any case, spacing or quotes', async () => {
+    t = await startSlackTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
+    for (const typed of ['new time off', 'new  Time   Off ', 'new “Time off”', 'new TIME-OFF']) {
+      const open = expectApi('views.open', { view: { id: 'V1' } });
+      await t.command(typed, 'alice');
+      await eventually(async () => open.scope.isDone());
+      expect((open.calls[0]!.view as View).private_metadata).toBe('time-off');
+    }
+    const reply = expectResponse();
+    await t.command('new time', 'alice');
+    await eventually(async () => reply.scope.isDone());
+    expect(reply.bodies[0]!.text).toContain('No app named "time". Apps: time-off.');
+  });
+
   it('/baton new <unknown app> says which apps exist', async () => {
     t = await start();
     const reply = expectResponse();
