@@ -611,7 +611,8 @@ export async function runCommand(
       await reply(under.text, under.blocks);
       return;
     }
-    const typed = escapeMrkdwn(parsed.typed);
+    // Echoed in a section (3000 characters at most): a pasted paragraph must not make Slack refuse the reply.
+    const typed = escapeMrkdwn(truncate(parsed.typed, 100));
     // Only suggest what this person may do: an admin command would just be refused next.
     const suggestion =
       parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;

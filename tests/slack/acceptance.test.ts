@@ -413,6 +413,12 @@ describe('text Baton writes into mrkdwn', () => {
     expect(rawAngles(allText(typo))).toEqual([]);
     expect(typo.text).toContain('Did you mean `/baton show &lt;ID&gt;`?');
 
+    // Text pasted after /baton by mistake is echoed cut, within Slack's 3000 characters a section.
+    const pasted = await command(`${'<x>'.repeat(2000)} and more`, 'alice');
+    const section = (pasted.blocks as { text?: { text: string } }[])[0]!.text!.text;
+    expect(section.length).toBeLessThanOrEqual(3000);
+    expect(section).toMatch(/^I don't know `(&lt;x&gt;)+…`\. Try `\/baton help`/);
+
     const groups = await command('admin groups list', 'admin');
     expect(rawAngles(groups.text)).toEqual([]);
     expect(groups.text).toContain('admin groups create &lt;name&gt;');
