@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { App, BlockAction, ButtonAction, OverflowAction, ViewSubmitAction } from '@slack/bolt';
+import type {
+  App,
+  BlockAction,
+  ButtonAction,
+  OverflowAction,
+  RespondFn,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import {
   ForbiddenError,
@@ -939,6 +946,17 @@ export function registerTaskHandlers(
     return click.ephemeral ? refreshList : undefined;
   };
 
+  /** Re-renders the ephemeral `/baton tasks` list a click came from, through its response_url, with `note` on top. */
+  const listRefresher =
+    (respond: RespondFn, slackUser: string) =>
+    async (note: string): Promise<void> => {
+      await respond({
+        replace_original: true,
+        response_type: 'ephemeral',
+        ...(await renderOpenTaskList(deps, await deps.users.toBaton(slackUser), note)),
+      });
+    };
+
   const ephemeral = async (slackUser: string, channel: string | undefined, text: string) => {
     const ch = channel ?? (await openDm(deps, slackUser));
     await slackQueue(deps).call(() => deps.client.chat.postEphemeral({ channel: ch, user: slackUser, text }));
@@ -967,6 +985,7 @@ export function registerTaskHandlers(
         ephemeral: body.container?.is_ephemeral === true && body.response_url !== undefined,
         home: fromHomeTab(body),
       };
+      const refreshList = listRefresher(respond, click.slack_user);
       const task = await baton.tasks.load(ref.task_id).catch(() => null);
       if (task?.status === 'open' && needsModal(task, ref.outcome)) {
         // Not queued: the modal must open while the click's trigger_id is valid (3 s).
@@ -985,7 +1004,7 @@ export function registerTaskHandlers(
             }),
           );
         } catch (err) {
-          await handleClickError(err, click);
+          await handleClickError(err, click, refreshList);
         }
         return;
       }
@@ -1001,13 +1020,7 @@ export function registerTaskHandlers(
         );
       }
       await ack();
-      await carryOut(click, held, async (note) => {
-        await respond({
-          replace_original: true,
-          response_type: 'ephemeral',
-          ...(await renderOpenTaskList(deps, await deps.users.toBaton(click.slack_user), note)),
-        });
-      });
+      await carryOut(click, held, refreshList);
     },
   );
 
@@ -1058,9 +1071,7 @@ export function registerTaskHandlers(
           );
         return;
       }
-      await handleClickError(err, click);
-      // The list offers the task no more (the Home tab shows the refusal already).
-      if (err instanceof TaskClosedError && !click.home) await refresh(closedText(err));
+      await handleClickError(err, click, refreshList);
     } finally {
       if (held) await baton.deliveries.releaseAction(held).catch(() => undefined);
     }
@@ -1125,7 +1136,16 @@ export function registerTaskHandlers(
     return `:ballot_box_with_check: Your answer *${esc(outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`;
   }
 
-  async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
+  /**
+   * Tells someone why their click was not carried out: where they clicked (the Home tab, the
+   * ephemeral list through `refreshList`, re-rendered without a task that closed), else in an
+   * ephemeral message beside the task's copy, which is brought up to date.
+   */
+  async function handleClickError(
+    err: unknown,
+    click: HeldClick,
+    refreshList?: (note: string) => Promise<void>,
+  ): Promise<void> {
     const { slack_user: slackUser, channel, task_id: taskId } = click;
     // An ephemeral message cannot be updated with chat.update.
     const messageTs = click.ephemeral ? undefined : click.message_ts;
@@ -1138,11 +1158,20 @@ export function registerTaskHandlers(
       text = 'Something went wrong on our side; please try again in a moment.';
     }
     try {
-      if (click.home && home) {
-        // On the Home tab, where the person is looking (an ephemeral line would land in the
-        // Messages tab), with the stale task gone from it.
-        await noteOnHome(slackUser, text);
-        return;
+      // In place: on the Home tab an ephemeral line would land in the Messages tab, and in a
+      // channel Baton is not a member of (a slash command works in any) Slack refuses one.
+      const show = shownWhere(click, refreshList);
+      if (show) {
+        try {
+          await show(text);
+          return;
+        } catch (inPlace) {
+          // A list's response_url lasts 30 minutes: say it beside the task instead.
+          logger.warn(
+            { task: taskId, error: errorCode(inPlace) },
+            'slack: could not answer a click in place',
+          );
+        }
       }
       await ephemeral(slackUser, channel, text);
       if (err instanceof TaskClosedError) {
@@ -1158,7 +1187,7 @@ export function registerTaskHandlers(
   // "<outcome> with comment" from a task's overflow menu: the comment modal, comment optional.
   app.action<BlockAction<OverflowAction>>(
     { type: 'block_actions', action_id: TASK_COMMENT_ACTION },
-    async ({ ack, body, action }) => {
+    async ({ ack, body, action, respond }) => {
       await ack();
       const ref = parseCommentOption(action.selected_option?.value);
       if (!ref) return;
@@ -1189,7 +1218,7 @@ export function registerTaskHandlers(
           }),
         );
       } catch (err) {
-        await handleClickError(err, click);
+        await handleClickError(err, click, listRefresher(respond, click.slack_user));
       }
     },
   );

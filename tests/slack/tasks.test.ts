@@ -371,6 +371,34 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     expect(JSON.stringify(again.args.blocks)).toContain('Already approved by Bob Manager');
   });
 
+  it('a refused click on the ephemeral list is answered in the list: Slack refuses ephemeral messages in a channel Baton is not in', async () => {
+    await file(2);
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await postedTo('bob');
+    // `/baton tasks` typed in a private channel Baton was never added to.
+    fake.failWhen = (method, args) =>
+      method === 'chat.postEphemeral' && args.channel === 'C0PRIVATE' ? 'channel_not_found' : undefined;
+    // Meanwhile the task went to Hedy (the portal's Reassign).
+    await rt.baton.tasks.reassign(p.bob!, task!._id, p.hedy!._id);
+    const responseUrl = `${fake.url.replace(/api\/$/, '')}actions/T0BATON001/2/ephemeral`;
+    const body = fixture<BlockActionsFixture>('task-block-actions.json');
+    body.user = { id: SLACK.bob!.id, username: 'bob', name: 'bob' };
+    body.channel = { id: 'C0PRIVATE' };
+    body.container = { type: 'message', channel_id: 'C0PRIVATE', message_ts: '1700000999.000100' };
+    (body.container as Record<string, unknown>).is_ephemeral = true;
+    delete body.message;
+    (body as unknown as Record<string, unknown>).response_url = responseUrl;
+    body.actions[0]!.value = JSON.stringify({ task_id: task!._id, outcome: 'Approve' });
+    expect((await surface.interact(body)).status).toBe(200);
+    const replaced = await eventually(async () =>
+      fake.calls.find((c) => c.method === '/actions/T0BATON001/2/ephemeral'),
+    );
+    expect(JSON.stringify(replaced.args.blocks)).toContain('it is assigned to Hedy HR');
+    expect(JSON.stringify(replaced.args.blocks)).toContain('You have no open tasks');
+    expect(fake.of('chat.postEphemeral')).toEqual([]);
+    expect((await rt.baton.tasks.load(task!._id))?.status).toBe('open');
+  });
+
   it('a person without a Slack identity is skipped (the task stays open for other surfaces)', async () => {
     await file(2, p.carol!._id);
     const [task] = await rt.baton.tasks.listOpenFor(p.carol!);
