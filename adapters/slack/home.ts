@@ -1,8 +1,10 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
+import { isBatonError } from '../../src/core/errors.js';
 import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
 import { truncate } from './blockkit.js';
+import { renderRequest } from './commands.js';
 import type { SlackDeps } from './deps.js';
 import { slackDate, slackQueue, taskButtons } from './tasks.js';
 
@@ -14,6 +16,8 @@ const MAX_BLOCKS = 100;
 export const HOME_PAGE_SIZE = 15;
 /** Action id of the Home tab's "Previous" and "Next" buttons (value: the page to show, from 0). */
 export const HOME_PAGE_ACTION = 'baton_home_page';
+/** Action id of the "Details" button of a task's or a request's line (value: the request id). */
+export const HOME_REQUEST_ACTION = 'baton_home_request';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -26,6 +30,20 @@ function header(text: string): KnownBlock {
 /** Slack refuses a view whose section text is longer than 3000 characters (app names and stages have no limit). */
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
+}
+
+/** A line about one request, with a button that opens it (fields, stage, open tasks, history). */
+function requestSection(text: string, requestId: string): KnownBlock {
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncate(text, 3000) },
+    accessory: {
+      type: 'button',
+      action_id: HOME_REQUEST_ACTION,
+      text: { type: 'plain_text', text: 'Details' },
+      value: requestId,
+    },
+  };
 }
 
 /** A name or stage inside a line that goes on (a date after it must not be cut off). */
@@ -70,7 +88,7 @@ export async function renderHome(
   if (tasks.length === 0) blocks.push(note('Nothing is waiting for you.'));
   for (const task of tasks) {
     const request = await baton.requests.load(task.request_id);
-    blocks.push(section(await taskLine(task, request, nameOf)));
+    blocks.push(requestSection(await taskLine(task, request, nameOf), task.request_id));
     blocks.push(...(await taskButtons(deps, task, viewer)));
   }
   if (pages > 1) {
@@ -98,8 +116,9 @@ export async function renderHome(
   if (requests.length === 0) blocks.push(note('You have not filed any requests yet.'));
   for (const r of requests) {
     blocks.push(
-      section(
+      requestSection(
         `*${esc(r._id)}* · ${short(await nameOf(r.app))} — stage *${short(r.stage)}*\nFiled ${slackDate(r.created_at)}`,
+        r._id,
       ),
     );
   }
@@ -291,6 +310,45 @@ export function registerHome(app: App, deps: SlackDeps): HomeTab {
         logger.warn(
           { slack_user: body.user.id, error: (err as Error).message },
           'slack: Home tab not published',
+        );
+      }
+    },
+  );
+
+  // "Details" of a task's or a request's line: the request in a modal, as `/baton show` has it.
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: HOME_REQUEST_ACTION },
+    async ({ ack, body, action }) => {
+      await ack();
+      const id = action.value ?? '';
+      try {
+        const viewer = await deps.users.toBaton(body.user.id);
+        try {
+          // The core decides who may see it (the requester, who acts on it, admins).
+          const request = await baton.requests.get(viewer, id);
+          const blocks = await renderRequest(deps, request);
+          await slackQueue(deps).call(() =>
+            deps.client.views.open({
+              trigger_id: body.trigger_id,
+              view: {
+                type: 'modal',
+                title: { type: 'plain_text', text: truncate(request._id, 24) },
+                close: { type: 'plain_text', text: 'Close' },
+                blocks,
+              },
+            }),
+          );
+        } catch (err) {
+          if (!isBatonError(err)) throw err;
+          await show(viewer, body.user.id, {
+            page: viewers.get(viewer._id)?.page ?? 0,
+            note: `:no_entry: ${esc(err.message)}`,
+          });
+        }
+      } catch (err) {
+        logger.warn(
+          { slack_user: body.user.id, request: id, error: (err as Error).message },
+          'slack: request not shown',
         );
       }
     },

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOME_REQUEST_ACTION } from '../../adapters/slack/home.js';
 import type { User } from '../../src/core/types.js';
 import {
   eventually,
@@ -278,5 +279,27 @@ describe('Slack: App Home', () => {
     const last = published('bob').at(-1)!;
     expect(text(last)).toContain('PTO-1 ·');
     expect(text(last)).not.toContain('Tasks 1–15');
+  });
+
+  it('"Details" beside a task or a request opens the request in a modal, for those who may see it', async () => {
+    await rt.baton.requests.file(p.alice!, 'time-off', { start: '2026-12-01', days: 2, approver: p.bob!._id });
+    await open('bob');
+    const home = await eventually(async () => published('bob')[0]);
+    const details = (home.blocks as { accessory?: { action_id: string; value: string } }[]).find(
+      (b) => b.accessory?.action_id === HOME_REQUEST_ACTION,
+    )!.accessory!;
+    expect(details.value).toBe('PTO-1');
+    await clickOnHome('bob', details);
+    const modal = await eventually(async () => fake.of('views.open')[0]?.view as HomeView | undefined);
+    expect(modal.type).toBe('modal');
+    expect(text(modal)).toContain('*PTO-1* · Time off · stage *Submitted*');
+    expect(text(modal)).toContain('*Working days:* 2');
+    expect(text(modal)).toContain('waiting on Bob Manager');
+
+    // Mallory sends the same button: refused on her Home tab, nothing of the request shown.
+    await clickOnHome('mallory', details);
+    const refused = await eventually(async () => published('mallory').at(-1));
+    expect(text(refused)).toContain("You can't see PTO-1.");
+    expect(fake.of('views.open')).toHaveLength(1);
   });
 });
