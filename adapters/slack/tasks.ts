@@ -23,6 +23,7 @@ import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import type { HomeTab } from './home.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
+import { ackOnce } from './replies.js';
 
 /** Callback id of the small modal that asks for a comment (or inputs) before an outcome. */
 export const TASK_MODAL_CALLBACK = 'baton:task:respond';
@@ -1137,6 +1138,34 @@ export function registerTaskHandlers(
   }
 
   /**
+   * Tells someone `text` where they clicked: in place (the Home tab, the ephemeral list through
+   * `refreshList`) — on the Home tab an ephemeral line would land in the Messages tab, and in a
+   * channel Baton is not a member of (a slash command works in any) Slack refuses one — else in
+   * an ephemeral message beside the task's copy. True when it went in place.
+   */
+  async function say(
+    click: HeldClick,
+    text: string,
+    refreshList?: (note: string) => Promise<void>,
+  ): Promise<boolean> {
+    const show = shownWhere(click, refreshList);
+    if (show) {
+      try {
+        await show(text);
+        return true;
+      } catch (inPlace) {
+        // A list's response_url lasts 30 minutes: say it beside the task instead.
+        logger.warn(
+          { task: click.task_id, error: errorCode(inPlace) },
+          'slack: could not answer a click in place',
+        );
+      }
+    }
+    await ephemeral(click.slack_user, click.channel, text);
+    return false;
+  }
+
+  /**
    * Tells someone why their click was not carried out: where they clicked (the Home tab, the
    * ephemeral list through `refreshList`, re-rendered without a task that closed), else in an
    * ephemeral message beside the task's copy, which is brought up to date.
@@ -1146,7 +1175,7 @@ export function registerTaskHandlers(
     click: HeldClick,
     refreshList?: (note: string) => Promise<void>,
   ): Promise<void> {
-    const { slack_user: slackUser, channel, task_id: taskId } = click;
+    const { channel, task_id: taskId } = click;
     // An ephemeral message cannot be updated with chat.update.
     const messageTs = click.ephemeral ? undefined : click.message_ts;
     let text: string;
@@ -1158,23 +1187,8 @@ export function registerTaskHandlers(
       text = 'Something went wrong on our side; please try again in a moment.';
     }
     try {
-      // In place: on the Home tab an ephemeral line would land in the Messages tab, and in a
-      // channel Baton is not a member of (a slash command works in any) Slack refuses one.
-      const show = shownWhere(click, refreshList);
-      if (show) {
-        try {
-          await show(text);
-          return;
-        } catch (inPlace) {
-          // A list's response_url lasts 30 minutes: say it beside the task instead.
-          logger.warn(
-            { task: taskId, error: errorCode(inPlace) },
-            'slack: could not answer a click in place',
-          );
-        }
-      }
-      await ephemeral(slackUser, channel, text);
-      if (err instanceof TaskClosedError) {
+      const inPlace = await say(click, text, refreshList);
+      if (!inPlace && err instanceof TaskClosedError) {
         // Refresh the stale copy the person clicked on.
         const task = await baton.tasks.load(taskId);
         if (task && channel && messageTs) await updateCopy(deps, task, { channel, ts: messageTs });
@@ -1256,7 +1270,8 @@ export function registerTaskHandlers(
         comment: hasCommentInput ? undefined : read('comment'),
         inputs,
       });
-      await ack();
+      // Answered already (the receiver's safety timeout closed the modal): the answer is in.
+      await ackOnce(ack);
       const from = openedFrom(view.private_metadata);
       // Opened from the ephemeral `/baton tasks` list or the Home tab: shown there without the
       // task just decided (or just answered, for a group task with a quorum still waiting on others).
@@ -1322,7 +1337,29 @@ export function registerTaskHandlers(
         logger.error({ task: meta.task_id, error: errorCode(err) }, 'slack: task modal failed');
         errors[firstBlock] = 'Something went wrong on our side; please try again.';
       }
-      await ack({ response_action: 'errors', errors });
+      if (await ackOnce(ack, { response_action: 'errors', errors })) return;
+      // The modal closed before its errors could be shown on it: say so where they clicked.
+      const text = `:warning: Your answer *${esc(meta.outcome)}* on *${esc(truncate(task?.title ?? meta.task_id, 150))}* was not recorded: ${esc([...new Set(Object.values(errors))].join('; '))}`;
+      const from = openedFrom(view.private_metadata);
+      const click: HeldClick = {
+        task_id: meta.task_id,
+        outcome: meta.outcome,
+        slack_user: body.user.id,
+        ephemeral: from.listUrl !== undefined,
+        home: from.home,
+      };
+      const listUrl = from.listUrl;
+      const refreshList = listUrl
+        ? async (note: string) =>
+            postToResponseUrl(listUrl, {
+              replace_original: true,
+              response_type: 'ephemeral',
+              ...(await renderOpenTaskList(deps, await deps.users.toBaton(body.user.id), note)),
+            })
+        : undefined;
+      await say(click, text, refreshList).catch((e: unknown) =>
+        logger.error({ task: meta.task_id, error: errorCode(e) }, 'slack: could not tell the user'),
+      );
     }
   });
 

@@ -282,7 +282,11 @@ describe('Slack: App Home', () => {
   });
 
   it('"Details" beside a task or a request opens the request in a modal, for those who may see it', async () => {
-    await rt.baton.requests.file(p.alice!, 'time-off', { start: '2026-12-01', days: 2, approver: p.bob!._id });
+    await rt.baton.requests.file(p.alice!, 'time-off', {
+      start: '2026-12-01',
+      days: 2,
+      approver: p.bob!._id,
+    });
     await open('bob');
     const home = await eventually(async () => published('bob')[0]);
     const details = (home.blocks as { accessory?: { action_id: string; value: string } }[]).find(
