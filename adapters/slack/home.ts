@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import type { KnownBlock } from '@slack/web-api';
+import type { KnownBlock, SectionBlock } from '@slack/web-api';
 import { isBatonError } from '../../src/core/errors.js';
 import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
@@ -28,15 +28,14 @@ function header(text: string): KnownBlock {
 }
 
 /** Slack refuses a view whose section text is longer than 3000 characters (app names and stages have no limit). */
-function section(text: string): KnownBlock {
+function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
 }
 
 /** A line about one request, with a button that opens it (fields, stage, open tasks, history). */
 function requestSection(text: string, requestId: string): KnownBlock {
   return {
-    type: 'section',
-    text: { type: 'mrkdwn', text: truncate(text, 3000) },
+    ...section(text),
     accessory: {
       type: 'button',
       action_id: HOME_REQUEST_ACTION,
