@@ -58,8 +58,8 @@ export class AppService {
 
   /**
    * The app a person names in a command: its key in any case (`Time-Off`), or its name as the
-   * forms and pickers show it, in any case and spacing (`time off`). Not found: NotFoundError
-   * listing the apps there are.
+   * forms and pickers show it, in any case and spacing (`time off`), or its key followed by
+   * other words (`time-off please`). Not found: NotFoundError listing the apps there are.
    */
   async resolve(typed: string): Promise<AppDefinition> {
     const text = typed.trim();
@@ -70,7 +70,8 @@ export class AppService {
       (a) => fold(a.definition.name) === fold(text) || a._id === fold(text).replace(/ /g, '-'),
     );
     if (named.length === 1) return named[0]!.definition;
-    return this.get(text);
+    const first = text.split(/\s+/)[0] ?? '';
+    return (first !== text ? await this.find(first.toLowerCase()) : null) ?? this.get(text);
   }
 
   /** Creates an app from a definition (admins). */

@@ -161,7 +161,13 @@ describe('/baton new', () => {
 
   it('/baton new takes the app by the name people see ("time off"), in any case, spacing or quotes', async () => {
     t = await startSlackTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
-    for (const typed of ['new time off', 'new  Time   Off ', 'new “Time off”', 'new TIME-OFF']) {
+    for (const typed of [
+      'new time off',
+      'new  Time   Off ',
+      'new “Time off”',
+      'new TIME-OFF',
+      'new time-off please',
+    ]) {
       const open = expectApi('views.open', { view: { id: 'V1' } });
       await t.command(typed, 'alice');
       await eventually(async () => open.scope.isDone());
