@@ -947,11 +947,14 @@ export function registerTaskHandlers(
     return click.ephemeral ? refreshList : undefined;
   };
 
-  /** Re-renders the ephemeral `/baton tasks` list a click came from, through its response_url, with `note` on top. */
+  /**
+   * Re-renders the ephemeral `/baton tasks` list a click came from with `note` on top, through
+   * its response_url (`post`: Bolt's `respond`, or a plain POST for a modal's submission).
+   */
   const listRefresher =
-    (respond: RespondFn, slackUser: string) =>
+    (post: RespondFn | ((message: Record<string, unknown>) => Promise<void>), slackUser: string) =>
     async (note: string): Promise<void> => {
-      await respond({
+      await post({
         replace_original: true,
         response_type: 'ephemeral',
         ...(await renderOpenTaskList(deps, await deps.users.toBaton(slackUser), note)),
@@ -1264,6 +1267,21 @@ export function registerTaskHandlers(
     const firstBlock =
       (view.blocks as { type: string; block_id?: string }[]).find((b) => b.type === 'input')?.block_id ??
       commentBlock;
+    // Opened from the ephemeral `/baton tasks` list or the Home tab: what became of the answer
+    // is shown there (the list without the task just decided, or just answered for a quorum).
+    const from = openedFrom(view.private_metadata);
+    const click: HeldClick = {
+      task_id: meta.task_id,
+      outcome: meta.outcome,
+      slack_user: body.user.id,
+      ephemeral: from.listUrl !== undefined,
+      home: from.home,
+    };
+    const listUrl = from.listUrl;
+    const refreshList = listUrl
+      ? listRefresher((message: Record<string, unknown>) => postToResponseUrl(listUrl, message), body.user.id)
+      : undefined;
+    const inPlace = shownWhere(click, refreshList);
     try {
       const actor = await deps.users.toBaton(body.user.id);
       const done = await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
@@ -1272,24 +1290,13 @@ export function registerTaskHandlers(
       });
       // Answered already (the receiver's safety timeout closed the modal): the answer is in.
       await ackOnce(ack);
-      const from = openedFrom(view.private_metadata);
-      // Opened from the ephemeral `/baton tasks` list or the Home tab: shown there without the
-      // task just decided (or just answered, for a group task with a quorum still waiting on others).
-      const note = async () =>
-        done.status === 'open' ? await confirmation(meta.outcome, done) : decidedText(done, meta.outcome);
-      if (from.home && home) {
-        await noteOnHome(body.user.id, await note()).catch((err: unknown) =>
-          logger.warn({ task: meta.task_id, error: errorCode(err) }, 'slack: could not refresh the Home tab'),
-        );
-      } else if (from.listUrl) {
-        await postToResponseUrl(from.listUrl, {
-          replace_original: true,
-          response_type: 'ephemeral',
-          ...(await renderOpenTaskList(deps, actor, await note())),
-        }).catch((err: unknown) =>
+      if (inPlace) {
+        const note =
+          done.status === 'open' ? await confirmation(meta.outcome, done) : decidedText(done, meta.outcome);
+        await inPlace(note).catch((err: unknown) =>
           logger.warn(
             { task: meta.task_id, error: errorCode(err) },
-            'slack: could not refresh the task list',
+            'slack: could not show the answer in place',
           ),
         );
       } else if (done.status === 'open') {
@@ -1340,23 +1347,6 @@ export function registerTaskHandlers(
       if (await ackOnce(ack, { response_action: 'errors', errors })) return;
       // The modal closed before its errors could be shown on it: say so where they clicked.
       const text = `:warning: Your answer *${esc(meta.outcome)}* on *${esc(truncate(task?.title ?? meta.task_id, 150))}* was not recorded: ${esc([...new Set(Object.values(errors))].join('; '))}`;
-      const from = openedFrom(view.private_metadata);
-      const click: HeldClick = {
-        task_id: meta.task_id,
-        outcome: meta.outcome,
-        slack_user: body.user.id,
-        ephemeral: from.listUrl !== undefined,
-        home: from.home,
-      };
-      const listUrl = from.listUrl;
-      const refreshList = listUrl
-        ? async (note: string) =>
-            postToResponseUrl(listUrl, {
-              replace_original: true,
-              response_type: 'ephemeral',
-              ...(await renderOpenTaskList(deps, await deps.users.toBaton(body.user.id), note)),
-            })
-        : undefined;
       await say(click, text, refreshList).catch((e: unknown) =>
         logger.error({ task: meta.task_id, error: errorCode(e) }, 'slack: could not tell the user'),
       );
