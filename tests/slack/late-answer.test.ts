@@ -6,9 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderRequestModal } from '../../adapters/slack/modals.js';
-import { eventually, recipesDir } from '../helpers/runtime.js';
-import { defaultSlackPeople, type SlackTestApp, slackFixture, startSlackTestApp } from '../helpers/slack.js';
-import { FakeSlackApi } from './tasks-harness.js';
+import { eventually } from '../helpers/runtime.js';
+import { type SlackTestApp, slackFixture } from '../helpers/slack.js';
+import { startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
 
 let t: SlackTestApp | undefined;
 let fake: FakeSlackApi | undefined;
@@ -21,21 +22,13 @@ afterEach(async () => {
 });
 
 async function start(): Promise<SlackTestApp> {
-  fake = new FakeSlackApi();
-  await fake.start();
-  const people = defaultSlackPeople();
-  for (const p of Object.values(people))
-    fake.people.set(p.id, { id: p.id, name: p.realName, email: p.email! });
-  t = await startSlackTestApp({
-    apiUrl: fake.url,
-    mockUsersInfo: false,
-    people,
-    recipesDir: recipesDir({}, [
-      'tests/fixtures/slack/apps/leave.yaml',
-      'tests/fixtures/slack/apps/leave-approval.yaml',
-    ]),
-    ackTimeoutMs: 50,
-  });
+  ({ t, fake } = await startSlackAcceptance(
+    {},
+    {
+      copies: ['tests/fixtures/slack/apps/leave.yaml', 'tests/fixtures/slack/apps/leave-approval.yaml'],
+      ackTimeoutMs: 50,
+    },
+  ));
   return t;
 }
 
