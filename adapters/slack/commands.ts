@@ -11,6 +11,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  unquote,
   usage,
 } from '../commands/grammar.js';
 import { truncate as fitText } from './blockkit.js';
@@ -120,12 +121,16 @@ interface Ctx {
   reply: (text: string, blocks?: types.KnownBlock[]) => Promise<void>;
 }
 
-/** A person named in a command: a mention (`<@U123|name>`), an email, or a Baton id. */
-async function person(ctx: Ctx, token: string | undefined): Promise<User> {
+/**
+ * A person named in a command: a mention (`<@U123|name>`), an email, or a Baton id. `joining`
+ * (added to a group, given a role): an app or a deactivated account mentioned is refused, as
+ * nobody who could act; taking someone out still works for them.
+ */
+async function person(ctx: Ctx, token: string | undefined, joining = false): Promise<User> {
   if (!token) throw new ValidationError('Mention the person, e.g. @alice.');
   const m = MENTION.exec(token);
   // Someone Slack does not know is refused, never created as a user named by the id.
-  if (m) return ctx.deps.users.toBaton(m[1]!, { mustExist: true });
+  if (m) return ctx.deps.users.toBaton(m[1]!, { mustExist: true, person: joining });
   const email = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/.exec(token)?.[1] ?? token;
   const user = await ctx.deps.baton.users.lookup(email);
   if (!user) throw new ValidationError(`I don't know who ${token} is: mention them, e.g. @alice.`);
@@ -258,10 +263,11 @@ const handlers: Record<string, Handler> = {
     await ctx.reply(h.text, h.blocks);
   },
 
-  new: async (ctx, args) => {
-    const key = args[0]?.toLowerCase();
-    if (key) {
-      await openRequestModal(ctx.deps, ctx.triggerId, key, ctx.actor);
+  new: async (ctx, _args, rest) => {
+    // An app's key or its name as people see it ("/baton new time off").
+    const app = unquote(rest.trim());
+    if (app) {
+      await openRequestModal(ctx.deps, ctx.triggerId, app, ctx.actor);
       return;
     }
     const apps = await ctx.deps.baton.apps.list();
@@ -536,7 +542,7 @@ const handlers: Record<string, Handler> = {
 
   'admin roles grant': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
-    const user = await person(ctx, args[0]);
+    const user = await person(ctx, args[0], true);
     const role = need(
       args[1]?.toLowerCase(),
       'role',
@@ -571,7 +577,7 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
   // Everyone named is found first: one unknown person changes nothing.
   const users: User[] = [];
   for (const token of people) {
-    const user = await person(ctx, token);
+    const user = await person(ctx, token, op === 'add');
     if (!users.some((u) => u._id === user._id)) users.push(user);
   }
   const before = (await ctx.deps.baton.groups.get(group)).members;
@@ -637,7 +643,8 @@ export async function runCommand(
       await reply(under.text, under.blocks);
       return;
     }
-    const typed = escapeMrkdwn(parsed.typed);
+    // Echoed in a section (3000 characters at most): a pasted paragraph must not make Slack refuse the reply.
+    const typed = escapeMrkdwn(truncate(parsed.typed, 100));
     // Only suggest what this person may do: an admin command would just be refused next.
     const suggestion =
       parsed.suggestion && allowed(parsed.suggestion.level, levelOf(actor)) ? parsed.suggestion : null;

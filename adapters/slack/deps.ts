@@ -7,11 +7,12 @@ import type { Logger } from '../../src/logger.js';
 /** Translates Slack user ids to Baton users (creating them on first sight with name and email from users.info). */
 export interface SlackUserDirectory {
   /**
-   * The Baton user behind a Slack user id. With `mustExist` (a person named in an admin
-   * command), an id Slack does not know (`user_not_found`) is refused with a ValidationError
-   * instead of becoming a new Baton user named by the id.
+   * The Baton user behind a Slack user id. With `person` (someone picked in a form, added to a
+   * group), an app's bot user or a deactivated account is refused with a ValidationError. With
+   * `mustExist` (a person named in an admin command), an id Slack does not know
+   * (`user_not_found`) is refused instead of becoming a new Baton user named by the id.
    */
-  toBaton(slackUserId: string, options?: { mustExist?: boolean }): Promise<User>;
+  toBaton(slackUserId: string, options?: { mustExist?: boolean; person?: boolean }): Promise<User>;
   /** The Slack user id of a Baton user, if they have a Slack identity. */
   toSlack(user: User | string): Promise<string | null>;
 }

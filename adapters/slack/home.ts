@@ -1,8 +1,10 @@
-import type { App } from '@slack/bolt';
-import type { KnownBlock } from '@slack/web-api';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { KnownBlock, SectionBlock } from '@slack/web-api';
+import { isBatonError } from '../../src/core/errors.js';
 import type { RequestDoc, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
 import { truncate } from './blockkit.js';
+import { renderRequest } from './commands.js';
 import type { SlackDeps } from './deps.js';
 import { slackDate, slackQueue, taskButtons } from './tasks.js';
 
@@ -10,6 +12,12 @@ import { slackDate, slackQueue, taskButtons } from './tasks.js';
 const DEBOUNCE_MS = 300;
 /** Slack refuses views with more than 100 blocks. */
 const MAX_BLOCKS = 100;
+/** Open tasks on one page of the Home tab (each is two blocks: its line and its buttons). */
+export const HOME_PAGE_SIZE = 15;
+/** Action id of the Home tab's "Previous" and "Next" buttons (value: the page to show, from 0). */
+export const HOME_PAGE_ACTION = 'baton_home_page';
+/** Action id of the "Details" button of a task's or a request's line (value: the request id). */
+export const HOME_REQUEST_ACTION = 'baton_home_request';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -20,8 +28,21 @@ function header(text: string): KnownBlock {
 }
 
 /** Slack refuses a view whose section text is longer than 3000 characters (app names and stages have no limit). */
-function section(text: string): KnownBlock {
+function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } };
+}
+
+/** A line about one request, with a button that opens it (fields, stage, open tasks, history). */
+function requestSection(text: string, requestId: string): KnownBlock {
+  return {
+    ...section(text),
+    accessory: {
+      type: 'button',
+      action_id: HOME_REQUEST_ACTION,
+      text: { type: 'plain_text', text: 'Details' },
+      value: requestId,
+    },
+  };
 }
 
 /** A name or stage inside a line that goes on (a date after it must not be cut off). */
@@ -33,8 +54,20 @@ function note(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
 
-/** The Home tab of one viewer: their open tasks (actionable), their recent requests, and for admins apps and recipes. */
-export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBlock[]> {
+/** What a Home tab shows beyond the viewer's data: which page of their tasks, and a line on top. */
+export interface HomeOptions {
+  /** The page of open tasks (from 0); past the last one, the last one is shown. */
+  page?: number;
+  /** A line on top (mrkdwn): what became of the viewer's last click on the tab. */
+  note?: string;
+}
+
+/** The Home tab of one viewer: their open tasks (actionable, by pages), their recent requests, and for admins apps and recipes. */
+export async function renderHome(
+  deps: SlackDeps,
+  viewer: User,
+  options: HomeOptions = {},
+): Promise<KnownBlock[]> {
   const { baton } = deps;
   const appName = new Map<string, string>();
   const nameOf = async (key: string) => {
@@ -43,15 +76,37 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   };
 
   const blocks: KnownBlock[] = [];
-  // One more than shown, to say "15+" only when there are more than 15.
-  const open = await baton.tasks.listOpenFor(viewer, { limit: 16 });
-  const tasks = open.slice(0, 15);
-  blocks.push(header(`Your open tasks (${tasks.length}${open.length > 15 ? '+' : ''})`));
+  if (options.note) blocks.push(note(truncate(options.note, 3000)));
+  const total = await baton.tasks.countOpenFor(viewer);
+  const pages = Math.max(1, Math.ceil(total / HOME_PAGE_SIZE));
+  // A page emptied by tasks decided since (or a stale button): the last page there is.
+  const page = Math.min(Math.max(0, Math.floor(options.page ?? 0)), pages - 1);
+  const open = await baton.tasks.listOpenFor(viewer, { limit: (page + 1) * HOME_PAGE_SIZE });
+  const tasks = open.slice(page * HOME_PAGE_SIZE);
+  blocks.push(header(`Your open tasks (${total})`));
   if (tasks.length === 0) blocks.push(note('Nothing is waiting for you.'));
   for (const task of tasks) {
     const request = await baton.requests.load(task.request_id);
-    blocks.push(section(await taskLine(task, request, nameOf)));
+    blocks.push(requestSection(await taskLine(task, request, nameOf), task.request_id));
     blocks.push(...(await taskButtons(deps, task, viewer)));
+  }
+  if (pages > 1) {
+    const first = page * HOME_PAGE_SIZE + 1;
+    blocks.push(note(`Tasks ${first}–${first + tasks.length - 1} of ${total}, oldest first.`));
+    const nav = (text: string, to: number) => ({
+      type: 'button' as const,
+      action_id: `${HOME_PAGE_ACTION}:${to}`,
+      text: { type: 'plain_text' as const, text, emoji: true },
+      value: String(to),
+    });
+    blocks.push({
+      type: 'actions',
+      block_id: 'baton_home_pages',
+      elements: [
+        ...(page > 0 ? [nav('← Previous', page - 1)] : []),
+        ...(page < pages - 1 ? [nav('Next →', page + 1)] : []),
+      ],
+    });
   }
 
   blocks.push({ type: 'divider' });
@@ -60,8 +115,9 @@ export async function renderHome(deps: SlackDeps, viewer: User): Promise<KnownBl
   if (requests.length === 0) blocks.push(note('You have not filed any requests yet.'));
   for (const r of requests) {
     blocks.push(
-      section(
+      requestSection(
         `*${esc(r._id)}* · ${short(await nameOf(r.app))} — stage *${short(r.stage)}*\nFiled ${slackDate(r.created_at)}`,
+        r._id,
       ),
     );
   }
@@ -125,8 +181,13 @@ async function taskLine(
 }
 
 /** Publishes the viewer's Home tab. */
-export async function publishHome(deps: SlackDeps, viewer: User, slackUserId: string): Promise<void> {
-  const blocks = await renderHome(deps, viewer);
+export async function publishHome(
+  deps: SlackDeps,
+  viewer: User,
+  slackUserId: string,
+  options: HomeOptions = {},
+): Promise<void> {
+  const blocks = await renderHome(deps, viewer, options);
   await slackQueue(deps).call(() =>
     deps.client.views.publish({
       user_id: slackUserId,
@@ -135,23 +196,43 @@ export async function publishHome(deps: SlackDeps, viewer: User, slackUserId: st
   );
 }
 
+/** The Home tabs of the people who have one open, as the task buttons on them need it. */
+export interface HomeTab {
+  /**
+   * Publishes the person's Home tab now, with `note` on top (what became of their click on it:
+   * a refusal, "Approved by you"); the note stays on the tab until they open it again or
+   * click again. From then on the tab is refreshed whenever what it shows changes.
+   */
+  show(viewer: User, slackUserId: string, note?: string): Promise<void>;
+}
+
 /**
  * Publishes the Home tab when a person opens it, and again (debounced per person) when
- * something they see there changes: a task opened, closed or reassigned for them, one of
- * their requests changed. Only people who opened their Home tab since this process started
- * are refreshed; everyone else gets a fresh tab the next time they open it.
+ * something they see there changes: a task opened, answered, closed or reassigned for them,
+ * one of their requests changed. Only people who opened their Home tab or clicked on it since
+ * this process started are refreshed; everyone else gets a fresh tab the next time they open it.
  */
-export function registerHome(app: App, deps: SlackDeps): void {
+export function registerHome(app: App, deps: SlackDeps): HomeTab {
   const { baton, logger } = deps;
-  const viewers = new Map<string, string>(); // Baton user id → Slack user id
+  /** Baton user id → their Slack id, the page of tasks they are on, and the note on top. */
+  const viewers = new Map<string, { slack: string; page: number; note?: string | undefined }>();
   const admins = new Set<string>(); // viewers whose tab shows apps, recipes and failing jobs
   const timers = new Map<string, NodeJS.Timeout>();
 
+  /** Remembers who looks at their tab, and publishes it now. */
+  const show = async (viewer: User, slackId: string, state: { page: number; note?: string | undefined }) => {
+    viewers.set(viewer._id, { slack: slackId, ...state });
+    if (isAdmin(viewer)) admins.add(viewer._id);
+    else admins.delete(viewer._id);
+    clearTimeout(timers.get(viewer._id));
+    timers.delete(viewer._id);
+    await publishHome(deps, viewer, slackId, state);
+  };
   const refresh = async (userId: string) => {
-    const slackId = viewers.get(userId);
-    if (!slackId) return;
+    const state = viewers.get(userId);
+    if (!state) return;
     const viewer = await baton.users.find(userId);
-    if (viewer) await publishHome(deps, viewer, slackId);
+    if (viewer) await publishHome(deps, viewer, state.slack, state);
   };
   const schedule = (userId: string) => {
     if (!viewers.has(userId)) return;
@@ -187,6 +268,8 @@ export function registerHome(app: App, deps: SlackDeps): void {
   baton.events.on('task.opened', onTask);
   baton.events.on('task.closed', onTask);
   baton.events.on('task.reassigned', onTask);
+  // A member's answer to a task with a quorum takes it off their list (it waits on the others).
+  baton.events.on('task.responded', onTask);
   baton.events.on('request.changed', onRequest);
   baton.events.on('request.created', onRequest);
   // Joining or leaving a group changes whose Home tab lists the group's tasks.
@@ -205,14 +288,73 @@ export function registerHome(app: App, deps: SlackDeps): void {
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== undefined && event.tab !== 'home') return;
     try {
-      const viewer = await deps.users.toBaton(event.user);
-      viewers.set(viewer._id, event.user);
-      if (isAdmin(viewer)) admins.add(viewer._id);
-      else admins.delete(viewer._id);
-      clearTimeout(timers.get(viewer._id));
-      await publishHome(deps, viewer, event.user);
+      // Opened anew: the first page, without the note of an earlier click.
+      await show(await deps.users.toBaton(event.user), event.user, { page: 0 });
     } catch (err) {
       logger.warn({ slack_user: event.user, error: (err as Error).message }, 'slack: Home tab not published');
     }
   });
+
+  // "Previous" and "Next" under the open tasks.
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: new RegExp(`^${HOME_PAGE_ACTION}`) },
+    async ({ ack, body, action }) => {
+      await ack();
+      try {
+        const page = Number.parseInt(action.value ?? '0', 10);
+        await show(await deps.users.toBaton(body.user.id), body.user.id, {
+          page: Number.isFinite(page) ? page : 0,
+        });
+      } catch (err) {
+        logger.warn(
+          { slack_user: body.user.id, error: (err as Error).message },
+          'slack: Home tab not published',
+        );
+      }
+    },
+  );
+
+  // "Details" of a task's or a request's line: the request in a modal, as `/baton show` has it.
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: HOME_REQUEST_ACTION },
+    async ({ ack, body, action }) => {
+      await ack();
+      const id = action.value ?? '';
+      try {
+        const viewer = await deps.users.toBaton(body.user.id);
+        try {
+          // The core decides who may see it (the requester, who acts on it, admins).
+          const request = await baton.requests.get(viewer, id);
+          const blocks = await renderRequest(deps, request);
+          await slackQueue(deps).call(() =>
+            deps.client.views.open({
+              trigger_id: body.trigger_id,
+              view: {
+                type: 'modal',
+                title: { type: 'plain_text', text: truncate(request._id, 24) },
+                close: { type: 'plain_text', text: 'Close' },
+                blocks,
+              },
+            }),
+          );
+        } catch (err) {
+          if (!isBatonError(err)) throw err;
+          await show(viewer, body.user.id, {
+            page: viewers.get(viewer._id)?.page ?? 0,
+            note: `:no_entry: ${esc(err.message)}`,
+          });
+        }
+      } catch (err) {
+        logger.warn(
+          { slack_user: body.user.id, request: id, error: (err as Error).message },
+          'slack: request not shown',
+        );
+      }
+    },
+  );
+
+  return {
+    show: (viewer, slackId, note) =>
+      show(viewer, slackId, { page: viewers.get(viewer._id)?.page ?? 0, note }),
+  };
 }

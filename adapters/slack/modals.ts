@@ -4,7 +4,7 @@ import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { AppDoc, User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { SlackDeps, SlackUserDirectory } from './deps.js';
-import { describeError, escapeMrkdwn, truncate } from './replies.js';
+import { ackOnce, describeError, escapeMrkdwn, truncate } from './replies.js';
 
 type Field = AppDefinition['fields'][number];
 type InputBlock = types.InputBlock;
@@ -387,7 +387,14 @@ export async function toRecordInput(
       continue;
     }
     if (field.type === 'user' && typeof raw === 'string') {
-      input[field.key] = (await users.toBaton(raw))._id;
+      try {
+        input[field.key] = (await users.toBaton(raw, { person: true }))._id;
+      } catch (err) {
+        // On the field's block, like the core's own checks.
+        if (err instanceof ValidationError)
+          throw new ValidationError(err.message, { [field.key]: err.message });
+        throw err;
+      }
     } else if (field.type === 'select' && typeof raw === 'string') {
       input[field.key] = fromOptionValue(field, raw);
     } else if (field.type === 'multi_select' && Array.isArray(raw)) {
@@ -471,15 +478,15 @@ export async function initialUsers(
   return out;
 }
 
-/** Opens the request form of `appKey` (errors such as an unknown app become a BatonError for the caller). */
+/** Opens the request form of the app named `app` (its key or name; an unknown app becomes a BatonError for the caller). */
 export async function openRequestModal(
   deps: SlackDeps,
   triggerId: string,
-  appKey: string,
+  app: string,
   requester: User | null = null,
 ): Promise<void> {
-  const app = await deps.baton.apps.get(appKey);
-  const view = renderRequestModal(app, await initialUsers(deps, app, requester));
+  const def = await deps.baton.apps.resolve(app);
+  const view = renderRequestModal(def, await initialUsers(deps, def, requester));
   await deps.client.views.open({ trigger_id: triggerId, view });
 }
 
@@ -498,7 +505,9 @@ type Ack = (response?: ViewResponseAction) => Promise<void>;
 /**
  * Runs a core call for a submitted view and acks with its outcome: `errors` on the right
  * blocks for a BatonError, `clear` (or the given response) on success. If Slack was
- * already answered (the safety timeout), the outcome goes to the user's DM instead.
+ * already answered (the safety timeout closed the form), the outcome goes to the user's DM
+ * instead: a refusal as `refused` words it with the reasons ("Your Time off request was not
+ * filed: Working days must be at most 30. …").
  */
 async function submitWith<T>(
   deps: SlackDeps,
@@ -506,7 +515,7 @@ async function submitWith<T>(
   ack: Ack,
   run: (actor: User) => Promise<T>,
   onSuccess: (result: T, actor: User) => Promise<ViewResponseAction | undefined>,
-  expectedBlocks: () => Promise<string[]> = async () => [],
+  options: { refused: (reasons: string) => Promise<string>; expectedBlocks?: () => Promise<string[]> },
 ): Promise<T | undefined> {
   let result: T;
   let actor: User;
@@ -514,24 +523,26 @@ async function submitWith<T>(
     actor = await deps.users.toBaton(body.user.id);
     result = await run(actor);
   } catch (err) {
-    const errors = isBatonError(err)
-      ? toViewErrors(err, body.view, await expectedBlocks().catch(() => []))
-      : null;
-    try {
-      if (errors) await ack({ response_action: 'errors', errors });
-      else await ack({ response_action: 'clear' });
-    } catch {
-      // Slack was answered already: the modal closed.
-    }
+    const expected = options.expectedBlocks ?? (async () => []);
+    const errors = isBatonError(err) ? toViewErrors(err, body.view, await expected().catch(() => [])) : null;
+    const shown = await ackOnce(
+      ack,
+      errors ? { response_action: 'errors', errors } : { response_action: 'clear' },
+    );
     if (!errors) await sendDm(deps, body.user.id, escapeMrkdwn(describeError(err, deps.logger)));
+    else if (!shown) {
+      // The form closed before its errors could be shown on it: nobody would know otherwise.
+      const reasons = [...new Set(Object.values(errors))].join('; ');
+      const refused = await options.refused(reasons).catch(() => `The form was not saved: ${reasons}.`);
+      await sendDm(deps, body.user.id, `:warning: ${escapeMrkdwn(refused)}`).catch((e: unknown) =>
+        deps.logger.warn({ err: e }, 'slack: could not tell why a form was refused'),
+      );
+    }
     return undefined;
   }
   const response = await onSuccess(result, actor);
-  try {
-    await ack(response ?? { response_action: 'clear' });
-  } catch {
-    // Already answered: nothing more to do.
-  }
+  // Answered already (the form closed): the confirmation in the DM says it was done.
+  await ackOnce(ack, response ?? { response_action: 'clear' });
   return result;
 }
 
@@ -562,7 +573,11 @@ export function registerModals(app: App, deps: SlackDeps): void {
         return { request: filed.request, def };
       },
       async () => ({ response_action: 'clear' }),
-      async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
+      {
+        refused: async (reasons) =>
+          `Your ${(await baton.apps.get(appKey)).name} request was not filed: ${reasons}. Fill in the form again with /baton new ${appKey}.`,
+        expectedBlocks: async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
+      },
     );
     if (!request) {
       if (duplicate) deps.logger.info({ view: view.id }, 'a request form submitted again: already filed');
@@ -643,6 +658,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
         });
       },
       async () => undefined,
+      { refused: async (reasons) => `The app was not created: ${reasons}.` },
     );
     if (created) {
       await sendDm(
@@ -667,6 +683,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
         return { def: await baton.apps.addField(actor, appKey, field), key: String(field.key) };
       },
       async () => undefined,
+      { refused: async (reasons) => `The field was not added: ${reasons}.` },
     );
     if (updated) {
       await sendDm(deps, body.user.id, escapeMrkdwn(`Field ${updated.key} added to ${updated.def.name}.`));

@@ -211,8 +211,8 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   };
   registerCommands(bolt, deps);
   registerModals(bolt, deps);
-  const taskHandlers = registerTaskHandlers(bolt, deps);
-  registerHome(bolt, deps);
+  const home = registerHome(bolt, deps);
+  const taskHandlers = registerTaskHandlers(bolt, deps, { home });
   const stopDelivery = startTaskDelivery(deps);
   // People named by email (a recipe's `to:`, an admin command) can be found in Slack.
   const removeDirectory = baton.users.addDirectory(slackPeopleDirectory(bolt.client, logger));

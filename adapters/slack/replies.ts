@@ -14,6 +14,19 @@ export function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
+/**
+ * Answers Slack through `ack`; false when Slack was answered already (the receiver's safety
+ * timeout, a second ack), so the caller can tell the person some other way.
+ */
+export async function ackOnce<R>(ack: (response?: R) => Promise<void>, response?: R): Promise<boolean> {
+  try {
+    await ack(response);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, logger: Logger): string {
   if (isBatonError(err)) return err.message;

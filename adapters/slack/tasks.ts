@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { App, BlockAction, ButtonAction, OverflowAction, ViewSubmitAction } from '@slack/bolt';
+import type {
+  App,
+  BlockAction,
+  ButtonAction,
+  OverflowAction,
+  RespondFn,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
 import {
   ForbiddenError,
@@ -14,7 +21,9 @@ import type { TaskView } from '../../src/core/views.js';
 import { type CardLibrary, loadCards, taskCardName } from '../cards/cards.js';
 import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
+import type { HomeTab } from './home.js';
 import { createWorkQueue, type WorkQueue } from './queue.js';
+import { ackOnce } from './replies.js';
 
 /** Callback id of the small modal that asks for a comment (or inputs) before an outcome. */
 export const TASK_MODAL_CALLBACK = 'baton:task:respond';
@@ -50,6 +59,13 @@ interface HeldClick {
   channel?: string | undefined;
   message_ts?: string | undefined;
   ephemeral: boolean;
+  /** Clicked on the person's Home tab: what became of it is shown there (see HomeTab). */
+  home?: boolean | undefined;
+}
+
+/** Whether an interaction came from a Home tab (its container is the published view). */
+function fromHomeTab(body: { view?: { type?: string } | undefined }): boolean {
+  return body.view?.type === 'home';
 }
 
 const admissions = new WeakMap<SlackDeps, WorkQueue>();
@@ -807,10 +823,15 @@ export function needsModal(task: TaskDoc, outcome: string): boolean {
 }
 
 /**
- * The comment (and inputs) modal of an outcome. `listUrl`: the response_url of the ephemeral
- * `/baton tasks` list the click came from, re-rendered once the modal completes the task.
+ * The comment (and inputs) modal of an outcome. `from.listUrl`: the response_url of the ephemeral
+ * `/baton tasks` list the click came from, re-rendered once the modal completes the task;
+ * `from.home`: the click came from the Home tab, which shows what became of it.
  */
-function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
+function modalFor(
+  task: TaskDoc,
+  outcome: string,
+  from: { listUrl?: string | undefined; home?: boolean } = {},
+) {
   const chosen = task.outcomes.find((o) => o.label === outcome);
   // A task title is a rendered template of any length: Slack refuses a modal whose text passes 3000.
   const blocks: KnownBlock[] = [
@@ -838,7 +859,12 @@ function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
   return {
     type: 'modal' as const,
     callback_id: TASK_MODAL_CALLBACK,
-    private_metadata: JSON.stringify({ task_id: task._id, outcome, ...(listUrl ? { list: listUrl } : {}) }),
+    private_metadata: JSON.stringify({
+      task_id: task._id,
+      outcome,
+      ...(from.listUrl ? { list: from.listUrl } : {}),
+      ...(from.home ? { home: true } : {}),
+    }),
     title: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     submit: { type: 'plain_text' as const, text: truncate(outcome, 24) },
     close: { type: 'plain_text' as const, text: 'Cancel' },
@@ -846,13 +872,17 @@ function modalFor(task: TaskDoc, outcome: string, listUrl?: string) {
   };
 }
 
-/** The response_url of the ephemeral list a task modal was opened from (see modalFor), if any. */
-function listUrlOf(privateMetadata: string): string | undefined {
+/** Where a task modal was opened from (see modalFor): the ephemeral list's response_url, or the Home tab. */
+function openedFrom(privateMetadata: string): { listUrl?: string; home: boolean } {
   try {
-    const list = (JSON.parse(privateMetadata) as { list?: unknown }).list;
-    return typeof list === 'string' && /^https?:\/\//.test(list) ? list : undefined;
+    const meta = JSON.parse(privateMetadata) as { list?: unknown; home?: unknown };
+    const list = meta.list;
+    return {
+      ...(typeof list === 'string' && /^https?:\/\//.test(list) ? { listUrl: list } : {}),
+      home: meta.home === true,
+    };
   } catch {
-    return undefined;
+    return { home: false };
   }
 }
 
@@ -864,6 +894,11 @@ async function postToResponseUrl(url: string, message: Record<string, unknown>):
     body: JSON.stringify(message),
   });
   if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+}
+
+/** What someone who just decided a task is shown where they clicked (the list, the Home tab). */
+function decidedText(task: TaskDoc, outcome: string): string {
+  return `:white_check_mark: *${esc(task.title)}*: ${esc(outcomePhrase(task.outcome ?? outcome))} by you.`;
 }
 
 /** The message someone gets when their click lost: who closed the task, and when. */
@@ -888,8 +923,45 @@ export interface TaskHandlers {
   recoverHeldClicks(staleMs: number): Promise<void>;
 }
 
-export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
+export function registerTaskHandlers(
+  app: App,
+  deps: SlackDeps,
+  options: { home?: HomeTab } = {},
+): TaskHandlers {
   const { baton, logger } = deps;
+  const { home } = options;
+
+  /** Shows `note` on top of the person's Home tab (their click came from there). */
+  const noteOnHome = async (slackUser: string, note: string) => {
+    if (!home) return;
+    await home.show(await deps.users.toBaton(slackUser), slackUser, note);
+  };
+
+  /**
+   * Where what became of a click is shown in place: the Home tab it came from, or the ephemeral
+   * list (`refreshList`); undefined for a task's own message (its copies are updated instead).
+   */
+  const shownWhere = (
+    click: HeldClick,
+    refreshList: ((note: string) => Promise<void>) | undefined,
+  ): ((note: string) => Promise<void>) | undefined => {
+    if (click.home && home) return (note) => noteOnHome(click.slack_user, note);
+    return click.ephemeral ? refreshList : undefined;
+  };
+
+  /**
+   * Re-renders the ephemeral `/baton tasks` list a click came from with `note` on top, through
+   * its response_url (`post`: Bolt's `respond`, or a plain POST for a modal's submission).
+   */
+  const listRefresher =
+    (post: RespondFn | ((message: Record<string, unknown>) => Promise<void>), slackUser: string) =>
+    async (note: string): Promise<void> => {
+      await post({
+        replace_original: true,
+        response_type: 'ephemeral',
+        ...(await renderOpenTaskList(deps, await deps.users.toBaton(slackUser), note)),
+      });
+    };
 
   const ephemeral = async (slackUser: string, channel: string | undefined, text: string) => {
     const ch = channel ?? (await openDm(deps, slackUser));
@@ -917,7 +989,9 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         // A click on the ephemeral `/baton tasks` list: chat.update cannot reach that message,
         // its response_url can — the list is re-rendered in place once the click is decided.
         ephemeral: body.container?.is_ephemeral === true && body.response_url !== undefined,
+        home: fromHomeTab(body),
       };
+      const refreshList = listRefresher(respond, click.slack_user);
       const task = await baton.tasks.load(ref.task_id).catch(() => null);
       if (task?.status === 'open' && needsModal(task, ref.outcome)) {
         // Not queued: the modal must open while the click's trigger_id is valid (3 s).
@@ -932,11 +1006,11 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
           await slackQueue(deps).call(() =>
             deps.client.views.open({
               trigger_id: body.trigger_id,
-              view: modalFor(task, ref.outcome, listUrl),
+              view: modalFor(task, ref.outcome, { listUrl, home: click.home === true }),
             }),
           );
         } catch (err) {
-          await handleClickError(err, click);
+          await handleClickError(err, click, refreshList);
         }
         return;
       }
@@ -952,19 +1026,14 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         );
       }
       await ack();
-      await carryOut(click, held, async (note) => {
-        await respond({
-          replace_original: true,
-          response_type: 'ephemeral',
-          ...(await renderOpenTaskList(deps, await deps.users.toBaton(click.slack_user), note)),
-        });
-      });
+      await carryOut(click, held, refreshList);
     },
   );
 
   /**
    * Completes the task a click asked for (in turn, see afterAckQueue), tells the person when
-   * it cannot, and releases the held click. `refreshList` re-renders an ephemeral task list.
+   * it cannot, and releases the held click. `refreshList` re-renders an ephemeral task list; a
+   * click on the Home tab has it published again, with what became of the click on top.
    */
   async function carryOut(
     click: HeldClick,
@@ -972,12 +1041,16 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     refreshList?: (note: string) => Promise<void>,
     replayed = false,
   ): Promise<void> {
+    const show = shownWhere(click, refreshList);
     const refresh = async (note: string) => {
-      if (!click.ephemeral || !refreshList) return;
+      if (!show) return;
       try {
-        await refreshList(note);
+        await show(note);
       } catch (err) {
-        logger.warn({ task: click.task_id, error: errorCode(err) }, 'slack: could not refresh the task list');
+        logger.warn(
+          { task: click.task_id, error: errorCode(err) },
+          `slack: could not refresh the ${click.home ? 'Home tab' : 'task list'}`,
+        );
       }
     };
     try {
@@ -987,14 +1060,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
       );
       if (done.status === 'open') {
         // A group task with a quorum: the answer is recorded and the task waits for others.
-        if (click.ephemeral && refreshList) await refresh(await confirmation(click.outcome, done));
+        if (show) await refresh(await confirmation(click.outcome, done));
         else await confirmResponse(click, done);
         return;
       }
       // Every recorded copy (the DMs) is updated by the task.closed listener.
-      await refresh(
-        `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? click.outcome))} by you.`,
-      );
+      await refresh(decidedText(done, click.outcome));
     } catch (err) {
       if (replayed && err instanceof TaskClosedError && (await carriedOutBefore(err, click))) {
         // The dead process completed the task for this click but died before releasing it
@@ -1006,8 +1077,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
           );
         return;
       }
-      await handleClickError(err, click);
-      if (err instanceof TaskClosedError) await refresh(closedText(err));
+      await handleClickError(err, click, refreshList);
     } finally {
       if (held) await baton.deliveries.releaseAction(held).catch(() => undefined);
     }
@@ -1072,24 +1142,62 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     return `:ballot_box_with_check: Your answer *${esc(outcome)}* on *${esc(truncate(task.title, 150))}* is recorded; ${esc(waiting)}.`;
   }
 
-  async function handleClickError(err: unknown, click: HeldClick): Promise<void> {
-    const { slack_user: slackUser, channel, task_id: taskId } = click;
+  /**
+   * Tells someone `text` where they clicked: in place (the Home tab, the ephemeral list through
+   * `refreshList`) — on the Home tab an ephemeral line would land in the Messages tab, and in a
+   * channel Baton is not a member of (a slash command works in any) Slack refuses one — else in
+   * an ephemeral message beside the task's copy. True when it went in place.
+   */
+  async function say(
+    click: HeldClick,
+    text: string,
+    refreshList?: (note: string) => Promise<void>,
+  ): Promise<boolean> {
+    const show = shownWhere(click, refreshList);
+    if (show) {
+      try {
+        await show(text);
+        return true;
+      } catch (inPlace) {
+        // A list's response_url lasts 30 minutes: say it beside the task instead.
+        logger.warn(
+          { task: click.task_id, error: errorCode(inPlace) },
+          'slack: could not answer a click in place',
+        );
+      }
+    }
+    await ephemeral(click.slack_user, click.channel, text);
+    return false;
+  }
+
+  /**
+   * Tells someone why their click was not carried out: where they clicked (the Home tab, the
+   * ephemeral list through `refreshList`, re-rendered without a task that closed), else in an
+   * ephemeral message beside the task's copy, which is brought up to date.
+   */
+  async function handleClickError(
+    err: unknown,
+    click: HeldClick,
+    refreshList?: (note: string) => Promise<void>,
+  ): Promise<void> {
+    const { channel, task_id: taskId } = click;
     // An ephemeral message cannot be updated with chat.update.
     const messageTs = click.ephemeral ? undefined : click.message_ts;
+    let text: string;
+    if (err instanceof TaskClosedError) text = closedText(err);
+    else if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError)
+      text = `:no_entry: ${esc(err.message)}`;
+    else {
+      logger.error({ task: taskId, error: errorCode(err) }, 'slack: task button failed');
+      text = 'Something went wrong on our side; please try again in a moment.';
+    }
     try {
-      if (err instanceof TaskClosedError) {
-        await ephemeral(slackUser, channel, closedText(err));
+      const inPlace = await say(click, text, refreshList);
+      if (!inPlace && err instanceof TaskClosedError) {
         // Refresh the stale copy the person clicked on.
         const task = await baton.tasks.load(taskId);
         if (task && channel && messageTs) await updateCopy(deps, task, { channel, ts: messageTs });
-        return;
       }
-      if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError) {
-        await ephemeral(slackUser, channel, `:no_entry: ${esc(err.message)}`);
-        return;
-      }
-      logger.error({ task: taskId, error: errorCode(err) }, 'slack: task button failed');
-      await ephemeral(slackUser, channel, 'Something went wrong on our side; please try again in a moment.');
     } catch (inner) {
       logger.error({ task: taskId, error: errorCode(inner) }, 'slack: could not tell the user');
     }
@@ -1098,7 +1206,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
   // "<outcome> with comment" from a task's overflow menu: the comment modal, comment optional.
   app.action<BlockAction<OverflowAction>>(
     { type: 'block_actions', action_id: TASK_COMMENT_ACTION },
-    async ({ ack, body, action }) => {
+    async ({ ack, body, action, respond }) => {
       await ack();
       const ref = parseCommentOption(action.selected_option?.value);
       if (!ref) return;
@@ -1111,6 +1219,7 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         channel: body.channel?.id ?? (body.container?.channel_id as string | undefined),
         message_ts: body.message?.ts ?? (body.container?.message_ts as string | undefined),
         ephemeral: body.container?.is_ephemeral === true,
+        home: fromHomeTab(body),
       };
       const listUrl = click.ephemeral ? (body as { response_url?: string }).response_url : undefined;
       try {
@@ -1122,10 +1231,13 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
           return;
         }
         await slackQueue(deps).call(() =>
-          deps.client.views.open({ trigger_id: body.trigger_id, view: modalFor(task, outcome, listUrl) }),
+          deps.client.views.open({
+            trigger_id: body.trigger_id,
+            view: modalFor(task, outcome, { listUrl, home: click.home === true }),
+          }),
         );
       } catch (err) {
-        await handleClickError(err, click);
+        await handleClickError(err, click, listRefresher(respond, click.slack_user));
       }
     },
   );
@@ -1157,15 +1269,39 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
     const firstBlock =
       (view.blocks as { type: string; block_id?: string }[]).find((b) => b.type === 'input')?.block_id ??
       commentBlock;
+    // Opened from the ephemeral `/baton tasks` list or the Home tab: what became of the answer
+    // is shown there (the list without the task just decided, or just answered for a quorum).
+    const from = openedFrom(view.private_metadata);
+    const click: HeldClick = {
+      task_id: meta.task_id,
+      outcome: meta.outcome,
+      slack_user: body.user.id,
+      ephemeral: from.listUrl !== undefined,
+      home: from.home,
+    };
+    const listUrl = from.listUrl;
+    const refreshList = listUrl
+      ? listRefresher((message: Record<string, unknown>) => postToResponseUrl(listUrl, message), body.user.id)
+      : undefined;
+    const inPlace = shownWhere(click, refreshList);
     try {
       const actor = await deps.users.toBaton(body.user.id);
       const done = await baton.tasks.complete(actor, meta.task_id, meta.outcome, {
         comment: hasCommentInput ? undefined : read('comment'),
         inputs,
       });
-      await ack();
-      const listUrl = listUrlOf(view.private_metadata);
-      if (done.status === 'open' && !listUrl) {
+      // Answered already (the receiver's safety timeout closed the modal): the answer is in.
+      await ackOnce(ack);
+      if (inPlace) {
+        const note =
+          done.status === 'open' ? await confirmation(meta.outcome, done) : decidedText(done, meta.outcome);
+        await inPlace(note).catch((err: unknown) =>
+          logger.warn(
+            { task: meta.task_id, error: errorCode(err) },
+            'slack: could not show the answer in place',
+          ),
+        );
+      } else if (done.status === 'open') {
         // Recorded, not decided (a quorum): confirm in their DM, on their copy if they have one.
         const copy = (await baton.deliveries.taskDeliveries(done._id, 'slack')).find(
           (d) => d.user === actor._id && !d.error,
@@ -1180,24 +1316,6 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
             ephemeral: false,
           },
           done,
-        );
-      }
-      if (listUrl) {
-        // Opened from the ephemeral `/baton tasks` list: show it without the task just decided
-        // (or just answered, for a group task with a quorum still waiting on others).
-        const note =
-          done.status === 'open'
-            ? await confirmation(meta.outcome, done)
-            : `:white_check_mark: *${esc(done.title)}*: ${esc(outcomePhrase(done.outcome ?? meta.outcome))} by you.`;
-        await postToResponseUrl(listUrl, {
-          replace_original: true,
-          response_type: 'ephemeral',
-          ...(await renderOpenTaskList(deps, actor, note)),
-        }).catch((err: unknown) =>
-          logger.warn(
-            { task: meta.task_id, error: errorCode(err) },
-            'slack: could not refresh the task list',
-          ),
         );
       }
     } catch (err) {
@@ -1228,7 +1346,12 @@ export function registerTaskHandlers(app: App, deps: SlackDeps): TaskHandlers {
         logger.error({ task: meta.task_id, error: errorCode(err) }, 'slack: task modal failed');
         errors[firstBlock] = 'Something went wrong on our side; please try again.';
       }
-      await ack({ response_action: 'errors', errors });
+      if (await ackOnce(ack, { response_action: 'errors', errors })) return;
+      // The modal closed before its errors could be shown on it: say so where they clicked.
+      const text = `:warning: Your answer *${esc(meta.outcome)}* on *${esc(truncate(task?.title ?? meta.task_id, 150))}* was not recorded: ${esc([...new Set(Object.values(errors))].join('; '))}`;
+      await say(click, text, refreshList).catch((e: unknown) =>
+        logger.error({ task: meta.task_id, error: errorCode(e) }, 'slack: could not tell the user'),
+      );
     }
   });
 

@@ -40,6 +40,10 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
     ok: boolean;
     /** Slack answered `user_not_found`: no such person in the workspace. */
     notFound?: boolean;
+    /** An app's bot user (Baton itself, Slackbot, a workflow bot): nobody who can act on a task. */
+    bot?: boolean;
+    /** A deactivated account. */
+    deleted?: boolean;
   };
   const cache = new Map<string, { profile: Profile; at: number }>();
   const pending = new Map<string, Promise<Profile>>();
@@ -50,7 +54,13 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
       const u = info.user;
       const name =
         u?.real_name?.trim() || u?.profile?.real_name?.trim() || u?.profile?.display_name?.trim() || u?.name;
-      return { name: name || undefined, email: u?.profile?.email || undefined, ok: true };
+      return {
+        name: name || undefined,
+        email: u?.profile?.email || undefined,
+        ok: true,
+        bot: u?.is_bot === true || slackId === 'USLACKBOT',
+        deleted: u?.deleted === true,
+      };
     } catch (err) {
       const code = (err as { data?: { error?: unknown } }).data?.error;
       logger.warn({ err, slack_user: slackId }, 'users.info failed; using the Slack id alone');
@@ -77,8 +87,15 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
   }
 
   return {
-    async toBaton(slackUserId: string, opts: { mustExist?: boolean } = {}): Promise<User> {
+    async toBaton(slackUserId: string, opts: { mustExist?: boolean; person?: boolean } = {}): Promise<User> {
       const profile = await profileOf(slackUserId);
+      if (opts.person) {
+        // Slack's people pickers offer apps too: a task for one would wait on nobody.
+        const who = profile.name ?? slackUserId;
+        if (profile.bot) throw new ValidationError(`${who} is an app, not a person: pick a person.`);
+        if (profile.deleted)
+          throw new ValidationError(`${who}'s Slack account is deactivated: pick someone else.`);
+      }
       if (!profile.ok) {
         const known = await baton.users.lookup(`slack:${slackUserId}`);
         if (known) return known;

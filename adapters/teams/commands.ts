@@ -18,6 +18,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  unquote,
 } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
@@ -192,10 +193,11 @@ type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 const handlers: Record<string, Handler> = {
   help: async (ctx) => say(ctx, renderHelp(ctx.actor)),
 
-  new: async (ctx, args) => {
-    const key = args[0]?.toLowerCase();
-    if (key) {
-      const app = await ctx.deps.baton.apps.get(key);
+  new: async (ctx, _args, rest) => {
+    // An app's key or its name as people see it ("new time off").
+    const named = unquote(rest.trim());
+    if (named) {
+      const app = await ctx.deps.baton.apps.resolve(named);
       await card(ctx, renderRequestForm(app), `New request: ${app.name}`);
       return;
     }

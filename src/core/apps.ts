@@ -56,6 +56,24 @@ export class AppService {
     return app;
   }
 
+  /**
+   * The app a person names in a command: its key in any case (`Time-Off`), or its name as the
+   * forms and pickers show it, in any case and spacing (`time off`), or its key followed by
+   * other words (`time-off please`). Not found: NotFoundError listing the apps there are.
+   */
+  async resolve(typed: string): Promise<AppDefinition> {
+    const text = typed.trim();
+    const byKey = await this.find(text.toLowerCase());
+    if (byKey) return byKey;
+    const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
+    const named = (await this.list()).filter(
+      (a) => fold(a.definition.name) === fold(text) || a._id === fold(text).replace(/ /g, '-'),
+    );
+    if (named.length === 1) return named[0]!.definition;
+    const first = text.split(/\s+/)[0] ?? '';
+    return (first !== text ? await this.find(first.toLowerCase()) : null) ?? this.get(text);
+  }
+
   /** Creates an app from a definition (admins). */
   async create(actor: User, input: unknown): Promise<AppDefinition> {
     requireAdmin(actor, 'create apps');

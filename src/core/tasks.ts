@@ -236,7 +236,6 @@ export class TaskService {
     return as === 'admin' || !task.responses.some((r) => r.by === actor._id);
   }
 
-  /** Open tasks assigned to the actor or to one of their groups, oldest first. */
   /**
    * The open tasks waiting for a person (theirs and their groups'), oldest first. `after` (the
    * last task of the previous page: its created_at and id) gives the next page.

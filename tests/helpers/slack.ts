@@ -94,6 +94,10 @@ export interface SlackPerson {
   realName: string;
   /** Absent when the app lacks users:read.email (or the profile hides it). */
   email?: string;
+  /** An app's bot user (Slack's people pickers offer them too). */
+  bot?: boolean;
+  /** A deactivated account. */
+  deleted?: boolean;
 }
 
 /** Default people of the test workspace. */
@@ -121,11 +125,11 @@ export function usersInfoResponse(person: SlackPerson): Record<string, unknown> 
       id: person.id,
       team_id: SLACK_TEST_TEAM,
       name: person.name,
-      deleted: false,
+      deleted: person.deleted === true,
       real_name: person.realName,
       tz: 'Europe/Paris',
       is_admin: false,
-      is_bot: false,
+      is_bot: person.bot === true,
       profile: {
         real_name: person.realName,
         display_name: person.name,

@@ -7,9 +7,13 @@ import { eventually, recipesDir } from '../helpers/runtime.js';
 import { defaultSlackPeople, type SlackTestApp, startSlackTestApp } from '../helpers/slack.js';
 import { FakeSlackApi } from './tasks-harness.js';
 
-/** Starts the server on apps and recipes of the test's own (`files`: name → YAML) and the fake Web API. */
+/**
+ * Starts the server on apps and recipes of the test's own (`files`: name → YAML; `copies`:
+ * files of the repository) and the fake Web API.
+ */
 export async function startSlackAcceptance(
   files: Record<string, string> = {},
+  options: { copies?: string[]; ackTimeoutMs?: number } = {},
 ): Promise<{ t: SlackTestApp; fake: FakeSlackApi }> {
   const fake = new FakeSlackApi();
   await fake.start();
@@ -20,7 +24,8 @@ export async function startSlackAcceptance(
     apiUrl: fake.url,
     mockUsersInfo: false,
     people,
-    recipesDir: recipesDir(files),
+    recipesDir: recipesDir(files, options.copies),
+    ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
   });
   return { t, fake };
 }

@@ -514,17 +514,22 @@ describe('names and stages longer than a Slack text', () => {
     expect(line).toMatch(/…\s—\sfiled <!date\^\d+\^[^>]+>$/);
   });
 
-  it('the Home tab says "15+" only when more than 15 tasks are open', async () => {
+  it('the Home tab counts every open task, and pages them only when more than 15 are open', async () => {
     await start(LONG_STAGE_APP);
     const { baton } = t!.rt;
     const alice = await t!.batonUser('alice');
     const bob = await t!.batonUser('bob');
     for (let i = 0; i < 15; i++) await baton.requests.file(alice, 'slow', { approver: bob._id });
     await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 15);
-    expect((await openHome('bob')).blocks[0]!.text!.text).toBe('Your open tasks (15)');
+    const fifteen = await openHome('bob');
+    expect(fifteen.blocks[0]!.text!.text).toBe('Your open tasks (15)');
+    expect(JSON.stringify(fifteen.blocks)).not.toContain('Next →');
     await baton.requests.file(alice, 'slow', { approver: bob._id });
     await eventually(async () => (await baton.tasks.listOpenFor(bob)).length === 16);
-    expect((await openHome('bob')).blocks[0]!.text!.text).toBe('Your open tasks (15+)');
+    const sixteen = await openHome('bob');
+    expect(sixteen.blocks[0]!.text!.text).toBe('Your open tasks (16)');
+    expect(JSON.stringify(sixteen.blocks)).toContain('Tasks 1–15 of 16, oldest first.');
+    expect(JSON.stringify(sixteen.blocks)).toContain('Next →');
   });
 
   it('the admin Home tab says how many apps it leaves out, and where to see them all', async () => {

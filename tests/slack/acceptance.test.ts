@@ -60,6 +60,33 @@ describe('admin commands naming a person Slack does not know', () => {
     expect((await baton.groups.get('hr')).members).toHaveLength(1);
   });
 
+  it('an app or a deactivated account is not added to a group nor given a role; a deactivated member can still be removed', async () => {
+    await start();
+    const { baton } = t!.rt;
+    fake!.people.set('U0ROBOT', {
+      id: 'U0ROBOT',
+      name: 'Standup Bot',
+      email: 'standup@example.com',
+      bot: true,
+    });
+    await command('admin groups create hr', 'admin');
+    expect((await command('admin groups add hr <@U0BOB|bob> <@U0ROBOT|standup>', 'admin')).text).toBe(
+      ':warning: Standup Bot is an app, not a person: pick a person.',
+    );
+    expect((await command('admin roles grant <@U0ROBOT> operator', 'admin')).text).toBe(
+      ':warning: Standup Bot is an app, not a person: pick a person.',
+    );
+    expect((await baton.groups.get('hr')).members).toEqual([]);
+
+    expect((await command('admin groups add hr <@U0BOB|bob>', 'admin')).text).toContain('Added Bob Manager');
+    // Bob leaves the company: his account is deactivated, and he is taken out of hr.
+    fake!.people.set('U0BOB', { ...fake!.people.get('U0BOB')!, deleted: true });
+    expect((await command('admin groups remove hr <@U0BOB|bob>', 'admin')).text).toContain(
+      'Removed Bob Manager from *hr*',
+    );
+    expect((await baton.groups.get('hr')).members).toEqual([]);
+  });
+
   it('a non-admin naming people is refused before anyone is looked up', async () => {
     await start();
     await command('admin groups create hr', 'admin');
@@ -386,6 +413,12 @@ describe('text Baton writes into mrkdwn', () => {
     expect(rawAngles(allText(typo))).toEqual([]);
     expect(typo.text).toContain('Did you mean `/baton show &lt;ID&gt;`?');
 
+    // Text pasted after /baton by mistake is echoed cut, within Slack's 3000 characters a section.
+    const pasted = await command(`${'<x>'.repeat(2000)} and more`, 'alice');
+    const section = (pasted.blocks as { text?: { text: string } }[])[0]!.text!.text;
+    expect(section.length).toBeLessThanOrEqual(3000);
+    expect(section).toMatch(/^I don't know `(&lt;x&gt;)+…`\. Try `\/baton help`/);
+
     const groups = await command('admin groups list', 'admin');
     expect(rawAngles(groups.text)).toEqual([]);
     expect(groups.text).toContain('admin groups create &lt;name&gt;');
@@ -580,5 +613,96 @@ fields:
     expect(title.length).toBeLessThanOrEqual(24);
     expect(title).toBe('Travel requests 20266 …');
     expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(title)).toBe(false);
+  });
+});
+
+/**
+ * Forms answered late: when a submission takes longer than the receiver's safety timeout
+ * (Slack gives 3 s; a slow users.info, a busy server), Slack has already been answered with
+ * an empty 200 and the form closed, so errors can no longer be shown on it. The person must
+ * still learn that nothing was filed or recorded.
+ */
+async function startLate(): Promise<SlackTestApp> {
+  ({ t, fake } = await startSlackAcceptance(
+    {},
+    {
+      copies: ['tests/fixtures/slack/apps/leave.yaml', 'tests/fixtures/slack/apps/leave-approval.yaml'],
+      ackTimeoutMs: 50,
+    },
+  ));
+  return t;
+}
+
+/** The first warning posted to `channel` (a DM: Baton posts to the person's user id). */
+const warningTo = (channel: string) =>
+  eventually(async () =>
+    fake!
+      .of('chat.postMessage')
+      .filter((m) => m.channel === channel)
+      .map((m) => String(m.text))
+      .find((text) => text.startsWith(':warning:')),
+  );
+
+describe('a form answered after Slack was already answered', () => {
+  it('a request form refused once it had closed: the requester is told in a DM what to fix', async () => {
+    const t = await startLate();
+    // Slack is slow to say who the approver is: the form is answered (closed) before the refusal.
+    fake!.delayMs = 300;
+    const payload = slackFixture<{
+      user: { id: string; username: string; name: string };
+      view: { state: { values: Record<string, unknown> }; blocks: unknown[] };
+    }>('view-submission-request');
+    payload.user = { ...payload.user, id: 'U0ALICE', username: 'alice', name: 'alice' };
+    payload.view.blocks = renderRequestModal(await t.rt.baton.apps.get('leave')).blocks;
+    payload.view.state.values = {
+      approver: { value: { type: 'users_select', selected_user: 'U0BOB' } },
+      days: { value: { type: 'number_input', value: '45' } },
+      start: { value: { type: 'datepicker', selected_date: '2026-12-01' } },
+    };
+    const res = await t.interact(payload);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+    expect(await warningTo('U0ALICE')).toBe(
+      ':warning: Your Leave request was not filed: Days must be at most 30. Fill in the form again with /baton new leave.',
+    );
+    expect(await t.rt.baton.requests.listMine(await t.batonUser('alice'))).toEqual([]);
+  });
+
+  it('a task answer refused once its modal had closed: the approver is told beside the task', async () => {
+    const t = await startLate();
+    const { baton } = t.rt;
+    // Known to Baton, not yet looked up in Slack by this server (so that lookup is slow below).
+    const person = (id: string, name: string) =>
+      baton.users.resolve({
+        provider: 'slack',
+        id,
+        name,
+        email: `${name.split(' ')[0]!.toLowerCase()}@example.com`,
+      });
+    const alice = await person('U0ALICE', 'Alice Requester');
+    const bob = await person('U0BOB', 'Bob Manager');
+    await baton.requests.file(alice, 'leave', { approver: bob._id, days: 2, start: '2026-12-01' });
+    const [task] = await eventually(async () => {
+      const open = await baton.tasks.listOpenFor(bob);
+      return open.length > 0 ? open : null;
+    });
+    // Bob opened "Reject with comment"; meanwhile an admin approved the task.
+    await baton.tasks.complete(await person('U0ADMIN', 'Ada Admin'), task!._id, 'Approve');
+    fake!.delayMs = 300;
+    const submission = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+      'task-view-submission.json',
+    );
+    submission.user = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    submission.view = {
+      ...submission.view,
+      private_metadata: JSON.stringify({ task_id: task!._id, outcome: 'Reject' }),
+    };
+    const res = await t.interact(submission);
+    expect(res.body).toBe('');
+    const told = await eventually(async () => fake!.of('chat.postEphemeral').find((m) => m.user === 'U0BOB'));
+    expect(String(told.text)).toMatch(
+      /^:warning: Your answer \*Reject\* on \*Leave: 2 days for Alice Requester\* was not recorded: Already approved by Ada Admin at /,
+    );
+    expect((await baton.tasks.load(task!._id))?.outcome).toBe('Approve');
   });
 });

@@ -4,6 +4,7 @@ import { renderRequestModal } from '../../adapters/slack/modals.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
 import {
+  defaultSlackPeople,
   SLACK_RESPONSE_URL,
   SLACK_TEST_API_URL,
   type SlackTestApp,
@@ -158,6 +159,26 @@ describe('/baton new', () => {
     expect(body.view.private_metadata).toBe('leave');
   });
 
+  it('/baton new takes the app by the name people see ("time off"), in any case, spacing or quotes', async () => {
+    t = await startSlackTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
+    for (const typed of [
+      'new time off',
+      'new  Time   Off ',
+      'new “Time off”',
+      'new TIME-OFF',
+      'new time-off please',
+    ]) {
+      const open = expectApi('views.open', { view: { id: 'V1' } });
+      await t.command(typed, 'alice');
+      await eventually(async () => open.scope.isDone());
+      expect((open.calls[0]!.view as View).private_metadata).toBe('time-off');
+    }
+    const reply = expectResponse();
+    await t.command('new time', 'alice');
+    await eventually(async () => reply.scope.isDone());
+    expect(reply.bodies[0]!.text).toContain('No app named "time". Apps: time-off.');
+  });
+
   it('/baton new <unknown app> says which apps exist', async () => {
     t = await start();
     const reply = expectResponse();
@@ -192,6 +213,33 @@ describe('request modal submission', () => {
     await t.idle();
     const alice = await t.batonUser('alice');
     expect(await t.rt.baton.requests.listMine(alice)).toEqual([]);
+  });
+
+  it('refuses an app or a deactivated account picked as a person, on that field', async () => {
+    t = await startSlackTestApp({
+      recipesDir: apps,
+      people: {
+        ...defaultSlackPeople(),
+        robot: { id: 'U0ROBOT', name: 'baton', realName: 'Baton', bot: true },
+        gone: { id: 'U0GONE', name: 'gone', realName: 'Gus Gone', deleted: true },
+      },
+    });
+    leave = await t.rt.baton.apps.get('leave');
+    for (const [id, message] of [
+      ['U0ROBOT', 'Baton is an app, not a person: pick a person.'],
+      ['U0GONE', "Gus Gone's Slack account is deactivated: pick someone else."],
+    ] as const) {
+      const res = await t.interact(
+        submission(t, 'alice', {
+          approver: { type: 'users_select', selected_user: id },
+          days: { type: 'number_input', value: '2' },
+          start: { type: 'datepicker', selected_date: '2026-12-01' },
+        }),
+      );
+      expect(res.json()).toEqual({ response_action: 'errors', errors: { approver: message } });
+    }
+    await t.idle();
+    expect(await t.rt.baton.requests.listMine(await t.batonUser('alice'))).toEqual([]);
   });
 
   it('files a valid request, closes the modal and confirms to the requester with the request id', async () => {

@@ -27,6 +27,10 @@ export interface SlackPerson {
   id: string;
   name: string;
   email: string;
+  /** An app's bot user. */
+  bot?: boolean;
+  /** A deactivated account. */
+  deleted?: boolean;
 }
 
 /**
@@ -126,6 +130,8 @@ export class FakeSlackApi {
             id: p.id,
             name: p.email.split('@')[0],
             real_name: p.name,
+            is_bot: p.bot === true,
+            deleted: p.deleted === true,
             profile: { real_name: p.name, email: p.email },
           },
         };
@@ -300,8 +306,8 @@ export async function startTestSurface(baton: Baton, fake: FakeSlackApi): Promis
     logLevel: LogLevel.ERROR,
     clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
   });
-  registerTaskHandlers(app, deps);
-  registerHome(app, deps);
+  const home = registerHome(app, deps);
+  registerTaskHandlers(app, deps, { home });
   const stopDelivery = startTaskDelivery(deps);
 
   const http = Fastify();

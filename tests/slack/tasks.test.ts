@@ -332,21 +332,29 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     await eventually(async () => fake.of('chat.update').length > 0);
   });
 
+  /**
+   * Bob's click on Approve in the ephemeral `/baton tasks` list he got in `channel`, as Slack
+   * sends it: no message, is_ephemeral true, and the list's response_url (…/`list`/ephemeral).
+   */
+  const listClick = (channel: string, list: string, taskId: string) => {
+    const body = fixture<BlockActionsFixture>('task-block-actions.json');
+    body.user = { id: SLACK.bob!.id, username: 'bob', name: 'bob' };
+    body.channel = { id: channel };
+    body.container = { type: 'message', channel_id: channel, message_ts: '1700000999.000100' };
+    (body.container as Record<string, unknown>).is_ephemeral = true;
+    delete body.message;
+    (body as unknown as Record<string, unknown>).response_url =
+      `${fake.url.replace(/api\/$/, '')}actions/T0BATON001/${list}/ephemeral`;
+    body.actions[0]!.value = JSON.stringify({ task_id: taskId, outcome: 'Approve' });
+    return body;
+  };
+
   it('a click on the ephemeral `/baton tasks` list re-renders the list in place through response_url', async () => {
     await file(2);
     await file(3);
     const [first, second] = await rt.baton.tasks.listOpenFor(p.bob!);
     await postedTo('bob');
-    const responseUrl = `${fake.url.replace(/api\/$/, '')}actions/T0BATON001/1/ephemeral`;
-    const body = fixture<BlockActionsFixture>('task-block-actions.json');
-    body.user = { id: SLACK.bob!.id, username: 'bob', name: 'bob' };
-    body.channel = { id: 'C0GENERAL' };
-    // What Slack sends for a button in an ephemeral message: no message, is_ephemeral true.
-    body.container = { type: 'message', channel_id: 'C0GENERAL', message_ts: '1700000999.000100' };
-    (body.container as Record<string, unknown>).is_ephemeral = true;
-    delete body.message;
-    (body as unknown as Record<string, unknown>).response_url = responseUrl;
-    body.actions[0]!.value = JSON.stringify({ task_id: first!._id, outcome: 'Approve' });
+    const body = listClick('C0GENERAL', '1', first!._id);
     expect((await surface.interact(body)).status).toBe(200);
 
     const replaced = await eventually(async () =>
@@ -369,6 +377,25 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     );
     const again = fake.calls.filter((c) => c.method === '/actions/T0BATON001/1/ephemeral')[1]!;
     expect(JSON.stringify(again.args.blocks)).toContain('Already approved by Bob Manager');
+  });
+
+  it('a refused click on the ephemeral list is answered in the list: Slack refuses ephemeral messages in a channel Baton is not in', async () => {
+    await file(2);
+    const [task] = await rt.baton.tasks.listOpenFor(p.bob!);
+    await postedTo('bob');
+    // `/baton tasks` typed in a private channel Baton was never added to.
+    fake.failWhen = (method, args) =>
+      method === 'chat.postEphemeral' && args.channel === 'C0PRIVATE' ? 'channel_not_found' : undefined;
+    // Meanwhile the task went to Hedy (the portal's Reassign).
+    await rt.baton.tasks.reassign(p.bob!, task!._id, p.hedy!._id);
+    expect((await surface.interact(listClick('C0PRIVATE', '2', task!._id))).status).toBe(200);
+    const replaced = await eventually(async () =>
+      fake.calls.find((c) => c.method === '/actions/T0BATON001/2/ephemeral'),
+    );
+    expect(JSON.stringify(replaced.args.blocks)).toContain('it is assigned to Hedy HR');
+    expect(JSON.stringify(replaced.args.blocks)).toContain('You have no open tasks');
+    expect(fake.of('chat.postEphemeral')).toEqual([]);
+    expect((await rt.baton.tasks.load(task!._id))?.status).toBe('open');
   });
 
   it('a person without a Slack identity is skipped (the task stays open for other surfaces)', async () => {

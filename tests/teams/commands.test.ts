@@ -404,6 +404,12 @@ describe('Teams: commands by message', () => {
     expect(executeActions(form)[0]).toMatchObject({ verb: 'request.submit' });
     await t.say('alice', 'new nope');
     expect(await lastReply('alice')).toMatch(/nope/);
+    // The app's name as the picker shows it, in any case and spacing, opens its form too.
+    await t.say('alice', 'new  Time OFF');
+    await t.idle();
+    expect(cardText(cardOf(t.connector.posts(t.people.alice!.conversationId).at(-1)!.body))).toContain(
+      'New request: Time off',
+    );
   });
 });
 
