@@ -83,7 +83,7 @@ export function createHttpFetch(options: { viewsTimeoutMs?: number } = {}): Fetc
 }
 
 /** A request's headers as one plain object with lower-case names (a plain object is read as is). */
-function plainHeaders(init: HeadersInit | undefined): Record<string, string> {
+function plainHeaders(init: RequestInit['headers']): Record<string, string> {
   const headers: Record<string, string> = {};
   if (init === undefined) return headers;
   if (init instanceof Headers || Array.isArray(init)) {
