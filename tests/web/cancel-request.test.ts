@@ -84,7 +84,7 @@ describe('portal: cancelling a request', () => {
     expect(done.headers.location).toBe(`/requests/${request._id}#history-h`);
     const after = await get(`/requests/${request._id}`);
     expect(after.body).toContain('data-testid="stage"');
-    expect(after.body).toMatch(/data-testid="stage">[^]*?Cancelled/);
+    expect(after.body).toMatch(/data-testid="stage">[\s\S]*?Cancelled/);
     expect(after.body).toContain(`Riley Requester cancelled ${request._id}`);
     expect(after.body).toContain('<blockquote>Plans changed</blockquote>');
     expect(after.body).not.toContain('Cancel this request');
