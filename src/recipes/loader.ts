@@ -302,6 +302,29 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
 }
 
 /**
+ * Calls `check` with each expression in a recipe's steps (a bare `if`, and each `{{ }}` of any
+ * other string), its path, and a set it may use to report a name once per string.
+ */
+function forEachExpression(
+  steps: unknown,
+  check: (expression: string, path: PathSegment[], reported: Set<string>) => void,
+): void {
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const last = path[path.length - 1];
+      const reported = new Set<string>();
+      if (last === 'if') check(value, path, reported);
+      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  visit(steps, ['steps']);
+}
+
+/**
  * Warns about `record.<key>` in expressions when the app has no such field (a typo such as
  * `record.amout` is undefined at run time: the condition is false, the text blank).
  */
@@ -337,19 +360,7 @@ function recordReferenceProblems(
       );
     }
   };
-  const visit = (value: unknown, path: PathSegment[]): void => {
-    if (typeof value === 'string') {
-      const last = path[path.length - 1];
-      const reported = new Set<string>();
-      if (last === 'if') check(value, path, reported);
-      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
-    }
-  };
-  visit(def.steps, ['steps']);
+  forEachExpression(def.steps, check);
   return problems;
 }
 
@@ -417,19 +428,7 @@ function outcomeReferenceProblems(
       }
     }
   };
-  const visit = (value: unknown, path: PathSegment[]): void => {
-    if (typeof value === 'string') {
-      const last = path[path.length - 1];
-      const reported = new Set<string>();
-      if (last === 'if') check(value, path, reported);
-      else for (const m of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) check(m[1]!, path, reported);
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
-    }
-  };
-  visit(steps, ['steps']);
+  forEachExpression(steps, check);
   return problems;
 }
 
