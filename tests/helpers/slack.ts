@@ -269,3 +269,38 @@ export async function startSlackTestApp(options: SlackTestAppOptions = {}): Prom
     },
   };
 }
+
+/** A Web API call the fake below recorded (JSON arguments parsed). */
+export interface WebApiCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+/** A small fake of the Web API methods the surface calls (besides users.info), recording every call. */
+export function fakeWebApi(apiUrl = SLACK_TEST_API_URL): WebApiCall[] {
+  const calls: WebApiCall[] = [];
+  let ts = 1_700_000_000;
+  nock(apiUrl.replace(/\/api\/$/, ''))
+    .persist()
+    .post(/^\/api\/(chat|conversations|views)\.[A-Za-z]+$/)
+    .reply((uri, body) => {
+      const method = uri.replace('/api/', '');
+      const args: Record<string, unknown> = {};
+      const entries =
+        typeof body === 'string' ? [...new URLSearchParams(body)] : Object.entries(body as object);
+      for (const [k, v] of entries) {
+        try {
+          args[k] = typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v;
+        } catch {
+          args[k] = v;
+        }
+      }
+      calls.push({ method, args });
+      if (method === 'conversations.open')
+        return [200, { ok: true, channel: { id: `D${String(args.users)}` } }];
+      if (method === 'chat.postMessage')
+        return [200, { ok: true, channel: args.channel, ts: `${ts++}.000100` }];
+      return [200, { ok: true, channel: args.channel, ts: args.ts }];
+    });
+  return calls;
+}

@@ -6,48 +6,12 @@ import { editDistance, parseCommand } from '../../adapters/slack/commands.js';
 import { renderRequestModal } from '../../adapters/slack/modals.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
 import {
+  fakeWebApi,
   SLACK_RESPONSE_URL,
-  SLACK_TEST_API_URL,
   type SlackTestApp,
   slackFixture,
   startSlackTestApp,
 } from '../helpers/slack.js';
-
-const API = SLACK_TEST_API_URL.replace(/\/api\/$/, '');
-
-interface Call {
-  method: string;
-  args: Record<string, unknown>;
-}
-
-/** A small fake of the Web API methods the surface calls (besides users.info), recording every call. */
-function fakeWebApi(): Call[] {
-  const calls: Call[] = [];
-  let ts = 1_700_000_000;
-  nock(API)
-    .persist()
-    .post(/^\/api\/(chat|conversations|views)\.[A-Za-z]+$/)
-    .reply((uri, body) => {
-      const method = uri.replace('/api/', '');
-      const args: Record<string, unknown> = {};
-      const entries =
-        typeof body === 'string' ? [...new URLSearchParams(body)] : Object.entries(body as object);
-      for (const [k, v] of entries) {
-        try {
-          args[k] = typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v;
-        } catch {
-          args[k] = v;
-        }
-      }
-      calls.push({ method, args });
-      if (method === 'conversations.open')
-        return [200, { ok: true, channel: { id: `D${String(args.users)}` } }];
-      if (method === 'chat.postMessage')
-        return [200, { ok: true, channel: args.channel, ts: `${ts++}.000100` }];
-      return [200, { ok: true, channel: args.channel, ts: args.ts }];
-    });
-  return calls;
-}
 
 function expectResponse(): { scope: nock.Scope; bodies: Record<string, unknown>[] } {
   const bodies: Record<string, unknown>[] = [];
