@@ -175,7 +175,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       // A request cancelled since the event happened (a trigger recorded before the cancel and
       // dispatched after it) starts nothing but the recipes of its move to the Cancelled stage.
       cancelled ??=
-        request.stage === cancelledStageOf(await this.apps.get(request.app)) &&
+        request.stage === cancelledStageOf((await this.apps.find(request.app)) ?? { stages: [] }) &&
         !(event.type === 'stage_changed' && event.to === request.stage);
       if (cancelled) {
         this.ctx.logger.info(
