@@ -67,6 +67,23 @@ function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('base64url').slice(0, 20);
 }
 
+/**
+ * The id of the job a recipe starts for a trigger event: deterministic (a trigger dispatched
+ * twice starts the recipe once), and led by the request's id, so the jobs (and the tasks and
+ * notifications whose ids derive from it) of requests filed around the same time sit together
+ * in the primary key's index: a random id put each insert on a page of its own, and a COMMIT
+ * writes every page it dirtied (measured at 64 cycles in flight: ~20 % less COMMIT time,
+ * ~9 % less CPU per cycle). At most the request id's last 40 characters (its number).
+ */
+export function jobIdFor(requestId: string, eventId: string, recipe: string): string {
+  return `j_${requestId.slice(-40)}_${shortHash(`${eventId}|${recipe}`)}`;
+}
+
+/** The id the same job had before 2026-12-05 (see `jobIdFor`); checked while recovering. */
+function legacyJobIdFor(eventId: string, recipe: string): string {
+  return `j_${shortHash(`${eventId}|${recipe}`)}`;
+}
+
 /** A recipe names a group (`to: group:<name>`) that does not exist. */
 class MissingGroupError extends ValidationError {
   constructor(readonly group: string) {
@@ -114,6 +131,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   private readonly hashes = new WeakMap<RecipeDefinition, string>();
   private recipeCache = new Map<string, { at: number; recipes: RecipeDoc[] }>();
   private stopping = false;
+  /**
+   * While recovering: events recorded by an earlier version may have started their jobs
+   * under the former id scheme (`legacyJobIdFor`), which `start` then looks for first.
+   */
+  private recovering = 0;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -185,7 +207,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         continue;
       }
       const trigger: Record<string, unknown> = { ...event };
-      const jobId = `j_${shortHash(`${event.id}|${recipe.name}`)}`;
+      if (this.recovering > 0) {
+        const legacy = legacyJobIdFor(event.id, recipe.name);
+        if (await this.ctx.db.jobs.findOne({ _id: legacy }, { projection: { _id: 1 } })) continue;
+      }
+      const jobId = jobIdFor(request._id, event.id, recipe.name);
       await this.start(jobId, recipe.definition, request, trigger);
     }
   }
@@ -1041,6 +1067,17 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
    * `takeAllRunning` is for a single-process store, where every running job is an orphan at start.
    */
   async recover(options: {
+    takeAllRunning: boolean;
+  }): Promise<{ dispatched: number; resumed: number; continued: number }> {
+    this.recovering++;
+    try {
+      return await this.recoverNow(options);
+    } finally {
+      this.recovering--;
+    }
+  }
+
+  private async recoverNow(options: {
     takeAllRunning: boolean;
   }): Promise<{ dispatched: number; resumed: number; continued: number }> {
     let dispatched = 0;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../src/core/types.js';
 import {
@@ -195,6 +196,49 @@ describe('steps and triggers', () => {
     doc = await raw();
     expect(doc?.pending).toEqual([]);
     expect(doc?.has_pending).toBeUndefined();
+  });
+  it('recovery does not start again a job an earlier version started under its former id', async () => {
+    const { baton } = rt;
+    const raw = () => rt.store.collection('requests').findOne({ _id: 'ORDER-1' });
+    await baton.requests.file(p.alice!, 'order', { item: 'Desk', qty: 2 });
+    const sink = baton.requests.sink!;
+    baton.requests.sink = { dispatch: async () => {}, wants: (app, event) => sink.wants(app, event) };
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Shipped'); // order-audit listens
+    baton.requests.sink = sink;
+    const [event] = ((await raw())?.pending ?? []) as { id: string }[];
+    expect(event).toBeDefined();
+    // As an earlier version would have: its job for the event started (under the id scheme of
+    // before 2026-12-05), then the process died before the event was marked dispatched.
+    const legacy = `j_${createHash('sha256').update(`${event!.id}|order-audit`).digest('base64url').slice(0, 20)}`;
+    const now = new Date();
+    await rt.store.collection('jobs').insertOne({
+      _id: legacy,
+      recipe: 'order-audit',
+      request_id: 'ORDER-1',
+      app: 'order',
+      trigger: { ...event },
+      status: 'completed',
+      pc: 2,
+      steps: {},
+      log: [],
+      reruns: 0,
+      started_at: now,
+      updated_at: now,
+      finished_at: now,
+    });
+    await baton.recover();
+    expect((await raw())?.has_pending).toBeUndefined();
+    const audits = await baton.recipes.listJobs(p.admin!, { recipe: 'order-audit' });
+    expect(audits.map((j) => j._id)).toEqual([legacy]);
+    expect((await baton.requests.get(p.alice!, 'ORDER-1')).stage).toBe('Shipped');
+    // A new event starts its job under the id led by the request's.
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Stopped');
+    await baton.requests.setStage(p.admin!, 'ORDER-1', 'Shipped');
+    await eventually(async () => (await baton.requests.get(p.alice!, 'ORDER-1')).stage === 'Audited');
+    const after = await baton.recipes.listJobs(p.admin!, { recipe: 'order-audit' });
+    expect(after.map((j) => j._id).filter((id) => id !== legacy)).toEqual([
+      expect.stringMatching(/^j_ORDER-1_[A-Za-z0-9_-]{20}$/),
+    ]);
   });
   it('two comments, or two stage changes by hand, in the same millisecond are both recorded', async () => {
     const { baton } = rt;
