@@ -462,7 +462,11 @@ export class RequestService {
 
   /** A request's history trail, oldest first. */
   async history(requestId: string): Promise<HistoryEvent[]> {
-    const docs = await this.ctx.db.history.find({ request_id: requestId }, { sort: { seq: 1 } }).toArray();
+    // Its entries' keys begin with `<request id>/` ('0' follows '/'): a range of the primary key.
+    const docs = await this.ctx.db.history
+      .find({ _id: { $gte: `${requestId}/`, $lt: `${requestId}0` } })
+      .toArray();
+    docs.sort((a, b) => a.seq - b.seq);
     return docs.map(({ _id, request_id, seq, ...event }) => event as HistoryEvent);
   }
 

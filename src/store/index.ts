@@ -17,7 +17,7 @@ export type {
   UpdateOptions,
   UpdateResult,
 } from './port.js';
-export { isDuplicateKeyError } from './port.js';
+export { dropIndexIfExists, isDuplicateKeyError } from './port.js';
 export { assertSafeId, assertSafeValue, UnsafeInputError } from './safe.js';
 
 export interface OpenStoreOptions {

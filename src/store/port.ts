@@ -76,6 +76,11 @@ export interface Collection<T extends Doc = Doc> {
   countDocuments(filter?: Filter): Promise<number>;
   /** Creates an index if it does not exist; returns its name. */
   createIndex(keys: SortSpec, options?: IndexOptions): Promise<string>;
+  /**
+   * Drops the index of that name (as `createIndex` returned it). Rejects as MongoDB does when
+   * there is none (`code` 27, IndexNotFound); see `dropIndexIfExists`.
+   */
+  dropIndex(name: string): Promise<unknown>;
 }
 
 export type StoreKind = 'embedded' | 'mongodb';
@@ -103,6 +108,19 @@ export interface Store {
   pending?(): Promise<void> | null;
   /** Flushes and closes. */
   close(): Promise<void>;
+}
+
+/** Drops the named index when it exists; resolves to whether it did. */
+export async function dropIndexIfExists(c: Collection, name: string): Promise<boolean> {
+  try {
+    await c.dropIndex(name);
+    return true;
+  } catch (err) {
+    // 27: IndexNotFound; 26: NamespaceNotFound (MongoDB, for a collection never written).
+    const code = (err as { code?: unknown })?.code;
+    if (code === 27 || code === 26) return false;
+    throw err;
+  }
 }
 
 /** True when `err` is a unique-key violation from either engine. */

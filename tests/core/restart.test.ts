@@ -121,6 +121,60 @@ describe('restart: a new process on the same DATA_DIR', () => {
     rt = undefined;
   });
 
+  it('a store written by an earlier version: history entries keyed by event id are rekeyed, the old index dropped', async () => {
+    const dataDir = tempDir();
+    const recipes = recipesDir(APPS);
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes, admins: ['admin@example.com'] });
+    const alice = await rt.baton.users.resolve({
+      provider: 'web',
+      id: 'a',
+      name: 'Alice',
+      email: 'alice@example.com',
+    });
+    const bob = await rt.baton.users.resolve({
+      provider: 'web',
+      id: 'b',
+      name: 'Bob',
+      email: 'bob@example.com',
+    });
+    await rt.baton.requests.file(alice, 'leave', { approver: bob._id, days: 2 });
+    await rt.baton.requests.comment(alice, 'LEAVE-1', 'see you');
+    const [task] = await rt.baton.tasks.listOpenFor(bob);
+    await rt.baton.tasks.complete(bob, task!._id, 'Approve');
+    const before = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    expect(before.length).toBeGreaterThanOrEqual(5);
+    await rt.close();
+    rt = undefined;
+
+    // As the version of 2026-12-03 left it: entries keyed by their event id, the (request_id,
+    // seq) index, no record of the migration.
+    const store = SqliteStore.open(dataDir);
+    const history = store.collection<{ _id: string; id: string }>('history');
+    for (const entry of await history.find({}).toArray()) {
+      await history.deleteOne({ _id: entry._id });
+      await history.insertOne({ ...entry, _id: entry.id });
+    }
+    await history.createIndex({ request_id: 1, seq: 1 });
+    await store.collection('counters').deleteOne({ _id: 'migration:history-keys' });
+    await store.close();
+
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes, admins: ['admin@example.com'] });
+    const after = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    expect(after).toEqual(before);
+    const keys = (await rt.store.collection('history').find({}).toArray()).map((d) => d._id);
+    expect(keys.every((k) => k.startsWith('LEAVE-1/'))).toBe(true);
+    const err = await rt.store
+      .collection('history')
+      .dropIndex('request_id_1_seq_1')
+      .catch((e: unknown) => e);
+    expect((err as { code?: unknown }).code).toBe(27);
+    // New entries land beside them, in order.
+    await rt.baton.requests.comment(alice, 'LEAVE-1', 'back again');
+    const last = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    expect(last.slice(0, -1)).toEqual(before);
+    expect(last.at(-1)).toMatchObject({ type: 'comment', data: { comment: 'back again' } });
+  });
+
   it('after kill -9 while jobs wait, everything is still there; jobs resume; timers due while down fire', async () => {
     const dataDir = tempDir();
     const recipes = recipesDir(APPS);

@@ -4,7 +4,13 @@
  */
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Collection, type Doc, isDuplicateKeyError, type Store } from '../../src/store/index.js';
+import {
+  type Collection,
+  type Doc,
+  dropIndexIfExists,
+  isDuplicateKeyError,
+  type Store,
+} from '../../src/store/index.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -413,6 +419,30 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
           .updateOne({ key: 'same', other: 1 }, { $set: { v: 1 } }, { upsert: true })
           .catch((e: unknown) => e);
         expect(isDuplicateKeyError(err)).toBe(true);
+      });
+      it('dropIndex drops a named index, rejects with code 27 when there is none, and queries and updates keep working', async () => {
+        await c.insertMany([
+          { _id: '1', status: 'open', due: 3, a: { b: 1 } },
+          { _id: '2', status: 'done', due: 1, a: { b: 2 } },
+        ]);
+        const name = await c.createIndex({ status: 1, due: -1 });
+        await c.createIndex({ 'a.b': 1 });
+        await c.createIndex({ status: 1 }, { name: 'by_status' });
+        await c.dropIndex(name);
+        const err = await c.dropIndex(name).catch((e: unknown) => e);
+        expect((err as { code?: unknown }).code).toBe(27);
+        expect(await dropIndexIfExists(c, name)).toBe(false);
+        expect(await dropIndexIfExists(c, 'by_status')).toBe(true);
+        await c.insertOne({ _id: '3', status: 'open', due: 2, a: { b: 1 } });
+        await c.updateOne({ _id: '2' }, { $set: { status: 'open', due: 5 } });
+        expect((await c.find({ status: 'open' }, { sort: { due: -1 } }).toArray()).map((d) => d._id)).toEqual(
+          ['2', '1', '3'],
+        );
+        expect(ids(await c.find({ 'a.b': 1 }).toArray())).toEqual(['1', '3']);
+        expect(ids(await c.find({ due: { $gte: 3 } }).toArray())).toEqual(['1', '2']);
+        // Created again, it covers the documents written while it was gone.
+        await c.createIndex({ status: 1, due: -1 });
+        expect(ids(await c.find({ status: 'open', due: { $lt: 5 } }).toArray())).toEqual(['1', '3']);
       });
       it('queries keep working with indexes present', async () => {
         await c.createIndex({ status: 1 });

@@ -196,6 +196,16 @@ export class DuplicateKeyError extends Error {
   }
 }
 
+/** No index of that name (MongoDB's IndexNotFound). */
+export class IndexNotFoundError extends Error {
+  readonly code = 27;
+  readonly codeName = 'IndexNotFound';
+  constructor(message: string) {
+    super(message);
+    this.name = 'IndexNotFoundError';
+  }
+}
+
 function translateError(err: unknown, table: string): unknown {
   const code = (err as { code?: unknown })?.code;
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -1528,5 +1538,42 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       }
     });
     return name;
+  }
+
+  dropIndex(name: string): Promise<unknown> {
+    return this.store.write(() => this.dropIndexImpl(name));
+  }
+
+  /**
+   * Drops the index and the columns no remaining index covers (an indexed path's column is
+   * written with every document: see `indexColumns`), so writes stop paying for them.
+   */
+  private dropIndexImpl(name: string): { ok: 1 } {
+    this.ready();
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-$]+$/.test(name))
+      throw new Error(`Invalid index name "${name}"`);
+    const idxName = `${this.table}__${name}`;
+    const found = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (?, ?)")
+      .pluck()
+      .all(idxName, `${idxName}__nulls`) as string[];
+    if (!found.includes(idxName)) throw new IndexNotFoundError(`index not found with name [${name}]`);
+    this.wrap(() => {
+      for (const idx of found) this.db.exec(`DROP INDEX "${idx}"`);
+      const still = new Set<string>();
+      const rows = this.db
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+        .pluck()
+        .all(this.table) as string[];
+      for (const sql of rows) for (const m of sql.matchAll(/"f:([^"]+)"/g)) still.add(m[1]!);
+      for (const c of this.indexColumns()) {
+        if (!still.has(c.path)) this.db.exec(`ALTER TABLE ${this.q} DROP COLUMN ${c.name}`);
+      }
+      this.columns = null;
+      this.prepared = null;
+      this.leading = null;
+      this.uniques = null;
+    });
+    return { ok: 1 };
   }
 }
