@@ -10,6 +10,14 @@ type Field = AppDefinition['fields'][number];
 
 const APP_KEY = /^[a-z][a-z0-9-]*$/;
 
+/** The stage a cancelled request moves to (`Engine.cancelRequest`). */
+const CANCELLED_STAGE = /^(cancell?ed|withdrawn)$/i;
+
+/** The stage of an app that cancelled requests move to (`Cancelled`, `Canceled` or `Withdrawn`), if it has one. */
+export function cancelledStageOf(app: { stages: string[] }): string | undefined {
+  return app.stages.find((s) => CANCELLED_STAGE.test(s.trim()));
+}
+
 /** Turns zod issues for an app definition into one readable message. */
 function parseApp(input: unknown): AppDefinition {
   const result = AppDefinitionSchema.safeParse(input);

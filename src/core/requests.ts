@@ -1,7 +1,7 @@
 import { type AppDefinition, idPrefixFor } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
-import type { AppService } from './apps.js';
+import { type AppService, cancelledStageOf } from './apps.js';
 import type { CoreContext } from './context.js';
 import { DeliveryService } from './deliveries.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
@@ -300,7 +300,8 @@ export class RequestService {
     requestId: string,
     stage: string,
     eventId: string,
-    options: { depth?: number } = {},
+    /** keepCancelled: a request in the app's Cancelled stage stays there (a recipe's step). */
+    options: { depth?: number; keepCancelled?: boolean } = {},
   ): Promise<RequestDoc> {
     const request = await this.load(requestId);
     if (!request) throw new NotFoundError(`No request ${requestId}.`);
@@ -309,6 +310,10 @@ export class RequestService {
       throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
     }
     if (request.applied?.includes(eventId)) return request;
+    if (options.keepCancelled && request.stage === cancelledStageOf(app)) {
+      this.ctx.logger.info({ request: requestId, stage, by }, 'stage not changed: the request was cancelled');
+      return request;
+    }
     // Already there: nothing changes, so nothing is recorded and no stage_changed recipe starts.
     if (request.stage === stage) return request;
     const now = this.ctx.now();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppService } from '../core/apps.js';
+import { type AppService, cancelledStageOf } from '../core/apps.js';
 import type { CoreContext } from '../core/context.js';
 import { BatonError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { GroupService } from '../core/groups.js';
@@ -35,12 +35,16 @@ import { type ActionStep, compileRecipe, type Instruction } from './compile.js';
 
 export const WAKE_JOB = 'baton.job.wake';
 
-/** The stage a cancelled request moves to (`cancelRequest`). */
-const CANCELLED_STAGE = /^(cancell?ed|withdrawn)$/i;
+export { cancelledStageOf };
 
-/** The stage of an app that cancelled requests move to (`Cancelled`, `Canceled` or `Withdrawn`), if it has one. */
-export function cancelledStageOf(app: { stages: string[] }): string | undefined {
-  return app.stages.find((s) => CANCELLED_STAGE.test(s.trim()));
+/**
+ * Thrown inside a step of a job stopped meanwhile (its request was cancelled while the step
+ * ran): the runner ends the job's run quietly instead of recording a failure.
+ */
+class JobHalted extends Error {
+  constructor(jobId: string) {
+    super(`Job ${jobId} was stopped`);
+  }
 }
 
 /** A Baton user id (`u_` and 16 base32 characters, see newId). */
@@ -136,6 +140,12 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
    * under the former id scheme (`legacyJobIdFor`), which `start` then looks for first.
    */
   private recovering = 0;
+  /**
+   * Jobs stopped by a cancel while this process may be running one of their steps: the runner
+   * checks before each step and before each step's writes (after the step in flight, the
+   * job's compare-and-set on `running` would stop it anyway, one step too late).
+   */
+  private readonly halted = new Set<string>();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -343,6 +353,13 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
 
     while (pc < program.length) {
       if (this.stopping) return; // the lease lapses; recovery continues it
+      if (this.halted.has(job._id)) {
+        this.ctx.logger.info(
+          { job: job._id, pc },
+          'job stopped before its next step: the request was cancelled',
+        );
+        return;
+      }
       const ins = program[pc] as Instruction;
       const started = this.ctx.now();
       if (ins.op === 'jump') {
@@ -372,6 +389,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       try {
         outcome = await this.execute(job, pc, ins.step, await context());
       } catch (err) {
+        if (err instanceof JobHalted) {
+          this.ctx.logger.info({ job: job._id, pc }, 'job stopped in its step: the request was cancelled');
+          return;
+        }
         await this.fail(job, pc, ins.label, err, log, ins.step.action);
         return;
       }
@@ -410,7 +431,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         },
       );
       if (modifiedCount === 0) {
-        this.ctx.logger.warn({ job: job._id, pc }, 'job was taken over by another runner; stopping here');
+        if (this.halted.has(job._id))
+          this.ctx.logger.info({ job: job._id, pc }, 'job stopped after its step: the request was cancelled');
+        else this.ctx.logger.warn({ job: job._id, pc }, 'job was taken over by another runner; stopping here');
         return;
       }
       log = [];
@@ -439,6 +462,17 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       },
     );
     this.emitJob(job._id);
+  }
+
+  /** Marks a job stopped for a runner of this process that may be in its steps (see `halted`). */
+  private halt(jobId: string): void {
+    this.halted.add(jobId);
+    // A runner still in a step is done with it well within a lease.
+    setTimeout(() => this.halted.delete(jobId), LEASE_MS).unref();
+  }
+
+  private haltCheck(job: JobDoc): void {
+    if (this.halted.size > 0 && this.halted.has(job._id)) throw new JobHalted(job._id);
   }
 
   private emitJob(id: string): void {
@@ -555,6 +589,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         const expiresAt = step.expires_in
           ? new Date(this.ctx.now().getTime() + parseDuration(step.expires_in))
           : undefined;
+        this.haltCheck(job);
         const { task } = await this.tasks.open(
           {
             _id: `t_${key}`,
@@ -621,8 +656,14 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           throw new ValidationError(
             `Too many recipes triggering each other (a stage loop): ${MAX_CHAIN_DEPTH} stage changes in a row were made by recipes started by the previous one.`,
           );
+        this.haltCheck(job);
         const request = await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
           depth: depth + 1,
+          // Not out of the Cancelled stage, unless this job is a recipe of that stage.
+          keepCancelled: !(
+            job.trigger.type === 'stage_changed' &&
+            job.trigger.to === cancelledStageOf(await this.apps.get(job.app))
+          ),
         });
         return { kind: 'next', result: { status: 'completed', value: stage }, request };
       }
@@ -640,6 +681,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
             text ? await renderText(value, ctx, undefined, this.show) : await renderDeep(value, ctx),
           );
         }
+        this.haltCheck(job);
         const request = await this.requests.updateFields(by, job.request_id, values, `${job._id}:${pc}`);
         return { kind: 'next', result: { status: 'completed', value: values }, request };
       }
@@ -671,6 +713,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
             status: 'pending',
             deliveries: [],
           };
+          this.haltCheck(job);
           try {
             await this.ctx.db.notifications.insertOne(n);
             this.ctx.events.emit('notification', n);
@@ -974,8 +1017,10 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           $unset: { waiting: '' },
         },
       );
-      if (modifiedCount > 0)
+      if (modifiedCount > 0) {
+        this.halt(job._id);
         this.ctx.logger.info({ job: job._id, by: actor._id }, 'job stopped: request cancelled');
+      }
     }
     const open = await this.ctx.db.tasks.find({ request_id: requestId, status: 'open' }).toArray();
     for (const task of open) {

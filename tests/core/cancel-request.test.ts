@@ -141,4 +141,38 @@ describe('cancelling a request', () => {
     expect(await baton.tasks.listOpenFor(p.bob!)).toEqual([]);
     expect((await baton.requests.load(request._id))!.pending ?? []).toEqual([]);
   });
+  it('a cancel landing while a step of the recipe is in flight: the request stays Cancelled, no later step runs', async () => {
+    const { baton } = rt;
+    const request = await file(8);
+    const [task] = await baton.tasks.listOpenFor(p.bob!);
+    // The cancel lands while the recipe's step after the decision (its move to Manager
+    // approved) is on its way: between the step's start and its write.
+    const changeStage = baton.requests.changeStage.bind(baton.requests);
+    let cancelled = false;
+    baton.requests.changeStage = async (by, id, stage, eventId, options) => {
+      if (by.startsWith('recipe:') && !cancelled) {
+        cancelled = true;
+        await baton.engine.cancelRequest(p.alice!, id, 'Not needed after all');
+      }
+      return changeStage(by, id, stage, eventId, options);
+    };
+    await baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    expect(cancelled).toBe(true);
+    await eventually(async () =>
+      (await baton.recipes.listJobs(p.admin!, { request: request._id })).some(
+        (j) => j.recipe === 'time-off-cancelled' && j.status === 'completed',
+      ),
+    );
+    const r = await baton.requests.get(p.alice!, request._id);
+    expect(r.stage).toBe('Cancelled');
+    expect(r.history.filter((h) => h.type === 'stage_changed').map((h) => h.data?.to)).toEqual(['Cancelled']);
+    // Neither the requester's "your manager approved" nor the HR task came after the cancel.
+    const notes = await rt.store.collection('notifications').find({ to: p.alice!._id }).toArray();
+    expect(notes.map((n) => n.text)).toEqual([]);
+    expect(await rt.store.collection('tasks').countDocuments({ request_id: request._id })).toBe(1);
+    const main = (await baton.recipes.listJobs(p.admin!, { request: request._id })).find(
+      (j) => j.recipe === 'time-off-approval',
+    );
+    expect(main).toMatchObject({ status: 'stopped' });
+  });
 });
