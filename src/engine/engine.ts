@@ -433,7 +433,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       if (modifiedCount === 0) {
         if (this.halted.has(job._id))
           this.ctx.logger.info({ job: job._id, pc }, 'job stopped after its step: the request was cancelled');
-        else this.ctx.logger.warn({ job: job._id, pc }, 'job was taken over by another runner; stopping here');
+        else
+          this.ctx.logger.warn({ job: job._id, pc }, 'job was taken over by another runner; stopping here');
         return;
       }
       log = [];
