@@ -32,14 +32,28 @@ interface Op {
 
 const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** The stored form of an operation's argument, encoded once. (Module level: a closure per update cost a little on the hot path.) */
+function encoded(op: Op): unknown {
+  if (!('encoded' in op)) op.encoded = toStorable(op.raw);
+  return op.encoded;
+}
+
+/** Paths seen recently and their segments (a recipe's updates name the same few paths again and again). */
+const SEGMENTS = new Map<string, string[] | null>();
+
 /** The segments of a path the store accepts (as filters do), or null. */
 function segmentsOf(path: string): string[] | null {
+  let segs = SEGMENTS.get(path);
+  if (segs !== undefined) return segs;
   try {
-    const segs = splitPath(path);
-    return segs.some((s) => UNSAFE.has(s)) ? null : segs;
+    const split = splitPath(path);
+    segs = split.some((s) => UNSAFE.has(s)) ? null : split;
   } catch {
-    return null;
+    segs = null;
   }
+  if (SEGMENTS.size >= 4096) SEGMENTS.clear();
+  SEGMENTS.set(path, segs);
+  return segs;
 }
 
 /** Deep equality of stored-form values (JSON values: key order does not matter). */
@@ -98,11 +112,6 @@ export function compileStoredUpdate(modifier: Record<string, unknown> | null): S
       }
     }
   }
-  const encoded = (op: Op) => {
-    if (!('encoded' in op)) op.encoded = toStorable(op.raw);
-    return op.encoded;
-  };
-
   return (stored) => {
     const root: Json = { ...stored };
     let modified = false;
