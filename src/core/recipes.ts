@@ -159,7 +159,12 @@ export class RecipeService {
     let state: RecipeDoc['state'];
     if (invalid) state = 'invalid';
     else if (!existing || existing.state === 'invalid') state = def.enabled === false ? 'stopped' : 'running';
-    else state = existing.state;
+    // The author changed `enabled:` (a recipe turned off in its file, or on again): that is
+    // followed. Otherwise an operator's start or stop stands, whatever the file says.
+    else if (existing.definition && (existing.definition.enabled !== false) !== (def.enabled !== false)) {
+      state = def.enabled === false ? 'stopped' : 'running';
+      this.ctx.logger.info({ recipe: def.name, state }, `recipe ${state}: its enabled: changed`);
+    } else state = existing.state;
     const set: Record<string, unknown> = {
       name: def.name,
       state,

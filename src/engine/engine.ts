@@ -743,8 +743,17 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           const v = await renderTemplate(step.until as string, ctx);
           // A number is milliseconds since 1970 ($toMillis(record.start) - 86400000).
           until = v instanceof Date ? v : typeof v === 'number' ? new Date(v) : parseInstant(String(v));
-          if (Number.isNaN(until.getTime()))
-            throw new ValidationError(`wait "until" gave ${JSON.stringify(v)}, not a date`);
+          if (Number.isNaN(until.getTime())) {
+            const written = (step.until as string).trim();
+            // A blank date field is the usual cause: say so, and how to wait only when there is one.
+            if (v === undefined || v === null || v === '') {
+              const single = /^\{\{\s*([\s\S]+?)\s*\}\}$/.exec(written)?.[1] ?? '...';
+              throw new ValidationError(
+                `wait "until" ${written} gave nothing (a blank field?), not a date; to wait only when there is one, put the wait under - if: "$exists(${single})"`,
+              );
+            }
+            throw new ValidationError(`wait "until" ${written} gave ${JSON.stringify(v)}, not a date`);
+          }
         }
         if (until.getTime() <= this.ctx.now().getTime())
           return { kind: 'next', result: { status: 'completed' } };

@@ -396,8 +396,12 @@ function runtimeError(err: unknown, source: string, limits: Limits): ExpressionE
       },
     );
   }
-  const where = typeof e.position === 'number' ? ` (at position ${e.position})` : '';
-  return new ExpressionError(`${e.message ?? String(err)}${where}`, {
+  // The expression itself, so whoever reads the error (a failed job, the request's history)
+  // knows which one of the step's expressions failed: a position alone points nowhere.
+  const shown = source.trim().replace(/\s+/g, ' ');
+  const quoted = shown.length > 120 ? `${shown.slice(0, 119)}…` : shown;
+  const at = typeof e.position === 'number' ? `, at position ${e.position}` : '';
+  return new ExpressionError(`${e.message ?? String(err)} (in {{ ${quoted} }}${at})`, {
     expression: source,
     ...(typeof e.position === 'number' ? { position: e.position } : {}),
     ...(e.code ? { code: e.code } : {}),
