@@ -1,0 +1,101 @@
+/**
+ * A purchase-order app as a team would write it, driven over signed HTTP as Slack drives
+ * Baton (slash commands, view_submission, block_actions), with a local fake of the Web API
+ * recording what Slack would have received.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderRequestModal } from '../../adapters/slack/modals.js';
+import { eventually } from '../helpers/runtime.js';
+import { type SlackTestApp, slackFixture } from '../helpers/slack.js';
+import { slackCommand, startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
+
+let t: SlackTestApp | undefined;
+let fake: FakeSlackApi | undefined;
+
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  await fake?.stop();
+  fake = undefined;
+});
+
+const PURCHASE_APP = `
+kind: app
+key: purchase
+name: Purchase order
+id_prefix: PO
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: item, label: Item, type: text, required: true }
+  - { key: vendor, label: Vendor, type: select, required: true, default: acme, options: [{ value: acme, label: ACME Corp }, { value: globex, label: Globex }] }
+  - { key: amount, label: Amount, type: number, required: true, min: 1 }
+  - { key: approver, label: Approver, type: user, required: true }
+`;
+
+const FILES = {
+  'purchase.yaml': PURCHASE_APP,
+  'purchase-approval.yaml': `
+kind: recipe
+name: purchase-approval
+trigger: { type: new_request, app: purchase }
+steps:
+  - id: manager
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Buy {{ record.item }} for {{ record.amount }} EUR"
+  - action: change_stage
+    stage: "{{ steps.manager.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
+`,
+};
+
+/** A request form submission as Slack sends it: `blocks` as the form showed them when it was opened. */
+async function submitForm(
+  slackUser: string,
+  blocks: unknown[],
+  values: Record<string, unknown>,
+  viewId: string,
+) {
+  const payload = slackFixture<Record<string, unknown> & { view: Record<string, unknown> }>(
+    'view-submission-request',
+  );
+  payload.user = { id: slackUser, username: slackUser.toLowerCase(), name: 'x', team_id: 'T0TEST' };
+  payload.view.id = viewId;
+  payload.view.private_metadata = 'purchase';
+  payload.view.blocks = blocks;
+  payload.view.state = {
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }])),
+  };
+  const res = await t!.interact(payload);
+  expect(res.statusCode).toBe(200);
+  return res;
+}
+
+describe('a purchase-order app through /baton', () => {
+  it('understands "status <ID>", "my tasks" and "my requests" as people type them', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const bob = t.people.bob!.id;
+    await submitForm(
+      t.people.alice!.id,
+      renderRequestModal(await t.rt.baton.apps.get('purchase')).blocks,
+      {
+        item: { type: 'plain_text_input', value: 'Laptop' },
+        vendor: { type: 'static_select', selected_option: { value: 'acme' } },
+        amount: { type: 'number_input', value: '1200' },
+        approver: { type: 'users_select', selected_user: bob },
+      },
+      'V0PO1',
+    );
+    await eventually(async () => (await t!.rt.baton.tasks.listForRequest('PO-1')).length === 1);
+
+    const status = await slackCommand(t, fake, 'status PO-1', 'alice');
+    expect(status.text).toContain('PO-1: Submitted');
+    expect(JSON.stringify(status.blocks)).toContain('Laptop');
+
+    const tasks = await slackCommand(t, fake, 'my tasks', 'bob');
+    expect(tasks.text).toContain('Your open tasks: Buy Laptop for 1200 EUR');
+
+    const requests = await slackCommand(t, fake, 'My requests', 'alice');
+    expect(requests.text).toContain('PO-1 (Submitted)');
+  });
+});
