@@ -71,6 +71,8 @@ async function submitForm(
   return res;
 }
 
+type ViewBlock = { type: string; block_id?: string; element?: Record<string, unknown> };
+
 describe('a purchase-order app through /baton', () => {
   it('understands "status <ID>", "my tasks" and "my requests" as people type them', async () => {
     ({ t, fake } = await startSlackAcceptance(FILES));
@@ -97,5 +99,63 @@ describe('a purchase-order app through /baton', () => {
 
     const requests = await slackCommand(t, fake, 'My requests', 'alice');
     expect(requests.text).toContain('PO-1 (Submitted)');
+  });
+
+  it('a form opened before an admin added a required field is shown again with that field, what was typed kept', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const alice = t.people.alice!.id;
+    const bob = t.people.bob!.id;
+    // Alice opens the form; meanwhile an admin adds a required field to the app.
+    const opened = renderRequestModal(await t.rt.baton.apps.get('purchase')).blocks;
+    const admin = await t.batonUser('admin');
+    await t.rt.baton.apps.addField(admin, 'purchase', {
+      key: 'cost_center',
+      label: 'Cost center',
+      type: 'select',
+      required: true,
+      options: ['R&D', 'Sales'],
+    });
+    const values = {
+      item: { type: 'plain_text_input', value: 'Laptop' },
+      vendor: { type: 'static_select', selected_option: { value: 'globex' } },
+      amount: { type: 'number_input', value: '1200' },
+      approver: { type: 'users_select', selected_user: bob },
+    };
+    const res = await submitForm(alice, opened, values, 'V0PO2');
+    const body = res.json() as {
+      response_action: string;
+      errors?: Record<string, string>;
+      view?: { blocks: ViewBlock[]; private_metadata: string };
+    };
+    // Not an error on another field naming a key ("cost_center: Cost center is required"):
+    // the form as it is now, with what Alice typed, and a word on what changed.
+    expect(body.errors).toBeUndefined();
+    expect(body.response_action).toBe('update');
+    const blocks = body.view!.blocks;
+    expect(body.view!.private_metadata).toBe('purchase');
+    const el = (key: string) => blocks.find((b) => b.block_id === key)?.element ?? {};
+    expect(el('item').initial_value).toBe('Laptop');
+    expect(el('vendor').initial_option).toMatchObject({ value: 'globex' });
+    expect(el('amount').initial_value).toBe('1200');
+    expect(el('approver').initial_user).toBe(bob);
+    expect(el('cost_center').type).toBe('static_select');
+    expect(JSON.stringify(blocks)).toContain('This form changed since you opened it: Cost center is new.');
+    await expect(t.rt.baton.requests.get(await t.batonUser('alice'), 'PO-1')).rejects.toThrow();
+
+    // Alice picks a cost center and submits the updated form: the request is filed, once.
+    const again = await submitForm(
+      alice,
+      blocks,
+      { ...values, cost_center: { type: 'static_select', selected_option: { value: 'Sales' } } },
+      'V0PO2',
+    );
+    expect(again.json()).toEqual({ response_action: 'clear' });
+    const filed = await eventually(async () => {
+      const [task] = await t!.rt.baton.tasks.listForRequest('PO-1');
+      return task;
+    });
+    expect(filed.title).toBe('Buy Laptop for 1200 EUR');
+    const request = await t.rt.baton.requests.get(await t.batonUser('alice'), 'PO-1');
+    expect(request.record).toMatchObject({ vendor: 'globex', cost_center: 'Sales', amount: 1200 });
   });
 });
