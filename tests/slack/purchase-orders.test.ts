@@ -44,6 +44,7 @@ steps:
     action: assign_task
     to: "{{ record.approver }}"
     title: "Buy {{ record.item }} for {{ record.amount }} EUR"
+    outcomes: [Approve, { label: Reject, style: danger, comment: required }]
   - action: change_stage
     stage: "{{ steps.manager.outcome = 'Approve' ? 'Approved' : 'Rejected' }}"
 `,
@@ -157,5 +158,52 @@ describe('a purchase-order app through /baton', () => {
     expect(filed.title).toBe('Buy Laptop for 1200 EUR');
     const request = await t.rt.baton.requests.get(await t.batonUser('alice'), 'PO-1');
     expect(request.record).toMatchObject({ vendor: 'globex', cost_center: 'Sales', amount: 1200 });
+  });
+
+  it('a Reject whose comment form Slack refused to open (too late) says so and how to try again; the task stays open', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const bob = t.people.bob!.id;
+    await submitForm(
+      t.people.alice!.id,
+      renderRequestModal(await t.rt.baton.apps.get('purchase')).blocks,
+      {
+        item: { type: 'plain_text_input', value: 'Chair' },
+        amount: { type: 'number_input', value: '300' },
+        approver: { type: 'users_select', selected_user: bob },
+      },
+      'V0PO3',
+    );
+    const channel = `D${bob.slice(1)}`;
+    const post = await eventually(async () =>
+      fake!.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === channel),
+    );
+    const [task] = await t.rt.baton.tasks.listForRequest('PO-1');
+    const copy = await eventually(
+      async () => (await t!.rt.baton.deliveries.taskDeliveries(task!._id, 'slack'))[0],
+    );
+    const reject = (post.args.blocks as ViewBlock[])
+      .flatMap((b) =>
+        ((b as { elements?: Record<string, unknown>[] }).elements ?? []).map(
+          (e): Record<string, unknown> => ({ ...e, block_id: b.block_id }),
+        ),
+      )
+      .find((e) => (e.text as { text?: string } | undefined)?.text === 'Reject');
+    expect(reject).toBeDefined();
+
+    // Baton was slow: Slack answers views.open with expired_trigger_id.
+    fake.failures.set('views.open', 'expired_trigger_id');
+    const click = slackFixture<Record<string, unknown>>('task-block-actions.json');
+    click.user = { id: bob, username: 'bob', name: 'bob', team_id: 'T0TEST' };
+    click.container = { type: 'message', message_ts: copy!.ref.ts, channel_id: channel, is_ephemeral: false };
+    click.channel = { id: channel, name: 'directmessage' };
+    click.message = { ...(click.message as object), ts: copy!.ref.ts };
+    click.actions = [{ ...reject, action_ts: '1700000100.000200' }];
+    expect((await t.interact(click)).statusCode).toBe(200);
+
+    const said = await eventually(async () => fake!.of('chat.postEphemeral').find((a) => a.user === bob));
+    expect(String(said.text)).toContain('Slack gives Baton 3 seconds to open a form');
+    expect(String(said.text)).toContain('*Reject*');
+    expect(String(said.text)).not.toContain('Something went wrong');
+    expect((await t.rt.baton.tasks.load(task!._id))?.status).toBe('open');
   });
 });
