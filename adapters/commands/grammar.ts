@@ -92,7 +92,11 @@ const ALIASES: Record<string, string | undefined> = Object.assign(Object.create(
   mine: 'requests',
   inbox: 'tasks',
   open: 'show',
+  status: 'show',
 });
+
+/** Commands people lead with "my" ("my tasks", "my requests"): the same commands without it. */
+const MINE = new Set(['tasks', 'inbox', 'requests', 'list']);
 
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
 export function parseCommand(text: string): ParsedCommand {
@@ -100,6 +104,8 @@ export function parseCommand(text: string): ParsedCommand {
     .trim()
     .split(/\s+/)
     .filter((t) => t !== '');
+  if (tokens.length > 1 && tokens[0]!.toLowerCase() === 'my' && MINE.has(tokens[1]!.toLowerCase()))
+    return parseCommand(tokens.slice(1).join(' '));
   // Words people type for a command by another name ("list" for their requests).
   const alias = tokens.length > 0 ? ALIASES[tokens[0]!.toLowerCase()] : undefined;
   if (alias !== undefined) return parseCommand([alias, ...tokens.slice(1)].join(' '));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { App, types, ViewOutput, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
-import type { AppDoc, User } from '../../src/core/types.js';
+import type { AppDoc, RequestDoc, User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { SlackDeps, SlackUserDirectory } from './deps.js';
 import { ackOnce, describeError, escapeMrkdwn, truncate } from './replies.js';
@@ -478,6 +478,65 @@ export async function initialUsers(
   return out;
 }
 
+/** The fields of the form as rendered now that the submitted view (as Slack echoes it) did not show: added since it opened. */
+function addedSinceOpened(app: AppDefinition, blocks: unknown[] | undefined): Field[] {
+  const shown = new Set(
+    (blocks ?? [])
+      .filter((b) => (b as { type?: unknown } | null)?.type === 'input')
+      .map((b) => (b as { block_id?: unknown }).block_id),
+  );
+  // A view echoed without its blocks tells nothing about what it showed.
+  if (shown.size === 0) return [];
+  return app.fields.slice(0, 99).filter((f) => !shown.has(f.key));
+}
+
+/**
+ * The request form as the app is now, for a submission from a form opened before fields were
+ * added: each input starts with what was submitted, and a line on top says what is new.
+ */
+function renderChangedForm(
+  app: AppDefinition,
+  values: ViewValues,
+  input: Record<string, unknown>,
+  added: Field[],
+): ModalView {
+  const users: Record<string, string> = {};
+  const fields = app.fields.map((f): Field => {
+    const v = input[f.key];
+    if (v === undefined) return f;
+    const { default: _default, ...rest } = f;
+    if (v === null) return rest as Field;
+    if (f.type === 'user') {
+      const slackId = inputValue(values, f.key);
+      if (typeof slackId === 'string') users[f.key] = slackId;
+      return rest as Field;
+    }
+    const value = f.type === 'number' && typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    return { ...rest, default: value } as Field;
+  });
+  const view = renderRequestModal({ ...app, fields }, users);
+  const names = added.map((f) => f.label).join(', ');
+  view.blocks = [
+    {
+      type: 'context',
+      block_id: 'baton_form_changed',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:information_source: ${escapeMrkdwn(
+            truncate(
+              `This form changed since you opened it: ${names} ${added.length === 1 ? 'is' : 'are'} new. Check the form and submit it again.`,
+              2000,
+            ),
+          )}`,
+        },
+      ],
+    },
+    ...view.blocks,
+  ];
+  return view;
+}
+
 /** Opens the request form of the app named `app` (its key or name; an unknown app becomes a BatonError for the caller). */
 export async function openRequestModal(
   deps: SlackDeps,
@@ -556,30 +615,46 @@ export function registerModals(app: App, deps: SlackDeps): void {
     // view id files at most one request (taken with the request, so a crash leaves both or
     // neither). A refused form takes nothing, so the person can correct it and submit again.
     let duplicate = false;
-    const request = await submitWith(
+    const request = await submitWith<
+      { request: RequestDoc; def: AppDefinition } | { changed: ModalView } | null
+    >(
       deps,
       body,
       ack,
       async (actor) => {
         const def = await baton.apps.get(appKey);
         const input = await toRecordInput(def, view.state.values, deps.users, view.blocks);
-        const filed = await baton.requests.fileOnce(actor, appKey, input, `slack:view:${view.id}`, {
-          formShowedDefaults: true,
-        });
+        let filed: Awaited<ReturnType<typeof baton.requests.fileOnce>>;
+        try {
+          filed = await baton.requests.fileOnce(actor, appKey, input, `slack:view:${view.id}`, {
+            formShowedDefaults: true,
+          });
+        } catch (err) {
+          // The form was opened before fields were added to the app and one of them is refused
+          // (a new required field): the form as it is now, with what was typed, not an error
+          // on a block that does not name the field.
+          const added = addedSinceOpened(def, view.blocks);
+          if (err instanceof ValidationError && added.some((f) => Object.hasOwn(err.fields, f.key)))
+            return { changed: renderChangedForm(def, view.state.values, input, added) };
+          throw err;
+        }
         if (!filed || filed.repeat) {
           duplicate = true;
           return null;
         }
         return { request: filed.request, def };
       },
-      async () => ({ response_action: 'clear' }),
+      async (result) =>
+        result && 'changed' in result
+          ? { response_action: 'update', view: result.changed }
+          : { response_action: 'clear' },
       {
         refused: async (reasons) =>
           `Your ${(await baton.apps.get(appKey)).name} request was not filed: ${reasons}. Fill in the form again with /baton new ${appKey}.`,
         expectedBlocks: async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
       },
     );
-    if (!request) {
+    if (!request || 'changed' in request) {
       if (duplicate) deps.logger.info({ view: view.id }, 'a request form submitted again: already filed');
       return;
     }

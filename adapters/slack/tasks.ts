@@ -1187,7 +1187,11 @@ export function registerTaskHandlers(
     if (err instanceof TaskClosedError) text = closedText(err);
     else if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError)
       text = `:no_entry: ${esc(err.message)}`;
-    else {
+    else if (errorCode(err) === 'expired_trigger_id') {
+      // The comment form opened too late (Slack allows 3 s from the click): a click again opens it.
+      logger.warn({ task: taskId }, 'slack: a task form opened too late (expired trigger_id)');
+      text = `:hourglass: Slack gives Baton 3 seconds to open a form and the one for *${esc(click.outcome)}* took longer (Baton is busy right now). Nothing was recorded: click *${esc(click.outcome)}* again.`;
+    } else {
       logger.error({ task: taskId, error: errorCode(err) }, 'slack: task button failed');
       text = 'Something went wrong on our side; please try again in a moment.';
     }
