@@ -26,6 +26,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     context:
       argv.length > 0 ? [...argv.filter((p) => !isDirectory(p)).map((p) => dirname(p)), recipesDir] : [],
   });
+  if (result.files === 0 && result.problems.length === 0) {
+    // A folder with no app or recipe in it is most often a mistyped RECIPES_DIR or path.
+    for (const p of paths)
+      result.problems.push({
+        file: p,
+        line: 1,
+        column: 1,
+        severity: 'warning',
+        message: 'no app or recipe files (.yaml, .yml) here: is this the folder you meant?',
+      });
+  }
   for (const problem of result.problems) console.log(formatProblem(problem));
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;

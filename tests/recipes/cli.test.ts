@@ -53,6 +53,17 @@ describe('npm run validate', () => {
     expect(code).toBe(1);
   });
 
+  it('warns about a folder with no app or recipe in it (a mistyped RECIPES_DIR)', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(empty, { recursive: true });
+    const { code, out } = validate([], { RECIPES_DIR: empty });
+    expect(out).toEqual([
+      `${empty}:1: warning: no app or recipe files (.yaml, .yml) here: is this the folder you meant?`,
+      '0 files checked (0 apps, 0 recipes): 0 errors, 1 warning',
+    ]);
+    expect(code).toBe(0);
+  });
+
   it('exits 0 when there are only warnings; path arguments override RECIPES_DIR', () => {
     const { code, out } = validate(['app.yaml', 'good.yaml', 'warn.yaml'], { RECIPES_DIR: '/nonexistent' });
     expect(out).toEqual([
