@@ -66,8 +66,8 @@ export class AppService {
 
   /**
    * The app a person names in a command: its key in any case (`Time-Off`), or its name as the
-   * forms and pickers show it, in any case and spacing (`time off`), or its key followed by
-   * other words (`time-off please`). Not found: NotFoundError listing the apps there are.
+   * forms and pickers show it, in any case and spacing (`time off`), the prefix of its
+   * requests' ids (`pto`), or its key followed by other words (`time-off please`). Not found: NotFoundError listing the apps there are.
    */
   async resolve(typed: string): Promise<AppDefinition> {
     const text = typed.trim();
@@ -75,7 +75,11 @@ export class AppService {
     if (byKey) return byKey;
     const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
     const named = (await this.list()).filter(
-      (a) => fold(a.definition.name) === fold(text) || a._id === fold(text).replace(/ /g, '-'),
+      (a) =>
+        fold(a.definition.name) === fold(text) ||
+        a._id === fold(text).replace(/ /g, '-') ||
+        // The prefix of its requests' ids, as people see them (PO-12: "new po").
+        idPrefixFor(a.definition).toLowerCase() === fold(text),
     );
     if (named.length === 1) return named[0]!.definition;
     const first = text.split(/\s+/)[0] ?? '';

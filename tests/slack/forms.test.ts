@@ -159,7 +159,7 @@ describe('/baton new', () => {
     expect(body.view.private_metadata).toBe('leave');
   });
 
-  it('/baton new takes the app by the name people see ("time off"), in any case, spacing or quotes', async () => {
+  it('/baton new takes the app by the name people see ("time off") or its id prefix, in any case, spacing or quotes', async () => {
     t = await startSlackTestApp({ recipesDir: recipesDir({}, ['recipes/time-off']) });
     for (const typed of [
       'new time off',
@@ -167,6 +167,8 @@ describe('/baton new', () => {
       'new “Time off”',
       'new TIME-OFF',
       'new time-off please',
+      'new pto', // the prefix of its requests' ids (PTO-12)
+      'new PTO',
     ]) {
       const open = expectApi('views.open', { view: { id: 'V1' } });
       await t.command(typed, 'alice');
