@@ -38,6 +38,13 @@ export const WAKE_JOB = 'baton.job.wake';
 export { cancelledStageOf };
 
 /**
+ * Stages that say a request was turned down or ran out (not Approved: withdrawing approved
+ * leave is what cancelling is for). A request in one, with no task open and no recipe at work
+ * on it, has nothing left to cancel.
+ */
+const FINISHED_STAGE = /^(rejected|declined|denied|refused|expired|timed out|closed)$/i;
+
+/**
  * Thrown inside a step of a job stopped meanwhile (its request was cancelled while the step
  * ran): the runner ends the job's run quietly instead of recording a failure.
  */
@@ -1014,6 +1021,12 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const jobs = await this.ctx.db.jobs
       .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();
+    if (jobs.length === 0 && FINISHED_STAGE.test(request.stage.trim())) {
+      const open = await this.ctx.db.tasks.countDocuments({ request_id: requestId, status: 'open' });
+      // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
+      if (open === 0)
+        throw new ConflictError(`${requestId} is ${request.stage}: there is nothing left to cancel.`);
+    }
     for (const job of jobs) {
       const { modifiedCount } = await this.ctx.db.jobs.updateOne(
         { _id: job._id, status: job.status },

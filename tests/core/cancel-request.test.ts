@@ -175,4 +175,26 @@ describe('cancelling a request', () => {
     );
     expect(main).toMatchObject({ status: 'stopped' });
   });
+  it('a request already rejected or expired, with nothing under way, is not cancelled; an approved one is', async () => {
+    const { baton } = rt;
+    const rejected = await file(2);
+    let [task] = await baton.tasks.listOpenFor(p.bob!);
+    await baton.tasks.complete(p.bob!, task!._id, 'Reject', { comment: 'Team offsite' });
+    await eventually(async () => (await baton.requests.load(rejected._id))?.stage === 'Rejected');
+    await eventually(async () =>
+      (await baton.recipes.listJobs(p.admin!, { request: rejected._id })).every(
+        (j) => j.status === 'completed',
+      ),
+    );
+    await expect(baton.engine.cancelRequest(p.alice!, rejected._id)).rejects.toThrow(
+      `${rejected._id} is Rejected: there is nothing left to cancel.`,
+    );
+    expect((await baton.requests.load(rejected._id))?.stage).toBe('Rejected');
+
+    const approved = await file(1);
+    [task] = await baton.tasks.listOpenFor(p.bob!);
+    await baton.tasks.complete(p.bob!, task!._id, 'Approve');
+    await eventually(async () => (await baton.requests.load(approved._id))?.stage === 'Approved');
+    expect((await baton.engine.cancelRequest(p.alice!, approved._id, 'Trip moved')).stage).toBe('Cancelled');
+  });
 });
