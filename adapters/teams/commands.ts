@@ -18,6 +18,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  requestIdArg,
   unquote,
 } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -242,7 +243,7 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(args[0]?.toUpperCase(), 'request', 'show PTO-42');
+    const id = need(requestIdArg(args[0]), 'request', 'show PTO-42');
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -260,7 +261,7 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
+    const id = need(requestIdArg(args[0]), 'request', 'cancel PTO-42 [reason]');
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
