@@ -111,6 +111,23 @@ export function placeholders(text: string): string {
   return text.replace(/[<>]/g, '\\$&');
 }
 
+/**
+ * A recipe's problems as list items under it: its errors, then its warnings (such as a group it
+ * assigns to that does not exist, so a job reaching that step fails), three at most.
+ */
+function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
+  const shown = [
+    ...problems.filter((p) => p.severity === 'error'),
+    ...problems.filter((p) => p.severity !== 'error'),
+  ].slice(0, 3);
+  return shown
+    .map(
+      (p) =>
+        `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
+    )
+    .join('');
+}
+
 type Reply = (activity: OutgoingActivity) => Promise<void>;
 
 interface Ctx {
@@ -327,12 +344,7 @@ const handlers: Record<string, Handler> = {
     const icon = { running: '🟢', stopped: '⚪', invalid: '🔴' } as const;
     const lines = list.map((r) => {
       const trigger = r.trigger_app ? `, ${r.trigger_type} on ${r.trigger_app}` : '';
-      const problems = r.problems
-        .filter((p) => p.severity === 'error')
-        .slice(0, 3)
-        .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
-        .join('');
-      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problems}`;
+      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
     });
     await say(ctx, `**Recipes**\n${lines.join('\n')}`);
   },
@@ -392,9 +404,19 @@ const handlers: Record<string, Handler> = {
       .slice(0, 3)
       .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
       .join('');
+    // What to do before the first request: the groups its recipes assign to that do not exist yet.
+    const missingGroups: string[] = [];
+    for (const r of report.recipes) {
+      const doc = await ctx.deps.baton.recipes.get(ctx.actor, r.name).catch(() => null);
+      for (const p of doc?.problems ?? []) {
+        const at = p.message.indexOf('no group named');
+        if (p.severity === 'warning' && at !== -1)
+          missingGroups.push(`\n  - ⚠️ ${md(`${r.name}: ${p.message.slice(at)}`)}`);
+      }
+    }
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.slice(0, 3).join('')}`,
     );
   },
 
