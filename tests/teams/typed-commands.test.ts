@@ -51,6 +51,13 @@ describe('Teams: commands as people type them', () => {
     expect(await answer('my approvals')).toContain('I don\'t know "my approvals"');
   });
 
+  it('"new" with a typo in the app key says which app was meant', async () => {
+    const reply = await answer('new it-acess');
+    expect(reply).toContain('No app named "it-acess". Did you mean it-access? Apps: it-access.');
+    // Nothing close: no guess.
+    expect(await answer('new payroll')).toContain('No app named "payroll". Apps: it-access.');
+  });
+
   it('"status <ID>" shows the request', async () => {
     const shown = await answer('status ITA-1');
     expect(shown).toContain('ITA-1');
