@@ -95,8 +95,15 @@ const ALIASES: Record<string, string | undefined> = Object.assign(Object.create(
   status: 'show',
 });
 
-/** Commands people lead with "my" ("my tasks", "my requests"): the same commands without it. */
-const MINE = new Set(['tasks', 'inbox', 'requests', 'list']);
+/**
+ * A request id as people type it in a sentence: `ITA-2.`, `#ITA-2`, `(ITA-2)`, `ITA-2:` are
+ * ITA-2 (upper-cased); anything else is left for the core to refuse with its own message.
+ */
+export function requestIdArg(arg: string | undefined): string | undefined {
+  if (arg === undefined) return undefined;
+  const bare = arg.replace(/^[#([]+/, '').replace(/[.,:;!?)\]]+$/, '');
+  return (bare === '' ? arg : bare).toUpperCase();
+}
 
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */
 export function parseCommand(text: string): ParsedCommand {
@@ -104,11 +111,14 @@ export function parseCommand(text: string): ParsedCommand {
     .trim()
     .split(/\s+/)
     .filter((t) => t !== '');
-  if (tokens.length > 1 && tokens[0]!.toLowerCase() === 'my' && MINE.has(tokens[1]!.toLowerCase()))
-    return parseCommand(tokens.slice(1).join(' '));
   // Words people type for a command by another name ("list" for their requests).
   const alias = tokens.length > 0 ? ALIASES[tokens[0]!.toLowerCase()] : undefined;
   if (alias !== undefined) return parseCommand([alias, ...tokens.slice(1)].join(' '));
+  // "my tasks", "my requests": the command without the "my" people put in front of it.
+  if (tokens.length > 1 && tokens[0]!.toLowerCase() === 'my') {
+    const mine = parseCommand(tokens.slice(1).join(' '));
+    if (mine.spec && mine.spec.words.length === 1 && mine.spec.level === 'user') return mine;
+  }
   const lower = tokens.map((t) => t.toLowerCase());
   if (tokens.length === 0) return { spec: COMMANDS[0]!, args: [], rest: '' };
   let best: CommandSpec | null = null;

@@ -11,6 +11,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  requestIdArg,
   unquote,
   usage,
 } from '../commands/grammar.js';
@@ -311,13 +312,13 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} show PTO-42`);
+    const id = need(requestIdArg(args[0]), 'request', `${ctx.command} show PTO-42`);
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     await ctx.reply(`${request._id}: ${escapeMrkdwn(request.stage)}`, await renderRequest(ctx.deps, request));
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(args[0]?.toUpperCase(), 'request', `${ctx.command} cancel PTO-42 [reason]`);
+    const id = need(requestIdArg(args[0]), 'request', `${ctx.command} cancel PTO-42 [reason]`);
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await ctx.reply(

@@ -18,6 +18,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  requestIdArg,
   unquote,
 } from '../commands/grammar.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -108,6 +109,23 @@ export function md(text: string): string {
  */
 export function placeholders(text: string): string {
   return text.replace(/[<>]/g, '\\$&');
+}
+
+/**
+ * A recipe's problems as list items under it: its errors, then its warnings (such as a group it
+ * assigns to that does not exist, so a job reaching that step fails), three at most.
+ */
+function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
+  const shown = [
+    ...problems.filter((p) => p.severity === 'error'),
+    ...problems.filter((p) => p.severity !== 'error'),
+  ].slice(0, 3);
+  return shown
+    .map(
+      (p) =>
+        `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
+    )
+    .join('');
 }
 
 type Reply = (activity: OutgoingActivity) => Promise<void>;
@@ -242,7 +260,7 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(args[0]?.toUpperCase(), 'request', 'show PTO-42');
+    const id = need(requestIdArg(args[0]), 'request', 'show PTO-42');
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -260,7 +278,7 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(args[0]?.toUpperCase(), 'request', 'cancel PTO-42 [reason]');
+    const id = need(requestIdArg(args[0]), 'request', 'cancel PTO-42 [reason]');
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
@@ -326,12 +344,7 @@ const handlers: Record<string, Handler> = {
     const icon = { running: '🟢', stopped: '⚪', invalid: '🔴' } as const;
     const lines = list.map((r) => {
       const trigger = r.trigger_app ? `, ${r.trigger_type} on ${r.trigger_app}` : '';
-      const problems = r.problems
-        .filter((p) => p.severity === 'error')
-        .slice(0, 3)
-        .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
-        .join('');
-      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problems}`;
+      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
     });
     await say(ctx, `**Recipes**\n${lines.join('\n')}`);
   },
@@ -391,9 +404,19 @@ const handlers: Record<string, Handler> = {
       .slice(0, 3)
       .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
       .join('');
+    // What to do before the first request: the groups its recipes assign to that do not exist yet.
+    const missingGroups: string[] = [];
+    for (const r of report.recipes) {
+      const doc = await ctx.deps.baton.recipes.get(ctx.actor, r.name).catch(() => null);
+      for (const p of doc?.problems ?? []) {
+        const at = p.message.indexOf('no group named');
+        if (p.severity === 'warning' && at !== -1)
+          missingGroups.push(`\n  - ⚠️ ${md(`${r.name}: ${p.message.slice(at)}`)}`);
+      }
+    }
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.slice(0, 3).join('')}`,
     );
   },
 

@@ -675,7 +675,11 @@ export async function submitAddField(
     else field.default = d;
   }
   const added = (def: AppDefinition, key: string) =>
-    messageCard(`Field ${key} added to ${def.name}`, `${def.fields.length} fields now.`, 'Good');
+    messageCard(
+      `Field ${key} added to ${def.name}`,
+      `${def.fields.length} field${def.fields.length === 1 ? '' : 's'} now.`,
+      'Good',
+    );
   return oncePerCard(
     deps,
     activity,

@@ -1,4 +1,4 @@
-import { type AppDefinition, AppDefinitionSchema, idPrefixFor } from '../recipes/schema.js';
+import { type AppDefinition, AppDefinitionSchema, closestKey, idPrefixFor } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
@@ -57,8 +57,11 @@ export class AppService {
     const app = await this.find(key);
     if (!app) {
       const known = (await this.list()).map((a) => a._id);
+      // A typo of a key ("it-acess"): say which app was probably meant.
+      const meant =
+        typeof key === 'string' && key.length <= 64 ? closestKey(key.toLowerCase(), known) : undefined;
       throw new NotFoundError(
-        `No app named "${key}".${known.length ? ` Apps: ${known.join(', ')}.` : ' No apps are installed yet.'}`,
+        `No app named "${key}".${meant ? ` Did you mean ${meant}?` : ''}${known.length ? ` Apps: ${known.join(', ')}.` : ' No apps are installed yet.'}`,
       );
     }
     return app;

@@ -102,9 +102,9 @@ class MissingGroupError extends ValidationError {
   }
 }
 
-/** What an admin does about a recipe naming a group that does not exist. */
-function missingGroupFix(name: string): string {
-  return `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job`;
+/** What an admin does about a recipe naming a group that does not exist (and which job to rerun). */
+function missingGroupFix(name: string, jobId: string): string {
+  return `Create the group and add its members ("admin groups create ${name}", then "admin groups add ${name} @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job ("admin jobs rerun ${jobId}"; or the portal's Admin → Jobs)`;
 }
 
 function taskResult(task: TaskDoc): StepResult {
@@ -581,7 +581,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           const name = ref.startsWith('group:') ? ref.slice('group:'.length).trim() : '';
           if (!(err instanceof ValidationError) || name === '') throw err;
           // Nobody could be given the task: the job stops here, and the people concerned are told.
-          const fix = missingGroupFix(name);
+          const fix = missingGroupFix(name, job._id);
           await this.tellNobodyCanAct(job, key, title, name, 'missing', fix);
           throw toldAlready(new ValidationError(`No group named "${name}". ${fix}.`));
         }
@@ -701,7 +701,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         } catch (err) {
           if (!(err instanceof MissingGroupError)) throw err;
           // As for a task: the job stops here, and the requester and the admins are told.
-          const fix = missingGroupFix(err.group);
+          const fix = missingGroupFix(err.group, job._id);
           await this.tellNobodyCanAct(job, key, null, err.group, 'missing', fix);
           throw toldAlready(new ValidationError(`No group named "${err.group}". ${fix}.`));
         }

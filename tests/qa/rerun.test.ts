@@ -48,7 +48,7 @@ describe('rerunning a failed job', () => {
     expect(failed!.error).toMatchObject({
       step: 'buyer',
       message: expect.stringMatching(
-        /^No group named "buyers"\. Create the group and add its members .* then rerun the job\.$/,
+        /^No group named "buyers"\. Create the group and add its members .* then rerun the job \("admin jobs rerun j_[^"]+"; or the portal's Admin → Jobs\)\.$/,
       ),
     });
     expect((await baton.requests.get(p.alice!, r._id)).stage).toBe('Checked');

@@ -59,12 +59,16 @@ describe('Teams: a task for a group that does not exist', () => {
 
     const admin = await t.batonUser('admin');
     const [job] = await t.rt.baton.recipes.listJobs(admin, { status: 'failed' });
+    // Which job to rerun, so the admin can do it from the chat without looking it up.
+    const rerun = `then rerun the job ("admin jobs rerun ${job!._id}"; or the portal's Admin → Jobs).`;
+    expect(admins).toContain(rerun);
     expect(job!.error!.message).toMatch(
-      /^No group named "facilities"\. Create the group .* then rerun the job\.$/,
+      /^No group named "facilities"\. Create the group .* then rerun the job /,
     );
+    expect(job!.error!.message.endsWith(rerun)).toBe(true);
     const history = (await t.rt.baton.requests.get(admin, 'DESK-1')).history;
     expect(history.filter((h) => h.type === 'problem').map((h) => h.text)).toEqual([
-      `${missing} Create the group and add its members ("admin groups create facilities", then "admin groups add facilities @someone", after /baton in Slack; or the portal's Admin → Groups), then rerun the job.`,
+      `${missing} Create the group and add its members ("admin groups create facilities", then "admin groups add facilities @someone", after /baton in Slack; or the portal's Admin → Groups), ${rerun}`,
     ]);
   });
 });
