@@ -7,6 +7,7 @@ import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
 import { inSentence } from './render.js';
+import { wantsJson } from './shell.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -293,11 +294,12 @@ ${
       const { id, repeat } = token
         ? await submissions.once(`${user._id}:${def.key}:${token}`, fileIt)
         : { id: await fileIt(), repeat: false };
-      if (req.headers['x-requested-with'] === 'fetch')
+      // A script or API client (JSON asked for) gets JSON, as for every error below.
+      if (wantsJson(req))
         return reply.status(repeat ? 200 : 201).send({ ok: true, id, url: `/requests/${id}`, repeat });
       return reply.redirect(`/requests/${encodeURIComponent(id)}`, 303);
     } catch (err) {
-      if (err instanceof ValidationError && req.headers['x-requested-with'] !== 'fetch')
+      if (err instanceof ValidationError && !wantsJson(req))
         return renderForm(req, reply, user, def, typed, err, token || undefined);
       return kit.fail(req, reply, user, err);
     }
