@@ -62,8 +62,9 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
   <legend>${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</legend>
   <input type="hidden" name="${field.key}" value="">
   <div class="checks">${optionList(field).map(
-    (o) =>
-      html`<label class="check"><input type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
+    // The first box carries the field's id: the error summary's link (#f-<key>) goes to it.
+    (o, i) =>
+      html`<label class="check"><input${i === 0 ? html` id="${id}"` : ''} type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
   )}</div>
   ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
   ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
