@@ -6,6 +6,7 @@ import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
 import { fieldValue, renderTask, stageBadge, time } from './render.js';
+import { wantsJson } from './shell.js';
 
 /** How many people the reassign form lists in its select; more: a box that takes a name. */
 const PEOPLE_LIST_MAX = 300;
@@ -235,7 +236,7 @@ export function registerDetail(deps: WebDeps): void {
       try {
         const reason = String(req.body?.reason ?? '').trim();
         await baton.engine.cancelRequest(user, req.params.id, reason || undefined);
-        if (req.headers['x-requested-with'] === 'fetch') return reply.send({ ok: true });
+        if (wantsJson(req)) return reply.send({ ok: true });
         return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
       } catch (err) {
         return kit.fail(req, reply, user, err);
@@ -250,7 +251,7 @@ export function registerDetail(deps: WebDeps): void {
       if (!user) return reply;
       try {
         await baton.requests.comment(user, req.params.id, String(req.body?.comment ?? ''));
-        if (req.headers['x-requested-with'] === 'fetch') return reply.send({ ok: true });
+        if (wantsJson(req)) return reply.send({ ok: true });
         return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
       } catch (err) {
         return kit.fail(req, reply, user, err);
@@ -265,6 +266,7 @@ export function registerDetail(deps: WebDeps): void {
       if (!user) return reply;
       try {
         await baton.requests.setStage(user, req.params.id, String(req.body?.stage ?? ''));
+        if (wantsJson(req)) return reply.send({ ok: true });
         return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
       } catch (err) {
         return kit.fail(req, reply, user, err);

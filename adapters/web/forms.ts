@@ -7,6 +7,7 @@ import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
 import { inSentence } from './render.js';
+import { wantsJson } from './shell.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -61,8 +62,9 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
   <legend>${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</legend>
   <input type="hidden" name="${field.key}" value="">
   <div class="checks">${optionList(field).map(
-    (o) =>
-      html`<label class="check"><input type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
+    // The first box carries the field's id: the error summary's link (#f-<key>) goes to it.
+    (o, i) =>
+      html`<label class="check"><input${i === 0 ? html` id="${id}"` : ''} type="checkbox" name="${field.key}" value="${o.value}"${chosen.has(o.value) ? html` checked` : ''}> ${o.label}</label>`,
   )}</div>
   ${field.help ? html`<p class="help" id="${id}-help">${field.help}</p>` : ''}
   ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
@@ -293,11 +295,12 @@ ${
       const { id, repeat } = token
         ? await submissions.once(`${user._id}:${def.key}:${token}`, fileIt)
         : { id: await fileIt(), repeat: false };
-      if (req.headers['x-requested-with'] === 'fetch')
+      // A script or API client (JSON asked for) gets JSON, as for every error below.
+      if (wantsJson(req))
         return reply.status(repeat ? 200 : 201).send({ ok: true, id, url: `/requests/${id}`, repeat });
       return reply.redirect(`/requests/${encodeURIComponent(id)}`, 303);
     } catch (err) {
-      if (err instanceof ValidationError && req.headers['x-requested-with'] !== 'fetch')
+      if (err instanceof ValidationError && !wantsJson(req))
         return renderForm(req, reply, user, def, typed, err, token || undefined);
       return kit.fail(req, reply, user, err);
     }

@@ -126,6 +126,13 @@ export function optionValue(option: FieldOption): string {
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** YYYY-MM-DD naming a real day (2027-02-30 does not). */
+function isCalendarDate(value: string): boolean {
+  if (!DATE_PATTERN.test(value)) return false;
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
 /** Checks a value against a field's type; returns a problem description or null. */
 export function checkFieldValue(field: Field, value: unknown): string | null {
   const values = (field.options ?? []).map(optionValue);
@@ -137,11 +144,13 @@ export function checkFieldValue(field: Field, value: unknown): string | null {
     case 'email':
       return typeof value === 'string' && EMAIL_PATTERN.test(value) ? null : 'expected an email address';
     case 'url':
-      return typeof value === 'string' && URL.canParse(value) ? null : 'expected a URL';
-    case 'date':
-      return typeof value === 'string' && DATE_PATTERN.test(value) && !Number.isNaN(Date.parse(value))
+      // As a request's own value is checked: a web address (a javascript: or mailto: one is refused there).
+      return typeof value === 'string' && /^https?:$/.test(URL.parse(value)?.protocol ?? '')
         ? null
-        : 'expected a date as YYYY-MM-DD';
+        : 'expected a web address starting with http:// or https://';
+    case 'date':
+      // A day of the calendar: Date.parse takes 2027-02-30 (as 2 March), which a request refuses.
+      return typeof value === 'string' && isCalendarDate(value) ? null : 'expected a date as YYYY-MM-DD';
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return 'expected a number';
       if (field.min !== undefined && value < field.min) return `must be at least ${field.min}`;

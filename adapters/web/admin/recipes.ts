@@ -307,8 +307,10 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         );
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        // The core refused it: list the problems with their lines (the same parser the core ran).
-        const { problems } = parseDefinitionFile(text, 'portal.yaml');
+        // The core refused it: list the problems with their lines (the same parser the core ran,
+        // with the same apps: a recipe naming a stage or field its app lacks has its line too).
+        const apps = (await kit.baton.apps.list()).flatMap((d) => (d.definition ? [d.definition] : []));
+        const { problems } = parseDefinitionFile(text, 'portal.yaml', { apps });
         const errors = problems.filter((p) => p.severity === 'error');
         return editorPage(kit, req, reply, user, {
           text,

@@ -59,9 +59,23 @@
     },
   };
 
+  // The control of a card's input (`comment`, or a task input's id): renderCards gave its
+  // container the id `<article id>-<input id>`.
+  function cardControl(article, key) {
+    const box = document.getElementById(`${article.id}-${key}`);
+    if (!box) return null;
+    return /^(INPUT|TEXTAREA|SELECT)$/.test(box.tagName) ? box : box.querySelector('input, textarea, select');
+  }
+
   async function completeTask(article, outcome, values) {
     const message = article.querySelector('.task-message');
     const buttons = article.querySelectorAll('button');
+    // Disabling the pressed button drops the keyboard focus to the page: put it back after.
+    const pressed = article.contains(document.activeElement) ? document.activeElement : null;
+    for (const el of article.querySelectorAll('[aria-invalid]')) {
+      el.removeAttribute('aria-invalid');
+      if (el.getAttribute('aria-describedby') === message.id) el.removeAttribute('aria-describedby');
+    }
     for (const b of buttons) b.disabled = true;
     const inputs = {};
     let comment;
@@ -104,16 +118,31 @@
           true,
         );
         for (const b of buttons) b.disabled = false;
+        if (pressed?.isConnected) pressed.focus();
         return;
       }
       const fields = body.fields ? Object.values(body.fields).join('; ') : '';
       message.textContent = fields || body.message || `Could not complete the task (${res.status}).`;
       if (res.status === 409) refreshAll();
+      // A comment or input the answer needs: mark it, tie the message to it, and go there.
+      const missing = Object.keys(body.fields ?? {})
+        .map((key) => cardControl(article, key))
+        .filter(Boolean);
+      if (message.id === '') message.id = `${article.id}-message`;
+      for (const control of missing) {
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', message.id);
+      }
+      for (const b of buttons) b.disabled = false;
+      if (missing.length > 0) missing[0].focus();
+      else if (pressed?.isConnected) pressed.focus();
+      return;
     } catch {
       message.className = 'task-message bad';
       message.textContent = 'Baton could not be reached; please try again.';
     }
     for (const b of buttons) b.disabled = false;
+    if (pressed?.isConnected) pressed.focus();
   }
 
   async function renderCards(root) {
