@@ -44,6 +44,11 @@ export { cancelledStageOf };
  */
 const FINISHED_STAGE = /^(rejected|declined|denied|refused|expired|timed out|closed)$/i;
 
+/** Whether a stage says the request was turned down or ran out (see `FINISHED_STAGE`). */
+export function isFinishedStage(stage: string): boolean {
+  return FINISHED_STAGE.test(stage.trim());
+}
+
 /**
  * Thrown inside a step of a job stopped meanwhile (its request was cancelled while the step
  * ran): the runner ends the job's run quietly instead of recording a failure.
@@ -1021,7 +1026,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const jobs = await this.ctx.db.jobs
       .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();
-    if (jobs.length === 0 && FINISHED_STAGE.test(request.stage.trim())) {
+    if (jobs.length === 0 && isFinishedStage(request.stage)) {
       const open = await this.ctx.db.tasks.countDocuments({ request_id: requestId, status: 'open' });
       // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
       if (open === 0)
