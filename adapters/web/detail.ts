@@ -149,7 +149,10 @@ async function requestFragment(
 </div>`;
 }
 
-/** "Cancel this request", for its requester and admins, when its app has a Cancelled stage it is not in yet. */
+/**
+ * "Cancel this request", for its requester and admins, when its app has a Cancelled stage it is not
+ * in yet and there is something left to cancel (not turned down or run out with nothing under way).
+ */
 async function cancelSection(
   deps: WebDeps,
   req: FastifyRequest,
@@ -159,6 +162,8 @@ async function cancelSection(
   if (request.requester !== user._id && !isAdmin(user)) return '';
   const stage = cancelledStageOf(await deps.baton.apps.get(request.app));
   if (stage === undefined || request.stage === stage) return '';
+  // Rejected or expired with nothing under way: the core would refuse it (nothing left to cancel).
+  if (await deps.baton.engine.nothingLeftToCancel(request)) return '';
   return html`<section class="card narrow-left" aria-labelledby="cancel-h"><h2 id="cancel-h">Cancel this request</h2>
 <details><summary>Cancel ${request._id}…</summary>
 <form method="post" action="/requests/${request._id}/cancel" class="form">

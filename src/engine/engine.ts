@@ -993,6 +993,23 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
    * triggered by that stage run (the shipped time-off pack tells the approver). An app
    * without such a stage (`Cancelled`, `Canceled` or `Withdrawn`) has no cancelling.
    */
+  /**
+   * Whether a request was turned down or ran out (`isFinishedStage`) with no task open and no
+   * recipe job running, waiting or failed on it: `cancelRequest` refuses it, and surfaces do not
+   * offer cancelling it.
+   */
+  async nothingLeftToCancel(request: { _id: string; stage: string }): Promise<boolean> {
+    if (!isFinishedStage(request.stage)) return false;
+    const [jobs, open] = await Promise.all([
+      this.ctx.db.jobs.countDocuments({
+        request_id: request._id,
+        status: { $in: ['running', 'waiting', 'failed'] },
+      }),
+      this.ctx.db.tasks.countDocuments({ request_id: request._id, status: 'open' }),
+    ]);
+    return jobs === 0 && open === 0;
+  }
+
   async cancelRequest(actor: User, requestId: string, reason?: string): Promise<RequestDoc> {
     if (typeof requestId !== 'string') throw new ValidationError('Which request? Give its id, e.g. PTO-42.');
     assertRequestId(requestId);
@@ -1023,15 +1040,12 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     const stamp = eventStamp(now);
     // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
     // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
+    // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
+    if (await this.nothingLeftToCancel(request))
+      throw new ConflictError(`${requestId} is ${request.stage}: there is nothing left to cancel.`);
     const jobs = await this.ctx.db.jobs
       .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();
-    if (jobs.length === 0 && isFinishedStage(request.stage)) {
-      const open = await this.ctx.db.tasks.countDocuments({ request_id: requestId, status: 'open' });
-      // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
-      if (open === 0)
-        throw new ConflictError(`${requestId} is ${request.stage}: there is nothing left to cancel.`);
-    }
     for (const job of jobs) {
       const { modifiedCount } = await this.ctx.db.jobs.updateOne(
         { _id: job._id, status: job.status },
