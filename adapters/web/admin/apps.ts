@@ -160,7 +160,13 @@ ${options.hint ? kit.html`<small class="muted">${options.hint}</small>` : ''}${e
 function createAppForm(kit: WebKit, req: FastifyRequest, values: FormBody, errors?: FormErrors): SafeHtml {
   const v = Object.keys(values).length > 0 ? values : { stages: 'Submitted\nApproved\nRejected' };
   return kit.html`<section class="card" aria-labelledby="create-app-h"><h2 id="create-app-h">Create an app</h2>
-${formError(kit, errors)}
+${formError(kit, errors, {
+  key: { id: 'app-key', label: 'Key' },
+  name: { id: 'app-name', label: 'Name' },
+  description: { id: 'app-description', label: 'Description' },
+  id_prefix: { id: 'app-prefix', label: 'Request id prefix' },
+  stages: { id: 'app-stages', label: 'Stages' },
+})}
 <form method="post" action="/admin/apps" class="stack">${kit.csrfField(req)}
 ${textInput(kit, v, errors, 'key', 'Key', { id: 'app-key', required: true, pattern: '[a-z][a-z0-9\\-]*', hint: 'Lower-case letters, digits and dashes, starting with a letter, e.g. time-off. It cannot be changed later.' })}
 ${textInput(kit, v, errors, 'name', 'Name', { id: 'app-name', required: true })}
@@ -214,7 +220,16 @@ function addFieldForm(
   );
   const required = field(values, 'required') !== '';
   return kit.html`<section class="card" aria-labelledby="add-field-h"><h2 id="add-field-h">Add a field</h2>
-${formError(kit, errors)}
+${formError(kit, errors, {
+  key: { id: 'field-key', label: 'Key' },
+  label: { id: 'field-label', label: 'Label' },
+  type: { id: 'field-type', label: 'Type' },
+  help: { id: 'field-help', label: 'Help text' },
+  default: { id: 'field-default', label: 'Default' },
+  min: { id: 'field-min', label: 'Minimum' },
+  max: { id: 'field-max', label: 'Maximum' },
+  options: { id: 'field-options', label: 'Options' },
+})}
 <form method="post" action="/admin/apps/${app.key}/fields" class="stack">${kit.csrfField(req)}
 ${textInput(kit, values, errors, 'key', 'Key', { id: 'field-key', required: true, pattern: '[a-z][a-z0-9_]*', hint: 'Lower-case letters, digits and underscores, e.g. start_date.' })}
 ${textInput(kit, values, errors, 'label', 'Label', { id: 'field-label', required: true })}
@@ -247,7 +262,7 @@ function addStageForm(
     ),
   ];
   return kit.html`<section class="card" aria-labelledby="add-stage-h"><h2 id="add-stage-h">Add a stage</h2>
-${formError(kit, errors)}
+${formError(kit, errors, { stage: { id: 'stage-name', label: 'Stage name' } })}
 <form method="post" action="/admin/apps/${app.key}/stages" class="stack">${kit.csrfField(req)}
 ${textInput(kit, values, errors, 'stage', 'Stage name', { id: 'stage-name', required: true })}
 <label for="stage-position">Position <select id="stage-position" name="position">${positions}</select></label>

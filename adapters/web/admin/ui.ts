@@ -81,7 +81,26 @@ export function describedBy(kit: WebKit, errors: FormErrors | undefined, name: s
   return errors?.fields[name] ? kit.html` aria-invalid="true" aria-describedby="${id}-error"` : kit.html``;
 }
 
-export function formError(kit: WebKit, errors: FormErrors | undefined): SafeHtml {
+/**
+ * The message above a refused form. Given the form's inputs (name → id and label), errors that
+ * belong to inputs are listed by the input's label, each linked to it, as the request form's
+ * summary does, instead of the core's one-line summary (which names paths such as `fields.3.min`).
+ */
+export function formError(
+  kit: WebKit,
+  errors: FormErrors | undefined,
+  inputs?: Record<string, { id: string; label: string }>,
+): SafeHtml {
+  const entries = Object.entries(errors?.fields ?? {});
+  if (inputs && entries.length > 0) {
+    const items = entries.map(([name, message]) => {
+      const input = inputs[name];
+      return input
+        ? kit.html`<li><a href="#${input.id}">${input.label}: ${message}</a></li>`
+        : kit.html`<li>${message}</li>`;
+    });
+    return kit.html`<div class="form-error" role="alert"><strong>Please fix ${entries.length === 1 ? 'this' : 'these'}:</strong><ul>${items}</ul></div>`;
+  }
   return errors?.form ? kit.html`<div class="form-error" role="alert">${errors.form}</div>` : kit.html``;
 }
 
