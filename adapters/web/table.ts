@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../src/core/errors.js';
 import { displayValue } from '../../src/core/records.js';
 import { RequestTable, type TableQuery } from '../../src/core/request-table.js';
 import type { RequestDoc, User } from '../../src/core/types.js';
@@ -9,6 +10,7 @@ import { personByName } from './forms.js';
 import { html } from './html.js';
 import type { WebDeps } from './plugin.js';
 import { fieldValue, stageBadge, time } from './render.js';
+import { wantsJson } from './shell.js';
 
 type Field = AppDefinition['fields'][number];
 type Query = Record<string, string | string[] | undefined>;
@@ -109,7 +111,34 @@ export function registerTable(deps: WebDeps): void {
       const def = await loadApp(req);
       const q = req.query;
       const query = toQuery(q, def);
-      const page = await table.query(user, def.key, { ...(await byName(def, query)), limit: PAGE_SIZE });
+      // A filter the table cannot use (a hand-edited address: ?f.qty=abc) is shown at that filter,
+      // its value kept, and left out of the rows shown; the other filters still apply.
+      const invalid: Record<string, string> = {};
+      let page: Awaited<ReturnType<typeof table.query>>;
+      for (;;) {
+        const filters = Object.fromEntries(
+          Object.entries(query.filters ?? {}).filter(([k]) => !(k in invalid)),
+        );
+        try {
+          page = await table.query(user, def.key, {
+            ...(await byName(def, { ...query, filters })),
+            limit: PAGE_SIZE,
+          });
+          break;
+        } catch (err) {
+          if (!(err instanceof ValidationError) || wantsJson(req)) throw err;
+          const key = Object.keys(err.fields).find((k) => k in filters);
+          if (key === undefined) throw err;
+          invalid[key] = err.fields[key]!;
+        }
+      }
+      const problem = (key: string) =>
+        invalid[key] === undefined ? '' : html` aria-invalid="true" aria-describedby="filter-${key}-error"`;
+      const problemText = (key: string) =>
+        invalid[key] === undefined
+          ? ''
+          : html`<span class="field-error" id="filter-${key}-error">${invalid[key]}</span>`;
+      const labelOf = (key: string) => def.fields.find((f) => f.key === key)?.label ?? key;
       const base = `/apps/${def.key}`;
       const columns: { key: string; label: string }[] = [
         { key: 'id', label: 'Request' },
@@ -150,6 +179,7 @@ export function registerTable(deps: WebDeps): void {
       return kit.page(req, reply, user, {
         title: def.name,
         active: 'apps',
+        status: Object.keys(invalid).length > 0 ? 400 : 200,
         body: html`<div class="page-head"><h1>${def.name}</h1>
   <div class="actions"><a class="button primary" href="${base}/new">New request</a><a class="button" href="${exportHref}" download>Export CSV</a></div></div>
 <form method="get" action="${base}" class="filters card" role="search">
@@ -161,24 +191,34 @@ export function registerTable(deps: WebDeps): void {
       const options = (f.options ?? []).map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
       // A value the field no longer offers (older requests may hold it) is shown as the filter in use.
       const former = v !== '' && !options.some((o) => o.value === v);
-      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${options.map(
+      return html`<label>${f.label} <select name="f.${f.key}"${problem(f.key)}><option value="">Any</option>${options.map(
         ({ value, label }) =>
           html`<option value="${value}"${value === v ? html` selected` : ''}>${label}</option>`,
-      )}${former ? html`<option value="${v}" selected>${v} (no longer an option)</option>` : ''}</select></label>`;
+      )}${former ? html`<option value="${v}" selected>${v} (no longer an option)</option>` : ''}</select>${problemText(f.key)}</label>`;
     }
     if (f.type === 'user' && people.length <= PEOPLE_SELECT_MAX)
-      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option>${people.map(
+      return html`<label>${f.label} <select name="f.${f.key}"${problem(f.key)}><option value="">Any</option>${people.map(
         (p) =>
           html`<option value="${p._id}"${p._id === v || (p.email && p.email === v) ? html` selected` : ''}>${p.name}${p.email ? ` (${p.email})` : ''}</option>`,
-      )}</select></label>`;
+      )}</select>${problemText(f.key)}</label>`;
     if (f.type === 'boolean')
-      return html`<label>${f.label} <select name="f.${f.key}"><option value="">Any</option><option value="true"${v === 'true' ? html` selected` : ''}>Yes</option><option value="false"${v === 'false' ? html` selected` : ''}>No</option></select></label>`;
-    return html`<label>${f.label} <input name="f.${f.key}" value="${v}" type="${f.type === 'date' ? 'date' : f.type === 'number' ? 'number' : 'text'}"${f.type === 'number' ? html` step="any"` : ''}${f.type === 'user' ? html` placeholder="Name or email"` : ''}></label>`;
+      return html`<label>${f.label} <select name="f.${f.key}"${problem(f.key)}><option value="">Any</option><option value="true"${v === 'true' ? html` selected` : ''}>Yes</option><option value="false"${v === 'false' ? html` selected` : ''}>No</option></select>${problemText(f.key)}</label>`;
+    // A value the browser's date or number input could not show (the error says what was typed) is shown as text.
+    const type =
+      invalid[f.key] !== undefined
+        ? 'text'
+        : f.type === 'date'
+          ? 'date'
+          : f.type === 'number'
+            ? 'number'
+            : 'text';
+    return html`<label>${f.label} <input name="f.${f.key}" value="${v}" type="${type}"${f.type === 'number' ? html` step="any"` : ''}${f.type === 'user' ? html` placeholder="Name or email"` : ''}${problem(f.key)}>${problemText(f.key)}</label>`;
   })}
   ${page.sort !== 'created' ? html`<input type="hidden" name="sort" value="${page.sort}">` : ''}
   ${query.dir ? html`<input type="hidden" name="dir" value="${query.dir}">` : ''}
   <div class="actions"><button type="submit">Apply</button><a class="button" href="${base}">Clear</a></div>
 </form>
+${Object.entries(invalid).map(([k, m]) => html`<p class="error-text" role="alert">The ${labelOf(k)} filter is not applied: ${m.endsWith('.') ? m : `${m}.`}</p>`)}
 <p class="muted" data-testid="total">${page.total} ${page.total === 1 ? 'request' : 'requests'}${
           isOperator(user) ? '' : ' — yours, and those with a task for you or your groups'
         }</p>

@@ -1,4 +1,4 @@
-import type { AppDefinition } from '../recipes/schema.js';
+import { type AppDefinition, checkFieldValue } from '../recipes/schema.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { Baton } from './baton.js';
 import { ValidationError } from './errors.js';
@@ -186,6 +186,13 @@ export class RequestTable {
             [key]: `${field.label} must be a number`,
           });
         flat[path] = n;
+      } else if (field.type === 'date') {
+        // A hand-edited address (?f.needed_by=tomorrow) would otherwise quietly match nothing.
+        if (checkFieldValue(field, value) !== null) {
+          const message = `${field.label}: the date is not understood; write it as YYYY-MM-DD, e.g. 2027-01-31`;
+          throw new ValidationError(`${message}.`, { [key]: message });
+        }
+        flat[path] = value;
       } else if (field.type === 'boolean')
         // "No" also matches records where the box was never ticked (the field is absent).
         flat[path] = value === 'true' || value === 'yes' ? true : { $ne: true };
