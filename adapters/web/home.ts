@@ -282,8 +282,14 @@ ${await renderTask(deps, user, task, {
           });
         }
       }
-      // Forbidden 403, closed 409 ("Already approved by …"), validation 400 with field messages.
-      return kit.fail(req, reply, user, err);
+      // Forbidden 403, closed 409 ("Already approved by …"), validation 400 with field messages;
+      // a way back to the request the task was about, when the person may see it.
+      const task = await baton.tasks.load(req.params.id).catch(() => null);
+      const request = task ? await baton.requests.get(user, task.request_id).catch(() => null) : null;
+      const back = request
+        ? { href: `/requests/${encodeURIComponent(request._id)}`, label: `Back to ${request._id}` }
+        : undefined;
+      return kit.fail(req, reply, user, err, back ? { back } : {});
     }
   });
 }

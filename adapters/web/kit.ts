@@ -45,9 +45,16 @@ export interface WebKit {
   page(req: FastifyRequest, reply: FastifyReply, user: User, options: PageOptions): FastifyReply;
   /**
    * Sends a core error (BatonError: forbidden, not found, validation) as an HTML error page
-   * for browsers, or `{ error, message }` JSON when the client asked for JSON.
+   * for browsers, or `{ error, message }` JSON when the client asked for JSON. `back` is a
+   * page to link back to besides the inbox (the request a refused task answer was about).
    */
-  fail(req: FastifyRequest, reply: FastifyReply, user: User | null, err: unknown): FastifyReply;
+  fail(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    user: User | null,
+    err: unknown,
+    options?: { back?: { href: string; label: string } },
+  ): FastifyReply;
 }
 
 /** A group of portal pages. CSRF is checked by the shell for every POST before the handler runs. */

@@ -147,7 +147,7 @@ ${opts.body}
     page(req, reply, user, opts) {
       return sendPage(req, reply, user, opts);
     },
-    fail(req, reply, user, cause) {
+    fail(req, reply, user, cause, options = {}) {
       // The store refuses ids and values that could act as operators ($…, control characters):
       // that is bad input from the client, not a fault of ours.
       const err = cause instanceof UnsafeInputError ? new ValidationError(cause.message) : cause;
@@ -175,7 +175,7 @@ ${opts.body}
       return sendPage(req, reply, user, {
         title,
         status,
-        body: html`<section class="card narrow"><h1>${title}</h1><p class="error-text">${message}</p><p><a href="/">Back to your inbox</a></p></section>`,
+        body: html`<section class="card narrow"><h1>${title}</h1><p class="error-text">${message}</p><p>${options.back ? html`<a href="${options.back.href}">${options.back.label}</a> · ` : ''}<a href="/">Back to your inbox</a></p></section>`,
       });
     },
   };
