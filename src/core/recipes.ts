@@ -366,6 +366,28 @@ export class RecipeService {
     if (!job) throw new NotFoundError(`No job ${id}.`);
     return job;
   }
+
+  /**
+   * The recipe version a job runs, for people (its id is a content hash): when a job first ran
+   * it, and whether it is the recipe as installed now (`installed`: false when the recipe has
+   * been changed since, or is no longer installed).
+   */
+  async jobVersion(
+    actor: User,
+    job: JobDoc,
+  ): Promise<{ first_run?: Date | undefined; installed: boolean; recipe_installed: boolean }> {
+    requireOperator(actor, 'see jobs');
+    const [version, recipe] = await Promise.all([
+      this.ctx.db.recipeVersions.findOne({ _id: job.recipe_version }),
+      this.ctx.db.recipes.findOne({ name: job.recipe }),
+    ]);
+    // A version's id is the hash of its definition's JSON: the same JSON is the same version.
+    const installed =
+      !!version &&
+      !!recipe?.definition &&
+      JSON.stringify(recipe.definition) === JSON.stringify(version.definition);
+    return { first_run: version?.created_at, installed, recipe_installed: !!recipe?.definition };
+  }
 }
 
 /** The text of a file that failed validation (so admins can read it beside its problems), if readable and small. */

@@ -88,6 +88,17 @@ ${
   return adminPage(kit, req, reply, user, { title: 'Jobs', section: 'jobs', body });
 }
 
+/** Which version of its recipe a job runs, in words (the version's id is a content hash). */
+function versionText(
+  kit: WebKit,
+  v: { first_run?: Date | undefined; installed: boolean; recipe_installed: boolean },
+): SafeHtml {
+  const since = v.first_run ? kit.html`, first run ${when(kit, v.first_run)}` : '';
+  if (v.installed) return kit.html`the version installed now${since}`;
+  if (!v.recipe_installed) return kit.html`a version no longer installed${since}`;
+  return kit.html`an earlier version${since}; the recipe has been changed since`;
+}
+
 function valueText(v: unknown): string {
   if (v === undefined) return '';
   if (typeof v === 'string') return truncate(v, 300);
@@ -134,9 +145,14 @@ ${
 }
 ${job.stop_reason ? kit.html`<p class="notice" role="status">Stopped by a stop step: ${job.stop_reason}</p>` : ''}
 <dl>
-<dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">version ${job.recipe_version}</span></dd>
+<dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">— ${versionText(kit, await kit.baton.recipes.jobVersion(user, job))}</span></dd>
 <dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${job.app})</span></dd>
-<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${waitingText(job)}</span>` : ''}</dd>
+${
+  // A finished job has no current step (the last one it ran is in the step log).
+  job.status === 'completed' || job.status === 'stopped'
+    ? ''
+    : kit.html`<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${waitingText(job)}</span>` : ''}</dd>`
+}
 <dt>Started</dt><dd>${when(kit, job.started_at)}</dd>
 <dt>Updated</dt><dd>${when(kit, job.updated_at)}</dd>
 ${job.finished_at ? kit.html`<dt>Finished</dt><dd>${when(kit, job.finished_at)} <span class="muted">(${duration(job.finished_at.getTime() - job.started_at.getTime())})</span></dd>` : ''}
@@ -144,7 +160,11 @@ ${job.finished_at ? kit.html`<dt>Finished</dt><dd>${when(kit, job.finished_at)} 
 </dl>
 <section aria-labelledby="results-h"><h2 id="results-h">Step results</h2>${
     steps.length === 0
-      ? kit.html`<p class="empty">No step has a result yet.</p>`
+      ? kit.html`<p class="empty">${
+          job.status === 'completed' || job.status === 'stopped'
+            ? 'None of its steps keeps a result (a step keeps one when it has an id).'
+            : 'No step has a result yet.'
+        }</p>`
       : kit.html`<div class="table-wrap"><table class="list"><thead><tr><th scope="col">Step</th><th scope="col">Status</th><th scope="col">Outcome</th><th scope="col">By</th><th scope="col">At</th><th scope="col">Value</th></tr></thead><tbody>${steps}</tbody></table></div>`
   }</section>
 <section aria-labelledby="log-h"><h2 id="log-h">Step log</h2>${
