@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { groupReferenceProblems, loadDirectory, parseDefinitionFile } from '../recipes/loader.js';
-import type { AppDefinition, RecipeDefinition } from '../recipes/schema.js';
+import {
+  type AppDefinition,
+  isConditionalStep,
+  type RecipeDefinition,
+  walkSteps,
+} from '../recipes/schema.js';
 import type { AppService } from './apps.js';
 import type { CoreContext } from './context.js';
 import { NotFoundError, ValidationError } from './errors.js';
@@ -365,6 +370,27 @@ export class RecipeService {
     const job = await this.ctx.db.jobs.findOne({ _id: String(id) });
     if (!job) throw new NotFoundError(`No job ${id}.`);
     return job;
+  }
+
+  /**
+   * The names of the recipes with a step that assigns tasks or sends notices to `group:<name>`
+   * (written as is, not computed): what deleting the group would break.
+   */
+  async usingGroup(actor: User, name: string): Promise<string[]> {
+    requireOperator(actor, 'see recipes');
+    const docs = await this.ctx.db.recipes.find({}, { sort: { _id: 1 } }).toArray();
+    return docs
+      .filter((d) => {
+        if (!d.definition) return false;
+        for (const { step } of walkSteps(d.definition.steps)) {
+          if (isConditionalStep(step) || (step.action !== 'assign_task' && step.action !== 'notify'))
+            continue;
+          const targets: unknown[] = Array.isArray(step.to) ? step.to : [step.to];
+          if (targets.some((t) => typeof t === 'string' && t.trim() === `group:${name}`)) return true;
+        }
+        return false;
+      })
+      .map((d) => d.name);
   }
 
   /**

@@ -38,7 +38,8 @@ describe('Admin → Groups: deleting a group that still has open tasks', () => {
     const admin = await signIn(portal.app, 'ada');
     const page = await admin.get('/admin/groups/facilities');
     expect(textOf(mainOf(page.html))).toContain('A group with open tasks cannot be deleted');
-    const refused = await admin.submit(page, '/admin/groups/facilities/delete');
+    const confirm = await admin.get('/admin/groups/facilities/delete');
+    const refused = await admin.submit(confirm, '/admin/groups/facilities/delete');
     expect(refused.status).toBe(400);
     const text = textOf(mainOf(refused.html));
     expect(text).toContain('Group facilities');

@@ -514,7 +514,11 @@ describe('admin pages over HTTP', () => {
     const deletePage = await admin.get('/admin/groups/facilities');
     expect((await (await signedIn(operator)).post('/admin/groups/facilities/delete', {})).status).toBe(403);
     expect(await portal.baton.groups.find('facilities')).not.toBeNull();
-    const deleted = await admin.submit(deletePage, '/admin/groups/facilities/delete');
+    // The group's page links to a confirm step; only its button deletes.
+    expect(deletePage.html).toContain('href="/admin/groups/facilities/delete"');
+    const confirm = await admin.get('/admin/groups/facilities/delete');
+    expect(await portal.baton.groups.find('facilities')).not.toBeNull();
+    const deleted = await admin.submit(confirm, '/admin/groups/facilities/delete');
     expect(deleted.location).toBe('/admin/groups?deleted=1');
     expect(await portal.baton.groups.find('facilities')).toBeNull();
     expect(textOf((await admin.get(deleted.location!)).html)).toContain('Group deleted.');

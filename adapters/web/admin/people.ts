@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { Role, User } from '../../../src/core/types.js';
-import { isAdmin, requireOperator } from '../../../src/core/users.js';
+import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
 import type { WebKit } from '../kit.js';
 import {
   actionButton,
@@ -135,7 +135,7 @@ ${
   admin
     ? kit.html`<section class="card" aria-labelledby="delete-group-h"><h2 id="delete-group-h">Delete this group</h2>
 <p class="muted">A group with open tasks cannot be deleted: reassign them first (on each request's page) or wait until they are decided. Recipes that assign tasks to <code>group:${group.name}</code> will fail until it exists again.</p>
-${actionButton(kit, req, `/admin/groups/${group.name}/delete`, `Delete ${group.name}`, { style: 'danger' })}</section>`
+<p><a class="button danger" href="/admin/groups/${group.name}/delete">Delete ${group.name}…</a></p></section>`
     : ''
 }
 <p><a href="/admin/groups">All groups</a></p>`;
@@ -145,6 +145,37 @@ ${actionButton(kit, req, `/admin/groups/${group.name}/delete`, `Delete ${group.n
     body,
     status: error ? 400 : 200,
   });
+}
+
+/** The step before deleting a group: what it would break, and a button that deletes (no JavaScript needed). */
+async function confirmDeletePage(
+  kit: WebKit,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: User,
+  name: string,
+): Promise<FastifyReply> {
+  requireAdmin(user, 'delete groups');
+  const group = await kit.baton.groups.get(name);
+  const [members, recipes] = await Promise.all([
+    Promise.all(group.members.map((id) => kit.baton.users.displayName(id))),
+    kit.baton.recipes.usingGroup(user, group.name),
+  ]);
+  const recipeLinks = recipes.map(
+    (r, i) => kit.html`${i > 0 ? ', ' : ''}<a href="/admin/recipes/${encodeURIComponent(r)}">${r}</a>`,
+  );
+  const body = kit.html`<div class="page-head"><h1>Delete the group ${group.name}?</h1></div>
+<section class="card">
+<p>${members.length === 0 ? 'It has no members.' : `Its ${plural(members.length, 'member')}: ${members.join(', ')}.`}</p>
+<p>${
+    recipes.length === 0
+      ? 'No recipe uses it.'
+      : kit.html`<strong>Recipes that use it: ${recipeLinks}.</strong> They will fail at those steps until a group named ${group.name} exists again.`
+  }</p>
+<form method="post" action="/admin/groups/${group.name}/delete" class="row-form">${kit.csrfField(req)}<input type="hidden" name="confirm" value="yes">
+<button type="submit" class="button danger">Delete ${group.name}</button> <a href="/admin/groups/${group.name}">Keep it</a></form>
+</section>`;
+  return adminPage(kit, req, reply, user, { title: `Delete group ${group.name}?`, section: 'groups', body });
 }
 
 async function rolesPage(
@@ -272,10 +303,16 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
       }),
     );
   }
+  app.get(
+    '/admin/groups/:name/delete',
+    route(kit, async (req, reply, user) => confirmDeletePage(kit, req, reply, user, paramOf(req, 'name'))),
+  );
   app.post(
     '/admin/groups/:name/delete',
     route(kit, async (req, reply, user) => {
       const name = paramOf(req, 'name');
+      // Not confirmed yet (a one-click post): ask first.
+      if (field(bodyOf(req), 'confirm') !== 'yes') return confirmDeletePage(kit, req, reply, user, name);
       try {
         await kit.baton.groups.delete(user, name);
       } catch (err) {
