@@ -3,6 +3,21 @@
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
 
+  // A time in the reader's zone, with the zone's name ("Dec 4, 2026, 11:28 PM EST"): the
+  // server's text (before this runs, and history texts) is in UTC and says so.
+  const DATETIME = {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  };
+  function zoneOf(d) {
+    return new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' })
+      .formatToParts(d)
+      .find((p) => p.type === 'timeZoneName')?.value;
+  }
   function localizeTimes(root) {
     for (const el of root.querySelectorAll('time[datetime]')) {
       const d = new Date(el.getAttribute('datetime'));
@@ -11,8 +26,21 @@
       el.textContent =
         el.dataset.style === 'date'
           ? d.toLocaleDateString(undefined, { dateStyle: 'medium' })
-          : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+          : d.toLocaleString(undefined, DATETIME);
     }
+  }
+  // A card's {{TIME(…)}} is shown by adaptivecards in the reader's zone: name the zone after it.
+  function zonedCardTimes(value) {
+    if (typeof value === 'string')
+      return value.replace(/\{\{TIME\(([^)]*)\)\}\}/g, (m, at) => {
+        const d = new Date(at.trim());
+        const zone = Number.isNaN(d.getTime()) ? undefined : zoneOf(d);
+        return zone ? `${m} ${zone}` : m;
+      });
+    if (Array.isArray(value)) return value.map(zonedCardTimes);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, zonedCardTimes(v)]));
+    return value;
   }
 
   function toast(text) {
@@ -175,7 +203,7 @@
           for (const input of card.getAllInputs()) if (input.value) values[input.id] = input.value;
           completeTask(article, data.outcome, values);
         };
-        card.parse(JSON.parse(article.querySelector('.card-json').textContent));
+        card.parse(zonedCardTimes(JSON.parse(article.querySelector('.card-json').textContent)));
         const el = card.render();
         if (!el) continue;
         // What was typed before signing in again (see keepDrafts), by the card's input ids.
