@@ -63,7 +63,7 @@ describe('times on the portal say their zone, in Chromium', { timeout: 90_000 },
     const history = await page.locator('[data-testid="history"] time').allTextContents();
     expect(history.length).toBeGreaterThan(0);
     for (const t of history) expect(t).toMatch(zone);
-    const card = await page.locator('article.task .card-host').innerText();
+    const card = await page.locator('article.task .card-host').textContent();
     expect(card).toMatch(/Expires .+ at \d{1,2}:\d\d [AP]M (EST|EDT)/);
     expect(errors).toEqual([]);
     await context.close();
