@@ -26,7 +26,10 @@ const spec = (usage: string, summary: string, level: Level = 'user'): CommandSpe
 /** Every subcommand of the slash command. */
 export const COMMANDS: CommandSpec[] = [
   spec('help', 'what you can do here'),
-  spec('new [app]', 'file a request: opens the app’s form (name the app, its key or its id prefix, or pick one)'),
+  spec(
+    'new [app]',
+    'file a request: opens the app’s form (name the app, its key or its id prefix, or pick one)',
+  ),
   spec('requests', 'your recent requests and their stages'),
   spec('tasks', 'your open tasks'),
   spec('show <ID>', 'one request: fields, stage and history (e.g. show PTO-42)'),
