@@ -15,6 +15,7 @@ import {
   unquote,
   usage,
 } from '../commands/grammar.js';
+import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -386,13 +387,9 @@ const handlers: Record<string, Handler> = {
     } as const;
     const lines = list.map((r) => {
       const trigger = r.trigger_app ? ` — ${r.trigger_type} on ${r.trigger_app}` : '';
-      const problems = r.problems
-        .filter((p) => p.severity === 'error')
-        .slice(0, 3)
-        .map(
-          (p) =>
-            `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-        )
+      // Errors, then warnings (a group it assigns to that does not exist fails a job later).
+      const problems = problemsToShow(r.problems)
+        .map((p) => `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(p))}`)
         .join('');
       return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
     });
@@ -450,13 +447,15 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map(
-        (p) => `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-      )
+      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(p))}`)
+      .join('');
+    // What to do before the first request: the groups its recipes assign to that do not exist yet.
+    const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes))
+      .map((note) => `\n    ↳ :warning: ${escapeMrkdwn(note)}`)
       .join('');
     await ctx.reply(
       truncate(
-        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups}`,
         3000,
       ),
     );

@@ -21,6 +21,7 @@ import {
   requestIdArg,
   unquote,
 } from '../commands/grammar.js';
+import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -111,20 +112,10 @@ export function placeholders(text: string): string {
   return text.replace(/[<>]/g, '\\$&');
 }
 
-/**
- * A recipe's problems as list items under it: its errors, then its warnings (such as a group it
- * assigns to that does not exist, so a job reaching that step fails), three at most.
- */
+/** A recipe's problems as list items under it: errors, then warnings (⚠️), three at most. */
 function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
-  const shown = [
-    ...problems.filter((p) => p.severity === 'error'),
-    ...problems.filter((p) => p.severity !== 'error'),
-  ].slice(0, 3);
-  return shown
-    .map(
-      (p) =>
-        `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-    )
+  return problemsToShow(problems)
+    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(p))}`)
     .join('');
 }
 
@@ -402,21 +393,15 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
+      .map((p) => `\n  - ${md(problemText(p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
-    const missingGroups: string[] = [];
-    for (const r of report.recipes) {
-      const doc = await ctx.deps.baton.recipes.get(ctx.actor, r.name).catch(() => null);
-      for (const p of doc?.problems ?? []) {
-        const at = p.message.indexOf('no group named');
-        if (p.severity === 'warning' && at !== -1)
-          missingGroups.push(`\n  - ⚠️ ${md(`${r.name}: ${p.message.slice(at)}`)}`);
-      }
-    }
+    const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes)).map(
+      (note) => `\n  - ⚠️ ${md(note)}`,
+    );
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.slice(0, 3).join('')}`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.join('')}`,
     );
   },
 
