@@ -270,6 +270,13 @@ export function commentOptionValue(taskId: string, index: number): string {
   return JSON.stringify({ task_id: taskId, i: index });
 }
 
+/**
+ * What someone reads when a click or a task form names a task Baton does not have (a message
+ * from before its data was restored from a backup, or from another Baton on the same Slack app).
+ */
+const TASK_GONE =
+  'That task no longer exists in Baton, so nothing was recorded. /baton tasks lists the tasks waiting for you.';
+
 function parseCommentOption(value: string | undefined): { task_id: string; i: number } | null {
   if (typeof value !== 'string' || value.length > 150) return null;
   try {
@@ -1170,6 +1177,11 @@ export function registerTaskHandlers(
     return false;
   }
 
+  /** Whether `err` says the task a click or form names is not in Baton (any more). */
+  async function taskGone(err: unknown, taskId: string): Promise<boolean> {
+    return err instanceof NotFoundError && (await baton.tasks.load(taskId).catch(() => null)) === null;
+  }
+
   /**
    * Tells someone why their click was not carried out: where they clicked (the Home tab, the
    * ephemeral list through `refreshList`, re-rendered without a task that closed), else in an
@@ -1185,6 +1197,7 @@ export function registerTaskHandlers(
     const messageTs = click.ephemeral ? undefined : click.message_ts;
     let text: string;
     if (err instanceof TaskClosedError) text = closedText(err);
+    else if (await taskGone(err, taskId)) text = `:wastebasket: ${esc(TASK_GONE)}`;
     else if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError)
       text = `:no_entry: ${esc(err.message)}`;
     else if (errorCode(err) === 'expired_trigger_id') {
@@ -1227,7 +1240,8 @@ export function registerTaskHandlers(
       };
       const listUrl = click.ephemeral ? (body as { response_url?: string }).response_url : undefined;
       try {
-        if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
+        if (!task) throw new NotFoundError(`No task ${ref.task_id}.`);
+        if (outcome === undefined) throw new ValidationError(`That is not an outcome of "${task.title}".`);
         const actor = await deps.users.toBaton(body.user.id);
         if (!(await baton.tasks.canAnswer(actor, task))) {
           // Not allowed, answered already, or closed: the core words the refusal (closed tasks never reopen).
@@ -1344,6 +1358,8 @@ export function registerTaskHandlers(
       } else if (err instanceof TaskClosedError) {
         // Modal errors are plain text: the core's sentence, not the mrkdwn one (no &amp;, no <!date>).
         errors[firstBlock] = err.message;
+      } else if (await taskGone(err, meta.task_id)) {
+        errors[firstBlock] = TASK_GONE;
       } else if (isBatonError(err)) {
         errors[firstBlock] = err.message;
       } else {
