@@ -126,21 +126,15 @@ export function parseButtonValue(value: string | undefined): { task_id: string; 
   }
 }
 
-/** One line saying how a task ended, with a mention of who closed it when they are on Slack. */
-async function statusLine(
-  deps: SlackDeps,
-  view: TaskView,
-  task: TaskDoc,
-  override: CopyOverride,
-): Promise<string> {
+/**
+ * One line saying how a task ended, naming who closed it by name as the open copy names people
+ * (a mention would notify them wherever the copy is posted, and read differently from the rest).
+ */
+function statusLine(view: TaskView, task: TaskDoc, override: CopyOverride): string {
   if (override.reassignedTo) return `:arrow_right: Reassigned to ${esc(override.reassignedTo)}`;
   if (task.status === 'open') return '';
   const when = task.completed_at ? `, ${slackDate(task.completed_at)}` : '';
   let who = esc(view.task.completed_by);
-  if (task.completed_by?.startsWith('u_')) {
-    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
-    if (slackId) who = `<@${slackId}>`;
-  }
   if (task.status === 'completed') {
     const phrase = view.task.status_text.split(' by ')[0] ?? 'Completed';
     // A quorum decided by several members names them all ("Approved by Alice, Bob and Carol").
@@ -177,7 +171,6 @@ function renderCard(
   names: (string | undefined)[],
   data: unknown,
   text?: string,
-  mentions?: Record<string, string>,
 ): SlackMessage | null {
   const cards = cardsOf(deps);
   if (!cards) return null;
@@ -185,10 +178,7 @@ function renderCard(
   if (!name) return null;
   try {
     // What people typed (and what recipes computed from it) must not become disguised links.
-    const out = toBlockKit(cards.render(name, literalMarkdown(data)), {
-      ...(text !== undefined ? { text } : {}),
-      ...(mentions ? { mentions } : {}),
-    });
+    const out = toBlockKit(cards.render(name, literalMarkdown(data)), text !== undefined ? { text } : {});
     if (out.warnings.length > 0)
       deps.logger.debug({ card: name, warnings: out.warnings }, 'slack: card trimmed');
     return { blocks: out.blocks, text: out.text };
@@ -241,24 +231,12 @@ export async function renderTaskMessage(
   const actionable = shown.task.open && !override.answered;
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
   const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
-  // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
-  let mentions: Record<string, string> | undefined;
-  if (task.status !== 'open' && task.completed_by?.startsWith('u_') && view.task.completed_by) {
-    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
-    if (slackId) mentions = { [view.task.completed_by]: slackId };
-    // A quorum names every member who chose the outcome ("Approved by @bob, @hank and @hedy").
-    if (task.status === 'completed' && task.responses.length > 1) {
-      for (const [i, r] of task.responses.entries()) {
-        const name = view.task.responses[i]?.by;
-        if (r.outcome !== task.outcome || !name || r.by === task.completed_by) continue;
-        const id = await deps.users.toSlack(r.by).catch(() => null);
-        if (id) mentions = { ...mentions, [name]: id };
-      }
-    }
-  }
+  // People by name, open or closed ("Approved by Bob Manager"), never as mentions: a mention
+  // notifies (a copy posted after the task closed would ping the approver), and turned every
+  // occurrence of the name into one, in what the requester typed too, unlike the open copy.
   const cards = cardsOf(deps);
   const card = cards ? taskCardName(cards, task.card) : undefined;
-  const fromCard = renderCard(deps, [card, 'task'], data, fallbackText, mentions);
+  const fromCard = renderCard(deps, [card, 'task'], data, fallbackText);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
   return actionable ? withCommentMenu(task, message) : message;
 }
@@ -357,7 +335,7 @@ async function builtinTaskMessage(
     text: `*${esc(f.label)}*\n${truncate(esc(f.value), 1900)}`,
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  const status = await statusLine(deps, view, task, override);
+  const status = statusLine(view, task, override);
   if (task.status === 'open' && !override.reassignedTo && view.task.progress_text)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${esc(view.task.progress_text)}*` } });
   if (task.status === 'open' && !override.reassignedTo && override.answered) {
