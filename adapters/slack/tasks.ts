@@ -91,8 +91,16 @@ export interface SlackMessage {
 /** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
 export interface CopyOverride {
   reassignedTo?: string;
+  /** Who handed it on ("Ada Admin", or "you" on their own copy) and when, if known. */
+  reassignedBy?: string;
+  reassignedAt?: Date;
   /** The copy's holder already answered this task (a quorum): where it stands, no buttons. */
   answered?: boolean;
+}
+
+/** "Reassigned to Hank HR by Ada Admin" (plain text; the date is shown beside it). */
+function reassignedText(override: CopyOverride): string {
+  return `Reassigned to ${override.reassignedTo}${override.reassignedBy ? ` by ${override.reassignedBy}` : ''}`;
 }
 
 function esc(s: string): string {
@@ -131,7 +139,8 @@ export function parseButtonValue(value: string | undefined): { task_id: string; 
  * (a mention would notify them wherever the copy is posted, and read differently from the rest).
  */
 function statusLine(view: TaskView, task: TaskDoc, override: CopyOverride): string {
-  if (override.reassignedTo) return `:arrow_right: Reassigned to ${esc(override.reassignedTo)}`;
+  if (override.reassignedTo)
+    return `:arrow_right: ${esc(reassignedText(override))}${override.reassignedAt ? `, ${slackDate(override.reassignedAt)}` : ''}`;
   if (task.status === 'open') return '';
   const when = task.completed_at ? `, ${slackDate(task.completed_at)}` : '';
   let who = esc(view.task.completed_by);
@@ -225,8 +234,18 @@ export async function renderTaskMessage(
   override: CopyOverride = {},
 ): Promise<SlackMessage> {
   const view = await deps.baton.views.task(task);
+  // A copy whose holder is no longer the assignee: closed for them, saying who handed it on and when.
   const shown: TaskView = override.reassignedTo
-    ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
+    ? {
+        ...view,
+        task: {
+          ...view.task,
+          open: false,
+          status_text: reassignedText(override),
+          completed_at: override.reassignedAt?.toISOString() ?? '',
+          comment: '',
+        },
+      }
     : view;
   const actionable = shown.task.open && !override.answered;
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
@@ -362,7 +381,7 @@ async function builtinTaskMessage(
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: status } });
   }
   const plainStatus = override.reassignedTo
-    ? `Reassigned to ${override.reassignedTo}`
+    ? reassignedText(override)
     : view.task.status_text || view.task.progress_text || 'Waiting for you';
   return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
 }
@@ -495,6 +514,18 @@ async function updateCopy(
   );
 }
 
+/** Who last reassigned a task and when, from its request's history (null if it does not say). */
+async function lastReassignment(
+  deps: SlackDeps,
+  task: TaskDoc,
+): Promise<{ by: string; name: string | undefined; at: Date } | null> {
+  const history = await deps.baton.requests.history(task.request_id).catch(() => []);
+  const entry = history.findLast((e) => e.type === 'task_reassigned' && e.data?.task_id === task._id);
+  if (!entry?.by) return null;
+  const user = await deps.baton.users.find(entry.by).catch(() => null);
+  return { by: entry.by, name: user?.name, at: new Date(entry.at) };
+}
+
 /** Brings every Slack copy of a task in line with the store (closed, reassigned, reopened). */
 async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);
@@ -503,6 +534,8 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const eligible = new Set(await assigneesOf(deps, task));
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  const handedOn =
+    reassignedTo && copies.some((c) => !eligible.has(c.user)) ? await lastReassignment(deps, task) : null;
   let retry = false;
   await Promise.all(
     copies
@@ -510,7 +543,15 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       .map(async (copy) => {
         const override: CopyOverride =
           task.status === 'open' && !eligible.has(copy.user) && reassignedTo
-            ? { reassignedTo }
+            ? {
+                reassignedTo,
+                ...(handedOn
+                  ? {
+                      reassignedBy: handedOn.by === copy.user ? 'you' : handedOn.name,
+                      reassignedAt: handedOn.at,
+                    }
+                  : {}),
+              }
             : task.status === 'open' && task.responses.some((r) => r.by === copy.user)
               ? { answered: true }
               : {};
