@@ -10,6 +10,13 @@ import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
+  exampleAppKey,
+  exampleGroup,
+  exampleJob,
+  exampleRecipe,
+  exampleRequestId,
+} from '../commands/examples.js';
+import {
   afterFirst,
   allowed,
   COMMANDS,
@@ -142,6 +149,15 @@ function need(value: string | undefined, what: string, example: string): string 
   return value;
 }
 
+/** As `need`, with an example made (only when it is missing) from what this Baton has. */
+async function needOne(
+  value: string | undefined,
+  what: string,
+  example: () => Promise<string>,
+): Promise<string> {
+  return value || need(value, what, await example());
+}
+
 /**
  * Free text of a command (a cancel reason) as people read it: the `@mention0` tokens that stand
  * for people @mentioned in the message become their names.
@@ -251,7 +267,11 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(requestIdArg(args[0]), 'request', 'show PTO-42');
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `show ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -269,7 +289,11 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(requestIdArg(args[0]), 'request', 'cancel PTO-42 [reason]');
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `cancel ${await exampleRequestId(ctx.deps.baton, ctx.actor)} [reason]`,
+    );
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
@@ -313,14 +337,22 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps add field': async (ctx, args) => {
-    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add field leave');
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
+    );
     requireAdmin(ctx.actor, 'change apps');
     const app = await ctx.deps.baton.apps.get(key);
     await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
   },
 
   'admin apps add stage': async (ctx, args, rest) => {
-    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
+    );
     const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
@@ -341,7 +373,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
-    const name = need(args[0], 'recipe', 'admin recipes start time-off-approval');
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () => `admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
+    );
     requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
@@ -354,7 +390,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
-    const name = need(args[0], 'recipe', 'admin recipes stop time-off-approval');
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () => `admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
+    );
     requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
@@ -427,7 +467,11 @@ const handlers: Record<string, Handler> = {
   'admin jobs show': async (ctx, args) => {
     const job = await ctx.deps.baton.recipes.getJob(
       ctx.actor,
-      need(args[0], 'job', 'admin jobs show j_abc123'),
+      await needOne(
+        args[0],
+        'job',
+        async () => `admin jobs show ${await exampleJob(ctx.deps.baton, ctx.actor)}`,
+      ),
     );
     const log = job.log
       .slice(-10)
@@ -449,7 +493,11 @@ const handlers: Record<string, Handler> = {
   'admin jobs rerun': async (ctx, args) => {
     const job = await ctx.deps.baton.engine.rerun(
       ctx.actor,
-      need(args[0], 'job', 'admin jobs rerun j_abc123'),
+      await needOne(
+        args[0],
+        'job',
+        async () => `admin jobs rerun ${await exampleJob(ctx.deps.baton, ctx.actor, 'failed')}`,
+      ),
     );
     await say(
       ctx,
@@ -508,7 +556,11 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
-  const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
+  const group = await needOne(
+    args[0]?.toLowerCase(),
+    'group',
+    async () => `admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @Alice`,
+  );
   requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)
