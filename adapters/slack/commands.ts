@@ -3,6 +3,13 @@ import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import {
+  exampleAppKey,
+  exampleGroup,
+  exampleJob,
+  exampleRecipe,
+  exampleRequestId,
+} from '../commands/examples.js';
+import {
   afterFirst,
   allowed,
   COMMANDS,
@@ -15,6 +22,7 @@ import {
   unquote,
   usage,
 } from '../commands/grammar.js';
+import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -141,6 +149,15 @@ async function person(ctx: Ctx, token: string | undefined, joining = false): Pro
 function need(value: string | undefined, what: string, example: string): string {
   if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);
   return value;
+}
+
+/** As `need`, with an example made (only when it is missing) from what this Baton has. */
+async function needOne(
+  value: string | undefined,
+  what: string,
+  example: () => Promise<string>,
+): Promise<string> {
+  return value || need(value, what, await example());
 }
 
 async function requestLine(deps: SlackDeps, r: RequestDoc): Promise<string> {
@@ -312,13 +329,21 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(requestIdArg(args[0]), 'request', `${ctx.command} show PTO-42`);
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `${ctx.command} show ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     await ctx.reply(`${request._id}: ${escapeMrkdwn(request.stage)}`, await renderRequest(ctx.deps, request));
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(requestIdArg(args[0]), 'request', `${ctx.command} cancel PTO-42 [reason]`);
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `${ctx.command} cancel ${await exampleRequestId(ctx.deps.baton, ctx.actor)} [reason]`,
+    );
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await ctx.reply(
@@ -360,14 +385,22 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps add field': async (ctx, args) => {
-    const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add field leave`);
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `${ctx.command} admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
+    );
     requireAdmin(ctx.actor, 'change apps');
     const app = await ctx.deps.baton.apps.get(key);
     await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderAddFieldModal(app) });
   },
 
   'admin apps add stage': async (ctx, args, rest) => {
-    const key = need(args[0]?.toLowerCase(), 'app', `${ctx.command} admin apps add stage leave Cancelled`);
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `${ctx.command} admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
+    );
     const stage = need(afterFirst(rest), 'stage', `${ctx.command} admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
@@ -386,13 +419,9 @@ const handlers: Record<string, Handler> = {
     } as const;
     const lines = list.map((r) => {
       const trigger = r.trigger_app ? ` — ${r.trigger_type} on ${r.trigger_app}` : '';
-      const problems = r.problems
-        .filter((p) => p.severity === 'error')
-        .slice(0, 3)
-        .map(
-          (p) =>
-            `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-        )
+      // Errors, then warnings (a group it assigns to that does not exist fails a job later).
+      const problems = problemsToShow(r.problems)
+        .map((p) => `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(p))}`)
         .join('');
       return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
     });
@@ -400,7 +429,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
-    const name = need(args[0], 'recipe', `${ctx.command} admin recipes start time-off-approval`);
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () =>
+        `${ctx.command} admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
+    );
     requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
@@ -412,7 +446,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
-    const name = need(args[0], 'recipe', `${ctx.command} admin recipes stop time-off-approval`);
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () =>
+        `${ctx.command} admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
+    );
     requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
@@ -450,13 +489,15 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map(
-        (p) => `\n    ↳ ${escapeMrkdwn(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-      )
+      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(p))}`)
+      .join('');
+    // What to do before the first request: the groups its recipes assign to that do not exist yet.
+    const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes))
+      .map((note) => `\n    ↳ :warning: ${escapeMrkdwn(note)}`)
       .join('');
     await ctx.reply(
       truncate(
-        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}`,
+        `Installed *${escapeMrkdwn(pack)}*: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups}`,
         3000,
       ),
     );
@@ -481,7 +522,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs show': async (ctx, args) => {
-    const id = need(args[0], 'job', `${ctx.command} admin jobs show j_abc123`);
+    const id = await needOne(
+      args[0],
+      'job',
+      async () => `${ctx.command} admin jobs show ${await exampleJob(ctx.deps.baton, ctx.actor)}`,
+    );
     const job = await ctx.deps.baton.recipes.getJob(ctx.actor, id);
     const log = job.log
       .slice(-10)
@@ -504,7 +549,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs rerun': async (ctx, args) => {
-    const id = need(args[0], 'job', `${ctx.command} admin jobs rerun j_abc123`);
+    const id = await needOne(
+      args[0],
+      'job',
+      async () => `${ctx.command} admin jobs rerun ${await exampleJob(ctx.deps.baton, ctx.actor, 'failed')}`,
+    );
     const job = await ctx.deps.baton.engine.rerun(ctx.actor, id);
     await ctx.reply(
       `Job \`${job._id}\` rerun: now *${job.status}*${job.error ? ` (${escapeMrkdwn(job.error.message)})` : ''}.`,
@@ -570,7 +619,11 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
-  const group = need(args[0]?.toLowerCase(), 'group', `${ctx.command} admin groups ${op} hr @alice`);
+  const group = await needOne(
+    args[0]?.toLowerCase(),
+    'group',
+    async () => `${ctx.command} admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @alice`,
+  );
   requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)

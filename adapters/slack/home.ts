@@ -146,9 +146,12 @@ export async function renderHome(
     const icon = { running: ':large_green_circle:', stopped: ':white_circle:', invalid: ':red_circle:' };
     for (const r of recipes.slice(0, 25)) {
       const problems = r.problems.filter((p) => p.severity === 'error').length;
+      // Warnings too: a group it assigns to that does not exist fails its first job there.
+      const warnings = r.problems.length - problems;
       const failures = failing.get(r._id) ?? 0;
       const extra = [
         problems > 0 ? `${problems} problem${problems === 1 ? '' : 's'}` : '',
+        warnings > 0 ? `:warning: ${warnings} warning${warnings === 1 ? '' : 's'}` : '',
         failures > 0 ? `${failures} failing job${failures === 1 ? '' : 's'}` : '',
       ]
         .filter((x) => x !== '')

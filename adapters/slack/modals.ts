@@ -566,7 +566,8 @@ type Ack = (response?: ViewResponseAction) => Promise<void>;
  * blocks for a BatonError, `clear` (or the given response) on success. If Slack was
  * already answered (the safety timeout closed the form), the outcome goes to the user's DM
  * instead: a refusal as `refused` words it with the reasons ("Your Time off request was not
- * filed: Working days must be at most 30. …").
+ * filed: Working days must be at most 30. …"), and a form its success answer would have shown
+ * again (`update`: the form changed since it was opened) as `unshown` words it.
  */
 async function submitWith<T>(
   deps: SlackDeps,
@@ -574,7 +575,12 @@ async function submitWith<T>(
   ack: Ack,
   run: (actor: User) => Promise<T>,
   onSuccess: (result: T, actor: User) => Promise<ViewResponseAction | undefined>,
-  options: { refused: (reasons: string) => Promise<string>; expectedBlocks?: () => Promise<string[]> },
+  options: {
+    refused: (reasons: string) => Promise<string>;
+    expectedBlocks?: () => Promise<string[]>;
+    /** What to tell in a DM when `onSuccess`'s answer could no longer be shown (undefined: nothing). */
+    unshown?: (result: T) => Promise<string | undefined>;
+  },
 ): Promise<T | undefined> {
   let result: T;
   let actor: User;
@@ -600,8 +606,15 @@ async function submitWith<T>(
     return undefined;
   }
   const response = await onSuccess(result, actor);
-  // Answered already (the form closed): the confirmation in the DM says it was done.
-  await ackOnce(ack, response ?? { response_action: 'clear' });
+  // Answered already (the form closed): the confirmation in the DM says it was done, and what
+  // the answer would have shown on the form (a form to look at again) is said there instead.
+  if (!(await ackOnce(ack, response ?? { response_action: 'clear' })) && options.unshown) {
+    const text = await options.unshown(result).catch(() => undefined);
+    if (text)
+      await sendDm(deps, body.user.id, `:warning: ${escapeMrkdwn(text)}`).catch((e: unknown) =>
+        deps.logger.warn({ err: e }, 'slack: could not tell that a form was not saved'),
+      );
+  }
   return result;
 }
 
@@ -616,7 +629,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
     // neither). A refused form takes nothing, so the person can correct it and submit again.
     let duplicate = false;
     const request = await submitWith<
-      { request: RequestDoc; def: AppDefinition } | { changed: ModalView } | null
+      { request: RequestDoc; def: AppDefinition } | { changed: ModalView; added: Field[] } | null
     >(
       deps,
       body,
@@ -635,7 +648,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
           // on a block that does not name the field.
           const added = addedSinceOpened(def, view.blocks);
           if (err instanceof ValidationError && added.some((f) => Object.hasOwn(err.fields, f.key)))
-            return { changed: renderChangedForm(def, view.state.values, input, added) };
+            return { changed: renderChangedForm(def, view.state.values, input, added), added };
           throw err;
         }
         if (!filed || filed.repeat) {
@@ -652,6 +665,12 @@ export function registerModals(app: App, deps: SlackDeps): void {
         refused: async (reasons) =>
           `Your ${(await baton.apps.get(appKey)).name} request was not filed: ${reasons}. Fill in the form again with /baton new ${appKey}.`,
         expectedBlocks: async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
+        // The form as it is now could not be shown (it had closed): nothing was filed, say why.
+        unshown: async (result) => {
+          if (!result || !('changed' in result)) return undefined;
+          const names = result.added.map((f) => f.label).join(', ');
+          return `Your ${(await baton.apps.get(appKey)).name} request was not filed: the form changed since you opened it (${names} ${result.added.length === 1 ? 'is' : 'are'} new). Fill in the form again with /baton new ${appKey}.`;
+        },
       },
     );
     if (!request || 'changed' in request) {

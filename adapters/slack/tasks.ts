@@ -91,8 +91,16 @@ export interface SlackMessage {
 /** What a copy says beyond the stored task (a copy whose holder is no longer the assignee). */
 export interface CopyOverride {
   reassignedTo?: string;
+  /** Who handed it on ("Ada Admin", or "you" on their own copy) and when, if known. */
+  reassignedBy?: string;
+  reassignedAt?: Date;
   /** The copy's holder already answered this task (a quorum): where it stands, no buttons. */
   answered?: boolean;
+}
+
+/** "Reassigned to Hank HR by Ada Admin" (plain text; the date is shown beside it). */
+function reassignedText(override: CopyOverride): string {
+  return `Reassigned to ${override.reassignedTo}${override.reassignedBy ? ` by ${override.reassignedBy}` : ''}`;
 }
 
 function esc(s: string): string {
@@ -126,21 +134,16 @@ export function parseButtonValue(value: string | undefined): { task_id: string; 
   }
 }
 
-/** One line saying how a task ended, with a mention of who closed it when they are on Slack. */
-async function statusLine(
-  deps: SlackDeps,
-  view: TaskView,
-  task: TaskDoc,
-  override: CopyOverride,
-): Promise<string> {
-  if (override.reassignedTo) return `:arrow_right: Reassigned to ${esc(override.reassignedTo)}`;
+/**
+ * One line saying how a task ended, naming who closed it by name as the open copy names people
+ * (a mention would notify them wherever the copy is posted, and read differently from the rest).
+ */
+function statusLine(view: TaskView, task: TaskDoc, override: CopyOverride): string {
+  if (override.reassignedTo)
+    return `:arrow_right: ${esc(reassignedText(override))}${override.reassignedAt ? `, ${slackDate(override.reassignedAt)}` : ''}`;
   if (task.status === 'open') return '';
   const when = task.completed_at ? `, ${slackDate(task.completed_at)}` : '';
   let who = esc(view.task.completed_by);
-  if (task.completed_by?.startsWith('u_')) {
-    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
-    if (slackId) who = `<@${slackId}>`;
-  }
   if (task.status === 'completed') {
     const phrase = view.task.status_text.split(' by ')[0] ?? 'Completed';
     // A quorum decided by several members names them all ("Approved by Alice, Bob and Carol").
@@ -177,7 +180,6 @@ function renderCard(
   names: (string | undefined)[],
   data: unknown,
   text?: string,
-  mentions?: Record<string, string>,
 ): SlackMessage | null {
   const cards = cardsOf(deps);
   if (!cards) return null;
@@ -185,10 +187,7 @@ function renderCard(
   if (!name) return null;
   try {
     // What people typed (and what recipes computed from it) must not become disguised links.
-    const out = toBlockKit(cards.render(name, literalMarkdown(data)), {
-      ...(text !== undefined ? { text } : {}),
-      ...(mentions ? { mentions } : {}),
-    });
+    const out = toBlockKit(cards.render(name, literalMarkdown(data)), text !== undefined ? { text } : {});
     if (out.warnings.length > 0)
       deps.logger.debug({ card: name, warnings: out.warnings }, 'slack: card trimmed');
     return { blocks: out.blocks, text: out.text };
@@ -235,30 +234,28 @@ export async function renderTaskMessage(
   override: CopyOverride = {},
 ): Promise<SlackMessage> {
   const view = await deps.baton.views.task(task);
+  // A copy whose holder is no longer the assignee: closed for them, saying who handed it on and when.
   const shown: TaskView = override.reassignedTo
-    ? { ...view, task: { ...view.task, open: false, status_text: `Reassigned to ${override.reassignedTo}` } }
+    ? {
+        ...view,
+        task: {
+          ...view.task,
+          open: false,
+          status_text: reassignedText(override),
+          completed_at: override.reassignedAt?.toISOString() ?? '',
+          comment: '',
+        },
+      }
     : view;
   const actionable = shown.task.open && !override.answered;
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
   const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
-  // "Approved by @bob": the person who closed it, as a mention when they are on Slack.
-  let mentions: Record<string, string> | undefined;
-  if (task.status !== 'open' && task.completed_by?.startsWith('u_') && view.task.completed_by) {
-    const slackId = await deps.users.toSlack(task.completed_by).catch(() => null);
-    if (slackId) mentions = { [view.task.completed_by]: slackId };
-    // A quorum names every member who chose the outcome ("Approved by @bob, @hank and @hedy").
-    if (task.status === 'completed' && task.responses.length > 1) {
-      for (const [i, r] of task.responses.entries()) {
-        const name = view.task.responses[i]?.by;
-        if (r.outcome !== task.outcome || !name || r.by === task.completed_by) continue;
-        const id = await deps.users.toSlack(r.by).catch(() => null);
-        if (id) mentions = { ...mentions, [name]: id };
-      }
-    }
-  }
+  // People by name, open or closed ("Approved by Bob Manager"), never as mentions: a mention
+  // notifies (a copy posted after the task closed would ping the approver), and turned every
+  // occurrence of the name into one, in what the requester typed too, unlike the open copy.
   const cards = cardsOf(deps);
   const card = cards ? taskCardName(cards, task.card) : undefined;
-  const fromCard = renderCard(deps, [card, 'task'], data, fallbackText, mentions);
+  const fromCard = renderCard(deps, [card, 'task'], data, fallbackText);
   const message = fromCard ?? (await builtinTaskMessage(deps, task, view, override));
   return actionable ? withCommentMenu(task, message) : message;
 }
@@ -269,6 +266,13 @@ const WITH_COMMENT = ' with comment';
 export function commentOptionValue(taskId: string, index: number): string {
   return JSON.stringify({ task_id: taskId, i: index });
 }
+
+/**
+ * What someone reads when a click or a task form names a task Baton does not have (a message
+ * from before its data was restored from a backup, or from another Baton on the same Slack app).
+ */
+const TASK_GONE =
+  'That task no longer exists in Baton, so nothing was recorded. /baton tasks lists the tasks waiting for you.';
 
 function parseCommentOption(value: string | undefined): { task_id: string; i: number } | null {
   if (typeof value !== 'string' || value.length > 150) return null;
@@ -350,7 +354,7 @@ async function builtinTaskMessage(
     text: `*${esc(f.label)}*\n${truncate(esc(f.value), 1900)}`,
   }));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  const status = await statusLine(deps, view, task, override);
+  const status = statusLine(view, task, override);
   if (task.status === 'open' && !override.reassignedTo && view.task.progress_text)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${esc(view.task.progress_text)}*` } });
   if (task.status === 'open' && !override.reassignedTo && override.answered) {
@@ -377,7 +381,7 @@ async function builtinTaskMessage(
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: status } });
   }
   const plainStatus = override.reassignedTo
-    ? `Reassigned to ${override.reassignedTo}`
+    ? reassignedText(override)
     : view.task.status_text || view.task.progress_text || 'Waiting for you';
   return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
 }
@@ -510,6 +514,18 @@ async function updateCopy(
   );
 }
 
+/** Who last reassigned a task and when, from its request's history (null if it does not say). */
+async function lastReassignment(
+  deps: SlackDeps,
+  task: TaskDoc,
+): Promise<{ by: string; name: string | undefined; at: Date } | null> {
+  const history = await deps.baton.requests.history(task.request_id).catch(() => []);
+  const entry = history.findLast((e) => e.type === 'task_reassigned' && e.data?.task_id === task._id);
+  if (!entry?.by) return null;
+  const user = await deps.baton.users.find(entry.by).catch(() => null);
+  return { by: entry.by, name: user?.name, at: new Date(entry.at) };
+}
+
 /** Brings every Slack copy of a task in line with the store (closed, reassigned, reopened). */
 async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);
@@ -518,6 +534,8 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
   const eligible = new Set(await assigneesOf(deps, task));
   const reassignedTo =
     task.status === 'open' ? await deps.baton.tasks.describeAssignee(task.assignee) : undefined;
+  const handedOn =
+    reassignedTo && copies.some((c) => !eligible.has(c.user)) ? await lastReassignment(deps, task) : null;
   let retry = false;
   await Promise.all(
     copies
@@ -525,7 +543,15 @@ async function syncCopies(deps: SlackDeps, taskId: string): Promise<void> {
       .map(async (copy) => {
         const override: CopyOverride =
           task.status === 'open' && !eligible.has(copy.user) && reassignedTo
-            ? { reassignedTo }
+            ? {
+                reassignedTo,
+                ...(handedOn
+                  ? {
+                      reassignedBy: handedOn.by === copy.user ? 'you' : handedOn.name,
+                      reassignedAt: handedOn.at,
+                    }
+                  : {}),
+              }
             : task.status === 'open' && task.responses.some((r) => r.by === copy.user)
               ? { answered: true }
               : {};
@@ -1170,6 +1196,11 @@ export function registerTaskHandlers(
     return false;
   }
 
+  /** Whether `err` says the task a click or form names is not in Baton (any more). */
+  async function taskGone(err: unknown, taskId: string): Promise<boolean> {
+    return err instanceof NotFoundError && (await baton.tasks.load(taskId).catch(() => null)) === null;
+  }
+
   /**
    * Tells someone why their click was not carried out: where they clicked (the Home tab, the
    * ephemeral list through `refreshList`, re-rendered without a task that closed), else in an
@@ -1185,6 +1216,7 @@ export function registerTaskHandlers(
     const messageTs = click.ephemeral ? undefined : click.message_ts;
     let text: string;
     if (err instanceof TaskClosedError) text = closedText(err);
+    else if (await taskGone(err, taskId)) text = `:wastebasket: ${esc(TASK_GONE)}`;
     else if (err instanceof ForbiddenError || err instanceof ValidationError || err instanceof NotFoundError)
       text = `:no_entry: ${esc(err.message)}`;
     else if (errorCode(err) === 'expired_trigger_id') {
@@ -1227,7 +1259,8 @@ export function registerTaskHandlers(
       };
       const listUrl = click.ephemeral ? (body as { response_url?: string }).response_url : undefined;
       try {
-        if (!task || outcome === undefined) throw new NotFoundError(`No task ${ref.task_id}.`);
+        if (!task) throw new NotFoundError(`No task ${ref.task_id}.`);
+        if (outcome === undefined) throw new ValidationError(`That is not an outcome of "${task.title}".`);
         const actor = await deps.users.toBaton(body.user.id);
         if (!(await baton.tasks.canAnswer(actor, task))) {
           // Not allowed, answered already, or closed: the core words the refusal (closed tasks never reopen).
@@ -1344,6 +1377,8 @@ export function registerTaskHandlers(
       } else if (err instanceof TaskClosedError) {
         // Modal errors are plain text: the core's sentence, not the mrkdwn one (no &amp;, no <!date>).
         errors[firstBlock] = err.message;
+      } else if (await taskGone(err, meta.task_id)) {
+        errors[firstBlock] = TASK_GONE;
       } else if (isBatonError(err)) {
         errors[firstBlock] = err.message;
       } else {

@@ -10,6 +10,13 @@ import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
+  exampleAppKey,
+  exampleGroup,
+  exampleJob,
+  exampleRecipe,
+  exampleRequestId,
+} from '../commands/examples.js';
+import {
   afterFirst,
   allowed,
   COMMANDS,
@@ -21,6 +28,7 @@ import {
   requestIdArg,
   unquote,
 } from '../commands/grammar.js';
+import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -111,20 +119,10 @@ export function placeholders(text: string): string {
   return text.replace(/[<>]/g, '\\$&');
 }
 
-/**
- * A recipe's problems as list items under it: its errors, then its warnings (such as a group it
- * assigns to that does not exist, so a job reaching that step fails), three at most.
- */
+/** A recipe's problems as list items under it: errors, then warnings (⚠️), three at most. */
 function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
-  const shown = [
-    ...problems.filter((p) => p.severity === 'error'),
-    ...problems.filter((p) => p.severity !== 'error'),
-  ].slice(0, 3);
-  return shown
-    .map(
-      (p) =>
-        `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`,
-    )
+  return problemsToShow(problems)
+    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(p))}`)
     .join('');
 }
 
@@ -149,6 +147,15 @@ const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
 function need(value: string | undefined, what: string, example: string): string {
   if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);
   return value;
+}
+
+/** As `need`, with an example made (only when it is missing) from what this Baton has. */
+async function needOne(
+  value: string | undefined,
+  what: string,
+  example: () => Promise<string>,
+): Promise<string> {
+  return value || need(value, what, await example());
 }
 
 /**
@@ -260,7 +267,11 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(requestIdArg(args[0]), 'request', 'show PTO-42');
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `show ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -278,7 +289,11 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(requestIdArg(args[0]), 'request', 'cancel PTO-42 [reason]');
+    const id = await needOne(
+      requestIdArg(args[0]),
+      'request',
+      async () => `cancel ${await exampleRequestId(ctx.deps.baton, ctx.actor)} [reason]`,
+    );
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
@@ -322,14 +337,22 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps add field': async (ctx, args) => {
-    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add field leave');
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
+    );
     requireAdmin(ctx.actor, 'change apps');
     const app = await ctx.deps.baton.apps.get(key);
     await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
   },
 
   'admin apps add stage': async (ctx, args, rest) => {
-    const key = need(args[0]?.toLowerCase(), 'app', 'admin apps add stage leave Cancelled');
+    const key = await needOne(
+      args[0]?.toLowerCase(),
+      'app',
+      async () => `admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
+    );
     const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
@@ -350,7 +373,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
-    const name = need(args[0], 'recipe', 'admin recipes start time-off-approval');
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () => `admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
+    );
     requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
@@ -363,7 +390,11 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
-    const name = need(args[0], 'recipe', 'admin recipes stop time-off-approval');
+    const name = await needOne(
+      args[0],
+      'recipe',
+      async () => `admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
+    );
     requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
@@ -402,21 +433,15 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n  - ${md(`${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`)}`)
+      .map((p) => `\n  - ${md(problemText(p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
-    const missingGroups: string[] = [];
-    for (const r of report.recipes) {
-      const doc = await ctx.deps.baton.recipes.get(ctx.actor, r.name).catch(() => null);
-      for (const p of doc?.problems ?? []) {
-        const at = p.message.indexOf('no group named');
-        if (p.severity === 'warning' && at !== -1)
-          missingGroups.push(`\n  - ⚠️ ${md(`${r.name}: ${p.message.slice(at)}`)}`);
-      }
-    }
+    const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes)).map(
+      (note) => `\n  - ⚠️ ${md(note)}`,
+    );
     await say(
       ctx,
-      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.slice(0, 3).join('')}`,
+      `Installed **${md(pack)}**: apps ${report.apps.join(', ') || 'none'}; recipes ${report.recipes.map((r) => `${r.name} (${r.state})`).join(', ') || 'none'}${problems ? `; ${problems} problem${problems === 1 ? '' : 's'}:${why}` : '.'}${missingGroups.join('')}`,
     );
   },
 
@@ -442,7 +467,11 @@ const handlers: Record<string, Handler> = {
   'admin jobs show': async (ctx, args) => {
     const job = await ctx.deps.baton.recipes.getJob(
       ctx.actor,
-      need(args[0], 'job', 'admin jobs show j_abc123'),
+      await needOne(
+        args[0],
+        'job',
+        async () => `admin jobs show ${await exampleJob(ctx.deps.baton, ctx.actor)}`,
+      ),
     );
     const log = job.log
       .slice(-10)
@@ -464,7 +493,11 @@ const handlers: Record<string, Handler> = {
   'admin jobs rerun': async (ctx, args) => {
     const job = await ctx.deps.baton.engine.rerun(
       ctx.actor,
-      need(args[0], 'job', 'admin jobs rerun j_abc123'),
+      await needOne(
+        args[0],
+        'job',
+        async () => `admin jobs rerun ${await exampleJob(ctx.deps.baton, ctx.actor, 'failed')}`,
+      ),
     );
     await say(
       ctx,
@@ -523,7 +556,11 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
-  const group = need(args[0]?.toLowerCase(), 'group', `admin groups ${op} hr @Alice`);
+  const group = await needOne(
+    args[0]?.toLowerCase(),
+    'group',
+    async () => `admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @Alice`,
+  );
   requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)

@@ -74,7 +74,7 @@ describe('/baton cancel', () => {
       ),
     );
     expect(JSON.stringify(update.args.blocks)).not.toContain('"type":"actions"');
-    expect(JSON.stringify(update.args.blocks)).toContain('Cancelled by <@U0ALICE>');
+    expect(JSON.stringify(update.args.blocks)).toContain('Cancelled by Alice Requester');
     expect(JSON.stringify(update.args.blocks)).toContain('Plans changed');
     // And the shipped pack's recipe tells him.
     await eventually(async () =>

@@ -169,6 +169,20 @@ describe('Slack: App Home', () => {
     expect(t).toContain('Recipes (');
     expect(t).toMatch(/\*time-off-approval\* — running/);
     expect(t).toMatch(/\*broken-flow\* — running · 1 failing job/);
+    expect(t).not.toMatch(/vote-flow\* — running · /);
+  });
+
+  it('admins see the warnings of a recipe assigning to a group that does not exist, until it does', async () => {
+    await rt.baton.recipes.installPack(p.admin!, 'expense');
+    await open('admin');
+    const home = await eventually(async () => published('admin')[0]);
+    expect(text(home)).toMatch(/\*expense-approval\* — running · :warning: 2 warnings/);
+    await rt.baton.groups.create(p.admin!, 'finance');
+    await rt.baton.groups.create(p.admin!, 'finance-directors');
+    await open('admin');
+    await eventually(async () =>
+      published('admin').find((v) => /\*expense-approval\* — running"/.test(text(v))),
+    );
   });
 
   it("an admin's open Home tab refreshes when recipes, apps or failing jobs change", async () => {

@@ -160,6 +160,43 @@ describe('a purchase-order app through /baton', () => {
     expect(request.record).toMatchObject({ vendor: 'globex', cost_center: 'Sales', amount: 1200 });
   });
 
+  it('a form that changed since it was opened, answered after Slack was already answered: the requester is told in a DM', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES, { ackTimeoutMs: 50 }));
+    const alice = t.people.alice!.id;
+    const opened = renderRequestModal(await t.rt.baton.apps.get('purchase')).blocks;
+    await t.rt.baton.apps.addField(await t.batonUser('admin'), 'purchase', {
+      key: 'cost_center',
+      label: 'Cost center',
+      type: 'text',
+      required: true,
+    });
+    // Slack is slow to say who Alice and the approver are: the form closes before Baton answers.
+    fake.delayMs = 300;
+    const res = await submitForm(
+      alice,
+      opened,
+      {
+        item: { type: 'plain_text_input', value: 'Laptop' },
+        vendor: { type: 'static_select', selected_option: { value: 'globex' } },
+        amount: { type: 'number_input', value: '1200' },
+        approver: { type: 'users_select', selected_user: t.people.bob!.id },
+      },
+      'V0PO9',
+    );
+    expect(res.body).toBe('');
+    const told = await eventually(async () =>
+      fake!
+        .of('chat.postMessage')
+        .map((m) => ({ channel: m.channel, text: String(m.text) }))
+        .find((m) => m.text.startsWith(':warning:')),
+    );
+    expect(told).toEqual({
+      channel: alice,
+      text: ':warning: Your Purchase order request was not filed: the form changed since you opened it (Cost center is new). Fill in the form again with /baton new purchase.',
+    });
+    expect(await t.rt.baton.requests.listMine(await t.batonUser('alice'))).toEqual([]);
+  });
+
   it('a Reject whose comment form Slack refused to open (too late) says so and how to try again; the task stays open', async () => {
     ({ t, fake } = await startSlackAcceptance(FILES));
     const bob = t.people.bob!.id;

@@ -132,7 +132,7 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     const update = await eventually(async () => updatesOf(copy).at(-1));
     expect(update.text).toContain('Approved by Bob Manager');
     // "Approved by Bob Manager", and when (a Slack date token: each reader's own time zone).
-    expect(JSON.stringify(update.blocks)).toContain(`*Approved by <@${SLACK.bob!.id}>*`);
+    expect(JSON.stringify(update.blocks)).toContain('*Approved by Bob Manager*');
     expect(JSON.stringify(update.blocks)).toMatch(
       /Closed <!date\^\d+\^\{date_short_pretty\}\|[^>]+> at <!date\^\d+\^\{time\}/,
     );
@@ -311,10 +311,24 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     const bobCopy = await copyOf(task!._id, 'bob');
     await rt.baton.tasks.reassign(p.bob!, task!._id, p.hank!._id);
     const u = await eventually(async () => updatesOf(bobCopy).at(-1));
-    expect(u.text).toContain('Reassigned to Hank HR');
+    expect(u.text).toContain('Reassigned to Hank HR by you');
     expect(buttonsOf(u.blocks)).toEqual([]);
     const hankCopy = await copyOf(task!._id, 'hank');
     expect(hankCopy.channel).toBe(dm('hank'));
+
+    // An admin hands it on again: Hank's copy says who did, and when (a Slack date token).
+    await rt.baton.tasks.reassign(p.admin!, task!._id, p.hedy!._id);
+    const h = await eventually(async () =>
+      updatesOf(hankCopy).find((x) => x.text.includes('Reassigned to Hedy HR')),
+    );
+    expect(h.text).toContain('Reassigned to Hedy HR by Ada Admin');
+    expect(JSON.stringify(h.blocks)).toContain('Reassigned to Hedy HR by Ada Admin');
+    expect(JSON.stringify(h.blocks)).toMatch(/Closed <!date\^\d+\^\{date_short_pretty\}/);
+    expect(buttonsOf(h.blocks)).toEqual([]);
+    // Bob's older copy says the same now.
+    await eventually(async () =>
+      updatesOf(bobCopy).find((x) => x.text.includes('Reassigned to Hedy HR by Ada Admin')),
+    );
   });
 
   it('a notification Slack refuses for good is marked undeliverable (and stays in the portal)', async () => {
