@@ -165,7 +165,7 @@ export class Baton {
 
   /** Indexes, bootstrap admins. Call once before serving. */
   async init(): Promise<void> {
-    await ensureIndexes(this.ctx.db);
+    await ensureIndexes(this.ctx.db, this.ctx.logger);
     await this.users.applyBootstrapAdmins();
   }
 

@@ -160,7 +160,7 @@ export function collectionsOf(store: Store): Collections {
 }
 
 /** The indexes every query path relies on. Idempotent. */
-export async function ensureIndexes(db: Collections): Promise<void> {
+export async function ensureIndexes(db: Collections, logger?: Logger): Promise<void> {
   await db.users.createIndex({ email: 1 }, { unique: true, sparse: true });
   await db.requests.createIndex({ app: 1, created_at: -1 });
   await db.requests.createIndex({ requester: 1, created_at: -1 });
@@ -185,7 +185,7 @@ export async function ensureIndexes(db: Collections): Promise<void> {
   // A request's history entries are read by their key's prefix (`<request id>/`, see
   // RequestService.history): the index on (request_id, seq) of earlier versions cost every
   // entry's insert a second index (~4 % of a request-task-completion cycle's CPU).
-  await rekeyHistory(db);
+  await rekeyHistory(db, logger);
   await dropIndexIfExists(db.history, 'request_id_1_seq_1');
 }
 
@@ -194,28 +194,54 @@ const HISTORY_REKEYED = 'migration:history-keys';
 /**
  * History entries written before 2026-12-04 have their event id as `_id`; since then
  * `<request id>/<event id>`, which `RequestService.history` reads by prefix. Gives the former
- * their new key, once per store (a scan of the history, in pages, without holding it).
+ * their new key, once per store (a scan of the history, in pages of 1,000 moved at once, without
+ * holding it). A store of months holds hundreds of thousands of entries (several seconds per
+ * 100,000): the log says why start-up takes that long, how far it got and when it is done.
  */
-async function rekeyHistory(db: Collections): Promise<void> {
+async function rekeyHistory(db: Collections, logger?: Logger): Promise<void> {
   if (await db.counters.findOne({ _id: HISTORY_REKEYED })) return;
+  const started = Date.now();
+  let total: number | undefined;
+  let rekeyed = 0;
+  let told = started;
   let after = '';
   for (;;) {
-    const page = await db.history
-      .find({ _id: { $gt: after } }, { sort: { _id: 1 }, limit: 1000, projection: { _id: 1, request_id: 1 } })
-      .toArray();
+    const page = await db.history.find({ _id: { $gt: after } }, { sort: { _id: 1 }, limit: 1000 }).toArray();
     if (page.length === 0) break;
     after = page[page.length - 1]!._id;
-    for (const { _id, request_id } of page) {
-      if (typeof request_id !== 'string' || _id.startsWith(`${request_id}/`)) continue;
-      const doc = await db.history.findOne({ _id });
-      if (!doc) continue;
-      try {
-        await db.history.insertOne({ ...doc, _id: `${request_id}/${doc.id}` });
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err; // rekeyed by an earlier, interrupted run
+    const old = page.filter(
+      (doc) => typeof doc.request_id === 'string' && !doc._id.startsWith(`${doc.request_id}/`),
+    );
+    if (old.length === 0) continue;
+    if (total === undefined) {
+      total = await db.history.countDocuments({});
+      logger?.info(
+        { entries: total },
+        'upgrading the store: giving history entries of an earlier version their new key (once; Baton starts when done)',
+      );
+    }
+    const rekeyedDocs = old.map((doc) => ({ ...doc, _id: `${doc.request_id}/${doc._id}` }));
+    try {
+      await db.history.insertMany(rekeyedDocs);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      // Some were rekeyed by an earlier, interrupted run: one at a time.
+      for (const doc of rekeyedDocs) {
+        try {
+          await db.history.insertOne(doc);
+        } catch (e) {
+          if (!isDuplicateKeyError(e)) throw e;
+        }
       }
-      await db.history.deleteOne({ _id });
+    }
+    await db.history.deleteMany({ _id: { $in: old.map((doc) => doc._id) } });
+    rekeyed += old.length;
+    if (total !== undefined && Date.now() - told >= 10_000) {
+      told = Date.now();
+      logger?.info({ rekeyed, entries: total }, 'upgrading the store: history entries rekeyed so far');
     }
   }
   await db.counters.updateOne({ _id: HISTORY_REKEYED }, { $set: { seq: 1 } }, { upsert: true });
+  if (total !== undefined)
+    logger?.info({ rekeyed, ms: Date.now() - started }, 'upgrading the store: history entries rekeyed');
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { User } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { killHard, startBaton } from '../helpers/process.js';
 import {
   eventually,
   ROOT,
@@ -173,6 +174,92 @@ describe('restart: a new process on the same DATA_DIR', () => {
     const last = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
     expect(last.slice(0, -1)).toEqual(before);
     expect(last.at(-1)).toMatchObject({ type: 'comment', data: { comment: 'back again' } });
+  });
+
+  it('a large store of an earlier version: start-up says it is rekeying the history, and keeps every entry in order', async () => {
+    const dataDir = tempDir();
+    const recipes = recipesDir(APPS);
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes, admins: ['admin@example.com'] });
+    const alice = await rt.baton.users.resolve({
+      provider: 'web',
+      id: 'a',
+      name: 'Alice',
+      email: 'alice@example.com',
+    });
+    const bob = await rt.baton.users.resolve({
+      provider: 'web',
+      id: 'b',
+      name: 'Bob',
+      email: 'bob@example.com',
+    });
+    await rt.baton.requests.file(alice, 'leave', { approver: bob._id, days: 2 });
+    await rt.baton.requests.comment(alice, 'LEAVE-1', 'first');
+    const filed = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    await rt.close();
+    rt = undefined;
+
+    // As months on the version of 2026-12-03 left it: more entries than one page of the scan,
+    // keyed by their event id, the (request_id, seq) index, no record of the migration; and a
+    // few already copied under their new key by a run of the migration that was killed.
+    const store = SqliteStore.open(dataDir);
+    const history = store.collection<{ _id: string; id: string; seq: number }>('history');
+    const entries = await history.find({}).toArray();
+    const last = Math.max(...entries.map((e) => e.seq));
+    for (const entry of entries) {
+      await history.deleteOne({ _id: entry._id });
+      await history.insertOne({ ...entry, _id: entry.id });
+    }
+    const comments = Array.from({ length: 2500 }, (_, i) => {
+      const id = `c_${String(i).padStart(5, '0')}`;
+      const at = new Date(Date.UTC(2026, 11, 1, 0, 0, i));
+      return {
+        _id: id,
+        id,
+        type: 'comment',
+        at,
+        by: alice._id,
+        text: `Alice: note ${i}`,
+        data: { comment: `note ${i}` },
+        request_id: 'LEAVE-1',
+        seq: last + 1 + i,
+      };
+    });
+    await history.insertMany(comments);
+    for (const c of comments.slice(1200, 1210)) await history.insertOne({ ...c, _id: `LEAVE-1/${c.id}` });
+    await history.createIndex({ request_id: 1, seq: 1 });
+    await store.collection('counters').deleteOne({ _id: 'migration:history-keys' });
+    await store.close();
+
+    const { child, url, output } = await startBaton(dataDir, recipes);
+    try {
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { status: string }).status).toBe('ok');
+    } finally {
+      await killHard(child);
+    }
+    // An operator watching a long start-up is told why, and when it is done.
+    const lines = output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; entries?: number; rekeyed?: number });
+    expect(
+      lines.find((l) => /giving history entries of an earlier version their new key/.test(l.msg)),
+    ).toMatchObject({
+      level: 30,
+      entries: filed.length + 2500 + 10,
+    });
+    expect(lines.find((l) => /history entries rekeyed$/.test(l.msg))).toMatchObject({
+      rekeyed: filed.length + 2500,
+    });
+
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes, admins: ['admin@example.com'] });
+    const after = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    expect(after.slice(0, filed.length)).toEqual(filed);
+    expect(after.slice(filed.length).map((h) => h.text)).toEqual(comments.map((c) => c.text));
+    const keys = (await rt.store.collection('history').find({}).toArray()).map((d) => d._id);
+    expect(keys).toHaveLength(filed.length + 2500);
+    expect(keys.every((k) => k.startsWith('LEAVE-1/'))).toBe(true);
   });
 
   it('after kill -9 while jobs wait, everything is still there; jobs resume; timers due while down fire', async () => {

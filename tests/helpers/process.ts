@@ -9,7 +9,7 @@ export async function startBaton(
   dataDir: string,
   recipes: string,
   env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string }> {
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -32,7 +32,7 @@ export async function startBaton(
     });
     child.on('exit', () => reject(new Error(`exited early: ${out}`)));
   });
-  return { child, url };
+  return { child, url, output: () => out };
 }
 
 /** SIGKILLs `child` (if still running) and waits until it is gone. */
