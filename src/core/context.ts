@@ -185,8 +185,10 @@ export async function ensureIndexes(db: Collections, logger?: Logger): Promise<v
   // A request's history entries are read by their key's prefix (`<request id>/`, see
   // RequestService.history): the index on (request_id, seq) of earlier versions cost every
   // entry's insert a second index (~4 % of a request-task-completion cycle's CPU).
-  await rekeyHistory(db, logger);
-  await dropIndexIfExists(db.history, 'request_id_1_seq_1');
+  // The index still there means a version from before the rekey ran on this store (the first
+  // upgrade, or a rollback since): its entries are rekeyed whether or not that was done before.
+  const olderVersionRan = await dropIndexIfExists(db.history, 'request_id_1_seq_1');
+  await rekeyHistory(db, logger, olderVersionRan);
 }
 
 const HISTORY_REKEYED = 'migration:history-keys';
@@ -198,8 +200,8 @@ const HISTORY_REKEYED = 'migration:history-keys';
  * holding it). A store of months holds hundreds of thousands of entries (several seconds per
  * 100,000): the log says why start-up takes that long, how far it got and when it is done.
  */
-async function rekeyHistory(db: Collections, logger?: Logger): Promise<void> {
-  if (await db.counters.findOne({ _id: HISTORY_REKEYED })) return;
+async function rekeyHistory(db: Collections, logger?: Logger, again = false): Promise<void> {
+  if (!again && (await db.counters.findOne({ _id: HISTORY_REKEYED }))) return;
   const started = Date.now();
   let total: number | undefined;
   let rekeyed = 0;

@@ -174,6 +174,28 @@ describe('restart: a new process on the same DATA_DIR', () => {
     const last = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
     expect(last.slice(0, -1)).toEqual(before);
     expect(last.at(-1)).toMatchObject({ type: 'comment', data: { comment: 'back again' } });
+    await rt.close();
+    rt = undefined;
+
+    // Rolled back to the earlier version for a while (it wrote an entry under its old key and
+    // made its index again), then upgraded again: that entry is rekeyed too.
+    const again = SqliteStore.open(dataDir);
+    const entries = again.collection<{ _id: string; id: string; seq: number; at: Date }>('history');
+    const newest = (await entries.find({}).toArray()).sort((a, b) => b.seq - a.seq)[0]!;
+    const at = new Date(newest.at.getTime() + 1000);
+    await entries.insertOne({
+      ...newest,
+      _id: 'LEAVE-1:rolled-back',
+      id: 'LEAVE-1:rolled-back',
+      seq: newest.seq + 1e6,
+      at,
+    });
+    await entries.createIndex({ request_id: 1, seq: 1 });
+    await again.close();
+    rt = await startTestRuntime({ dataDir, recipesDir: recipes, admins: ['admin@example.com'] });
+    const rolled = (await rt.baton.requests.get(alice, 'LEAVE-1')).history;
+    expect(rolled.slice(0, -1)).toEqual(last);
+    expect(rolled.at(-1)).toMatchObject({ id: 'LEAVE-1:rolled-back', type: 'comment' });
   });
 
   it('a large store of an earlier version: start-up says it is rekeying the history, and keeps every entry in order', async () => {

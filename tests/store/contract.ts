@@ -444,6 +444,18 @@ export function storeContractSuite({ name, open, skip }: StoreContractOptions): 
         await c.createIndex({ status: 1, due: -1 });
         expect(ids(await c.find({ status: 'open', due: { $lt: 5 } }).toArray())).toEqual(['1', '3']);
       });
+      it('a first write that fails (a duplicate in insertMany, a missing index dropped) leaves the collection usable', async () => {
+        const fresh = store.collection<Task>('fresh_items');
+        const err = await fresh.insertMany([{ _id: 'x' }, { _id: 'x' }]).catch((e: unknown) => e);
+        expect(isDuplicateKeyError(err)).toBe(true);
+        const other = store.collection<Task>('fresh_others');
+        expect(await dropIndexIfExists(other, 'nothing_1')).toBe(false);
+        await fresh.insertOne({ _id: 'y', n: 1 });
+        await other.insertOne({ _id: 'z', n: 2 });
+        expect((await fresh.findOne({ _id: 'y' }))?.n).toBe(1);
+        expect(await fresh.countDocuments({ _id: 'y' })).toBe(1);
+        expect(ids(await other.find({ n: 2 }).toArray())).toEqual(['z']);
+      });
       it('queries keep working with indexes present', async () => {
         await c.createIndex({ status: 1 });
         await c.createIndex({ 'a.b': 1 });

@@ -540,6 +540,11 @@ export class SqliteStore implements Store {
     this.inSavepoint = true;
     try {
       return this.txn(fn) as R;
+    } catch (err) {
+      // The savepoint's rollback also undid a table it created (a first write that failed):
+      // the set of tables known must not keep it.
+      this.loadTables();
+      throw err;
     } finally {
       this.inSavepoint = false;
     }
@@ -1549,7 +1554,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    * written with every document: see `indexColumns`), so writes stop paying for them.
    */
   private dropIndexImpl(name: string): { ok: 1 } {
-    this.ready();
+    this.store.assertOpen();
     if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-$]+$/.test(name))
       throw new Error(`Invalid index name "${name}"`);
     const idxName = `${this.table}__${name}`;
@@ -1558,6 +1563,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       .pluck()
       .all(idxName, `${idxName}__nulls`) as string[];
     if (!found.includes(idxName)) throw new IndexNotFoundError(`index not found with name [${name}]`);
+    this.ready();
     this.wrap(() => {
       for (const idx of found) this.db.exec(`DROP INDEX "${idx}"`);
       const still = new Set<string>();
