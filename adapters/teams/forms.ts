@@ -12,7 +12,7 @@ import type { User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
 import type { TeamsDeps } from './deps.js';
-import { addErrors, messageCard, requestUrl, VERB } from './render.js';
+import { addErrors, fitsInput, messageCard, requestUrl, VERB } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -152,7 +152,10 @@ export function renderRequestForm(
   ];
   if (app.description) body.push({ type: 'TextBlock', text: app.description, isSubtle: true, wrap: true });
   for (const field of app.fields.slice(0, 99)) {
-    body.push(toFieldInput(field, state.values?.[inputId(field.key)], state.people));
+    const input = toFieldInput(field, state.values?.[inputId(field.key)], state.people);
+    // A value over what the input takes (a crafted submit) is refused, not sent back.
+    if (typeof input.value === 'string' && !fitsInput(input, input.value)) delete input.value;
+    body.push(input);
     if (field.help && field.type !== 'boolean')
       body.push({
         type: 'TextBlock',
@@ -578,7 +581,8 @@ function keepValues(body: CardJsonObject[], values: Record<string, unknown> | un
   if (!values) return;
   for (const element of body) {
     const v = typeof element.id === 'string' ? values[element.id] : undefined;
-    if (typeof v === 'string') element.value = element.type === 'Input.Number' && v !== '' ? Number(v) : v;
+    if (typeof v === 'string' && fitsInput(element, v))
+      element.value = element.type === 'Input.Number' && v !== '' ? Number(v) : v;
   }
 }
 

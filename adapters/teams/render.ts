@@ -2,7 +2,7 @@
  * Renderer: core results → Adaptive Cards for Teams, from the shared templates in `cards/`
  * (Teams shows them natively), with a small built-in layout when the library is missing.
  */
-import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
+import { MAX_COMMENT_LENGTH, type NotificationDoc, type TaskDoc } from '../../src/core/types.js';
 import type { RequestView, TaskView } from '../../src/core/views.js';
 import { type AdaptiveCardJson, type CardJsonObject, taskCardName, withCommentBox } from '../cards/cards.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
@@ -254,7 +254,7 @@ export async function renderTaskCard(
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
   const named = deps.cards ? taskCardName(deps.cards, task.card) : undefined;
   const rendered = render(deps, [named, 'task'], data) ?? builtinTaskCard(shown, actionable);
-  const card = actionable ? withCommentBox(rendered) : rendered;
+  const card = actionable ? withCommentBox(rendered, MAX_COMMENT_LENGTH) : rendered;
   card.version = versionAtLeast(card.version, '1.5');
   const body = card.body ?? [];
   if (actionable) {
@@ -262,7 +262,7 @@ export async function renderTaskCard(
       const id = typeof element.id === 'string' ? element.id : undefined;
       if (!id || !String(element.type ?? '').startsWith('Input.')) continue;
       const value = options.values?.[id];
-      if (value !== undefined) element.value = value;
+      if (value !== undefined && fitsInput(element, value)) element.value = value;
     }
     if (options.errors) addErrors(body, options.errors);
   }
@@ -283,6 +283,16 @@ export async function renderTaskCard(
   // Hosts ignore unknown properties, but keep the cards Teams receives clean.
   for (const action of card.actions ?? []) delete action['x-baton-inputs'];
   return card;
+}
+
+/**
+ * Whether a typed value may go back into its input: not longer than the input allows (nor, for
+ * one without a limit, than the core takes). A crafted or pasted value over it is refused by
+ * the core, and echoing it would make the card too large for Teams.
+ */
+export function fitsInput(element: CardJsonObject, value: string): boolean {
+  const max = typeof element.maxLength === 'number' ? element.maxLength : MAX_COMMENT_LENGTH;
+  return value.length <= max;
 }
 
 /** Puts each message right after the input it is about (`_` or unknown ids: on top). */
@@ -319,7 +329,13 @@ function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson 
     body.push(textBlock(view.task.progress_text, { weight: 'Bolder' }));
   if (!view.task.open) body.push(textBlock(view.task.status_text, { weight: 'Bolder' }));
   if (actionable && view.task.outcomes.some((o) => o.comment === 'required'))
-    body.push({ type: 'Input.Text', id: 'comment', label: 'Comment', isMultiline: true, maxLength: 3000 });
+    body.push({
+      type: 'Input.Text',
+      id: 'comment',
+      label: 'Comment',
+      isMultiline: true,
+      maxLength: MAX_COMMENT_LENGTH,
+    });
   const actions = actionable
     ? view.task.outcomes.map((o) => ({
         type: 'Action.Execute',

@@ -5,7 +5,15 @@ import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from 
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
 import type { RequestService } from './requests.js';
-import type { Assignee, HistoryEvent, TaskDoc, TaskFields, TaskResponse, User } from './types.js';
+import {
+  type Assignee,
+  type HistoryEvent,
+  MAX_COMMENT_LENGTH,
+  type TaskDoc,
+  type TaskFields,
+  type TaskResponse,
+  type User,
+} from './types.js';
 import { isAdmin, type UserService } from './users.js';
 
 /** One task's expiry timer (what earlier versions scheduled; still run if found). */
@@ -340,14 +348,17 @@ export class TaskService {
     for (const input of task.inputs) {
       const raw = options.inputs?.[input.id];
       const value = typeof raw === 'string' ? raw.trim() : '';
-      if (value !== '') inputs[input.id] = value;
+      if (value.length > MAX_COMMENT_LENGTH)
+        fieldErrors[input.id] = `${input.label} must be at most ${MAX_COMMENT_LENGTH} characters`;
+      else if (value !== '') inputs[input.id] = value;
       else if (input.required_for.includes(outcome))
         fieldErrors[input.id] = `${input.label} is required to ${outcome}`;
     }
     if (chosen.comment === 'required' && comment === '' && inputs.comment === undefined) {
       fieldErrors.comment = `A comment is required to ${outcome}`;
     }
-    if (comment.length > 5000) fieldErrors.comment = 'A comment must be at most 5000 characters';
+    if (comment.length > MAX_COMMENT_LENGTH)
+      fieldErrors.comment = `A comment must be at most ${MAX_COMMENT_LENGTH} characters`;
     if (Object.keys(fieldErrors).length > 0) {
       throw new ValidationError(Object.values(fieldErrors).join('; '), fieldErrors);
     }

@@ -168,6 +168,12 @@ export type Request = RequestDoc & { history: HistoryEvent[] };
 
 export type TaskStatus = 'open' | 'completed' | 'expired' | 'cancelled';
 
+/**
+ * The most characters a comment takes (a task's comment or typed input, a request's comment):
+ * every surface's comment box allows exactly this much.
+ */
+export const MAX_COMMENT_LENGTH = 5000;
+
 export interface TaskOutcome {
   label: string;
   style: 'primary' | 'danger' | 'default';
