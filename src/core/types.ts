@@ -13,6 +13,8 @@ export interface User {
   email?: string | undefined;
   role: Role;
   identities: { provider: Provider; id: string }[];
+  /** Set on a user created without an email and later found to be this one (see UserService.merge). */
+  merged_into?: string | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
