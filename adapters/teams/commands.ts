@@ -36,9 +36,14 @@ interface Mention {
 
 /** Text with the bot's mention removed and other mentions replaced by `@mention0`, `@mention1`… */
 export function commandText(activity: Partial<Activity>): { text: string; mentions: Mention[] } {
-  let text = activity.text ?? '';
+  // A client or proxy may send digits as a number: read it as typed; anything else that is
+  // not text (an object, a list) as nothing typed.
+  const raw: unknown = activity.text;
+  let text =
+    typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
   const mentions: Mention[] = [];
-  for (const entity of activity.entities ?? []) {
+  for (const entity of Array.isArray(activity.entities) ? activity.entities : []) {
+    if (!entity || typeof entity !== 'object') continue;
     if (entity.type !== 'mention') continue;
     const e = entity as { mentioned?: { id?: string; name?: string; aadObjectId?: string }; text?: string };
     const mentioned = e.mentioned;
