@@ -81,10 +81,18 @@ export function outcomePhrase(outcome: string): string {
   return PAST_TENSE[outcome.trim().toLowerCase()] ?? `answered "${outcome}"`;
 }
 
-/** The phrase before a task's title: `approved "Leave"`, `answered "Needs info" on "Triage"`. */
-function outcomeOn(outcome: string): string {
-  const known = PAST_TENSE[outcome.trim().toLowerCase()];
-  return known ?? `answered "${outcome}" on`;
+/**
+ * What someone did to a task, for its history: `approved "Leave"`, `marked "Close ticket" done`,
+ * `put "Order" on hold`, `answered "Needs info" on "Triage"` (a label that is not a verb).
+ */
+function outcomeOn(outcome: string, title: string): string {
+  const key = outcome.trim().toLowerCase();
+  const quoted = `"${title}"`;
+  // Labels that are not verbs in the past tense before a title ("done "Close ticket"").
+  if (key === 'done') return `marked ${quoted} done`;
+  if (key === 'hold') return `put ${quoted} on hold`;
+  const known = PAST_TENSE[key];
+  return known ? `${known} ${quoted}` : `answered "${outcome}" on ${quoted}`;
 }
 
 /** A time for a sentence people read: `2026-11-25 14:05 UTC`. */
@@ -462,7 +470,7 @@ export class TaskService {
             type: 'task_response',
             at: response.at,
             by: actor._id,
-            text: `${actor.name} ${outcomeOn(response.outcome)} "${current.title}"${
+            text: `${actor.name} ${outcomeOn(response.outcome, current.title)}${
               response.comment ? `: ${response.comment}` : ''
             } (${typed}${votes} of ${required} needed)`,
             data: {
@@ -706,7 +714,7 @@ export class TaskService {
       ...base,
       type: 'task_completed',
       by,
-      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
+      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed', task.title)}${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
       data: {
         task_id: task._id,
         outcome: task.outcome ?? null,
