@@ -513,7 +513,11 @@ export function renderCreateAppForm(
     text('id_prefix', 'Request id prefix', 'Upper-case letters, e.g. PTO', false),
   ];
   keepValues(body, state.values);
-  if (state.errors) addErrors(body, mapErrors(state.errors, ['key', 'name', 'stages', 'id_prefix']));
+  if (state.errors)
+    addErrors(
+      body,
+      mapErrors(state.errors, { key: 'Key', name: 'Name', stages: 'Stages', id_prefix: 'Request id prefix' }),
+    );
   return {
     type: 'AdaptiveCard',
     version: '1.5',
@@ -523,6 +527,9 @@ export function renderCreateAppForm(
     ],
   };
 }
+
+/** A field type as the form shows it: `long text` for long_text. */
+const typeTitle = (type: string) => type.replace(/_/g, ' ');
 
 /** `admin apps add field <app>`: a field's key, label, type and options. */
 export function renderAddFieldForm(
@@ -540,7 +547,7 @@ export function renderAddFieldForm(
       isRequired: true,
       style: 'compact',
       value: 'text',
-      choices: FIELD_TYPES.map((t) => ({ title: t.replace('_', ' '), value: t })),
+      choices: FIELD_TYPES.map((t) => ({ title: typeTitle(t), value: t })),
     },
     {
       type: 'Input.Toggle',
@@ -560,7 +567,20 @@ export function renderAddFieldForm(
   if (state.errors)
     addErrors(
       body,
-      mapErrors(state.errors, ['key', 'label', 'type', 'help', 'options', 'min', 'max', 'default']),
+      mapErrors(
+        state.errors,
+        {
+          key: 'Key',
+          label: 'Label',
+          type: 'Type',
+          help: 'Help',
+          options: 'Options',
+          min: 'Minimum',
+          max: 'Maximum',
+          default: 'Default',
+        },
+        Object.fromEntries(FIELD_TYPES.map((t) => [t, typeTitle(t)])),
+      ),
     );
   return {
     type: 'AdaptiveCard',
@@ -586,18 +606,63 @@ function keepValues(body: CardJsonObject[], values: Record<string, unknown> | un
   }
 }
 
-/** Error keys (`fields.0.key`, `key`) to the input ids of a form; the rest on top. */
-function mapErrors(errors: Record<string, string>, ids: string[]): Record<string, string> {
+/**
+ * Error keys (`fields.0.key`, `key`) to the input ids of a form (`labels`: id → label); the rest
+ * on top. Each message is put as a person reads it under that input (`formMessage`).
+ */
+function mapErrors(
+  errors: Record<string, string>,
+  labels: Record<string, string>,
+  titles: Record<string, string> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, message] of Object.entries(errors)) {
+  for (const [key, raw] of Object.entries(errors)) {
     const id =
       key
         .split('.')
         .reverse()
-        .find((p) => ids.includes(p)) ?? '_';
+        .find((p) => Object.hasOwn(labels, p)) ?? '_';
+    const message = id === '_' ? raw : formMessage(raw, id, labels, titles);
     out[id] = out[id] ? `${out[id]}; ${message}` : message;
   }
   return out;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A core message about one input, as a person reads it under the input labelled
+ * `labels[id]`. The core's words are written for app files ("id_prefix is upper-case letters…",
+ * "expected one of: text, long_text…", "name must not be empty"): the form's labels stand for
+ * the keys, and `titles` for values the form shows otherwise (a field type's "long text").
+ */
+export function formMessage(
+  message: string,
+  id: string,
+  labels: Record<string, string>,
+  titles: Record<string, string> = {},
+): string {
+  const label = labels[id] ?? id;
+  const m = message.trim().replace(/^Invalid input: /, '');
+  const title = (v: string) => titles[v] ?? v;
+  const rules: [RegExp, (g: string[]) => string][] = [
+    [/^(?:required|(?:\S+ )?must not be empty)$/, () => `${label} is required`],
+    [/^expected (number|string|boolean), received .*$/, (g) => `${label} must be a ${g[1]}`],
+    [
+      /^expected (one of|a list of): (.*)$/,
+      (g) => `${label} must be ${g[1]}: ${g[2]!.split(', ').map(title).join(', ')}`,
+    ],
+    [/^expected (.*)$/, (g) => `${label} must be ${g[1]}`],
+    [/^(must .*)$/, (g) => `${label} ${g[1]}`],
+    [new RegExp(`^(?:${escapeRegExp(id)}|[a-z]+ keys) (?:is|are) (.*)$`), (g) => `${label}: ${g[1]}`],
+  ];
+  const rule = rules.find(([re]) => re.test(m));
+  const out = rule
+    ? rule[1](m.match(rule[0])!)
+    : m
+        .replace(/\b(min|max)(?= \(| is only)/g, (k) => (k === 'min' ? 'minimum' : 'maximum'))
+        .replace(/\b[a-z]+_[a-z_]+\b/g, (k) => title(k));
+  return out.charAt(0).toUpperCase() + out.slice(1);
 }
 
 const lines = (s: unknown): string[] =>
