@@ -24,7 +24,7 @@ import {
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, inertText, renderRequestCard, summaryText } from './render.js';
+import { attachment, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
 import { personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -143,7 +143,8 @@ interface Ctx {
   reply: Reply;
 }
 
-const say = (ctx: Ctx, text: string) => ctx.reply({ type: 'message', text, textFormat: 'markdown' });
+const say = (ctx: Ctx, text: string) =>
+  ctx.reply({ type: 'message', text: forTeams(text), textFormat: 'markdown' });
 const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
   ctx.reply({
     type: 'message',
@@ -590,7 +591,7 @@ function shortWords(text: string, max = 100): string {
 
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, deps: TeamsDeps): string {
-  if (isBatonError(err)) return shortWords(err.message);
+  if (isBatonError(err)) return shortWords(forTeams(err.message));
   deps.logger.error({ err }, 'a Teams command failed');
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }

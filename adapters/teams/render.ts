@@ -171,6 +171,15 @@ export function inertText(text: string): string {
   return text.replace(/\](?=\()/g, ']\u2060');
 }
 
+/**
+ * A core text as read on Teams. Fix texts name the way to type a command on each surface
+ * (`"admin jobs rerun j_…", after /baton in Slack; or the portal's Admin → Jobs`): on Teams the
+ * command is typed to Baton as written, so the Slack part goes.
+ */
+export function forTeams(text: string): string {
+  return text.replace(/, after \/baton in Slack(?=;)/g, '');
+}
+
 /** Every string in card data made inert (`inertText`), except what buttons send back and URLs. */
 export function inertData<T>(data: T): T {
   const walk = (value: unknown, key: string): unknown => {
@@ -377,7 +386,7 @@ export function renderRequestCard(
     const heading =
       total > extra.history.length ? `History (latest ${extra.history.length} of ${total})` : 'History';
     body.push(textBlock(heading, { weight: 'Bolder', separator: true }));
-    body.push(textBlock(extra.history.map((h) => `- ${h}`).join('\n'), { size: 'Small' }));
+    body.push(textBlock(extra.history.map((h) => `- ${forTeams(h)}`).join('\n'), { size: 'Small' }));
   }
   card.body = body;
   return card;
@@ -385,7 +394,7 @@ export function renderRequestCard(
 
 /** A notification (recipe `notify` step), from `cards/notification.json` or the step's own card. */
 export async function renderNotificationCard(deps: TeamsDeps, n: NotificationDoc): Promise<AdaptiveCardJson> {
-  const text = n.text ?? '';
+  const text = forTeams(n.text ?? '');
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const view = request ? await deps.baton.views.request(request) : undefined;
   // The request's view at the top too, so a step's `card: request` (which binds a RequestView)
