@@ -8,6 +8,7 @@ import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
+import { idPrefixFor } from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
   afterFirst,
@@ -158,6 +159,17 @@ function need(value: string | undefined, what: string, example: string): string 
 }
 
 /**
+ * A request id for a usage example, as this person's ids look: with the prefix of the app of
+ * their latest request, else of an installed app (PTO-42 only when there is none).
+ */
+async function exampleId(ctx: Ctx): Promise<string> {
+  const [mine] = await ctx.deps.baton.requests.listMine(ctx.actor, { limit: 1 });
+  if (mine) return `${mine._id.replace(/-\d+$/, '')}-42`;
+  const [app] = await ctx.deps.baton.apps.list();
+  return app ? `${idPrefixFor(app.definition)}-42` : 'PTO-42';
+}
+
+/**
  * Free text of a command (a cancel reason) as people read it: the `@mention0` tokens that stand
  * for people @mentioned in the message become their names.
  */
@@ -266,7 +278,7 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = need(requestIdArg(args[0]), 'request', 'show PTO-42');
+    const id = requestIdArg(args[0]) ?? need(undefined, 'request', `show ${await exampleId(ctx)}`);
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -284,7 +296,7 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = need(requestIdArg(args[0]), 'request', 'cancel PTO-42 [reason]');
+    const id = requestIdArg(args[0]) ?? need(undefined, 'request', `cancel ${await exampleId(ctx)} [reason]`);
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
