@@ -82,15 +82,61 @@ export function withSubmitFallbacks(input: AdaptiveCardJson): AdaptiveCardJson {
   return card;
 }
 
+/** Adaptive Card date/time functions: `{{DATE(2025-03-04T09:00:00Z, SHORT)}}`, `{{TIME(...)}}`. */
+const DATE_FUNCTION =
+  /\{\{(DATE|TIME)\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))(?:,\s*(?:COMPACT|SHORT|LONG))?\)\}\}/g;
+
+/**
+ * Date functions as plain text, in UTC and saying so: `DATE` → `2025-03-04 09:00 UTC`, `TIME` →
+ * `09:00 UTC` (a `DATE … at TIME …` of one moment reads as the first alone).
+ */
+export function plainDates(text: string): string {
+  return text
+    .replace(/(\{\{DATE\(([^,)]+)[^}]*\}\}) at \{\{TIME\(\2\)\}\}/g, '$1')
+    .replace(DATE_FUNCTION, (whole, fn: string, iso: string) => {
+      const date = new Date(iso);
+      if (Number.isNaN(date.getTime())) return whole;
+      const t = date.toISOString();
+      return fn === 'DATE' ? `${t.slice(0, 10)} ${t.slice(11, 16)} UTC` : `${t.slice(11, 16)} UTC`;
+    });
+}
+
+/**
+ * Microsoft documents the DATE() and TIME() functions for a TextBlock's text only: in a
+ * FactSet (a template's `"Filed": "{{DATE(…)}}"`) a Teams client may show them as written. There
+ * they become plain text (`plainDates`).
+ */
+function factDates(card: AdaptiveCardJson): AdaptiveCardJson {
+  if (!JSON.stringify(card).includes('{{')) return card;
+  const copy = structuredClone(card);
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'FactSet' && Array.isArray(o.facts))
+      for (const f of o.facts as Record<string, unknown>[])
+        for (const key of ['title', 'value'])
+          if (typeof f?.[key] === 'string') f[key] = plainDates(f[key] as string);
+    for (const key of ['body', 'items', 'columns', 'card', 'actions']) if (key in o) walk(o[key]);
+  };
+  walk(copy.body);
+  walk(copy.actions);
+  return copy;
+}
+
 /**
  * The card as Teams can show it: its buttons all visible (`fitActions`), with an Action.Submit
- * fallback for older clients (`withSubmitFallbacks`), and shortened to fit
+ * fallback for older clients (`withSubmitFallbacks`), dates in facts as plain text (`factDates`),
+ * and shortened to fit
  * in a Teams message: while its JSON is over `maxBytes`, the
  * longest text shown (a TextBlock's text, a fact's value or title) is cut, at a character
  * boundary, with "…"; inputs and actions are never touched. A note says text was shortened.
  */
 export function fitCard(input: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
-  const card = withSubmitFallbacks(fitActions(input));
+  const card = withSubmitFallbacks(fitActions(factDates(input)));
   const bytes = (c: unknown) => Buffer.byteLength(JSON.stringify(c));
   if (bytes(card) <= maxBytes) return card;
   const copy = structuredClone(card) as AdaptiveCardJson;
