@@ -162,10 +162,10 @@ function need(value: string | undefined, what: string, example: string): string 
  * A request id for a usage example, as this person's ids look: with the prefix of the app of
  * their latest request, else of an installed app (PTO-42 only when there is none).
  */
-async function exampleId(ctx: Ctx): Promise<string> {
-  const [mine] = await ctx.deps.baton.requests.listMine(ctx.actor, { limit: 1 });
+export async function exampleId(deps: TeamsDeps, actor: User): Promise<string> {
+  const [mine] = await deps.baton.requests.listMine(actor, { limit: 1 });
   if (mine) return `${mine._id.replace(/-\d+$/, '')}-42`;
-  const [app] = await ctx.deps.baton.apps.list();
+  const [app] = await deps.baton.apps.list();
   return app ? `${idPrefixFor(app.definition)}-42` : 'PTO-42';
 }
 
@@ -204,10 +204,13 @@ function helpLine(c: CommandSpec): string {
   return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
 }
 
-/** `help`: the verbs this person can use. */
-export function renderHelp(user: User): string {
+/** `help`: the verbs this person can use; `example`, a request id as theirs look (see `exampleId`). */
+export function renderHelp(user: User, example = 'PTO-42'): string {
   const level = levelOf(user);
-  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const mine = COMMANDS.filter((c) => allowed(c.level, level)).map((c) => ({
+    ...c,
+    summary: c.summary.replaceAll('PTO-42', example),
+  }));
   const basic = mine.filter((c) => c.words[0] !== 'admin').map(helpLine);
   const admin = mine.filter((c) => c.words[0] === 'admin').map(helpLine);
   return [
@@ -218,7 +221,8 @@ export function renderHelp(user: User): string {
 }
 
 function jobLine(j: JobDoc): string {
-  const step = j.current_step ? `, at ${md(j.current_step)}` : '';
+  // Where a job is (or stopped); a completed job is at no step any more.
+  const step = j.current_step && j.status !== 'completed' ? `, at ${md(j.current_step)}` : '';
   const err = j.error ? `: _${md(j.error.message.slice(0, 200))}_` : '';
   const stopped = j.stop_reason ? `, stopped: _${md(j.stop_reason.slice(0, 200))}_` : '';
   return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}${stopped}`;
@@ -227,7 +231,7 @@ function jobLine(j: JobDoc): string {
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
 const handlers: Record<string, Handler> = {
-  help: async (ctx) => say(ctx, renderHelp(ctx.actor)),
+  help: async (ctx) => say(ctx, renderHelp(ctx.actor, await exampleId(ctx.deps, ctx.actor))),
 
   new: async (ctx, _args, rest) => {
     // An app's key or its name as people see it ("new time off").
@@ -278,7 +282,8 @@ const handlers: Record<string, Handler> = {
   },
 
   show: async (ctx, args) => {
-    const id = requestIdArg(args[0]) ?? need(undefined, 'request', `show ${await exampleId(ctx)}`);
+    const id =
+      requestIdArg(args[0]) ?? need(undefined, 'request', `show ${await exampleId(ctx.deps, ctx.actor)}`);
     const request = await ctx.deps.baton.requests.get(ctx.actor, id);
     const view = await ctx.deps.baton.views.request(request);
     const tasks = (await ctx.deps.baton.tasks.listForRequest(request._id)).filter((t) => t.status === 'open');
@@ -296,7 +301,9 @@ const handlers: Record<string, Handler> = {
   },
 
   cancel: async (ctx, args, rest) => {
-    const id = requestIdArg(args[0]) ?? need(undefined, 'request', `cancel ${await exampleId(ctx)} [reason]`);
+    const id =
+      requestIdArg(args[0]) ??
+      need(undefined, 'request', `cancel ${await exampleId(ctx.deps, ctx.actor)} [reason]`);
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(

@@ -77,6 +77,9 @@ describe('Teams: wording', () => {
     for (const who of ['alice', 'hank']) await t.install(who);
     expect(await answer('alice', 'cancel')).toContain('For example: cancel TIX-42');
     expect(await answer('alice', 'show')).toContain('For example: show TIX-42');
+    const help = await answer('alice', 'help');
+    expect(help).toContain('(e.g. show TIX-42)');
+    expect(help).not.toContain('PTO-42');
   });
 
   it('a task marked Done reads "marked … done" in the history', async () => {
@@ -147,5 +150,29 @@ describe('Teams: wording', () => {
       'field-2',
     );
     expect(formMessages(dated.json())).toEqual(['Default must be a date as YYYY-MM-DD']);
+  });
+
+  it('admin jobs list says where a job is only while it is not completed', async () => {
+    t = await startTeamsTestApp({
+      recipesDir: recipesDir({
+        'ticket.yaml': TICKET['ticket.yaml'],
+        'close.yaml': `
+kind: recipe
+name: close-at-once
+trigger: { type: new_request, app: it-ticket }
+steps:
+  - action: change_stage
+    stage: Closed
+`,
+      }),
+    });
+    await t.install('alice');
+    await t.rt.baton.requests.file(await t.batonUser('alice'), 'it-ticket', { issue: 'Printer' });
+    await eventually(async () => (await t.rt.baton.requests.load('TIX-1'))?.stage === 'Closed');
+    const list = await eventually(async () => {
+      const text = await answer('admin', 'admin jobs list');
+      return text.includes('**completed**') ? text : null;
+    });
+    expect(list).toMatch(/close-at-once, \*\*completed\*\*, TIX-1\s*$/m);
   });
 });
