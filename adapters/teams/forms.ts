@@ -428,7 +428,13 @@ export async function submitRequestForm(
   actor: User,
   data: Record<string, unknown>,
 ): Promise<AdaptiveCardJson> {
-  const key = typeof data.app === 'string' ? data.app : '';
+  const key = typeof data.app === 'string' ? data.app.trim() : '';
+  if (!key)
+    return messageCard(
+      'This form is missing its app: it may come from an older version of Baton. Type **new** to start again.',
+      undefined,
+      'Attention',
+    );
   const app = await deps.baton.apps.find(key);
   if (!app) return messageCard(`The app "${key}" no longer exists.`, undefined, 'Attention');
   const filed = (id: string, stage: string) => {
@@ -654,7 +660,10 @@ export function formMessage(
     ],
     [/^expected (.*)$/, (g) => `${label} must be ${g[1]}`],
     [/^(must .*)$/, (g) => `${label} ${g[1]}`],
-    [new RegExp(`^(?:${escapeRegExp(id)}|[a-z]+ keys) (?:is|are) (.*)$`), (g) => `${label}: ${g[1]}`],
+    [
+      new RegExp(`^(?:${escapeRegExp(id)}|[a-z]+ keys) (?:is|are) (?!only )(.*)$`),
+      (g) => `${label}: ${g[1]}`,
+    ],
   ];
   const rule = rules.find(([re]) => re.test(m));
   const out = rule

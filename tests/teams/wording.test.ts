@@ -150,6 +150,19 @@ describe('Teams: wording', () => {
       'field-2',
     );
     expect(formMessages(dated.json())).toEqual(['Default must be a date as YYYY-MM-DD']);
+    const sized = await t.execute(
+      'admin',
+      'admin.apps.add_field',
+      { form: 'add_field', app: 'laptop', key: 'size', label: 'Size', type: 'text', options: 'S\nM' },
+      'field-3',
+    );
+    expect(formMessages(sized.json())).toEqual([
+      'Options are only allowed on select and multi select fields, not text',
+    ]);
+    // A crafted submit without its app.
+    const noApp = await t.execute('admin', 'request.submit', {});
+    expect(cardText((noApp.json() as InvokeBody).value)).toContain('This form is missing its app');
+    expect(cardText((noApp.json() as InvokeBody).value)).not.toContain('""');
   });
 
   it('admin jobs list says where a job is only while it is not completed', async () => {
