@@ -174,7 +174,8 @@ export class UserService {
     await db.users.updateOne({ _id: into._id }, { $set: { identities, role, updated_at: now } });
     await db.users.updateOne(
       { _id: from._id },
-      { $set: { identities: [], merged_into: into._id, updated_at: now } },
+      // No role left either: admin notices go to the user it was merged into.
+      { $set: { identities: [], role: 'user', merged_into: into._id, updated_at: now } },
     );
     await db.requests.updateMany({ requester: from._id }, { $set: { requester: into._id } });
     await db.history.updateMany({ by: from._id }, { $set: { by: into._id } });
@@ -348,11 +349,17 @@ export class UserService {
     if (text === '') return [];
     const re = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const exact = await this.ctx.db.users
-      .find({ name: { $regex: `^${re}$`, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .find(
+        { name: { $regex: `^${re}$`, $options: 'i' }, merged_into: { $exists: false } },
+        { sort: { name: 1 }, limit },
+      )
       .toArray();
     if (exact.length > 0) return exact;
     return this.ctx.db.users
-      .find({ name: { $regex: re, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .find(
+        { name: { $regex: re, $options: 'i' }, merged_into: { $exists: false } },
+        { sort: { name: 1 }, limit },
+      )
       .toArray();
   }
 

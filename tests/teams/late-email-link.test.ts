@@ -78,6 +78,7 @@ describe('Teams: a person first met without an email is linked once the email is
     // An id kept elsewhere still finds her; the people list names her once.
     expect((await baton.users.find(split._id))?._id).toBe(onSlack._id);
     expect((await baton.users.list()).filter((u) => u.name.startsWith('Alice'))).toHaveLength(1);
+    expect((await baton.users.findByName('Alice')).map((u) => u._id)).toEqual([onSlack._id]);
 
     // Her requests, from both surfaces, in the answer to "requests".
     const reply = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
