@@ -297,9 +297,10 @@ export function loadCards(dir: string = defaultCardsDir(), options: LoadCardsOpt
  * The shared task card only asks for a comment when an outcome requires one; every outcome
  * takes an optional comment, which a recipe may quote ("was rejected: …"), so an actionable
  * card without a `comment` input gets an optional one (the portal and Teams; Slack offers
- * "<outcome> with comment" in the message's menu instead).
+ * "<outcome> with comment" in the message's menu instead). `maxLength`: the core's limit
+ * (`MAX_COMMENT_LENGTH`, passed in so this module needs nothing of the core at run time).
  */
-export function withCommentBox<T>(card: T): T {
+export function withCommentBox<T>(card: T, maxLength: number): T {
   if (!card || typeof card !== 'object') return card;
   const body = (card as { body?: unknown }).body;
   if (!Array.isArray(body)) return card;
@@ -316,7 +317,7 @@ export function withCommentBox<T>(card: T): T {
     id: 'comment',
     label: 'Comment (optional)',
     isMultiline: true,
-    maxLength: 3000,
+    maxLength,
   };
   const firstInput = body.findIndex(
     (el) => !!el && typeof el === 'object' && String((el as { type?: unknown }).type).startsWith('Input.'),

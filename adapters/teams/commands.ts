@@ -32,7 +32,7 @@ import { missingGroupNotes, problemsToShow, problemText } from '../commands/prob
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, inertText, renderRequestCard, summaryText } from './render.js';
+import { attachment, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
 import { personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -44,9 +44,14 @@ interface Mention {
 
 /** Text with the bot's mention removed and other mentions replaced by `@mention0`, `@mention1`… */
 export function commandText(activity: Partial<Activity>): { text: string; mentions: Mention[] } {
-  let text = activity.text ?? '';
+  // A client or proxy may send digits as a number: read it as typed; anything else that is
+  // not text (an object, a list) as nothing typed.
+  const raw: unknown = activity.text;
+  let text =
+    typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
   const mentions: Mention[] = [];
-  for (const entity of activity.entities ?? []) {
+  for (const entity of Array.isArray(activity.entities) ? activity.entities : []) {
+    if (!entity || typeof entity !== 'object') continue;
     if (entity.type !== 'mention') continue;
     const e = entity as { mentioned?: { id?: string; name?: string; aadObjectId?: string }; text?: string };
     const mentioned = e.mentioned;
@@ -136,7 +141,8 @@ interface Ctx {
   reply: Reply;
 }
 
-const say = (ctx: Ctx, text: string) => ctx.reply({ type: 'message', text, textFormat: 'markdown' });
+const say = (ctx: Ctx, text: string) =>
+  ctx.reply({ type: 'message', text: forTeams(text), textFormat: 'markdown' });
 const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
   ctx.reply({
     type: 'message',
@@ -156,6 +162,11 @@ async function needOne(
   example: () => Promise<string>,
 ): Promise<string> {
   return value || need(value, what, await example());
+}
+
+/** A request id for a usage example, as this person's ids look (see `exampleRequestId`). */
+export function exampleId(deps: TeamsDeps, actor: User): Promise<string> {
+  return exampleRequestId(deps.baton, actor);
 }
 
 /**
@@ -193,10 +204,13 @@ function helpLine(c: CommandSpec): string {
   return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
 }
 
-/** `help`: the verbs this person can use. */
-export function renderHelp(user: User): string {
+/** `help`: the verbs this person can use; `example`, a request id as theirs look (see `exampleId`). */
+export function renderHelp(user: User, example = 'PTO-42'): string {
   const level = levelOf(user);
-  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const mine = COMMANDS.filter((c) => allowed(c.level, level)).map((c) => ({
+    ...c,
+    summary: c.summary.replaceAll('PTO-42', example),
+  }));
   const basic = mine.filter((c) => c.words[0] !== 'admin').map(helpLine);
   const admin = mine.filter((c) => c.words[0] === 'admin').map(helpLine);
   return [
@@ -207,7 +221,8 @@ export function renderHelp(user: User): string {
 }
 
 function jobLine(j: JobDoc): string {
-  const step = j.current_step ? `, at ${md(j.current_step)}` : '';
+  // Where a job is (or stopped); a completed job is at no step any more.
+  const step = j.current_step && j.status !== 'completed' ? `, at ${md(j.current_step)}` : '';
   const err = j.error ? `: _${md(j.error.message.slice(0, 200))}_` : '';
   const stopped = j.stop_reason ? `, stopped: _${md(j.stop_reason.slice(0, 200))}_` : '';
   return `- \`${j._id}\` ${md(j.recipe)}, **${j.status}**, ${j.request_id}${step}${err}${stopped}`;
@@ -216,7 +231,7 @@ function jobLine(j: JobDoc): string {
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
 const handlers: Record<string, Handler> = {
-  help: async (ctx) => say(ctx, renderHelp(ctx.actor)),
+  help: async (ctx) => say(ctx, renderHelp(ctx.actor, await exampleId(ctx.deps, ctx.actor))),
 
   new: async (ctx, _args, rest) => {
     // An app's key or its name as people see it ("new time off").
@@ -622,7 +637,7 @@ function shortWords(text: string, max = 100): string {
 
 /** A message a person can act on, for any error a core call threw; unexpected ones are logged. */
 export function describeError(err: unknown, deps: TeamsDeps): string {
-  if (isBatonError(err)) return shortWords(err.message);
+  if (isBatonError(err)) return shortWords(forTeams(err.message));
   deps.logger.error({ err }, 'a Teams command failed');
   return 'Something went wrong on our side; it has been logged. Please try again in a moment.';
 }

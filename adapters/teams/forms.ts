@@ -12,7 +12,7 @@ import type { User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
 import type { TeamsDeps } from './deps.js';
-import { addErrors, messageCard, requestUrl, VERB } from './render.js';
+import { addErrors, fitsInput, messageCard, requestUrl, VERB } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -152,7 +152,10 @@ export function renderRequestForm(
   ];
   if (app.description) body.push({ type: 'TextBlock', text: app.description, isSubtle: true, wrap: true });
   for (const field of app.fields.slice(0, 99)) {
-    body.push(toFieldInput(field, state.values?.[inputId(field.key)], state.people));
+    const input = toFieldInput(field, state.values?.[inputId(field.key)], state.people);
+    // A value over what the input takes (a crafted submit) is refused, not sent back.
+    if (typeof input.value === 'string' && !fitsInput(input, input.value)) delete input.value;
+    body.push(input);
     if (field.help && field.type !== 'boolean')
       body.push({
         type: 'TextBlock',
@@ -425,7 +428,13 @@ export async function submitRequestForm(
   actor: User,
   data: Record<string, unknown>,
 ): Promise<AdaptiveCardJson> {
-  const key = typeof data.app === 'string' ? data.app : '';
+  const key = typeof data.app === 'string' ? data.app.trim() : '';
+  if (!key)
+    return messageCard(
+      'This form is missing its app: it may come from an older version of Baton. Type **new** to start again.',
+      undefined,
+      'Attention',
+    );
   const app = await deps.baton.apps.find(key);
   if (!app) return messageCard(`The app "${key}" no longer exists.`, undefined, 'Attention');
   const filed = (id: string, stage: string) => {
@@ -510,7 +519,11 @@ export function renderCreateAppForm(
     text('id_prefix', 'Request id prefix', 'Upper-case letters, e.g. PTO', false),
   ];
   keepValues(body, state.values);
-  if (state.errors) addErrors(body, mapErrors(state.errors, ['key', 'name', 'stages', 'id_prefix']));
+  if (state.errors)
+    addErrors(
+      body,
+      mapErrors(state.errors, { key: 'Key', name: 'Name', stages: 'Stages', id_prefix: 'Request id prefix' }),
+    );
   return {
     type: 'AdaptiveCard',
     version: '1.5',
@@ -520,6 +533,9 @@ export function renderCreateAppForm(
     ],
   };
 }
+
+/** A field type as the form shows it: `long text` for long_text. */
+const typeTitle = (type: string) => type.replace(/_/g, ' ');
 
 /** `admin apps add field <app>`: a field's key, label, type and options. */
 export function renderAddFieldForm(
@@ -537,7 +553,7 @@ export function renderAddFieldForm(
       isRequired: true,
       style: 'compact',
       value: 'text',
-      choices: FIELD_TYPES.map((t) => ({ title: t.replace('_', ' '), value: t })),
+      choices: FIELD_TYPES.map((t) => ({ title: typeTitle(t), value: t })),
     },
     {
       type: 'Input.Toggle',
@@ -557,7 +573,20 @@ export function renderAddFieldForm(
   if (state.errors)
     addErrors(
       body,
-      mapErrors(state.errors, ['key', 'label', 'type', 'help', 'options', 'min', 'max', 'default']),
+      mapErrors(
+        state.errors,
+        {
+          key: 'Key',
+          label: 'Label',
+          type: 'Type',
+          help: 'Help',
+          options: 'Options',
+          min: 'Minimum',
+          max: 'Maximum',
+          default: 'Default',
+        },
+        Object.fromEntries(FIELD_TYPES.map((t) => [t, typeTitle(t)])),
+      ),
     );
   return {
     type: 'AdaptiveCard',
@@ -578,22 +607,71 @@ function keepValues(body: CardJsonObject[], values: Record<string, unknown> | un
   if (!values) return;
   for (const element of body) {
     const v = typeof element.id === 'string' ? values[element.id] : undefined;
-    if (typeof v === 'string') element.value = element.type === 'Input.Number' && v !== '' ? Number(v) : v;
+    if (typeof v === 'string' && fitsInput(element, v))
+      element.value = element.type === 'Input.Number' && v !== '' ? Number(v) : v;
   }
 }
 
-/** Error keys (`fields.0.key`, `key`) to the input ids of a form; the rest on top. */
-function mapErrors(errors: Record<string, string>, ids: string[]): Record<string, string> {
+/**
+ * Error keys (`fields.0.key`, `key`) to the input ids of a form (`labels`: id → label); the rest
+ * on top. Each message is put as a person reads it under that input (`formMessage`).
+ */
+function mapErrors(
+  errors: Record<string, string>,
+  labels: Record<string, string>,
+  titles: Record<string, string> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, message] of Object.entries(errors)) {
+  for (const [key, raw] of Object.entries(errors)) {
     const id =
       key
         .split('.')
         .reverse()
-        .find((p) => ids.includes(p)) ?? '_';
+        .find((p) => Object.hasOwn(labels, p)) ?? '_';
+    const message = id === '_' ? raw : formMessage(raw, id, labels, titles);
     out[id] = out[id] ? `${out[id]}; ${message}` : message;
   }
   return out;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A core message about one input, as a person reads it under the input labelled
+ * `labels[id]`. The core's words are written for app files ("id_prefix is upper-case letters…",
+ * "expected one of: text, long_text…", "name must not be empty"): the form's labels stand for
+ * the keys, and `titles` for values the form shows otherwise (a field type's "long text").
+ */
+export function formMessage(
+  message: string,
+  id: string,
+  labels: Record<string, string>,
+  titles: Record<string, string> = {},
+): string {
+  const label = labels[id] ?? id;
+  const m = message.trim().replace(/^Invalid input: /, '');
+  const title = (v: string) => titles[v] ?? v;
+  const rules: [RegExp, (g: string[]) => string][] = [
+    [/^(?:required|(?:\S+ )?must not be empty)$/, () => `${label} is required`],
+    [/^expected (number|string|boolean), received .*$/, (g) => `${label} must be a ${g[1]}`],
+    [
+      /^expected (one of|a list of): (.*)$/,
+      (g) => `${label} must be ${g[1]}: ${g[2]!.split(', ').map(title).join(', ')}`,
+    ],
+    [/^expected (.*)$/, (g) => `${label} must be ${g[1]}`],
+    [/^(must .*)$/, (g) => `${label} ${g[1]}`],
+    [
+      new RegExp(`^(?:${escapeRegExp(id)}|[a-z]+ keys) (?:is|are) (?!only )(.*)$`),
+      (g) => `${label}: ${g[1]}`,
+    ],
+  ];
+  const rule = rules.find(([re]) => re.test(m));
+  const out = rule
+    ? rule[1](m.match(rule[0])!)
+    : m
+        .replace(/\b(min|max)(?= \(| is only)/g, (k) => (k === 'min' ? 'minimum' : 'maximum'))
+        .replace(/\b[a-z]+_[a-z_]+\b/g, (k) => title(k));
+  return out.charAt(0).toUpperCase() + out.slice(1);
 }
 
 const lines = (s: unknown): string[] =>

@@ -14,7 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
 import { createWorkQueue } from '../slack/queue.js';
 import { createTeamsAuth, teamsMode } from './auth.js';
-import { md, renderHelp, runCommand } from './commands.js';
+import { exampleId, md, renderHelp, runCommand } from './commands.js';
 import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
 import { renderRequestForm, submitAddField, submitCreateApp, submitRequestForm } from './forms.js';
@@ -145,7 +145,7 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     try {
       await replier(a)({
         type: 'message',
-        text: `Hi ${md(user.name)}! ${renderHelp(user)}`,
+        text: `Hi ${md(user.name)}! ${renderHelp(user, await exampleId(deps, user))}`,
         textFormat: 'markdown',
       });
     } catch (err) {

@@ -2,7 +2,7 @@
  * Renderer: core results → Adaptive Cards for Teams, from the shared templates in `cards/`
  * (Teams shows them natively), with a small built-in layout when the library is missing.
  */
-import type { NotificationDoc, TaskDoc } from '../../src/core/types.js';
+import { MAX_COMMENT_LENGTH, type NotificationDoc, type TaskDoc } from '../../src/core/types.js';
 import type { RequestView, TaskView } from '../../src/core/views.js';
 import { type AdaptiveCardJson, type CardJsonObject, taskCardName, withCommentBox } from '../cards/cards.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
@@ -82,15 +82,61 @@ export function withSubmitFallbacks(input: AdaptiveCardJson): AdaptiveCardJson {
   return card;
 }
 
+/** Adaptive Card date/time functions: `{{DATE(2025-03-04T09:00:00Z, SHORT)}}`, `{{TIME(...)}}`. */
+const DATE_FUNCTION =
+  /\{\{(DATE|TIME)\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))(?:,\s*(?:COMPACT|SHORT|LONG))?\)\}\}/g;
+
+/**
+ * Date functions as plain text, in UTC and saying so: `DATE` → `2025-03-04 09:00 UTC`, `TIME` →
+ * `09:00 UTC` (a `DATE … at TIME …` of one moment reads as the first alone).
+ */
+export function plainDates(text: string): string {
+  return text
+    .replace(/(\{\{DATE\(([^,)]+)[^}]*\}\}) at \{\{TIME\(\2\)\}\}/g, '$1')
+    .replace(DATE_FUNCTION, (whole, fn: string, iso: string) => {
+      const date = new Date(iso);
+      if (Number.isNaN(date.getTime())) return whole;
+      const t = date.toISOString();
+      return fn === 'DATE' ? `${t.slice(0, 10)} ${t.slice(11, 16)} UTC` : `${t.slice(11, 16)} UTC`;
+    });
+}
+
+/**
+ * Microsoft documents the DATE() and TIME() functions for a TextBlock's text only: in a
+ * FactSet (a template's `"Filed": "{{DATE(…)}}"`) a Teams client may show them as written. There
+ * they become plain text (`plainDates`).
+ */
+function factDates(card: AdaptiveCardJson): AdaptiveCardJson {
+  if (!JSON.stringify(card).includes('{{')) return card;
+  const copy = structuredClone(card);
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'FactSet' && Array.isArray(o.facts))
+      for (const f of o.facts as Record<string, unknown>[])
+        for (const key of ['title', 'value'])
+          if (typeof f?.[key] === 'string') f[key] = plainDates(f[key] as string);
+    for (const key of ['body', 'items', 'columns', 'card', 'actions']) if (key in o) walk(o[key]);
+  };
+  walk(copy.body);
+  walk(copy.actions);
+  return copy;
+}
+
 /**
  * The card as Teams can show it: its buttons all visible (`fitActions`), with an Action.Submit
- * fallback for older clients (`withSubmitFallbacks`), and shortened to fit
+ * fallback for older clients (`withSubmitFallbacks`), dates in facts as plain text (`factDates`),
+ * and shortened to fit
  * in a Teams message: while its JSON is over `maxBytes`, the
  * longest text shown (a TextBlock's text, a fact's value or title) is cut, at a character
  * boundary, with "…"; inputs and actions are never touched. A note says text was shortened.
  */
 export function fitCard(input: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): AdaptiveCardJson {
-  const card = withSubmitFallbacks(fitActions(input));
+  const card = withSubmitFallbacks(fitActions(factDates(input)));
   const bytes = (c: unknown) => Buffer.byteLength(JSON.stringify(c));
   if (bytes(card) <= maxBytes) return card;
   const copy = structuredClone(card) as AdaptiveCardJson;
@@ -169,6 +215,15 @@ export function requestUrl(deps: TeamsDeps, id: string): string {
  */
 export function inertText(text: string): string {
   return text.replace(/\](?=\()/g, ']\u2060');
+}
+
+/**
+ * A core text as read on Teams. Fix texts name the way to type a command on each surface
+ * (`"admin jobs rerun j_…", after /baton in Slack; or the portal's Admin → Jobs`): on Teams the
+ * command is typed to Baton as written, so the Slack part goes.
+ */
+export function forTeams(text: string): string {
+  return text.replace(/, after \/baton in Slack(?=;)/g, '');
 }
 
 /** Every string in card data made inert (`inertText`), except what buttons send back and URLs. */
@@ -254,7 +309,7 @@ export async function renderTaskCard(
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
   const named = deps.cards ? taskCardName(deps.cards, task.card) : undefined;
   const rendered = render(deps, [named, 'task'], data) ?? builtinTaskCard(shown, actionable);
-  const card = actionable ? withCommentBox(rendered) : rendered;
+  const card = actionable ? withCommentBox(rendered, MAX_COMMENT_LENGTH) : rendered;
   card.version = versionAtLeast(card.version, '1.5');
   const body = card.body ?? [];
   if (actionable) {
@@ -262,7 +317,7 @@ export async function renderTaskCard(
       const id = typeof element.id === 'string' ? element.id : undefined;
       if (!id || !String(element.type ?? '').startsWith('Input.')) continue;
       const value = options.values?.[id];
-      if (value !== undefined) element.value = value;
+      if (value !== undefined && fitsInput(element, value)) element.value = value;
     }
     if (options.errors) addErrors(body, options.errors);
   }
@@ -283,6 +338,16 @@ export async function renderTaskCard(
   // Hosts ignore unknown properties, but keep the cards Teams receives clean.
   for (const action of card.actions ?? []) delete action['x-baton-inputs'];
   return card;
+}
+
+/**
+ * Whether a typed value may go back into its input: not longer than the input allows (nor, for
+ * one without a limit, than the core takes). A crafted or pasted value over it is refused by
+ * the core, and echoing it would make the card too large for Teams.
+ */
+export function fitsInput(element: CardJsonObject, value: string): boolean {
+  const max = typeof element.maxLength === 'number' ? element.maxLength : MAX_COMMENT_LENGTH;
+  return value.length <= max;
 }
 
 /** Puts each message right after the input it is about (`_` or unknown ids: on top). */
@@ -319,7 +384,13 @@ function builtinTaskCard(view: TaskView, actionable: boolean): AdaptiveCardJson 
     body.push(textBlock(view.task.progress_text, { weight: 'Bolder' }));
   if (!view.task.open) body.push(textBlock(view.task.status_text, { weight: 'Bolder' }));
   if (actionable && view.task.outcomes.some((o) => o.comment === 'required'))
-    body.push({ type: 'Input.Text', id: 'comment', label: 'Comment', isMultiline: true, maxLength: 3000 });
+    body.push({
+      type: 'Input.Text',
+      id: 'comment',
+      label: 'Comment',
+      isMultiline: true,
+      maxLength: MAX_COMMENT_LENGTH,
+    });
   const actions = actionable
     ? view.task.outcomes.map((o) => ({
         type: 'Action.Execute',
@@ -361,7 +432,7 @@ export function renderRequestCard(
     const heading =
       total > extra.history.length ? `History (latest ${extra.history.length} of ${total})` : 'History';
     body.push(textBlock(heading, { weight: 'Bolder', separator: true }));
-    body.push(textBlock(extra.history.map((h) => `- ${h}`).join('\n'), { size: 'Small' }));
+    body.push(textBlock(extra.history.map((h) => `- ${forTeams(h)}`).join('\n'), { size: 'Small' }));
   }
   card.body = body;
   return card;
@@ -369,7 +440,7 @@ export function renderRequestCard(
 
 /** A notification (recipe `notify` step), from `cards/notification.json` or the step's own card. */
 export async function renderNotificationCard(deps: TeamsDeps, n: NotificationDoc): Promise<AdaptiveCardJson> {
-  const text = n.text ?? '';
+  const text = forTeams(n.text ?? '');
   const request = n.request_id ? await deps.baton.requests.load(n.request_id) : null;
   const view = request ? await deps.baton.views.request(request) : undefined;
   // The request's view at the top too, so a step's `card: request` (which binds a RequestView)

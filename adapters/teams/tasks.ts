@@ -21,6 +21,7 @@ import { ConnectorError } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import {
   attachment,
+  forTeams,
   messageCard,
   renderNotificationCard,
   renderTaskCard,
@@ -374,7 +375,7 @@ async function deliverNotification(deps: TeamsDeps, n: NotificationDoc): Promise
     const activityId = await deps.queue.call(() =>
       deps.connector.send(target.reach.serviceUrl, target.conversationId, {
         type: 'message',
-        summary: summaryText(n.text ?? 'Update from Baton'),
+        summary: summaryText(forTeams(n.text ?? 'Update from Baton')),
         attachments: [attachment(card)],
       }),
     );

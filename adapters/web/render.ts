@@ -1,4 +1,4 @@
-import type { TaskDoc, User } from '../../src/core/types.js';
+import { MAX_COMMENT_LENGTH, type TaskDoc, type User } from '../../src/core/types.js';
 import { taskCardName, withCommentBox } from '../cards/cards.js';
 import { html, jsonScript } from './html.js';
 import type { SafeHtml } from './kit.js';
@@ -71,7 +71,7 @@ export async function renderTask(
   } catch (err) {
     deps.logger.error({ card: name, error: (err as Error).message }, 'web: card not rendered');
   }
-  if (actionable) card = withCommentBox(card);
+  if (actionable) card = withCommentBox(card, MAX_COMMENT_LENGTH);
   // On the request page itself, "View request" would only reload it.
   if (options.returnTo === url) card = withoutLinkTo(card, url);
   const requiresComment = view.task.outcomes.filter((o) => o.comment === 'required').map((o) => o.label);
@@ -93,7 +93,7 @@ export async function renderTask(
       view.task.inputs.some((i) => i.id === 'comment')
         ? ''
         : html`<label>Comment${requiresComment.length ? html` <span class="muted">(required for ${requiresComment.join(', ')})</span>` : ''}
-      <textarea name="comment" rows="2" maxlength="3000">${typed.comment ?? ''}</textarea></label>`
+      <textarea name="comment" rows="2" maxlength="${MAX_COMMENT_LENGTH}">${typed.comment ?? ''}</textarea></label>`
     }
     ${view.task.inputs.map(
       (i) =>

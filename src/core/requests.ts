@@ -8,7 +8,15 @@ import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
 import { displayValue, selectedLabels, validateRecord } from './records.js';
-import type { HistoryDoc, HistoryEvent, PendingEvent, Request, RequestDoc, User } from './types.js';
+import {
+  type HistoryDoc,
+  type HistoryEvent,
+  MAX_COMMENT_LENGTH,
+  type PendingEvent,
+  type Request,
+  type RequestDoc,
+  type User,
+} from './types.js';
 import { isOperator, requireAdmin, type UserService } from './users.js';
 
 const REQUEST_ID = /^[A-Z][A-Z0-9]*-\d{1,12}$/;
@@ -423,7 +431,8 @@ export class RequestService {
     const body = typeof text === 'string' ? text.trim() : '';
     if (body === '')
       throw new ValidationError('A comment needs some text.', { comment: 'Comment is required' });
-    if (body.length > 5000) throw new ValidationError('A comment must be at most 5000 characters.');
+    if (body.length > MAX_COMMENT_LENGTH)
+      throw new ValidationError(`A comment must be at most ${MAX_COMMENT_LENGTH} characters.`);
     const now = this.ctx.now();
     const event: HistoryEvent = {
       id: `${request._id}:comment:${eventStamp(now)}:${actor._id}`,

@@ -5,7 +5,15 @@ import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from 
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
 import type { RequestService } from './requests.js';
-import type { Assignee, HistoryEvent, TaskDoc, TaskFields, TaskResponse, User } from './types.js';
+import {
+  type Assignee,
+  type HistoryEvent,
+  MAX_COMMENT_LENGTH,
+  type TaskDoc,
+  type TaskFields,
+  type TaskResponse,
+  type User,
+} from './types.js';
 import { isAdmin, type UserService } from './users.js';
 
 /** One task's expiry timer (what earlier versions scheduled; still run if found). */
@@ -73,10 +81,18 @@ export function outcomePhrase(outcome: string): string {
   return PAST_TENSE[outcome.trim().toLowerCase()] ?? `answered "${outcome}"`;
 }
 
-/** The phrase before a task's title: `approved "Leave"`, `answered "Needs info" on "Triage"`. */
-function outcomeOn(outcome: string): string {
-  const known = PAST_TENSE[outcome.trim().toLowerCase()];
-  return known ?? `answered "${outcome}" on`;
+/**
+ * What someone did to a task, for its history: `approved "Leave"`, `marked "Close ticket" done`,
+ * `put "Order" on hold`, `answered "Needs info" on "Triage"` (a label that is not a verb).
+ */
+function outcomeOn(outcome: string, title: string): string {
+  const key = outcome.trim().toLowerCase();
+  const quoted = `"${title}"`;
+  // Labels that are not verbs in the past tense before a title ("done "Close ticket"").
+  if (key === 'done') return `marked ${quoted} done`;
+  if (key === 'hold') return `put ${quoted} on hold`;
+  const known = PAST_TENSE[key];
+  return known ? `${known} ${quoted}` : `answered "${outcome}" on ${quoted}`;
 }
 
 /** A time for a sentence people read: `2026-11-25 14:05 UTC`. */
@@ -340,14 +356,17 @@ export class TaskService {
     for (const input of task.inputs) {
       const raw = options.inputs?.[input.id];
       const value = typeof raw === 'string' ? raw.trim() : '';
-      if (value !== '') inputs[input.id] = value;
+      if (value.length > MAX_COMMENT_LENGTH)
+        fieldErrors[input.id] = `${input.label} must be at most ${MAX_COMMENT_LENGTH} characters`;
+      else if (value !== '') inputs[input.id] = value;
       else if (input.required_for.includes(outcome))
         fieldErrors[input.id] = `${input.label} is required to ${outcome}`;
     }
     if (chosen.comment === 'required' && comment === '' && inputs.comment === undefined) {
       fieldErrors.comment = `A comment is required to ${outcome}`;
     }
-    if (comment.length > 5000) fieldErrors.comment = 'A comment must be at most 5000 characters';
+    if (comment.length > MAX_COMMENT_LENGTH)
+      fieldErrors.comment = `A comment must be at most ${MAX_COMMENT_LENGTH} characters`;
     if (Object.keys(fieldErrors).length > 0) {
       throw new ValidationError(Object.values(fieldErrors).join('; '), fieldErrors);
     }
@@ -451,7 +470,7 @@ export class TaskService {
             type: 'task_response',
             at: response.at,
             by: actor._id,
-            text: `${actor.name} ${outcomeOn(response.outcome)} "${current.title}"${
+            text: `${actor.name} ${outcomeOn(response.outcome, current.title)}${
               response.comment ? `: ${response.comment}` : ''
             } (${typed}${votes} of ${required} needed)`,
             data: {
@@ -695,7 +714,7 @@ export class TaskService {
       ...base,
       type: 'task_completed',
       by,
-      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed')} "${task.title}"${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
+      text: `${name}${asText} ${outcomeOn(task.outcome ?? 'completed', task.title)}${task.comment ? `: ${task.comment}` : ''}${typed ? ` (${typed})` : ''}`,
       data: {
         task_id: task._id,
         outcome: task.outcome ?? null,

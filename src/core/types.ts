@@ -13,6 +13,8 @@ export interface User {
   email?: string | undefined;
   role: Role;
   identities: { provider: Provider; id: string }[];
+  /** Set on a user created without an email and later found to be this one (see UserService.merge). */
+  merged_into?: string | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
@@ -167,6 +169,12 @@ export interface RequestDoc {
 export type Request = RequestDoc & { history: HistoryEvent[] };
 
 export type TaskStatus = 'open' | 'completed' | 'expired' | 'cancelled';
+
+/**
+ * The most characters a comment takes (a task's comment or typed input, a request's comment):
+ * every surface's comment box allows exactly this much.
+ */
+export const MAX_COMMENT_LENGTH = 5000;
 
 export interface TaskOutcome {
   label: string;

@@ -132,7 +132,14 @@ export class UserService {
     const name = profile.name?.trim();
     if (name && name !== user.name) set.name = name;
     const email = normalizeEmail(profile.email);
-    if (email && !user.email) set.email = email;
+    if (email && !user.email) {
+      // The platform could not tell the email when this user was created (a failed lookup), and
+      // someone else has it: one person, met first elsewhere. They become that user.
+      const owner = await this.ctx.db.users.findOne({ email });
+      if (owner && owner._id !== user._id && !owner.merged_into)
+        return this.refresh(await this.merge(user, owner), { ...profile, email: undefined });
+      set.email = email;
+    }
     if (Object.keys(set).length > 0) {
       set.updated_at = this.ctx.now();
       try {
@@ -144,6 +151,83 @@ export class UserService {
       }
     }
     return this.applyBootstrapRole(user, profile);
+  }
+
+  /**
+   * Folds `from` (a user created without an email) into `into` (the user with the email the
+   * platform gave later), as if the identity had been linked by email at first sight: `from`'s
+   * identities, its conversation references, the stronger of the two roles, and what was
+   * recorded under it (requests filed, history, tasks assigned, answered or delivered, group
+   * memberships, notifications) move to `into`. `from` stays as a pointer (`merged_into`), so
+   * an id kept elsewhere (a job's steps, a person field) still finds the person.
+   */
+  private async merge(from: User, into: User): Promise<User> {
+    const { db, store } = this.ctx;
+    const now = this.ctx.now();
+    const rank: Record<Role, number> = { user: 0, operator: 1, admin: 2 };
+    const identities = [...into.identities];
+    for (const i of from.identities) {
+      await db.identities.updateOne({ _id: `${i.provider}:${i.id}` }, { $set: { user_id: into._id } });
+      if (!identities.some((j) => j.provider === i.provider && j.id === i.id)) identities.push(i);
+    }
+    const role = rank[from.role] > rank[into.role] ? from.role : into.role;
+    await db.users.updateOne({ _id: into._id }, { $set: { identities, role, updated_at: now } });
+    await db.users.updateOne(
+      { _id: from._id },
+      // No role left either: admin notices go to the user it was merged into.
+      { $set: { identities: [], role: 'user', merged_into: into._id, updated_at: now } },
+    );
+    await db.requests.updateMany({ requester: from._id }, { $set: { requester: into._id } });
+    await db.history.updateMany({ by: from._id }, { $set: { by: into._id } });
+    await db.notifications.updateMany({ to: from._id }, { $set: { to: into._id } });
+    const swap = (id: string | undefined) => (id === from._id ? into._id : id);
+    const tasks = await db.tasks
+      .find({
+        $or: [
+          { assignee_key: `user:${from._id}` },
+          { completed_by: from._id },
+          { 'responses.by': from._id },
+          { 'deliveries.user': from._id },
+        ],
+      })
+      .toArray();
+    for (const task of tasks) {
+      const set: Record<string, unknown> = {
+        responses: task.responses.map((r) => ({ ...r, by: swap(r.by) })),
+        ...(task.deliveries
+          ? { deliveries: task.deliveries.map((d) => ({ ...d, user: swap(d.user) })) }
+          : {}),
+        ...(task.completed_by ? { completed_by: swap(task.completed_by) } : {}),
+      };
+      if (task.assignee.type === 'user' && task.assignee.id === from._id) {
+        set.assignee = { type: 'user', id: into._id };
+        set.assignee_key = `user:${into._id}`;
+      }
+      await db.tasks.updateOne({ _id: task._id }, { $set: set });
+    }
+    for (const group of await db.groups.find({ members: from._id }).toArray()) {
+      const members = [...new Set(group.members.map((m) => swap(m) ?? m))];
+      await db.groups.updateOne({ _id: group._id }, { $set: { members, updated_at: now } });
+    }
+    const refs = store.collection<{
+      _id: string;
+      surface: string;
+      user: string;
+      ref: Record<string, string>;
+    }>('conversation_refs');
+    for (const doc of await refs.find({ user: from._id }).toArray()) {
+      const set: Record<string, unknown> = { surface: doc.surface, user: into._id, updated_at: now };
+      for (const [k, v] of Object.entries(doc.ref ?? {})) set[`ref.${k}`] = v;
+      await refs.updateOne({ _id: `${doc.surface}:${into._id}` }, { $set: set }, { upsert: true });
+      await refs.deleteOne({ _id: doc._id });
+    }
+    this.names.delete(from._id);
+    this.names.delete(into._id);
+    this.ctx.logger.info(
+      { from: from._id, into: into._id },
+      'linked a user created without an email to the user with it',
+    );
+    return { ...into, identities, role, updated_at: now };
   }
 
   private async applyBootstrapRole(user: User, profile?: PlatformProfile): Promise<User> {
@@ -191,15 +275,20 @@ export class UserService {
   }
 
   async get(id: string): Promise<User> {
-    assertSafeId(id, 'user id');
-    const user = await this.ctx.db.users.findOne({ _id: id });
+    const user = await this.find(id);
     if (!user) throw new NotFoundError(`No user with id ${id}.`);
     return user;
   }
 
   async find(id: string): Promise<User | null> {
     assertSafeId(id, 'user id');
-    return this.ctx.db.users.findOne({ _id: id });
+    return this.current(await this.ctx.db.users.findOne({ _id: id }));
+  }
+
+  /** The user itself, or the one it was merged into (see `merge`). */
+  private async current(user: User | null): Promise<User | null> {
+    if (typeof user?.merged_into !== 'string') return user;
+    return (await this.ctx.db.users.findOne({ _id: user.merged_into })) ?? user;
   }
 
   /** A user by Baton id, email, or `provider:id`; null when unknown. */
@@ -216,7 +305,7 @@ export class UserService {
     }
     const email = normalizeEmail(value);
     if (email) return (await this.ctx.db.users.findOne({ email })) ?? this.fromDirectories(email);
-    const byId = await this.ctx.db.users.findOne({ _id: value });
+    const byId = await this.current(await this.ctx.db.users.findOne({ _id: value }));
     if (byId) return byId;
     if (value.includes(':')) {
       const link = await this.ctx.db.identities.findOne({ _id: value });
@@ -260,16 +349,24 @@ export class UserService {
     if (text === '') return [];
     const re = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const exact = await this.ctx.db.users
-      .find({ name: { $regex: `^${re}$`, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .find(
+        { name: { $regex: `^${re}$`, $options: 'i' }, merged_into: { $exists: false } },
+        { sort: { name: 1 }, limit },
+      )
       .toArray();
     if (exact.length > 0) return exact;
     return this.ctx.db.users
-      .find({ name: { $regex: re, $options: 'i' } }, { sort: { name: 1 }, limit })
+      .find(
+        { name: { $regex: re, $options: 'i' }, merged_into: { $exists: false } },
+        { sort: { name: 1 }, limit },
+      )
       .toArray();
   }
 
   async list(options: { limit?: number } = {}): Promise<User[]> {
-    return this.ctx.db.users.find({}, { sort: { name: 1 }, limit: options.limit ?? 500 }).toArray();
+    return this.ctx.db.users
+      .find({ merged_into: { $exists: false } }, { sort: { name: 1 }, limit: options.limit ?? 500 })
+      .toArray();
   }
 
   /** Grants a role (admins only). */
