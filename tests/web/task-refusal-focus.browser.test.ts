@@ -75,14 +75,16 @@ describe('a refused task answer, with the keyboard, in Chromium', { timeout: 90_
 
     await card.getByRole('button', { name: 'Reject' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(async () => (await focused()).tag).toBe('TEXTAREA');
+    await expect.poll(async () => (await focused()).tag, { timeout: 15_000 }).toBe('TEXTAREA');
     expect(await focused()).toMatchObject({ invalid: 'true', says: 'A comment is required to Reject' });
 
     // The comment is typed; Approve needs the ticket number: the focus goes there.
     await page.keyboard.type('not this one');
     await card.getByRole('button', { name: 'Approve' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(async () => (await focused()).says).toBe('Ticket number is required to Approve');
+    await expect
+      .poll(async () => (await focused()).says, { timeout: 15_000 })
+      .toBe('Ticket number is required to Approve');
     expect(await focused()).toMatchObject({ tag: 'INPUT', invalid: 'true' });
     // The comment box is no longer the one in the wrong.
     const comment = card.locator('.card-host textarea');
