@@ -95,11 +95,35 @@
     return /^(INPUT|TEXTAREA|SELECT)$/.test(box.tagName) ? box : box.querySelector('input, textarea, select');
   }
 
-  async function completeTask(article, outcome, values) {
-    const message = article.querySelector('.task-message');
-    const buttons = article.querySelectorAll('button');
+  /** The card of that task on the page now (a live refresh may have replaced `article` meanwhile). */
+  function liveCard(article) {
+    if (article.isConnected) return article;
+    return document.querySelector(`article.task[data-task="${CSS.escape(article.dataset.task)}"]`) ?? article;
+  }
+
+  /** The element in `root` that stands where `el` stood (same tag, and same name or label). */
+  function counterpart(root, el) {
+    const label = (e) => e.getAttribute('aria-label') ?? e.getAttribute('name') ?? e.textContent.trim();
+    const want = label(el);
+    return [...root.querySelectorAll(el.tagName)].find((e) => label(e) === want) ?? null;
+  }
+
+  async function completeTask(first, outcome, values) {
+    let article = first;
+    let message = article.querySelector('.task-message');
+    let buttons = article.querySelectorAll('button');
     // Disabling the pressed button drops the keyboard focus to the page: put it back after.
-    const pressed = article.contains(document.activeElement) ? document.activeElement : null;
+    let pressed = article.contains(document.activeElement) ? document.activeElement : null;
+    // A live refresh while the answer was on its way replaced the card: carry on with the new one.
+    const rebind = () => {
+      if (article.isConnected) return;
+      const card = liveCard(article);
+      if (card === article) return;
+      pressed = pressed ? counterpart(card, pressed) : null;
+      article = card;
+      message = article.querySelector('.task-message');
+      buttons = article.querySelectorAll('button');
+    };
     for (const el of article.querySelectorAll('[aria-invalid]')) {
       el.removeAttribute('aria-invalid');
       if (el.getAttribute('aria-describedby') === message.id) el.removeAttribute('aria-describedby');
@@ -123,6 +147,7 @@
         body: JSON.stringify({ outcome, comment, inputs }),
       });
       const body = await res.json().catch(() => ({}));
+      rebind();
       if (res.ok) {
         message.className = 'task-message';
         message.textContent = body.message ?? 'Done';
@@ -166,6 +191,7 @@
       else if (pressed?.isConnected) pressed.focus();
       return;
     } catch {
+      rebind();
       message.className = 'task-message bad';
       message.textContent = 'Baton could not be reached; please try again.';
     }
@@ -288,6 +314,9 @@
       if (!res.ok) return;
       const text = await res.text();
       const tasks = captureTasks(section);
+      // Where the keyboard focus was (a task's button, say) gets it back in the new content.
+      const focused = section.contains(document.activeElement) ? document.activeElement : null;
+      const focusedTask = focused?.closest('article.task[data-task]')?.dataset.task;
       // A form someone opened (Reassign …) stays open, with what was chosen in it.
       const opened = [...section.querySelectorAll('details[open][id]')].map((d) => [
         d.id,
@@ -304,6 +333,13 @@
       localizeTimes(section);
       await renderCards(section);
       restoreTasks(section, tasks);
+      if (focused && (document.activeElement === document.body || document.activeElement === null)) {
+        const scope = focusedTask
+          ? section.querySelector(`article.task[data-task="${CSS.escape(focusedTask)}"]`)
+          : section;
+        const again = scope ? counterpart(scope, focused) : null;
+        again?.focus();
+      }
       section.dispatchEvent(new CustomEvent('baton:refreshed', { bubbles: true }));
     } catch {
       // Offline for a moment: the next event refreshes again.
