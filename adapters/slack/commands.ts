@@ -2,6 +2,7 @@ import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
+import { withdrawnText } from '../../src/engine/engine.js';
 import {
   exampleAppKey,
   exampleGroup,
@@ -347,7 +348,7 @@ const handlers: Record<string, Handler> = {
     const reason = await readable(ctx, afterFirst(rest));
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await ctx.reply(
-      `:white_check_mark: ${request._id} is cancelled (stage *${escapeMrkdwn(request.stage)}*); its open tasks were withdrawn.`,
+      `:white_check_mark: ${request._id} is cancelled (stage *${escapeMrkdwn(request.stage)}*); ${withdrawnText(request.withdrawn_tasks)}.`,
     );
   },
 

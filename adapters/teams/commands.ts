@@ -8,6 +8,7 @@ import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
+import { withdrawnText } from '../../src/engine/engine.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
   exampleAppKey,
@@ -313,7 +314,7 @@ const handlers: Record<string, Handler> = {
     const request = await ctx.deps.baton.engine.cancelRequest(ctx.actor, id, reason || undefined);
     await say(
       ctx,
-      `✅ ${request._id} is cancelled (stage **${md(request.stage)}**); its open tasks were withdrawn.`,
+      `✅ ${request._id} is cancelled (stage **${md(request.stage)}**); ${withdrawnText(request.withdrawn_tasks)}.`,
     );
   },
 

@@ -37,6 +37,12 @@ export const WAKE_JOB = 'baton.job.wake';
 
 export { cancelledStageOf };
 
+/** What a cancel did to the request's open tasks, for the reply (`cancelRequest`'s `withdrawn_tasks`). */
+export function withdrawnText(count: number): string {
+  if (count === 0) return 'it had no open task';
+  return count === 1 ? 'its open task was withdrawn' : `its ${count} open tasks were withdrawn`;
+}
+
 /**
  * Stages that say a request was turned down or ran out (not Approved: withdrawing approved
  * leave is what cancelling is for). A request in one, with no task open and no recipe at work
@@ -1010,7 +1016,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     return jobs === 0 && open === 0;
   }
 
-  async cancelRequest(actor: User, requestId: string, reason?: string): Promise<RequestDoc> {
+  async cancelRequest(
+    actor: User,
+    requestId: string,
+    reason?: string,
+  ): Promise<RequestDoc & { withdrawn_tasks: number }> {
     if (typeof requestId !== 'string') throw new ValidationError('Which request? Give its id, e.g. PTO-42.');
     assertRequestId(requestId);
     const request = await this.requests.load(requestId);
@@ -1065,9 +1075,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       }
     }
     const open = await this.ctx.db.tasks.find({ request_id: requestId, status: 'open' }).toArray();
+    let withdrawn = 0;
     for (const task of open) {
       try {
         await this.tasks.cancel(actor._id, task._id, why || `${requestId} was cancelled`);
+        withdrawn++;
       } catch (err) {
         // Decided or expired in the meantime: it stays as it closed.
         if (!(err instanceof BatonError)) throw err;
@@ -1085,7 +1097,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       },
       { emit: false },
     );
-    return this.requests.changeStage(actor._id, requestId, stage, `${requestId}:stage:${stamp}`);
+    const moved = await this.requests.changeStage(actor._id, requestId, stage, `${requestId}:stage:${stamp}`);
+    // How many open tasks it withdrew (not stored: for the reply to the person who cancelled).
+    return { ...moved, withdrawn_tasks: withdrawn };
   }
 
   /** Reruns a failed job from the step that failed (operators and admins). */

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
+import { withdrawnText } from '../../src/engine/engine.js';
 import {
   eventually,
   recipesDir,
@@ -42,7 +43,7 @@ describe('cancelling a request', () => {
     expect(task).toBeDefined();
 
     const cancelled = await baton.engine.cancelRequest(p.alice!, request._id, '  Plans changed ');
-    expect(cancelled.stage).toBe('Cancelled');
+    expect(cancelled).toMatchObject({ stage: 'Cancelled', withdrawn_tasks: 1 });
 
     const closed = await baton.tasks.get(p.bob!, task!._id);
     expect(closed).toMatchObject({
@@ -195,6 +196,10 @@ describe('cancelling a request', () => {
     [task] = await baton.tasks.listOpenFor(p.bob!);
     await baton.tasks.complete(p.bob!, task!._id, 'Approve');
     await eventually(async () => (await baton.requests.load(approved._id))?.stage === 'Approved');
-    expect((await baton.engine.cancelRequest(p.alice!, approved._id, 'Trip moved')).stage).toBe('Cancelled');
+    const withdrawn = await baton.engine.cancelRequest(p.alice!, approved._id, 'Trip moved');
+    expect(withdrawn).toMatchObject({ stage: 'Cancelled', withdrawn_tasks: 0 });
+    expect(withdrawnText(withdrawn.withdrawn_tasks)).toBe('it had no open task');
+    expect(withdrawnText(1)).toBe('its open task was withdrawn');
+    expect(withdrawnText(3)).toBe('its 3 open tasks were withdrawn');
   });
 });

@@ -63,7 +63,7 @@ describe('/baton cancel', () => {
     await t.command(`cancel ${request._id.toLowerCase()} "Plans changed"`, 'alice');
     await eventually(async () => answers.length === 2);
     expect(answers[1]!.text).toBe(
-      `:white_check_mark: ${request._id} is cancelled (stage *Cancelled*); its open tasks were withdrawn.`,
+      `:white_check_mark: ${request._id} is cancelled (stage *Cancelled*); its open task was withdrawn.`,
     );
     expect((await t.rt.baton.requests.get(alice, request._id)).stage).toBe('Cancelled');
 

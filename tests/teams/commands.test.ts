@@ -233,7 +233,7 @@ describe('Teams: commands by message', () => {
     );
     await t.say('alice', `cancel ${request._id} “Plans changed”`);
     expect(await lastReply('alice')).toContain(
-      `✅ ${request._id} is cancelled (stage **Cancelled**); its open tasks were withdrawn.`,
+      `✅ ${request._id} is cancelled (stage **Cancelled**); its open task was withdrawn.`,
     );
     const r = await t.rt.baton.requests.get(alice, request._id);
     expect(r.stage).toBe('Cancelled');
