@@ -205,3 +205,9 @@ export function allowed(level: Level, of: Level): boolean {
 export function usage(command: string, c: CommandSpec): string {
   return `${command} ${[...c.words, c.args].filter((x) => x !== '').join(' ')}`;
 }
+
+/** What a cancel did to the request's open tasks, for the reply (`cancelRequest`'s `withdrawn_tasks`). */
+export function withdrawnText(count: number): string {
+  if (count === 0) return 'it had no open task';
+  return count === 1 ? 'its open task was withdrawn' : `its ${count} open tasks were withdrawn`;
+}

@@ -2,7 +2,6 @@ import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
-import { withdrawnText } from '../../src/engine/engine.js';
 import {
   exampleAppKey,
   exampleGroup,
@@ -22,6 +21,7 @@ import {
   requestIdArg,
   unquote,
   usage,
+  withdrawnText,
 } from '../commands/grammar.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { truncate as fitText } from './blockkit.js';

@@ -8,7 +8,6 @@ import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
-import { withdrawnText } from '../../src/engine/engine.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
   exampleAppKey,
@@ -28,6 +27,7 @@ import {
   peopleTokens,
   requestIdArg,
   unquote,
+  withdrawnText,
 } from '../commands/grammar.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';

@@ -308,8 +308,11 @@ export class RequestService {
     requestId: string,
     stage: string,
     eventId: string,
-    /** keepCancelled: a request in the app's Cancelled stage stays there (a recipe's step). */
-    options: { depth?: number; keepCancelled?: boolean } = {},
+    /**
+     * keepCancelled: a request in the app's Cancelled stage stays there (a recipe's step), unless
+     * the recipe was started by the move into that stage (`startedOn`, the stage it entered).
+     */
+    options: { depth?: number; keepCancelled?: boolean; startedOn?: string } = {},
   ): Promise<RequestDoc> {
     const request = await this.load(requestId);
     if (!request) throw new NotFoundError(`No request ${requestId}.`);
@@ -318,7 +321,11 @@ export class RequestService {
       throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
     }
     if (request.applied?.includes(eventId)) return request;
-    if (options.keepCancelled && request.stage === cancelledStageOf(app)) {
+    if (
+      options.keepCancelled &&
+      request.stage === cancelledStageOf(app) &&
+      options.startedOn !== request.stage
+    ) {
       this.ctx.logger.info({ request: requestId, stage, by }, 'stage not changed: the request was cancelled');
       return request;
     }

@@ -37,12 +37,6 @@ export const WAKE_JOB = 'baton.job.wake';
 
 export { cancelledStageOf };
 
-/** What a cancel did to the request's open tasks, for the reply (`cancelRequest`'s `withdrawn_tasks`). */
-export function withdrawnText(count: number): string {
-  if (count === 0) return 'it had no open task';
-  return count === 1 ? 'its open task was withdrawn' : `its ${count} open tasks were withdrawn`;
-}
-
 /**
  * Stages that say a request was turned down or ran out (not Approved: withdrawing approved
  * leave is what cancelling is for). A request in one, with no task open and no recipe at work
@@ -679,10 +673,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         const request = await this.requests.changeStage(by, job.request_id, stage, `${job._id}:${pc}`, {
           depth: depth + 1,
           // Not out of the Cancelled stage, unless this job is a recipe of that stage.
-          keepCancelled: !(
-            job.trigger.type === 'stage_changed' &&
-            job.trigger.to === cancelledStageOf(await this.apps.get(job.app))
-          ),
+          keepCancelled: true,
+          ...(job.trigger.type === 'stage_changed' ? { startedOn: String(job.trigger.to) } : {}),
         });
         return { kind: 'next', result: { status: 'completed', value: stage }, request };
       }
@@ -1048,11 +1040,11 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     }
     const now = this.ctx.now();
     const stamp = eventStamp(now);
-    // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
-    // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
     // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
     if (await this.nothingLeftToCancel(request))
       throw new ConflictError(`${requestId} is ${request.stage}: there is nothing left to cancel.`);
+    // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
+    // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
     const jobs = await this.ctx.db.jobs
       .find({ request_id: requestId, status: { $in: ['running', 'waiting', 'failed'] } })
       .toArray();

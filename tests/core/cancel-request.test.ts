@@ -5,9 +5,9 @@
  * pack tells the approver).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withdrawnText } from '../../adapters/commands/grammar.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
-import { withdrawnText } from '../../src/engine/engine.js';
 import {
   eventually,
   recipesDir,
