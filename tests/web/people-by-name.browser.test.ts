@@ -61,6 +61,7 @@ describe('picking a person among more than 300, in Chromium', { timeout: 120_000
     // Ada (an admin) hands Zoe's task to Person 320, typed by name.
     const ada = await signInAs(browser, portal.url, 'Ada Admin');
     await ada.page.goto(`${portal.url}/requests/${id}`);
+    await ada.page.waitForSelector('html[data-stream="connected"]');
     await ada.page.locator('details.reassign summary').click();
     await ada.page.getByLabel('To', { exact: true }).fill('Person 320');
     await ada.page.getByRole('button', { name: 'Reassign', exact: true }).click();

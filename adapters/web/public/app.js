@@ -294,7 +294,8 @@
     }
   }
 
-  async function refresh(section) {
+  /** Someone is typing in `section`: the refresh waits until they leave the field. */
+  function typingIn(section) {
     const active = document.activeElement;
     if (
       active &&
@@ -302,10 +303,14 @@
       /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) &&
       active.value
     ) {
-      // Someone is typing here: try again when they leave the field.
       active.addEventListener('blur', () => refresh(section), { once: true });
-      return;
+      return true;
     }
+    return false;
+  }
+
+  async function refresh(section) {
+    if (typingIn(section)) return;
     try {
       const res = await fetch(section.dataset.fragment, {
         headers: { 'x-requested-with': 'fetch', accept: 'text/html' },
@@ -313,6 +318,8 @@
       });
       if (!res.ok) return;
       const text = await res.text();
+      // They may have started typing while the fragment was on its way.
+      if (typingIn(section)) return;
       const tasks = captureTasks(section);
       // Where the keyboard focus was (a task's button, say) gets it back in the new content.
       const focused = section.contains(document.activeElement) ? document.activeElement : null;
@@ -320,15 +327,19 @@
       // A form someone opened (Reassign …) stays open, with what was chosen in it.
       const opened = [...section.querySelectorAll('details[open][id]')].map((d) => [
         d.id,
-        d.querySelector('select')?.value,
+        [...d.querySelectorAll('input[name], select[name], textarea[name]')]
+          .filter((el) => el.type !== 'hidden' && el.type !== 'checkbox' && el.type !== 'radio')
+          .map((el) => [el.name, el.value]),
       ]);
       section.innerHTML = text;
-      for (const [id, value] of opened) {
+      for (const [id, values] of opened) {
         const details = document.getElementById(id);
         if (!details) continue;
         details.open = true;
-        const select = details.querySelector('select');
-        if (select && value) select.value = value;
+        for (const [name, value] of values) {
+          const el = details.querySelector(`[name="${CSS.escape(name)}"]`);
+          if (el && value && el.type !== 'hidden') el.value = value;
+        }
       }
       localizeTimes(section);
       await renderCards(section);
