@@ -48,7 +48,12 @@ describe('live refresh of a request page, in Chromium', { timeout: 90_000 }, () 
     const { baton } = portal.runtime;
     for (let i = 1; i <= 310; i++) {
       const n = String(i).padStart(3, '0');
-      await baton.users.resolve({ provider: 'web', id: `p${n}`, name: `Person ${n}`, email: `p${n}@example.com` });
+      await baton.users.resolve({
+        provider: 'web',
+        id: `p${n}`,
+        name: `Person ${n}`,
+        email: `p${n}@example.com`,
+      });
     }
     const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
     const approver = (await baton.users.lookup('morgan@playground.baton.invalid'))!._id;
@@ -67,7 +72,9 @@ describe('live refresh of a request page, in Chromium', { timeout: 90_000 }, () 
     expect(await to.inputValue()).toBe('Person 307');
     await page.getByRole('button', { name: 'Reassign', exact: true }).click();
     const p307 = (await baton.users.lookup('p307@example.com'))!;
-    await eventually(async () => (await baton.tasks.listForRequest(request._id))[0]?.assignee_key === `user:${p307._id}`);
+    await eventually(
+      async () => (await baton.tasks.listForRequest(request._id))[0]?.assignee_key === `user:${p307._id}`,
+    );
     expect(morgan.errors).toEqual([]);
     await morgan.context.close();
   });
