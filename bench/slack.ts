@@ -509,9 +509,18 @@ async function main(): Promise<void> {
     commitsPerRound.push((commits() - commitsBefore) / Math.max(1, r.total));
     return r;
   }
+  const callsBeforeRounds = (await call<Counts>({ cmd: 'count' })).calls;
   for (const c of CONCURRENCIES) rounds.push(await roundsAt(c));
   const best = rounds.reduce((a, b) => (b.per_second > a.per_second ? b : a));
   const counts = await call<Counts>({ cmd: 'count' });
+  const roundsDone = rounds.reduce((n, r) => n + r.total, 0);
+  // Web API calls per round trip, by method (what the round trips alone made).
+  const callsPerRound = Object.fromEntries(
+    Object.entries(counts.calls)
+      .map(([method, n]) => [method, (n - (callsBeforeRounds[method] ?? 0)) / Math.max(1, roundsDone)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([method, n]) => [method, Number(n.toFixed(2))]),
+  );
   const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -561,6 +570,7 @@ async function main(): Promise<void> {
       p99_ms: r.p99_ms,
     })),
     web_api_calls: counts.calls,
+    round_trip_web_api_calls: callsPerRound,
     rss_mb: rssMb,
     max_rss_mb: maxRssMb,
   });
