@@ -114,8 +114,12 @@ export class TaskService {
     private readonly requests: RequestService,
   ) {}
 
-  /** Expiry buckets this process has scheduled (by their time): a task due in one needs no write. */
-  private readonly expiryBuckets = new Set<number>();
+  /**
+   * Expiry buckets this process has scheduled (by their time), each with its scheduling while
+   * that is under way: a task due in one needs no write, and tasks opened together (many in
+   * flight) wait for the one scheduling of their bucket instead of each scheduling it again.
+   */
+  private readonly expiryBuckets = new Map<number, Promise<void> | true>();
 
   /**
    * Makes sure the expiry timer of the bucket `at` falls in is scheduled. One timer serves
@@ -125,19 +129,29 @@ export class TaskService {
   private async scheduleExpiry(at: Date): Promise<void> {
     const bucket = Math.ceil(at.getTime() / EXPIRY_BUCKET_MS) * EXPIRY_BUCKET_MS;
     const now = Date.now();
+    const known = this.expiryBuckets.get(bucket);
+    // Being scheduled: that scheduling serves this task too.
+    if (known instanceof Promise) return known;
     // Known and still well ahead: already scheduled. A bucket due soon or past is scheduled
     // again (its timer may have run already); scheduling a key again replaces it.
-    if (this.expiryBuckets.has(bucket) && bucket > now + 1000) return;
-    await this.ctx.scheduler.scheduleAt(
-      EXPIRE_DUE_JOB,
-      new Date(bucket),
-      { until: bucket },
-      `expire-due:${bucket}`,
-    );
-    this.expiryBuckets.add(bucket);
+    if (known && bucket > now + 1000) return;
+    const scheduling = this.ctx.scheduler
+      .scheduleAt(EXPIRE_DUE_JOB, new Date(bucket), { until: bucket }, `expire-due:${bucket}`)
+      .then(
+        () => {
+          this.expiryBuckets.set(bucket, true);
+        },
+        (err: unknown) => {
+          this.expiryBuckets.delete(bucket);
+          throw err;
+        },
+      );
+    this.expiryBuckets.set(bucket, scheduling);
     if (this.expiryBuckets.size > 10_000) {
-      for (const b of this.expiryBuckets) if (b <= now) this.expiryBuckets.delete(b);
+      for (const [b, state] of this.expiryBuckets)
+        if (b <= now && state === true) this.expiryBuckets.delete(b);
     }
+    return scheduling;
   }
 
   /**

@@ -340,4 +340,29 @@ describe('the leave recipe from the issue', () => {
     const approved = await rt.store.collection('requests').find({ stage: 'Approved' }).toArray();
     expect(approved.map((r) => r._id)).toEqual([first!.request_id]);
   });
+  it('tasks opened together, due in the same quarter second, schedule its timer once', async () => {
+    rt = await startTestRuntime({
+      recipesDir: recipesDir({ 'leave.yaml': LEAVE_APP, 'r.yaml': LEAVE_RECIPE('2d') }),
+    });
+    p = await seedPeople(rt.baton);
+    const keys: string[] = [];
+    const scheduleAt = rt.scheduler.scheduleAt.bind(rt.scheduler);
+    rt.scheduler.scheduleAt = (name, when, data, key) => {
+      keys.push(key);
+      return scheduleAt(name, when, data, key);
+    };
+    const N = 40;
+    await Promise.all(
+      Array.from({ length: N }, () =>
+        rt.baton.requests.file(p.alice!, 'leave', { approver: p.bob!._id, days: 1 }),
+      ),
+    );
+    await eventually(
+      async () => (await rt.store.collection('tasks').countDocuments({ status: 'open' })) === N,
+    );
+    const buckets = new Set(keys);
+    expect(buckets.size).toBeGreaterThan(0);
+    // Each bucket is scheduled once, however many of its tasks were being opened at that moment.
+    expect(keys.length).toBe(buckets.size);
+  });
 });
