@@ -33,6 +33,7 @@ import {
   type RecipeDefinition,
   RecipeDefinitionSchema,
   type Step,
+  unknownKeyMessage,
   walkSteps,
 } from './schema.js';
 
@@ -178,12 +179,14 @@ function issueProblems(file: string, locator: Locator, issues: readonly z.core.$
   const out: Problem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      // point at each unknown key
+      // point at each unknown key, with the allowed key closest to it
+      const allowed = issue.keys.length > 1 ? /; allowed keys: (.*)$/.exec(issue.message)?.[1] : undefined;
       for (const key of issue.keys) {
         const path = [...issue.path, key];
         const { line, column } = locator.locate(path, { key: true });
         const where = formatPath(path);
-        out.push({ file, line, column, message: `${where}: ${issue.message}`, severity: 'error' });
+        const message = allowed ? unknownKeyMessage(key, allowed.split(', ')) : issue.message;
+        out.push({ file, line, column, message: `${where}: ${message}`, severity: 'error' });
       }
       continue;
     }
