@@ -447,6 +447,28 @@ export const WaitStepSchema = strict({
       message: `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`,
     });
   }
+  // Date.parse rolls 2026-02-30 over to 2 March: a day the month does not have is a typo.
+  const day =
+    step.until !== undefined && !step.until.includes('{{')
+      ? /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(step.until)
+      : null;
+  if (
+    day &&
+    !isCalendarDate(`${day[1]}-${day[2]}-${day[3]}`) &&
+    Number(day[2]) >= 1 &&
+    Number(day[2]) <= 12
+  ) {
+    const days = new Date(Date.UTC(Number(day[1]), Number(day[2]), 0)).getUTCDate();
+    const month = new Date(Date.UTC(2000, Number(day[2]) - 1, 1)).toLocaleString('en', {
+      month: 'long',
+      timeZone: 'UTC',
+    });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['until'],
+      message: `"${step.until}" is not a day of the calendar (${month} ${day[1]} has ${days} days)`,
+    });
+  }
 });
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 
