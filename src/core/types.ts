@@ -281,11 +281,12 @@ export interface StepResult {
   completed_by?: string | undefined;
   comment?: string | undefined;
   inputs?: Record<string, string> | undefined;
-  completed_at?: Date | undefined;
+  /** ISO 8601, as recipe expressions see it (jobs started before 2026-12-05 stored a date). */
+  completed_at?: string | undefined;
   task_id?: string | undefined;
-  /** Each member's answer to a group task with a quorum. */
+  /** Each member's answer to a group task with a quorum (`at`: ISO 8601). */
   responses?:
-    | { by: string; outcome: string; comment: string | null; inputs: Record<string, string>; at: Date }[]
+    | { by: string; outcome: string; comment: string | null; inputs: Record<string, string>; at: string }[]
     | undefined;
   value?: unknown;
 }

@@ -118,7 +118,9 @@ function taskResult(task: TaskDoc): StepResult {
   if (task.completed_by !== undefined) r.completed_by = task.completed_by;
   if (task.comment !== undefined) r.comment = task.comment;
   if (task.inputs_values !== undefined) r.inputs = task.inputs_values;
-  if (task.completed_at !== undefined) r.completed_at = task.completed_at;
+  // Times as ISO 8601 text, like `now` and `request.created_at`: JSONata has no dates, and a
+  // Date object showed in texts in JSON quotes and failed $toMillis() and comparisons with now.
+  if (task.completed_at !== undefined) r.completed_at = task.completed_at.toISOString();
   // Each member's answer to a group task with a quorum (who, which outcome, their comment).
   if (task.quorum.mode !== 'any' && task.responses.length > 0)
     r.responses = task.responses.map((x) => ({
@@ -126,9 +128,22 @@ function taskResult(task: TaskDoc): StepResult {
       outcome: x.outcome,
       comment: x.comment ?? null,
       inputs: x.inputs ?? {},
-      at: x.at,
+      at: x.at.toISOString(),
     }));
   return r;
+}
+
+/** A job's step results with the times stored as dates (by jobs started before they were text) as ISO 8601 text. */
+function withTextTimes(steps: Record<string, StepResult>): Record<string, StepResult> {
+  const text = (value: unknown): unknown =>
+    value instanceof Date
+      ? value.toISOString()
+      : Array.isArray(value)
+        ? value.map(text)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, text(v)]))
+          : value;
+  return text(steps) as Record<string, StepResult>;
 }
 
 /**
@@ -319,7 +334,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
   private async run(job: JobDoc, resumed?: { task?: TaskDoc }): Promise<void> {
     const program = compileRecipe(await this.definitionOf(job));
     let pc = job.pc;
-    const steps = { ...job.steps };
+    const steps = withTextTimes(job.steps);
     let cache: { request: RequestDoc; requester: User | null } | null = null;
     let log: StepLogEntry[] = [];
     const waited = resumed ? program[job.pc - 1] : undefined;

@@ -33,6 +33,7 @@ import {
   type RecipeDefinition,
   RecipeDefinitionSchema,
   type Step,
+  unknownKeyMessage,
   walkSteps,
 } from './schema.js';
 
@@ -178,12 +179,14 @@ function issueProblems(file: string, locator: Locator, issues: readonly z.core.$
   const out: Problem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      // point at each unknown key
+      // point at each unknown key, with the allowed key closest to it
+      const allowed = issue.keys.length > 1 ? /; allowed keys: (.*)$/.exec(issue.message)?.[1] : undefined;
       for (const key of issue.keys) {
         const path = [...issue.path, key];
         const { line, column } = locator.locate(path, { key: true });
         const where = formatPath(path);
-        out.push({ file, line, column, message: `${where}: ${issue.message}`, severity: 'error' });
+        const message = allowed ? unknownKeyMessage(key, allowed.split(', ')) : issue.message;
+        out.push({ file, line, column, message: `${where}: ${message}`, severity: 'error' });
       }
       continue;
     }
@@ -383,6 +386,18 @@ function comparedLabels(expression: string, subject: string): string[] {
   return labels;
 }
 
+/** The quoted labels an expression says `<subject>` is not: `subject != 'X'` and `'X' != subject`. */
+function unequalLabels(expression: string, subject: string): string[] {
+  const s = subject.replace(/\./g, '\\s*\\.\\s*');
+  const q = `'((?:[^'\\\\]|\\\\.)*)'|"((?:[^"\\\\]|\\\\.)*)"`;
+  const labels: string[] = [];
+  const before = new RegExp(`(?<![\\w$.])${s}(?![\\w$])\\s*!=\\s*(?:${q})`, 'g');
+  const after = new RegExp(`(?:${q})\\s*!=\\s*${s}(?![\\w$])`, 'g');
+  for (const m of expression.matchAll(before)) labels.push(m[1] ?? m[2]!);
+  for (const m of expression.matchAll(after)) labels.push(m[1] ?? m[2]!);
+  return labels;
+}
+
 /**
  * Warns about comparing a task's outcome with a label the task does not have: with outcomes
  * [Approve, Reject], `steps.manager.outcome = 'Approved'` is never true, so every request
@@ -397,13 +412,40 @@ function outcomeReferenceProblems(
   trigger?: { task: string; outcomes: readonly string[] },
 ): Problem[] {
   const outcomesOf = new Map<string, string[]>();
+  /** Tasks that can expire: they then have no outcome. */
+  const expiring = new Set<string>();
   // (with `trigger`, only trigger.outcome: the steps' own outcomes are checked with the file)
   for (const { step } of trigger ? [] : walkSteps(steps)) {
-    if (!isConditionalStep(step) && step.action === 'assign_task' && step.id !== undefined)
+    if (!isConditionalStep(step) && step.action === 'assign_task' && step.id !== undefined) {
       outcomesOf.set(step.id, step.outcomes.map(outcomeLabel));
+      if (step.expires_in !== undefined) expiring.add(step.id);
+    }
   }
   const problems: Problem[] = [];
   const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    // `steps.finance.outcome != 'Approve'` is not true for an expired task (no outcome: a comparison
+    // with a missing value gives nothing), so the request goes on as if the task had been approved.
+    for (const id of expiring) {
+      const subject = `steps.${id}.outcome`;
+      // (an expression that also looks at the status or whether there is an outcome handles expiry itself)
+      const handled = new RegExp(
+        `steps\\s*\\.\\s*${id}\\s*\\.\\s*status|\\$exists\\(\\s*${subject.replace(/\./g, '\\.')}`,
+      );
+      if (handled.test(expression)) continue;
+      for (const label of unequalLabels(expression, subject)) {
+        if (reported.has(`${subject}!=${label}`)) continue;
+        reported.add(`${subject}!=${label}`);
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            path,
+            `${subject} != '${label}' is not true when the task expires (it then has no outcome, and a comparison with a missing value is never true), so an expired task goes on as if it were "${label}": write "steps.${id}.status != 'completed' or ${subject} != '${label}'", or test ${subject} = '${label}' and handle the rest in else`,
+            'warning',
+          ),
+        );
+      }
+    }
     const subjects: [string, string, readonly string[]][] = [...outcomesOf].map(([id, outcomes]) => [
       `steps.${id}.outcome`,
       `step "${id}"`,

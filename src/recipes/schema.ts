@@ -38,6 +38,13 @@ export function closestKey(key: string, allowed: readonly string[]): string | un
   return best;
 }
 
+/** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
+export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  const suggestion = closestKey(key, allowed);
+  const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+  return `unknown key "${key}"${hint}; allowed keys: ${allowed.join(', ')}`;
+}
+
 /** A strict object whose unknown-key error names the keys that are allowed. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T, hidden: readonly string[] = []) {
   const allowed = Object.keys(shape).filter((k) => !hidden.includes(k));
@@ -47,10 +54,10 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T, hidden: readonly stri
         // `- action: stop` with `if:` beside it, as if a step could have a condition of its own
         if (issue.keys.length === 1 && issue.keys[0] === 'if' && 'action' in shape)
           return 'a step with action: has no condition of its own; put the step under one: - if: "<condition>" then: [the step]';
+        if (issue.keys.length === 1) return unknownKeyMessage(issue.keys[0]!, allowed);
+        // (the loader reports each key at its line, with its own suggestion: see unknownKeyMessage)
         const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-        const suggestion = issue.keys.length === 1 ? closestKey(issue.keys[0]!, allowed) : undefined;
-        const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
-        return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}${hint}; allowed keys: ${allowed.join(', ')}`;
+        return `unknown keys ${keys}; allowed keys: ${allowed.join(', ')}`;
       }
       if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
       return undefined;
@@ -169,8 +176,10 @@ export function checkFieldValue(field: Field, value: unknown): string | null {
   }
 }
 
+const FIELD_KEY = /^[a-z][a-z0-9_]*$/;
+
 const FieldBaseSchema = strict({
-  key: z.string().regex(/^[a-z][a-z0-9_]*$/, {
+  key: z.string().regex(FIELD_KEY, {
     error: 'field keys are lower-case letters, digits and underscores, e.g. start_date',
   }),
   label: nonEmpty('label'),
@@ -386,8 +395,19 @@ export const UpdateRecordStepSchema = strict({
   ...common,
   action: z.literal('update_record'),
   fields: z
-    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'not a field key' }), z.unknown(), {
-      error: 'expected a map of field key to value',
+    .record(z.string().regex(FIELD_KEY), z.unknown(), {
+      error: (issue) => {
+        if (issue.code !== 'invalid_key') return 'expected a map of field key to value';
+        // `Amount: 5`, `PO number: x`: the key as the app's fields are written, most likely
+        const key = String(issue.path?.[issue.path.length - 1] ?? '');
+        const guess = key
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '_')
+          .replace(/^_+|_+$/g, '');
+        const hint = FIELD_KEY.test(guess) ? ` (did you mean "${guess}"?)` : '';
+        return `"${key}" is not a field key: field keys are lower-case letters, digits and underscores${hint}`;
+      },
     })
     .refine((m) => Object.keys(m).length > 0, { error: 'update_record needs at least one field' }),
 });
@@ -425,6 +445,28 @@ export const WaitStepSchema = strict({
       code: 'custom',
       path: ['until'],
       message: `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`,
+    });
+  }
+  // Date.parse rolls 2026-02-30 over to 2 March: a day the month does not have is a typo.
+  const day =
+    step.until !== undefined && !step.until.includes('{{')
+      ? /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(step.until)
+      : null;
+  if (
+    day &&
+    !isCalendarDate(`${day[1]}-${day[2]}-${day[3]}`) &&
+    Number(day[2]) >= 1 &&
+    Number(day[2]) <= 12
+  ) {
+    const days = new Date(Date.UTC(Number(day[1]), Number(day[2]), 0)).getUTCDate();
+    const month = new Date(Date.UTC(2000, Number(day[2]) - 1, 1)).toLocaleString('en', {
+      month: 'long',
+      timeZone: 'UTC',
+    });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['until'],
+      message: `"${step.until}" is not a day of the calendar (${month} ${day[1]} has ${days} days)`,
     });
   }
 });

@@ -126,7 +126,7 @@ async function detailPage(
     ([stepId, r]) =>
       kit.html`<tr><td><code>${stepId}</code></td><td>${r.status}</td><td>${r.outcome ?? ''}${
         r.comment ? kit.html`<br><span class="muted">${r.comment}</span>` : ''
-      }</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at)}</td><td><code>${valueText(r.value)}</code></td></tr>`,
+      }</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td><code>${valueText(r.value)}</code></td></tr>`,
   );
   const log = job.log.map(
     (
