@@ -1,7 +1,7 @@
 import { slackMode } from '../adapters/slack/plugin.js';
 import { teamsMode } from '../adapters/teams/plugin.js';
 import { ConfigError, checkDataDir, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, routeConsoleToLog } from './logger.js';
 import { startRuntime } from './runtime.js';
 import { buildApp } from './server/app.js';
 import { VERSION } from './version.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // What libraries print (botbuilder: a stack per refused Teams token) is JSON log lines too.
+  routeConsoleToLog(logger);
   // A crash is one JSON line in the log like everything else (level fatal, with the stack), not
   // a bare stack on stderr that log collectors split into lines. The process still exits: the
   // next start recovers from what is on disk.

@@ -47,14 +47,44 @@ export function parseSlackBody(rawBody: string, contentType: string | undefined)
   if (type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(rawBody);
     const payload = form.get('payload');
-    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
-    return Object.fromEntries(form.entries());
+    if (payload === null) return Object.fromEntries(form.entries());
+    const parsed: unknown = JSON.parse(payload);
+    if (!isObject(parsed)) throw new Error('payload is not a JSON object');
+    return checkShape(parsed);
   }
   const parsed: unknown = JSON.parse(rawBody);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error('body is not a JSON object');
-  }
-  return parsed as Record<string, unknown>;
+  if (!isObject(parsed)) throw new Error('body is not a JSON object');
+  return checkShape(parsed);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const INTERACTIONS = new Set([
+  'block_actions',
+  'block_suggestion',
+  'view_submission',
+  'view_closed',
+  'shortcut',
+  'message_action',
+  'interactive_message',
+  'dialog_submission',
+]);
+
+/**
+ * What Bolt reads before any listener runs, present in the shape Slack always sends: an event
+ * that is an object, an interaction's person (`user` or `team`) and a view's `view`. Bolt throws
+ * on anything else (a 500 Slack would retry); such a body is refused as unreadable instead.
+ */
+function checkShape(body: Record<string, unknown>): Record<string, unknown> {
+  if ('event' in body && !isObject(body.event)) throw new Error('event is not an object');
+  const interaction = 'actions' in body || (typeof body.type === 'string' && INTERACTIONS.has(body.type));
+  if (interaction && !isObject(body.user) && !isObject(body.team))
+    throw new Error('interaction without user or team');
+  if ((body.type === 'view_submission' || body.type === 'view_closed') && !isObject(body.view))
+    throw new Error('view is not an object');
+  return body;
 }
 
 function toResponse(response: unknown): SlackHttpResponse {

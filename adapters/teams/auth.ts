@@ -4,9 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  type Activity,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   ConfigurationServiceClientCredentialFactory,
+  type InvokeResponse,
+  type TurnContext,
 } from 'botbuilder';
 import type { Config } from '../../src/config.js';
 
@@ -91,8 +94,25 @@ function authConfiguration(config: Config): Record<string, string> {
   return c;
 }
 
+/**
+ * CloudAdapter with its turn entry point public. Its `process` prints every refused token, and
+ * anything else that escapes a turn, with console.error (a multi-line stack outside the JSON
+ * log that anyone able to reach /api/messages can repeat at will); Baton calls this instead and
+ * logs refusals itself.
+ */
+export class BatonCloudAdapter extends CloudAdapter {
+  /** Authenticates the activity (throws when its token is refused), then runs `logic` as its turn. */
+  runActivity(
+    authorization: string,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
+    return this.processActivity(authorization, activity, logic);
+  }
+}
+
 export interface TeamsAuth {
-  adapter: CloudAdapter;
+  adapter: BatonCloudAdapter;
   /** A bearer token for connector calls (null when anonymous). */
   token: (serviceUrl: string) => Promise<string | null>;
 }
@@ -106,7 +126,7 @@ export function createTeamsAuth(config: Config): TeamsAuth {
   const settings = authConfiguration(config);
   const credentials = new ConfigurationServiceClientCredentialFactory(settings);
   const auth = new ConfigurationBotFrameworkAuthentication(settings, credentials);
-  const adapter = new CloudAdapter(auth);
+  const adapter = new BatonCloudAdapter(auth);
   const appId = config.MICROSOFT_APP_ID;
   let appCredentials: Promise<{ getToken?: (force?: boolean) => Promise<string> }> | undefined;
   const token = async (): Promise<string | null> => {

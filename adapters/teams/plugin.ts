@@ -4,7 +4,7 @@
  * dispatcher for the activities Baton handles, and the outbound delivery of task cards and
  * notifications. Nothing outside `adapters/teams/` imports botbuilder.
  */
-import type { Activity, Response as BotResponse, CloudAdapter, TurnContext } from 'botbuilder';
+import type { Activity, TurnContext } from 'botbuilder';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { Baton } from '../../src/core/baton.js';
@@ -13,7 +13,7 @@ import type { User } from '../../src/core/types.js';
 import type { Logger } from '../../src/logger.js';
 import { type AdaptiveCardJson, loadCards } from '../cards/cards.js';
 import { createWorkQueue } from '../slack/queue.js';
-import { createTeamsAuth, teamsMode } from './auth.js';
+import { type BatonCloudAdapter, createTeamsAuth, teamsMode } from './auth.js';
 import { exampleId, md, renderHelp, runCommand } from './commands.js';
 import { ConnectorError, type ConnectorOptions, type OutgoingActivity, TeamsConnector } from './connector.js';
 import { ADAPTIVE_CARD, type TeamsDeps } from './deps.js';
@@ -43,7 +43,7 @@ export interface TeamsPluginOptions {
 
 export interface TeamsSurface {
   deps: TeamsDeps;
-  adapter: CloudAdapter;
+  adapter: BatonCloudAdapter;
   mode: 'jwt' | 'anonymous';
   /** Handles one HTTP request to /api/messages (status, body). */
   handle(req: { headers: Record<string, string | string[] | undefined>; body: unknown }): Promise<{
@@ -54,29 +54,6 @@ export interface TeamsSurface {
   /** Resolves when no work started after an answer is still running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Minimal `Response` for CloudAdapter.process: collects what it writes. */
-class CollectedResponse {
-  statusCode = 200;
-  body: unknown;
-  headers: Record<string, string> = {};
-  readonly socket = null;
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-  header(name: string, value: unknown): this {
-    this.headers[name.toLowerCase()] = String(value);
-    return this;
-  }
-  send(body?: unknown): this {
-    if (body !== undefined) this.body = body;
-    return this;
-  }
-  end(): this {
-    return this;
-  }
 }
 
 type InvokeValue = {
@@ -370,7 +347,6 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     adapter,
     mode: mode.auth,
     async handle(req) {
-      const res = new CollectedResponse();
       const body =
         req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined;
       let turned = false;
@@ -379,10 +355,13 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
       // Nothing can be answered or attributed without these: refuse before anything runs.
       const missing = missingParts(body);
       if (missing.length > 0) return badRequest(`the activity has no ${missing.join(', ')}`);
+      // Not CloudAdapter.process, which prints each refused token's stack (see BatonCloudAdapter).
+      const authorization = req.headers.authorization;
+      let invoke: { status: number; body?: unknown } | undefined;
       try {
-        await adapter.process(
-          { method: 'POST', headers: req.headers, body },
-          res as BotResponse,
+        invoke = await adapter.runActivity(
+          typeof authorization === 'string' ? authorization : '',
+          withDates(body) as unknown as Activity,
           async (ctx) => {
             turned = true;
             await onTurn(ctx);
@@ -390,18 +369,24 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
         );
       } catch (err) {
         if (turned) throw err;
-        // botbuilder's own schema check of the activity failed.
-        logger.warn({ error: (err as Error).message.slice(0, 300) }, 'teams: malformed activity refused');
-        return badRequest('malformed activity');
+        // Before the turn there is only authentication: a missing, expired or foreign token
+        // (botbuilder's AuthenticationError), or one jsonwebtoken could not even read. Nothing ran.
+        logger.warn(
+          { reason: String((err as Error)?.message ?? err).slice(0, 300) },
+          'teams: an activity without a valid token was refused',
+        );
+        return {
+          status: 401,
+          body: {
+            error: 'teams.unauthorized',
+            message: authorization
+              ? "The activity's Bot Framework token was refused (expired, for another bot or service URL, or not signed by the Bot Framework)."
+              : 'The activity has no Bot Framework token (Authorization: Bearer …).',
+          },
+          headers: {},
+        };
       }
-      // Before the turn there is only authentication: botbuilder lets some token failures
-      // (a bad signature: jsonwebtoken's own error) escape as a 500. Nothing ran; say 401.
-      if (!turned && res.statusCode === 500) {
-        logger.warn('teams: an activity with an invalid token was refused');
-        return { status: 401, body: 'Unauthorized', headers: {} };
-      }
-      if (res.statusCode === 401) logger.warn('teams: an activity without a valid token was refused');
-      return { status: res.statusCode, body: res.body, headers: res.headers };
+      return { status: invoke?.status ?? 200, body: invoke?.body, headers: {} };
     },
     async idle() {
       while (inflight.size > 0 || deps.queue.size > 0) {
@@ -422,6 +407,23 @@ function legacyAction(value: unknown): InvokeValue['action'] | undefined {
   const { [FALLBACK_VERB_KEY]: verb, ...data } = value as Record<string, unknown>;
   if (typeof verb !== 'string' || verb === '') return undefined;
   return { type: 'Action.Execute', verb, data };
+}
+
+/** What CloudAdapter.process does to an activity before its turn: its times as Dates (the raw text kept). */
+function withDates(body: Record<string, unknown>): Record<string, unknown> {
+  const activity: Record<string, unknown> = { ...body };
+  for (const [key, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
+    const value = activity[key];
+    if (typeof value === 'string') {
+      activity[raw] = value;
+      activity[key] = new Date(value);
+    }
+  }
+  return activity;
 }
 
 /** A 400 in the server's error shape (nothing was processed). */

@@ -1,4 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { type SlackPluginOptions, slackMode, slackPlugin } from '../../adapters/slack/plugin.js';
 import { type TeamsPluginOptions, teamsMode, teamsPlugin } from '../../adapters/teams/plugin.js';
 import { webPlugin } from '../../adapters/web/plugin.js';
@@ -25,6 +32,17 @@ declare module 'fastify' {
   }
 }
 
+/** A browser navigating or posting a form (not the portal's fetch() calls, not an API client). */
+function browserNavigation(req: FastifyRequest): boolean {
+  return (req.headers.accept ?? '').includes('text/html') && req.headers['x-requested-with'] !== 'fetch';
+}
+
+/** The page for errors outside the portal's own pages (no session is read here). */
+function errorPage(title: string, message: string): string {
+  const text = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · Baton</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><section class="card narrow"><h1>${title}</h1><p class="error-text">${text}</p><p><a href="/">Back to your inbox</a></p></section></main></body></html>`;
+}
+
 /** The one Fastify server: health, the Slack and Teams surfaces, the web portal. */
 export async function buildApp({
   baton,
@@ -35,6 +53,16 @@ export async function buildApp({
 }: AppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in generics.
   const app = Fastify({
+    // Raised by the router before any route or error handler: a path segment longer than the
+    // router takes (414, which Fastify answered in its own shape, echoing the whole address) or
+    // one that cannot be decoded.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      const message = status === 414 ? 'The address is too long.' : 'The address is not valid.';
+      if (browserNavigation(req))
+        return reply.status(status).type('text/html; charset=utf-8').send(errorPage('Problem', message));
+      return reply.status(status).send({ error: 'baton.bad_request', message });
+    },
     loggerInstance: logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
     // Per-request lines would drown the structured logs at hundreds of requests a second.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,9 +83,21 @@ export async function buildApp({
     if (isBatonError(err)) return reply.status(err.status).send(err.toJSON());
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
+    const message =
+      status >= 500
+        ? 'Internal error'
+        : status === 413
+          ? 'What was sent is too large (a form takes at most 256 KB).'
+          : (err as Error).message;
+    // A browser's own navigation or form post (a body over the limit) gets a page, not raw JSON.
+    if (browserNavigation(req))
+      return reply
+        .status(status)
+        .type('text/html; charset=utf-8')
+        .send(errorPage(status >= 500 ? 'Error' : 'Problem', message));
     return reply.status(status).send({
       error: status >= 500 ? 'baton.internal' : 'baton.bad_request',
-      message: status >= 500 ? 'Internal error' : (err as Error).message,
+      message,
     });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -66,9 +106,7 @@ export async function buildApp({
       return reply
         .status(404)
         .type('text/html; charset=utf-8')
-        .send(
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found · Baton</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><section class="card narrow"><h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to your inbox</a></p></section></main></body></html>',
-        );
+        .send(errorPage('Not found', 'There is no page at this address.'));
     return reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` });
   });
 

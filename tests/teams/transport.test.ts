@@ -119,6 +119,13 @@ describe('Teams transport: Bot Framework JWTs checked by botbuilder (local OpenI
     const jwt = await make();
     const res = await t.send(help('mallory'), jwt ? { authorization: `Bearer ${jwt}` } : {});
     expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json()).toMatchObject({
+      error: 'teams.unauthorized',
+      message: jwt
+        ? expect.stringMatching(/token was refused/)
+        : expect.stringMatching(/no Bot Framework token/),
+    });
     await t.idle();
     expect(t.connector.calls).toEqual([]);
     expect(await t.rt.baton.users.lookup(`teams:${t.people.mallory!.aadObjectId}`)).toBeNull();
