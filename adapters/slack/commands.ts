@@ -276,6 +276,8 @@ function jobLine(j: JobDoc): string {
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
+// A command someone may not use is refused first (the core refuses it again), before they are
+// asked for what is missing: nobody is sent to look up names for a command they cannot run.
 const handlers: Record<string, Handler> = {
   help: async (ctx) => {
     const h = renderHelp(ctx.command, ctx.actor);
@@ -386,17 +388,18 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps add field': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'change apps');
     const key = await needOne(
       args[0]?.toLowerCase(),
       'app',
       async () => `${ctx.command} admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
     );
-    requireAdmin(ctx.actor, 'change apps');
     const app = await ctx.deps.baton.apps.get(key);
     await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderAddFieldModal(app) });
   },
 
   'admin apps add stage': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
     const key = await needOne(
       args[0]?.toLowerCase(),
       'app',
@@ -430,13 +433,13 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
+    requireOperator(ctx.actor, 'start recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () =>
         `${ctx.command} admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
     );
-    requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
     await ctx.reply(
@@ -447,13 +450,13 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
+    requireOperator(ctx.actor, 'stop recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () =>
         `${ctx.command} admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
     );
-    requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
     if (before.state === 'stopped') {
@@ -505,6 +508,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs list': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
     if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
       throw new ValidationError(
@@ -523,6 +527,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs show': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const id = await needOne(
       args[0],
       'job',
@@ -550,6 +555,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs rerun': async (ctx, args) => {
+    requireOperator(ctx.actor, 'rerun jobs');
     const id = await needOne(
       args[0],
       'job',
@@ -580,6 +586,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups create': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'create groups');
     const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
     const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
@@ -620,12 +627,12 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  requireAdmin(ctx.actor, 'change group members');
   const group = await needOne(
     args[0]?.toLowerCase(),
     'group',
     async () => `${ctx.command} admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @alice`,
   );
-  requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);

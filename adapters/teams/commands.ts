@@ -231,6 +231,8 @@ function jobLine(j: JobDoc): string {
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
+// A command someone may not use is refused first (the core refuses it again), before they are
+// asked for what is missing: nobody is sent to look up names for a command they cannot run.
 const handlers: Record<string, Handler> = {
   help: async (ctx) => say(ctx, renderHelp(ctx.actor, await exampleId(ctx.deps, ctx.actor))),
 
@@ -353,17 +355,18 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin apps add field': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'change apps');
     const key = await needOne(
       args[0]?.toLowerCase(),
       'app',
       async () => `admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
     );
-    requireAdmin(ctx.actor, 'change apps');
     const app = await ctx.deps.baton.apps.get(key);
     await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
   },
 
   'admin apps add stage': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
     const key = await needOne(
       args[0]?.toLowerCase(),
       'app',
@@ -389,12 +392,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
+    requireOperator(ctx.actor, 'start recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () => `admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
     );
-    requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
     await say(
@@ -406,12 +409,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
+    requireOperator(ctx.actor, 'stop recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () => `admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
     );
-    requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
     if (before.state === 'stopped') {
@@ -462,6 +465,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs list': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
     if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
       throw new ValidationError(
@@ -481,6 +485,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs show': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const job = await ctx.deps.baton.recipes.getJob(
       ctx.actor,
       await needOne(
@@ -507,6 +512,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs rerun': async (ctx, args) => {
+    requireOperator(ctx.actor, 'rerun jobs');
     const job = await ctx.deps.baton.engine.rerun(
       ctx.actor,
       await needOne(
@@ -540,6 +546,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups create': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'create groups');
     const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
     const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
@@ -572,12 +579,12 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  requireAdmin(ctx.actor, 'change group members');
   const group = await needOne(
     args[0]?.toLowerCase(),
     'group',
     async () => `admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @Alice`,
   );
-  requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);

@@ -1,0 +1,71 @@
+/**
+ * A team setting Baton up from Slack: an admin configures it with `/baton admin …`, and
+ * someone who is not an admin tries the same commands (signed slash commands over HTTP,
+ * the Web API and response_urls on a local fake).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SlackTestApp } from '../helpers/slack.js';
+import { slackCommand, startSlackAcceptance } from './acceptance-harness.js';
+import type { FakeSlackApi } from './tasks-harness.js';
+
+const FILES = {
+  'helpdesk.yaml': `
+kind: app
+key: helpdesk
+name: Help desk
+id_prefix: HD
+stages: [Open, Resolved, Closed]
+fields:
+  - { key: summary, label: Summary, type: text, required: true }
+`,
+  'triage.yaml': `
+kind: recipe
+name: helpdesk-triage
+trigger: { type: new_request, app: helpdesk }
+steps:
+  - id: support
+    action: assign_task
+    to: group:support
+    title: "Ticket: {{ record.summary }}"
+    outcomes: [Resolve, Close]
+`,
+};
+
+let t: SlackTestApp | undefined;
+let fake: FakeSlackApi | undefined;
+
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  await fake?.stop();
+  fake = undefined;
+});
+
+const ask = async (text: string, who = 'admin') => (await slackCommand(t!, fake!, text, who)).text;
+
+describe('/baton admin … from someone who may not use it', () => {
+  it('is refused before any argument is asked for: they are not sent to look for names first', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const refusals: [string, string][] = [
+      ['admin groups create', 'Only admins can create groups.'],
+      ['admin groups add', 'Only admins can change group members.'],
+      ['admin groups remove support', 'Only admins can change group members.'],
+      ['admin apps add stage', 'Only admins can change apps.'],
+      ['admin apps add stage helpdesk', 'Only admins can change apps.'],
+      ['admin apps add field', 'Only admins can change apps.'],
+      ['admin recipes start', 'Only admins and operators can start recipes.'],
+      ['admin recipes stop', 'Only admins and operators can stop recipes.'],
+      ['admin jobs list finished', 'Only admins and operators can see jobs.'],
+      ['admin jobs show', 'Only admins and operators can see jobs.'],
+      ['admin jobs rerun', 'Only admins and operators can rerun jobs.'],
+    ];
+    for (const [command, refusal] of refusals) {
+      const reply = await ask(command, 'alice');
+      expect(reply, command).toContain(refusal);
+      expect(reply, command).not.toContain('For example');
+    }
+    // An admin is still asked for what is missing.
+    expect(await ask('admin groups create')).toContain('Which group name? For example');
+    expect(await ask('admin apps add stage helpdesk')).toContain('Which stage? For example');
+  });
+});

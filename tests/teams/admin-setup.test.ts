@@ -1,0 +1,72 @@
+/**
+ * A team setting Baton up from Teams: an admin configures it by message to the bot, and
+ * someone who is not an admin tries the same commands (Bot Framework activities to
+ * POST /api/messages, answers on a fake connector): the same answers as on Slack.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { recipesDir } from '../helpers/runtime.js';
+import { cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+
+const FILES = {
+  'helpdesk.yaml': `
+kind: app
+key: helpdesk
+name: Help desk
+id_prefix: HD
+stages: [Open, Resolved, Closed]
+fields:
+  - { key: summary, label: Summary, type: text, required: true }
+`,
+  'triage.yaml': `
+kind: recipe
+name: helpdesk-triage
+trigger: { type: new_request, app: helpdesk }
+steps:
+  - id: support
+    action: assign_task
+    to: group:support
+    title: "Ticket: {{ record.summary }}"
+    outcomes: [Resolve, Close]
+`,
+};
+
+let t: TeamsTestApp | undefined;
+
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** What the bot answers `who` (the last message in their personal chat). */
+const ask = async (text: string, who = 'admin') => {
+  await t!.say(who, text);
+  await t!.idle();
+  const post = t!.connector.posts(t!.people[who]!.conversationId).at(-1);
+  return post ? cardText(post.body) : '';
+};
+
+describe('admin … from someone who may not use it, on Teams', () => {
+  it('is refused before any argument is asked for, as on Slack', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    const refusals: [string, string][] = [
+      ['admin groups create', 'Only admins can create groups.'],
+      ['admin groups add', 'Only admins can change group members.'],
+      ['admin groups remove support', 'Only admins can change group members.'],
+      ['admin apps add stage', 'Only admins can change apps.'],
+      ['admin apps add stage helpdesk', 'Only admins can change apps.'],
+      ['admin apps add field', 'Only admins can change apps.'],
+      ['admin recipes start', 'Only admins and operators can start recipes.'],
+      ['admin recipes stop', 'Only admins and operators can stop recipes.'],
+      ['admin jobs list finished', 'Only admins and operators can see jobs.'],
+      ['admin jobs show', 'Only admins and operators can see jobs.'],
+      ['admin jobs rerun', 'Only admins and operators can rerun jobs.'],
+    ];
+    for (const [command, refusal] of refusals) {
+      const reply = await ask(command, 'alice');
+      expect(reply, command).toContain(refusal);
+      expect(reply, command).not.toContain('For example');
+    }
+    expect(await ask('admin groups create')).toContain('Which group name? For example');
+    expect(await ask('admin apps add stage helpdesk')).toContain('Which stage? For example');
+  });
+});
