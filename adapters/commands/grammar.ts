@@ -89,6 +89,19 @@ export function afterFirst(rest: string): string {
   return unquote(rest.replace(/^\S+\s*/, '').trim());
 }
 
+/**
+ * The first argument of the text after a command and what follows it, both unquoted; a first
+ * argument in quotes may hold spaces (an app's name: `"Help desk" Waiting`).
+ */
+export function firstAndRest(rest: string): { first: string; after: string } {
+  const text = rest.trim();
+  const close = QUOTES[text[0] ?? ''];
+  const end = close === undefined ? -1 : text.indexOf(close, 1);
+  if (end > 1 && (end === text.length - 1 || /\s/.test(text[end + 1]!)))
+    return { first: text.slice(1, end).trim(), after: unquote(text.slice(end + 1).trim()) };
+  return { first: unquote(text.split(/\s+/)[0] ?? ''), after: afterFirst(text) };
+}
+
 /** Other names of commands, as people type them. */
 const ALIASES: Record<string, string | undefined> = Object.assign(Object.create(null), {
   list: 'requests',

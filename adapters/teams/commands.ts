@@ -22,6 +22,7 @@ import {
   COMMANDS,
   type CommandSpec,
   commandsUnder,
+  firstAndRest,
   levelOf,
   parseCommand,
   peopleTokens,
@@ -354,25 +355,29 @@ const handlers: Record<string, Handler> = {
     );
   },
 
-  'admin apps add field': async (ctx, args) => {
+  'admin apps add field': async (ctx, _args, rest) => {
     requireAdmin(ctx.actor, 'change apps');
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+    const named = await needOne(
+      firstAndRest(rest).first,
       'app',
       async () => `admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
     );
-    const app = await ctx.deps.baton.apps.get(key);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const app = await ctx.deps.baton.apps.resolve(named);
     await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
   },
 
-  'admin apps add stage': async (ctx, args, rest) => {
+  'admin apps add stage': async (ctx, _args, rest) => {
     requireAdmin(ctx.actor, 'change apps');
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+    const { first, after } = firstAndRest(rest);
+    const named = await needOne(
+      first,
       'app',
       async () => `admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
     );
-    const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const { key } = await ctx.deps.baton.apps.resolve(named);
+    const stage = need(after, 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
   },

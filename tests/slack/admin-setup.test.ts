@@ -69,3 +69,28 @@ describe('/baton admin … from someone who may not use it', () => {
     expect(await ask('admin apps add stage helpdesk')).toContain('Which stage? For example');
   });
 });
+
+describe('/baton admin apps add …: the app named as people see it', () => {
+  it('takes the app’s name in quotes (it has spaces), as well as its key', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin apps add stage "Help desk" Waiting')).toContain(
+      '*Help desk* stages: Open → Resolved → Closed → Waiting',
+    );
+    expect(await ask('admin apps add stage “Help desk” “On hold”')).toContain('Waiting → On hold');
+    expect(await ask('admin apps add stage helpdesk Escalated')).toContain('On hold → Escalated');
+    expect((await t!.rt.baton.apps.get('helpdesk')).stages.slice(-3)).toEqual([
+      'Waiting',
+      'On hold',
+      'Escalated',
+    ]);
+    const opened = fake!.of('views.open').length;
+    await t!.command('admin apps add field "Help desk"', 'admin', { response_url: `${fake!.url}response` });
+    await t!.idle();
+    const view = fake!.of('views.open')[opened]?.view as { private_metadata?: string } | undefined;
+    expect(view?.private_metadata).toContain('helpdesk');
+    // A name nobody has is answered with the apps there are, not with half of what was typed.
+    expect(await ask('admin apps add stage "Front desk" Waiting')).toContain(
+      'No app named "Front desk". Apps: helpdesk.',
+    );
+  });
+});

@@ -70,3 +70,24 @@ describe('admin … from someone who may not use it, on Teams', () => {
     expect(await ask('admin apps add stage helpdesk')).toContain('Which stage? For example');
   });
 });
+
+describe('admin apps add …: the app named as people see it, on Teams', () => {
+  it('takes the app’s name in quotes (it has spaces), as well as its key, as on Slack', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    expect(await ask('admin apps add stage "Help desk" Waiting')).toContain(
+      '**Help desk** stages: Open → Resolved → Closed → Waiting',
+    );
+    // Teams sends the quotes of the message's HTML as entities.
+    expect(await ask('admin apps add stage &quot;Help desk&quot; “On hold”')).toContain('Waiting → On hold');
+    expect(await ask('admin apps add stage helpdesk Escalated')).toContain('On hold → Escalated');
+    expect((await t.rt.baton.apps.get('helpdesk')).stages.slice(-3)).toEqual([
+      'Waiting',
+      'On hold',
+      'Escalated',
+    ]);
+    expect(await ask('admin apps add field “Help desk”')).toContain('New field for Help desk');
+    const unknown = await ask('admin apps add stage "Front desk" Waiting');
+    expect(unknown).toContain('No app named "Front desk".');
+    expect(unknown).toContain('Apps: helpdesk.');
+  });
+});
