@@ -51,6 +51,11 @@ export const COMMANDS: CommandSpec[] = [
   spec('admin jobs rerun <id>', 'rerun a failed job from the step that failed', 'operator'),
   spec('admin groups list', 'groups and their members', 'admin'),
   spec('admin groups create <name> [description]', 'create a group', 'admin'),
+  spec(
+    'admin groups delete <name> [confirm]',
+    'delete a group (one with members or used by recipes: says what it breaks, then confirm)',
+    'admin',
+  ),
   spec('admin groups add <group> @person…', 'add people to a group', 'admin'),
   spec('admin groups remove <group> @person…', 'remove people from a group', 'admin'),
   spec('admin roles grant @person <admin|operator>', 'give someone a role', 'admin'),

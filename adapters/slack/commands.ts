@@ -24,6 +24,7 @@ import {
   usage,
   withdrawnText,
 } from '../commands/grammar.js';
+import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
@@ -597,6 +598,31 @@ const handlers: Record<string, Handler> = {
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await ctx.reply(
       `Group *${g.name}* created. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,
+    );
+  },
+
+  'admin groups delete': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'delete groups');
+    const name = await needOne(
+      args[0]?.toLowerCase(),
+      'group',
+      async () => `${ctx.command} admin groups delete ${await exampleGroup(ctx.deps.baton, ctx.actor)}`,
+    );
+    const confirm = args[1]?.toLowerCase();
+    if (confirm !== undefined && confirm !== 'confirm')
+      throw new ValidationError(
+        `Type confirm after the group's name to delete it: ${ctx.command} admin groups delete ${name} confirm`,
+      );
+    const result = await deleteGroup(ctx.deps.baton, ctx.actor, name, confirm === 'confirm');
+    if (result.deleted) {
+      await ctx.reply(`Group *${result.name}* deleted.`);
+      return;
+    }
+    await ctx.reply(
+      truncate(
+        `Delete the group *${result.name}*? ${escapeMrkdwn(deletionNotes(result).join(' '))}\nTo delete it, type \`${ctx.command} admin groups delete ${result.name} confirm\`.`,
+        3000,
+      ),
     );
   },
 

@@ -30,6 +30,7 @@ import {
   unquote,
   withdrawnText,
 } from '../commands/grammar.js';
+import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
@@ -556,6 +557,29 @@ const handlers: Record<string, Handler> = {
     const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
+  },
+
+  'admin groups delete': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'delete groups');
+    const name = await needOne(
+      args[0]?.toLowerCase(),
+      'group',
+      async () => `admin groups delete ${await exampleGroup(ctx.deps.baton, ctx.actor)}`,
+    );
+    const confirm = args[1]?.toLowerCase();
+    if (confirm !== undefined && confirm !== 'confirm')
+      throw new ValidationError(
+        `Type confirm after the group's name to delete it: admin groups delete ${name} confirm`,
+      );
+    const result = await deleteGroup(ctx.deps.baton, ctx.actor, name, confirm === 'confirm');
+    if (result.deleted) {
+      await say(ctx, `Group **${result.name}** deleted.`);
+      return;
+    }
+    await say(
+      ctx,
+      `Delete the group **${result.name}**? ${md(deletionNotes(result).join(' '))}\n\nTo delete it, type **admin groups delete ${result.name} confirm**.`,
+    );
   },
 
   'admin groups add': async (ctx, args) => groupMembers(ctx, args, 'add'),

@@ -4,6 +4,7 @@
  * the Web API and response_urls on a local fake).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/runtime.js';
 import type { SlackTestApp } from '../helpers/slack.js';
 import { slackCommand, startSlackAcceptance } from './acceptance-harness.js';
 import type { FakeSlackApi } from './tasks-harness.js';
@@ -92,5 +93,50 @@ describe('/baton admin apps add …: the app named as people see it', () => {
     expect(await ask('admin apps add stage "Front desk" Waiting')).toContain(
       'No app named "Front desk". Apps: helpdesk.',
     );
+  });
+});
+
+describe('/baton admin groups delete', () => {
+  it('deletes a group nothing uses at once; one with members or recipes only once confirmed, after saying what it breaks', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    // A group made by mistake, empty and used by no recipe.
+    await ask('admin groups create suport');
+    expect(await ask('admin groups delete suport')).toContain('Group *suport* deleted.');
+    expect(await t!.rt.baton.groups.find('suport')).toBeNull();
+
+    await ask('admin groups create support');
+    await ask('admin groups add support <@U0BOB|bob>');
+    const asked = await ask('admin groups delete support');
+    expect(asked).toContain('Its member: Bob Manager.');
+    expect(asked).toContain(
+      'Recipes that use it: helpdesk-triage. They will fail at those steps until a group named support exists again.',
+    );
+    expect(asked).toContain('To delete it, type `/baton admin groups delete support confirm`.');
+    expect(await t!.rt.baton.groups.find('support')).not.toBeNull();
+    expect(await ask('admin groups delete support confirm')).toContain('Group *support* deleted.');
+    expect(await t!.rt.baton.groups.find('support')).toBeNull();
+
+    // Bad arguments and other people.
+    expect(await ask('admin groups delete')).toContain('Which group? For example');
+    expect(await ask('admin groups delete nope')).toContain('No group named nope.');
+    await ask('admin groups create hr');
+    expect(await ask('admin groups delete hr', 'alice')).toContain('Only admins can delete groups.');
+    expect(await ask('admin groups delete hr confirm', 'alice')).toContain('Only admins can delete groups.');
+    expect(await t!.rt.baton.groups.find('hr')).not.toBeNull();
+  });
+
+  it('refuses a group with open tasks, saying what to do', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    await ask('admin groups create support');
+    await ask('admin groups add support <@U0BOB|bob>');
+    const alice = await t!.batonUser('alice');
+    await t!.rt.baton.requests.file(alice, 'helpdesk', { summary: 'Printer on fire' });
+    await t!.idle();
+    await eventually(async () =>
+      (await t!.rt.baton.tasks.listOpenForGroup('support')).length > 0 ? 1 : undefined,
+    );
+    const refused = await ask('admin groups delete support confirm');
+    expect(refused).toContain('Group support still has open tasks (1, on HD-1)');
+    expect(await t!.rt.baton.groups.find('support')).not.toBeNull();
   });
 });

@@ -91,3 +91,34 @@ describe('admin apps add …: the app named as people see it, on Teams', () => {
     expect(unknown).toContain('Apps: helpdesk.');
   });
 });
+
+describe('admin groups delete, on Teams', () => {
+  it('deletes an unused group at once, and one with members or recipes once confirmed, as on Slack', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    await ask('admin groups create suport');
+    expect(await ask('admin groups delete suport')).toContain('Group **suport** deleted.');
+    expect(await t.rt.baton.groups.find('suport')).toBeNull();
+
+    await ask('admin groups create support');
+    await ask('help', 'bob');
+    expect(await ask('admin groups add support bob@example.com')).toContain('Added Bob Manager');
+    const asked = await ask('admin groups delete support');
+    expect(asked).toContain('Its member: Bob Manager.');
+    expect(asked).toContain(
+      'Recipes that use it: helpdesk-triage. They will fail at those steps until a group named support exists again.',
+    );
+    expect(asked).toContain('To delete it, type **admin groups delete support confirm**.');
+    expect(await t.rt.baton.groups.find('support')).not.toBeNull();
+    expect(await ask('admin groups delete support please')).toContain(
+      "Type confirm after the group's name to delete it: admin groups delete support confirm",
+    );
+    expect(await ask('admin groups delete support confirm')).toContain('Group **support** deleted.');
+    expect(await t.rt.baton.groups.find('support')).toBeNull();
+
+    expect(await ask('admin groups delete')).toContain('Which group? For example');
+    await ask('admin groups create hr');
+    expect(await ask('admin groups delete hr confirm', 'alice')).toContain('Only admins can delete groups.');
+    expect(await t.rt.baton.groups.find('hr')).not.toBeNull();
+    expect(await ask('help')).toContain('**admin groups delete \\<name\\> [confirm]**');
+  });
+});
