@@ -49,6 +49,11 @@ export const COMMANDS: CommandSpec[] = [
   ),
   spec('admin jobs show <id>', 'one job: its steps and error', 'operator'),
   spec('admin jobs rerun <id>', 'rerun a failed job from the step that failed', 'operator'),
+  spec(
+    'admin requests move <ID> <stage>',
+    'move a request to another stage by hand (recorded in its history; recipes on that stage start)',
+    'admin',
+  ),
   spec('admin groups list', 'groups and their members', 'admin'),
   spec('admin groups create <name> [description]', 'create a group', 'admin'),
   spec(

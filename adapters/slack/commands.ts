@@ -26,6 +26,7 @@ import {
 } from '../commands/grammar.js';
 import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -570,6 +571,28 @@ const handlers: Record<string, Handler> = {
     const job = await ctx.deps.baton.engine.rerun(ctx.actor, id);
     await ctx.reply(
       `Job \`${job._id}\` rerun: now *${job.status}*${job.error ? ` (${escapeMrkdwn(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin requests move': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change the stage of a request by hand');
+    const { first, after } = firstAndRest(rest);
+    const id = await needOne(
+      requestIdArg(first || undefined),
+      'request',
+      async () => `${ctx.command} admin requests move ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
+    const stage = await needOne(
+      after,
+      'stage',
+      async () =>
+        `${ctx.command} admin requests move ${id} ${(await exampleStage(ctx.deps.baton, ctx.actor, id)) ?? 'Approved'}`,
+    );
+    const { request, from, moved } = await moveRequest(ctx.deps.baton, ctx.actor, id, stage);
+    await ctx.reply(
+      moved
+        ? `${request._id} moved from *${escapeMrkdwn(from)}* to *${escapeMrkdwn(request.stage)}*.`
+        : `${request._id} is already in *${escapeMrkdwn(request.stage)}*.`,
     );
   },
 

@@ -32,6 +32,7 @@ import {
 } from '../commands/grammar.js';
 import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -530,6 +531,29 @@ const handlers: Record<string, Handler> = {
     await say(
       ctx,
       `Job \`${job._id}\` rerun: now **${job.status}**${job.error ? ` (${md(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin requests move': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change the stage of a request by hand');
+    const { first, after } = firstAndRest(rest);
+    const id = await needOne(
+      requestIdArg(first || undefined),
+      'request',
+      async () => `admin requests move ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
+    const stage = await needOne(
+      after,
+      'stage',
+      async () =>
+        `admin requests move ${id} ${(await exampleStage(ctx.deps.baton, ctx.actor, id)) ?? 'Approved'}`,
+    );
+    const { request, from, moved } = await moveRequest(ctx.deps.baton, ctx.actor, id, stage);
+    await say(
+      ctx,
+      moved
+        ? `${request._id} moved from **${md(from)}** to **${md(request.stage)}**.`
+        : `${request._id} is already in **${md(request.stage)}**.`,
     );
   },
 

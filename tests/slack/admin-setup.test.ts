@@ -140,3 +140,35 @@ describe('/baton admin groups delete', () => {
     expect(await t!.rt.baton.groups.find('support')).not.toBeNull();
   });
 });
+
+describe('/baton admin requests move', () => {
+  it('moves a request to another stage by hand (admins), recorded in its history, with actionable answers to mistakes', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    await ask('admin recipes stop helpdesk-triage');
+    const alice = await t!.batonUser('alice');
+    const filed = await t!.rt.baton.requests.file(alice, 'helpdesk', { summary: 'VPN down' });
+    expect(await ask(`admin requests move ${filed._id} resolved`)).toContain(
+      `${filed._id} moved from *Open* to *Resolved*.`,
+    );
+    const moved = await t!.rt.baton.requests.get(alice, filed._id);
+    expect(moved.stage).toBe('Resolved');
+    expect(moved.history.at(-1)?.text).toBe('Stage changed from Open to Resolved');
+    expect(await ask(`admin requests move ${filed._id} Resolved`)).toContain(
+      `${filed._id} is already in *Resolved*.`,
+    );
+    expect(await ask(`admin requests move ${filed._id} Done`)).toContain(
+      'Help desk has no stage "Done". Stages: Open, Resolved, Closed.',
+    );
+    expect(await ask(`admin requests move ${filed._id}`)).toContain(
+      `Which stage? For example: /baton admin requests move ${filed._id} Closed`,
+    );
+    expect(await ask('admin requests move')).toContain(
+      'Which request? For example: /baton admin requests move HD-42',
+    );
+    expect(await ask('admin requests move HD-99 Closed')).toContain('No request HD-99.');
+    expect(await ask(`admin requests move ${filed._id} Closed`, 'alice')).toContain(
+      'Only admins can change the stage of a request by hand.',
+    );
+    expect((await t!.rt.baton.requests.get(alice, filed._id)).stage).toBe('Resolved');
+  });
+});

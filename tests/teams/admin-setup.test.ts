@@ -122,3 +122,29 @@ describe('admin groups delete, on Teams', () => {
     expect(await ask('help')).toContain('**admin groups delete \\<name\\> [confirm]**');
   });
 });
+
+describe('admin requests move, on Teams', () => {
+  it('moves a request to another stage by hand (admins), as on Slack', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    await ask('admin recipes stop helpdesk-triage');
+    await ask('help', 'alice');
+    const alice = await t.batonUser('alice');
+    const filed = await t.rt.baton.requests.file(alice, 'helpdesk', { summary: 'VPN down' });
+    expect(await ask(`admin requests move ${filed._id} "resolved"`)).toContain(
+      `${filed._id} moved from **Open** to **Resolved**.`,
+    );
+    expect((await t.rt.baton.requests.get(alice, filed._id)).stage).toBe('Resolved');
+    expect(await ask(`admin requests move ${filed._id} Resolved`)).toContain(
+      `${filed._id} is already in **Resolved**.`,
+    );
+    expect(await ask(`admin requests move ${filed._id} Done`)).toContain(
+      'Help desk has no stage "Done". Stages: Open, Resolved, Closed.',
+    );
+    expect(await ask(`admin requests move ${filed._id}`)).toContain(
+      `Which stage? For example: admin requests move ${filed._id} Closed`,
+    );
+    expect(await ask(`admin requests move ${filed._id} Closed`, 'alice')).toContain(
+      'Only admins can change the stage of a request by hand.',
+    );
+  });
+});
