@@ -47,10 +47,17 @@ export const COMMAND_ACTION = {
   newRequest: 'baton_new_request',
 } as const;
 
-/** `help`: the subcommands this person can use. */
-export function renderHelp(command: string, user: User): { text: string; blocks: types.KnownBlock[] } {
+/** `help`: the subcommands this person can use; `example`, a request id as theirs look (`exampleRequestId`). */
+export function renderHelp(
+  command: string,
+  user: User,
+  example = 'PTO-42',
+): { text: string; blocks: types.KnownBlock[] } {
   const level = levelOf(user);
-  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const mine = COMMANDS.filter((c) => allowed(c.level, level)).map((c) => ({
+    ...c,
+    summary: c.summary.replaceAll('PTO-42', example),
+  }));
   const lines = (list: CommandSpec[]) =>
     // Usages hold `<ID>` and `<admin|operator>`: unescaped, Slack would read them as links.
     list.map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`).join('\n');
@@ -283,7 +290,7 @@ type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 // asked for what is missing: nobody is sent to look up names for a command they cannot run.
 const handlers: Record<string, Handler> = {
   help: async (ctx) => {
-    const h = renderHelp(ctx.command, ctx.actor);
+    const h = renderHelp(ctx.command, ctx.actor, await exampleRequestId(ctx.deps.baton, ctx.actor));
     await ctx.reply(h.text, h.blocks);
   },
 

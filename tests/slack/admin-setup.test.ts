@@ -172,3 +172,13 @@ describe('/baton admin requests move', () => {
     expect((await t!.rt.baton.requests.get(alice, filed._id)).stage).toBe('Resolved');
   });
 });
+
+describe('/baton help', () => {
+  it('gives the example request id of this Baton’s apps, as Teams does (not PTO-42 when there is no time-off app)', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    const help = await slackCommand<{ text?: { text: string } }>(t!, fake!, 'help', 'alice');
+    const text = (help.blocks ?? []).map((b) => b.text?.text ?? '').join('\n');
+    expect(text).toContain('one request: fields, stage and history (e.g. show HD-42)');
+    expect(text).not.toContain('PTO-42');
+  });
+});
