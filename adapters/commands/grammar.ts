@@ -216,6 +216,17 @@ export function peopleTokens(args: string[]): string[] {
     .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
 }
 
+/**
+ * `admin roles grant`'s arguments as [person, role]: people also say the role first
+ * ("grant operator @carol"), which is taken the same way.
+ */
+export function personThenRole(args: string[]): [string | undefined, string | undefined] {
+  const roles = ['admin', 'operator', 'user'];
+  const [a, b] = args;
+  if (a && b && roles.includes(a.toLowerCase()) && !roles.includes(b.toLowerCase())) return [b, a];
+  return [a, b];
+}
+
 export function levelOf(user: User): Level {
   return isAdmin(user) ? 'admin' : isOperator(user) ? 'operator' : 'user';
 }

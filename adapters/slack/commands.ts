@@ -19,6 +19,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  personThenRole,
   requestIdArg,
   unquote,
   usage,
@@ -661,9 +662,10 @@ const handlers: Record<string, Handler> = {
 
   'admin roles grant': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
-    const user = await person(ctx, args[0], true);
+    const [who, named] = personThenRole(args);
+    const user = await person(ctx, who, true);
     const role = need(
-      args[1]?.toLowerCase(),
+      named?.toLowerCase(),
       'role',
       `${ctx.command} admin roles grant @alice operator`,
     ) as Role;

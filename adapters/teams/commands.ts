@@ -26,6 +26,7 @@ import {
   levelOf,
   parseCommand,
   peopleTokens,
+  personThenRole,
   requestIdArg,
   unquote,
   withdrawnText,
@@ -611,8 +612,9 @@ const handlers: Record<string, Handler> = {
 
   'admin roles grant': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
-    const user = await person(ctx, args[0]);
-    const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
+    const [who, named] = personThenRole(args);
+    const user = await person(ctx, who);
+    const role = need(named?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
     const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
     const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;

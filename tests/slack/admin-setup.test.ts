@@ -182,3 +182,14 @@ describe('/baton help', () => {
     expect(text).not.toContain('PTO-42');
   });
 });
+
+describe('/baton admin roles grant', () => {
+  it('takes the role before the person too (admin roles grant operator @carol), as people say it', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin roles grant operator <@U0CAROL|carol>')).toContain(
+      'Carol Manager is now an operator.',
+    );
+    expect((await t!.batonUser('carol')).role).toBe('operator');
+    expect(await ask('admin roles grant <@U0CAROL|carol> admin')).toContain('Carol Manager is now an admin.');
+  });
+});

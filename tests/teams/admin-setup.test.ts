@@ -148,3 +148,14 @@ describe('admin requests move, on Teams', () => {
     );
   });
 });
+
+describe('admin roles grant, on Teams', () => {
+  it('takes the role before the person too, as on Slack', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    await ask('help', 'carol');
+    expect(await ask('admin roles grant operator carol@example.com')).toContain(
+      'Carol Manager is now an operator.',
+    );
+    expect((await t.batonUser('carol')).role).toBe('operator');
+  });
+});
