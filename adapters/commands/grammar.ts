@@ -49,8 +49,18 @@ export const COMMANDS: CommandSpec[] = [
   ),
   spec('admin jobs show <id>', 'one job: its steps and error', 'operator'),
   spec('admin jobs rerun <id>', 'rerun a failed job from the step that failed', 'operator'),
+  spec(
+    'admin requests move <ID> <stage>',
+    'move a request to another stage by hand (recorded in its history; recipes on that stage start)',
+    'admin',
+  ),
   spec('admin groups list', 'groups and their members', 'admin'),
   spec('admin groups create <name> [description]', 'create a group', 'admin'),
+  spec(
+    'admin groups delete <name> [confirm]',
+    'delete a group (one with members or used by recipes: says what it breaks, then confirm)',
+    'admin',
+  ),
   spec('admin groups add <group> @person…', 'add people to a group', 'admin'),
   spec('admin groups remove <group> @person…', 'remove people from a group', 'admin'),
   spec('admin roles grant @person <admin|operator>', 'give someone a role', 'admin'),
@@ -87,6 +97,19 @@ export function unquote(text: string): string {
 /** What follows the first argument in the text after a command (a name, a description), unquoted. */
 export function afterFirst(rest: string): string {
   return unquote(rest.replace(/^\S+\s*/, '').trim());
+}
+
+/**
+ * The first argument of the text after a command and what follows it, both unquoted; a first
+ * argument in quotes may hold spaces (an app's name: `"Help desk" Waiting`).
+ */
+export function firstAndRest(rest: string): { first: string; after: string } {
+  const text = rest.trim();
+  const close = QUOTES[text[0] ?? ''];
+  const end = close === undefined ? -1 : text.indexOf(close, 1);
+  if (end > 1 && (end === text.length - 1 || /\s/.test(text[end + 1]!)))
+    return { first: text.slice(1, end).trim(), after: unquote(text.slice(end + 1).trim()) };
+  return { first: unquote(text.split(/\s+/)[0] ?? ''), after: afterFirst(text) };
 }
 
 /** Other names of commands, as people type them. */
@@ -191,6 +214,17 @@ export function peopleTokens(args: string[]): string[] {
     .join(' ')
     .split(/[\s,;]+/)
     .filter((p) => p !== '' && !/^(and|&)$/i.test(p));
+}
+
+/**
+ * `admin roles grant`'s arguments as [person, role]: people also say the role first
+ * ("grant operator @carol"), which is taken the same way.
+ */
+export function personThenRole(args: string[]): [string | undefined, string | undefined] {
+  const roles = ['admin', 'operator', 'user'];
+  const [a, b] = args;
+  if (a && b && roles.includes(a.toLowerCase()) && !roles.includes(b.toLowerCase())) return [b, a];
+  return [a, b];
 }
 
 export function levelOf(user: User): Level {

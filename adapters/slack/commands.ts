@@ -15,15 +15,19 @@ import {
   COMMANDS,
   type CommandSpec,
   commandsUnder,
+  firstAndRest,
   levelOf,
   parseCommand,
   peopleTokens,
+  personThenRole,
   requestIdArg,
   unquote,
   usage,
   withdrawnText,
 } from '../commands/grammar.js';
+import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import { openRequestModal, renderAddFieldModal, renderAppPicker, renderCreateAppModal } from './modals.js';
@@ -44,10 +48,17 @@ export const COMMAND_ACTION = {
   newRequest: 'baton_new_request',
 } as const;
 
-/** `help`: the subcommands this person can use. */
-export function renderHelp(command: string, user: User): { text: string; blocks: types.KnownBlock[] } {
+/** `help`: the subcommands this person can use; `example`, a request id as theirs look (`exampleRequestId`). */
+export function renderHelp(
+  command: string,
+  user: User,
+  example = 'PTO-42',
+): { text: string; blocks: types.KnownBlock[] } {
   const level = levelOf(user);
-  const mine = COMMANDS.filter((c) => allowed(c.level, level));
+  const mine = COMMANDS.filter((c) => allowed(c.level, level)).map((c) => ({
+    ...c,
+    summary: c.summary.replaceAll('PTO-42', example),
+  }));
   const lines = (list: CommandSpec[]) =>
     // Usages hold `<ID>` and `<admin|operator>`: unescaped, Slack would read them as links.
     list.map((c) => `• \`${escapeMrkdwn(usage(command, c))}\` — ${escapeMrkdwn(c.summary)}`).join('\n');
@@ -276,9 +287,11 @@ function jobLine(j: JobDoc): string {
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
+// A command someone may not use is refused first (the core refuses it again), before they are
+// asked for what is missing: nobody is sent to look up names for a command they cannot run.
 const handlers: Record<string, Handler> = {
   help: async (ctx) => {
-    const h = renderHelp(ctx.command, ctx.actor);
+    const h = renderHelp(ctx.command, ctx.actor, await exampleRequestId(ctx.deps.baton, ctx.actor));
     await ctx.reply(h.text, h.blocks);
   },
 
@@ -385,24 +398,29 @@ const handlers: Record<string, Handler> = {
     );
   },
 
-  'admin apps add field': async (ctx, args) => {
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+  'admin apps add field': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
+    const named = await needOne(
+      firstAndRest(rest).first,
       'app',
       async () => `${ctx.command} admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
     );
-    requireAdmin(ctx.actor, 'change apps');
-    const app = await ctx.deps.baton.apps.get(key);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const app = await ctx.deps.baton.apps.resolve(named);
     await ctx.deps.client.views.open({ trigger_id: ctx.triggerId, view: renderAddFieldModal(app) });
   },
 
-  'admin apps add stage': async (ctx, args, rest) => {
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+  'admin apps add stage': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
+    const { first, after } = firstAndRest(rest);
+    const named = await needOne(
+      first,
       'app',
       async () => `${ctx.command} admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
     );
-    const stage = need(afterFirst(rest), 'stage', `${ctx.command} admin apps add stage ${key} Cancelled`);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const { key } = await ctx.deps.baton.apps.resolve(named);
+    const stage = need(after, 'stage', `${ctx.command} admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await ctx.reply(`*${escapeMrkdwn(app.name)}* stages: ${escapeMrkdwn(app.stages.join(' → '))}`);
   },
@@ -430,13 +448,13 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
+    requireOperator(ctx.actor, 'start recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () =>
         `${ctx.command} admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
     );
-    requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
     await ctx.reply(
@@ -447,13 +465,13 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
+    requireOperator(ctx.actor, 'stop recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () =>
         `${ctx.command} admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
     );
-    requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
     if (before.state === 'stopped') {
@@ -505,6 +523,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs list': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
     if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
       throw new ValidationError(
@@ -523,6 +542,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs show': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const id = await needOne(
       args[0],
       'job',
@@ -550,6 +570,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs rerun': async (ctx, args) => {
+    requireOperator(ctx.actor, 'rerun jobs');
     const id = await needOne(
       args[0],
       'job',
@@ -558,6 +579,28 @@ const handlers: Record<string, Handler> = {
     const job = await ctx.deps.baton.engine.rerun(ctx.actor, id);
     await ctx.reply(
       `Job \`${job._id}\` rerun: now *${job.status}*${job.error ? ` (${escapeMrkdwn(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin requests move': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change the stage of a request by hand');
+    const { first, after } = firstAndRest(rest);
+    const id = await needOne(
+      requestIdArg(first || undefined),
+      'request',
+      async () => `${ctx.command} admin requests move ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
+    const stage = await needOne(
+      after,
+      'stage',
+      async () =>
+        `${ctx.command} admin requests move ${id} ${(await exampleStage(ctx.deps.baton, ctx.actor, id)) ?? 'Approved'}`,
+    );
+    const { request, from, moved } = await moveRequest(ctx.deps.baton, ctx.actor, id, stage);
+    await ctx.reply(
+      moved
+        ? `${request._id} moved from *${escapeMrkdwn(from)}* to *${escapeMrkdwn(request.stage)}*.`
+        : `${request._id} is already in *${escapeMrkdwn(request.stage)}*.`,
     );
   },
 
@@ -580,6 +623,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups create': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'create groups');
     const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
     const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
@@ -588,14 +632,40 @@ const handlers: Record<string, Handler> = {
     );
   },
 
+  'admin groups delete': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'delete groups');
+    const name = await needOne(
+      args[0]?.toLowerCase(),
+      'group',
+      async () => `${ctx.command} admin groups delete ${await exampleGroup(ctx.deps.baton, ctx.actor)}`,
+    );
+    const confirm = args[1]?.toLowerCase();
+    if (confirm !== undefined && confirm !== 'confirm')
+      throw new ValidationError(
+        `Type confirm after the group's name to delete it: ${ctx.command} admin groups delete ${name} confirm`,
+      );
+    const result = await deleteGroup(ctx.deps.baton, ctx.actor, name, confirm === 'confirm');
+    if (result.deleted) {
+      await ctx.reply(`Group *${result.name}* deleted.`);
+      return;
+    }
+    await ctx.reply(
+      truncate(
+        `Delete the group *${result.name}*? ${escapeMrkdwn(deletionNotes(result).join(' '))}\nTo delete it, type \`${ctx.command} admin groups delete ${result.name} confirm\`.`,
+        3000,
+      ),
+    );
+  },
+
   'admin groups add': async (ctx, args) => groupMembers(ctx, args, 'add'),
   'admin groups remove': async (ctx, args) => groupMembers(ctx, args, 'remove'),
 
   'admin roles grant': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
-    const user = await person(ctx, args[0], true);
+    const [who, named] = personThenRole(args);
+    const user = await person(ctx, who, true);
     const role = need(
-      args[1]?.toLowerCase(),
+      named?.toLowerCase(),
       'role',
       `${ctx.command} admin roles grant @alice operator`,
     ) as Role;
@@ -620,12 +690,12 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  requireAdmin(ctx.actor, 'change group members');
   const group = await needOne(
     args[0]?.toLowerCase(),
     'group',
     async () => `${ctx.command} admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @alice`,
   );
-  requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. ${ctx.command} admin groups ${op} ${group} @alice`);

@@ -22,14 +22,18 @@ import {
   COMMANDS,
   type CommandSpec,
   commandsUnder,
+  firstAndRest,
   levelOf,
   parseCommand,
   peopleTokens,
+  personThenRole,
   requestIdArg,
   unquote,
   withdrawnText,
 } from '../commands/grammar.js';
+import { deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
@@ -231,6 +235,8 @@ function jobLine(j: JobDoc): string {
 
 type Handler = (ctx: Ctx, args: string[], rest: string) => Promise<void>;
 
+// A command someone may not use is refused first (the core refuses it again), before they are
+// asked for what is missing: nobody is sent to look up names for a command they cannot run.
 const handlers: Record<string, Handler> = {
   help: async (ctx) => say(ctx, renderHelp(ctx.actor, await exampleId(ctx.deps, ctx.actor))),
 
@@ -352,24 +358,29 @@ const handlers: Record<string, Handler> = {
     );
   },
 
-  'admin apps add field': async (ctx, args) => {
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+  'admin apps add field': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
+    const named = await needOne(
+      firstAndRest(rest).first,
       'app',
       async () => `admin apps add field ${await exampleAppKey(ctx.deps.baton)}`,
     );
-    requireAdmin(ctx.actor, 'change apps');
-    const app = await ctx.deps.baton.apps.get(key);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const app = await ctx.deps.baton.apps.resolve(named);
     await card(ctx, renderAddFieldForm(app), `New field for ${app.name}`);
   },
 
-  'admin apps add stage': async (ctx, args, rest) => {
-    const key = await needOne(
-      args[0]?.toLowerCase(),
+  'admin apps add stage': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change apps');
+    const { first, after } = firstAndRest(rest);
+    const named = await needOne(
+      first,
       'app',
       async () => `admin apps add stage ${await exampleAppKey(ctx.deps.baton)} Cancelled`,
     );
-    const stage = need(afterFirst(rest), 'stage', `admin apps add stage ${key} Cancelled`);
+    // Its key, its name (in quotes when it has spaces) or its id prefix, as for `new`.
+    const { key } = await ctx.deps.baton.apps.resolve(named);
+    const stage = need(after, 'stage', `admin apps add stage ${key} Cancelled`);
     const app = await ctx.deps.baton.apps.addStage(ctx.actor, key, stage);
     await say(ctx, `**${md(app.name)}** stages: ${md(app.stages.join(' → '))}`);
   },
@@ -389,12 +400,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes start': async (ctx, args) => {
+    requireOperator(ctx.actor, 'start recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () => `admin recipes start ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'stopped')}`,
     );
-    requireOperator(ctx.actor, 'start recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.start(ctx.actor, name);
     await say(
@@ -406,12 +417,12 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin recipes stop': async (ctx, args) => {
+    requireOperator(ctx.actor, 'stop recipes');
     const name = await needOne(
       args[0],
       'recipe',
       async () => `admin recipes stop ${await exampleRecipe(ctx.deps.baton, ctx.actor, 'running')}`,
     );
-    requireOperator(ctx.actor, 'stop recipes');
     const before = await ctx.deps.baton.recipes.get(ctx.actor, name);
     const r = await ctx.deps.baton.recipes.stop(ctx.actor, name);
     if (before.state === 'stopped') {
@@ -462,6 +473,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs list': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const status = args[0]?.toLowerCase() as JobDoc['status'] | undefined;
     if (status && !['running', 'waiting', 'completed', 'failed', 'stopped'].includes(status)) {
       throw new ValidationError(
@@ -481,6 +493,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs show': async (ctx, args) => {
+    requireOperator(ctx.actor, 'see jobs');
     const job = await ctx.deps.baton.recipes.getJob(
       ctx.actor,
       await needOne(
@@ -507,6 +520,7 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin jobs rerun': async (ctx, args) => {
+    requireOperator(ctx.actor, 'rerun jobs');
     const job = await ctx.deps.baton.engine.rerun(
       ctx.actor,
       await needOne(
@@ -518,6 +532,29 @@ const handlers: Record<string, Handler> = {
     await say(
       ctx,
       `Job \`${job._id}\` rerun: now **${job.status}**${job.error ? ` (${md(job.error.message)})` : ''}.`,
+    );
+  },
+
+  'admin requests move': async (ctx, _args, rest) => {
+    requireAdmin(ctx.actor, 'change the stage of a request by hand');
+    const { first, after } = firstAndRest(rest);
+    const id = await needOne(
+      requestIdArg(first || undefined),
+      'request',
+      async () => `admin requests move ${await exampleRequestId(ctx.deps.baton, ctx.actor)}`,
+    );
+    const stage = await needOne(
+      after,
+      'stage',
+      async () =>
+        `admin requests move ${id} ${(await exampleStage(ctx.deps.baton, ctx.actor, id)) ?? 'Approved'}`,
+    );
+    const { request, from, moved } = await moveRequest(ctx.deps.baton, ctx.actor, id, stage);
+    await say(
+      ctx,
+      moved
+        ? `${request._id} moved from **${md(from)}** to **${md(request.stage)}**.`
+        : `${request._id} is already in **${md(request.stage)}**.`,
     );
   },
 
@@ -540,10 +577,34 @@ const handlers: Record<string, Handler> = {
   },
 
   'admin groups create': async (ctx, args, rest) => {
+    requireAdmin(ctx.actor, 'create groups');
     const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
     const description = afterFirst(rest);
     const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
     await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
+  },
+
+  'admin groups delete': async (ctx, args) => {
+    requireAdmin(ctx.actor, 'delete groups');
+    const name = await needOne(
+      args[0]?.toLowerCase(),
+      'group',
+      async () => `admin groups delete ${await exampleGroup(ctx.deps.baton, ctx.actor)}`,
+    );
+    const confirm = args[1]?.toLowerCase();
+    if (confirm !== undefined && confirm !== 'confirm')
+      throw new ValidationError(
+        `Type confirm after the group's name to delete it: admin groups delete ${name} confirm`,
+      );
+    const result = await deleteGroup(ctx.deps.baton, ctx.actor, name, confirm === 'confirm');
+    if (result.deleted) {
+      await say(ctx, `Group **${result.name}** deleted.`);
+      return;
+    }
+    await say(
+      ctx,
+      `Delete the group **${result.name}**? ${md(deletionNotes(result).join(' '))}\n\nTo delete it, type **admin groups delete ${result.name} confirm**.`,
+    );
   },
 
   'admin groups add': async (ctx, args) => groupMembers(ctx, args, 'add'),
@@ -551,8 +612,9 @@ const handlers: Record<string, Handler> = {
 
   'admin roles grant': async (ctx, args) => {
     requireAdmin(ctx.actor, 'grant or revoke roles');
-    const user = await person(ctx, args[0]);
-    const role = need(args[1]?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
+    const [who, named] = personThenRole(args);
+    const user = await person(ctx, who);
+    const role = need(named?.toLowerCase(), 'role', 'admin roles grant @Alice operator') as Role;
     const before = user.role;
     const updated = await ctx.deps.baton.users.setRole(ctx.actor, user._id, role);
     const what = updated.role === 'user' ? 'a user' : `an ${updated.role}`;
@@ -572,12 +634,12 @@ const handlers: Record<string, Handler> = {
 };
 
 async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Promise<void> {
+  requireAdmin(ctx.actor, 'change group members');
   const group = await needOne(
     args[0]?.toLowerCase(),
     'group',
     async () => `admin groups ${op} ${await exampleGroup(ctx.deps.baton, ctx.actor)} @Alice`,
   );
-  requireAdmin(ctx.actor, 'change group members');
   const people = peopleTokens(args.slice(1));
   if (people.length === 0)
     throw new ValidationError(`Mention who to ${op}, e.g. admin groups ${op} ${group} @Alice`);
