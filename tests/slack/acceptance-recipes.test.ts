@@ -289,7 +289,10 @@ describe('the first words of admin commands', () => {
     expect(lines[0]).toBe('*`/baton admin` commands*');
     expect(lines).toContain('• `/baton admin apps list` — apps and their stages and fields');
     expect(lines).toContain('• `/baton admin groups add &lt;group&gt; @person…` — add people to a group');
-    expect(lines).toHaveLength(1 + 17);
+    expect(lines).toContain(
+      '• `/baton admin groups delete &lt;name&gt; [confirm]` — delete a group (one with members or used by recipes: says what it breaks, then confirm)',
+    );
+    expect(lines).toHaveLength(1 + 19);
     expect((await command('admin help', 'admin')).blocks).toEqual(admin.blocks);
 
     const apps = await command('ADMIN apps', 'admin');
