@@ -59,23 +59,25 @@ describe('Slack: a click acked before the deadline, carried out after it', { tim
     for (const d of dirs.splice(0)) removeDir(d);
   });
 
-  it('completes the task with the click; the expiry does not win', async () => {
-    fake = new FakeSlackApi();
-    await fake.start();
-    for (const p of Object.values(SLACK)) fake.people.set(p.id, p);
-    const dataDir = tempDir('races8-expiry-');
-    const recipes = recipesDir(GEAR);
-    dirs.push(dataDir, recipes);
+  /** Baton with the Slack surface on the fake, on `dataDir`; the first start files GEAR-1 for Hank. */
+  async function start(dataDir: string, recipes: string): Promise<string> {
     const baton = await startBaton(dataDir, recipes, {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_API_URL: fake.url,
+      SLACK_API_URL: fake!.url,
       BATON_ADMINS: SLACK.admin!.id,
     });
     child = baton.child;
+    return baton.url;
+  }
 
+  /** Files a request (Hank's task is posted), then Hank clicks Approve; resolves once Slack has its ack. */
+  async function fileAndClick(
+    url: string,
+    slowHank: (deadline: number) => FakeSlackApi['delayWhen'] | 'hold',
+  ): Promise<{ deadline: number; hankDm: string }> {
     expect(
-      await slackPost(baton.url, {
+      await slackPost(url, {
         type: 'view_submission',
         user: { id: SLACK.alice!.id, username: 'alice', name: 'alice', team_id: 'T0BATON001' },
         team: { id: 'T0BATON001' },
@@ -92,20 +94,19 @@ describe('Slack: a click acked before the deadline, carried out after it', { tim
       }),
     ).toBe(200);
     const hankDm = `D${SLACK.hank!.id.slice(1)}`;
-    const ts = '1700000002.000100';
     const copy = await eventually(async () =>
       (fake!.of('chat.postMessage') as unknown as Posted[]).find((m) => m.channel === hankDm),
     );
     const deadline = Date.now() + EXPIRES_S * 1000;
     const value = copy.blocks.flatMap((b) => b.elements ?? []).find((e) => e.text?.text === 'Approve')?.value;
     expect(value).toBeTruthy();
-
     // Slack is slow to say who Hank is: the click is carried out only after the deadline.
-    fake.delayWhen = (method, args) =>
-      method === 'users.info' && args.user === SLACK.hank!.id
-        ? Math.max(0, deadline + 1500 - Date.now())
-        : undefined;
-    const status = await slackPost(baton.url, {
+    const slow = slowHank(deadline);
+    if (slow === 'hold')
+      fake!.hold = (method, args) => method === 'users.info' && args.user === SLACK.hank!.id;
+    else fake!.delayWhen = slow;
+    const ts = '1700000002.000100';
+    const status = await slackPost(url, {
       type: 'block_actions',
       user: { id: SLACK.hank!.id, username: 'hank', name: 'hank', team_id: 'T0BATON001' },
       team: { id: 'T0BATON001' },
@@ -122,7 +123,11 @@ describe('Slack: a click acked before the deadline, carried out after it', { tim
     expect(status).toBe(200);
     // Acked in time: what follows must treat it as a click before the deadline.
     expect(Date.now()).toBeLessThan(deadline);
+    return { deadline, hankDm };
+  }
 
+  /** Hank's copy once decided: approved by him, and nobody was told the task expired. */
+  async function expectApprovedByHank(hankDm: string): Promise<void> {
     const decided = await eventually(
       async () =>
         (fake!.of('chat.update') as unknown as Posted[]).find(
@@ -131,8 +136,47 @@ describe('Slack: a click acked before the deadline, carried out after it', { tim
       30_000,
     );
     expect(decided.text).toMatch(/Approved by Hank HR/);
-    expect(fake.of('chat.postEphemeral').map((e) => String(e.text))).not.toContainEqual(
+    expect(fake!.of('chat.postEphemeral').map((e) => String(e.text))).not.toContainEqual(
       expect.stringMatching(/expired/),
     );
+  }
+
+  function setUp(): { dataDir: string; recipes: string } {
+    const dataDir = tempDir('races8-expiry-');
+    const recipes = recipesDir(GEAR);
+    dirs.push(dataDir, recipes);
+    return { dataDir, recipes };
+  }
+
+  it('carried out after the deadline (a slow Slack): the click completes the task, the expiry does not win', async () => {
+    fake = new FakeSlackApi();
+    await fake.start();
+    for (const p of Object.values(SLACK)) fake.people.set(p.id, p);
+    const { dataDir, recipes } = setUp();
+    const url = await start(dataDir, recipes);
+    const { hankDm } = await fileAndClick(
+      url,
+      (deadline) => (method, args) =>
+        method === 'users.info' && args.user === SLACK.hank!.id
+          ? Math.max(0, deadline + 1500 - Date.now())
+          : undefined,
+    );
+    await expectApprovedByHank(hankDm);
+  });
+
+  it('held by a process killed before carrying it out, restarted after the deadline: the click completes the task', async () => {
+    fake = new FakeSlackApi();
+    await fake.start();
+    for (const p of Object.values(SLACK)) fake.people.set(p.id, p);
+    const { dataDir, recipes } = setUp();
+    const url = await start(dataDir, recipes);
+    const { deadline, hankDm } = await fileAndClick(url, () => 'hold');
+    // The click is held in the store and acked; the process dies before carrying it out.
+    await eventually(async () => fake!.held.some((c) => c.method === 'users.info'));
+    await killHard(child!);
+    fake.hold = undefined;
+    while (Date.now() < deadline + 1000) await new Promise((r) => setTimeout(r, 100));
+    await start(dataDir, recipes);
+    await expectApprovedByHank(hankDm);
   });
 });
