@@ -545,20 +545,28 @@ export class TaskService {
    * answer but has not carried it out yet (a Slack click waiting behind others, on a slow
    * Slack API, or held by a process that died): that answer decides the task, not the timer.
    */
-  private async answerHeldBeforeDeadline(taskId: string, deadline: Date, now: Date): Promise<boolean> {
+  private async answerHeldBeforeDeadline(taskId: string, now: Date): Promise<boolean> {
+    // Held clicks are few (each lives from its ack to its carrying out): look there first.
     const held = await this.ctx.store
       .collection<HeldAction>('held_actions')
-      .find({ 'payload.task_id': taskId, created_at: { $lte: deadline } }, { limit: 10 })
+      .find({ 'payload.task_id': taskId }, { limit: 10 })
       .toArray();
+    if (held.length === 0) return false;
+    const task = await this.load(taskId);
+    const deadline = task?.status === 'open' ? task.expires_at : undefined;
+    if (!deadline || deadline > now) return false;
     const since = now.getTime() - HELD_CLICK_GRACE_MS;
-    return held.some((h) => this.startedAt > since || (h.claimed_at ?? h.created_at).getTime() > since);
+    return held.some(
+      (h) =>
+        h.created_at <= deadline &&
+        (this.startedAt > since || (h.claimed_at ?? h.created_at).getTime() > since),
+    );
   }
 
   /** Expires a task whose deadline has passed (scheduler). A no-op if it closed first. */
   async expire(taskId: string): Promise<TaskDoc | null> {
     const now = this.ctx.now();
-    const due = await this.ctx.db.tasks.findOne({ _id: taskId, status: 'open', expires_at: { $lte: now } });
-    if (due?.expires_at && (await this.answerHeldBeforeDeadline(taskId, due.expires_at, now))) {
+    if (await this.answerHeldBeforeDeadline(taskId, now)) {
       this.ctx.logger.info(
         { task: taskId },
         'task expiry held back: an answer from before its deadline is being carried out',
