@@ -1000,12 +1000,14 @@ export function registerTaskHandlers(
       // Other `baton:` buttons (the transport's own) are not task buttons: leave them alone.
       if (action.type === 'button' && parseButtonValue(action.value)) await next();
     },
-    async ({ ack, body, action, respond }) => {
+    async ({ ack, body, action, respond, context }) => {
       const ref = parseButtonValue(action.value);
       if (!ref) {
         await ack();
         return;
       }
+      // Slack delivering this click again (it got no answer in time): X-Slack-Retry-Num.
+      const retried = typeof context.retryNum === 'number' && context.retryNum > 0;
       const click: HeldClick = {
         task_id: ref.task_id,
         outcome: ref.outcome,
@@ -1052,7 +1054,7 @@ export function registerTaskHandlers(
         );
       }
       await ack();
-      await carryOut(click, held, refreshList);
+      await carryOut(click, held, refreshList, false, retried);
     },
   );
 
@@ -1066,6 +1068,7 @@ export function registerTaskHandlers(
     held: string | undefined,
     refreshList?: (note: string) => Promise<void>,
     replayed = false,
+    retried = false,
   ): Promise<void> {
     const show = shownWhere(click, refreshList);
     const refresh = async (note: string) => {
@@ -1101,6 +1104,16 @@ export function registerTaskHandlers(
           .catch((e: unknown) =>
             logger.warn({ task: click.task_id, error: errorCode(e) }, 'slack: copies not updated'),
           );
+        return;
+      }
+      // Slack's retry of a click whose first delivery was carried out: that one answered it.
+      if (
+        retried &&
+        ((err instanceof TaskClosedError && (await carriedOutBefore(err, click))) ||
+          (err instanceof ValidationError &&
+            (await answeredAlready(click.slack_user, click.task_id, click.outcome, undefined))))
+      ) {
+        logger.info({ task: click.task_id }, 'slack: a click delivered again, carried out already');
         return;
       }
       await handleClickError(err, click, refreshList);

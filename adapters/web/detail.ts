@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { HistoryEvent, Request, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
@@ -208,7 +209,7 @@ export function registerDetail(deps: WebDeps): void {
         body: html`<div id="request" data-live="request" data-request="${request._id}" data-fragment="/requests/${request._id}/fragment">${await requestFragment(deps, req, user, request)}</div>
 <section class="card narrow-left" aria-labelledby="comment-h"><h2 id="comment-h">Add a comment</h2>
 <form method="post" action="/requests/${request._id}/comment" class="form">
-  ${kit.csrfField(req)}
+  ${kit.csrfField(req)}<input type="hidden" name="_submission" value="${randomBytes(16).toString('base64url')}">
   <label for="request-comment" class="sr-only">Comment</label>
   <textarea id="request-comment" name="comment" rows="3" maxlength="5000" required></textarea>
   <div class="actions"><button type="submit">Comment</button></div>
@@ -249,13 +250,21 @@ export function registerDetail(deps: WebDeps): void {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+  app.post<{ Params: { id: string }; Body: { comment?: string; _submission?: string } }>(
     '/requests/:id/comment',
     async (req, reply) => {
       const user = await kit.requireUser(req, reply);
       if (!user) return reply;
       try {
-        await baton.requests.comment(user, req.params.id, String(req.body?.comment ?? ''));
+        const text = String(req.body?.comment ?? '');
+        // The page's one-time token with what was typed: the same comment posted again (a
+        // double click, a form re-posted after a crash) is recorded once; another comment
+        // sent from the same page (Back, then typing something else) is a comment of its own.
+        const token = typeof req.body?._submission === 'string' ? req.body._submission : '';
+        const key = /^[A-Za-z0-9_-]{16,64}$/.test(token)
+          ? `${token}:${createHash('sha256').update(text.trim()).digest('base64url').slice(0, 16)}`
+          : undefined;
+        await baton.requests.comment(user, req.params.id, text, key ? { key } : {});
         if (wantsJson(req)) return reply.send({ ok: true });
         return reply.redirect(`/requests/${encodeURIComponent(req.params.id)}#history-h`, 303);
       } catch (err) {

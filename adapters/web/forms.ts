@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../src/core/errors.js';
+import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
 import { html } from './html.js';
@@ -158,7 +158,10 @@ const SUBMISSIONS_KEPT = 10_000;
 /**
  * Each rendering of a request form carries a one-time `_submission` token. Posting the same
  * form twice (a double click, Back and Submit again, a retried post) files one request: the
- * second post is sent to the request the first one filed. Kept in memory, newest last.
+ * second post is sent to the request the first one filed. The token is taken in the store with
+ * the request (`requests.fileOnce`), so a post repeated after a restart or a crash, or reaching
+ * another instance, files nothing more; posts of one process are also lined up here, newest
+ * last, so a repeat waits for the first rather than finding it half filed.
  * Back to a submitted form loads it afresh (a new token) with the typed values restored, so
  * app.js puts back the token that was submitted from this address (sessionStorage).
  */
@@ -166,7 +169,10 @@ class Submissions {
   private readonly filed = new Map<string, Promise<string | null>>();
 
   /** Runs `file` once per token; a repeat waits for the first and gets its request id. */
-  async once(key: string, file: () => Promise<string>): Promise<{ id: string; repeat: boolean }> {
+  async once(
+    key: string,
+    file: () => Promise<{ id: string; repeat: boolean }>,
+  ): Promise<{ id: string; repeat: boolean }> {
     const earlier = this.filed.get(key);
     if (earlier) {
       const id = await earlier;
@@ -181,9 +187,9 @@ class Submissions {
     );
     if (this.filed.size > SUBMISSIONS_KEPT) this.filed.delete(this.filed.keys().next().value as string);
     try {
-      const id = await file();
-      settle(id);
-      return { id, repeat: false };
+      const filed = await file();
+      settle(filed.id);
+      return filed;
     } catch (err) {
       // Nothing was filed (e.g. a validation error): the corrected form may use the token again.
       this.filed.delete(key);
@@ -290,11 +296,26 @@ ${
       if (Object.keys(ambiguous).length > 0)
         throw new ValidationError(`Please fix: ${Object.values(ambiguous).join('; ')}.`, ambiguous);
       // The form started with the fields' defaults: one the person cleared stays blank.
-      const fileIt = async () =>
-        (await baton.requests.file(user, def.key, values, { formShowedDefaults: true }))._id;
+      const options = { formShowedDefaults: true };
+      const fileOnce = async (key: string) => {
+        // The same form's first post is being filed right now (another instance): wait for it.
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          const once = await baton.requests.fileOnce(user, def.key, values, key, options);
+          if (once) return { id: once.request._id, repeat: once.repeat };
+          if (Date.now() > deadline)
+            throw new ConflictError(
+              'This form is already being submitted: its request shows under your requests in a moment.',
+            );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const key = `${user._id}:${def.key}:${token}`;
       const { id, repeat } = token
-        ? await submissions.once(`${user._id}:${def.key}:${token}`, fileIt)
-        : { id: await fileIt(), repeat: false };
+        ? await submissions.once(key, () =>
+            fileOnce(`web:form:${createHash('sha256').update(key).digest('base64url')}`),
+          )
+        : { id: (await baton.requests.file(user, def.key, values, options))._id, repeat: false };
       // A script or API client (JSON asked for) gets JSON, as for every error below.
       if (wantsJson(req))
         return reply.status(repeat ? 200 : 201).send({ ok: true, id, url: `/requests/${id}`, repeat });

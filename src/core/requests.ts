@@ -433,7 +433,17 @@ export class RequestService {
   }
 
   /** Adds a comment to the trail (the requester, anyone with a task on it, operators, admins). */
-  async comment(actor: User, requestId: string, text: string): Promise<Request> {
+  /**
+   * Adds a comment to the history. `key` (a form's one-time token and what was typed): the same
+   * comment sent again with it (a double click, a re-posted form) is recorded once.
+   */
+  async comment(
+    actor: User,
+    requestId: string,
+    text: string,
+    options: { key?: string } = {},
+  ): Promise<Request> {
+    if (options.key !== undefined) assertSafeId(options.key, 'comment key');
     const request = await this.get(actor, requestId);
     const body = typeof text === 'string' ? text.trim() : '';
     if (body === '')
@@ -442,7 +452,9 @@ export class RequestService {
       throw new ValidationError(`A comment must be at most ${MAX_COMMENT_LENGTH} characters.`);
     const now = this.ctx.now();
     const event: HistoryEvent = {
-      id: `${request._id}:comment:${eventStamp(now)}:${actor._id}`,
+      id: options.key
+        ? `${request._id}:comment:${actor._id}:${options.key}`
+        : `${request._id}:comment:${eventStamp(now)}:${actor._id}`,
       type: 'comment',
       at: now,
       by: actor._id,

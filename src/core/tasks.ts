@@ -1,6 +1,7 @@
 import { type Filter, isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
+import type { HeldAction } from './deliveries.js';
 import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
@@ -24,6 +25,15 @@ export const EXPIRE_DUE_JOB = 'baton.tasks.expire-due';
 export const EXPIRY_BUCKET_MS = 250;
 /** Tasks one sweep of a bucket expires at once. */
 const EXPIRE_CONCURRENCY = 20;
+/**
+ * How long a click acknowledged before a task's deadline (held by a surface, see
+ * `DeliveryService.holdAction`) holds the task's expiry back while it is carried out: since it
+ * was last claimed, or since this process started (a click held by a process that died is
+ * carried out by the next start). Past that, the expiry goes ahead.
+ */
+const HELD_CLICK_GRACE_MS = 2 * 60_000;
+/** How soon the expiry of a task held back by a click is tried again. */
+const HELD_CLICK_RETRY_MS = 1000;
 
 /** Receives tasks that closed, so the waiting job resumes; set by the engine. */
 export interface TaskCloseSink {
@@ -112,7 +122,12 @@ export class TaskService {
     private readonly users: UserService,
     private readonly groups: GroupService,
     private readonly requests: RequestService,
-  ) {}
+  ) {
+    this.startedAt = ctx.now().getTime();
+  }
+
+  /** When this process started (a click held before that was held by a process that died). */
+  private readonly startedAt: number;
 
   /**
    * Expiry buckets this process has scheduled (by their time), each with its scheduling while
@@ -539,9 +554,40 @@ export class TaskService {
     return `the task waits for ${more} more response${more === 1 ? '' : 's'}`;
   }
 
+  /**
+   * Whether someone answered the task before its deadline and a surface acknowledged the
+   * answer but has not carried it out yet (a Slack click waiting behind others, on a slow
+   * Slack API, or held by a process that died): that answer decides the task, not the timer.
+   */
+  private async answerHeldBeforeDeadline(taskId: string, now: Date): Promise<boolean> {
+    // Held clicks are few (each lives from its ack to its carrying out): look there first.
+    const held = await this.ctx.store
+      .collection<HeldAction>('held_actions')
+      .find({ 'payload.task_id': taskId }, { limit: 10 })
+      .toArray();
+    if (held.length === 0) return false;
+    const task = await this.load(taskId);
+    const deadline = task?.status === 'open' ? task.expires_at : undefined;
+    if (!deadline || deadline > now) return false;
+    const since = now.getTime() - HELD_CLICK_GRACE_MS;
+    return held.some(
+      (h) =>
+        h.created_at <= deadline &&
+        (this.startedAt > since || (h.claimed_at ?? h.created_at).getTime() > since),
+    );
+  }
+
   /** Expires a task whose deadline has passed (scheduler). A no-op if it closed first. */
   async expire(taskId: string): Promise<TaskDoc | null> {
     const now = this.ctx.now();
+    if (await this.answerHeldBeforeDeadline(taskId, now)) {
+      this.ctx.logger.info(
+        { task: taskId },
+        'task expiry held back: an answer from before its deadline is being carried out',
+      );
+      await this.scheduleExpiry(new Date(now.getTime() + HELD_CLICK_RETRY_MS));
+      return null;
+    }
     const updated = await this.ctx.db.tasks.findOneAndUpdate(
       { _id: taskId, status: 'open', expires_at: { $lte: now } },
       { $set: { status: 'expired', completed_at: now, updated_at: now, pending_resume: true } },

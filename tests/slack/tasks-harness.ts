@@ -55,6 +55,8 @@ export class FakeSlackApi {
   readonly held: SlackCall[] = [];
   /** What `apps.connections.open` answers as the Socket Mode WebSocket URL. */
   socketUrl = '';
+  /** A delay (ms) before answering this one call (a slow Slack), or undefined/0 for none. */
+  delayWhen: ((method: string, args: Record<string, unknown>) => number | undefined) | undefined;
   /** Delay before each answer (to observe how many calls are in flight). */
   delayMs = 0;
   inFlight = 0;
@@ -106,6 +108,8 @@ export class FakeSlackApi {
       return null;
     }
     this.calls.push({ method, args });
+    const delay = this.delayWhen?.(method, args) ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const failure = this.failures.get(method) ?? this.failWhen?.(method, args);
     if (failure) return { ok: false, error: failure };
     switch (method) {
