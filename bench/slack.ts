@@ -517,7 +517,9 @@ async function main(): Promise<void> {
   // Web API calls per round trip, by method (what the round trips alone made).
   const callsPerRound = Object.fromEntries(
     Object.entries(counts.calls)
-      .map(([method, n]) => [method, (n - (callsBeforeRounds[method] ?? 0)) / Math.max(1, roundsDone)] as const)
+      .map(
+        ([method, n]) => [method, (n - (callsBeforeRounds[method] ?? 0)) / Math.max(1, roundsDone)] as const,
+      )
       .filter(([, n]) => n > 0)
       .map(([method, n]) => [method, Number(n.toFixed(2))]),
   );
