@@ -63,6 +63,8 @@ export const ConfigSchema = z
     BATON_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
       message: 'must be an http(s) URL',
     }),
+    /** When set, GET /metrics asks for it (Authorization: Bearer <token>); unset, /metrics is open like /healthz. */
+    METRICS_TOKEN: optionalString,
     /** Scheduler poll interval in ms; due timers are also picked up as they are scheduled. */
     SCHEDULER_POLL_MS: z.preprocess(
       blankAsUnset,

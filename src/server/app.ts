@@ -14,6 +14,7 @@ import type { Baton } from '../core/baton.js';
 import { isBatonError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
+import { registerMetrics } from './metrics.js';
 
 export interface AppOptions {
   baton: Baton;
@@ -109,6 +110,8 @@ export async function buildApp({
         .send(errorPage('Not found', 'There is no page at this address.'));
     return reply.status(404).send({ error: 'baton.not_found', message: `No route ${req.method} ${req.url}` });
   });
+
+  registerMetrics(app, baton, config.METRICS_TOKEN);
 
   app.get('/healthz', async () => {
     const health = await baton.health();
