@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Baton } from '../../src/core/baton.js';
 import { ValidationError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
-import type { PeopleDirectory } from '../../src/core/users.js';
+import type { PeopleDirectory, PlatformProfile } from '../../src/core/users.js';
 import type { Logger } from '../../src/logger.js';
 import type { SlackUserDirectory } from './deps.js';
 
@@ -47,6 +47,44 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
   };
   const cache = new Map<string, { profile: Profile; at: number }>();
   const pending = new Map<string, Promise<Profile>>();
+  /** Emails Slack has no (usable) member for, remembered like profiles, so a Teams-only person costs one lookup per TTL. */
+  const notOnSlack = new Map<string, number>();
+  const pendingEmails = new Map<string, Promise<string | null>>();
+
+  /**
+   * The Slack id of someone Baton knows by email but never met on Slack (they used Teams or the
+   * portal first), found with users.lookupByEmail and linked to their Baton user, so their tasks
+   * and notices reach them on Slack too and the next time needs no lookup.
+   */
+  function linkByEmail(user: User, email: string): Promise<string | null> {
+    const missed = notOnSlack.get(email);
+    if (missed !== undefined && now() - missed < ttl) return Promise.resolve(null);
+    const running = pendingEmails.get(email);
+    if (running) return running;
+    const p = (async () => {
+      const found = await lookupByEmail(client, logger, email);
+      if (found === undefined) return null; // a passing failure: ask again next time
+      if (found === null) {
+        if (notOnSlack.size > 10_000) notOnSlack.clear();
+        notOnSlack.set(email, now());
+        return null;
+      }
+      // The name stays Baton's: a lookup made for someone else's task renames nobody.
+      const linked = await baton.users.resolve({ provider: 'slack', id: found.id, email });
+      if (linked._id !== user._id) {
+        // That Slack account already belongs to another Baton user with another email.
+        logger.warn(
+          { user: user._id, slack_user: found.id, other: linked._id },
+          'slack: the Slack member with this email is linked to another Baton user',
+        );
+        return null;
+      }
+      logger.info({ user: user._id, slack_user: found.id }, 'slack: found a Baton user on Slack by email');
+      return found.id;
+    })().finally(() => pendingEmails.delete(email));
+    pendingEmails.set(email, p);
+    return p;
+  }
 
   async function fetchProfile(slackId: string): Promise<Profile> {
     try {
@@ -119,7 +157,10 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
     },
     async toSlack(user: User | string): Promise<string | null> {
       const u = typeof user === 'string' ? await baton.users.find(user) : user;
-      return u?.identities.find((i) => i.provider === 'slack')?.id ?? null;
+      if (!u) return null;
+      const known = u.identities.find((i) => i.provider === 'slack')?.id;
+      if (known) return known;
+      return u.email && !u.merged_into ? linkByEmail(u, u.email) : null;
     },
   };
 }
@@ -130,18 +171,39 @@ export function createSlackUserDirectory(options: SlackUserDirectoryOptions): Sl
  * Bots, deleted accounts and unknown addresses are nobody.
  */
 export function slackPeopleDirectory(client: WebClient, logger: Logger): PeopleDirectory {
-  return async (email) => {
-    try {
-      const res = await client.users.lookupByEmail({ email });
-      const u = res.user;
-      if (!u?.id || u.deleted || u.is_bot) return null;
-      const name =
-        u.real_name?.trim() || u.profile?.real_name?.trim() || u.profile?.display_name?.trim() || u.name;
-      return { provider: 'slack', id: u.id, name: name || undefined, email: u.profile?.email ?? email };
-    } catch (err) {
-      const code = (err as { data?: { error?: unknown } }).data?.error;
-      if (code !== 'users_not_found') logger.warn({ err, email }, 'slack: users.lookupByEmail failed');
-      return null;
-    }
-  };
+  return async (email) => (await lookupByEmail(client, logger, email)) ?? null;
+}
+
+/** Slack's answers to users.lookupByEmail that say "not now" rather than "nobody". */
+const PASSING_ERRORS = new Set([
+  'ratelimited',
+  'fatal_error',
+  'internal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * The Slack member with this email (users.lookupByEmail): null when there is none who can act
+ * (unknown address, a bot, a deactivated account, or no `users:read.email` scope), undefined
+ * when Slack could not answer just now.
+ */
+async function lookupByEmail(
+  client: WebClient,
+  logger: Logger,
+  email: string,
+): Promise<PlatformProfile | null | undefined> {
+  try {
+    const res = await client.users.lookupByEmail({ email });
+    const u = res.user;
+    if (!u?.id || u.deleted || u.is_bot) return null;
+    const name =
+      u.real_name?.trim() || u.profile?.real_name?.trim() || u.profile?.display_name?.trim() || u.name;
+    return { provider: 'slack', id: u.id, name: name || undefined, email: u.profile?.email ?? email };
+  } catch (err) {
+    const code = (err as { data?: { error?: unknown } }).data?.error;
+    if (code !== 'users_not_found') logger.warn({ err, email }, 'slack: users.lookupByEmail failed');
+    if (typeof code !== 'string' || PASSING_ERRORS.has(code)) return undefined;
+    return null;
+  }
 }
