@@ -4,7 +4,7 @@ import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import { type AppService, cancelledStageOf } from './apps.js';
 import type { CoreContext } from './context.js';
 import { DeliveryService } from './deliveries.js';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
 import { displayValue, selectedLabels, validateRecord } from './records.js';
@@ -314,62 +314,84 @@ export class RequestService {
      */
     options: { depth?: number; keepCancelled?: boolean; startedOn?: string } = {},
   ): Promise<RequestDoc> {
-    const request = await this.load(requestId);
-    if (!request) throw new NotFoundError(`No request ${requestId}.`);
-    const app = await this.apps.get(request.app);
-    if (!app.stages.includes(stage)) {
-      throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
+    const historyKey = `${requestId}/${eventId}`;
+    /** Whether this call wrote the trail entry (an earlier try of its own that lost the race). */
+    let wrote = false;
+    // The write is a compare-and-set on the stage read: another change landing in between (a
+    // cancel, an admin's move, another recipe) is read again and the rules applied to it.
+    for (let attempt = 0; ; attempt++) {
+      const request = await this.load(requestId);
+      if (!request) throw new NotFoundError(`No request ${requestId}.`);
+      const app = await this.apps.get(request.app);
+      if (!app.stages.includes(stage)) {
+        throw new ValidationError(`${app.name} has no stage "${stage}". Stages: ${app.stages.join(', ')}.`);
+      }
+      if (request.applied?.includes(eventId)) return request;
+      const cancelled =
+        options.keepCancelled &&
+        request.stage === cancelledStageOf(app) &&
+        options.startedOn !== request.stage;
+      // Already there: nothing changes, so nothing is recorded and no stage_changed recipe starts.
+      if (cancelled || request.stage === stage) {
+        // The trail entry of a try of this call that lost the race goes.
+        if (wrote) await this.ctx.db.history.deleteOne({ _id: historyKey });
+        if (cancelled)
+          this.ctx.logger.info(
+            { request: requestId, stage, by },
+            'stage not changed: the request was cancelled',
+          );
+        return request;
+      }
+      if (attempt >= 20)
+        throw new ConflictError(`${requestId} keeps changing stage; please try again in a moment.`);
+      const now = this.ctx.now();
+      const from = request.stage;
+      const event: HistoryEvent = {
+        id: eventId,
+        type: 'stage_changed',
+        at: now,
+        by,
+        text: `Stage changed from ${from} to ${stage}`,
+        data: { from, to: stage },
+      };
+      const pending: PendingEvent = {
+        id: eventId,
+        type: 'stage_changed',
+        from,
+        to: stage,
+        by,
+        ...(options.depth !== undefined ? { depth: options.depth } : {}),
+      };
+      if (!(await this.appendHistory(requestId, event, { emit: false }))) {
+        // Written by an earlier try (or a call that crashed before its write): it now says what
+        // this write does, in its place.
+        await this.ctx.db.history.updateOne(
+          { _id: historyKey },
+          { $set: { at: now, by, text: event.text, data: event.data, seq: nextSeq(now) } },
+        );
+      }
+      wrote = true;
+      // Recorded as pending (crash recovery starts its recipes) only when some recipe is
+      // triggered by it: an event no recipe listens to needs neither the record nor its clearing.
+      const wanted = this.sink ? await this.sink.wants(request.app, pending) : false;
+      const updated = await this.ctx.db.requests.findOneAndUpdate(
+        { _id: requestId, stage: from, applied: { $ne: eventId } },
+        wanted
+          ? {
+              $set: { stage, updated_at: now, has_pending: true },
+              $push: { pending, applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
+            }
+          : {
+              $set: { stage, updated_at: now },
+              $push: { applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
+            },
+        { returnDocument: 'after' },
+      );
+      if (!updated) continue; // applied meanwhile, or moved by someone else: read it again
+      this.ctx.events.emit('request.changed', updated);
+      await this.sink?.dispatch(updated);
+      return updated;
     }
-    if (request.applied?.includes(eventId)) return request;
-    if (
-      options.keepCancelled &&
-      request.stage === cancelledStageOf(app) &&
-      options.startedOn !== request.stage
-    ) {
-      this.ctx.logger.info({ request: requestId, stage, by }, 'stage not changed: the request was cancelled');
-      return request;
-    }
-    // Already there: nothing changes, so nothing is recorded and no stage_changed recipe starts.
-    if (request.stage === stage) return request;
-    const now = this.ctx.now();
-    const from = request.stage;
-    const event: HistoryEvent = {
-      id: eventId,
-      type: 'stage_changed',
-      at: now,
-      by,
-      text: `Stage changed from ${from} to ${stage}`,
-      data: { from, to: stage },
-    };
-    const pending: PendingEvent = {
-      id: eventId,
-      type: 'stage_changed',
-      from,
-      to: stage,
-      by,
-      ...(options.depth !== undefined ? { depth: options.depth } : {}),
-    };
-    await this.appendHistory(requestId, event, { emit: false });
-    // Recorded as pending (crash recovery starts its recipes) only when some recipe is
-    // triggered by it: an event no recipe listens to needs neither the record nor its clearing.
-    const wanted = this.sink ? await this.sink.wants(request.app, pending) : false;
-    const updated = await this.ctx.db.requests.findOneAndUpdate(
-      { _id: requestId, applied: { $ne: eventId } },
-      wanted
-        ? {
-            $set: { stage, updated_at: now, has_pending: true },
-            $push: { pending, applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
-          }
-        : {
-            $set: { stage, updated_at: now },
-            $push: { applied: { $each: [eventId], $slice: -APPLIED_KEPT } },
-          },
-      { returnDocument: 'after' },
-    );
-    if (!updated) return (await this.load(requestId))!;
-    this.ctx.events.emit('request.changed', updated);
-    await this.sink?.dispatch(updated);
-    return updated;
   }
 
   /** Admins may move a request by hand. */
