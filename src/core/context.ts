@@ -166,6 +166,7 @@ export async function ensureIndexes(db: Collections, logger?: Logger): Promise<v
   await db.requests.createIndex({ requester: 1, created_at: -1 });
   await db.requests.createIndex({ app: 1, stage: 1 });
   await db.requests.createIndex({ has_pending: 1 }, { sparse: true });
+  await db.requests.createIndex({ 'cancelling.stamp': 1 }, { sparse: true });
   await db.tasks.createIndex({ assignee_key: 1, status: 1, created_at: 1 });
   await db.tasks.createIndex({ request_id: 1 });
   await db.tasks.createIndex({ status: 1, expires_at: 1 });

@@ -160,9 +160,26 @@ export interface RequestDoc {
   applied?: string[] | undefined;
   /** True while `pending` is not empty (an indexable flag for recovery). */
   has_pending?: boolean | undefined;
+  /**
+   * A cancel under way (engine.cancelRequest): written before it stops anything, cleared once
+   * the request is in its Cancelled stage, so a retried cancel, or the next start, finishes it
+   * with the same trail entries.
+   */
+  cancelling?: CancelInProgress | undefined;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
+}
+
+export interface CancelInProgress {
+  by: string;
+  /** Who cancelled, as the trail and the stopped jobs name them. */
+  by_name: string;
+  reason: string | null;
+  /** The cancel's time stamp: its trail entries' ids are made of it. */
+  stamp: string;
+  at: Date;
+  stage_before: string;
 }
 
 /** A request with its history trail, oldest first (what `requests.get` returns). */

@@ -8,6 +8,7 @@ import { recipeFieldValue } from '../core/records.js';
 import { assertRequestId, type RequestService, type TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
+  CancelInProgress,
   JobDoc,
   NotificationDoc,
   PendingEvent,
@@ -1046,6 +1047,8 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         `${app.name} requests cannot be cancelled: the app has no Cancelled stage. An admin can add one (admin apps add stage ${app.key} Cancelled).`,
       );
     }
+    // A cancel that stopped part-way (a crash, a failed write) is finished as it began.
+    if (request.cancelling) return this.finishCancel(request, request.cancelling, stage);
     if (request.stage === stage) throw new ConflictError(`${requestId} is already ${stage}.`);
     const why = typeof reason === 'string' ? reason.trim() : '';
     if (why.length > 1000) {
@@ -1054,10 +1057,41 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       });
     }
     const now = this.ctx.now();
-    const stamp = eventStamp(now);
     // Decided and nothing under way: withdrawing it would tell people it was cancelled after all.
     if (await this.nothingLeftToCancel(request))
       throw new ConflictError(`${requestId} is ${request.stage}: there is nothing left to cancel.`);
+    // Recorded before anything is stopped: a retry, or the next start, finishes this cancel.
+    const cancel: CancelInProgress = {
+      by: actor._id,
+      by_name: actor.name,
+      reason: why || null,
+      stamp: eventStamp(now),
+      at: now,
+      stage_before: request.stage,
+    };
+    const marked = await this.ctx.db.requests.findOneAndUpdate(
+      { _id: requestId, stage: request.stage, cancelling: { $exists: false } },
+      { $set: { cancelling: cancel } },
+      { returnDocument: 'after' },
+    );
+    // Someone else cancelled or moved it at this very moment: decide again on what it is now.
+    if (!marked) return this.cancelRequest(actor, requestId, reason);
+    return this.finishCancel(marked, cancel, stage);
+  }
+
+  /**
+   * Carries out a cancel recorded on its request (`cancelling`): stops the recipes, withdraws
+   * the open tasks, records the cancel and moves the request to `stage`. Each part is done
+   * once however often this runs (the trail entries' ids come from the cancel's stamp).
+   */
+  private async finishCancel(
+    request: RequestDoc,
+    cancel: CancelInProgress,
+    stage: string,
+  ): Promise<RequestDoc & { withdrawn_tasks: number }> {
+    const requestId = request._id;
+    const now = this.ctx.now();
+    const why = cancel.reason ?? '';
     // Recipes first, so that cancelling their tasks resumes none of them. A failed job too: a
     // rerun (what its failure notice asks admins for) would carry on with the withdrawn request.
     const jobs = await this.ctx.db.jobs
@@ -1069,7 +1103,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         {
           $set: {
             status: 'stopped',
-            stop_reason: `${requestId} was cancelled by ${actor.name}`,
+            stop_reason: `${requestId} was cancelled by ${cancel.by_name}`,
             finished_at: now,
             updated_at: now,
           },
@@ -1078,14 +1112,14 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       );
       if (modifiedCount > 0) {
         this.halt(job._id);
-        this.ctx.logger.info({ job: job._id, by: actor._id }, 'job stopped: request cancelled');
+        this.ctx.logger.info({ job: job._id, by: cancel.by }, 'job stopped: request cancelled');
       }
     }
     const open = await this.ctx.db.tasks.find({ request_id: requestId, status: 'open' }).toArray();
     let withdrawn = 0;
     for (const task of open) {
       try {
-        await this.tasks.cancel(actor._id, task._id, why || `${requestId} was cancelled`);
+        await this.tasks.cancel(cancel.by, task._id, why || `${requestId} was cancelled`);
         withdrawn++;
       } catch (err) {
         // Decided or expired in the meantime: it stays as it closed.
@@ -1095,18 +1129,49 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     await this.requests.appendHistory(
       requestId,
       {
-        id: `${requestId}:cancelled:${stamp}`,
+        id: `${requestId}:cancelled:${cancel.stamp}`,
         type: 'request_cancelled',
-        at: now,
-        by: actor._id,
-        text: `${actor.name} cancelled ${requestId}${why ? `: ${why}` : ''}`,
-        data: { reason: why || null, stage_before: request.stage },
+        at: cancel.at,
+        by: cancel.by,
+        text: `${cancel.by_name} cancelled ${requestId}${why ? `: ${why}` : ''}`,
+        data: { reason: why || null, stage_before: cancel.stage_before },
       },
       { emit: false },
     );
-    const moved = await this.requests.changeStage(actor._id, requestId, stage, `${requestId}:stage:${stamp}`);
+    const moved = await this.requests.changeStage(
+      cancel.by,
+      requestId,
+      stage,
+      `${requestId}:stage:${cancel.stamp}`,
+    );
+    const done = await this.ctx.db.requests.findOneAndUpdate(
+      { _id: requestId, 'cancelling.stamp': cancel.stamp },
+      { $unset: { cancelling: '' } },
+      { returnDocument: 'after' },
+    );
     // How many open tasks it withdrew (not stored: for the reply to the person who cancelled).
-    return { ...moved, withdrawn_tasks: withdrawn };
+    return { ...(done ?? moved), withdrawn_tasks: withdrawn };
+  }
+
+  /** Finishes the cancels a crash or a failed write left part-way (at start). */
+  async finishCancels(): Promise<number> {
+    let finished = 0;
+    for (const request of await this.ctx.db.requests
+      .find({ 'cancelling.stamp': { $exists: true } }, { limit: 1000 })
+      .toArray()) {
+      const cancel = request.cancelling;
+      const app = await this.apps.get(request.app).catch(() => null);
+      const stage = app ? cancelledStageOf(app) : undefined;
+      if (!cancel || stage === undefined) continue;
+      try {
+        await this.finishCancel(request, cancel, stage);
+        finished++;
+      } catch (err) {
+        this.ctx.logger.error({ err, request: request._id }, 'a cancel left part-way could not be finished');
+      }
+    }
+    if (finished > 0) this.ctx.logger.info({ finished }, 'finished cancels left part-way by a restart');
+    return finished;
   }
 
   /** Reruns a failed job from the step that failed (operators and admins). */
@@ -1195,6 +1260,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       await this.dispatch(request);
       dispatched++;
     }
+    await this.finishCancels();
     for (const task of await this.tasks.pendingResumes()) {
       await this.tasks.finishClose(task);
       resumed++;
