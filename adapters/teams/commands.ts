@@ -7,7 +7,7 @@
 import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
-import { requireAdmin, requireOperator } from '../../src/core/users.js';
+import { normalizeEmail, requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
 import {
   exampleAppKey,
@@ -196,6 +196,10 @@ async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   const mention = ctx.mentions.find((m) => m.token === token);
   if (mention) return ctx.deps.users.fromAccount(ctx.activity, mention.account);
   const user = await ctx.deps.baton.users.lookup(token);
+  if (!user && normalizeEmail(token))
+    throw new ValidationError(
+      `I don't know who ${token} is: Teams doesn't let me look people up by email, so @mention them, or have them open Baton in Teams (or write to it) once.`,
+    );
   if (!user) throw new ValidationError(`I don't know who ${token} is: @mention them, or give their email.`);
   return user;
 }
@@ -687,6 +691,16 @@ async function groupMembers(ctx: Ctx, args: string[], op: 'add' | 'remove'): Pro
           ', ',
         )}${open.length > 5 ? '…' : ''}): add someone with **admin groups add ${group} @person**, or reassign ${open.length === 1 ? 'it' : 'them'} on the request's page in the portal.`,
     );
+  // Teams cannot find people by email: whoever has not opened Baton there gets no cards there yet.
+  if (op === 'add') {
+    const unseen: string[] = [];
+    for (const user of users)
+      if (changed.includes(user.name) && !(await ctx.deps.users.teamsIdentity(user))) unseen.push(user.name);
+    if (unseen.length > 0)
+      parts.push(
+        `${md(unseen.join(', '))} ${unseen.length === 1 ? 'has' : 'have'} not opened Baton in Teams yet: **${group}**'s tasks reach them on Slack or in the portal, and in Teams once they open Baton there (or write to it) once.`,
+      );
+  }
   await say(ctx, parts.join(' '));
 }
 
