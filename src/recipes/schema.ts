@@ -441,10 +441,14 @@ export const WaitStepSchema = strict({
   }
   // Without {{ }} the text is taken as it is: `until: record.when` waits for nothing and fails the job.
   if (step.until !== undefined && !step.until.includes('{{') && Number.isNaN(Date.parse(step.until))) {
+    // `record.back` is an expression missing its braces; `tomorrow` names nothing an expression knows.
+    const expression = /^\s*(?:(?:record|request|requester|steps|trigger)\s*\.|now\b|\$)/.test(step.until);
     ctx.addIssue({
       code: 'custom',
       path: ['until'],
-      message: `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`,
+      message: expression
+        ? `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`
+        : `"${step.until}" is not a date: to wait a while, write for: 1d (s, m, h, d, w); to wait until a date, give one (2026-12-01T09:00) or an expression in {{ }} that gives one, e.g. "{{ record.<date field> }}" or "{{ $toMillis($now()) + 24*60*60*1000 }}" (a day from now)`,
     });
   }
   // Date.parse rolls 2026-02-30 over to 2 March: a day the month does not have is a typo.
