@@ -75,16 +75,24 @@ export const TemplateSchema = z
   .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string (may contain {{ }})') })
   .min(1, { error: 'must not be empty' });
 
-export const DurationSchema = z
-  .string({
-    error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
-  })
-  .regex(DURATION_PATTERN, {
-    error: 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
-  })
-  .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
-    error: 'a duration is at most 10 years (3650d)',
-  });
+/** A duration of more than zero and at most 10 years; `zero` says what a zero one would mean here. */
+function durationSchema(zero: string) {
+  return z
+    .string({
+      error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
+    })
+    .regex(/^0*[1-9]\d*(s|m|h|d|w)$/, {
+      error: (issue) =>
+        /^(-\d+|0+)(s|m|h|d|w)$/.test(String(issue.input))
+          ? `a duration must be more than zero, e.g. 30m or 2d (${zero})`
+          : 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+    })
+    .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
+      error: 'a duration is at most 10 years (3650d)',
+    });
+}
+
+export const DurationSchema = durationSchema('a duration of zero is no time at all');
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
 const STEP_ID = /^[a-z_][a-z0-9_]*$/;
@@ -351,7 +359,7 @@ export const AssignTaskStepSchema = strict({
     .min(1, { error: 'a task needs at least one outcome' })
     .default(['Approve', 'Reject']),
   inputs: z.array(TaskInputSchema, { error: 'expected a list of inputs' }).optional(),
-  expires_in: DurationSchema.optional(),
+  expires_in: durationSchema('a task that should not expire has no expires_in').optional(),
   quorum: QuorumSchema.default({ mode: 'any' }),
   card: nonEmpty('card').optional(),
 }).superRefine((step, ctx) => {
@@ -429,7 +437,7 @@ export type NotifyStep = z.infer<typeof NotifyStepSchema>;
 export const WaitStepSchema = strict({
   ...common,
   action: z.literal('wait'),
-  for: DurationSchema.optional(),
+  for: durationSchema('a wait for 0s waits for nothing: leave the step out').optional(),
   until: TemplateSchema.optional(),
 }).superRefine((step, ctx) => {
   if ((step.for === undefined) === (step.until === undefined)) {
