@@ -1055,20 +1055,12 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
       continue;
     }
     const stages = new Set(app.stages);
-    const stageList = app.stages.join(', ');
     const trigger = def.trigger;
     if (trigger.type === 'stage_changed') {
       for (const key of ['to', 'from'] as const) {
         const stage = trigger[key];
         if (stage !== undefined && !stages.has(stage)) {
-          problems.push(
-            problemAt(
-              file,
-              locator,
-              ['trigger', key],
-              `app "${app.key}" has no stage "${stage}" (stages: ${stageList})`,
-            ),
-          );
+          problems.push(problemAt(file, locator, ['trigger', key], noStageMessage(app, stage)));
         }
       }
     }
@@ -1171,27 +1163,14 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
         if (misfit) problems.push(problemAt(file, locator, [...path, 'card'], misfit, 'warning'));
       }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
-        problems.push(
-          problemAt(
-            file,
-            locator,
-            [...path, 'stage'],
-            `app "${app.key}" has no stage "${step.stage}" (stages: ${stageList})`,
-          ),
-        );
+        problems.push(problemAt(file, locator, [...path, 'stage'], noStageMessage(app, step.stage)));
       }
       if (step.action === 'change_stage' && isTemplate(step.stage)) {
         // literal alternatives such as {{ cond ? 'Expired' : 'Rejected' }} must be stages too
         for (const literal of quotedLiterals(step.stage)) {
           if (!stages.has(literal)) {
             problems.push(
-              problemAt(
-                file,
-                locator,
-                [...path, 'stage'],
-                `app "${app.key}" has no stage "${literal}" (stages: ${stageList})`,
-                'warning',
-              ),
+              problemAt(file, locator, [...path, 'stage'], noStageMessage(app, literal), 'warning'),
             );
           }
         }
@@ -1233,6 +1212,18 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
   // (not with partial recipes: an unparsed step may be the task that breaks a loop)
   problems.push(...stageLoopProblems(recipes.filter((r) => !r.partial)));
   return problems;
+}
+
+/** That an app has no such stage, with the one meant when it is close (`Approvd`, `submitted`). */
+function noStageMessage(app: AppDefinition, stage: string): string {
+  const closest = closestKey(stage, app.stages);
+  // Only a near miss (Approvd), not any stage a few letters away (Nope -> Done).
+  const close =
+    app.stages.find((s) => s.toLowerCase() === stage.trim().toLowerCase()) ??
+    (closest && editDistance(stage, closest) <= Math.max(1, Math.floor(stage.length / 3))
+      ? closest
+      : undefined);
+  return `app "${app.key}" has no stage "${stage}"${close ? `: did you mean "${close}"?` : ''} (stages: ${app.stages.join(', ')})`;
 }
 
 /** A Baton user id as `newId('u')` makes them. */

@@ -95,7 +95,7 @@ describe('npm run validate', () => {
     try {
       const typo = validate([join(pack, 'typo.yaml')], { RECIPES_DIR: elsewhere });
       expect(typo.out).toEqual([
-        `${join(pack, 'typo.yaml')}:6: steps[0].stage: app "buy" has no stage "Aproved" (stages: Submitted, Approved)`,
+        `${join(pack, 'typo.yaml')}:6: steps[0].stage: app "buy" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved)`,
         `${join(pack, 'typo.yaml')}:9: steps[1].fields.amount: Amount must be a number`,
         '1 file checked (0 apps, 0 recipes): 2 errors, 0 warnings',
       ]);

@@ -232,7 +232,7 @@ describe('loadDirectory', () => {
     const result = await loadDirectory(dir);
     const out = result.problems.map((p) => formatProblem({ ...p, file: p.file.slice(dir.length + 1) }));
     expect(out).toEqual([
-      'leave/a.yaml:6: steps[0].stage: app "leave" has no stage "Aproved" (stages: Submitted, Approved)',
+      'leave/a.yaml:6: steps[0].stage: app "leave" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved)',
       'leave/a.yaml:8: warning: steps[1].stage: app "leave" has no stage "Gone" (stages: Submitted, Approved)',
       'leave/a.yaml:10: steps[2].fields.weeks: app "leave" has no field "weeks"',
       `leave/b.yaml:2: name: duplicate recipe name "r" (also in ${join(dir, 'leave/a.yaml')})`,
