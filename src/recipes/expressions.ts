@@ -371,7 +371,12 @@ function toPlain(value: unknown): unknown {
   return value;
 }
 
-function runtimeError(err: unknown, source: string, limits: Limits): ExpressionError {
+function runtimeError(
+  err: unknown,
+  source: string,
+  limits: Limits,
+  written: 'template' | 'condition' = 'template',
+): ExpressionError {
   let e = (err ?? {}) as JsonataErrorLike;
   // $eval wraps the error of the expression it evaluated
   while (e.error && (e.code === 'D3121' || e.code === 'D3120')) e = e.error;
@@ -401,7 +406,9 @@ function runtimeError(err: unknown, source: string, limits: Limits): ExpressionE
   const shown = source.trim().replace(/\s+/g, ' ');
   const quoted = shown.length > 120 ? `${shown.slice(0, 119)}…` : shown;
   const at = typeof e.position === 'number' ? `, at position ${e.position}` : '';
-  return new ExpressionError(`${e.message ?? String(err)} (in {{ ${quoted} }}${at})`, {
+  // (as it is written: a template's piece in {{ }}, a condition bare after if:)
+  const where = written === 'condition' ? `if: ${quoted}` : `{{ ${quoted} }}`;
+  return new ExpressionError(`${e.message ?? String(err)} (in ${where}${at})`, {
     expression: source,
     ...(typeof e.position === 'number' ? { position: e.position } : {}),
     ...(e.code ? { code: e.code } : {}),
@@ -488,11 +495,15 @@ function fastEvaluatorOf(expr: jsonata.Expression): FastEvaluator | null {
   return fast;
 }
 
-/** Evaluates one bare JSONata expression against the context, within the limits. */
+/**
+ * Evaluates one bare JSONata expression against the context, within the limits. `written` is how
+ * the recipe writes it, for the error: a piece of a template (`{{ … }}`) or a condition (`if: …`).
+ */
 export async function evaluateExpression(
   source: string,
   context: ContextInput,
   limits?: EvaluationLimits,
+  written: 'template' | 'condition' = 'template',
 ): Promise<unknown> {
   const expr = compileExpression(source, limits);
   const fast = fastEvaluatorOf(expr);
@@ -503,7 +514,7 @@ export async function evaluateExpression(
   try {
     return toPlain(await expr.evaluate(context));
   } catch (err) {
-    throw runtimeError(err, source, limitsOf(limits));
+    throw runtimeError(err, source, limitsOf(limits), written);
   }
 }
 
@@ -614,5 +625,5 @@ export async function evaluateCondition(
   context: ContextInput,
   limits?: EvaluationLimits,
 ): Promise<boolean> {
-  return jsonataBoolean(await evaluateExpression(expression, context, limits));
+  return jsonataBoolean(await evaluateExpression(expression, context, limits, 'condition'));
 }
