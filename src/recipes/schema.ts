@@ -82,10 +82,19 @@ function durationSchema(zero: string) {
       error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
     })
     .regex(/^0*[1-9]\d*(s|m|h|d|w)$/, {
-      error: (issue) =>
-        /^(-\d+|0+)(s|m|h|d|w)$/.test(String(issue.input))
-          ? `a duration must be more than zero, e.g. 30m or 2d (${zero})`
-          : 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+      error: (issue) => {
+        const input = String(issue.input);
+        if (/^(-\d+|0+)(s|m|h|d|w)$/.test(input))
+          return `a duration must be more than zero, e.g. 30m or 2d (${zero})`;
+        // `3 days`, `1 hour`, `30 mins`: the unit's first letter, without the space
+        const words =
+          /^\s*(\d+)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s*$/i.exec(
+            input,
+          );
+        if (words && Number(words[1]) > 0)
+          return `expected a duration: a whole number followed by s, m, h, d or w (did you mean "${Number(words[1])}${words[2]![0]!.toLowerCase()}"?)`;
+        return 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)';
+      },
     })
     .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
       error: 'a duration is at most 10 years (3650d)',

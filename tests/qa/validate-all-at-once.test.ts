@@ -63,7 +63,7 @@ describe('validate reports the checks against the app even when the file has sch
       `${f}:7: warning: steps[0].to: "manager" is taken as a person's id, not the field Manager: write "{{ record.manager }}"`,
       `${f}:9: steps[0].outcome: unknown key "outcome" (did you mean "outcomes"?); allowed keys: id, name, action, to, title, instructions, outcomes, inputs, expires_in, quorum, card`,
       `${f}:10: steps[1].id: duplicate step id "boss"`,
-      `${f}:12: steps[1].for: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)`,
+      `${f}:12: steps[1].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?)`,
       `${f}:16: steps[2].then[0].stage: app "laptop" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved, Rejected)`,
       `${f}:18: steps[2].then[1].fields.colour: app "laptop" has no field "colour"`,
       '2 files checked (1 app, 0 recipes): 5 errors, 1 warning',
@@ -112,7 +112,7 @@ steps:
         'The laptop-flow.yaml has 5 problems: ' +
           'laptop-flow.yaml:9: steps[0].outcome: unknown key "outcome" (did you mean "outcomes"?); allowed keys: id, name, action, to, title, instructions, outcomes, inputs, expires_in, quorum, card; ' +
           'laptop-flow.yaml:10: steps[1].id: duplicate step id "boss"; ' +
-          'laptop-flow.yaml:12: steps[1].for: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d); ' +
+          'laptop-flow.yaml:12: steps[1].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?); ' +
           'laptop-flow.yaml:16: steps[2].then[0].stage: app "laptop" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved, Rejected); ' +
           'laptop-flow.yaml:18: steps[2].then[1].fields.colour: app "laptop" has no field "colour"',
       );

@@ -46,7 +46,7 @@ describe('npm run validate', () => {
   it('prints file:line: message per problem, a summary, and exits 1 on errors', () => {
     const { code, out } = validate([], { RECIPES_DIR: dir });
     expect(out).toEqual([
-      `${join(dir, 'bad.yml')}:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)`,
+      `${join(dir, 'bad.yml')}:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?)`,
       `${join(dir, 'warn.yaml')}:3: warning: trigger.app: app "elsewhere" is not defined in these files (it must exist in the store)`,
       '4 files checked (1 app, 2 recipes): 1 error, 1 warning',
     ]);

@@ -112,7 +112,7 @@ describe('parseDefinitionFile', () => {
     expires_in: 2 days
 `);
     expect(lines(parseDefinitionFile(text, 'r.yaml').problems)).toEqual([
-      '8: steps[0].expires_in: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+      '8: steps[0].expires_in: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?)',
     ]);
   });
 
