@@ -275,8 +275,12 @@ export function checkExpressionSyntax(
 ): string | null {
   // `if: "{{ record.days > 5 }}"`: JSONata reads {{ as an object and fails with 'Expected ":"'.
   const wrapped = mode === 'condition' ? /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(source) : null;
-  if (wrapped && !isTemplate(wrapped[1]!) && checkExpressionSyntax(wrapped[1]!, 'condition') === null) {
-    return `a condition is a bare expression, without {{ }}: write "${wrapped[1]!.trim()}"`;
+  if (wrapped && !isTemplate(wrapped[1]!)) {
+    const inner = wrapped[1]!.trim();
+    if (checkExpressionSyntax(inner, 'condition') === null)
+      return `a condition is a bare expression, without {{ }}: write "${inner}"`;
+    const js = javaScriptSpelling(inner, 'condition');
+    if (js) return `a condition is a bare expression, without {{ }}, and ${js.said}: write "${js.fixed}"`;
   }
   try {
     const sources =
@@ -291,8 +295,54 @@ export function checkExpressionSyntax(
     }
     return null;
   } catch (err) {
+    const js = javaScriptSpelling(source, mode);
+    if (js) return `${js.said}: write "${js.fixed}"`;
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** JavaScript's operators that JSONata spells otherwise (`!=` is JSONata's too). */
+const JS_OPERATORS: readonly [RegExp, string, string][] = [
+  [/\s*===?\s*/g, '==', ' = '],
+  [/\s*&&\s*/g, '&&', ' and '],
+  [/\s*\|\|\s*/g, '||', ' or '],
+];
+
+/**
+ * For an expression that does not parse because it is written with JavaScript's `==`, `&&` or
+ * `||`: what to say and the text with JSONata's `=`, `and`, `or` (outside quoted strings), when
+ * that text parses. Otherwise null.
+ */
+function javaScriptSpelling(
+  source: string,
+  mode: 'template' | 'condition',
+): { said: string; fixed: string } | null {
+  const used = new Set<string>();
+  const fix = (code: string): string =>
+    code
+      .split(/('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/)
+      .map((part, i) => {
+        if (i % 2 === 1) return part;
+        let out = part;
+        for (const [re, js, jsonata] of JS_OPERATORS) {
+          out = out.replace(re, () => {
+            used.add(js);
+            return jsonata;
+          });
+        }
+        return out;
+      })
+      .join('');
+  const fixed =
+    mode === 'condition'
+      ? fix(source)
+      : source.replace(/\{\{([\s\S]*?)\}\}/g, (_m, e: string) => `{{${fix(e)}}}`);
+  if (used.size === 0 || checkExpressionSyntax(fixed, mode) !== null) return null;
+  const said = JS_OPERATORS.filter(([, js]) => used.has(js))
+    .map(([, js, jsonata]) => `${js} is written ${jsonata.trim()}`)
+    .join(', ')
+    .concat(' in JSONata');
+  return { said, fixed: fixed.trim() };
 }
 
 /** JSONata's built-in functions (jsonata 2.x; a test checks each is one). */

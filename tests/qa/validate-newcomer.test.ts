@@ -39,4 +39,26 @@ describe("validate on a newcomer's recipe", () => {
       '10: error: steps[1].expires_in: expected a duration: a whole number followed by s, m, h, d or w (did you mean "3d"?)',
     ]);
   });
+
+  it('== , && and || (JavaScript) in an expression get the JSONata spelling, with or without {{ }} around a condition', async () => {
+    expect(
+      await problemsOf(`  - id: manager
+    action: assign_task
+    to: "{{ record.approver }}"
+    title: "Buy {{ record.item == 'x' ? 'it' : 'that' }}"
+  - if: "{{ steps.manager.outcome == 'Approve' }}"
+    then:
+      - action: change_stage
+        stage: Approved
+  - if: "steps.manager.outcome == 'Approve' && record.item != 'a==b' || record.item = 'c'"
+    then:
+      - action: change_stage
+        stage: Approved
+`),
+    ).toEqual([
+      `8: error: steps[0].title: == is written = in JSONata: write "Buy {{ record.item = 'x' ? 'it' : 'that' }}"`,
+      `9: error: steps[1].if: a condition is a bare expression, without {{ }}, and == is written = in JSONata: write "steps.manager.outcome = 'Approve'"`,
+      `13: error: steps[2].if: == is written =, && is written and, || is written or in JSONata: write "steps.manager.outcome = 'Approve' and record.item != 'a==b' or record.item = 'c'"`,
+    ]);
+  });
 });
