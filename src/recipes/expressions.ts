@@ -275,8 +275,12 @@ export function checkExpressionSyntax(
 ): string | null {
   // `if: "{{ record.days > 5 }}"`: JSONata reads {{ as an object and fails with 'Expected ":"'.
   const wrapped = mode === 'condition' ? /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(source) : null;
-  if (wrapped && !isTemplate(wrapped[1]!) && checkExpressionSyntax(wrapped[1]!, 'condition') === null) {
-    return `a condition is a bare expression, without {{ }}: write "${wrapped[1]!.trim()}"`;
+  if (wrapped && !isTemplate(wrapped[1]!)) {
+    const inner = wrapped[1]!.trim();
+    if (checkExpressionSyntax(inner, 'condition') === null)
+      return `a condition is a bare expression, without {{ }}: write "${inner}"`;
+    const js = javaScriptSpelling(inner, 'condition');
+    if (js) return `a condition is a bare expression, without {{ }}, and ${js.said}: write "${js.fixed}"`;
   }
   try {
     const sources =
@@ -291,8 +295,54 @@ export function checkExpressionSyntax(
     }
     return null;
   } catch (err) {
+    const js = javaScriptSpelling(source, mode);
+    if (js) return `${js.said}: write "${js.fixed}"`;
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** JavaScript's operators that JSONata spells otherwise (`!=` is JSONata's too). */
+const JS_OPERATORS: readonly [RegExp, string, string][] = [
+  [/\s*===?\s*/g, '==', ' = '],
+  [/\s*&&\s*/g, '&&', ' and '],
+  [/\s*\|\|\s*/g, '||', ' or '],
+];
+
+/**
+ * For an expression that does not parse because it is written with JavaScript's `==`, `&&` or
+ * `||`: what to say and the text with JSONata's `=`, `and`, `or` (outside quoted strings), when
+ * that text parses. Otherwise null.
+ */
+function javaScriptSpelling(
+  source: string,
+  mode: 'template' | 'condition',
+): { said: string; fixed: string } | null {
+  const used = new Set<string>();
+  const fix = (code: string): string =>
+    code
+      .split(/('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/)
+      .map((part, i) => {
+        if (i % 2 === 1) return part;
+        let out = part;
+        for (const [re, js, jsonata] of JS_OPERATORS) {
+          out = out.replace(re, () => {
+            used.add(js);
+            return jsonata;
+          });
+        }
+        return out;
+      })
+      .join('');
+  const fixed =
+    mode === 'condition'
+      ? fix(source)
+      : source.replace(/\{\{([\s\S]*?)\}\}/g, (_m, e: string) => `{{${fix(e)}}}`);
+  if (used.size === 0 || checkExpressionSyntax(fixed, mode) !== null) return null;
+  const said = JS_OPERATORS.filter(([, js]) => used.has(js))
+    .map(([, js, jsonata]) => `${js} is written ${jsonata.trim()}`)
+    .join(', ')
+    .concat(' in JSONata');
+  return { said, fixed: fixed.trim() };
 }
 
 /** JSONata's built-in functions (jsonata 2.x; a test checks each is one). */
@@ -371,7 +421,12 @@ function toPlain(value: unknown): unknown {
   return value;
 }
 
-function runtimeError(err: unknown, source: string, limits: Limits): ExpressionError {
+function runtimeError(
+  err: unknown,
+  source: string,
+  limits: Limits,
+  written: 'template' | 'condition' = 'template',
+): ExpressionError {
   let e = (err ?? {}) as JsonataErrorLike;
   // $eval wraps the error of the expression it evaluated
   while (e.error && (e.code === 'D3121' || e.code === 'D3120')) e = e.error;
@@ -401,7 +456,9 @@ function runtimeError(err: unknown, source: string, limits: Limits): ExpressionE
   const shown = source.trim().replace(/\s+/g, ' ');
   const quoted = shown.length > 120 ? `${shown.slice(0, 119)}…` : shown;
   const at = typeof e.position === 'number' ? `, at position ${e.position}` : '';
-  return new ExpressionError(`${e.message ?? String(err)} (in {{ ${quoted} }}${at})`, {
+  // (as it is written: a template's piece in {{ }}, a condition bare after if:)
+  const where = written === 'condition' ? `if: ${quoted}` : `{{ ${quoted} }}`;
+  return new ExpressionError(`${e.message ?? String(err)} (in ${where}${at})`, {
     expression: source,
     ...(typeof e.position === 'number' ? { position: e.position } : {}),
     ...(e.code ? { code: e.code } : {}),
@@ -488,11 +545,15 @@ function fastEvaluatorOf(expr: jsonata.Expression): FastEvaluator | null {
   return fast;
 }
 
-/** Evaluates one bare JSONata expression against the context, within the limits. */
+/**
+ * Evaluates one bare JSONata expression against the context, within the limits. `written` is how
+ * the recipe writes it, for the error: a piece of a template (`{{ … }}`) or a condition (`if: …`).
+ */
 export async function evaluateExpression(
   source: string,
   context: ContextInput,
   limits?: EvaluationLimits,
+  written: 'template' | 'condition' = 'template',
 ): Promise<unknown> {
   const expr = compileExpression(source, limits);
   const fast = fastEvaluatorOf(expr);
@@ -503,7 +564,7 @@ export async function evaluateExpression(
   try {
     return toPlain(await expr.evaluate(context));
   } catch (err) {
-    throw runtimeError(err, source, limitsOf(limits));
+    throw runtimeError(err, source, limitsOf(limits), written);
   }
 }
 
@@ -614,5 +675,5 @@ export async function evaluateCondition(
   context: ContextInput,
   limits?: EvaluationLimits,
 ): Promise<boolean> {
-  return jsonataBoolean(await evaluateExpression(expression, context, limits));
+  return jsonataBoolean(await evaluateExpression(expression, context, limits, 'condition'));
 }

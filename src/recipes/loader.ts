@@ -27,12 +27,15 @@ import {
   type AssignTaskStep,
   closestKey,
   editDistance,
+  FieldSchema,
   idPrefixFor,
   isConditionalStep,
   outcomeLabel,
   type RecipeDefinition,
   RecipeDefinitionSchema,
   type Step,
+  StepSchema,
+  TriggerSchema,
   unknownKeyMessage,
   walkSteps,
 } from './schema.js';
@@ -518,6 +521,117 @@ export function groupReferenceProblems(text: string, file: string, groups: Reado
 interface Parsed extends ParseResult {
   locator: Locator | null;
   kind?: 'app' | 'recipe';
+  /** For a file with schema errors: what of it can still be checked against the other files. */
+  partial?: Partial_;
+}
+
+/**
+ * What a file with schema errors still says for sure, for the checks across files: a recipe's
+ * trigger and the steps that parse (a step left unparsed is an inert `stop`, so paths stay those
+ * of the file), an app's key and stages (and fields, when all of them parse).
+ */
+type Partial_ =
+  | { kind: 'recipe'; definition: RecipeDefinition }
+  | { kind: 'app'; definition: AppDefinition; fieldsKnown: boolean };
+
+const KEBAB_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** The steps of a list that parse, repaired when a key they do not need is wrong; others become an inert stop. */
+function partialSteps(list: unknown): Step[] {
+  return Array.isArray(list) ? list.map(partialStep) : [];
+}
+
+function partialStep(raw: unknown): Step {
+  const inert: Step = { action: 'stop' };
+  const parsed = StepSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return inert;
+  const step = raw as Record<string, unknown>;
+  if (step.action === undefined && typeof step.if === 'string') {
+    return {
+      if: step.if,
+      // biome-ignore lint/suspicious/noThenProperty: `then:` is the recipe format's keyword
+      then: partialSteps(step.then),
+      ...(step.else !== undefined ? { else: partialSteps(step.else) } : {}),
+    };
+  }
+  // Without the keys the issues are about (an unknown key, a malformed optional value).
+  const unknown = parsed.error.issues.some((i) => i.code === 'unrecognized_keys');
+  const bad = new Set(
+    parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' ? i.keys : i.path.length > 0 ? [String(i.path[0])] : [],
+    ),
+  );
+  const repaired = Object.fromEntries(Object.entries(step).filter(([k]) => !bad.has(k)));
+  const again = StepSchema.safeParse(repaired);
+  if (!again.success) return inert;
+  const result = again.data;
+  // A task whose outcomes are misspelt (`outcome:`) or malformed has unknown outcomes, not the
+  // default ones: without its id, nothing is checked against them.
+  if (!isConditionalStep(result) && result.action === 'assign_task' && !('outcomes' in repaired)) {
+    if (unknown || bad.has('outcomes')) {
+      const { id: _id, ...rest } = result;
+      return rest as Step;
+    }
+  }
+  return result;
+}
+
+function partialDefinition(kind: 'app' | 'recipe', data: Record<string, unknown>): Partial_ | undefined {
+  if (kind === 'recipe') {
+    const trigger = TriggerSchema.safeParse(data.trigger);
+    if (!trigger.success) return undefined;
+    const name = typeof data.name === 'string' && KEBAB_NAME.test(data.name) ? data.name : '';
+    return {
+      kind,
+      definition: {
+        kind,
+        name,
+        enabled: true,
+        trigger: trigger.data,
+        steps: partialSteps(data.steps),
+      },
+    };
+  }
+  const key = data.key;
+  const stages = AppDefinitionSchema.shape.stages.safeParse(data.stages);
+  if (typeof key !== 'string' || !KEBAB_NAME.test(key) || !stages.success) return undefined;
+  const fields = Array.isArray(data.fields) ? data.fields.map((f) => FieldSchema.safeParse(f)) : [];
+  const fieldsKnown =
+    fields.every((f) => f.success) && (data.fields === undefined || Array.isArray(data.fields));
+  return {
+    kind,
+    definition: {
+      kind,
+      key,
+      name: key,
+      stages: stages.data,
+      fields: fieldsKnown ? fields.flatMap((f) => (f.success ? [f.data] : [])) : [],
+    },
+    fieldsKnown,
+  };
+}
+
+/** `duplicate step id` for a recipe whose schema errors kept its own check from running. */
+function duplicateStepIdProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const visit = (list: unknown, base: PathSegment[]): void => {
+    if (!Array.isArray(list)) return;
+    list.forEach((step, i) => {
+      if (!step || typeof step !== 'object') return;
+      const { id, then, else: otherwise } = step as { id?: unknown; then?: unknown; else?: unknown };
+      if (typeof id === 'string') {
+        if (seen.has(id))
+          problems.push(problemAt(file, locator, [...base, i, 'id'], `duplicate step id "${id}"`));
+        seen.add(id);
+      }
+      visit(then, [...base, i, 'then']);
+      visit(otherwise, [...base, i, 'else']);
+    });
+  };
+  visit((data as { steps?: unknown }).steps, ['steps']);
+  return problems;
 }
 
 function parseInternal(text: string, file: string): Parsed {
@@ -609,12 +723,26 @@ function parseInternal(text: string, file: string): Parsed {
   if (kind === 'recipe') problems.push(...expressionProblems(file, locator, data));
   if (result.success && result.data.kind === 'recipe')
     problems.push(...outcomeReferenceProblems(file, locator, result.data.steps));
+  let partial: Partial_ | undefined;
+  if (!result.success) {
+    partial = partialDefinition(kind, data as Record<string, unknown>);
+    if (kind === 'recipe') {
+      // (the schema's own check runs only when the rest of the file parses)
+      const said = new Set(problems.map((p) => `${p.line}:${p.message}`));
+      problems.push(
+        ...duplicateStepIdProblems(file, locator, data).filter((p) => !said.has(`${p.line}:${p.message}`)),
+      );
+    }
+    if (partial?.kind === 'recipe')
+      problems.push(...outcomeReferenceProblems(file, locator, partial.definition.steps));
+  }
   const hasErrors = problems.some((p) => p.severity === 'error');
   return {
     problems: sortProblems(problems),
     locator,
     kind,
     ...(result.success && !hasErrors ? { definition: result.data } : {}),
+    ...(partial ? { partial } : {}),
   };
 }
 
@@ -635,10 +763,17 @@ export function parseDefinitionFile(
   try {
     const parsed = parseInternal(text, file);
     let { definition, problems } = parsed;
-    if (definition?.kind === 'recipe' && options.apps) {
+    // (a recipe with schema errors: what of it parses is checked too, so all is said at once)
+    const recipe =
+      definition?.kind === 'recipe'
+        ? definition
+        : parsed.partial?.kind === 'recipe'
+          ? parsed.partial.definition
+          : undefined;
+    if (recipe && options.apps) {
       const cross = crossChecks(
         options.apps.map((app) => ({ definition: app, file: `app ${app.key}`, source: '', locator: null })),
-        [{ definition, file, source: text, locator: parsed.locator }],
+        [{ definition: recipe, file, source: text, locator: parsed.locator, partial: !definition }],
       ).filter((p) => p.file === file);
       problems = sortProblems([...problems, ...cross]);
       if (cross.some((p) => p.severity === 'error')) definition = undefined;
@@ -711,6 +846,8 @@ export async function loadPaths(
 
   const apps: (Loaded<AppDefinition> & { locator: Locator })[] = [];
   const recipes: (Loaded<RecipeDefinition> & { locator: Locator })[] = [];
+  const partialApps: CrossApp[] = [];
+  const partialRecipes: CrossRecipe[] = [];
   for (const file of files) {
     let source: string;
     try {
@@ -739,6 +876,18 @@ export async function loadPaths(
       continue;
     }
     problems.push(...parsed.problems);
+    if (parsed.partial && parsed.locator) {
+      // only for the checks across files: never installed
+      const partial = { definition: parsed.partial.definition, file, source, locator: parsed.locator };
+      if (parsed.partial.kind === 'app')
+        partialApps.push({
+          ...partial,
+          definition: parsed.partial.definition,
+          partial: true,
+          fieldsKnown: parsed.partial.fieldsKnown,
+        });
+      else partialRecipes.push({ ...partial, definition: parsed.partial.definition, partial: true });
+    }
     if (!parsed.definition || !parsed.locator) continue;
     if (parsed.definition.kind === 'app') {
       apps.push({ definition: parsed.definition, file, source, locator: parsed.locator });
@@ -749,9 +898,10 @@ export async function loadPaths(
 
   const context = await loadContext(options.context ?? [], files, apps, recipes);
   const contextFiles = new Set([...context.apps, ...context.recipes].map((d) => d.file));
-  const cross = crossChecks([...apps, ...context.apps], [...recipes, ...context.recipes]).filter(
-    (p) => !contextFiles.has(p.file),
-  );
+  const cross = crossChecks(
+    [...apps, ...partialApps, ...context.apps],
+    [...recipes, ...partialRecipes, ...context.recipes],
+  ).filter((p) => !contextFiles.has(p.file));
   problems.push(...cross);
   // only definitions without errors are returned (duplicates and broken references are left out)
   const broken = new Set(cross.filter((p) => p.severity === 'error').map((p) => p.file));
@@ -828,12 +978,16 @@ export async function loadDirectory(dir: string): Promise<{
   return { apps, recipes, problems };
 }
 
-function crossChecks(
-  apps: (Loaded<AppDefinition> & { locator: Locator | null })[],
-  recipes: (Loaded<RecipeDefinition> & { locator: Locator | null })[],
-): Problem[] {
+/**
+ * A definition the checks across files look at. `partial`: one with schema errors, of which only
+ * what parsed is known (see Partial_): nothing is concluded from what it lacks.
+ */
+type CrossApp = Loaded<AppDefinition> & { locator: Locator | null; partial?: boolean; fieldsKnown?: boolean };
+type CrossRecipe = Loaded<RecipeDefinition> & { locator: Locator | null; partial?: boolean };
+
+function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
   const problems: Problem[] = [];
-  const appByKey = new Map<string, Loaded<AppDefinition>>();
+  const appByKey = new Map<string, CrossApp>();
   for (const app of apps) {
     const first = appByKey.get(app.definition.key);
     if (first) {
@@ -852,7 +1006,7 @@ function crossChecks(
   // Request ids are <prefix>-<number> per app: two apps with one prefix would both make PUR-1.
   const appByPrefix = new Map<string, Loaded<AppDefinition>>();
   for (const app of apps) {
-    if (appByKey.get(app.definition.key) !== app) continue;
+    if (appByKey.get(app.definition.key) !== app || app.partial) continue;
     const prefix = idPrefixFor(app.definition);
     const first = appByPrefix.get(prefix);
     if (first) {
@@ -872,7 +1026,9 @@ function crossChecks(
   for (const recipe of recipes) {
     const { definition: def, file, locator } = recipe;
     const first = recipeByName.get(def.name);
-    if (first) {
+    if (def.name === '') {
+      // (a partial recipe whose name is wrong: its own error says so)
+    } else if (first) {
       problems.push(
         problemAt(file, locator, ['name'], `duplicate recipe name "${def.name}" (also in ${first.file})`),
       );
@@ -880,7 +1036,12 @@ function crossChecks(
       recipeByName.set(def.name, recipe);
     }
 
-    const app = appByKey.get(def.trigger.app)?.definition;
+    const appEntry = appByKey.get(def.trigger.app);
+    const app = appEntry?.definition;
+    // (an app file with errors in its fields: only its stages are known)
+    const fieldsKnown = appEntry?.fieldsKnown !== false;
+    // Recipes of the app with schema errors may have the task or outcome a trigger names.
+    const someUnknown = recipes.some((r) => r.partial && r.definition.trigger.app === def.trigger.app);
     if (!app) {
       problems.push(
         problemAt(
@@ -894,20 +1055,12 @@ function crossChecks(
       continue;
     }
     const stages = new Set(app.stages);
-    const stageList = app.stages.join(', ');
     const trigger = def.trigger;
     if (trigger.type === 'stage_changed') {
       for (const key of ['to', 'from'] as const) {
         const stage = trigger[key];
         if (stage !== undefined && !stages.has(stage)) {
-          problems.push(
-            problemAt(
-              file,
-              locator,
-              ['trigger', key],
-              `app "${app.key}" has no stage "${stage}" (stages: ${stageList})`,
-            ),
-          );
+          problems.push(problemAt(file, locator, ['trigger', key], noStageMessage(app, stage)));
         }
       }
     }
@@ -923,7 +1076,7 @@ function crossChecks(
             ),
         ),
       ];
-      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome)) {
+      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome) && !someUnknown) {
         problems.push(
           problemAt(
             file,
@@ -943,7 +1096,7 @@ function crossChecks(
           (s): s is AssignTaskStep =>
             !isConditionalStep(s) && s.action === 'assign_task' && s.id === trigger.task,
         );
-      if (taskSteps.length === 0) {
+      if (taskSteps.length === 0 && !someUnknown) {
         problems.push(
           problemAt(
             file,
@@ -953,7 +1106,7 @@ function crossChecks(
             'warning',
           ),
         );
-      } else {
+      } else if (taskSteps.length > 0) {
         const outcomes = [...new Set(taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel)))];
         problems.push(
           ...outcomeReferenceProblems(file, locator, def.steps, { task: trigger.task, outcomes }),
@@ -974,7 +1127,7 @@ function crossChecks(
       }
     }
     const fieldKeys = new Set(app.fields.map((f) => f.key));
-    problems.push(...recordReferenceProblems(file, locator, def, app));
+    if (fieldsKnown) problems.push(...recordReferenceProblems(file, locator, def, app));
     for (const { step, path } of walkSteps(def.steps)) {
       if (isConditionalStep(step)) continue;
       if (step.action === 'assign_task' || step.action === 'notify') {
@@ -1010,32 +1163,19 @@ function crossChecks(
         if (misfit) problems.push(problemAt(file, locator, [...path, 'card'], misfit, 'warning'));
       }
       if (step.action === 'change_stage' && !isTemplate(step.stage) && !stages.has(step.stage)) {
-        problems.push(
-          problemAt(
-            file,
-            locator,
-            [...path, 'stage'],
-            `app "${app.key}" has no stage "${step.stage}" (stages: ${stageList})`,
-          ),
-        );
+        problems.push(problemAt(file, locator, [...path, 'stage'], noStageMessage(app, step.stage)));
       }
       if (step.action === 'change_stage' && isTemplate(step.stage)) {
         // literal alternatives such as {{ cond ? 'Expired' : 'Rejected' }} must be stages too
         for (const literal of quotedLiterals(step.stage)) {
           if (!stages.has(literal)) {
             problems.push(
-              problemAt(
-                file,
-                locator,
-                [...path, 'stage'],
-                `app "${app.key}" has no stage "${literal}" (stages: ${stageList})`,
-                'warning',
-              ),
+              problemAt(file, locator, [...path, 'stage'], noStageMessage(app, literal), 'warning'),
             );
           }
         }
       }
-      if (step.action === 'update_record') {
+      if (step.action === 'update_record' && fieldsKnown) {
         // values without {{ }} are known now: check them as the form would at run time
         const literals = Object.fromEntries(
           Object.entries(step.fields)
@@ -1069,8 +1209,21 @@ function crossChecks(
       }
     }
   }
-  problems.push(...stageLoopProblems(recipes));
+  // (not with partial recipes: an unparsed step may be the task that breaks a loop)
+  problems.push(...stageLoopProblems(recipes.filter((r) => !r.partial)));
   return problems;
+}
+
+/** That an app has no such stage, with the one meant when it is close (`Approvd`, `submitted`). */
+function noStageMessage(app: AppDefinition, stage: string): string {
+  const closest = closestKey(stage, app.stages);
+  // Only a near miss (Approvd), not any stage a few letters away (Nope -> Done).
+  const close =
+    app.stages.find((s) => s.toLowerCase() === stage.trim().toLowerCase()) ??
+    (closest && editDistance(stage, closest) <= Math.max(1, Math.floor(stage.length / 3))
+      ? closest
+      : undefined);
+  return `app "${app.key}" has no stage "${stage}"${close ? `: did you mean "${close}"?` : ''} (stages: ${app.stages.join(', ')})`;
 }
 
 /** A Baton user id as `newId('u')` makes them. */

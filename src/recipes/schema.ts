@@ -75,16 +75,33 @@ export const TemplateSchema = z
   .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string (may contain {{ }})') })
   .min(1, { error: 'must not be empty' });
 
-export const DurationSchema = z
-  .string({
-    error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
-  })
-  .regex(DURATION_PATTERN, {
-    error: 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
-  })
-  .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
-    error: 'a duration is at most 10 years (3650d)',
-  });
+/** A duration of more than zero and at most 10 years; `zero` says what a zero one would mean here. */
+function durationSchema(zero: string) {
+  return z
+    .string({
+      error: (i) => (i.input === undefined ? 'required' : 'expected a duration such as 30m, 4h or 2d'),
+    })
+    .regex(/^0*[1-9]\d*(s|m|h|d|w)$/, {
+      error: (issue) => {
+        const input = String(issue.input);
+        if (/^(-\d+|0+)(s|m|h|d|w)$/.test(input))
+          return `a duration must be more than zero, e.g. 30m or 2d (${zero})`;
+        // `3 days`, `1 hour`, `30 mins`: the unit's first letter, without the space
+        const words =
+          /^\s*(\d+)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s*$/i.exec(
+            input,
+          );
+        if (words && Number(words[1]) > 0)
+          return `expected a duration: a whole number followed by s, m, h, d or w (did you mean "${Number(words[1])}${words[2]![0]!.toLowerCase()}"?)`;
+        return 'expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)';
+      },
+    })
+    .refine((v) => !DURATION_PATTERN.test(v) || isDuration(v), {
+      error: 'a duration is at most 10 years (3650d)',
+    });
+}
+
+export const DurationSchema = durationSchema('a duration of zero is no time at all');
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
 const STEP_ID = /^[a-z_][a-z0-9_]*$/;
@@ -351,7 +368,7 @@ export const AssignTaskStepSchema = strict({
     .min(1, { error: 'a task needs at least one outcome' })
     .default(['Approve', 'Reject']),
   inputs: z.array(TaskInputSchema, { error: 'expected a list of inputs' }).optional(),
-  expires_in: DurationSchema.optional(),
+  expires_in: durationSchema('a task that should not expire has no expires_in').optional(),
   quorum: QuorumSchema.default({ mode: 'any' }),
   card: nonEmpty('card').optional(),
 }).superRefine((step, ctx) => {
@@ -429,7 +446,7 @@ export type NotifyStep = z.infer<typeof NotifyStepSchema>;
 export const WaitStepSchema = strict({
   ...common,
   action: z.literal('wait'),
-  for: DurationSchema.optional(),
+  for: durationSchema('a wait for 0s waits for nothing: leave the step out').optional(),
   until: TemplateSchema.optional(),
 }).superRefine((step, ctx) => {
   if ((step.for === undefined) === (step.until === undefined)) {
@@ -441,10 +458,14 @@ export const WaitStepSchema = strict({
   }
   // Without {{ }} the text is taken as it is: `until: record.when` waits for nothing and fails the job.
   if (step.until !== undefined && !step.until.includes('{{') && Number.isNaN(Date.parse(step.until))) {
+    // `record.back` is an expression missing its braces; `tomorrow` names nothing an expression knows.
+    const expression = /^\s*(?:(?:record|request|requester|steps|trigger)\s*\.|now\b|\$)/.test(step.until);
     ctx.addIssue({
       code: 'custom',
       path: ['until'],
-      message: `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`,
+      message: expression
+        ? `"${step.until}" is not a date (e.g. 2026-12-01T09:00:00Z); to compute one, write "{{ ${step.until} }}"`
+        : `"${step.until}" is not a date: to wait a while, write for: 1d (s, m, h, d, w); to wait until a date, give one (2026-12-01T09:00) or an expression in {{ }} that gives one, e.g. "{{ record.<date field> }}" or "{{ $toMillis($now()) + 24*60*60*1000 }}" (a day from now)`,
     });
   }
   // Date.parse rolls 2026-02-30 over to 2 March: a day the month does not have is a typo.

@@ -34,6 +34,22 @@ describe('durations', () => {
     expect(parseDefinitionFile(recipe('3650d', '521w'), 'slow.yaml').definition).toBeDefined();
   });
 
+  it('of zero or less are refused with their line (a task that expires at once, a wait for nothing)', () => {
+    const { problems, definition } = parseDefinitionFile(recipe('0s', '0d'), 'slow.yaml');
+    expect(definition).toBeUndefined();
+    expect(problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '6: steps[0].for: a duration must be more than zero, e.g. 30m or 2d (a wait for 0s waits for nothing: leave the step out)',
+      '10: steps[1].expires_in: a duration must be more than zero, e.g. 30m or 2d (a task that should not expire has no expires_in)',
+    ]);
+    expect(
+      parseDefinitionFile(recipe('-1d', '-2h'), 'slow.yaml').problems.map((p) => `${p.line}: ${p.message}`),
+    ).toEqual([
+      '6: steps[0].for: a duration must be more than zero, e.g. 30m or 2d (a wait for 0s waits for nothing: leave the step out)',
+      '10: steps[1].expires_in: a duration must be more than zero, e.g. 30m or 2d (a task that should not expire has no expires_in)',
+    ]);
+    expect(parseDefinitionFile(recipe('1s', '1m'), 'slow.yaml').definition).toBeDefined();
+  });
+
   it('of up to 10 years schedule a real timer', async () => {
     const app = 'kind: app\nkey: slow\nname: Slow\nstages: [New]\n';
     rt = await startTestRuntime({

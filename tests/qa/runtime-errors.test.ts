@@ -83,7 +83,8 @@ describe('a step whose expression fails at run time', () => {
     expect((await admin.submit(detail, `/admin/jobs/${job}/rerun`)).status).toBe(303);
     await eventually(async () =>
       textOf(mainOf((await admin.get(`/admin/jobs/${job}`)).html)).includes(
-        'The left side of the "+" operator must evaluate to a number (in {{ record.code + 1 > 2 }}, at position 13)',
+        // (a condition is written bare: it is quoted as written, not as a {{ }} template)
+        'The left side of the "+" operator must evaluate to a number (in if: record.code + 1 > 2, at position 13)',
       ),
     );
 

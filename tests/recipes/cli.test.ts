@@ -46,7 +46,7 @@ describe('npm run validate', () => {
   it('prints file:line: message per problem, a summary, and exits 1 on errors', () => {
     const { code, out } = validate([], { RECIPES_DIR: dir });
     expect(out).toEqual([
-      `${join(dir, 'bad.yml')}:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)`,
+      `${join(dir, 'bad.yml')}:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?)`,
       `${join(dir, 'warn.yaml')}:3: warning: trigger.app: app "elsewhere" is not defined in these files (it must exist in the store)`,
       '4 files checked (1 app, 2 recipes): 1 error, 1 warning',
     ]);
@@ -95,7 +95,7 @@ describe('npm run validate', () => {
     try {
       const typo = validate([join(pack, 'typo.yaml')], { RECIPES_DIR: elsewhere });
       expect(typo.out).toEqual([
-        `${join(pack, 'typo.yaml')}:6: steps[0].stage: app "buy" has no stage "Aproved" (stages: Submitted, Approved)`,
+        `${join(pack, 'typo.yaml')}:6: steps[0].stage: app "buy" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved)`,
         `${join(pack, 'typo.yaml')}:9: steps[1].fields.amount: Amount must be a number`,
         '1 file checked (0 apps, 0 recipes): 2 errors, 0 warnings',
       ]);

@@ -112,7 +112,7 @@ describe('parseDefinitionFile', () => {
     expires_in: 2 days
 `);
     expect(lines(parseDefinitionFile(text, 'r.yaml').problems)).toEqual([
-      '8: steps[0].expires_in: expected a duration: a whole number followed by s, m, h, d or w (e.g. 2d)',
+      '8: steps[0].expires_in: expected a duration: a whole number followed by s, m, h, d or w (did you mean "2d"?)',
     ]);
   });
 
@@ -232,7 +232,7 @@ describe('loadDirectory', () => {
     const result = await loadDirectory(dir);
     const out = result.problems.map((p) => formatProblem({ ...p, file: p.file.slice(dir.length + 1) }));
     expect(out).toEqual([
-      'leave/a.yaml:6: steps[0].stage: app "leave" has no stage "Aproved" (stages: Submitted, Approved)',
+      'leave/a.yaml:6: steps[0].stage: app "leave" has no stage "Aproved": did you mean "Approved"? (stages: Submitted, Approved)',
       'leave/a.yaml:8: warning: steps[1].stage: app "leave" has no stage "Gone" (stages: Submitted, Approved)',
       'leave/a.yaml:10: steps[2].fields.weeks: app "leave" has no field "weeks"',
       `leave/b.yaml:2: name: duplicate recipe name "r" (also in ${join(dir, 'leave/a.yaml')})`,
