@@ -376,6 +376,8 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
   app.post(
     '/admin/apps/:key/fields',
     route(kit, async (req, reply, user) => {
+      // Before the form is read: its own checks would answer a plain user with the app's page.
+      requireAdmin(user, 'change apps');
       const key = paramOf(req, 'key');
       const body = bodyOf(req);
       try {

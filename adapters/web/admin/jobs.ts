@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { JobDoc, JobStatus, User } from '../../../src/core/types.js';
+import { requireOperator } from '../../../src/core/users.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { actionButton, adminPage, duration, field, paramOf, plural, route, stateBadge, when } from './ui.js';
 
@@ -27,6 +28,8 @@ async function listPage(
   reply: FastifyReply,
   user: User,
 ): Promise<FastifyReply> {
+  // Who asks comes first: a plain user hears "not allowed", not what is wrong with the filter.
+  requireOperator(user, 'see jobs');
   const q = (req.query ?? {}) as Record<string, unknown>;
   const status = field(q, 'status');
   const recipe = field(q, 'recipe');

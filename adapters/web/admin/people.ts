@@ -289,6 +289,8 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
     app.post(
       `/admin/groups/:name/${op}`,
       route(kit, async (req, reply, user) => {
+        // Before the person is looked up: whether someone is known to Baton is not a plain user's business.
+        requireAdmin(user, 'change group members');
         const name = paramOf(req, 'name');
         try {
           const member = await memberFor(kit, field(bodyOf(req), 'user'));
