@@ -9,6 +9,7 @@ import { editorPage as yamlEditor } from './recipes.js';
 import {
   adminPage,
   bodyOf,
+  changed,
   describedBy,
   errorFor,
   type FormBody,
@@ -16,6 +17,7 @@ import {
   field,
   formError,
   formErrorsOf,
+  jsonRefusal,
   paramOf,
   plural,
   route,
@@ -340,11 +342,14 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
       const body = bodyOf(req);
       try {
         const def = await kit.baton.apps.create(user, appInput(body));
-        return reply.redirect(`/admin/apps/${encodeURIComponent(def.key)}`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(def.key)}`, 201);
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return listPage(kit, req, reply, user, await kit.baton.apps.list(), { values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          listPage(kit, req, reply, user, await kit.baton.apps.list(), { values: body, errors })
+        );
       }
     }),
   );
@@ -382,11 +387,14 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
       const body = bodyOf(req);
       try {
         await kit.baton.apps.addField(user, key, fieldInput(body));
-        return reply.redirect(`/admin/apps/${encodeURIComponent(key)}?added=field`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(key)}?added=field`);
       } catch (err) {
         const errors = formErrorsOf(err, /^fields\.\d+\./);
         if (!errors) throw err;
-        return editorPage(kit, req, reply, user, key, { which: 'field', values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          editorPage(kit, req, reply, user, key, { which: 'field', values: body, errors })
+        );
       }
     }),
   );
@@ -405,14 +413,17 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
           field(body, 'stage'),
           position === undefined || Number.isNaN(position) ? undefined : position,
         );
-        return reply.redirect(`/admin/apps/${encodeURIComponent(key)}?added=stage`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(key)}?added=stage`);
       } catch (err) {
         const errors = formErrorsOf(err, /^stages\.\d+/);
         if (!errors) throw err;
         if (errors.fields[''] !== undefined || errors.fields.stages !== undefined) {
           errors.fields.stage = errors.fields[''] ?? errors.fields.stages!;
         }
-        return editorPage(kit, req, reply, user, key, { which: 'stage', values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          editorPage(kit, req, reply, user, key, { which: 'stage', values: body, errors })
+        );
       }
     }),
   );

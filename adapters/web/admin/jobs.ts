@@ -3,7 +3,18 @@ import { ValidationError } from '../../../src/core/errors.js';
 import type { JobDoc, JobStatus, User } from '../../../src/core/types.js';
 import { requireOperator } from '../../../src/core/users.js';
 import type { SafeHtml, WebKit } from '../kit.js';
-import { actionButton, adminPage, duration, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+import {
+  actionButton,
+  adminPage,
+  changed,
+  duration,
+  field,
+  paramOf,
+  plural,
+  route,
+  stateBadge,
+  when,
+} from './ui.js';
 
 export const JOB_STATUSES: JobStatus[] = ['running', 'waiting', 'completed', 'failed', 'stopped'];
 
@@ -192,7 +203,7 @@ export function registerJobs(app: FastifyInstance, kit: WebKit): void {
     '/admin/jobs/:id/rerun',
     route(kit, async (req, reply, user) => {
       const job = await kit.baton.engine.rerun(user, paramOf(req, 'id'));
-      return reply.redirect(`/admin/jobs/${encodeURIComponent(job._id)}?rerun=1`, 303);
+      return changed(req, reply, `/admin/jobs/${encodeURIComponent(job._id)}?rerun=1`);
     }),
   );
 }

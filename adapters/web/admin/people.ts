@@ -7,6 +7,7 @@ import {
   actionButton,
   adminPage,
   bodyOf,
+  changed,
   describedBy,
   errorFor,
   type FormBody,
@@ -14,6 +15,7 @@ import {
   field,
   formError,
   formErrorsOf,
+  jsonRefusal,
   paramOf,
   plural,
   route,
@@ -273,11 +275,13 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
           field(body, 'name'),
           field(body, 'description') || undefined,
         );
-        return reply.redirect(`/admin/groups/${g.name}?done=created`, 303);
+        return changed(req, reply, `/admin/groups/${g.name}?done=created`, 201);
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return groupsPage(kit, req, reply, user, { values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ?? groupsPage(kit, req, reply, user, { values: body, errors })
+        );
       }
     }),
   );
@@ -299,9 +303,9 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
         } catch (err) {
           const errors = formErrorsOf(err);
           if (!errors) throw err;
-          return groupPage(kit, req, reply, user, name, errors.form);
+          return jsonRefusal(req, reply, err, errors) ?? groupPage(kit, req, reply, user, name, errors.form);
         }
-        return reply.redirect(`/admin/groups/${name}?done=${op === 'add' ? 'added' : 'removed'}`, 303);
+        return changed(req, reply, `/admin/groups/${name}?done=${op === 'add' ? 'added' : 'removed'}`);
       }),
     );
   }
@@ -321,9 +325,9 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
         // Still in use: said on the group's page, beside its members and what to do.
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return groupPage(kit, req, reply, user, name, errors.form);
+        return jsonRefusal(req, reply, err, errors) ?? groupPage(kit, req, reply, user, name, errors.form);
       }
-      return reply.redirect('/admin/groups?deleted=1', 303);
+      return changed(req, reply, '/admin/groups?deleted=1');
     }),
   );
   app.get(
@@ -340,9 +344,9 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return rolesPage(kit, req, reply, user, errors.form);
+        return jsonRefusal(req, reply, err, errors) ?? rolesPage(kit, req, reply, user, errors.form);
       }
-      return reply.redirect(`/admin/roles?changed=${encodeURIComponent(target)}`, 303);
+      return changed(req, reply, `/admin/roles?changed=${encodeURIComponent(target)}`);
     }),
   );
 }

@@ -5,7 +5,19 @@ import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
 import { isConditionalStep } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
-import { actionButton, adminPage, bodyOf, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+import { wantsJson } from '../shell.js';
+import {
+  actionButton,
+  adminPage,
+  bodyOf,
+  changed,
+  field,
+  paramOf,
+  plural,
+  route,
+  stateBadge,
+  when,
+} from './ui.js';
 
 /** A problem's file for people: the last two path segments (`time-off/approval.yaml`). */
 export function shortFile(file: string): string {
@@ -299,11 +311,12 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
       const text = field(bodyOf(req), 'yaml').replace(/\r\n/g, '\n');
       try {
         const saved = await kit.baton.recipes.saveYaml(user, `${text}\n`, 'portal.yaml');
-        return reply.redirect(
+        return changed(
+          req,
+          reply,
           saved.kind === 'app'
             ? `/admin/apps/${encodeURIComponent(saved.name)}`
             : `/admin/recipes/${encodeURIComponent(saved.name)}?done=saved`,
-          303,
         );
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
@@ -312,6 +325,13 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         const apps = (await kit.baton.apps.list()).flatMap((d) => (d.definition ? [d.definition] : []));
         const { problems } = parseDefinitionFile(text, 'portal.yaml', { apps });
         const errors = problems.filter((p) => p.severity === 'error');
+        if (wantsJson(req))
+          return reply.status(err.status).send({
+            error: err.code,
+            message: err.message,
+            fields: err.fields,
+            problems: errors.map((p) => ({ line: p.line, column: p.column, message: p.message })),
+          });
         return editorPage(kit, req, reply, user, {
           text,
           ...(await editingNow(kit, user, field(bodyOf(req), 'editing'))),
@@ -333,7 +353,7 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         const name = paramOf(req, 'name');
         await kit.baton.recipes[op](user, name);
         const back = field(bodyOf(req), 'back') === 'detail' ? `/${encodeURIComponent(name)}` : '';
-        return reply.redirect(`/admin/recipes${back}?done=${op === 'start' ? 'started' : 'stopped'}`, 303);
+        return changed(req, reply, `/admin/recipes${back}?done=${op === 'start' ? 'started' : 'stopped'}`);
       }),
     );
   }
@@ -344,6 +364,13 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
       const pack = field(bodyOf(req), 'pack');
       const report = await kit.baton.recipes.installPack(user, pack);
       const errors = report.problems.filter((p) => p.severity === 'error');
+      // Installed either way: a JSON client gets its problems with the answer.
+      if (wantsJson(req))
+        return reply.send({
+          ok: true,
+          url: `/admin/recipes?installed=${encodeURIComponent(pack)}`,
+          problems: errors.map((p) => ({ file: shortFile(p.file), line: p.line, message: p.message })),
+        });
       if (errors.length === 0)
         return reply.redirect(`/admin/recipes?installed=${encodeURIComponent(pack)}`, 303);
       return listPage(kit, req, reply, user, {
