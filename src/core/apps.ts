@@ -1,4 +1,10 @@
-import { type AppDefinition, AppDefinitionSchema, closestKey, idPrefixFor } from '../recipes/schema.js';
+import {
+  type AppDefinition,
+  AppDefinitionSchema,
+  closestKey,
+  idPrefixFor,
+  MAX_NAME_LENGTH,
+} from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
@@ -192,6 +198,10 @@ export class AppService {
     const app = await this.get(key);
     const name = typeof stage === 'string' ? stage.trim() : '';
     if (name === '') throw new ValidationError('A stage needs a name.', { stage: 'Stage is required' });
+    if (name.length > MAX_NAME_LENGTH) {
+      const message = `Stage names are at most ${MAX_NAME_LENGTH} characters (this one has ${name.length}).`;
+      throw new ValidationError(message, { stage: message });
+    }
     if (app.stages.includes(name)) throw new ConflictError(`${app.name} already has a stage "${name}".`);
     const stages = [...app.stages];
     stages.splice(position ?? stages.length, 0, name);

@@ -69,7 +69,7 @@ ${
 ${formError(kit, errors)}
 <form method="post" action="/admin/groups" class="stack">${kit.csrfField(req)}
 <label for="group-name">Name <span aria-hidden="true">*</span>
-<input id="group-name" name="name" required pattern="[a-z][a-z0-9\\-]*" value="${field(v, 'name')}"${describedBy(kit, errors, 'name', 'group-name')}>
+<input id="group-name" name="name" required pattern="[a-z][a-z0-9\\-]*" maxlength="63" value="${field(v, 'name')}"${describedBy(kit, errors, 'name', 'group-name')}>
 <small class="muted">Lower-case letters, digits and dashes, e.g. finance.</small>${errorFor(kit, errors, 'name', 'group-name')}</label>
 <label for="group-description">Description <input id="group-description" name="description" value="${field(v, 'description')}"></label>
 <div><button type="submit" class="button primary">Create group</button></div></form></section>`
