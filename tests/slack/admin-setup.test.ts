@@ -211,3 +211,18 @@ describe('/baton admin …: keys and names over their length limit', () => {
     );
   });
 });
+
+describe('/baton admin …: names as typed', () => {
+  it('says a group name was lowercased, and keeps an app name as typed', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin groups create support')).toContain('Group *support* created.');
+    expect(await ask('admin groups create Support')).toContain(
+      'Group support already exists (group names are lower case: Support is support).',
+    );
+    expect(await ask('admin groups create Finance')).toContain(
+      'Group *finance* created (group names are lower case: Finance is finance).',
+    );
+    expect(await ask('admin apps create KB2')).toContain('App *KB2* (`kb2`) created');
+    expect((await t!.rt.baton.apps.get('kb2')).name).toBe('KB2');
+  });
+});
