@@ -226,3 +226,22 @@ describe('/baton admin …: names as typed', () => {
     expect((await t!.rt.baton.apps.get('kb2')).name).toBe('KB2');
   });
 });
+
+describe('/baton admin apps add stage: a stage there already, in another case', () => {
+  it('is refused: "on hold" beside "On hold" made two stages people cannot tell apart', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin apps add stage helpdesk "On hold"')).toContain(
+      'Open → Resolved → Closed → On hold',
+    );
+    expect(await ask('admin apps add stage helpdesk on hold')).toContain(
+      'Help desk already has a stage "On hold" (stage names are told apart regardless of case and spacing).',
+    );
+    expect(await ask('admin apps add stage helpdesk open')).toContain('Help desk already has a stage "Open"');
+    expect((await t!.rt.baton.apps.get('helpdesk')).stages).toEqual([
+      'Open',
+      'Resolved',
+      'Closed',
+      'On hold',
+    ]);
+  });
+});
