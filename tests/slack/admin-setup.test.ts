@@ -245,3 +245,15 @@ describe('/baton admin apps add stage: a stage there already, in another case', 
     ]);
   });
 });
+
+describe('/baton admin recipes start|stop: the name in another case', () => {
+  it('finds the recipe (recipe names are lower case), as group names are found', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin recipes stop Helpdesk-Triage')).not.toContain('No recipe named');
+    const admin = await t!.batonUser('admin');
+    expect((await t!.rt.baton.recipes.get(admin, 'helpdesk-triage')).state).toBe('stopped');
+    expect(await ask('admin recipes start HELPDESK-TRIAGE')).toContain(
+      'Recipe *helpdesk-triage* is running.',
+    );
+  });
+});
