@@ -161,6 +161,11 @@ describe('the admin pages to a client that asks for JSON', () => {
     expect(created.status).toBe(201);
     expect(json(created)).toEqual({ ok: true, url: '/admin/groups/desk?done=created' });
 
+    const unconfirmed = await ada('/admin/groups/desk/delete', {});
+    expect(unconfirmed.status).toBe(409);
+    expect(json(unconfirmed).message).toContain('confirm');
+    expect(await portal.runtime.baton.groups.find('desk')).not.toBeNull();
+
     const nobody = await ada('/admin/groups/desk/add', { user: 'no-such-person' });
     expect(nobody.status).toBe(400);
     expect(json(nobody).message).toContain('no-such-person');

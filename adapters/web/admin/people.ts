@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../src/core/errors.js';
+import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import type { Role, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
 import type { WebKit } from '../kit.js';
+import { wantsJson } from '../shell.js';
 import {
   actionButton,
   adminPage,
@@ -317,8 +318,18 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
     '/admin/groups/:name/delete',
     route(kit, async (req, reply, user) => {
       const name = paramOf(req, 'name');
-      // Not confirmed yet (a one-click post): ask first.
-      if (field(bodyOf(req), 'confirm') !== 'yes') return confirmDeletePage(kit, req, reply, user, name);
+      // Not confirmed yet (a one-click post): ask first (a JSON client: what it breaks, and how to confirm).
+      if (field(bodyOf(req), 'confirm') !== 'yes') {
+        if (!wantsJson(req)) return confirmDeletePage(kit, req, reply, user, name);
+        requireAdmin(user, 'delete groups');
+        const group = await kit.baton.groups.get(name);
+        const recipes = await kit.baton.recipes.usingGroup(user, group.name);
+        throw new ConflictError(
+          `Deleting the group ${group.name} needs confirm: "yes". It has ${plural(group.members.length, 'member')}; ${
+            recipes.length ? `recipes that use it: ${recipes.join(', ')}` : 'no recipe uses it'
+          }.`,
+        );
+      }
       try {
         await kit.baton.groups.delete(user, name);
       } catch (err) {
