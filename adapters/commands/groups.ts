@@ -5,6 +5,7 @@
  * command is typed again with `confirm`.
  */
 import type { Baton } from '../../src/core/baton.js';
+import { ConflictError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/types.js';
 import { requireAdmin } from '../../src/core/users.js';
 
@@ -44,4 +45,27 @@ export function deletionNotes(d: Extract<GroupDeletion, { deleted: false }>): st
       `Recipes that use it: ${d.recipes.join(', ')}. They will fail at those steps until a group named ${d.name} exists again.`,
     );
   return notes;
+}
+
+/**
+ * `admin groups create <name>`: group names are lower case, so the name typed is lowercased;
+ * when that changed it, both answers say so ("Support is support"), or "already exists" would
+ * read as a group nobody sees in the list.
+ */
+export async function createGroup(
+  baton: Baton,
+  actor: User,
+  typed: string,
+  description?: string,
+): Promise<{ name: string; lowered?: string }> {
+  const name = typed.toLowerCase();
+  const lowered = name === typed ? undefined : `group names are lower case: ${typed} is ${name}`;
+  try {
+    const g = await baton.groups.create(actor, name, description);
+    return lowered ? { name: g.name, lowered } : { name: g.name };
+  } catch (err) {
+    if (lowered && err instanceof ConflictError)
+      throw new ConflictError(`${err.message.replace(/\.$/, '')} (${lowered}).`);
+    throw err;
+  }
 }

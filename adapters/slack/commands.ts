@@ -25,7 +25,7 @@ import {
   usage,
   withdrawnText,
 } from '../commands/grammar.js';
-import { deleteGroup, deletionNotes } from '../commands/groups.js';
+import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
@@ -386,7 +386,8 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = afterFirst(rest) || key;
+    // Without a name, the key as typed (KB2 stays KB2; its key is kb2).
+    const name = afterFirst(rest) || args[0]!;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -624,11 +625,11 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     requireAdmin(ctx.actor, 'create groups');
-    const name = need(args[0]?.toLowerCase(), 'group name', `${ctx.command} admin groups create finance`);
+    const typed = need(args[0], 'group name', `${ctx.command} admin groups create finance`);
     const description = afterFirst(rest);
-    const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
+    const g = await createGroup(ctx.deps.baton, ctx.actor, typed, description || undefined);
     await ctx.reply(
-      `Group *${g.name}* created. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,
+      `Group *${g.name}* created${g.lowered ? ` (${escapeMrkdwn(g.lowered)})` : ''}. Add people with \`${ctx.command} admin groups add ${g.name} @person\`.`,
     );
   },
 

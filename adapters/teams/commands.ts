@@ -31,7 +31,7 @@ import {
   unquote,
   withdrawnText,
 } from '../commands/grammar.js';
-import { deleteGroup, deletionNotes } from '../commands/groups.js';
+import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -349,7 +349,8 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const key = args[0]!.toLowerCase();
-    const name = afterFirst(rest) || key;
+    // Without a name, the key as typed (KB2 stays KB2; its key is kb2).
+    const name = afterFirst(rest) || args[0]!;
     const app = await ctx.deps.baton.apps.create(ctx.actor, {
       key,
       name,
@@ -582,10 +583,13 @@ const handlers: Record<string, Handler> = {
 
   'admin groups create': async (ctx, args, rest) => {
     requireAdmin(ctx.actor, 'create groups');
-    const name = need(args[0]?.toLowerCase(), 'group name', 'admin groups create finance');
+    const typed = need(args[0], 'group name', 'admin groups create finance');
     const description = afterFirst(rest);
-    const g = await ctx.deps.baton.groups.create(ctx.actor, name, description || undefined);
-    await say(ctx, `Group **${g.name}** created. Add people with **admin groups add ${g.name} @person**.`);
+    const g = await createGroup(ctx.deps.baton, ctx.actor, typed, description || undefined);
+    await say(
+      ctx,
+      `Group **${g.name}** created${g.lowered ? ` (${md(g.lowered)})` : ''}. Add people with **admin groups add ${g.name} @person**.`,
+    );
   },
 
   'admin groups delete': async (ctx, args) => {
@@ -720,7 +724,16 @@ export function describeError(err: unknown, deps: TeamsDeps): string {
 }
 
 /** Commands whose answers show requests, tasks or jobs: answered in the person's personal chat. */
-const PRIVATE = new Set(['requests', 'tasks', 'show', 'admin jobs list', 'admin jobs show']);
+const PRIVATE = new Set([
+  'requests',
+  'tasks',
+  'show',
+  'cancel',
+  'admin jobs list',
+  'admin jobs show',
+  'admin jobs rerun',
+  'admin requests move',
+]);
 
 /** Runs the command in a message from a Teams user; every action goes through the core with the Baton user as actor. */
 export async function runCommand(

@@ -1,4 +1,10 @@
-import { type AppDefinition, AppDefinitionSchema, closestKey, idPrefixFor } from '../recipes/schema.js';
+import {
+  type AppDefinition,
+  AppDefinitionSchema,
+  closestKey,
+  idPrefixFor,
+  MAX_NAME_LENGTH,
+} from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
@@ -192,7 +198,18 @@ export class AppService {
     const app = await this.get(key);
     const name = typeof stage === 'string' ? stage.trim() : '';
     if (name === '') throw new ValidationError('A stage needs a name.', { stage: 'Stage is required' });
-    if (app.stages.includes(name)) throw new ConflictError(`${app.name} already has a stage "${name}".`);
+    if (name.length > MAX_NAME_LENGTH) {
+      const message = `Stage names are at most ${MAX_NAME_LENGTH} characters (this one has ${name.length}).`;
+      throw new ValidationError(message, { stage: message });
+    }
+    // People type stages in any case and spacing (`admin requests move PTO-4 on hold`): one that
+    // differs from another only so could not be told apart.
+    const fold = (x: string) => x.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
+    const same = app.stages.find((s) => fold(s) === fold(name));
+    if (same !== undefined)
+      throw new ConflictError(
+        `${app.name} already has a stage "${same}"${same === name ? '' : ' (stage names are told apart regardless of case and spacing)'}.`,
+      );
     const stages = [...app.stages];
     stages.splice(position ?? stages.length, 0, name);
     return this.replace(app, { ...app, stages }, { stages: [name] });

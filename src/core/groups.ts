@@ -7,6 +7,11 @@ import { requireAdmin, type UserService } from './users.js';
 const GROUP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 export function assertGroupName(name: string): void {
+  if (typeof name === 'string' && name.length > 63) {
+    // The characters may be right: say what is wrong.
+    const message = `Group names are at most 63 characters (this one has ${name.length}).`;
+    throw new ValidationError(message, { name: message });
+  }
   if (!GROUP_NAME.test(name)) {
     throw new ValidationError(
       `"${name}" is not a valid group name: use lowercase letters, digits and dashes, starting with a letter.`,

@@ -233,7 +233,11 @@ export class RecipeService {
 
   async get(actor: User, name: string): Promise<RecipeDoc> {
     requireOperator(actor, 'see recipes');
-    const doc = await this.ctx.db.recipes.findOne({ _id: String(name) });
+    // Recipe names are lower case: `Laptop-Approval`, typed in a command, is laptop-approval.
+    const lower = String(name).toLowerCase();
+    const doc =
+      (await this.ctx.db.recipes.findOne({ _id: String(name) })) ??
+      (lower === String(name) ? null : await this.ctx.db.recipes.findOne({ _id: lower }));
     if (!doc) {
       const names = (await this.ctx.db.recipes.find({}, { sort: { _id: 1 }, limit: 21 }).toArray()).map(
         (r) => r.name,

@@ -104,6 +104,16 @@ function durationSchema(zero: string) {
 export const DurationSchema = durationSchema('a duration of zero is no time at all');
 
 const KEBAB = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The longest app key, recipe name and field key (63, as group names): keys and names are
+ * parts of page addresses (`/admin/apps/<key>`), which take at most 100 characters a part.
+ */
+export const MAX_KEY_LENGTH = 63;
+/** The longest app name and stage name: they are shown in buttons, lists and messages. */
+export const MAX_NAME_LENGTH = 100;
+/** The longest id prefix of an app's requests (PTO in PTO-42). */
+export const MAX_ID_PREFIX_LENGTH = 16;
 const STEP_ID = /^[a-z_][a-z0-9_]*$/;
 
 export const StepIdSchema = z.string().regex(STEP_ID, {
@@ -196,9 +206,12 @@ export function checkFieldValue(field: Field, value: unknown): string | null {
 const FIELD_KEY = /^[a-z][a-z0-9_]*$/;
 
 const FieldBaseSchema = strict({
-  key: z.string().regex(FIELD_KEY, {
-    error: 'field keys are lower-case letters, digits and underscores, e.g. start_date',
-  }),
+  key: z
+    .string()
+    .regex(FIELD_KEY, {
+      error: 'field keys are lower-case letters, digits and underscores, e.g. start_date',
+    })
+    .max(MAX_KEY_LENGTH, { error: `field keys are at most ${MAX_KEY_LENGTH} characters` }),
   label: nonEmpty('label'),
   type: z.enum(FIELD_TYPES, { error: `expected one of: ${FIELD_TYPES.join(', ')}` }),
   required: z.boolean().default(false),
@@ -256,15 +269,24 @@ export const AppDefinitionSchema = strict({
   kind: z.literal('app'),
   key: z
     .string()
-    .regex(KEBAB, { error: 'app keys are lower-case letters, digits and dashes, e.g. time-off' }),
-  name: nonEmpty('name'),
+    .regex(KEBAB, { error: 'app keys are lower-case letters, digits and dashes, e.g. time-off' })
+    .max(MAX_KEY_LENGTH, { error: `app keys are at most ${MAX_KEY_LENGTH} characters` }),
+  name: nonEmpty('name').max(MAX_NAME_LENGTH, {
+    error: `app names are at most ${MAX_NAME_LENGTH} characters`,
+  }),
   description: z.string().optional(),
   id_prefix: z
     .string()
     .regex(/^[A-Z][A-Z0-9]*$/, { error: 'id_prefix is upper-case letters and digits, e.g. PTO' })
+    .max(MAX_ID_PREFIX_LENGTH, { error: `id_prefix is at most ${MAX_ID_PREFIX_LENGTH} characters` })
     .optional(),
   stages: z
-    .array(nonEmpty('stage'), { error: 'expected a list of stage names' })
+    .array(
+      nonEmpty('stage').max(MAX_NAME_LENGTH, {
+        error: `stage names are at most ${MAX_NAME_LENGTH} characters`,
+      }),
+      { error: 'expected a list of stage names' },
+    )
     .min(1, { error: 'an app needs at least one stage' }),
   fields: z.array(FieldSchema, { error: 'expected a list of fields' }).default([]),
 }).superRefine((app, ctx) => {
@@ -631,7 +653,10 @@ export function* walkSteps(
 
 export const RecipeDefinitionSchema = strict({
   kind: z.literal('recipe'),
-  name: z.string().regex(KEBAB, { error: 'recipe names are lower-case letters, digits and dashes' }),
+  name: z
+    .string()
+    .regex(KEBAB, { error: 'recipe names are lower-case letters, digits and dashes' })
+    .max(MAX_KEY_LENGTH, { error: `recipe names are at most ${MAX_KEY_LENGTH} characters` }),
   description: z.string().optional(),
   enabled: z.boolean().default(true),
   trigger: TriggerSchema,

@@ -141,6 +141,28 @@ describe('npm run validate', () => {
     expect(code).toBe(1);
   });
 
+  it('says which keys and names are too long, with their lines (they are parts of page addresses)', async () => {
+    const long = await mkdtemp(join(tmpdir(), 'baton-validate-long-'));
+    await writeFile(
+      join(long, 'app.yaml'),
+      `kind: app\nkey: a${'b'.repeat(70)}\nname: ${'N'.repeat(101)}\nstages: [Open, ${'S'.repeat(101)}]\n`,
+    );
+    await writeFile(
+      join(long, 'recipe.yaml'),
+      `kind: recipe\nname: r${'x'.repeat(63)}\ntrigger: { type: new_request, app: leave }\nsteps:\n  - action: stop\n`,
+    );
+    const { code, out } = validate([], { RECIPES_DIR: long });
+    await rm(long, { recursive: true, force: true });
+    expect(out).toEqual([
+      `${join(long, 'app.yaml')}:2: key: app keys are at most 63 characters`,
+      `${join(long, 'app.yaml')}:3: name: app names are at most 100 characters`,
+      `${join(long, 'app.yaml')}:4: stages[1]: stage names are at most 100 characters`,
+      `${join(long, 'recipe.yaml')}:2: name: recipe names are at most 63 characters`,
+      expect.stringMatching(/^2 files checked/),
+    ]);
+    expect(code).toBe(1);
+  });
+
   it('validates the shipped templates by default', () => {
     const result = spawnSync(TSX, [join(ROOT, 'src/cli/validate.ts')], { cwd: ROOT, encoding: 'utf8' });
     expect(result.stdout).toMatch(/files checked \(3 apps, \d+ recipes\): 0 errors, 0 warnings/);

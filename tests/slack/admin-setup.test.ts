@@ -193,3 +193,67 @@ describe('/baton admin roles grant', () => {
     expect(await ask('admin roles grant <@U0CAROL|carol> admin')).toContain('Carol Manager is now an admin.');
   });
 });
+
+describe('/baton admin …: keys and names over their length limit', () => {
+  it('are refused with the limit, not created (a 70-character key made an app whose pages never opened)', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask(`admin apps create a${'b'.repeat(69)}`)).toContain('app keys are at most 63 characters');
+    expect(await ask(`admin apps create kb Very ${'long '.repeat(30)}name`)).toContain(
+      'app names are at most 100 characters',
+    );
+    expect((await t!.rt.baton.apps.list()).map((a) => a._id)).toEqual(['helpdesk']);
+    expect(await ask(`admin apps add stage helpdesk ${'S'.repeat(101)}`)).toContain(
+      'Stage names are at most 100 characters (this one has 101).',
+    );
+    // The characters were right: the message said to use lowercase letters.
+    expect(await ask(`admin groups create g${'k'.repeat(70)}`)).toContain(
+      'Group names are at most 63 characters (this one has 71).',
+    );
+  });
+});
+
+describe('/baton admin …: names as typed', () => {
+  it('says a group name was lowercased, and keeps an app name as typed', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin groups create support')).toContain('Group *support* created.');
+    expect(await ask('admin groups create Support')).toContain(
+      'Group support already exists (group names are lower case: Support is support).',
+    );
+    expect(await ask('admin groups create Finance')).toContain(
+      'Group *finance* created (group names are lower case: Finance is finance).',
+    );
+    expect(await ask('admin apps create KB2')).toContain('App *KB2* (`kb2`) created');
+    expect((await t!.rt.baton.apps.get('kb2')).name).toBe('KB2');
+  });
+});
+
+describe('/baton admin apps add stage: a stage there already, in another case', () => {
+  it('is refused: "on hold" beside "On hold" made two stages people cannot tell apart', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin apps add stage helpdesk "On hold"')).toContain(
+      'Open → Resolved → Closed → On hold',
+    );
+    expect(await ask('admin apps add stage helpdesk on hold')).toContain(
+      'Help desk already has a stage "On hold" (stage names are told apart regardless of case and spacing).',
+    );
+    expect(await ask('admin apps add stage helpdesk open')).toContain('Help desk already has a stage "Open"');
+    expect((await t!.rt.baton.apps.get('helpdesk')).stages).toEqual([
+      'Open',
+      'Resolved',
+      'Closed',
+      'On hold',
+    ]);
+  });
+});
+
+describe('/baton admin recipes start|stop: the name in another case', () => {
+  it('finds the recipe (recipe names are lower case), as group names are found', async () => {
+    ({ t, fake } = await startSlackAcceptance(FILES));
+    expect(await ask('admin recipes stop Helpdesk-Triage')).not.toContain('No recipe named');
+    const admin = await t!.batonUser('admin');
+    expect((await t!.rt.baton.recipes.get(admin, 'helpdesk-triage')).state).toBe('stopped');
+    expect(await ask('admin recipes start HELPDESK-TRIAGE')).toContain(
+      'Recipe *helpdesk-triage* is running.',
+    );
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { recipesDir } from '../helpers/runtime.js';
-import { cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
+import { activityFrom, cardText, startTeamsTestApp, type TeamsTestApp } from '../helpers/teams.js';
 
 const FILES = {
   'helpdesk.yaml': `
@@ -157,5 +157,51 @@ describe('admin roles grant, on Teams', () => {
       'Carol Manager is now an operator.',
     );
     expect((await t.batonUser('carol')).role).toBe('operator');
+  });
+});
+
+describe('admin … answers that name a request, and names as typed, on Teams', () => {
+  it('answers a move typed in a channel in the admin’s own chat; the channel hears only where it went', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    await ask('admin recipes stop helpdesk-triage');
+    await ask('help', 'alice');
+    const alice = await t.batonUser('alice');
+    const filed = await t.rt.baton.requests.file(alice, 'helpdesk', { summary: 'VPN down' });
+    const admin = t.people.admin!;
+    const before = t.connector.posts(admin.conversationId).length;
+    const inChannel = activityFrom('message-channel-mention', admin, t.connector.url, {
+      text: `<at>Baton</at> admin requests move ${filed._id} Resolved`,
+    });
+    expect((await t.send(inChannel)).statusCode).toBe(200);
+    await t.idle();
+    expect((await t.rt.baton.requests.get(alice, filed._id)).stage).toBe('Resolved');
+    const privately = cardText(
+      t.connector
+        .posts(admin.conversationId)
+        .slice(before)
+        .map((c) => c.body),
+    );
+    expect(privately).toContain(`${filed._id} moved from **Open** to **Resolved**.`);
+    const channel = cardText(
+      t.connector
+        .posts()
+        .filter((c) => c.path.includes('thread.tacv2'))
+        .map((c) => c.body),
+    );
+    expect(channel).toContain('I sent you the answer in your chat with Baton');
+    expect(channel).not.toContain(filed._id);
+  });
+
+  it('says a group name was lowercased, and keeps an app name as typed', async () => {
+    t = await startTeamsTestApp({ recipesDir: recipesDir(FILES) });
+    expect(await ask('admin groups create support')).toContain('Group **support** created.');
+    expect(await ask('admin groups create Support')).toContain(
+      'Group support already exists (group names are lower case: Support is support).',
+    );
+    expect(await ask('admin groups create Finance')).toContain(
+      'Group **finance** created (group names are lower case: Finance is finance).',
+    );
+    expect(await ask('admin apps create KB2')).toContain('App **KB2** (`kb2`) created');
+    expect((await t.rt.baton.apps.get('kb2')).name).toBe('KB2');
   });
 });

@@ -112,3 +112,72 @@ describe('the portal to a client that asks for JSON', () => {
     expect(nowhere.type).toMatch(/^application\/json/);
   });
 });
+
+/**
+ * The admin forms answered a JSON client with their HTML page (400) for every refusal, and a
+ * redirect for every change; the request routes above answer JSON.
+ */
+describe('the admin pages to a client that asks for JSON', () => {
+  let portal: Portal;
+  beforeAll(async () => {
+    portal = await startPortal({ RECIPES_DIR: recipesDir(FILES) });
+  });
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  it('refuses with the errors by input, and says where a change went', async () => {
+    const ada = await signedInJson(portal.url, 'ada');
+    const json = (r: { type: string; text: string }) => {
+      expect(r.type).toMatch(/^application\/json/);
+      return JSON.parse(r.text);
+    };
+
+    const badApp = await ada('/admin/apps', { key: 'Bad Key', name: '', stages: 'Submitted' });
+    expect(badApp.status).toBe(400);
+    expect(json(badApp)).toMatchObject({
+      error: 'baton.validation_failed',
+      fields: { key: expect.any(String), name: expect.any(String) },
+    });
+
+    const badField = await ada('/admin/apps/facilities/fields', {
+      key: 'x',
+      label: 'X',
+      type: 'text',
+      min: 'a',
+    });
+    expect(badField.status).toBe(400);
+    expect(json(badField).fields).toEqual({ min: 'min must be a number' });
+
+    const sameStage = await ada('/admin/apps/facilities/stages', { stage: 'Done' });
+    expect(sameStage.status).toBe(409);
+    expect(json(sameStage)).toMatchObject({ error: 'baton.conflict' });
+
+    const badGroup = await ada('/admin/groups', { name: 'Not Valid' });
+    expect(badGroup.status).toBe(400);
+    expect(json(badGroup).fields.name).toBeTruthy();
+
+    const created = await ada('/admin/groups', { name: 'desk' });
+    expect(created.status).toBe(201);
+    expect(json(created)).toEqual({ ok: true, url: '/admin/groups/desk?done=created' });
+
+    const unconfirmed = await ada('/admin/groups/desk/delete', {});
+    expect(unconfirmed.status).toBe(409);
+    expect(json(unconfirmed).message).toContain('confirm');
+    expect(await portal.runtime.baton.groups.find('desk')).not.toBeNull();
+
+    const nobody = await ada('/admin/groups/desk/add', { user: 'no-such-person' });
+    expect(nobody.status).toBe(400);
+    expect(json(nobody).message).toContain('no-such-person');
+
+    const badRole = await ada('/admin/roles', { user: 'nobody', role: 'king' });
+    expect(badRole.status).toBeGreaterThanOrEqual(400);
+    expect(json(badRole).error).toMatch(/^baton\./);
+
+    const badYaml = await ada('/admin/recipes/save', { yaml: 'kind: recipe\nname: x\n' });
+    expect(badYaml.status).toBe(400);
+    const body = json(badYaml);
+    expect(body.error).toBe('baton.validation_failed');
+    expect(body.problems[0]).toMatchObject({ line: expect.any(Number), message: expect.any(String) });
+  });
+});

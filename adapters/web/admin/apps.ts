@@ -3,12 +3,21 @@ import { stringify } from 'yaml';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { AppDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
-import { type AppDefinition, FIELD_TYPES, type FieldType, optionValue } from '../../../src/recipes/schema.js';
+import {
+  type AppDefinition,
+  FIELD_TYPES,
+  type FieldType,
+  MAX_ID_PREFIX_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_NAME_LENGTH,
+  optionValue,
+} from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { editorPage as yamlEditor } from './recipes.js';
 import {
   adminPage,
   bodyOf,
+  changed,
   describedBy,
   errorFor,
   type FormBody,
@@ -16,6 +25,7 @@ import {
   field,
   formError,
   formErrorsOf,
+  jsonRefusal,
   paramOf,
   plural,
   route,
@@ -128,13 +138,22 @@ function textInput(
   errors: FormErrors | undefined,
   name: string,
   label: string,
-  options: { id: string; required?: boolean; hint?: string; pattern?: string; type?: string },
+  options: {
+    id: string;
+    required?: boolean;
+    hint?: string;
+    pattern?: string;
+    type?: string;
+    maxlength?: number;
+  },
 ): SafeHtml {
   const id = options.id;
   return kit.html`<label for="${id}">${label}${options.required ? kit.html` <span aria-hidden="true">*</span>` : ''}
 <input id="${id}" name="${name}" type="${options.type ?? 'text'}" value="${field(values, name)}"${
     options.required ? kit.raw(' required') : ''
-  }${options.pattern ? kit.html` pattern="${options.pattern}"` : ''}${describedBy(kit, errors, name, id)}>
+  }${options.pattern ? kit.html` pattern="${options.pattern}"` : ''}${
+    options.maxlength ? kit.html` maxlength="${String(options.maxlength)}"` : ''
+  }${describedBy(kit, errors, name, id)}>
 ${options.hint ? kit.html`<small class="muted">${options.hint}</small>` : ''}${errorFor(kit, errors, name, id)}</label>`;
 }
 
@@ -168,10 +187,10 @@ ${formError(kit, errors, {
   stages: { id: 'app-stages', label: 'Stages' },
 })}
 <form method="post" action="/admin/apps" class="stack">${kit.csrfField(req)}
-${textInput(kit, v, errors, 'key', 'Key', { id: 'app-key', required: true, pattern: '[a-z][a-z0-9\\-]*', hint: 'Lower-case letters, digits and dashes, starting with a letter, e.g. time-off. It cannot be changed later.' })}
-${textInput(kit, v, errors, 'name', 'Name', { id: 'app-name', required: true })}
+${textInput(kit, v, errors, 'key', 'Key', { id: 'app-key', required: true, pattern: '[a-z][a-z0-9\\-]*', maxlength: MAX_KEY_LENGTH, hint: 'Lower-case letters, digits and dashes, starting with a letter, e.g. time-off. It cannot be changed later.' })}
+${textInput(kit, v, errors, 'name', 'Name', { id: 'app-name', required: true, maxlength: MAX_NAME_LENGTH })}
 ${textArea(kit, v, errors, 'description', 'Description', { id: 'app-description', rows: 2 })}
-${textInput(kit, v, errors, 'id_prefix', 'Request id prefix', { id: 'app-prefix', hint: 'Upper-case letters and digits, e.g. PTO for PTO-42. Default: the key in upper case.' })}
+${textInput(kit, v, errors, 'id_prefix', 'Request id prefix', { id: 'app-prefix', maxlength: MAX_ID_PREFIX_LENGTH, hint: 'Upper-case letters and digits, e.g. PTO for PTO-42. Default: the key in upper case.' })}
 ${textArea(kit, v, errors, 'stages', 'Stages', { id: 'app-stages', rows: 4, required: true, hint: 'One per line, in order; the first is where new requests start.' })}
 <div><button type="submit" class="button primary">Create app</button></div>
 </form></section>`;
@@ -231,7 +250,7 @@ ${formError(kit, errors, {
   options: { id: 'field-options', label: 'Options' },
 })}
 <form method="post" action="/admin/apps/${app.key}/fields" class="stack">${kit.csrfField(req)}
-${textInput(kit, values, errors, 'key', 'Key', { id: 'field-key', required: true, pattern: '[a-z][a-z0-9_]*', hint: 'Lower-case letters, digits and underscores, e.g. start_date.' })}
+${textInput(kit, values, errors, 'key', 'Key', { id: 'field-key', required: true, pattern: '[a-z][a-z0-9_]*', maxlength: MAX_KEY_LENGTH, hint: 'Lower-case letters, digits and underscores, e.g. start_date.' })}
 ${textInput(kit, values, errors, 'label', 'Label', { id: 'field-label', required: true })}
 <label for="field-type">Type
 <select id="field-type" name="type"${describedBy(kit, errors, 'type', 'field-type')}>${types}</select>${errorFor(kit, errors, 'type', 'field-type')}</label>
@@ -264,7 +283,7 @@ function addStageForm(
   return kit.html`<section class="card" aria-labelledby="add-stage-h"><h2 id="add-stage-h">Add a stage</h2>
 ${formError(kit, errors, { stage: { id: 'stage-name', label: 'Stage name' } })}
 <form method="post" action="/admin/apps/${app.key}/stages" class="stack">${kit.csrfField(req)}
-${textInput(kit, values, errors, 'stage', 'Stage name', { id: 'stage-name', required: true })}
+${textInput(kit, values, errors, 'stage', 'Stage name', { id: 'stage-name', required: true, maxlength: MAX_NAME_LENGTH })}
 <label for="stage-position">Position <select id="stage-position" name="position">${positions}</select></label>
 <div><button type="submit" class="button primary">Add stage</button></div>
 </form></section>`;
@@ -340,11 +359,14 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
       const body = bodyOf(req);
       try {
         const def = await kit.baton.apps.create(user, appInput(body));
-        return reply.redirect(`/admin/apps/${encodeURIComponent(def.key)}`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(def.key)}`, 201);
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return listPage(kit, req, reply, user, await kit.baton.apps.list(), { values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          listPage(kit, req, reply, user, await kit.baton.apps.list(), { values: body, errors })
+        );
       }
     }),
   );
@@ -376,15 +398,20 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
   app.post(
     '/admin/apps/:key/fields',
     route(kit, async (req, reply, user) => {
+      // Before the form is read: its own checks would answer a plain user with the app's page.
+      requireAdmin(user, 'change apps');
       const key = paramOf(req, 'key');
       const body = bodyOf(req);
       try {
         await kit.baton.apps.addField(user, key, fieldInput(body));
-        return reply.redirect(`/admin/apps/${encodeURIComponent(key)}?added=field`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(key)}?added=field`);
       } catch (err) {
         const errors = formErrorsOf(err, /^fields\.\d+\./);
         if (!errors) throw err;
-        return editorPage(kit, req, reply, user, key, { which: 'field', values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          editorPage(kit, req, reply, user, key, { which: 'field', values: body, errors })
+        );
       }
     }),
   );
@@ -403,14 +430,17 @@ export function registerApps(app: FastifyInstance, kit: WebKit): void {
           field(body, 'stage'),
           position === undefined || Number.isNaN(position) ? undefined : position,
         );
-        return reply.redirect(`/admin/apps/${encodeURIComponent(key)}?added=stage`, 303);
+        return changed(req, reply, `/admin/apps/${encodeURIComponent(key)}?added=stage`);
       } catch (err) {
         const errors = formErrorsOf(err, /^stages\.\d+/);
         if (!errors) throw err;
         if (errors.fields[''] !== undefined || errors.fields.stages !== undefined) {
           errors.fields.stage = errors.fields[''] ?? errors.fields.stages!;
         }
-        return editorPage(kit, req, reply, user, key, { which: 'stage', values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ??
+          editorPage(kit, req, reply, user, key, { which: 'stage', values: body, errors })
+        );
       }
     }),
   );

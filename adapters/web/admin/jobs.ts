@@ -1,8 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { JobDoc, JobStatus, User } from '../../../src/core/types.js';
+import { requireOperator } from '../../../src/core/users.js';
 import type { SafeHtml, WebKit } from '../kit.js';
-import { actionButton, adminPage, duration, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+import {
+  actionButton,
+  adminPage,
+  changed,
+  duration,
+  field,
+  paramOf,
+  plural,
+  route,
+  stateBadge,
+  when,
+} from './ui.js';
 
 export const JOB_STATUSES: JobStatus[] = ['running', 'waiting', 'completed', 'failed', 'stopped'];
 
@@ -27,6 +39,8 @@ async function listPage(
   reply: FastifyReply,
   user: User,
 ): Promise<FastifyReply> {
+  // Who asks comes first: a plain user hears "not allowed", not what is wrong with the filter.
+  requireOperator(user, 'see jobs');
   const q = (req.query ?? {}) as Record<string, unknown>;
   const status = field(q, 'status');
   const recipe = field(q, 'recipe');
@@ -189,7 +203,7 @@ export function registerJobs(app: FastifyInstance, kit: WebKit): void {
     '/admin/jobs/:id/rerun',
     route(kit, async (req, reply, user) => {
       const job = await kit.baton.engine.rerun(user, paramOf(req, 'id'));
-      return reply.redirect(`/admin/jobs/${encodeURIComponent(job._id)}?rerun=1`, 303);
+      return changed(req, reply, `/admin/jobs/${encodeURIComponent(job._id)}?rerun=1`);
     }),
   );
 }

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../src/core/errors.js';
+import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import type { Role, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
 import type { WebKit } from '../kit.js';
+import { wantsJson } from '../shell.js';
 import {
   actionButton,
   adminPage,
   bodyOf,
+  changed,
   describedBy,
   errorFor,
   type FormBody,
@@ -14,6 +16,7 @@ import {
   field,
   formError,
   formErrorsOf,
+  jsonRefusal,
   paramOf,
   plural,
   route,
@@ -67,7 +70,7 @@ ${
 ${formError(kit, errors)}
 <form method="post" action="/admin/groups" class="stack">${kit.csrfField(req)}
 <label for="group-name">Name <span aria-hidden="true">*</span>
-<input id="group-name" name="name" required pattern="[a-z][a-z0-9\\-]*" value="${field(v, 'name')}"${describedBy(kit, errors, 'name', 'group-name')}>
+<input id="group-name" name="name" required pattern="[a-z][a-z0-9\\-]*" maxlength="63" value="${field(v, 'name')}"${describedBy(kit, errors, 'name', 'group-name')}>
 <small class="muted">Lower-case letters, digits and dashes, e.g. finance.</small>${errorFor(kit, errors, 'name', 'group-name')}</label>
 <label for="group-description">Description <input id="group-description" name="description" value="${field(v, 'description')}"></label>
 <div><button type="submit" class="button primary">Create group</button></div></form></section>`
@@ -273,11 +276,13 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
           field(body, 'name'),
           field(body, 'description') || undefined,
         );
-        return reply.redirect(`/admin/groups/${g.name}?done=created`, 303);
+        return changed(req, reply, `/admin/groups/${g.name}?done=created`, 201);
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return groupsPage(kit, req, reply, user, { values: body, errors });
+        return (
+          jsonRefusal(req, reply, err, errors) ?? groupsPage(kit, req, reply, user, { values: body, errors })
+        );
       }
     }),
   );
@@ -289,6 +294,8 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
     app.post(
       `/admin/groups/:name/${op}`,
       route(kit, async (req, reply, user) => {
+        // Before the person is looked up: whether someone is known to Baton is not a plain user's business.
+        requireAdmin(user, 'change group members');
         const name = paramOf(req, 'name');
         try {
           const member = await memberFor(kit, field(bodyOf(req), 'user'));
@@ -297,9 +304,9 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
         } catch (err) {
           const errors = formErrorsOf(err);
           if (!errors) throw err;
-          return groupPage(kit, req, reply, user, name, errors.form);
+          return jsonRefusal(req, reply, err, errors) ?? groupPage(kit, req, reply, user, name, errors.form);
         }
-        return reply.redirect(`/admin/groups/${name}?done=${op === 'add' ? 'added' : 'removed'}`, 303);
+        return changed(req, reply, `/admin/groups/${name}?done=${op === 'add' ? 'added' : 'removed'}`);
       }),
     );
   }
@@ -311,17 +318,27 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
     '/admin/groups/:name/delete',
     route(kit, async (req, reply, user) => {
       const name = paramOf(req, 'name');
-      // Not confirmed yet (a one-click post): ask first.
-      if (field(bodyOf(req), 'confirm') !== 'yes') return confirmDeletePage(kit, req, reply, user, name);
+      // Not confirmed yet (a one-click post): ask first (a JSON client: what it breaks, and how to confirm).
+      if (field(bodyOf(req), 'confirm') !== 'yes') {
+        if (!wantsJson(req)) return confirmDeletePage(kit, req, reply, user, name);
+        requireAdmin(user, 'delete groups');
+        const group = await kit.baton.groups.get(name);
+        const recipes = await kit.baton.recipes.usingGroup(user, group.name);
+        throw new ConflictError(
+          `Deleting the group ${group.name} needs confirm: "yes". It has ${plural(group.members.length, 'member')}; ${
+            recipes.length ? `recipes that use it: ${recipes.join(', ')}` : 'no recipe uses it'
+          }.`,
+        );
+      }
       try {
         await kit.baton.groups.delete(user, name);
       } catch (err) {
         // Still in use: said on the group's page, beside its members and what to do.
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return groupPage(kit, req, reply, user, name, errors.form);
+        return jsonRefusal(req, reply, err, errors) ?? groupPage(kit, req, reply, user, name, errors.form);
       }
-      return reply.redirect('/admin/groups?deleted=1', 303);
+      return changed(req, reply, '/admin/groups?deleted=1');
     }),
   );
   app.get(
@@ -338,9 +355,9 @@ export function registerPeople(app: FastifyInstance, kit: WebKit): void {
       } catch (err) {
         const errors = formErrorsOf(err);
         if (!errors) throw err;
-        return rolesPage(kit, req, reply, user, errors.form);
+        return jsonRefusal(req, reply, err, errors) ?? rolesPage(kit, req, reply, user, errors.form);
       }
-      return reply.redirect(`/admin/roles?changed=${encodeURIComponent(target)}`, 303);
+      return changed(req, reply, `/admin/roles?changed=${encodeURIComponent(target)}`);
     }),
   );
 }

@@ -1,11 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../src/core/errors.js';
+import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
 import { isConditionalStep } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
-import { actionButton, adminPage, bodyOf, field, paramOf, plural, route, stateBadge, when } from './ui.js';
+import { wantsJson } from '../shell.js';
+import {
+  actionButton,
+  adminPage,
+  bodyOf,
+  changed,
+  field,
+  paramOf,
+  plural,
+  route,
+  stateBadge,
+  when,
+} from './ui.js';
 
 /** A problem's file for people: the last two path segments (`time-off/approval.yaml`). */
 export function shortFile(file: string): string {
@@ -54,6 +66,7 @@ function trigger(r: RecipeDoc): string {
 
 const NOTICES: Record<string, string> = {
   saved: 'Recipe saved.',
+  renamed: 'Saved as a new recipe.',
   started: 'Recipe started.',
   stopped: 'Recipe stopped: new requests no longer start it; running jobs go on.',
 };
@@ -140,9 +153,16 @@ async function detailPage(
   const r = await kit.baton.recipes.get(user, name);
   const jobs = await kit.baton.recipes.listJobs(user, { recipe: r.name, limit: 10 });
   const steps = r.definition?.steps ?? [];
+  const q = req.query as Record<string, unknown>;
+  const done = field(q, 'done');
+  const from = field(q, 'from');
+  const notice =
+    done === 'renamed' && from
+      ? `Saved as a new recipe; ${from} was stopped (it stays installed: start it again from Recipes, or keep it stopped).`
+      : NOTICES[done];
   const body = kit.html`<div class="page-head"><h1 id="recipe-${r.name}">${r.name}</h1>
 <p>State: ${stateBadge(kit, r.state)} ${stateAction(kit, req, r, 'detail')}</p></div>
-${NOTICES[field(req.query as Record<string, unknown>, 'done')] ? kit.html`<p class="notice" role="status">${NOTICES[field(req.query as Record<string, unknown>, 'done')]}</p>` : ''}
+${notice ? kit.html`<p class="notice" role="status">${notice}</p>` : ''}
 ${r.definition?.description ? kit.html`<p>${r.definition.description}</p>` : ''}
 <dl><dt>Trigger</dt><dd>${trigger(r)}</dd><dt>Source</dt><dd>${r.source}${r.file ? kit.html` — <code>${shortFile(r.file)}</code>` : ''}</dd>
 <dt>Updated</dt><dd>${when(kit, r.updated_at)}</dd>
@@ -200,8 +220,12 @@ export function editorPage(
     error?: string;
     /** What is being edited (`recipe:<name>` or `app:<key>`): a refused save shows it again. */
     editing?: string;
+    /** The name was changed: nothing is saved until the admin says what becomes of the old recipe. */
+    rename?: { from: string; to: string; app: string };
+    status?: number;
   },
 ): FastifyReply {
+  const rename = options.rename;
   const problems = (options.problems ?? []).filter((p) => p.severity === 'error');
   const app = isAppText(options.text);
   const title = options.name ? `Edit ${options.name}` : app ? 'Edit app' : 'New recipe';
@@ -222,23 +246,80 @@ ${
       }</div>`
     : ''
 }
+${
+  rename
+    ? kit.html`<div class="form-error" role="alert" id="yaml-errors"><strong>You changed the name from ${rename.from} to ${rename.to}. Nothing was saved yet.</strong>
+<p>A recipe is known by its name: saving makes a new recipe ${rename.to}, and ${rename.from} stays installed. While both run, both start on the same requests of ${rename.app}. Choose below, or put <code>name: ${rename.from}</code> back to keep editing ${rename.from}.</p></div>`
+    : ''
+}
 <form method="post" action="/admin/recipes/save" class="stack">${kit.csrfField(req)}${
     options.editing ? kit.html`<input type="hidden" name="editing" value="${options.editing}">` : ''
   }
 <label for="yaml">Definition (YAML)
 <textarea id="yaml" name="yaml" rows="22" spellcheck="false" autocapitalize="off"${
-    problems.length > 0 || options.error ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"') : ''
+    problems.length > 0 || options.error || rename
+      ? kit.raw(' aria-invalid="true" aria-describedby="yaml-errors"')
+      : ''
   }>${options.text}</textarea></label>
-<div><button type="submit" class="button primary">Save</button> <a href="${
-    app ? '/admin/apps' : '/admin/recipes'
-  }">Cancel</a></div>
+<div>${
+    rename
+      ? kit.html`<button type="submit" name="rename" value="stop" class="button primary">Save as ${rename.to} and stop ${rename.from}</button>
+<button type="submit" name="rename" value="keep" class="button">Save as ${rename.to}, keep ${rename.from} running</button>`
+      : kit.html`<button type="submit" class="button primary">Save</button>`
+  } <a href="${app ? '/admin/apps' : '/admin/recipes'}">Cancel</a></div>
 </form>`;
   return adminPage(kit, req, reply, user, {
     title,
     section: app ? 'apps' : 'recipes',
     body,
-    status: problems.length > 0 || options.error ? 400 : 200,
+    status: options.status ?? (problems.length > 0 || options.error || rename ? 400 : 200),
   });
+}
+
+/**
+ * Whether saving `text` from the editor opened on `editing` would touch another recipe or app
+ * than that one: a name or key already taken (saving would replace it) and an app's key changed
+ * (requests stay with the old key) are refused; a recipe's name changed is asked about first
+ * (`rename` says what becomes of the old recipe: `stop` or `keep`).
+ */
+async function otherThanEdited(
+  kit: WebKit,
+  user: User,
+  text: string,
+  editing: string,
+  rename: string,
+): Promise<
+  { refuse: string } | { ask: { from: string; to: string; app: string } } | { stop?: string } | null
+> {
+  const { definition } = parseDefinitionFile(text, 'portal.yaml');
+  if (!definition) return null; // the save lists its problems
+  const target = definition.kind === 'app' ? `app:${definition.key}` : `recipe:${definition.name}`;
+  if (target === editing) return null;
+  const [kind, old] = [editing.slice(0, editing.indexOf(':')), editing.slice(editing.indexOf(':') + 1)];
+  if (definition.kind === 'app') {
+    if (kind === 'app')
+      return {
+        refuse: `An app's key cannot be changed: saving would make a second app ${definition.key} beside ${old}, and the requests of ${old} would stay with ${old}. Put back key: ${old}; to rename the app as people see it, change name: instead.`,
+      };
+    if (await kit.baton.apps.find(definition.key))
+      return {
+        refuse: `An app with the key ${definition.key} already exists: saving would replace it. Give this app another key, or edit ${definition.key} from its page (Apps → ${definition.key} → Edit as YAML).`,
+      };
+    return null;
+  }
+  const taken = await kit.baton.recipes.get(user, definition.name).then(
+    () => true,
+    () => false,
+  );
+  if (taken)
+    return {
+      refuse: `A recipe named ${definition.name} already exists: saving would replace it. Give this recipe another name, or edit ${definition.name} from its page (Recipes → ${definition.name} → Edit source).`,
+    };
+  if (kind !== 'recipe') return null;
+  if (rename === 'keep') return {};
+  if (rename === 'stop') return { stop: old };
+  const app = (await kit.baton.apps.find(definition.trigger.app))?.name ?? definition.trigger.app;
+  return { ask: { from: old, to: definition.name, app } };
 }
 
 /** The heading and source note of the recipe or app an editor was opened on (gone: none). */
@@ -296,14 +377,42 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
   app.post(
     '/admin/recipes/save',
     route(kit, async (req, reply, user) => {
-      const text = field(bodyOf(req), 'yaml').replace(/\r\n/g, '\n');
+      requireAdmin(user, 'create recipes');
+      const body = bodyOf(req);
+      const text = field(body, 'yaml').replace(/\r\n/g, '\n');
+      const editing = field(body, 'editing');
+      const other = await otherThanEdited(kit, user, text, editing, field(body, 'rename'));
+      if (other && ('refuse' in other || 'ask' in other)) {
+        const message =
+          'refuse' in other
+            ? other.refuse
+            : `You changed the name from ${other.ask.from} to ${other.ask.to}: saving makes a new recipe and leaves ${other.ask.from} installed. Send rename: stop (stop ${other.ask.from}) or rename: keep (keep it running).`;
+        if (wantsJson(req)) return kit.fail(req, reply, user, new ConflictError(message));
+        return editorPage(kit, req, reply, user, {
+          text,
+          ...(await editingNow(kit, user, editing)),
+          ...('refuse' in other ? { error: other.refuse } : { rename: other.ask }),
+          status: 409,
+        });
+      }
       try {
         const saved = await kit.baton.recipes.saveYaml(user, `${text}\n`, 'portal.yaml');
-        return reply.redirect(
+        const stop = other && 'stop' in other ? other.stop : undefined;
+        if (stop && saved.kind === 'recipe') {
+          const old = await kit.baton.recipes.get(user, stop).catch(() => null);
+          if (old?.state === 'running') await kit.baton.recipes.stop(user, stop);
+          return changed(
+            req,
+            reply,
+            `/admin/recipes/${encodeURIComponent(saved.name)}?done=renamed&from=${encodeURIComponent(stop)}`,
+          );
+        }
+        return changed(
+          req,
+          reply,
           saved.kind === 'app'
             ? `/admin/apps/${encodeURIComponent(saved.name)}`
             : `/admin/recipes/${encodeURIComponent(saved.name)}?done=saved`,
-          303,
         );
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
@@ -312,9 +421,16 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         const apps = (await kit.baton.apps.list()).flatMap((d) => (d.definition ? [d.definition] : []));
         const { problems } = parseDefinitionFile(text, 'portal.yaml', { apps });
         const errors = problems.filter((p) => p.severity === 'error');
+        if (wantsJson(req))
+          return reply.status(err.status).send({
+            error: err.code,
+            message: err.message,
+            fields: err.fields,
+            problems: errors.map((p) => ({ line: p.line, column: p.column, message: p.message })),
+          });
         return editorPage(kit, req, reply, user, {
           text,
-          ...(await editingNow(kit, user, field(bodyOf(req), 'editing'))),
+          ...(await editingNow(kit, user, editing)),
           ...(errors.length > 0 ? { problems: errors } : { error: err.message }),
         });
       }
@@ -333,7 +449,7 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         const name = paramOf(req, 'name');
         await kit.baton.recipes[op](user, name);
         const back = field(bodyOf(req), 'back') === 'detail' ? `/${encodeURIComponent(name)}` : '';
-        return reply.redirect(`/admin/recipes${back}?done=${op === 'start' ? 'started' : 'stopped'}`, 303);
+        return changed(req, reply, `/admin/recipes${back}?done=${op === 'start' ? 'started' : 'stopped'}`);
       }),
     );
   }
@@ -344,6 +460,13 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
       const pack = field(bodyOf(req), 'pack');
       const report = await kit.baton.recipes.installPack(user, pack);
       const errors = report.problems.filter((p) => p.severity === 'error');
+      // Installed either way: a JSON client gets its problems with the answer.
+      if (wantsJson(req))
+        return reply.send({
+          ok: true,
+          url: `/admin/recipes?installed=${encodeURIComponent(pack)}`,
+          problems: errors.map((p) => ({ file: shortFile(p.file), line: p.line, message: p.message })),
+        });
       if (errors.length === 0)
         return reply.redirect(`/admin/recipes?installed=${encodeURIComponent(pack)}`, 303);
       return listPage(kit, req, reply, user, {

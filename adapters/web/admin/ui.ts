@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, ValidationError } from '../../../src/core/errors.js';
+import { ConflictError, isBatonError, ValidationError } from '../../../src/core/errors.js';
 import type { User } from '../../../src/core/types.js';
 import { UnsafeInputError } from '../../../src/store/safe.js';
 import type { SafeHtml, WebKit } from '../kit.js';
+import { wantsJson } from '../shell.js';
 
 /** A handler of an admin page: the signed-in user is resolved; thrown errors become error pages. */
 export type AdminHandler = (req: FastifyRequest, reply: FastifyReply, user: User) => Promise<unknown>;
@@ -69,6 +70,31 @@ export function formErrorsOf(err: unknown, prefix?: RegExp): FormErrors | null {
   if (err instanceof ConflictError) return { form: err.message, fields: {} };
   if (err instanceof UnsafeInputError) return { form: err.message, fields: {} };
   return null;
+}
+
+/**
+ * A refused form to a client that asked for JSON (as the request routes answer): the core's code
+ * and status, the message, and the errors by the form's own input names. Null for a browser,
+ * which gets the form again with the errors beside its inputs.
+ */
+export function jsonRefusal(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: unknown,
+  errors: FormErrors,
+  extra: Record<string, unknown> = {},
+): FastifyReply | null {
+  if (!wantsJson(req)) return null;
+  const [status, code] = isBatonError(err) ? [err.status, err.code] : [400, 'baton.validation_failed'];
+  return reply
+    .status(status)
+    .send({ error: code, message: errors.form ?? '', fields: errors.fields, ...extra });
+}
+
+/** Where a change went: a redirect for a browser, `{ ok, url }` for a client that asked for JSON. */
+export function changed(req: FastifyRequest, reply: FastifyReply, url: string, status = 200): FastifyReply {
+  if (wantsJson(req)) return reply.status(status).send({ ok: true, url });
+  return reply.redirect(url, 303);
 }
 
 /** The ids of an input and its error message, for aria-describedby. */
