@@ -106,14 +106,18 @@ export const DurationSchema = durationSchema('a duration of zero is no time at a
 const KEBAB = /^[a-z][a-z0-9-]*$/;
 
 /**
- * The longest app key, recipe name and field key (63, as group names): keys and names are
- * parts of page addresses (`/admin/apps/<key>`), which take at most 100 characters a part.
+ * The longest app key, recipe name and field key: keys and names are parts of page addresses
+ * (`/admin/apps/<key>`), which take at most 100 characters a part.
  */
-export const MAX_KEY_LENGTH = 63;
-/** The longest app name and stage name: they are shown in buttons, lists and messages. */
-export const MAX_NAME_LENGTH = 100;
-/** The longest id prefix of an app's requests (PTO in PTO-42). */
-export const MAX_ID_PREFIX_LENGTH = 16;
+export const MAX_KEY_LENGTH = 100;
+/**
+ * The longest app name and stage name: a backstop only. Surfaces cut long names where they
+ * show them (a Slack text holds 3,000 characters), and files with long stage names worked
+ * before this limit existed.
+ */
+export const MAX_NAME_LENGTH = 5000;
+/** The longest id prefix of an app's requests (PTO in PTO-42): request ids are parts of page addresses too. */
+export const MAX_ID_PREFIX_LENGTH = 32;
 const STEP_ID = /^[a-z_][a-z0-9_]*$/;
 
 export const StepIdSchema = z.string().regex(STEP_ID, {

@@ -145,19 +145,23 @@ describe('npm run validate', () => {
     const long = await mkdtemp(join(tmpdir(), 'baton-validate-long-'));
     await writeFile(
       join(long, 'app.yaml'),
-      `kind: app\nkey: a${'b'.repeat(70)}\nname: ${'N'.repeat(101)}\nstages: [Open, ${'S'.repeat(101)}]\n`,
+      `kind: app\nkey: a${'b'.repeat(100)}\nname: ${'N'.repeat(5001)}\nstages: [Open, ${'S'.repeat(5001)}]\n`,
     );
     await writeFile(
       join(long, 'recipe.yaml'),
-      `kind: recipe\nname: r${'x'.repeat(63)}\ntrigger: { type: new_request, app: leave }\nsteps:\n  - action: stop\n`,
+      `kind: recipe\nname: r${'x'.repeat(100)}\ntrigger: { type: new_request, app: leave }\nsteps:\n  - action: stop\n`,
     );
     const { code, out } = validate([], { RECIPES_DIR: long });
     await rm(long, { recursive: true, force: true });
     expect(out).toEqual([
-      `${join(long, 'app.yaml')}:2: key: app keys are at most 63 characters`,
-      `${join(long, 'app.yaml')}:3: name: app names are at most 100 characters`,
-      `${join(long, 'app.yaml')}:4: stages[1]: stage names are at most 100 characters`,
-      `${join(long, 'recipe.yaml')}:2: name: recipe names are at most 63 characters`,
+      `${join(long, 'app.yaml')}:2: key: app keys are at most 100 characters`,
+      `${join(long, 'app.yaml')}:3: name: app names are at most 5000 characters`,
+      `${join(long, 'app.yaml')}:4: stages[1]: stage names are at most 5000 characters`,
+      `${join(long, 'recipe.yaml')}:2: name: recipe names are at most 100 characters`,
+      // The app's key did not parse: the recipe's app is not among these files.
+      expect.stringMatching(
+        /recipe\.yaml:3: warning: trigger\.app: app "leave" is not defined in these files/,
+      ),
       expect.stringMatching(/^2 files checked/),
     ]);
     expect(code).toBe(1);

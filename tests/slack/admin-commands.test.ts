@@ -55,7 +55,9 @@ describe('/baton admin: a name that is not there', () => {
     expect(await say('admin recipes start leave')).toContain(
       'No recipe named "leave". Recipes: leave-approval.',
     );
-    expect(await say('admin recipes stop Leave-Approval')).toContain('Recipes: leave-approval.');
+    expect(await say('admin recipes stop leave-approvl')).toContain('Recipes: leave-approval.');
+    // Recipe names are found in any case, as group names are.
+    expect(await say('admin recipes stop Leave-Approval')).toContain('Recipe *leave-approval* is stopped');
     expect(await say('admin apps add stage leave   ')).toContain(
       'Which stage? For example: /baton admin apps add stage leave Cancelled',
     );
