@@ -39,8 +39,31 @@ export function closestKey(key: string, allowed: readonly string[]): string | un
 }
 
 /** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
+/** Words people write for a key of another name (message: for text:), by what they mean. */
+const KEY_SYNONYMS: Record<string, readonly string[]> = {
+  text: ['message', 'body', 'content', 'msg'],
+  to: [
+    'assignee',
+    'assignees',
+    'assign_to',
+    'approver',
+    'approvers',
+    'recipient',
+    'recipients',
+    'user',
+    'users',
+  ],
+  expires_in: ['expires', 'expiry', 'expire', 'deadline', 'timeout', 'due', 'due_in'],
+  outcomes: ['choices', 'options', 'buttons'],
+  title: ['name', 'subject', 'summary'],
+};
+
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
-  const suggestion = closestKey(key, allowed);
+  const lower = key.toLowerCase();
+  const synonym = Object.entries(KEY_SYNONYMS).find(
+    ([target, words]) => allowed.includes(target) && words.includes(lower),
+  )?.[0];
+  const suggestion = synonym ?? closestKey(key, allowed);
   const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
   return `unknown key "${key}"${hint}; allowed keys: ${allowed.join(', ')}`;
 }

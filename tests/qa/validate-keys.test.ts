@@ -52,4 +52,25 @@ describe('mistyped keys', () => {
       '8: error: steps[0].fields.PO number: "PO number" is not a field key: field keys are lower-case letters, digits and underscores (did you mean "po_number"?)',
     ]);
   });
+
+  it('names the key meant by a word of another name (message: for text:, assignee: for to:, deadline: for expires_in:)', async () => {
+    const problems = await problemsOf(`  - action: assign_task
+    assignee: "{{ record.approver }}"
+    title: Buy it
+    outcomes: [Approve, Reject]
+    deadline: 2d
+  - action: notify
+    to: "{{ request.requester }}"
+    message: Your order was decided
+`);
+    expect(problems.find((p) => p.includes('steps[0].assignee'))).toMatch(
+      /unknown key "assignee" \(did you mean "to"\?\)/,
+    );
+    expect(problems.find((p) => p.includes('steps[0].deadline'))).toMatch(
+      /unknown key "deadline" \(did you mean "expires_in"\?\)/,
+    );
+    expect(problems.find((p) => p.includes('steps[1].message'))).toMatch(
+      /^12: error: steps\[1\]\.message: unknown key "message" \(did you mean "text"\?\)/,
+    );
+  });
 });
