@@ -100,4 +100,30 @@ describe('a refused task answer, with the keyboard, in Chromium', { timeout: 90_
     expect(errors.filter((e) => !e.includes('400'))).toEqual([]);
     await context.close();
   });
+
+  it('keeps the refused field marked and tied to the message when the page refreshes live', async () => {
+    const { page, context } = await signInAs(browser, portal.url, 'Morgan Manager');
+    const { baton } = portal.runtime;
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const morgan = (await baton.users.lookup('morgan@playground.baton.invalid'))!;
+    const request = await baton.requests.file(riley, 'repair', { what: 'the window', approver: morgan._id });
+    await eventually(async () =>
+      (await baton.tasks.listForRequest(request._id)).some((t) => t.status === 'open'),
+    );
+    await page.goto(`${portal.url}/requests/${request._id}`);
+    await page.waitForSelector('html[data-stream="connected"]');
+    const card = page.locator('article.task.rendered');
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Reject' }).click();
+    const comment = card.locator('.card-host textarea');
+    await expect.poll(() => comment.getAttribute('aria-invalid'), { timeout: 15_000 }).toBe('true');
+
+    await baton.requests.comment(riley, request._id, 'Any news?');
+    await page.getByTestId('history').getByText('Any news?').waitFor();
+    const marked = page.locator('article.task.rendered .card-host textarea');
+    expect(await marked.getAttribute('aria-invalid')).toBe('true');
+    const tied = await marked.getAttribute('aria-describedby');
+    expect(await page.locator(`[id="${tied}"]`).textContent()).toBe('A comment is required to Reject');
+    await context.close();
+  });
 });

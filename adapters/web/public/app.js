@@ -273,9 +273,12 @@
         if (el.type === 'hidden' || el.type === 'checkbox' || el.type === 'radio' || !el.value) return;
         values.push([i, el.tagName, el.value]);
       });
+      // The comment or input a refused answer needs stays marked, and tied to the message.
+      const invalid = fields.flatMap((el, i) => (el.getAttribute('aria-invalid') === 'true' ? [i] : []));
       const msg = article.querySelector('.task-message');
       const message = msg?.textContent ? [msg.className, msg.textContent] : null;
-      if (values.length > 0 || message) state.set(article.dataset.task, { values, message });
+      if (values.length > 0 || message || invalid.length > 0)
+        state.set(article.dataset.task, { values, message, invalid });
     }
     return state;
   }
@@ -291,6 +294,13 @@
       }
       const msg = article.querySelector('.task-message');
       if (msg && saved.message && !msg.textContent) [msg.className, msg.textContent] = saved.message;
+      if (msg && saved.invalid.length > 0) {
+        if (msg.id === '') msg.id = `${article.id}-message`;
+        for (const i of saved.invalid) {
+          fields[i]?.setAttribute('aria-invalid', 'true');
+          fields[i]?.setAttribute('aria-describedby', msg.id);
+        }
+      }
     }
   }
 
