@@ -160,6 +160,12 @@ export class DeliveryService {
     await this.held.deleteOne({ _id: id });
   }
 
+  /** The held actions that answer the task `taskId` (held clicks are few: each lives from its ack to its carrying out). */
+  async heldForTask(taskId: string, limit = 10): Promise<HeldAction[]> {
+    assertSafeId(taskId, 'task id');
+    return this.held.find({ 'payload.task_id': taskId }, { limit }).toArray();
+  }
+
   /**
    * Claims the actions of a surface that nobody carried out: held by a process for longer
    * than `staleMs` (that process died, or is so far behind that taking over is right; the

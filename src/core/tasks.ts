@@ -1,7 +1,7 @@
 import { type Filter, isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import type { CoreContext } from './context.js';
-import type { HeldAction } from './deliveries.js';
+import { DeliveryService } from './deliveries.js';
 import { ForbiddenError, NotFoundError, TaskClosedError, ValidationError } from './errors.js';
 import type { GroupService } from './groups.js';
 import { eventStamp } from './ids.js';
@@ -124,7 +124,11 @@ export class TaskService {
     private readonly requests: RequestService,
   ) {
     this.startedAt = ctx.now().getTime();
+    this.deliveries = new DeliveryService(ctx);
   }
+
+  /** Where surfaces hold the clicks they acknowledged before carrying them out. */
+  private readonly deliveries: DeliveryService;
 
   /** When this process started (a click held before that was held by a process that died). */
   private readonly startedAt: number;
@@ -560,11 +564,8 @@ export class TaskService {
    * Slack API, or held by a process that died): that answer decides the task, not the timer.
    */
   private async answerHeldBeforeDeadline(taskId: string, now: Date): Promise<boolean> {
-    // Held clicks are few (each lives from its ack to its carrying out): look there first.
-    const held = await this.ctx.store
-      .collection<HeldAction>('held_actions')
-      .find({ 'payload.task_id': taskId }, { limit: 10 })
-      .toArray();
+    // Held clicks are few: look there first.
+    const held = await this.deliveries.heldForTask(taskId);
     if (held.length === 0) return false;
     const task = await this.load(taskId);
     const deadline = task?.status === 'open' ? task.expires_at : undefined;
