@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import { ValidationError } from '../../src/core/errors.js';
 import { validateRecord } from '../../src/core/records.js';
-import type { User } from '../../src/core/types.js';
+import { MAX_LONG_TEXT_LENGTH, MAX_TEXT_LENGTH, type User } from '../../src/core/types.js';
 import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
 import type { TeamsDeps } from './deps.js';
-import { addErrors, fitsInput, messageCard, requestUrl, VERB } from './render.js';
+import { addErrors, fitsInput, MAX_CARD_BYTES, messageCard, requestUrl, VERB } from './render.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -57,9 +57,10 @@ export function toFieldInput(
   const str = (x: unknown) => (typeof x === 'string' ? { value: x } : {});
   switch (field.type) {
     case 'text':
-      return { type: 'Input.Text', ...base, maxLength: 2000, ...str(v) };
+      return { type: 'Input.Text', ...base, maxLength: MAX_TEXT_LENGTH, ...str(v) };
     case 'long_text':
-      return { type: 'Input.Text', ...base, isMultiline: true, maxLength: 3000, ...str(v) };
+      // The core's limit: Teams itself sets none on what an input collects (Slack's is 3,000).
+      return { type: 'Input.Text', ...base, isMultiline: true, maxLength: MAX_LONG_TEXT_LENGTH, ...str(v) };
     case 'number':
       return {
         type: 'Input.Number',
@@ -181,7 +182,7 @@ export function renderRequestForm(
     }
     addErrors(body, mapped);
   }
-  return {
+  const card: AdaptiveCardJson = {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: '1.5',
@@ -196,6 +197,39 @@ export function renderRequestForm(
       },
     ],
   };
+  withoutOversizedValues(card);
+  return card;
+}
+
+/** Room kept for what fitCard adds to a form (each action's Action.Submit fallback). */
+const FORM_FALLBACK_BYTES = 1024;
+
+/**
+ * A re-rendered form gives back what was typed, but a value cannot be cut (that would file
+ * something else): while the card is too large for Teams (long texts, in a script of several
+ * bytes a character), the longest value typed is left out, and the form says so under its
+ * input, so it is pasted again rather than lost without a word.
+ */
+function withoutOversizedValues(card: AdaptiveCardJson): void {
+  const body = card.body as CardJsonObject[];
+  const size = () => Buffer.byteLength(JSON.stringify(card)) + FORM_FALLBACK_BYTES;
+  while (size() > MAX_CARD_BYTES) {
+    let longest: CardJsonObject | undefined;
+    for (const e of body)
+      if (typeof e.value === 'string' && (!longest || e.value.length > (longest.value as string).length))
+        longest = e;
+    if (!longest) return;
+    const chars = Array.from(longest.value as string).length;
+    delete longest.value;
+    body.splice(body.indexOf(longest) + 1, 0, {
+      type: 'TextBlock',
+      text: `${String(longest.label ?? 'This field')}: your text (${chars.toLocaleString('en-US')} characters) is too long to show again here: paste it again.`,
+      color: 'Attention',
+      size: 'Small',
+      spacing: 'None',
+      wrap: true,
+    });
+  }
 }
 
 /** How many apps the picker shows as buttons (the card must stay small); the rest are named. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AppDefinition } from '../recipes/schema.js';
 import { ValidationError } from './errors.js';
+import { MAX_LONG_TEXT_LENGTH, MAX_TEXT_LENGTH } from './types.js';
 
 type Field = AppDefinition['fields'][number];
 
@@ -50,12 +51,12 @@ function valueSchema(field: Field): z.ZodType<unknown> {
     case 'text':
       return z
         .string({ message: `${label} must be text` })
-        .max(2000, `${label} must be at most 2000 characters`)
+        .max(MAX_TEXT_LENGTH, `${label} must be at most ${MAX_TEXT_LENGTH} characters`)
         .refine((v) => !CONTROL_CHARS.test(v), `${label} contains characters that are not text`);
     case 'long_text':
       return z
         .string({ message: `${label} must be text` })
-        .max(20000, `${label} must be at most 20000 characters`)
+        .max(MAX_LONG_TEXT_LENGTH, `${label} must be at most ${MAX_LONG_TEXT_LENGTH} characters`)
         .refine((v) => !CONTROL_CHARS.test(v), `${label} contains characters that are not text`);
     case 'number': {
       let s = z.preprocess(

@@ -193,6 +193,11 @@ export type TaskStatus = 'open' | 'completed' | 'expired' | 'cancelled';
  */
 export const MAX_COMMENT_LENGTH = 5000;
 
+/** The most characters a `text` field's value takes (every surface's input allows exactly this much). */
+export const MAX_TEXT_LENGTH = 2000;
+/** The most characters a `long_text` field's value takes (every surface's input allows exactly this much). */
+export const MAX_LONG_TEXT_LENGTH = 20000;
+
 export interface TaskOutcome {
   label: string;
   style: 'primary' | 'danger' | 'default';
