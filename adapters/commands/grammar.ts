@@ -123,12 +123,28 @@ const ALIASES: Record<string, string | undefined> = Object.assign(Object.create(
 
 /**
  * A request id as people type it in a sentence: `ITA-2.`, `#ITA-2`, `(ITA-2)`, `ITA-2:` are
- * ITA-2 (upper-cased); anything else is left for the core to refuse with its own message.
+ * ITA-2 (upper-cased), and so are the request page's link pasted (`https://…/requests/ITA-2`),
+ * the full-width `ＩＴＡ－２` an East Asian input method types, and a dash other than `-` (a
+ * phone's smart punctuation); anything else is left, as typed, for the core to refuse with its
+ * own message.
  */
 export function requestIdArg(arg: string | undefined): string | undefined {
   if (arg === undefined) return undefined;
-  const bare = arg.replace(/^[#([]+/, '').replace(/[.,:;!?)\]]+$/, '');
-  return (bare === '' ? arg : bare).toUpperCase();
+  const link = /^<?https?:\/\/[^\s/]+(?:\/[^\s?#]*)?\/requests\/([^\s/?#>|]+)/i.exec(arg);
+  let id = arg;
+  if (link) {
+    try {
+      id = decodeURIComponent(link[1]!);
+    } catch {
+      id = link[1]!;
+    }
+  } else if (/^<?https?:\/\//i.test(arg)) return arg;
+  const bare = id
+    .normalize('NFKC')
+    .replace(/[\u2010-\u2015\u2212\ufe58\ufe63]/g, '-')
+    .replace(/^[#([]+/, '')
+    .replace(/[.,:;!?)\]]+$/, '');
+  return (bare === '' ? id : bare).toUpperCase();
 }
 
 /** Splits the text after the command into a subcommand and its arguments; for no match, the closest one. */

@@ -78,4 +78,24 @@ describe('Teams: commands as people type them', () => {
     // Still refused: something that is no request id at all.
     expect(await answer('show ITA')).toContain('"ITA" is not a request id');
   });
+
+  it('a pasted request link, or an id typed with an IME or a smart dash, is that request', async () => {
+    const typed = [
+      // The request page's link, pasted (Teams sends it as an <a> element around the address).
+      'show <a href="http://127.0.0.1:3000/requests/ITA-1">http://127.0.0.1:3000/requests/ITA-1</a>',
+      'show https://baton.example.com/requests/ITA-1?tab=history',
+      'show ＩＴＡ－１', // full-width, as a Japanese or Chinese input method types it
+      'show ITA\u20111', // non-breaking hyphen
+      'show ITA\u20131', // en dash (a phone's smart punctuation)
+    ];
+    for (const text of typed) {
+      const shown = await answer(text);
+      expect(shown, text).not.toContain('is not a request id');
+      expect(shown, text).toContain('Justification');
+    }
+    // A link that is not to a request is refused as typed (not upper-cased).
+    expect(await answer('show https://example.com/docs')).toContain(
+      '"https://example.com/docs" is not a request id',
+    );
+  });
 });
