@@ -324,6 +324,20 @@ export const AppDefinitionSchema = strict({
       message: `duplicate stage "${dup}"`,
     });
   }
+  // People type stages in any case and spacing (`admin requests move PTO-4 on hold`), and a
+  // stage added by command that differs from another only so is refused: so is one in a file.
+  const fold = (x: string) => x.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
+  const byFold = new Map<string, string>();
+  app.stages.forEach((stage, i) => {
+    const same = byFold.get(fold(stage));
+    if (same === undefined) byFold.set(fold(stage), stage);
+    else if (same !== stage)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', i],
+        message: `duplicate stage "${stage}": the same as "${same}" (stage names are told apart regardless of case and spacing)`,
+      });
+  });
   const keys = app.fields.map((f) => f.key);
   for (const dup of duplicates(keys)) {
     ctx.addIssue({
