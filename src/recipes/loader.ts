@@ -274,12 +274,29 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
   const steps = (data as { steps?: unknown } | null)?.steps;
   if (!Array.isArray(steps)) return [];
   const ids = new Set<string>();
+  // The input ids of each task with an id (absent: a step that is not a task, or inputs that do not parse).
+  const inputsOf = new Map<string, string[]>();
   const collect = (list: unknown): void => {
     if (!Array.isArray(list)) return;
     for (const step of list) {
       if (!step || typeof step !== 'object') continue;
-      const { id, then, else: otherwise } = step as { id?: unknown; then?: unknown; else?: unknown };
-      if (typeof id === 'string') ids.add(id);
+      const {
+        id,
+        action,
+        inputs,
+        then,
+        else: otherwise,
+      } = step as { id?: unknown; action?: unknown; inputs?: unknown; then?: unknown; else?: unknown };
+      if (typeof id === 'string') {
+        ids.add(id);
+        const inputIds = Array.isArray(inputs)
+          ? inputs.map((i) => (i as { id?: unknown } | null)?.id)
+          : inputs === undefined
+            ? []
+            : null;
+        if (action === 'assign_task' && inputIds?.every((i) => typeof i === 'string'))
+          inputsOf.set(id, inputIds as string[]);
+      }
       collect(then);
       collect(otherwise);
     }
@@ -296,6 +313,19 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         if (ids.has(id) || reported.has(id)) continue;
         reported.add(id);
         problems.push(problemAt(file, locator, path, `no step has id "${id}"`, 'warning'));
+      }
+      // An input the task does not have reads as nothing: the field or text it fills stays blank.
+      for (const match of value.matchAll(/(?<![\w$.])steps\.([a-z_][a-z0-9_]*)\.inputs\.([A-Za-z_][\w]*)/g)) {
+        const [, id, input] = match as unknown as [string, string, string];
+        const known = inputsOf.get(id);
+        if (!known || known.includes(input) || reported.has(`${id}.inputs.${input}`)) continue;
+        reported.add(`${id}.inputs.${input}`);
+        const closest = closestKey(input, known);
+        const message =
+          known.length === 0
+            ? `step "${id}" has no input "${input}": it has no inputs`
+            : `step "${id}" has no input "${input}"${closest ? ` (did you mean "${closest}"?)` : ''} (its inputs: ${known.join(', ')})`;
+        problems.push(problemAt(file, locator, path, message, 'warning'));
       }
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);

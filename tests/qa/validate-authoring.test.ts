@@ -52,3 +52,52 @@ stages:
     );
   });
 });
+
+const VENDOR = `kind: app
+key: vendor
+name: Vendor
+stages: [Submitted, Approved, Rejected]
+fields:
+  - { key: name, label: Name, type: text, required: true }
+  - { key: po_number, label: PO number, type: text }
+  - { key: owner, label: Owner, type: user, required: true }
+`;
+
+describe('validate: the inputs of a task a recipe reads', () => {
+  it('warns, at the line, about steps.<id>.inputs.<name> that the task has no input of (it stayed blank at run time)', () => {
+    const { code, lines } = validate({
+      'app.yaml': VENDOR,
+      'review.yaml': `kind: recipe
+name: vendor-review
+trigger: { type: new_request, app: vendor }
+steps:
+  - id: owner
+    action: assign_task
+    to: "{{ record.owner }}"
+    title: "Vendor {{ record.name }}"
+    inputs:
+      - { id: po, label: PO number, required_for: [Approve] }
+      - { id: note, label: Note, type: long_text }
+  - id: finance
+    action: assign_task
+    to: "{{ record.owner }}"
+    title: Budget
+  - action: update_record
+    fields:
+      po_number: "{{ steps.owner.inputs.po_number }}"
+  - if: "$exists(steps.owner.inputs.pO) and steps.finance.inputs.budget > 5"
+    then:
+      - action: notify
+        to: "{{ request.requester }}"
+        text: "{{ steps.owner.inputs.po }} {{ steps.owner.inputs.note }}"
+`,
+    });
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      'review.yaml:18: warning: steps[2].fields.po_number: step "owner" has no input "po_number" (its inputs: po, note)',
+      'review.yaml:19: warning: steps[3].if: step "owner" has no input "pO" (did you mean "po"?) (its inputs: po, note)',
+      'review.yaml:19: warning: steps[3].if: step "finance" has no input "budget": it has no inputs',
+      '2 files checked (1 app, 1 recipe): 0 errors, 3 warnings',
+    ]);
+  });
+});
