@@ -101,3 +101,80 @@ steps:
     ]);
   });
 });
+
+const REVIEW = `kind: recipe
+name: vendor-review
+trigger: { type: new_request, app: vendor }
+steps:
+  - id: owner
+    action: assign_task
+    to: "{{ record.owner }}"
+    title: "Vendor {{ record.name }}"
+`;
+
+describe('validate: one run says it all about a task_completed trigger', () => {
+  it('names a trigger.task no recipe has although this file, or another of the app, has an error of its own', () => {
+    const { lines } = validate({
+      'app.yaml': VENDOR,
+      'review.yaml': REVIEW,
+      'followup.yaml': `kind: recipe
+name: vendor-followup
+trigger: { type: task_completed, app: vendor, task: ownr }
+steps:
+  - action: wait
+    for: 1 day
+  - action: notify
+    to: "{{ record.owner }}"
+    text: "Decided: {{ trigger.outcome }}"
+`,
+      'other.yaml': `kind: recipe
+name: vendor-other
+trigger: { type: new_request, app: vendor }
+steps:
+  - action: notify
+    to: "{{ record.owner }}"
+`,
+      'reminder.yaml': `kind: recipe
+name: vendor-reminder
+trigger: { type: task_completed, app: vendor, outcome: Aprove }
+steps:
+  - action: wait
+    for: 2 weeks
+`,
+    });
+    expect(lines).toContain(
+      'followup.yaml:3: warning: trigger.task: no recipe of app "vendor" in these files has an assign_task step with id "ownr"',
+    );
+    expect(lines).toContain(
+      'followup.yaml:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "1d"?)',
+    );
+    expect(lines).toContain(
+      'reminder.yaml:3: warning: trigger.outcome: no task of app "vendor" in these files has the outcome "Aprove" (outcomes: Approve, Reject), so this recipe never starts',
+    );
+  });
+
+  it('still says nothing of a task that another file has, but with an error that keeps the step from being read', () => {
+    const { lines } = validate({
+      'app.yaml': VENDOR,
+      'review.yaml': `${REVIEW}  - id: legal
+    action: assign_task
+    to: 42
+    title: Legal
+    outcomes: [Sign, Refuse]
+`,
+      'followup.yaml': `kind: recipe
+name: vendor-followup
+trigger: { type: task_completed, app: vendor, task: legal }
+steps:
+  - action: stop
+`,
+      'signed.yaml': `kind: recipe
+name: vendor-signed
+trigger: { type: task_completed, app: vendor, outcome: Sign }
+steps:
+  - action: stop
+`,
+    });
+    expect(lines.filter((l) => l.startsWith('followup.yaml') || l.startsWith('signed.yaml'))).toEqual([]);
+  });
+});
