@@ -240,7 +240,14 @@ const FieldBaseSchema = strict({
     })
     .max(MAX_KEY_LENGTH, { error: `field keys are at most ${MAX_KEY_LENGTH} characters` }),
   label: nonEmpty('label'),
-  type: z.enum(FIELD_TYPES, { error: `expected one of: ${FIELD_TYPES.join(', ')}` }),
+  type: z.enum(FIELD_TYPES, {
+    error: (issue) => {
+      const said = typeof issue.input === 'string' ? issue.input : '';
+      const meant =
+        FIELD_TYPE_SYNONYMS[said.toLowerCase().replace(/[\s-]+/g, '')] ?? closestKey(said, FIELD_TYPES);
+      return `expected one of: ${FIELD_TYPES.join(', ')}${meant ? ` (did you mean "${meant}"?)` : ''}`;
+    },
+  }),
   required: z.boolean().default(false),
   help: z.string().optional(),
   default: z.unknown().optional(),
@@ -251,6 +258,36 @@ const FieldBaseSchema = strict({
     .min(1, { error: 'needs at least one option' })
     .optional(),
 });
+
+/** Field types as other tools and form builders name them, by the type meant. */
+const FIELD_TYPE_SYNONYMS: Record<string, (typeof FIELD_TYPES)[number]> = {
+  string: 'text',
+  textarea: 'long_text',
+  longtext: 'long_text',
+  paragraph: 'long_text',
+  integer: 'number',
+  int: 'number',
+  float: 'number',
+  decimal: 'number',
+  currency: 'number',
+  datetime: 'date',
+  dropdown: 'select',
+  enum: 'select',
+  choice: 'select',
+  radio: 'select',
+  multiselect: 'multi_select',
+  multichoice: 'multi_select',
+  tags: 'multi_select',
+  checkboxes: 'multi_select',
+  person: 'user',
+  people: 'user',
+  users: 'user',
+  bool: 'boolean',
+  checkbox: 'boolean',
+  toggle: 'boolean',
+  mail: 'email',
+  link: 'url',
+};
 
 export const FieldSchema = FieldBaseSchema.superRefine((field, ctx) => {
   const isSelect = field.type === 'select' || field.type === 'multi_select';

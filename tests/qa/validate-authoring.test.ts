@@ -178,3 +178,33 @@ steps:
     expect(lines.filter((l) => l.startsWith('followup.yaml') || l.startsWith('signed.yaml'))).toEqual([]);
   });
 });
+
+describe('validate: a field type written as other tools name it', () => {
+  it('says which type was meant', () => {
+    const { lines } = validate({
+      'app.yaml': `kind: app
+key: intake
+name: Intake
+stages: [New]
+fields:
+  - { key: tags, label: Tags, type: multiselect, options: [a, b] }
+  - { key: ok, label: OK, type: checkbox }
+  - { key: notes, label: Notes, type: textarea }
+  - { key: who, label: Who, type: person }
+  - { key: size, label: Size, type: dropdown, options: [S, M] }
+  - { key: n, label: N, type: integer }
+  - { key: odd, label: Odd, type: blob }
+`,
+    });
+    const types = 'text, long_text, number, date, select, multi_select, user, boolean, email, url';
+    expect(lines.slice(0, 7)).toEqual([
+      `app.yaml:6: fields[0].type: expected one of: ${types} (did you mean "multi_select"?)`,
+      `app.yaml:7: fields[1].type: expected one of: ${types} (did you mean "boolean"?)`,
+      `app.yaml:8: fields[2].type: expected one of: ${types} (did you mean "long_text"?)`,
+      `app.yaml:9: fields[3].type: expected one of: ${types} (did you mean "user"?)`,
+      `app.yaml:10: fields[4].type: expected one of: ${types} (did you mean "select"?)`,
+      `app.yaml:11: fields[5].type: expected one of: ${types} (did you mean "number"?)`,
+      `app.yaml:12: fields[6].type: expected one of: ${types}`,
+    ]);
+  });
+});
