@@ -274,12 +274,29 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
   const steps = (data as { steps?: unknown } | null)?.steps;
   if (!Array.isArray(steps)) return [];
   const ids = new Set<string>();
+  // The input ids of each task with an id (absent: a step that is not a task, or inputs that do not parse).
+  const inputsOf = new Map<string, string[]>();
   const collect = (list: unknown): void => {
     if (!Array.isArray(list)) return;
     for (const step of list) {
       if (!step || typeof step !== 'object') continue;
-      const { id, then, else: otherwise } = step as { id?: unknown; then?: unknown; else?: unknown };
-      if (typeof id === 'string') ids.add(id);
+      const {
+        id,
+        action,
+        inputs,
+        then,
+        else: otherwise,
+      } = step as { id?: unknown; action?: unknown; inputs?: unknown; then?: unknown; else?: unknown };
+      if (typeof id === 'string') {
+        ids.add(id);
+        const inputIds = Array.isArray(inputs)
+          ? inputs.map((i) => (i as { id?: unknown } | null)?.id)
+          : inputs === undefined
+            ? []
+            : null;
+        if (action === 'assign_task' && inputIds?.every((i) => typeof i === 'string'))
+          inputsOf.set(id, inputIds as string[]);
+      }
       collect(then);
       collect(otherwise);
     }
@@ -296,6 +313,19 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         if (ids.has(id) || reported.has(id)) continue;
         reported.add(id);
         problems.push(problemAt(file, locator, path, `no step has id "${id}"`, 'warning'));
+      }
+      // An input the task does not have reads as nothing: the field or text it fills stays blank.
+      for (const match of value.matchAll(/(?<![\w$.])steps\.([a-z_][a-z0-9_]*)\.inputs\.([A-Za-z_][\w]*)/g)) {
+        const [, id, input] = match as unknown as [string, string, string];
+        const known = inputsOf.get(id);
+        if (!known || known.includes(input) || reported.has(`${id}.inputs.${input}`)) continue;
+        reported.add(`${id}.inputs.${input}`);
+        const closest = closestKey(input, known);
+        const message =
+          known.length === 0
+            ? `step "${id}" has no input "${input}": it has no inputs`
+            : `step "${id}" has no input "${input}"${closest ? ` (did you mean "${closest}"?)` : ''} (its inputs: ${known.join(', ')})`;
+        problems.push(problemAt(file, locator, path, message, 'warning'));
       }
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) visit(value[i], [...path, i]);
@@ -531,17 +561,21 @@ interface Parsed extends ParseResult {
  * of the file), an app's key and stages (and fields, when all of them parse).
  */
 type Partial_ =
-  | { kind: 'recipe'; definition: RecipeDefinition }
+  | { kind: 'recipe'; definition: RecipeDefinition; lost: unknown[] }
   | { kind: 'app'; definition: AppDefinition; fieldsKnown: boolean };
 
 const KEBAB_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** The steps of a list that parse, repaired when a key they do not need is wrong; others become an inert stop. */
-function partialSteps(list: unknown): Step[] {
-  return Array.isArray(list) ? list.map(partialStep) : [];
+/**
+ * The steps of a list that parse, repaired when a key they do not need is wrong; others become an
+ * inert stop. `lost` collects the steps (as written) of which what matters to other files is not
+ * known: those left unparsed, and tasks whose outcomes are unknown.
+ */
+function partialSteps(list: unknown, lost: unknown[]): Step[] {
+  return Array.isArray(list) ? list.map((raw) => partialStep(raw, lost)) : [];
 }
 
-function partialStep(raw: unknown): Step {
+function partialStep(raw: unknown, lost: unknown[]): Step {
   const inert: Step = { action: 'stop' };
   const parsed = StepSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -551,8 +585,8 @@ function partialStep(raw: unknown): Step {
     return {
       if: step.if,
       // biome-ignore lint/suspicious/noThenProperty: `then:` is the recipe format's keyword
-      then: partialSteps(step.then),
-      ...(step.else !== undefined ? { else: partialSteps(step.else) } : {}),
+      then: partialSteps(step.then, lost),
+      ...(step.else !== undefined ? { else: partialSteps(step.else, lost) } : {}),
     };
   }
   // Without the keys the issues are about (an unknown key, a malformed optional value).
@@ -564,12 +598,16 @@ function partialStep(raw: unknown): Step {
   );
   const repaired = Object.fromEntries(Object.entries(step).filter(([k]) => !bad.has(k)));
   const again = StepSchema.safeParse(repaired);
-  if (!again.success) return inert;
+  if (!again.success) {
+    lost.push(raw);
+    return inert;
+  }
   const result = again.data;
   // A task whose outcomes are misspelt (`outcome:`) or malformed has unknown outcomes, not the
   // default ones: without its id, nothing is checked against them.
   if (!isConditionalStep(result) && result.action === 'assign_task' && !('outcomes' in repaired)) {
     if (unknown || bad.has('outcomes')) {
+      lost.push(raw);
       const { id: _id, ...rest } = result;
       return rest as Step;
     }
@@ -582,6 +620,7 @@ function partialDefinition(kind: 'app' | 'recipe', data: Record<string, unknown>
     const trigger = TriggerSchema.safeParse(data.trigger);
     if (!trigger.success) return undefined;
     const name = typeof data.name === 'string' && KEBAB_NAME.test(data.name) ? data.name : '';
+    const lost: unknown[] = [];
     return {
       kind,
       definition: {
@@ -589,8 +628,9 @@ function partialDefinition(kind: 'app' | 'recipe', data: Record<string, unknown>
         name,
         enabled: true,
         trigger: trigger.data,
-        steps: partialSteps(data.steps),
+        steps: partialSteps(data.steps, lost),
       },
+      lost,
     };
   }
   const key = data.key;
@@ -773,7 +813,16 @@ export function parseDefinitionFile(
     if (recipe && options.apps) {
       const cross = crossChecks(
         options.apps.map((app) => ({ definition: app, file: `app ${app.key}`, source: '', locator: null })),
-        [{ definition: recipe, file, source: text, locator: parsed.locator, partial: !definition }],
+        [
+          {
+            definition: recipe,
+            file,
+            source: text,
+            locator: parsed.locator,
+            partial: !definition,
+            ...(parsed.partial?.kind === 'recipe' ? { lost: parsed.partial.lost } : {}),
+          },
+        ],
       ).filter((p) => p.file === file);
       problems = sortProblems([...problems, ...cross]);
       if (cross.some((p) => p.severity === 'error')) definition = undefined;
@@ -886,7 +935,13 @@ export async function loadPaths(
           partial: true,
           fieldsKnown: parsed.partial.fieldsKnown,
         });
-      else partialRecipes.push({ ...partial, definition: parsed.partial.definition, partial: true });
+      else
+        partialRecipes.push({
+          ...partial,
+          definition: parsed.partial.definition,
+          partial: true,
+          lost: parsed.partial.lost,
+        });
     }
     if (!parsed.definition || !parsed.locator) continue;
     if (parsed.definition.kind === 'app') {
@@ -983,7 +1038,14 @@ export async function loadDirectory(dir: string): Promise<{
  * what parsed is known (see Partial_): nothing is concluded from what it lacks.
  */
 type CrossApp = Loaded<AppDefinition> & { locator: Locator | null; partial?: boolean; fieldsKnown?: boolean };
-type CrossRecipe = Loaded<RecipeDefinition> & { locator: Locator | null; partial?: boolean };
+type CrossRecipe = Loaded<RecipeDefinition> & {
+  locator: Locator | null;
+  partial?: boolean;
+  /** Of a partial one: its steps (as written) that are not known (see partialSteps); absent: any may be. */
+  lost?: unknown[];
+};
+
+const OTHER_ACTIONS = new Set(['change_stage', 'update_record', 'notify', 'wait', 'stop']);
 
 function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
   const problems: Problem[] = [];
@@ -1040,8 +1102,18 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
     const app = appEntry?.definition;
     // (an app file with errors in its fields: only its stages are known)
     const fieldsKnown = appEntry?.fieldsKnown !== false;
-    // Recipes of the app with schema errors may have the task or outcome a trigger names.
-    const someUnknown = recipes.some((r) => r.partial && r.definition.trigger.app === def.trigger.app);
+    // Recipes of the app with schema errors may have the task or outcome a trigger names, in a
+    // step that could not be read (a task with that id; any step that may be a task).
+    const unread = (may: (raw: Record<string, unknown>) => boolean) =>
+      recipes.some(
+        (r) =>
+          r.partial &&
+          r.definition.trigger.app === def.trigger.app &&
+          (r.lost === undefined ||
+            r.lost.some((raw) => !!raw && typeof raw === 'object' && may(raw as Record<string, unknown>))),
+      );
+    const mayBeTask = (raw: Record<string, unknown>) =>
+      typeof raw.action !== 'string' || !OTHER_ACTIONS.has(raw.action);
     if (!app) {
       problems.push(
         problemAt(
@@ -1076,7 +1148,7 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
             ),
         ),
       ];
-      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome) && !someUnknown) {
+      if (outcomes.length > 0 && !outcomes.includes(trigger.outcome) && !unread(mayBeTask)) {
         problems.push(
           problemAt(
             file,
@@ -1096,7 +1168,7 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
           (s): s is AssignTaskStep =>
             !isConditionalStep(s) && s.action === 'assign_task' && s.id === trigger.task,
         );
-      if (taskSteps.length === 0 && !someUnknown) {
+      if (taskSteps.length === 0 && !unread((raw) => raw.id === trigger.task && mayBeTask(raw))) {
         problems.push(
           problemAt(
             file,

@@ -240,7 +240,14 @@ const FieldBaseSchema = strict({
     })
     .max(MAX_KEY_LENGTH, { error: `field keys are at most ${MAX_KEY_LENGTH} characters` }),
   label: nonEmpty('label'),
-  type: z.enum(FIELD_TYPES, { error: `expected one of: ${FIELD_TYPES.join(', ')}` }),
+  type: z.enum(FIELD_TYPES, {
+    error: (issue) => {
+      const said = typeof issue.input === 'string' ? issue.input : '';
+      const meant =
+        FIELD_TYPE_SYNONYMS[said.toLowerCase().replace(/[\s-]+/g, '')] ?? closestKey(said, FIELD_TYPES);
+      return `expected one of: ${FIELD_TYPES.join(', ')}${meant ? ` (did you mean "${meant}"?)` : ''}`;
+    },
+  }),
   required: z.boolean().default(false),
   help: z.string().optional(),
   default: z.unknown().optional(),
@@ -251,6 +258,36 @@ const FieldBaseSchema = strict({
     .min(1, { error: 'needs at least one option' })
     .optional(),
 });
+
+/** Field types as other tools and form builders name them, by the type meant. */
+const FIELD_TYPE_SYNONYMS: Record<string, (typeof FIELD_TYPES)[number]> = {
+  string: 'text',
+  textarea: 'long_text',
+  longtext: 'long_text',
+  paragraph: 'long_text',
+  integer: 'number',
+  int: 'number',
+  float: 'number',
+  decimal: 'number',
+  currency: 'number',
+  datetime: 'date',
+  dropdown: 'select',
+  enum: 'select',
+  choice: 'select',
+  radio: 'select',
+  multiselect: 'multi_select',
+  multichoice: 'multi_select',
+  tags: 'multi_select',
+  checkboxes: 'multi_select',
+  person: 'user',
+  people: 'user',
+  users: 'user',
+  bool: 'boolean',
+  checkbox: 'boolean',
+  toggle: 'boolean',
+  mail: 'email',
+  link: 'url',
+};
 
 export const FieldSchema = FieldBaseSchema.superRefine((field, ctx) => {
   const isSelect = field.type === 'select' || field.type === 'multi_select';
@@ -324,6 +361,20 @@ export const AppDefinitionSchema = strict({
       message: `duplicate stage "${dup}"`,
     });
   }
+  // People type stages in any case and spacing (`admin requests move PTO-4 on hold`), and a
+  // stage added by command that differs from another only so is refused: so is one in a file.
+  const fold = (x: string) => x.normalize('NFKC').toLocaleLowerCase().replace(/\s+/g, ' ').trim();
+  const byFold = new Map<string, string>();
+  app.stages.forEach((stage, i) => {
+    const same = byFold.get(fold(stage));
+    if (same === undefined) byFold.set(fold(stage), stage);
+    else if (same !== stage)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', i],
+        message: `duplicate stage "${stage}": the same as "${same}" (stage names are told apart regardless of case and spacing)`,
+      });
+  });
   const keys = app.fields.map((f) => f.key);
   for (const dup of duplicates(keys)) {
     ctx.addIssue({
