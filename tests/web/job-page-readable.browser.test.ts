@@ -10,7 +10,7 @@ kind: app
 key: laptop
 name: Laptop order
 id_prefix: LAP
-stages: [Requested, Approved]
+stages: [Requested, Approved, Cancelled]
 fields:
   - { key: model, label: Model, type: select, options: [{ value: mbp, label: MacBook Pro }, { value: tp, label: ThinkPad X1 }], required: true }
   - { key: title, label: Short title, type: text, required: true }
@@ -114,6 +114,31 @@ describe('the job page reads for people, in Chromium', { timeout: 90_000 }, () =
       expect.arrayContaining(['Assign a task', 'Update the request', 'Notify', 'Change the stage', 'Wait']),
     );
     expect(main).not.toMatch(/assign_task|update_record|change_stage/);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  /**
+   * A job stopped because its request was cancelled said "Stopped by a stop step: LAP-2 was
+   * cancelled by …" (the recipe has no stop step), and its task step still read "open", though
+   * the cancel had withdrawn the task.
+   */
+  it('a job stopped by a cancel says so, and its withdrawn task is not open', async () => {
+    const { page, context, errors } = await signInAs(browser, portal.url, 'Ada Admin');
+    const { baton } = portal.runtime;
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const ada = (await baton.users.lookup('ada@playground.baton.invalid'))!;
+    const request = await baton.requests.file(riley, 'laptop', { model: 'tp', title: 'Spare' });
+    await eventually(async () => (await baton.tasks.listForRequest(request._id)).length === 1);
+    await baton.engine.cancelRequest(riley, request._id, 'Found a spare one');
+    const job = (await baton.recipes.listJobs(ada, { limit: 50 })).find((j) => j.request_id === request._id);
+    expect(job?.status).toBe('stopped');
+    await page.goto(`${portal.url}/admin/jobs/${job!._id}`);
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text as shown
+    const main = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    expect(main).toContain(`Stopped: ${request._id} was cancelled by Riley Requester`);
+    expect(main).not.toContain('stop step');
+    expect(main).toMatch(/Step results Step Status Outcome By At Value manager cancelled/);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -202,7 +202,9 @@ async function detailPage(
   const steps = await Promise.all(
     Object.entries(job.steps).map(async ([stepId, r]) => {
       const task = r.task_id ? await kit.baton.tasks.load(r.task_id) : null;
-      return kit.html`<tr><td><code>${stepId}</code></td><td>${stateBadge(kit, r.status)}</td><td>${outcomeText(kit, r, task)}</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td class="wrap">${await valueText(kit, app, actions.get(stepId), r.value)}</td></tr>`;
+      // A task closed without resuming its job (withdrawn by a cancel) is no longer open.
+      const status = r.status === 'open' && task && task.status !== 'open' ? task.status : r.status;
+      return kit.html`<tr><td><code>${stepId}</code></td><td>${stateBadge(kit, status)}</td><td>${outcomeText(kit, r, task)}</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td class="wrap">${await valueText(kit, app, actions.get(stepId), r.value)}</td></tr>`;
     }),
   );
   const log = job.log.map(
@@ -220,7 +222,12 @@ ${
     ? kit.html`<div class="form-error" role="alert"><strong>Failed at ${job.error.step}</strong> (${when(kit, job.error.at)}): ${job.error.message}</div>`
     : ''
 }
-${job.stop_reason ? kit.html`<p class="notice" role="status">Stopped by a stop step: ${job.stop_reason}</p>` : ''}
+${
+  // A stop step ends its job as completed, with its reason; a stopped job was stopped from outside (its request cancelled).
+  job.stop_reason
+    ? kit.html`<p class="notice" role="status">${job.status === 'stopped' ? 'Stopped' : 'Stopped by a stop step'}: ${job.stop_reason}</p>`
+    : ''
+}
 <dl>
 <dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">— ${versionText(kit, await kit.baton.recipes.jobVersion(user, job))}</span></dd>
 <dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${app?.name ?? job.app})</span></dd>
