@@ -305,7 +305,9 @@ describe('admin pages over HTTP', () => {
     const text = textOf(detail.html);
     expect(text).toMatch(/Failed at change_stage#2 .*Laptop has no stage "Nowhere"/);
     expect(text).toMatch(/ok completed Reject Morgan Manager/);
-    expect(text).toMatch(/0 ok assign_task waiting .* 1 change_stage#2 \S+ failed .*Laptop has no stage/);
+    expect(text).toMatch(
+      /0 ok Assign a task waiting .* 1 change_stage#2 Change the stage failed .*Laptop has no stage/,
+    );
     expect((await op.get('/admin/jobs/j_missing')).status).toBe(404);
 
     // A rerun that fails again stays failed; after the admin adds the stage, the rerun completes.

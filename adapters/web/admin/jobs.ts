@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../src/core/errors.js';
-import type { JobDoc, JobStatus, User } from '../../../src/core/types.js';
+import { displayValue, selectedLabels } from '../../../src/core/records.js';
+import type { JobDoc, JobStatus, StepResult, TaskDoc, User } from '../../../src/core/types.js';
 import { requireOperator } from '../../../src/core/users.js';
+import type { AppDefinition } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import {
   actionButton,
@@ -26,11 +28,28 @@ function requestLink(kit: WebKit, id: string): SafeHtml {
   return kit.html`<a href="/requests/${encodeURIComponent(id)}">${id}</a>`;
 }
 
-function waitingText(job: JobDoc): string {
+/** What a waiting job waits for, in words: the task by its title and assignee, a wait's end as a time. */
+async function waitingText(kit: WebKit, job: JobDoc): Promise<SafeHtml | string> {
   if (!job.waiting) return '';
-  return job.waiting.kind === 'task'
-    ? `waiting for task ${job.waiting.task_id}`
-    : `waiting until ${job.waiting.until.toISOString()}`;
+  if (job.waiting.kind === 'timer') return kit.html`waiting until ${when(kit, job.waiting.until)}`;
+  const task = await kit.baton.tasks.load(job.waiting.task_id);
+  if (!task) return 'waiting for a task';
+  return kit.html`waiting for the task “${task.title}”, assigned to ${await kit.baton.tasks.describeAssignee(task.assignee)}`;
+}
+
+/** A recipe step's action in words (the log's `assign_task` is a recipe file's key). */
+const ACTION_WORDS: Record<string, string> = {
+  assign_task: 'Assign a task',
+  change_stage: 'Change the stage',
+  update_record: 'Update the request',
+  notify: 'Notify',
+  wait: 'Wait',
+  stop: 'Stop',
+  if: 'Condition',
+};
+
+function actionText(action: string): string {
+  return ACTION_WORDS[action] ?? action;
 }
 
 async function listPage(
@@ -113,14 +132,55 @@ function versionText(
   return kit.html`an earlier version${since}; the recipe has been changed since`;
 }
 
-function valueText(v: unknown): string {
-  if (v === undefined) return '';
-  if (typeof v === 'string') return truncate(v, 300);
-  try {
-    return truncate(JSON.stringify(v), 300);
-  } catch {
-    return String(v);
+/** A field's value as people read it: a person's name, a choice's label, Yes or No. */
+async function fieldText(
+  kit: WebKit,
+  field: AppDefinition['fields'][number] | undefined,
+  value: unknown,
+): Promise<string> {
+  if (value === undefined || value === null || value === '') return displayValue(undefined);
+  if (field?.type === 'user' && typeof value === 'string') return kit.baton.users.displayName(value);
+  if (field?.type === 'select' || field?.type === 'multi_select')
+    return selectedLabels(field.options ?? [], value);
+  return displayValue(value);
+}
+
+/**
+ * A step's result value for people: the fields an `update_record` set by label, the people a
+ * `notify` reached by name, a stage as itself (was JSON: {"title":"…"}, ["u_…"]).
+ */
+async function valueText(
+  kit: WebKit,
+  app: AppDefinition | null,
+  action: string | undefined,
+  v: unknown,
+): Promise<SafeHtml | string> {
+  if (v === undefined || v === null) return '';
+  if (action === 'notify' && Array.isArray(v)) {
+    const names = await Promise.all(v.map((id) => kit.baton.users.displayName(String(id))));
+    return truncate(names.join(', '), 300);
   }
+  if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+    const parts = await Promise.all(
+      Object.entries(v as Record<string, unknown>).map(async ([key, value]) => {
+        const field = app?.fields.find((f) => f.key === key);
+        return kit.html`<li>${field?.label ?? key}: ${truncate(await fieldText(kit, field, value), 300)}</li>`;
+      }),
+    );
+    return kit.html`<ul class="values">${parts}</ul>`;
+  }
+  return truncate(displayValue(v), 300);
+}
+
+/** A task step's outcome, with the comment and the inputs (by their labels) given with it. */
+function outcomeText(kit: WebKit, r: StepResult, task: TaskDoc | null): SafeHtml {
+  const inputs = Object.entries(r.inputs ?? {})
+    .filter(([, value]) => value !== '')
+    .map(([id, value]) => {
+      const label = task?.inputs.find((i) => i.id === id)?.label ?? id;
+      return kit.html`<br><span class="muted">${label}: ${value}</span>`;
+    });
+  return kit.html`${r.outcome ?? ''}${r.comment ? kit.html`<br><span class="muted">${r.comment}</span>` : ''}${inputs}`;
 }
 
 async function detailPage(
@@ -136,16 +196,21 @@ async function detailPage(
     if (r.completed_by && !names.has(r.completed_by))
       names.set(r.completed_by, await kit.baton.users.displayName(r.completed_by));
   }
-  const steps = Object.entries(job.steps).map(
-    ([stepId, r]) =>
-      kit.html`<tr><td><code>${stepId}</code></td><td>${r.status}</td><td>${r.outcome ?? ''}${
-        r.comment ? kit.html`<br><span class="muted">${r.comment}</span>` : ''
-      }</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td><code>${valueText(r.value)}</code></td></tr>`,
+  const app = await kit.baton.apps.find(job.app);
+  // Which action each step is (a step's result does not say; its log entries do).
+  const actions = new Map(job.log.map((l) => [l.step, l.action]));
+  const steps = await Promise.all(
+    Object.entries(job.steps).map(async ([stepId, r]) => {
+      const task = r.task_id ? await kit.baton.tasks.load(r.task_id) : null;
+      // A task closed without resuming its job (withdrawn by a cancel) is no longer open.
+      const status = r.status === 'open' && task && task.status !== 'open' ? task.status : r.status;
+      return kit.html`<tr><td><code>${stepId}</code></td><td>${stateBadge(kit, status)}</td><td>${outcomeText(kit, r, task)}</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td class="wrap">${await valueText(kit, app, actions.get(stepId), r.value)}</td></tr>`;
+    }),
   );
   const log = job.log.map(
     (
       l,
-    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${l.pc}</td><td>${l.step}</td><td>${l.action}</td><td>${stateBadge(kit, l.status)}</td>
+    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${l.pc}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${stateBadge(kit, l.status)}</td>
 <td>${when(kit, l.started_at)}</td><td>${duration(l.finished_at.getTime() - l.started_at.getTime())}</td><td>${l.error ?? ''}</td></tr>`,
   );
   const notice = field((req.query ?? {}) as Record<string, unknown>, 'rerun');
@@ -157,15 +222,20 @@ ${
     ? kit.html`<div class="form-error" role="alert"><strong>Failed at ${job.error.step}</strong> (${when(kit, job.error.at)}): ${job.error.message}</div>`
     : ''
 }
-${job.stop_reason ? kit.html`<p class="notice" role="status">Stopped by a stop step: ${job.stop_reason}</p>` : ''}
+${
+  // A stop step ends its job as completed, with its reason; a stopped job was stopped from outside (its request cancelled).
+  job.stop_reason
+    ? kit.html`<p class="notice" role="status">${job.status === 'stopped' ? 'Stopped' : 'Stopped by a stop step'}: ${job.stop_reason}</p>`
+    : ''
+}
 <dl>
 <dt>Recipe</dt><dd><a href="/admin/recipes/${encodeURIComponent(job.recipe)}">${job.recipe}</a> <span class="muted">— ${versionText(kit, await kit.baton.recipes.jobVersion(user, job))}</span></dd>
-<dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${job.app})</span></dd>
+<dt>Request</dt><dd>${requestLink(kit, job.request_id)} <span class="muted">(${app?.name ?? job.app})</span></dd>
 ${
   // A finished job has no current step (the last one it ran is in the step log).
   job.status === 'completed' || job.status === 'stopped'
     ? ''
-    : kit.html`<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${waitingText(job)}</span>` : ''}</dd>`
+    : kit.html`<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${await waitingText(kit, job)}</span>` : ''}</dd>`
 }
 <dt>Started</dt><dd>${when(kit, job.started_at)}</dd>
 <dt>Updated</dt><dd>${when(kit, job.updated_at)}</dd>

@@ -178,6 +178,7 @@ export const ADMIN_CSS = `
 .admin form.stack fieldset legend{grid-column:1/-1}
 .admin table.list td.wrap,.admin table.list td ul.problems,.admin table.list td .problem{white-space:normal;min-width:16rem}
 .admin ul.problems{margin:0;padding-left:1rem}
+.admin ul.values{margin:0;padding:0;list-style:none}
 .admin table.list caption{text-align:left;padding:.4rem .7rem;color:var(--muted,#5c6475)}
 .admin dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}
 .admin dt{font-weight:600}.admin dd{margin:0}

@@ -153,6 +153,12 @@
         message.textContent = body.message ?? 'Done';
         article.classList.add('done');
         toast(body.message ?? 'Done');
+        // The pressed button is disabled: keep the keyboard focus in the card (on what it says),
+        // so that the refresh moves it to the task taking this one's place, not the page's top.
+        if (pressed && article.contains(pressed)) {
+          message.tabIndex = -1;
+          message.focus();
+        }
         refreshAll();
         return;
       }
@@ -334,6 +340,13 @@
       // Where the keyboard focus was (a task's button, say) gets it back in the new content.
       const focused = section.contains(document.activeElement) ? document.activeElement : null;
       const focusedTask = focused?.closest('article.task[data-task]')?.dataset.task;
+      // The heading of the list the task was in ("Waiting for you", "Open tasks").
+      const focusedList = focused?.closest('section[aria-labelledby]')?.getAttribute('aria-labelledby');
+      const focusedAt = focusedTask
+        ? [...section.querySelectorAll('article.task[data-task]')].findIndex(
+            (a) => a.dataset.task === focusedTask,
+          )
+        : -1;
       // A form someone opened (Reassign …) stays open, with what was chosen in it.
       const opened = [...section.querySelectorAll('details[open][id]')].map((d) => [
         d.id,
@@ -359,7 +372,20 @@
           ? section.querySelector(`article.task[data-task="${CSS.escape(focusedTask)}"]`)
           : section;
         const again = scope ? counterpart(scope, focused) : null;
-        again?.focus();
+        if (again) again.focus();
+        else if (focusedTask && !scope) {
+          // The task left the list (answered, taken by someone else): the one now in its place
+          // gets the focus, or the list's heading when none is left.
+          const tasks = section.querySelectorAll('article.task[data-task]');
+          const next =
+            tasks[Math.min(focusedAt, tasks.length - 1)] ??
+            (focusedList ? document.getElementById(focusedList) : null) ??
+            section.querySelector('h2');
+          if (next) {
+            if (!next.hasAttribute('tabindex')) next.tabIndex = -1;
+            next.focus();
+          }
+        }
       }
       section.dispatchEvent(new CustomEvent('baton:refreshed', { bubbles: true }));
     } catch {
