@@ -628,7 +628,19 @@ export const StepSchema: z.ZodType<Step> = z
 // ---------------------------------------------------------------------------------------------
 // triggers and recipes
 
-const appRef = z.string().regex(KEBAB, { error: 'expected an app key, e.g. time-off' });
+const appRef = z.string().regex(KEBAB, {
+  error: (issue) => {
+    // `app: Purchase`, `app: Time off`: the key as app keys are written, most likely
+    const key = typeof issue.input === 'string' ? issue.input : '';
+    const guess = key
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+    if (!key || !KEBAB.test(guess)) return 'expected an app key, e.g. time-off';
+    return `"${key}" is not an app key: app keys are lower-case letters, digits and dashes (did you mean "${guess}"?)`;
+  },
+});
 
 export const NewRequestTriggerSchema = strict({ type: z.literal('new_request'), app: appRef });
 export const StageChangedTriggerSchema = strict({
