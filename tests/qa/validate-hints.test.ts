@@ -48,4 +48,32 @@ describe('npm run validate hints', () => {
       'upper.yaml:3: trigger.app: "Purchase" is not an app key: app keys are lower-case letters, digits and dashes (did you mean "purchase"?)',
     );
   });
+
+  it('says how a group recipient is written when YAML read `to: group: finance` as a nested key', async () => {
+    const out = await validate(
+      'nested.yaml',
+      `kind: recipe
+name: nested
+trigger: { type: new_request, app: purchase }
+steps:
+  - action: assign_task
+    to:
+      group: finance
+    title: Buy it
+  - action: notify
+    to:
+      - "{{ record.approver }}"
+      - group: finance
+    text: Filed
+  - action: notify
+    to: "group: finance"
+    text: Filed
+`,
+    );
+    expect(out.slice(0, 3)).toEqual([
+      'nested.yaml:7: steps[0].to: a group recipient is one string, group:<name> with no space after the colon (did you mean "group:finance"?); "group: finance" is read as a nested key',
+      'nested.yaml:11: steps[1].to: a group recipient is one string, group:<name> with no space after the colon (did you mean "group:finance"?); "group: finance" is read as a nested key',
+      'nested.yaml:15: steps[2].to: a group recipient is written group:<name>, with no space after the colon (did you mean "group:finance"?)',
+    ]);
+  });
 });
