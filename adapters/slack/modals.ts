@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { App, types, ViewOutput, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import type { AppDoc, RequestDoc, User } from '../../src/core/types.js';
-import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
+import {
+  type AppDefinition,
+  FIELD_TYPES,
+  type FieldOption,
+  MAX_ID_PREFIX_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_NAME_LENGTH,
+} from '../../src/recipes/schema.js';
 import type { SlackDeps, SlackUserDirectory } from './deps.js';
 import { ackOnce, describeError, escapeMrkdwn, truncate } from './replies.js';
 
@@ -235,13 +242,20 @@ export function renderAppPicker(apps: AppDoc[]): ModalView {
   };
 }
 
-/** A plain-text input block of an admin modal. */
+/** The most a Slack plain_text_input takes (its max_length may not be more). */
+const SLACK_INPUT_MAX = 3000;
+
+/**
+ * A plain-text input block of an admin modal. `maxLength`: what the core takes there (keys,
+ * id prefixes), so Slack says so as it is typed; at most what Slack takes.
+ */
 function textInput(
   block_id: string,
   label: string,
   hint: string,
   optional: boolean,
   multiline = false,
+  maxLength = SLACK_INPUT_MAX,
 ): InputBlock {
   return {
     type: 'input',
@@ -249,14 +263,25 @@ function textInput(
     label: plain(label),
     hint: plain(hint),
     optional,
-    element: { type: 'plain_text_input', action_id: INPUT_ACTION, multiline },
+    element: {
+      type: 'plain_text_input',
+      action_id: INPUT_ACTION,
+      multiline,
+      max_length: Math.min(maxLength, SLACK_INPUT_MAX),
+    },
   };
 }
 
 /** Admin modal: create an app (key, name, stages, id prefix). */
 export function renderCreateAppModal(): ModalView {
-  const text = (block_id: string, label: string, hint: string, optional = false, multiline = false) =>
-    textInput(block_id, label, hint, optional, multiline);
+  const text = (
+    block_id: string,
+    label: string,
+    hint: string,
+    optional = false,
+    multiline = false,
+    maxLength = SLACK_INPUT_MAX,
+  ) => textInput(block_id, label, hint, optional, multiline, maxLength);
   return {
     type: 'modal',
     callback_id: MODAL.createApp,
@@ -264,14 +289,23 @@ export function renderCreateAppModal(): ModalView {
     submit: plain('Create'),
     close: plain('Cancel'),
     blocks: [
-      text('key', 'Key', 'Lower-case letters, digits and dashes, e.g. time-off'),
-      text('name', 'Name', 'What people see, e.g. Time off'),
+      text(
+        'key',
+        'Key',
+        'Lower-case letters, digits and dashes, e.g. time-off',
+        false,
+        false,
+        MAX_KEY_LENGTH,
+      ),
+      text('name', 'Name', 'What people see, e.g. Time off', false, false, MAX_NAME_LENGTH),
       text('stages', 'Stages', 'One per line; the first is where new requests start', false, true),
       text(
         'id_prefix',
         'Request id prefix',
         'Upper-case letters, e.g. PTO (requests become PTO-1, PTO-2…)',
         true,
+        false,
+        MAX_ID_PREFIX_LENGTH,
       ),
     ],
   };
@@ -279,8 +313,14 @@ export function renderCreateAppModal(): ModalView {
 
 /** Admin modal: add a field to an app. `private_metadata` holds the app key. */
 export function renderAddFieldModal(app: AppDefinition): ModalView {
-  const text = (block_id: string, label: string, hint: string, optional = true, multiline = false) =>
-    textInput(block_id, label, hint, optional, multiline);
+  const text = (
+    block_id: string,
+    label: string,
+    hint: string,
+    optional = true,
+    multiline = false,
+    maxLength = SLACK_INPUT_MAX,
+  ) => textInput(block_id, label, hint, optional, multiline, maxLength);
   const num = (block_id: string, label: string): InputBlock => ({
     type: 'input',
     block_id,
@@ -297,7 +337,14 @@ export function renderAddFieldModal(app: AppDefinition): ModalView {
     submit: plain('Add field'),
     close: plain('Cancel'),
     blocks: [
-      text('key', 'Key', 'Lower-case letters, digits and underscores, e.g. start_date', false),
+      text(
+        'key',
+        'Key',
+        'Lower-case letters, digits and underscores, e.g. start_date',
+        false,
+        false,
+        MAX_KEY_LENGTH,
+      ),
       text('label', 'Label', 'What the form shows, e.g. First day', false),
       {
         type: 'input',

@@ -9,7 +9,14 @@ import type { Activity } from 'botbuilder';
 import { ValidationError } from '../../src/core/errors.js';
 import { validateRecord } from '../../src/core/records.js';
 import { MAX_LONG_TEXT_LENGTH, MAX_TEXT_LENGTH, type User } from '../../src/core/types.js';
-import { type AppDefinition, FIELD_TYPES, type FieldOption } from '../../src/recipes/schema.js';
+import {
+  type AppDefinition,
+  FIELD_TYPES,
+  type FieldOption,
+  MAX_ID_PREFIX_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_NAME_LENGTH,
+} from '../../src/recipes/schema.js';
 import type { AdaptiveCardJson, CardJsonObject } from '../cards/cards.js';
 import type { TeamsDeps } from './deps.js';
 import { addErrors, fitsInput, MAX_CARD_BYTES, messageCard, requestUrl, VERB } from './render.js';
@@ -523,12 +530,14 @@ export async function submitRequestForm(
 // ---------------------------------------------------------------------------------------
 // Admin forms
 
+/** `maxLength`: what the core takes there (keys, names, id prefixes), so Teams stops typing at it. */
 function text(
   id: string,
   label: string,
   placeholder: string,
   required: boolean,
   multiline = false,
+  maxLength?: number,
 ): CardJsonObject {
   return {
     type: 'Input.Text',
@@ -537,6 +546,7 @@ function text(
     placeholder,
     isRequired: required,
     isMultiline: multiline,
+    ...(maxLength !== undefined ? { maxLength } : {}),
     errorMessage: `${label} is required`,
   };
 }
@@ -547,10 +557,17 @@ export function renderCreateAppForm(
 ): AdaptiveCardJson {
   const body: CardJsonObject[] = [
     { type: 'TextBlock', text: 'New app', size: 'Large', weight: 'Bolder' },
-    text('key', 'Key', 'Lower-case letters, digits and dashes, e.g. time-off', true),
-    text('name', 'Name', 'What people see, e.g. Time off', true),
+    text('key', 'Key', 'Lower-case letters, digits and dashes, e.g. time-off', true, false, MAX_KEY_LENGTH),
+    text('name', 'Name', 'What people see, e.g. Time off', true, false, MAX_NAME_LENGTH),
     text('stages', 'Stages', 'One per line; the first is where new requests start', true, true),
-    text('id_prefix', 'Request id prefix', 'Upper-case letters, e.g. PTO', false),
+    text(
+      'id_prefix',
+      'Request id prefix',
+      'Upper-case letters, e.g. PTO',
+      false,
+      false,
+      MAX_ID_PREFIX_LENGTH,
+    ),
   ];
   keepValues(body, state.values);
   if (state.errors)
@@ -578,7 +595,14 @@ export function renderAddFieldForm(
 ): AdaptiveCardJson {
   const body: CardJsonObject[] = [
     { type: 'TextBlock', text: `New field for ${app.name}`, size: 'Large', weight: 'Bolder', wrap: true },
-    text('key', 'Key', 'Lower-case letters, digits and underscores, e.g. start_date', true),
+    text(
+      'key',
+      'Key',
+      'Lower-case letters, digits and underscores, e.g. start_date',
+      true,
+      false,
+      MAX_KEY_LENGTH,
+    ),
     text('label', 'Label', 'What the form shows, e.g. First day', true),
     {
       type: 'Input.ChoiceSet',

@@ -197,7 +197,19 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
   const recorded = await baton.deliveries.taskDeliveries(task._id, SURFACE);
   if (recorded.some((d) => d.user === userId)) return 'done';
   const identity = await deps.users.teamsIdentity(userId);
-  if (!identity) return 'done'; // not a Teams user: other surfaces deliver
+  if (!identity) {
+    // Not a Teams user: Slack delivers to someone it knows. Someone no chat knows (met on the
+    // portal only) would otherwise wait unseen: said in the job's log (and logged), once.
+    const user = await baton.users.find(userId).catch(() => null);
+    if (!user || user.identities.some((i) => i.provider === 'slack')) return 'done';
+    await baton.conversations.noteUndelivered(
+      task._id,
+      SURFACE,
+      userId,
+      `${user.name} has not opened Baton in Microsoft Teams yet (Teams gives a bot no way to find people by email), so the bot cannot message them; they can act on the task in the portal, or get it once they open Baton in Teams.`,
+    );
+    return 'done';
+  }
   const target = await personalConversation(deps, userId);
   if ('reason' in target) {
     // A passing failure leaves the copy owed: the next redelivery asks again.

@@ -145,6 +145,19 @@ ${opts.body}
       return html`<input type="hidden" name="_csrf" value="${csrfToken(req)}">`;
     },
     page(req, reply, user, opts) {
+      // A page read by a client that asked for JSON (Accept: application/json, not text/html):
+      // the POST routes answer such a client in JSON; a page has no JSON to give, so say so in
+      // JSON rather than answer HTML it did not ask for. (The portal's own script reads its
+      // fragments with x-requested-with and Accept: text/html: those are not pages.)
+      const accept = req.headers.accept ?? '';
+      if (req.method === 'GET' && accept.includes('application/json') && !accept.includes('text/html'))
+        return reply
+          .status(406)
+          .header('vary', 'Accept')
+          .send({
+            error: 'baton.not_acceptable',
+            message: `${req.url.split('?')[0]} is a page of the portal: it is sent as text/html only.`,
+          });
       return sendPage(req, reply, user, opts);
     },
     fail(req, reply, user, cause, options = {}) {

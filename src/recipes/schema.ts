@@ -450,11 +450,30 @@ export type Quorum = z.infer<typeof QuorumSchema>;
 export const RecipientSchema = TemplateSchema.refine(
   (s) => !s.startsWith('group:') || /^group:\S+$/.test(s),
   {
-    error: 'a group recipient is written group:<name>',
+    error: (issue) => {
+      const name = typeof issue.input === 'string' ? issue.input.slice('group:'.length).trim() : '';
+      const hint = /^\S+$/.test(name) ? ` (did you mean "group:${name}"?)` : '';
+      return `a group recipient is written group:<name>, with no space after the colon${hint}`;
+    },
   },
 );
+/** `to: {group: finance}` (YAML's reading of `group: finance` on its own line): the group it names. */
+function nestedGroup(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.map(nestedGroup).find((g) => g !== undefined);
+  if (typeof value !== 'object' || value === null) return undefined;
+  const entries = Object.entries(value);
+  const [key, name] = entries[0] ?? [];
+  return entries.length === 1 && key === 'group' && typeof name === 'string' && /^\S+$/.test(name)
+    ? name
+    : undefined;
+}
 export const RecipientsSchema = z.union([RecipientSchema, z.array(RecipientSchema).min(1)], {
-  error: 'expected a recipient (user id, email, group:<name>) or a list of them',
+  error: (issue) => {
+    const group = nestedGroup(issue.input);
+    return group === undefined
+      ? 'expected a recipient (user id, email, group:<name>) or a list of them'
+      : `a group recipient is one string, group:<name> with no space after the colon (did you mean "group:${group}"?); "group: ${group}" is read as a nested key`;
+  },
 });
 
 export const AssignTaskStepSchema = strict({
@@ -679,7 +698,19 @@ export const StepSchema: z.ZodType<Step> = z
 // ---------------------------------------------------------------------------------------------
 // triggers and recipes
 
-const appRef = z.string().regex(KEBAB, { error: 'expected an app key, e.g. time-off' });
+const appRef = z.string().regex(KEBAB, {
+  error: (issue) => {
+    // `app: Purchase`, `app: Time off`: the key as app keys are written, most likely
+    const key = typeof issue.input === 'string' ? issue.input : '';
+    const guess = key
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+    if (!key || !KEBAB.test(guess)) return 'expected an app key, e.g. time-off';
+    return `"${key}" is not an app key: app keys are lower-case letters, digits and dashes (did you mean "${guess}"?)`;
+  },
+});
 
 export const NewRequestTriggerSchema = strict({ type: z.literal('new_request'), app: appRef });
 export const StageChangedTriggerSchema = strict({
