@@ -362,9 +362,19 @@ interface Where {
   params: unknown[];
 }
 
-/** Group commit: at most this many operations, or this many milliseconds, per transaction. */
+/**
+ * Group commit: at most this many operations, or this many milliseconds, per transaction.
+ * A batch normally ends when the microtask queue runs dry; these bound a burst that keeps it
+ * busy (many callers in lockstep, a sweep). The window is long enough for a burst of many
+ * callers each taking one step to share a batch: at 64 cycles in flight, each round of steps
+ * takes ~15–20 ms of CPU, and a 5 ms window cut it into pieces, so a cycle's consecutive
+ * updates of one document (a job moving through its steps, a task completed then handed off)
+ * fell in different batches and cost an UPDATE each (15.8 statements per cycle, against 13.7
+ * with 20 ms; 0.12 COMMITs per cycle, against 0.03). An acknowledgement waiting for the
+ * COMMIT (`durable()`) waits at most this long behind such a burst.
+ */
 const BATCH_MAX_OPS = 1000;
-const BATCH_MAX_MS = 5;
+const BATCH_MAX_MS = 20;
 /** Documents kept per collection by the write-through cache (see SqliteCollection). */
 const CACHE_ENTRIES = 1024;
 /** Past this size the WAL is truncated at the next quiet moment (no COMMIT for WAL_IDLE_MS). */
