@@ -150,11 +150,19 @@ function statusLine(view: TaskView, task: TaskDoc, override: CopyOverride): stri
     const named = view.task.status_text.slice(phrase.length + 4);
     if (named !== '' && named !== view.task.completed_by) who = esc(named);
     const emoji = task.outcome && /reject|deny|decline/i.test(task.outcome) ? ':x:' : ':white_check_mark:';
-    const comment = view.task.comment ? `\n> ${esc(view.task.comment)}` : '';
+    const comment = view.task.comment ? `\n${quoted(view.task.comment)}` : '';
     return `${emoji} *${esc(phrase)}* by ${who}${when}${comment}`;
   }
   if (task.status === 'expired') return `:hourglass: *Expired* without a response${when}`;
-  return `:no_entry_sign: *Cancelled*${who ? ` by ${who}` : ''}${when}${view.task.comment ? `\n> ${esc(view.task.comment)}` : ''}`;
+  return `:no_entry_sign: *Cancelled*${who ? ` by ${who}` : ''}${when}${view.task.comment ? `\n${quoted(view.task.comment)}` : ''}`;
+}
+
+/** Someone's text as a mrkdwn quote: every line marked (Slack quotes only the line a `>` starts). */
+function quoted(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => `> ${esc(line)}`)
+    .join('\n');
 }
 
 /** The card library, loaded once per surface (problems are logged at load). */

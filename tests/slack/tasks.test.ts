@@ -262,7 +262,7 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
       errors: { comment: 'A comment is required to Reject' },
     });
 
-    submission.view.state.values.comment!.value!.value = 'Team offsite that week';
+    submission.view.state.values.comment!.value!.value = 'Team offsite that week\nAsk again in May';
     // Submitted twice at once (a double submit), then once more (Slack resending it after a
     // slow answer): one answer is recorded and every submission closes the modal.
     const [ok, twice] = await Promise.all([surface.interact(submission), surface.interact(submission)]);
@@ -274,14 +274,21 @@ describe('Slack: tasks in chat (signed HTTP, real runtime, fake Web API)', () =>
     const trail = await rt.baton.requests.history(hr!.request_id);
     expect(trail.filter((h) => h.type === 'task_completed' && h.data?.task_id === hr!._id)).toHaveLength(1);
     const t = (await rt.baton.tasks.load(hr!._id))!;
-    expect(t).toMatchObject({ status: 'completed', outcome: 'Reject', comment: 'Team offsite that week' });
+    expect(t).toMatchObject({
+      status: 'completed',
+      outcome: 'Reject',
+      comment: 'Team offsite that week\nAsk again in May',
+    });
     expect(t.completed_by).toBe(p.hedy!._id);
     for (const who of ['hank', 'hedy']) {
       const c = await copyOf(hr!._id, who);
       const u = await eventually(async () =>
         updatesOf(c).find((x) => x.text.includes('Rejected by Hedy HR')),
       );
-      expect(JSON.stringify(u.blocks)).toContain('Team offsite that week');
+      // Both lines of the comment.
+      expect(JSON.stringify(u.blocks)).toContain(
+        JSON.stringify('Team offsite that week\nAsk again in May').slice(1, -1),
+      );
     }
     // Someone else's late submission (their modal stayed open) says who closed it.
     const late = await surface.interact({ ...submission, user: { id: SLACK.hank!.id } });
