@@ -140,7 +140,7 @@ describe('Teams: wording', () => {
     const messages = formMessages(field.json());
     expect(messages).toContain('Label is required');
     expect(messages).toContain(
-      'Type must be one of: text, long text, number, date, select, multi select, user, boolean, email, url',
+      'Type must be one of: text, long text, number, date, select, multi select, user, boolean, email, url (did you mean "select"?)',
     );
     expect(messages).toContain('Minimum must be a number');
     const dated = await t.execute(
