@@ -181,8 +181,10 @@ export class RequestService {
     await stored?.(id);
     this.ctx.logger.info({ request: id, app: app.key, requester: actor._id }, 'request filed');
     this.ctx.events.emit('request.created', request);
-    await this.sink?.dispatch(request);
-    return request;
+    if (!this.sink) return request;
+    await this.sink.dispatch(request);
+    // As its recipes left it (a first step may have moved it on): what the filer is told.
+    return (await this.load(id)) ?? request;
   }
 
   /**
