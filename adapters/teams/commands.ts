@@ -735,6 +735,16 @@ const PRIVATE = new Set([
   'admin requests move',
 ]);
 
+/**
+ * Whether a message brought an image or a file (an attachment beyond the HTML copy of its text
+ * Teams adds, or an inline `<img>`): with no words beside it, it asks nothing of Baton.
+ */
+function onlyAttachments(activity: Partial<Activity>): boolean {
+  const attachments = Array.isArray(activity.attachments) ? activity.attachments : [];
+  if (attachments.some((a) => a && typeof a === 'object' && a.contentType !== 'text/html')) return true;
+  return typeof activity.text === 'string' && /<img\b/i.test(activity.text);
+}
+
 /** Runs the command in a message from a Teams user; every action goes through the core with the Baton user as actor. */
 export async function runCommand(
   deps: TeamsDeps,
@@ -743,8 +753,13 @@ export async function runCommand(
   reply: Reply,
 ): Promise<void> {
   const { text, mentions } = commandText(activity);
-  const parsed = parseCommand(text);
   const ctx: Ctx = { deps, actor, activity, mentions, reply };
+  if (text === '' && onlyAttachments(activity)) {
+    // An image or a file with no words: not a question for the whole help list.
+    await say(ctx, "I can't read images or files, only what you type. Type **help** to see what you can do.");
+    return;
+  }
+  const parsed = parseCommand(text);
   if (parsed.spec === null) {
     const under = commandsUnder(text, levelOf(actor));
     if (under) {
