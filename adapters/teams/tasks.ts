@@ -16,7 +16,7 @@ import {
 } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
-import type { AdaptiveCardJson } from '../cards/cards.js';
+import { type AdaptiveCardJson, titleWithRequestId } from '../cards/cards.js';
 import { ConnectorError } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import {
@@ -217,7 +217,7 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     activityId = await deps.queue.call(() =>
       deps.connector.send(target.reach.serviceUrl, target.conversationId, {
         type: 'message',
-        summary: summaryText(`${task.title} (${task.request_id})`),
+        summary: summaryText(titleWithRequestId(task.title, task.request_id)),
         attachments: [attachment(card)],
       }),
     );
