@@ -311,7 +311,8 @@ export async function deliverOpenTasks(deps: TeamsDeps, user: User): Promise<num
 export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);
   if (!task) return;
-  const copies = (await deps.baton.deliveries.taskDeliveries(taskId, SURFACE)).filter(
+  // Its own copies and those posted in answer to `tasks`.
+  const copies = (await deps.baton.deliveries.taskCopies(taskId, SURFACE)).filter(
     (c) => onlyUser === undefined || c.user === onlyUser,
   );
   const eligible = new Set(await assigneesOf(deps, task));
@@ -589,6 +590,23 @@ export async function handleTaskAction(
       notice: 'Something went wrong on our side; please try again in a moment.',
     });
   }
+}
+
+/**
+ * A task's card posted in answer to `tasks` (`ref`: where): recorded beside the task's own
+ * copies, so it is updated with them. A task that closed while it was being posted is shown
+ * closed at once (its copies were updated before this one was recorded).
+ */
+export async function listedCopyPosted(
+  deps: TeamsDeps,
+  taskId: string,
+  userId: string,
+  ref: { serviceUrl: string; conversation: string; activity: string },
+): Promise<void> {
+  await deps.baton.deliveries.recordListedCopy(taskId, { surface: SURFACE, user: userId, ref: { ...ref } });
+  const fresh = await deps.baton.tasks.load(taskId);
+  if (fresh && fresh.status !== 'open')
+    await deps.queue.serial(`task:${taskId}`, () => syncCopies(deps, taskId));
 }
 
 /** A task card as a message for `actor` (the `tasks` command): actionable when they may act. */
