@@ -349,3 +349,13 @@ export function taskCardName(cards: CardLibrary, name: string | undefined): stri
   }
   return binds ? name : 'task';
 }
+
+/**
+ * A task's title with its request's id after it ("Quick one (PTO-7)"), for plain texts (Slack's
+ * fallback text, Teams' summary); a title that already names the request is left as it is:
+ * "Mitigate INC-1", not "Mitigate INC-1 (INC-1)". (INC-12 is another request than INC-1.)
+ */
+export function titleWithRequestId(title: string, requestId: string): string {
+  const escaped = requestId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9])${escaped}(?![0-9])`).test(title) ? title : `${title} (${requestId})`;
+}

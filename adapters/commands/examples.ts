@@ -6,7 +6,6 @@
  */
 import type { Baton } from '../../src/core/baton.js';
 import type { JobDoc, User } from '../../src/core/types.js';
-import { idPrefixFor } from '../../src/recipes/schema.js';
 import { allowed, levelOf } from './grammar.js';
 
 /** A request id: the prefix of the person's latest request, else of an installed app (PTO-42 when none). */
@@ -14,9 +13,7 @@ export async function exampleRequestId(baton: Baton, actor: User): Promise<strin
   const [latest] = await baton.requests.listMine(actor, { limit: 1 }).catch(() => []);
   const mine = latest?._id.replace(/-\d+$/, '');
   if (mine) return `${mine}-42`;
-  const apps = await baton.apps.list().catch(() => []);
-  const app = apps.find((a) => a.definition)?.definition;
-  return `${app ? idPrefixFor(app) : 'PTO'}-42`;
+  return baton.requests.exampleId();
 }
 
 /** An installed app's key (the app picker shows them to everyone), else `fallback`. */

@@ -18,7 +18,7 @@ import {
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
 import type { TaskView } from '../../src/core/views.js';
-import { type CardLibrary, loadCards, taskCardName } from '../cards/cards.js';
+import { type CardLibrary, loadCards, taskCardName, titleWithRequestId } from '../cards/cards.js';
 import { literalMarkdown, toBlockKit, truncate } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
 import type { HomeTab } from './home.js';
@@ -257,7 +257,7 @@ export async function renderTaskMessage(
     : view;
   const actionable = shown.task.open && !override.answered;
   const data = { ...shown, actionable, url: requestUrl(deps, view.request.id) };
-  const fallbackText = `${view.task.title} (${view.request.id}): ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
+  const fallbackText = `${titleWithRequestId(view.task.title, view.request.id)}: ${shown.task.status_text || shown.task.progress_text || 'Waiting for you'}`;
   // People by name, open or closed ("Approved by Bob Manager"), never as mentions: a mention
   // notifies (a copy posted after the task closed would ping the approver), and turned every
   // occurrence of the name into one, in what the requester typed too, unlike the open copy.
@@ -391,7 +391,7 @@ async function builtinTaskMessage(
   const plainStatus = override.reassignedTo
     ? reassignedText(override)
     : view.task.status_text || view.task.progress_text || 'Waiting for you';
-  return { blocks, text: `${view.task.title} (${view.request.id}): ${plainStatus}` };
+  return { blocks, text: `${titleWithRequestId(view.task.title, view.request.id)}: ${plainStatus}` };
 }
 
 // ---------------------------------------------------------------------------------------

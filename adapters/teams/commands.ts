@@ -38,7 +38,7 @@ import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
 import { attachment, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
-import { personalConversation, taskCardActivity } from './tasks.js';
+import { listedCopyPosted, personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
 /** A mention of someone in the message, replaced in the text by a token the parser keeps whole. */
@@ -136,7 +136,14 @@ function problemLines(problems: { file: string; line: number; message: string; s
     .join('');
 }
 
-type Reply = (activity: OutgoingActivity) => Promise<void>;
+/** Where a reply was posted (`activity` is empty when the connector's answer named none). */
+export interface Posted {
+  serviceUrl: string;
+  conversation: string;
+  activity: string;
+}
+
+type Reply = (activity: OutgoingActivity) => Promise<Posted | undefined>;
 
 interface Ctx {
   deps: TeamsDeps;
@@ -146,14 +153,16 @@ interface Ctx {
   reply: Reply;
 }
 
-const say = (ctx: Ctx, text: string) =>
-  ctx.reply({ type: 'message', text: forTeams(text), textFormat: 'markdown' });
-const card = (ctx: Ctx, c: AdaptiveCardJson, summary?: string) =>
-  ctx.reply({
+const say = async (ctx: Ctx, text: string): Promise<void> => {
+  await ctx.reply({ type: 'message', text: forTeams(text), textFormat: 'markdown' });
+};
+const card = async (ctx: Ctx, c: AdaptiveCardJson, summary?: string): Promise<void> => {
+  await ctx.reply({
     type: 'message',
     attachments: [attachment(c)],
     ...(summary ? { summary: summaryText(summary) } : {}),
   });
+};
 
 function need(value: string | undefined, what: string, example: string): string {
   if (!value) throw new ValidationError(`Which ${what}? For example: ${example}`);
@@ -288,8 +297,16 @@ const handlers: Record<string, Handler> = {
       return;
     }
     await say(ctx, `**Your open tasks** (${list.length}${list.length === 10 ? '+' : ''})`);
-    // Each task as its card with its buttons (the same as in the task's own message).
-    for (const t of list) await ctx.reply(await taskCardActivity(ctx.deps, t, ctx.actor));
+    // Each task as its card with its buttons (the same as in the task's own message), recorded
+    // as a copy of it, so it shows the task closed, expired or reassigned as its own message does.
+    for (const t of list) {
+      const posted = await ctx.reply(await taskCardActivity(ctx.deps, t, ctx.actor));
+      if (posted?.activity)
+        await listedCopyPosted(ctx.deps, t._id, ctx.actor._id, posted).catch((err: unknown) =>
+          // The card is shown: only its later updates are lost.
+          ctx.deps.logger.warn({ task: t._id, err }, 'teams: listed task card not recorded'),
+        );
+    }
   },
 
   show: async (ctx, args) => {
@@ -735,6 +752,16 @@ const PRIVATE = new Set([
   'admin requests move',
 ]);
 
+/**
+ * Whether a message brought an image or a file (an attachment beyond the HTML copy of its text
+ * Teams adds, or an inline `<img>`): with no words beside it, it asks nothing of Baton.
+ */
+function onlyAttachments(activity: Partial<Activity>): boolean {
+  const attachments = Array.isArray(activity.attachments) ? activity.attachments : [];
+  if (attachments.some((a) => a && typeof a === 'object' && a.contentType !== 'text/html')) return true;
+  return typeof activity.text === 'string' && /<img\b/i.test(activity.text);
+}
+
 /** Runs the command in a message from a Teams user; every action goes through the core with the Baton user as actor. */
 export async function runCommand(
   deps: TeamsDeps,
@@ -743,8 +770,13 @@ export async function runCommand(
   reply: Reply,
 ): Promise<void> {
   const { text, mentions } = commandText(activity);
-  const parsed = parseCommand(text);
   const ctx: Ctx = { deps, actor, activity, mentions, reply };
+  if (text === '' && onlyAttachments(activity)) {
+    // An image or a file with no words: not a question for the whole help list.
+    await say(ctx, "I can't read images or files, only what you type. Type **help** to see what you can do.");
+    return;
+  }
+  const parsed = parseCommand(text);
   if (parsed.spec === null) {
     const under = commandsUnder(text, levelOf(actor));
     if (under) {
@@ -783,9 +815,11 @@ export async function runCommand(
     }
     const { serviceUrl } = target.reach;
     ctx.reply = (out) =>
-      deps.queue.call(async () => {
-        await deps.connector.send(serviceUrl, target.conversationId, out);
-      });
+      deps.queue.call(async () => ({
+        serviceUrl,
+        conversation: target.conversationId,
+        activity: await deps.connector.send(serviceUrl, target.conversationId, out),
+      }));
     await say({ ...ctx, reply }, 'I sent you the answer in your chat with Baton.');
   }
   try {

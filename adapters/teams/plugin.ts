@@ -103,11 +103,12 @@ export function createTeamsSurface(options: TeamsPluginOptions): TeamsSurface {
     const conversationId = a.conversation?.id ?? '';
     if (!serviceUrl || !conversationId) throw new Error('activity without serviceUrl or conversation');
     const threaded = a.conversation?.conversationType === 'channel' && a.id;
-    await deps.queue.call(() =>
+    const activity = await deps.queue.call(() =>
       threaded
         ? connector.reply(serviceUrl, conversationId, a.id!, out)
         : connector.send(serviceUrl, conversationId, out),
     );
+    return { serviceUrl, conversation: conversationId, activity };
   };
 
   /**

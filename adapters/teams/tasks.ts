@@ -16,7 +16,7 @@ import {
 } from '../../src/core/errors.js';
 import { outcomePhrase } from '../../src/core/tasks.js';
 import type { NotificationDoc, TaskDoc, User } from '../../src/core/types.js';
-import type { AdaptiveCardJson } from '../cards/cards.js';
+import { type AdaptiveCardJson, titleWithRequestId } from '../cards/cards.js';
 import { ConnectorError } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import {
@@ -229,7 +229,7 @@ async function postCopy(deps: TeamsDeps, task: TaskDoc, userId: string): Promise
     activityId = await deps.queue.call(() =>
       deps.connector.send(target.reach.serviceUrl, target.conversationId, {
         type: 'message',
-        summary: summaryText(`${task.title} (${task.request_id})`),
+        summary: summaryText(titleWithRequestId(task.title, task.request_id)),
         attachments: [attachment(card)],
       }),
     );
@@ -323,7 +323,8 @@ export async function deliverOpenTasks(deps: TeamsDeps, user: User): Promise<num
 export async function syncCopies(deps: TeamsDeps, taskId: string, onlyUser?: string): Promise<void> {
   const task = await deps.baton.tasks.load(taskId);
   if (!task) return;
-  const copies = (await deps.baton.deliveries.taskDeliveries(taskId, SURFACE)).filter(
+  // Its own copies and those posted in answer to `tasks`.
+  const copies = (await deps.baton.deliveries.taskCopies(taskId, SURFACE)).filter(
     (c) => onlyUser === undefined || c.user === onlyUser,
   );
   const eligible = new Set(await assigneesOf(deps, task));
@@ -601,6 +602,23 @@ export async function handleTaskAction(
       notice: 'Something went wrong on our side; please try again in a moment.',
     });
   }
+}
+
+/**
+ * A task's card posted in answer to `tasks` (`ref`: where): recorded beside the task's own
+ * copies, so it is updated with them. A task that closed while it was being posted is shown
+ * closed at once (its copies were updated before this one was recorded).
+ */
+export async function listedCopyPosted(
+  deps: TeamsDeps,
+  taskId: string,
+  userId: string,
+  ref: { serviceUrl: string; conversation: string; activity: string },
+): Promise<void> {
+  await deps.baton.deliveries.recordListedCopy(taskId, { surface: SURFACE, user: userId, ref: { ...ref } });
+  const fresh = await deps.baton.tasks.load(taskId);
+  if (fresh && fresh.status !== 'open')
+    await deps.queue.serial(`task:${taskId}`, () => syncCopies(deps, taskId));
 }
 
 /** A task card as a message for `actor` (the `tasks` command): actionable when they may act. */

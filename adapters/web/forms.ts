@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ValidationError } from '../../src/core/errors.js';
-import type { User } from '../../src/core/types.js';
+import { MAX_LONG_TEXT_LENGTH, MAX_TEXT_LENGTH, type User } from '../../src/core/types.js';
 import type { AppDefinition } from '../../src/recipes/schema.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
@@ -34,7 +34,7 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
   let control: SafeHtml;
   switch (field.type) {
     case 'long_text':
-      control = html`<textarea id="${id}" name="${field.key}" rows="4" maxlength="20000"${aria}>${str}</textarea>`;
+      control = html`<textarea id="${id}" name="${field.key}" rows="4" maxlength="${MAX_LONG_TEXT_LENGTH}"${aria}>${str}</textarea>`;
       break;
     case 'number':
       control = html`<input id="${id}" name="${field.key}" type="number" step="any" inputmode="decimal"${
@@ -99,7 +99,7 @@ function fieldControl(field: Field, value: unknown, error: string | undefined, p
       }
       break;
     default:
-      control = html`<input id="${id}" name="${field.key}" type="text" maxlength="2000" value="${str}"${aria}>`;
+      control = html`<input id="${id}" name="${field.key}" type="text" maxlength="${MAX_TEXT_LENGTH}" value="${str}"${aria}>`;
   }
   return html`<div class="field${error ? ' has-error' : ''}">
   <label for="${id}">${field.label}${field.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</label>

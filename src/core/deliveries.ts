@@ -20,6 +20,9 @@ export interface HeldAction {
   [key: string]: unknown;
 }
 
+/** How many listed copies of a task (see `recordListedCopy`) are kept, and updated when it changes. */
+export const LISTED_COPIES_KEPT = 20;
+
 /**
  * What surfaces record about the messages they post, so they can update every copy of a
  * task later and never post the same notification twice; plus a claim-once primitive for
@@ -40,6 +43,29 @@ export class DeliveryService {
       },
       { $push: { deliveries: entry } },
     );
+  }
+
+  /**
+   * Records a copy of a task posted in answer to a person asking for their open tasks, beside
+   * the task's own copy: it is updated with the task's copies (see `taskCopies`). The latest
+   * `LISTED_COPIES_KEPT` of a task are kept (someone asking again and again adds copies).
+   */
+  async recordListedCopy(taskId: string, delivery: Omit<Delivery, 'at'>): Promise<void> {
+    assertSafeId(taskId, 'task id');
+    assertSafeValue(delivery, 'delivery');
+    const entry: Delivery = { ...delivery, at: this.ctx.now() };
+    await this.ctx.db.tasks.updateOne(
+      { _id: taskId },
+      { $push: { listed_copies: { $each: [entry], $slice: -LISTED_COPIES_KEPT } } },
+    );
+  }
+
+  /** Every posted copy of a task on a surface that shows it: its own copies and the listed ones. */
+  async taskCopies(taskId: string, surface: string): Promise<Delivery[]> {
+    assertSafeId(taskId, 'task id');
+    const task = await this.ctx.db.tasks.findOne({ _id: taskId });
+    if (!task) throw new NotFoundError(`No task ${taskId}.`);
+    return [...(task.deliveries ?? []), ...(task.listed_copies ?? [])].filter((d) => d.surface === surface);
   }
 
   /**

@@ -31,9 +31,10 @@ function nextSeq(at: Date): number {
   return lastSeq;
 }
 
-export function assertRequestId(id: string): void {
+/** `example`: a request id as this Baton's look (see `RequestService.exampleId`). */
+export function assertRequestId(id: string, example = 'PTO-42'): void {
   if (typeof id !== 'string' || !REQUEST_ID.test(id)) {
-    throw new ValidationError(`"${String(id)}" is not a request id (like PTO-42).`);
+    throw new ValidationError(`"${String(id)}" is not a request id (like ${example}).`);
   }
 }
 
@@ -181,8 +182,10 @@ export class RequestService {
     await stored?.(id);
     this.ctx.logger.info({ request: id, app: app.key, requester: actor._id }, 'request filed');
     this.ctx.events.emit('request.created', request);
-    await this.sink?.dispatch(request);
-    return request;
+    if (!this.sink) return request;
+    await this.sink.dispatch(request);
+    // As its recipes left it (a first step may have moved it on): what the filer is told.
+    return (await this.load(id)) ?? request;
   }
 
   /**
@@ -241,9 +244,22 @@ export class RequestService {
     return record;
   }
 
+  /** A request id for messages, as this Baton's look: an installed app's prefix (PTO-42 when none is). */
+  async exampleId(): Promise<string> {
+    const apps = await this.apps.list().catch(() => []);
+    const app = apps.find((a) => a.definition)?.definition;
+    return `${app ? idPrefixFor(app) : 'PTO'}-42`;
+  }
+
+  /** `assertRequestId`, with an example from this Baton's apps (not a time-off id it may not have). */
+  async assertId(id: string): Promise<void> {
+    if (typeof id === 'string' && REQUEST_ID.test(id)) return;
+    assertRequestId(id, await this.exampleId());
+  }
+
   /** A request, if the actor may see it: its requester, someone with a task on it, operators and admins. */
   async get(actor: User, id: string): Promise<Request> {
-    assertRequestId(id);
+    await this.assertId(id);
     const request = await this.ctx.db.requests.findOne({ _id: id });
     if (!request) throw new NotFoundError(`No request ${id}.`);
     if (!(await this.canSee(actor, request))) throw new ForbiddenError(`You can't see ${id}.`);
@@ -397,7 +413,7 @@ export class RequestService {
   /** Admins may move a request by hand. */
   async setStage(actor: User, requestId: string, stage: string): Promise<RequestDoc> {
     requireAdmin(actor, 'change the stage of a request by hand');
-    assertRequestId(requestId);
+    await this.assertId(requestId);
     return this.changeStage(actor._id, requestId, stage, `${requestId}:stage:${eventStamp(this.ctx.now())}`);
   }
 

@@ -724,7 +724,8 @@ export class TaskService {
     await this.requests.appendHistory(task.request_id, await this.closeEvent(task));
     // Until each surface has updated its copies, they show buttons: recorded before the job
     // resumes (and pending_resume is cleared), so a crash before the updates leaves this mark.
-    const surfaces = [...new Set((task.deliveries ?? []).filter((d) => !d.error).map((d) => d.surface))];
+    const copies = [...(task.deliveries ?? []), ...(task.listed_copies ?? [])];
+    const surfaces = [...new Set(copies.filter((d) => !d.error).map((d) => d.surface))];
     if (surfaces.length > 0)
       await this.ctx.db.tasks.updateOne({ _id: task._id }, { $set: { copies_outdated: surfaces } });
     // Surfaces hear of it once the waiting job has moved on, so the closed card they render

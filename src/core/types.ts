@@ -258,6 +258,12 @@ export interface TaskFields {
   /** Where surfaces posted copies of the task (one per assignee and surface), to update them later. */
   deliveries?: Delivery[] | undefined;
   /**
+   * Copies posted in answer to someone asking for their open tasks (Teams' `tasks`), beside the
+   * task's own copies: updated with them (closed, expired, reassigned). Several a person and
+   * surface; the latest `LISTED_COPIES_KEPT` are kept.
+   */
+  listed_copies?: Delivery[] | undefined;
+  /**
    * The surfaces that handed a copy to every assignee they could reach (a group's members
    * included). Until a surface is here, redelivery hands it the task again, so the members a
    * crash left without a copy get theirs. Cleared when the assignees change.

@@ -188,6 +188,7 @@ export class UserService {
           { completed_by: from._id },
           { 'responses.by': from._id },
           { 'deliveries.user': from._id },
+          { 'listed_copies.user': from._id },
         ],
       })
       .toArray();
@@ -196,6 +197,9 @@ export class UserService {
         responses: task.responses.map((r) => ({ ...r, by: swap(r.by) })),
         ...(task.deliveries
           ? { deliveries: task.deliveries.map((d) => ({ ...d, user: swap(d.user) })) }
+          : {}),
+        ...(task.listed_copies
+          ? { listed_copies: task.listed_copies.map((d) => ({ ...d, user: swap(d.user) })) }
           : {}),
         ...(task.completed_by ? { completed_by: swap(task.completed_by) } : {}),
       };

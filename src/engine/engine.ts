@@ -5,7 +5,7 @@ import { BatonError, ConflictError, ForbiddenError, NotFoundError, ValidationErr
 import type { GroupService } from '../core/groups.js';
 import { eventStamp } from '../core/ids.js';
 import { recipeFieldValue } from '../core/records.js';
-import { assertRequestId, type RequestService, type TriggerSink } from '../core/requests.js';
+import type { RequestService, TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
   CancelInProgress,
@@ -1029,8 +1029,9 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     requestId: string,
     reason?: string,
   ): Promise<RequestDoc & { withdrawn_tasks: number }> {
-    if (typeof requestId !== 'string') throw new ValidationError('Which request? Give its id, e.g. PTO-42.');
-    assertRequestId(requestId);
+    if (typeof requestId !== 'string')
+      throw new ValidationError(`Which request? Give its id, e.g. ${await this.requests.exampleId()}.`);
+    await this.requests.assertId(requestId);
     const request = await this.requests.load(requestId);
     if (!request) throw new NotFoundError(`No request ${requestId}.`);
     if (request.requester !== actor._id && !isAdmin(actor)) {
