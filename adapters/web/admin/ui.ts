@@ -222,8 +222,13 @@ export function adminPage(
   });
 }
 
+/** A state as people read it: "Failed", not the stored "failed". */
+export function stateText(state: string): string {
+  return state.charAt(0).toUpperCase() + state.slice(1);
+}
+
 export function stateBadge(kit: WebKit, state: string): SafeHtml {
-  return kit.html`<span class="state state-${state}">${state}</span>`;
+  return kit.html`<span class="state state-${state}">${stateText(state)}</span>`;
 }
 
 /** A date for people (UTC, minutes) in a <time> element. */
