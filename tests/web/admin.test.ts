@@ -345,7 +345,7 @@ describe('admin pages over HTTP', () => {
     expect(broken.html).toMatch(/<a href="#L9">[^<]*bad\.yaml:9: /);
     const ok = await admin.get('/admin/recipes/laptop-order');
     expect(textOf(ok.html)).toMatch(/State: Running Stop/);
-    expect(textOf(ok.html)).toContain('Steps ok → change_stage');
+    expect(textOf(ok.html)).toContain('Steps ok Assign a task Change the stage');
     const stopped = await admin.submit(ok, '/admin/recipes/laptop-order/stop');
     expect(stopped.location).toBe('/admin/recipes/laptop-order?done=stopped');
     expect(textOf((await admin.get(stopped.location!)).html)).toMatch(/State: Stopped Start/);

@@ -6,6 +6,7 @@ import { requireOperator } from '../../../src/core/users.js';
 import type { AppDefinition } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import {
+  ACTION_WORDS,
   actionButton,
   adminPage,
   changed,
@@ -37,17 +38,6 @@ async function waitingText(kit: WebKit, job: JobDoc): Promise<SafeHtml | string>
   if (!task) return 'waiting for a task';
   return kit.html`waiting for the task “${task.title}”, assigned to ${await kit.baton.tasks.describeAssignee(task.assignee)}`;
 }
-
-/** A recipe step's action in words (the log's `assign_task` is a recipe file's key). */
-const ACTION_WORDS: Record<string, string> = {
-  assign_task: 'Assign a task',
-  change_stage: 'Change the stage',
-  update_record: 'Update the request',
-  notify: 'Notify',
-  wait: 'Wait',
-  stop: 'Stop',
-  if: 'Condition',
-};
 
 function actionText(action: string): string {
   return ACTION_WORDS[action] ?? action;
