@@ -62,6 +62,27 @@ const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   problem: '!',
 };
 
+/** A task's expiry at the end of its "assigned" line, as the core writes it (in UTC). */
+const EXPIRES = /, expires (\d{4}-\d\d-\d\d \d\d:\d\d) UTC$/;
+
+/**
+ * A history line as the page shows it: a task's "…, expires 2026-12-08 10:19 UTC" gets its time
+ * as a <time>, shown in the reader's zone like the times beside it (the stored text, in UTC, is
+ * what the chat surfaces show). Entries written before the time was kept beside the text read it
+ * from the text.
+ */
+function eventText(e: HistoryEvent, text: string): SafeHtml | string {
+  const m = e.type === 'task_assigned' ? EXPIRES.exec(text) : null;
+  if (!m) return text;
+  const kept = e.data?.expires_at;
+  const at =
+    kept instanceof Date || typeof kept === 'string'
+      ? new Date(kept)
+      : new Date(`${m[1]!.replace(' ', 'T')}:00Z`);
+  if (Number.isNaN(at.getTime())) return text;
+  return html`${text.slice(0, m.index)}, expires ${time(at)}`;
+}
+
 async function whoIs(deps: WebDeps, by: string): Promise<string> {
   if (by.startsWith('recipe:')) return `Recipe ${by.slice('recipe:'.length)}`;
   if (by === 'system') return 'Baton';
@@ -110,7 +131,7 @@ async function requestFragment(
             : e.text;
       return html`<li class="event event-${e.type}">
   <span class="dot" aria-hidden="true">${ICONS[e.type] ?? '•'}</span>
-  <div><p class="event-text">${text}</p>
+  <div><p class="event-text">${eventText(e, text)}</p>
   ${comment ? html`<blockquote>${comment}</blockquote>` : ''}
   <p class="muted small">${who} · ${time(e.at)}</p></div>
 </li>`;

@@ -263,7 +263,7 @@ export class RequestService {
     const request = await this.ctx.db.requests.findOne({ _id: id });
     if (!request) throw new NotFoundError(`No request ${id}.`);
     if (!(await this.canSee(actor, request))) throw new ForbiddenError(`You can't see ${id}.`);
-    return this.withHistory(request);
+    return this.withHistory(request, actor);
   }
 
   /** Internal read without authorization (engine, surfaces rendering a task the actor was given). */
@@ -500,7 +500,7 @@ export class RequestService {
       data: { comment: body },
     };
     await this.appendHistory(request._id, event);
-    return this.withHistory((await this.load(request._id))!);
+    return this.withHistory((await this.load(request._id))!, actor);
   }
 
   /** Records one history event unless one with the same id is already there. */
@@ -541,8 +541,9 @@ export class RequestService {
     return docs.map(({ _id, request_id, seq, ...event }) => event as HistoryEvent);
   }
 
-  private async withHistory(request: RequestDoc): Promise<Request> {
-    return { ...request, history: await this.history(request._id) };
+  /** The request with its history as `reader` may read it (see `historyFor`). */
+  private async withHistory(request: RequestDoc, reader: User): Promise<Request> {
+    return { ...request, history: (await this.history(request._id)).map((e) => historyFor(e, reader)) };
   }
 
   /** Marks a pending trigger event as dispatched. */
@@ -564,6 +565,24 @@ export class RequestService {
   async withPending(limit = 500): Promise<RequestDoc[]> {
     return this.ctx.db.requests.find({ has_pending: true }, { limit }).toArray();
   }
+}
+
+/** What someone who is not an admin or operator reads of a problem that held the request up. */
+export const PLAIN_PROBLEM = 'Something went wrong processing this request; an admin has been told.';
+
+/**
+ * A history entry as `reader` may read it: a `problem` says what an admin does about it (the
+ * error with the expression's source, the job to rerun, the commands to type), which only admins
+ * and operators can act on; everyone else (the requester, approvers) reads its plain text.
+ */
+export function historyFor(event: HistoryEvent, reader: User): HistoryEvent {
+  if (event.type !== 'problem' || isOperator(reader)) return event;
+  const { plain_text, data, ...rest } = event;
+  return {
+    ...rest,
+    text: plain_text ?? PLAIN_PROBLEM,
+    ...(typeof data?.problem === 'string' ? { data: { problem: data.problem } } : {}),
+  };
 }
 
 /** No value: missing, null, an empty text or an empty list (false and 0 are values). */

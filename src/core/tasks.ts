@@ -240,6 +240,8 @@ export class TaskService {
         task_id: stored._id,
         assignee: stored.assignee_key,
         outcomes: stored.outcomes.map((o) => o.label),
+        // The text's "expires … UTC" as a time, for surfaces that show times in the reader's zone.
+        ...(stored.expires_at ? { expires_at: stored.expires_at } : {}),
       },
     });
     if (stored.status === 'open' && stored.expires_at) await this.scheduleExpiry(stored.expires_at);

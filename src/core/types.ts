@@ -111,6 +111,11 @@ export interface HistoryEvent {
   by: string;
   /** Human summary: "Stage changed from Submitted to Approved". */
   text: string;
+  /**
+   * A `problem`'s text for people other than admins and operators: `text` says what an admin
+   * does about it (the error, the job to rerun), which the requester and approvers cannot act on.
+   */
+  plain_text?: string | undefined;
   data?: Record<string, unknown> | undefined;
 }
 

@@ -5,7 +5,7 @@ import { BatonError, ConflictError, ForbiddenError, NotFoundError, ValidationErr
 import type { GroupService } from '../core/groups.js';
 import { eventStamp } from '../core/ids.js';
 import { recipeFieldValue } from '../core/records.js';
-import type { RequestService, TriggerSink } from '../core/requests.js';
+import { PLAIN_PROBLEM, type RequestService, type TriggerSink } from '../core/requests.js';
 import type { TaskCloseSink, TaskService } from '../core/tasks.js';
 import type {
   CancelInProgress,
@@ -566,6 +566,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       { problem: 'failed', step: label, error: message },
       {
         history: `${what} ${rerun}.`,
+        plain: PLAIN_PROBLEM,
         requester: `Your request ${job.request_id} is held up: the recipe ${job.recipe} stopped with an error. Baton's admins have been told.`,
         admin: `${job.request_id}: ${what} ${rerun}.`,
       },
@@ -840,6 +841,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       { group, problem },
       {
         history: `${what} ${fix}.`,
+        plain: `${what} An admin has been told.`,
         requester: `Your request ${job.request_id} is held up: ${what} Baton's admins have been told.`,
         admin: `${job.request_id}: ${what} ${fix}.`,
       },
@@ -850,7 +852,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
 
   /**
    * A problem that holds a request up, told once (per `key`): recorded in the request's history
-   * (type `problem`), and sent to the requester and the admins as notifications (on every
+   * (type `problem`: `history` for admins and operators, `plain` for everyone else), and sent to the requester and the admins as notifications (on every
    * surface); an admin who is the requester gets the admins' version. `key` names the problem
    * within the job's own key space (`<job key>_<pc>:...`). False when told already (a step run
    * again after a crash).
@@ -859,7 +861,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
     job: JobDoc,
     key: string,
     data: Record<string, unknown>,
-    texts: { history: string; requester: string; admin: string },
+    texts: { history: string; plain: string; requester: string; admin: string },
   ): Promise<boolean> {
     const now = this.ctx.now();
     const fresh = await this.requests.appendHistory(job.request_id, {
@@ -868,6 +870,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
       at: now,
       by: `recipe:${job.recipe}`,
       text: texts.history,
+      plain_text: texts.plain,
       data,
     });
     if (!fresh) return false;

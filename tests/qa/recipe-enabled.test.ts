@@ -86,14 +86,14 @@ describe('enabled: in a recipe file', () => {
 
     let { url } = await start(dataDir, recipes);
     let ada = await signIn(url, 'ada');
-    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('running');
+    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('Running');
     await stop();
 
     // Turned off in its file: stopped at the next start, and a new request starts nothing.
     writeFileSync(file, recipe('enabled: false\n'));
     ({ url } = await start(dataDir, recipes));
     ada = await signIn(url, 'ada');
-    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('stopped');
+    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('Stopped');
     const riley = await signIn(url, 'riley');
     const filed = await riley.post('/apps/memo/new', { text: 'hello' });
     expect(filed.status).toBe(303);
@@ -105,7 +105,7 @@ describe('enabled: in a recipe file', () => {
     await stop();
     ({ url } = await start(dataDir, recipes));
     ada = await signIn(url, 'ada');
-    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('running');
+    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('Running');
 
     // An operator stops it, then its author turns it on in the file: the file's change is followed.
     expect((await ada.post('/admin/recipes/memo-seen/stop', {})).status).toBe(303);
@@ -113,6 +113,6 @@ describe('enabled: in a recipe file', () => {
     writeFileSync(file, recipe('enabled: true\n'));
     ({ url } = await start(dataDir, recipes));
     ada = await signIn(url, 'ada');
-    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('running');
+    expect(stateOf(await ada.get('/admin/recipes/memo-seen'))).toBe('Running');
   }, 120_000);
 });

@@ -70,9 +70,13 @@ describe('a step whose expression fails at run time', () => {
     expect(page).toContain(
       'Unable to cast value to a number: "abc" (in {{ $number(record.code) * 2 }}, at position 9)',
     );
-    const history = textOf(mainOf((await riley.get(`/requests/${request}`)).html));
+    const history = textOf(mainOf((await admin.get(`/requests/${request}`)).html));
     expect(history).toContain(
       'The recipe calc-run stopped at step "boom": Unable to cast value to a number: "abc" (in {{ $number(record.code) * 2 }}, at position 9).',
+    );
+    // The requester reads a plain line (the expression and the rerun are the admins' to act on).
+    expect(textOf(mainOf((await riley.get(`/requests/${request}`)).html))).toContain(
+      'Something went wrong processing this request; an admin has been told.',
     );
 
     // The admin fixes the field's expression; the rerun goes on to the condition, which fails next.

@@ -94,12 +94,18 @@ describe('Slack: a recipe step that fails', () => {
       expect(text).toContain(`then rerun the job ("admin jobs rerun ${job!._id}", after /baton in Slack`);
     }
     const problems = async () =>
-      (await rt.baton.requests.get(p.alice!, request._id)).history.filter((h) => h.type === 'problem');
+      (await rt.baton.requests.get(p.admin!, request._id)).history.filter((h) => h.type === 'problem');
     expect((await problems()).map((h) => h.text)).toEqual([
       expect.stringMatching(
         /^The recipe desk-flow stopped at step "notify#1": notify "to" gave null.*rerun the job/,
       ),
     ]);
+    // The requester reads a plain line: the rerun is the admins' to do.
+    expect(
+      (await rt.baton.requests.get(p.alice!, request._id)).history
+        .filter((h) => h.type === 'problem')
+        .map((h) => h.text),
+    ).toEqual(['Something went wrong processing this request; an admin has been told.']);
 
     // A rerun that fails again is told again, once.
     await rt.baton.engine.rerun(p.admin!, job!._id);

@@ -96,9 +96,15 @@ describe('Slack: a task for a group with no members', () => {
         'Add members to facilities ("admin groups add facilities @someone", after /baton in Slack',
       );
     }
-    const history = (await rt.baton.requests.get(p.alice!, request._id)).history;
+    const history = (await rt.baton.requests.get(p.admin!, request._id)).history;
     expect(history.find((h) => h.type === 'problem')!.text).toMatch(
       /^Nobody can act on "Find a desk": it is assigned to group facilities, which has no members\. Add members/,
+    );
+    // The requester reads what holds the request up, without the admins' commands.
+    expect(
+      (await rt.baton.requests.get(p.alice!, request._id)).history.find((h) => h.type === 'problem')!.text,
+    ).toBe(
+      'Nobody can act on "Find a desk": it is assigned to group facilities, which has no members. An admin has been told.',
     );
     // The job's log shows it waiting on the task, not failed.
     const [job] = await rt.baton.recipes.listJobs(p.admin!, { status: 'waiting' });

@@ -96,7 +96,7 @@ describe('admin pages and dashboard in Chromium', () => {
     await ada.page.waitForURL(/done=stopped/);
     expect((await baton.recipes.get(admin, 'time-off-approval')).state).toBe('stopped');
     expect(await ada.page.locator('tr[data-recipe="time-off-approval"] .state').textContent()).toBe(
-      'stopped',
+      'Stopped',
     );
 
     await ada.page.goto(`${portal.url}/admin/apps/time-off`);

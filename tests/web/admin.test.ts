@@ -187,13 +187,13 @@ describe('admin pages over HTTP', () => {
     const recipes = await op.get('/admin/recipes');
     expect(recipes.status).toBe(200);
     const row = /<tr data-recipe="laptop-order">[\s\S]*?<\/tr>/.exec(recipes.html)![0];
-    expect(textOf(row)).toContain('running');
+    expect(textOf(row)).toContain('Running');
     expect(row).toContain(
       '<button type="submit" class="button" aria-describedby="recipe-laptop-order">Stop</button>',
     );
     // The invalid recipe: its problem with file and line, and no start button.
     const broken = /<tr data-recipe="broken-one">[\s\S]*?<\/tr>/.exec(recipes.html)![0];
-    expect(textOf(broken)).toMatch(/invalid .*bad\.yaml:9: steps\[0\]\.expires_in: expected a duration/);
+    expect(textOf(broken)).toMatch(/Invalid .*bad\.yaml:9: steps\[0\]\.expires_in: expected a duration/);
     expect(broken).not.toContain('<button');
     // Operators see no pack installer.
     expect(recipes.html).not.toContain('action="/admin/recipes/install"');
@@ -203,7 +203,7 @@ describe('admin pages over HTTP', () => {
     expect((await portal.baton.recipes.get(operator, 'laptop-order')).state).toBe('stopped');
     const page = await op.get(stopped.location!);
     expect(textOf(page.html)).toContain('Recipe stopped');
-    expect(textOf(/<tr data-recipe="laptop-order">[\s\S]*?<\/tr>/.exec(page.html)![0])).toContain('stopped');
+    expect(textOf(/<tr data-recipe="laptop-order">[\s\S]*?<\/tr>/.exec(page.html)![0])).toContain('Stopped');
     await portal.baton.requests.file(p.riley!, 'laptop', { model: 'Air', approver: p.morgan!._id });
     expect(await portal.baton.recipes.listJobs(operator)).toEqual([]);
 
@@ -289,12 +289,12 @@ describe('admin pages over HTTP', () => {
     const onlyFailed = await op.get('/admin/jobs?status=failed&recipe=laptop-order');
     const rows = [...onlyFailed.html.matchAll(/<tr data-job="([^"]+)">([\s\S]*?)<\/tr>/g)];
     expect(rows.map((r) => r[1])).toEqual([failed!._id]);
-    expect(textOf(rows[0]![2]!)).toMatch(/laptop-order LAPTOP-1 failed .*Laptop has no stage "Nowhere"/);
+    expect(textOf(rows[0]![2]!)).toMatch(/laptop-order LAPTOP-1 Failed .*Laptop has no stage "Nowhere"/);
     const firstOnly = await op.get('/admin/jobs?limit=1');
     expect([...firstOnly.html.matchAll(/<tr data-job="/g)]).toHaveLength(1);
     expect(firstOnly.html).toContain('<a href="/admin/jobs?limit=4">Show more</a>');
     const waiting = await op.get('/admin/jobs?status=waiting');
-    expect(textOf(waiting.html)).toMatch(/LAPTOP-2 waiting ok/);
+    expect(textOf(waiting.html)).toMatch(/LAPTOP-2 Waiting Assign a task ok/);
     expect((await op.get('/admin/jobs?status=bogus')).status).toBe(400);
     expect(textOf((await op.get('/admin/jobs?recipe=nothing-here')).html)).toContain(
       'No jobs of nothing-here.',
@@ -304,9 +304,9 @@ describe('admin pages over HTTP', () => {
     expect(detail.status).toBe(200);
     const text = textOf(detail.html);
     expect(text).toMatch(/Failed at change_stage#2 .*Laptop has no stage "Nowhere"/);
-    expect(text).toMatch(/ok completed Reject Morgan Manager/);
+    expect(text).toMatch(/ok Completed Reject Morgan Manager/);
     expect(text).toMatch(
-      /0 ok Assign a task waiting .* 1 change_stage#2 Change the stage failed .*Laptop has no stage/,
+      /1 ok Assign a task Waiting .* 2 change_stage#2 Change the stage Failed .*Laptop has no stage/,
     );
     expect((await op.get('/admin/jobs/j_missing')).status).toBe(404);
 
@@ -344,11 +344,11 @@ describe('admin pages over HTTP', () => {
     expect(broken.html).toMatch(/<span class="line bad" id="L9">/);
     expect(broken.html).toMatch(/<a href="#L9">[^<]*bad\.yaml:9: /);
     const ok = await admin.get('/admin/recipes/laptop-order');
-    expect(textOf(ok.html)).toMatch(/State: running Stop/);
-    expect(textOf(ok.html)).toContain('Steps ok → change_stage');
+    expect(textOf(ok.html)).toMatch(/State: Running Stop/);
+    expect(textOf(ok.html)).toContain('Steps ok Assign a task Change the stage');
     const stopped = await admin.submit(ok, '/admin/recipes/laptop-order/stop');
     expect(stopped.location).toBe('/admin/recipes/laptop-order?done=stopped');
-    expect(textOf((await admin.get(stopped.location!)).html)).toMatch(/State: stopped Start/);
+    expect(textOf((await admin.get(stopped.location!)).html)).toMatch(/State: Stopped Start/);
     expect((await admin.get('/admin/recipes/nope')).status).toBe(404);
 
     const list = await admin.get('/admin/recipes');

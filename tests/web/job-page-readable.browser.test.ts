@@ -138,7 +138,7 @@ describe('the job page reads for people, in Chromium', { timeout: 90_000 }, () =
     const main = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
     expect(main).toContain(`Stopped: ${request._id} was cancelled by Riley Requester`);
     expect(main).not.toContain('stop step');
-    expect(main).toMatch(/Step results Step Status Outcome By At Value manager cancelled/);
+    expect(main).toMatch(/Step results Step Status Outcome By At Value manager Cancelled/);
     expect(errors).toEqual([]);
     await context.close();
   });

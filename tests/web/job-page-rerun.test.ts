@@ -55,7 +55,7 @@ describe('the job page after a rerun', () => {
     expect(textOf(before.body)).toMatch(
       /Recipe badge-flow — the version installed now, first run \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
     );
-    expect(textOf(before.body)).toContain('Current step notify#2');
+    expect(textOf(before.body)).toContain('Current step Notify (notify#2)');
 
     // The admin creates the group and reruns the job: it completes.
     await ada.get('/admin/groups');

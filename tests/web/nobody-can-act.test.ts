@@ -49,8 +49,9 @@ describe('portal: a task for a group with no members', () => {
       return textOf(mainOf(p.html)).includes('Nobody can act on') ? p : null;
     });
     expect(textOf(mainOf(page.html))).toContain(
-      'Nobody can act on "Find a desk": it is assigned to group facilities, which has no members. Add members to facilities',
+      'Nobody can act on "Find a desk": it is assigned to group facilities, which has no members. An admin has been told.',
     );
+    expect(textOf(mainOf(page.html))).not.toContain('Add members to facilities');
     const inbox = textOf(mainOf((await riley.get('/')).html));
     expect(inbox).toContain(`Your request ${id} is held up: Nobody can act on "Find a desk"`);
     const ada = await signIn(portal.app, 'ada');
@@ -61,6 +62,9 @@ describe('portal: a task for a group with no members', () => {
     // Handing the task to another group nobody is in: refused, with the reason.
     const task = (await portal.baton.tasks.listForRequest(id))[0]!;
     const adaPage = await ada.get(`/requests/${id}`);
+    expect(textOf(mainOf(adaPage.html))).toContain(
+      'Nobody can act on "Find a desk": it is assigned to group facilities, which has no members. Add members to facilities',
+    );
     const refused = await ada.submit(adaPage, `/tasks/${task._id}/reassign`, { to: 'group:unused' });
     expect(refused.status).toBe(400);
     expect(textOf(mainOf(refused.html))).toContain(

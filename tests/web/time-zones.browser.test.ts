@@ -68,4 +68,36 @@ describe('times on the portal say their zone, in Chromium', { timeout: 90_000 },
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  // The history's "…, expires 2026-12-08 10:19 UTC" was plain UTC text beside times in the
+  // reader's zone: the expiry is now a time like them.
+  it("in Tokyo: a task's expiry in the history is in the reader's zone, not UTC", async () => {
+    const { page, context, errors } = await signInAs(browser, portal.url, 'Riley Requester', {
+      timezoneId: 'Asia/Tokyo',
+      locale: 'en-US',
+    });
+    const { baton } = portal.runtime;
+    const riley = (await baton.users.lookup('riley@playground.baton.invalid'))!;
+    const request = await baton.requests.file(riley, 'repair', { what: 'the lamp' });
+    const [task] = await eventually(async () => {
+      const tasks = await baton.tasks.listForRequest(request._id);
+      return tasks.length === 1 ? tasks : undefined;
+    });
+    await page.goto(`${portal.url}/requests/${request._id}`);
+    const line = page.locator('[data-testid="history"] .event-task_assigned .event-text');
+    const expected = new Date(task!.expires_at!).toLocaleString('en-US', {
+      timeZone: 'Asia/Tokyo',
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+    });
+    await expect
+      .poll(() => line.textContent())
+      .toBe(`Task "Fix the lamp" assigned to Morgan Manager, expires ${expected} GMT+9`);
+    expect(await page.locator('[data-testid="history"]').textContent()).not.toContain('UTC');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

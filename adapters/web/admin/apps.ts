@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'yaml';
 import { ValidationError } from '../../../src/core/errors.js';
+import { selectedLabels } from '../../../src/core/records.js';
 import type { AppDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin, requireOperator } from '../../../src/core/users.js';
 import {
@@ -295,8 +296,15 @@ function describeField(f: AppDefinition['fields'][number]): string {
     if (f.min !== undefined) parts.push(`min ${f.min}`);
     if (f.max !== undefined) parts.push(`max ${f.max}`);
   }
-  if (f.options) parts.push(`options: ${f.options.map(optionValue).join(', ')}`);
-  if (f.default !== undefined) parts.push(`default: ${JSON.stringify(f.default)}`);
+  // Choices by the labels people pick on the form, with the value a recipe compares when it differs.
+  if (f.options)
+    parts.push(
+      `options: ${f.options.map((o) => (typeof o === 'string' || o.label === o.value ? optionValue(o) : `${o.label} (${o.value})`)).join(', ')}`,
+    );
+  if (f.default !== undefined)
+    parts.push(
+      `default: ${f.options ? selectedLabels(f.options, f.default) : typeof f.default === 'boolean' ? (f.default ? 'Yes' : 'No') : JSON.stringify(f.default)}`,
+    );
   return parts.join('; ');
 }
 

@@ -6,6 +6,7 @@ import { requireOperator } from '../../../src/core/users.js';
 import type { AppDefinition } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import {
+  ACTION_WORDS,
   actionButton,
   adminPage,
   changed,
@@ -15,6 +16,7 @@ import {
   plural,
   route,
   stateBadge,
+  stateText,
   when,
 } from './ui.js';
 
@@ -37,19 +39,26 @@ async function waitingText(kit: WebKit, job: JobDoc): Promise<SafeHtml | string>
   return kit.html`waiting for the task “${task.title}”, assigned to ${await kit.baton.tasks.describeAssignee(task.assignee)}`;
 }
 
-/** A recipe step's action in words (the log's `assign_task` is a recipe file's key). */
-const ACTION_WORDS: Record<string, string> = {
-  assign_task: 'Assign a task',
-  change_stage: 'Change the stage',
-  update_record: 'Update the request',
-  notify: 'Notify',
-  wait: 'Wait',
-  stop: 'Stop',
-  if: 'Condition',
-};
-
 function actionText(action: string): string {
   return ACTION_WORDS[action] ?? action;
+}
+
+/**
+ * The step a job is at, for people: what it does in words, with the step's id (a step without
+ * one has a label made of its action and position, `update_record#3`: shown after the words, as
+ * reruns match it), and, for a waiting job, what it waits for.
+ */
+async function currentStepText(kit: WebKit, job: JobDoc): Promise<SafeHtml | string> {
+  const label = job.current_step;
+  if (!label) return '—';
+  const action = job.log.findLast((l) => l.step === label)?.action ?? label.split('#')[0];
+  const words = action ? ACTION_WORDS[action] : undefined;
+  const step = !words
+    ? kit.html`<code>${label}</code>`
+    : label.includes('#')
+      ? kit.html`${words} <span class="muted">(${label})</span>`
+      : kit.html`${words} <code>${label}</code>`;
+  return job.waiting ? kit.html`${step} <span class="muted">— ${await waitingText(kit, job)}</span>` : step;
 }
 
 async function listPage(
@@ -79,7 +88,8 @@ async function listPage(
   const statusOptions = [
     kit.html`<option value="">Any status</option>`,
     ...JOB_STATUSES.map(
-      (s) => kit.html`<option value="${s}"${s === status ? kit.raw(' selected') : ''}>${s}</option>`,
+      (s) =>
+        kit.html`<option value="${s}"${s === status ? kit.raw(' selected') : ''}>${stateText(s)}</option>`,
     ),
   ];
   const recipeOptions = [
@@ -89,13 +99,15 @@ async function listPage(
         kit.html`<option value="${r.name}"${r.name === recipe ? kit.raw(' selected') : ''}>${r.name}</option>`,
     ),
   ];
-  const rows = jobs.map(
-    (
-      j,
-    ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
-<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : (j.current_step ?? '—')}</td>
+  const rows = await Promise.all(
+    jobs.map(
+      async (
+        j,
+      ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
+<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : await currentStepText(kit, j)}</td>
 <td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : j.stop_reason ? kit.html`<span class="muted">Stopped: ${truncate(j.stop_reason, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
 <td>${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
+    ),
   );
   const body = kit.html`<div class="page-head"><h1>Jobs</h1></div>
 <form method="get" action="/admin/jobs" class="filters" role="search" aria-label="Filter jobs">
@@ -207,10 +219,14 @@ async function detailPage(
       return kit.html`<tr><td><code>${stepId}</code></td><td>${stateBadge(kit, status)}</td><td>${outcomeText(kit, r, task)}</td><td>${r.completed_by ? (names.get(r.completed_by) ?? r.completed_by) : ''}</td><td>${when(kit, r.completed_at ? new Date(r.completed_at) : undefined)}</td><td class="wrap">${await valueText(kit, app, actions.get(stepId), r.value)}</td></tr>`;
     }),
   );
+  // Steps numbered in the order the job reached them (a step's position in the compiled recipe,
+  // 0, 1, 8…, means nothing to a reader); a step logged twice (waited, then completed) keeps its number.
+  const numbers = new Map<number, number>();
+  for (const l of job.log) if (!numbers.has(l.pc)) numbers.set(l.pc, numbers.size + 1);
   const log = job.log.map(
     (
       l,
-    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${l.pc}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${stateBadge(kit, l.status)}</td>
+    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${String(numbers.get(l.pc))}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${stateBadge(kit, l.status)}</td>
 <td>${when(kit, l.started_at)}</td><td>${duration(l.finished_at.getTime() - l.started_at.getTime())}</td><td>${l.error ?? ''}</td></tr>`,
   );
   const notice = field((req.query ?? {}) as Record<string, unknown>, 'rerun');
@@ -235,7 +251,7 @@ ${
   // A finished job has no current step (the last one it ran is in the step log).
   job.status === 'completed' || job.status === 'stopped'
     ? ''
-    : kit.html`<dt>Current step</dt><dd>${job.current_step ?? '—'}${job.waiting ? kit.html` <span class="muted">— ${await waitingText(kit, job)}</span>` : ''}</dd>`
+    : kit.html`<dt>Current step</dt><dd>${await currentStepText(kit, job)}</dd>`
 }
 <dt>Started</dt><dd>${when(kit, job.started_at)}</dd>
 <dt>Updated</dt><dd>${when(kit, job.updated_at)}</dd>

@@ -3,10 +3,11 @@ import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
-import { isConditionalStep } from '../../../src/recipes/schema.js';
+import { isConditionalStep, type Step } from '../../../src/recipes/schema.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { wantsJson } from '../shell.js';
 import {
+  ACTION_WORDS,
   actionButton,
   adminPage,
   bodyOf,
@@ -38,6 +39,21 @@ function problemList(kit: WebKit, r: RecipeDoc, link: boolean): SafeHtml {
     }</li>`;
   });
   return kit.html`<ul class="problems">${items}</ul>`;
+}
+
+/**
+ * A recipe's steps as nested lists: each step by its id (if it has one) and what it does, and
+ * under each condition the steps of its then and else branches (a recipe's work is often all
+ * after an approval's condition).
+ */
+function stepList(kit: WebKit, steps: Step[]): SafeHtml {
+  return kit.html`<ol class="steps">${steps.map((s) => {
+    const id = s.id ? kit.html`<code>${s.id}</code> ` : '';
+    if (!isConditionalStep(s)) return kit.html`<li>${id}${ACTION_WORDS[s.action] ?? s.action}</li>`;
+    const branch = (name: string, list: Step[] | undefined) =>
+      list?.length ? kit.html`<li>${name}: ${stepList(kit, list)}</li>` : '';
+    return kit.html`<li>${id}If <code>${s.if}</code><ul class="branches">${branch('then', s.then)}${branch('else', s.else)}</ul></li>`;
+  })}</ol>`;
 }
 
 /** Start or Stop, as a plain form: the recipe's state decides which. */
@@ -166,7 +182,7 @@ ${notice ? kit.html`<p class="notice" role="status">${notice}</p>` : ''}
 ${r.definition?.description ? kit.html`<p>${r.definition.description}</p>` : ''}
 <dl><dt>Trigger</dt><dd>${trigger(r)}</dd><dt>Source</dt><dd>${r.source}${r.file ? kit.html` — <code>${shortFile(r.file)}</code>` : ''}</dd>
 <dt>Updated</dt><dd>${when(kit, r.updated_at)}</dd>
-${steps.length ? kit.html`<dt>Steps</dt><dd>${steps.map((s, i) => kit.html`${i ? ' → ' : ''}${s.id ?? s.name ?? (isConditionalStep(s) ? 'if' : s.action)}`)}</dd>` : ''}</dl>
+${steps.length ? kit.html`<dt>Steps</dt><dd>${stepList(kit, steps)}</dd>` : ''}</dl>
 ${
   r.problems.length
     ? kit.html`<section aria-labelledby="problems-h"><h2 id="problems-h">Problems</h2>${problemList(kit, r, Boolean(r.yaml))}</section>`

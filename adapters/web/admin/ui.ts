@@ -222,8 +222,24 @@ export function adminPage(
   });
 }
 
+/** A recipe step's action in words (the log's `assign_task` is a recipe file's key). */
+export const ACTION_WORDS: Record<string, string> = {
+  assign_task: 'Assign a task',
+  change_stage: 'Change the stage',
+  update_record: 'Update the request',
+  notify: 'Notify',
+  wait: 'Wait',
+  stop: 'Stop',
+  if: 'Condition',
+};
+
+/** A state as people read it: "Failed", not the stored "failed". */
+export function stateText(state: string): string {
+  return state.charAt(0).toUpperCase() + state.slice(1);
+}
+
 export function stateBadge(kit: WebKit, state: string): SafeHtml {
-  return kit.html`<span class="state state-${state}">${state}</span>`;
+  return kit.html`<span class="state state-${state}">${stateText(state)}</span>`;
 }
 
 /** A date for people (UTC, minutes) in a <time> element. */
