@@ -1211,6 +1211,24 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
           if (message) problems.push(problemAt(file, locator, at, message, 'warning'));
         }
       }
+      if (step.action === 'assign_task' && step.quorum.mode !== 'any') {
+        // (a literal recipient is checked with the file: see quorumProblems)
+        const who = onePersonTemplate(
+          Array.isArray(step.to) && step.to.length === 1 ? step.to[0] : step.to,
+          app,
+        );
+        if (who) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              [...path, 'quorum', 'mode'],
+              `quorum mode "${step.quorum.mode}" counts the answers of a group's members: this task is for one person (${who}), whose answer decides it (assign it to group:<name>, or to a select field whose options are groups)`,
+              'warning',
+            ),
+          );
+        }
+      }
       if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
         const cards = cardNames();
         if (cards && !cards.includes(step.card)) {
@@ -1338,6 +1356,31 @@ function recipientProblem(to: unknown, app: AppDefinition): string | undefined {
     return `record.${field.key} is a ${field.type} field (${field.label}) whose option "${bad}" is not a person (an email or group:<name>): ${instead}`;
   }
   return `record.${field.key} is a ${field.type} field (${field.label}), not a person: ${instead}`;
+}
+
+/**
+ * What makes a recipient template one person, or undefined: a `user` or `email` field, a select
+ * field none of whose options is a group, the requester, or whoever completed a task.
+ */
+function onePersonTemplate(to: unknown, app: AppDefinition): string | undefined {
+  if (typeof to !== 'string') return undefined;
+  const m = /^\{\{\s*([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*\}\}$/.exec(to.trim());
+  if (!m) return undefined;
+  const ref = m[1]!.replace(/\s+/g, '');
+  if (['request.requester', 'requester.id', 'requester.email'].includes(ref)) return 'the requester';
+  const done = /^steps\.([a-z_][a-z0-9_]*)\.completed_by$/.exec(ref);
+  if (done) return `whoever completed step "${done[1]}"`;
+  const key = /^record\.([A-Za-z_]\w*)$/.exec(ref)?.[1];
+  const field = app.fields.find((f) => f.key === key);
+  if (!field) return undefined;
+  if (field.type === 'user' || field.type === 'email')
+    return `record.${field.key} is ${field.type === 'user' ? 'a user' : 'an email'} field, ${field.label}`;
+  if (
+    field.type === 'select' &&
+    !(field.options ?? []).some((o) => (typeof o === 'string' ? o : o.value).trim().startsWith('group:'))
+  )
+    return `record.${field.key} is a select field, ${field.label}, whose options are people, not groups`;
+  return undefined;
 }
 
 /** True when a value holds a `{{ }}` template anywhere (a string, or a string inside a list or mapping). */
