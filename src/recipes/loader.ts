@@ -227,6 +227,65 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
     visit((data as { steps: unknown }).steps, ['steps']);
   problems.push(...stepReferenceProblems(file, locator, data));
   problems.push(...quorumProblems(file, locator, data));
+  problems.push(...triggerReferenceProblems(file, locator, data));
+  return problems;
+}
+
+/** What `trigger` carries in the jobs of each trigger type (besides its event id and depth). */
+const TRIGGER_KEYS: Record<string, readonly string[]> = {
+  new_request: ['type'],
+  stage_changed: ['type', 'from', 'to', 'by'],
+  task_completed: ['type', 'task_id', 'step_id', 'title', 'outcome', 'comment', 'completed_by', 'inputs'],
+};
+/** Of the keys a task_completed trigger carries, those a task's own step result has too (steps.<id>.<key>). */
+const STEP_RESULT_KEYS = new Set(['task_id', 'outcome', 'comment', 'completed_by', 'inputs']);
+
+/**
+ * Warns about `trigger.<key>` where the recipe's trigger never carries that key: a new_request
+ * trigger has no comment or outcome (always blank), and `trigger.form` is a typo of from.
+ */
+function triggerReferenceProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const type = (data as { trigger?: { type?: unknown } } | null)?.trigger?.type;
+  const known = typeof type === 'string' ? TRIGGER_KEYS[type] : undefined;
+  if (!known) return [];
+  // A task of this recipe with an id, for the steps.<id>.<key> to write instead.
+  let taskId: string | undefined;
+  const findTask = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const step of list) {
+      if (taskId || !step || typeof step !== 'object') continue;
+      const s = step as { id?: unknown; action?: unknown; then?: unknown; else?: unknown };
+      if (s.action === 'assign_task' && typeof s.id === 'string') taskId = s.id;
+      findTask(s.then);
+      findTask(s.else);
+    }
+  };
+  findTask((data as { steps?: unknown }).steps);
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const code = expression.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    for (const match of code.matchAll(/(?<![\w$.])trigger\s*\.\s*([A-Za-z_][\w]*)/g)) {
+      const key = match[1]!;
+      if (known.includes(key) || key === 'id' || key === 'depth' || reported.has(`trigger.${key}`)) continue;
+      reported.add(`trigger.${key}`);
+      const owner = Object.keys(TRIGGER_KEYS).find((t) => TRIGGER_KEYS[t]!.includes(key));
+      let message: string;
+      if (owner) {
+        const instead =
+          STEP_RESULT_KEYS.has(key) && type !== 'task_completed'
+            ? `; for a task of this recipe, write steps.<id>.${key}${taskId ? `, e.g. steps.${taskId}.${key}` : ''}`
+            : key === 'to' || key === 'from'
+              ? "; the request's stage is request.stage"
+              : '';
+        message = `trigger.${key} is never set: a ${type} trigger carries only ${known.join(', ')} (only a ${owner} trigger has ${key})${instead}`;
+      } else {
+        const close = closestKey(key, known);
+        message = `a ${type} trigger has no "${key}"${close ? ` (did you mean "${close}"?)` : ''}: it carries ${known.join(', ')}`;
+      }
+      problems.push(problemAt(file, locator, path, message, 'warning'));
+    }
+  };
+  forEachExpression((data as { steps?: unknown }).steps, check);
   return problems;
 }
 
@@ -1183,6 +1242,27 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
         problems.push(
           ...outcomeReferenceProblems(file, locator, def.steps, { task: trigger.task, outcomes }),
         );
+        // trigger.inputs.<id>: an input the task does not have is always blank
+        const inputs = [...new Set(taskSteps.flatMap((s) => (s.inputs ?? []).map((i) => i.id)))];
+        forEachExpression(def.steps, (expression, path, reported) => {
+          for (const match of expression.matchAll(
+            /(?<![\w$.])trigger\s*\.\s*inputs\s*\.\s*([A-Za-z_]\w*)/g,
+          )) {
+            const input = match[1]!;
+            if (inputs.includes(input) || reported.has(`inputs.${input}`)) continue;
+            reported.add(`inputs.${input}`);
+            const close = closestKey(input, inputs);
+            problems.push(
+              problemAt(
+                file,
+                locator,
+                path,
+                `step "${trigger.task}" (whose completion starts this recipe) has no input "${input}"${close ? ` (did you mean "${close}"?)` : ''}; ${inputs.length > 0 ? `its inputs: ${inputs.join(', ')}` : 'it has no inputs'}; trigger.inputs.${input} is always blank`,
+                'warning',
+              ),
+            );
+          }
+        });
       }
       if (taskSteps.length > 0 && trigger.outcome !== undefined) {
         const outcomes = taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel));
