@@ -857,7 +857,15 @@ function sortProblems(problems: Problem[]): Problem[] {
 export function parseDefinitionFile(
   text: string,
   file: string,
-  options: { apps?: readonly AppDefinition[] } = {},
+  options: {
+    apps?: readonly AppDefinition[];
+    /**
+     * The other recipes installed (e.g. those in the store): a task_completed trigger is checked
+     * against the task it names in one of them, as files are against the recipes beside them.
+     * One with this recipe's name is the one being replaced, and is left out.
+     */
+    recipes?: readonly RecipeDefinition[];
+  } = {},
 ): ParseResult {
   try {
     const parsed = parseInternal(text, file);
@@ -881,6 +889,9 @@ export function parseDefinitionFile(
             partial: !definition,
             ...(parsed.partial?.kind === 'recipe' ? { lost: parsed.partial.lost } : {}),
           },
+          ...(options.recipes ?? [])
+            .filter((r) => r.name !== recipe.name)
+            .map((r) => ({ definition: r, file: `recipe ${r.name}`, source: '', locator: null })),
         ],
       ).filter((p) => p.file === file);
       problems = sortProblems([...problems, ...cross]);
