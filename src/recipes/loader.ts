@@ -26,6 +26,7 @@ import {
   AppDefinitionSchema,
   type AssignTaskStep,
   closestKey,
+  closestName,
   editDistance,
   FieldSchema,
   idPrefixFor,
@@ -371,7 +372,20 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         const id = match[1]!;
         if (ids.has(id) || reported.has(id)) continue;
         reported.add(id);
-        problems.push(problemAt(file, locator, path, `no step has id "${id}"`, 'warning'));
+        const close = closestName(id, [...ids]);
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            path,
+            `no step has id "${id}"${close ? ` (did you mean "${close}"?)` : ''}; ${
+              ids.size > 0
+                ? `step ids: ${[...ids].join(', ')}`
+                : `no step of this recipe has an id (give the step it means one: id: ${id})`
+            }`,
+            'warning',
+          ),
+        );
       }
       // An input the task does not have reads as nothing: the field or text it fills stays blank.
       for (const match of value.matchAll(/(?<![\w$.])steps\.([a-z_][a-z0-9_]*)\.inputs\.([A-Za-z_][\w]*)/g)) {
@@ -379,7 +393,7 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         const known = inputsOf.get(id);
         if (!known || known.includes(input) || reported.has(`${id}.inputs.${input}`)) continue;
         reported.add(`${id}.inputs.${input}`);
-        const closest = closestKey(input, known);
+        const closest = closestName(input, known);
         const message =
           known.length === 0
             ? `step "${id}" has no input "${input}": it has no inputs`
@@ -1239,12 +1253,21 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
             !isConditionalStep(s) && s.action === 'assign_task' && s.id === trigger.task,
         );
       if (taskSteps.length === 0 && !unread((raw) => raw.id === trigger.task && mayBeTask(raw))) {
+        const taskIds = [
+          ...new Set(
+            recipes
+              .filter((r) => r.definition.trigger.app === app.key)
+              .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+              .flatMap((s) => (!isConditionalStep(s) && s.action === 'assign_task' && s.id ? [s.id] : [])),
+          ),
+        ];
+        const close = closestName(trigger.task, taskIds);
         problems.push(
           problemAt(
             file,
             locator,
             ['trigger', 'task'],
-            `no recipe of app "${app.key}" in these files has an assign_task step with id "${trigger.task}"`,
+            `no recipe of app "${app.key}" in these files has an assign_task step with id "${trigger.task}"${close ? ` (did you mean "${close}"?)` : ''}${taskIds.length > 0 ? `; task ids: ${taskIds.join(', ')}` : ''}`,
             'warning',
           ),
         );
@@ -1262,7 +1285,7 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
             const input = match[1]!;
             if (inputs.includes(input) || reported.has(`inputs.${input}`)) continue;
             reported.add(`inputs.${input}`);
-            const close = closestKey(input, inputs);
+            const close = closestName(input, inputs);
             problems.push(
               problemAt(
                 file,

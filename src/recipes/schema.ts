@@ -38,6 +38,32 @@ export function closestKey(key: string, allowed: readonly string[]): string | un
   return best;
 }
 
+/**
+ * True when `short` reads as an abbreviation of `long`: its letters in order within it, from the
+ * same first letter (mgr of manager, finance of finance_approval); two letters only as its start
+ * (hr of hr_review).
+ */
+function abbreviates(short: string, long: string): boolean {
+  if (short.length < 2 || short.length >= long.length || short[0] !== long[0]) return false;
+  if (short.length === 2) return long.startsWith(short);
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return i === short.length;
+}
+
+/**
+ * The name (a step or input id) meant by one that is not there: a near miss (manger for manager:
+ * a letter in three at most, so that hr is not taken for mgr), or else the only name that it
+ * abbreviates or that abbreviates it (mgr for manager or manger, hr_review for hr), which a
+ * distance in letters never finds for short names.
+ */
+export function closestName(name: string, names: readonly string[]): string | undefined {
+  const near = closestKey(name, names);
+  if (near && editDistance(name, near) <= Math.max(1, Math.floor(name.length / 3))) return near;
+  const matches = names.filter((n) => abbreviates(name, n) || abbreviates(n, name));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 /** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
 /** Words people write for a key of another name (message: for text:), by what they mean. */
 const KEY_SYNONYMS: Record<string, readonly string[]> = {
