@@ -64,6 +64,25 @@ export function closestName(name: string, names: readonly string[]): string | un
   return matches.length === 1 ? matches[0] : undefined;
 }
 
+/** The keys of action steps (besides id and name), which an if step has none of. */
+const ACTION_STEP_KEYS = new Set([
+  'action',
+  'to',
+  'title',
+  'instructions',
+  'outcomes',
+  'inputs',
+  'expires_in',
+  'quorum',
+  'card',
+  'stage',
+  'fields',
+  'text',
+  'for',
+  'until',
+  'reason',
+]);
+
 /** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
 /** Words people write for a key of another name (message: for text:), by what they mean. */
 const KEY_SYNONYMS: Record<string, readonly string[]> = {
@@ -85,6 +104,9 @@ const KEY_SYNONYMS: Record<string, readonly string[]> = {
 };
 
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  // `to:` of a step under then: indented as far as its `- `: YAML gives it to the if step
+  if (allowed.includes('if') && allowed.includes('then') && ACTION_STEP_KEYS.has(key))
+    return `unknown key "${key}": an if step has no such key: if it belongs to the step above it (under then: or else:), indent it to line up with that step's action:; allowed keys here: ${allowed.join(', ')}`;
   const lower = key.toLowerCase();
   const synonym = Object.entries(KEY_SYNONYMS).find(
     ([target, words]) => allowed.includes(target) && words.includes(lower),
@@ -480,7 +502,10 @@ export const RecipientSchema = TemplateSchema.refine(
   },
 );
 export const RecipientsSchema = z.union([RecipientSchema, z.array(RecipientSchema).min(1)], {
-  error: 'expected a recipient (user id, email, group:<name>) or a list of them',
+  error: (issue) =>
+    issue.input === undefined
+      ? 'required: a recipient (user id, email, group:<name>) or a list of them'
+      : 'expected a recipient (user id, email, group:<name>) or a list of them',
 });
 
 export const AssignTaskStepSchema = strict({
