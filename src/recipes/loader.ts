@@ -22,6 +22,7 @@ import { ValidationError } from '../core/errors.js';
 import { recipeFieldValue, validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
+  ACTIONS,
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
@@ -229,7 +230,80 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
   problems.push(...stepReferenceProblems(file, locator, data));
   problems.push(...quorumProblems(file, locator, data));
   problems.push(...triggerReferenceProblems(file, locator, data));
+  problems.push(...contextKeyProblems(file, locator, data));
   return problems;
+}
+
+/** The keys of `request` and `requester` in the context of expressions (see the engine's context). */
+const CONTEXT_KEYS: Record<string, readonly string[]> = {
+  request: ['id', 'app', 'stage', 'requester', 'created_at'],
+  requester: ['id', 'name', 'email'],
+};
+/** What `steps.<id>` has for a task, and for the other action steps. */
+const TASK_RESULT_KEYS = [
+  'status',
+  'outcome',
+  'completed_by',
+  'comment',
+  'inputs',
+  'completed_at',
+  'responses',
+  'task_id',
+];
+const STEP_VALUE_KEYS = ['status', 'value'];
+
+/**
+ * Warns about `request.<key>`, `requester.<key>` and `steps.<id>.<key>` that are not in the
+ * context (`requester.nmae`, `steps.manager.outcom`): nothing at run time, a blank text or a
+ * condition never true.
+ */
+function contextKeyProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const actions = new Map<string, string>();
+  for (const { raw } of rawSteps((data as { steps?: unknown } | null)?.steps)) {
+    // (an id given twice, an error of its own, may be either step)
+    if (typeof raw.id === 'string')
+      actions.set(raw.id, actions.has(raw.id) || typeof raw.action !== 'string' ? '' : raw.action);
+  }
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const code = expression.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    const say = (name: string, key: string, keys: readonly string[], what: string) => {
+      if (keys.includes(key) || reported.has(`${name}.${key}`)) return;
+      reported.add(`${name}.${key}`);
+      const close = closestKey(key, keys);
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          path,
+          `${name} has no "${key}"${close ? ` (did you mean "${close}"?)` : ''}: ${what} ${keys.join(', ')}`,
+          'warning',
+        ),
+      );
+    };
+    for (const m of code.matchAll(/(?<![\w$.])(request|requester)\s*\.\s*([A-Za-z_]\w*)/g))
+      say(m[1]!, m[2]!, CONTEXT_KEYS[m[1]!]!, 'it has');
+    for (const m of code.matchAll(/(?<![\w$.])steps\s*\.\s*([a-z_][a-z0-9_]*)\s*\.\s*([A-Za-z_]\w*)/g)) {
+      const action = actions.get(m[1]!);
+      if (action === 'assign_task') say(`steps.${m[1]}`, m[2]!, TASK_RESULT_KEYS, 'a task step has');
+      else if (action !== undefined && (ACTIONS as readonly string[]).includes(action))
+        say(`steps.${m[1]}`, m[2]!, STEP_VALUE_KEYS, `a ${action} step has`);
+    }
+  };
+  forEachExpression((data as { steps?: unknown } | null)?.steps, check);
+  return problems;
+}
+
+/** Every step of a list as written (a mapping), depth first through then and else. */
+function* rawSteps(list: unknown): Generator<{ raw: Record<string, unknown> }> {
+  if (!Array.isArray(list)) return;
+  for (const step of list) {
+    if (!step || typeof step !== 'object' || Array.isArray(step)) continue;
+    const raw = step as Record<string, unknown>;
+    yield { raw };
+    yield* rawSteps(raw.then);
+    yield* rawSteps(raw.else);
+  }
 }
 
 /** What `trigger` carries in the jobs of each trigger type (besides its event id and depth). */
