@@ -465,7 +465,20 @@ export const OutcomeSchema = z.union(
       comment: z.enum(['optional', 'required'], { error: 'expected optional or required' }).optional(),
     }),
   ],
-  { error: 'an outcome is a label or { label, style?, comment? }' },
+  {
+    error: (issue) => {
+      const base = 'an outcome is a label or { label, style?, comment? }';
+      // A mapping: what is wrong in it (`comment: yes`, `style: red`, `lable:`), not only the shape.
+      const input = issue.input;
+      if (issue.code !== 'invalid_union' || !input || typeof input !== 'object' || Array.isArray(input))
+        return base;
+      // (a misspelt key first: `lable:` is why label is missing)
+      const inner = issue.errors[1]?.find((i) => i.code === 'unrecognized_keys') ?? issue.errors[1]?.[0];
+      if (!inner) return base;
+      const key = inner.code === 'unrecognized_keys' ? '' : inner.path.map(String).join('.');
+      return `${base}: ${key ? `${key}: ` : ''}${inner.message}`;
+    },
+  },
 );
 export type Outcome = z.infer<typeof OutcomeSchema>;
 
