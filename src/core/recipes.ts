@@ -298,7 +298,10 @@ export class RecipeService {
     if (typeof text !== 'string' || text.length > 200_000)
       throw new ValidationError('Send the recipe as YAML text (at most 200 kB).');
     // A recipe is checked against its app in the store, as files are against the apps beside them.
-    const { definition, problems } = parseDefinitionFile(text, file, { apps: await this.storedApps() });
+    const { definition, problems } = parseDefinitionFile(text, file, {
+      apps: await this.storedApps(),
+      recipes: await this.storedRecipes(),
+    });
     const errors = errorsOf(problems);
     if (!definition || errors.length > 0) {
       throw new ValidationError(
@@ -327,6 +330,12 @@ export class RecipeService {
     await this.upsert(definition, 'store', undefined, text, problems);
     this.onChange?.();
     return { kind: 'recipe', name: definition.name };
+  }
+
+  /** The recipes installed, for the checks across recipes (a task_completed trigger's task). */
+  private async storedRecipes(): Promise<RecipeDefinition[]> {
+    const docs = await this.ctx.db.recipes.find({}).toArray();
+    return docs.flatMap((d) => (d.definition ? [d.definition] : []));
   }
 
   private async storedApps(): Promise<AppDefinition[]> {

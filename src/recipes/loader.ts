@@ -22,10 +22,12 @@ import { ValidationError } from '../core/errors.js';
 import { recipeFieldValue, validateRecord } from '../core/records.js';
 import { checkExpressionSyntax, isTemplate } from './expressions.js';
 import {
+  ACTIONS,
   type AppDefinition,
   AppDefinitionSchema,
   type AssignTaskStep,
   closestKey,
+  closestName,
   editDistance,
   FieldSchema,
   idPrefixFor,
@@ -227,6 +229,138 @@ function expressionProblems(file: string, locator: Locator, data: unknown): Prob
     visit((data as { steps: unknown }).steps, ['steps']);
   problems.push(...stepReferenceProblems(file, locator, data));
   problems.push(...quorumProblems(file, locator, data));
+  problems.push(...triggerReferenceProblems(file, locator, data));
+  problems.push(...contextKeyProblems(file, locator, data));
+  return problems;
+}
+
+/** The keys of `request` and `requester` in the context of expressions (see the engine's context). */
+const CONTEXT_KEYS: Record<string, readonly string[]> = {
+  request: ['id', 'app', 'stage', 'requester', 'created_at'],
+  requester: ['id', 'name', 'email'],
+};
+/** What `steps.<id>` has for a task, and for the other action steps. */
+const TASK_RESULT_KEYS = [
+  'status',
+  'outcome',
+  'completed_by',
+  'comment',
+  'inputs',
+  'completed_at',
+  'responses',
+  'task_id',
+];
+const STEP_VALUE_KEYS = ['status', 'value'];
+
+/**
+ * Warns about `request.<key>`, `requester.<key>` and `steps.<id>.<key>` that are not in the
+ * context (`requester.nmae`, `steps.manager.outcom`): nothing at run time, a blank text or a
+ * condition never true.
+ */
+function contextKeyProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const actions = new Map<string, string>();
+  for (const { raw } of rawSteps((data as { steps?: unknown } | null)?.steps)) {
+    // (an id given twice, an error of its own, may be either step)
+    if (typeof raw.id === 'string')
+      actions.set(raw.id, actions.has(raw.id) || typeof raw.action !== 'string' ? '' : raw.action);
+  }
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const code = expression.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    const say = (name: string, key: string, keys: readonly string[], what: string) => {
+      if (keys.includes(key) || reported.has(`${name}.${key}`)) return;
+      reported.add(`${name}.${key}`);
+      const close = closestKey(key, keys);
+      problems.push(
+        problemAt(
+          file,
+          locator,
+          path,
+          `${name} has no "${key}"${close ? ` (did you mean "${close}"?)` : ''}: ${what} ${keys.join(', ')}`,
+          'warning',
+        ),
+      );
+    };
+    for (const m of code.matchAll(/(?<![\w$.])(request|requester)\s*\.\s*([A-Za-z_]\w*)/g))
+      say(m[1]!, m[2]!, CONTEXT_KEYS[m[1]!]!, 'it has');
+    for (const m of code.matchAll(/(?<![\w$.])steps\s*\.\s*([a-z_][a-z0-9_]*)\s*\.\s*([A-Za-z_]\w*)/g)) {
+      const action = actions.get(m[1]!);
+      if (action === 'assign_task') say(`steps.${m[1]}`, m[2]!, TASK_RESULT_KEYS, 'a task step has');
+      else if (action !== undefined && (ACTIONS as readonly string[]).includes(action))
+        say(`steps.${m[1]}`, m[2]!, STEP_VALUE_KEYS, `a ${action} step has`);
+    }
+  };
+  forEachExpression((data as { steps?: unknown } | null)?.steps, check);
+  return problems;
+}
+
+/** Every step of a list as written (a mapping), depth first through then and else. */
+function* rawSteps(list: unknown): Generator<{ raw: Record<string, unknown> }> {
+  if (!Array.isArray(list)) return;
+  for (const step of list) {
+    if (!step || typeof step !== 'object' || Array.isArray(step)) continue;
+    const raw = step as Record<string, unknown>;
+    yield { raw };
+    yield* rawSteps(raw.then);
+    yield* rawSteps(raw.else);
+  }
+}
+
+/** What `trigger` carries in the jobs of each trigger type (besides its event id and depth). */
+const TRIGGER_KEYS: Record<string, readonly string[]> = {
+  new_request: ['type'],
+  stage_changed: ['type', 'from', 'to', 'by'],
+  task_completed: ['type', 'task_id', 'step_id', 'title', 'outcome', 'comment', 'completed_by', 'inputs'],
+};
+/** Of the keys a task_completed trigger carries, those a task's own step result has too (steps.<id>.<key>). */
+const STEP_RESULT_KEYS = new Set(['task_id', 'outcome', 'comment', 'completed_by', 'inputs']);
+
+/**
+ * Warns about `trigger.<key>` where the recipe's trigger never carries that key: a new_request
+ * trigger has no comment or outcome (always blank), and `trigger.form` is a typo of from.
+ */
+function triggerReferenceProblems(file: string, locator: Locator, data: unknown): Problem[] {
+  const type = (data as { trigger?: { type?: unknown } } | null)?.trigger?.type;
+  const known = typeof type === 'string' ? TRIGGER_KEYS[type] : undefined;
+  if (!known) return [];
+  // A task of this recipe with an id, for the steps.<id>.<key> to write instead.
+  let taskId: string | undefined;
+  const findTask = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const step of list) {
+      if (taskId || !step || typeof step !== 'object') continue;
+      const s = step as { id?: unknown; action?: unknown; then?: unknown; else?: unknown };
+      if (s.action === 'assign_task' && typeof s.id === 'string') taskId = s.id;
+      findTask(s.then);
+      findTask(s.else);
+    }
+  };
+  findTask((data as { steps?: unknown }).steps);
+  const problems: Problem[] = [];
+  const check = (expression: string, path: PathSegment[], reported: Set<string>): void => {
+    const code = expression.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+    for (const match of code.matchAll(/(?<![\w$.])trigger\s*\.\s*([A-Za-z_][\w]*)/g)) {
+      const key = match[1]!;
+      if (known.includes(key) || key === 'id' || key === 'depth' || reported.has(`trigger.${key}`)) continue;
+      reported.add(`trigger.${key}`);
+      const owner = Object.keys(TRIGGER_KEYS).find((t) => TRIGGER_KEYS[t]!.includes(key));
+      let message: string;
+      if (owner) {
+        const instead =
+          STEP_RESULT_KEYS.has(key) && type !== 'task_completed'
+            ? `; for a task of this recipe, write steps.<id>.${key}${taskId ? `, e.g. steps.${taskId}.${key}` : ''}`
+            : key === 'to' || key === 'from'
+              ? "; the request's stage is request.stage"
+              : '';
+        message = `trigger.${key} is never set: a ${type} trigger carries only ${known.join(', ')} (only a ${owner} trigger has ${key})${instead}`;
+      } else {
+        const close = closestKey(key, known);
+        message = `a ${type} trigger has no "${key}"${close ? ` (did you mean "${close}"?)` : ''}: it carries ${known.join(', ')}`;
+      }
+      problems.push(problemAt(file, locator, path, message, 'warning'));
+    }
+  };
+  forEachExpression((data as { steps?: unknown }).steps, check);
   return problems;
 }
 
@@ -312,7 +446,20 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         const id = match[1]!;
         if (ids.has(id) || reported.has(id)) continue;
         reported.add(id);
-        problems.push(problemAt(file, locator, path, `no step has id "${id}"`, 'warning'));
+        const close = closestName(id, [...ids]);
+        problems.push(
+          problemAt(
+            file,
+            locator,
+            path,
+            `no step has id "${id}"${close ? ` (did you mean "${close}"?)` : ''}; ${
+              ids.size > 0
+                ? `step ids: ${[...ids].join(', ')}`
+                : `no step of this recipe has an id (give the step it means one: id: ${id})`
+            }`,
+            'warning',
+          ),
+        );
       }
       // An input the task does not have reads as nothing: the field or text it fills stays blank.
       for (const match of value.matchAll(/(?<![\w$.])steps\.([a-z_][a-z0-9_]*)\.inputs\.([A-Za-z_][\w]*)/g)) {
@@ -320,7 +467,7 @@ function stepReferenceProblems(file: string, locator: Locator, data: unknown): P
         const known = inputsOf.get(id);
         if (!known || known.includes(input) || reported.has(`${id}.inputs.${input}`)) continue;
         reported.add(`${id}.inputs.${input}`);
-        const closest = closestKey(input, known);
+        const closest = closestName(input, known);
         const message =
           known.length === 0
             ? `step "${id}" has no input "${input}": it has no inputs`
@@ -798,7 +945,15 @@ function sortProblems(problems: Problem[]): Problem[] {
 export function parseDefinitionFile(
   text: string,
   file: string,
-  options: { apps?: readonly AppDefinition[] } = {},
+  options: {
+    apps?: readonly AppDefinition[];
+    /**
+     * The other recipes installed (e.g. those in the store): a task_completed trigger is checked
+     * against the task it names in one of them, as files are against the recipes beside them.
+     * One with this recipe's name is the one being replaced, and is left out.
+     */
+    recipes?: readonly RecipeDefinition[];
+  } = {},
 ): ParseResult {
   try {
     const parsed = parseInternal(text, file);
@@ -822,6 +977,9 @@ export function parseDefinitionFile(
             partial: !definition,
             ...(parsed.partial?.kind === 'recipe' ? { lost: parsed.partial.lost } : {}),
           },
+          ...(options.recipes ?? [])
+            .filter((r) => r.name !== recipe.name)
+            .map((r) => ({ definition: r, file: `recipe ${r.name}`, source: '', locator: null })),
         ],
       ).filter((p) => p.file === file);
       problems = sortProblems([...problems, ...cross]);
@@ -1169,12 +1327,21 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
             !isConditionalStep(s) && s.action === 'assign_task' && s.id === trigger.task,
         );
       if (taskSteps.length === 0 && !unread((raw) => raw.id === trigger.task && mayBeTask(raw))) {
+        const taskIds = [
+          ...new Set(
+            recipes
+              .filter((r) => r.definition.trigger.app === app.key)
+              .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+              .flatMap((s) => (!isConditionalStep(s) && s.action === 'assign_task' && s.id ? [s.id] : [])),
+          ),
+        ];
+        const close = closestName(trigger.task, taskIds);
         problems.push(
           problemAt(
             file,
             locator,
             ['trigger', 'task'],
-            `no recipe of app "${app.key}" in these files has an assign_task step with id "${trigger.task}"`,
+            `no recipe of app "${app.key}" in these files has an assign_task step with id "${trigger.task}"${close ? ` (did you mean "${close}"?)` : ''}${taskIds.length > 0 ? `; task ids: ${taskIds.join(', ')}` : ''}`,
             'warning',
           ),
         );
@@ -1183,6 +1350,27 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
         problems.push(
           ...outcomeReferenceProblems(file, locator, def.steps, { task: trigger.task, outcomes }),
         );
+        // trigger.inputs.<id>: an input the task does not have is always blank
+        const inputs = [...new Set(taskSteps.flatMap((s) => (s.inputs ?? []).map((i) => i.id)))];
+        forEachExpression(def.steps, (expression, path, reported) => {
+          for (const match of expression.matchAll(
+            /(?<![\w$.])trigger\s*\.\s*inputs\s*\.\s*([A-Za-z_]\w*)/g,
+          )) {
+            const input = match[1]!;
+            if (inputs.includes(input) || reported.has(`inputs.${input}`)) continue;
+            reported.add(`inputs.${input}`);
+            const close = closestName(input, inputs);
+            problems.push(
+              problemAt(
+                file,
+                locator,
+                path,
+                `step "${trigger.task}" (whose completion starts this recipe) has no input "${input}"${close ? ` (did you mean "${close}"?)` : ''}; ${inputs.length > 0 ? `its inputs: ${inputs.join(', ')}` : 'it has no inputs'}; trigger.inputs.${input} is always blank`,
+                'warning',
+              ),
+            );
+          }
+        });
       }
       if (taskSteps.length > 0 && trigger.outcome !== undefined) {
         const outcomes = taskSteps.flatMap((s) => s.outcomes.map(outcomeLabel));
@@ -1209,6 +1397,24 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
         for (const [to, at] of targets) {
           const message = recipientProblem(to, app);
           if (message) problems.push(problemAt(file, locator, at, message, 'warning'));
+        }
+      }
+      if (step.action === 'assign_task' && step.quorum.mode !== 'any') {
+        // (a literal recipient is checked with the file: see quorumProblems)
+        const who = onePersonTemplate(
+          Array.isArray(step.to) && step.to.length === 1 ? step.to[0] : step.to,
+          app,
+        );
+        if (who) {
+          problems.push(
+            problemAt(
+              file,
+              locator,
+              [...path, 'quorum', 'mode'],
+              `quorum mode "${step.quorum.mode}" counts the answers of a group's members: this task is for one person (${who}), whose answer decides it (assign it to group:<name>, or to a select field whose options are groups)`,
+              'warning',
+            ),
+          );
         }
       }
       if ((step.action === 'assign_task' || step.action === 'notify') && step.card !== undefined) {
@@ -1338,6 +1544,31 @@ function recipientProblem(to: unknown, app: AppDefinition): string | undefined {
     return `record.${field.key} is a ${field.type} field (${field.label}) whose option "${bad}" is not a person (an email or group:<name>): ${instead}`;
   }
   return `record.${field.key} is a ${field.type} field (${field.label}), not a person: ${instead}`;
+}
+
+/**
+ * What makes a recipient template one person, or undefined: a `user` or `email` field, a select
+ * field none of whose options is a group, the requester, or whoever completed a task.
+ */
+function onePersonTemplate(to: unknown, app: AppDefinition): string | undefined {
+  if (typeof to !== 'string') return undefined;
+  const m = /^\{\{\s*([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*\}\}$/.exec(to.trim());
+  if (!m) return undefined;
+  const ref = m[1]!.replace(/\s+/g, '');
+  if (['request.requester', 'requester.id', 'requester.email'].includes(ref)) return 'the requester';
+  const done = /^steps\.([a-z_][a-z0-9_]*)\.completed_by$/.exec(ref);
+  if (done) return `whoever completed step "${done[1]}"`;
+  const key = /^record\.([A-Za-z_]\w*)$/.exec(ref)?.[1];
+  const field = app.fields.find((f) => f.key === key);
+  if (!field) return undefined;
+  if (field.type === 'user' || field.type === 'email')
+    return `record.${field.key} is ${field.type === 'user' ? 'a user' : 'an email'} field, ${field.label}`;
+  if (
+    field.type === 'select' &&
+    !(field.options ?? []).some((o) => (typeof o === 'string' ? o : o.value).trim().startsWith('group:'))
+  )
+    return `record.${field.key} is a select field, ${field.label}, whose options are people, not groups`;
+  return undefined;
 }
 
 /** True when a value holds a `{{ }}` template anywhere (a string, or a string inside a list or mapping). */

@@ -38,6 +38,51 @@ export function closestKey(key: string, allowed: readonly string[]): string | un
   return best;
 }
 
+/**
+ * True when `short` reads as an abbreviation of `long`: its letters in order within it, from the
+ * same first letter (mgr of manager, finance of finance_approval); two letters only as its start
+ * (hr of hr_review).
+ */
+function abbreviates(short: string, long: string): boolean {
+  if (short.length < 2 || short.length >= long.length || short[0] !== long[0]) return false;
+  if (short.length === 2) return long.startsWith(short);
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return i === short.length;
+}
+
+/**
+ * The name (a step or input id) meant by one that is not there: a near miss (manger for manager:
+ * a letter in three at most, so that hr is not taken for mgr), or else the only name that it
+ * abbreviates or that abbreviates it (mgr for manager or manger, hr_review for hr), which a
+ * distance in letters never finds for short names.
+ */
+export function closestName(name: string, names: readonly string[]): string | undefined {
+  const near = closestKey(name, names);
+  if (near && editDistance(name, near) <= Math.max(1, Math.floor(name.length / 3))) return near;
+  const matches = names.filter((n) => abbreviates(name, n) || abbreviates(n, name));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The keys of action steps (besides id and name), which an if step has none of. */
+const ACTION_STEP_KEYS = new Set([
+  'action',
+  'to',
+  'title',
+  'instructions',
+  'outcomes',
+  'inputs',
+  'expires_in',
+  'quorum',
+  'card',
+  'stage',
+  'fields',
+  'text',
+  'for',
+  'until',
+  'reason',
+]);
+
 /** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
 /** Words people write for a key of another name (message: for text:), by what they mean. */
 const KEY_SYNONYMS: Record<string, readonly string[]> = {
@@ -59,6 +104,9 @@ const KEY_SYNONYMS: Record<string, readonly string[]> = {
 };
 
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  // `to:` of a step under then: indented as far as its `- `: YAML gives it to the if step
+  if (allowed.includes('if') && allowed.includes('then') && ACTION_STEP_KEYS.has(key))
+    return `unknown key "${key}": an if step has no such key: if it belongs to the step above it (under then: or else:), indent it to line up with that step's action:; allowed keys here: ${allowed.join(', ')}`;
   const lower = key.toLowerCase();
   const synonym = Object.entries(KEY_SYNONYMS).find(
     ([target, words]) => allowed.includes(target) && words.includes(lower),
@@ -417,7 +465,20 @@ export const OutcomeSchema = z.union(
       comment: z.enum(['optional', 'required'], { error: 'expected optional or required' }).optional(),
     }),
   ],
-  { error: 'an outcome is a label or { label, style?, comment? }' },
+  {
+    error: (issue) => {
+      const base = 'an outcome is a label or { label, style?, comment? }';
+      // A mapping: what is wrong in it (`comment: yes`, `style: red`, `lable:`), not only the shape.
+      const input = issue.input;
+      if (issue.code !== 'invalid_union' || !input || typeof input !== 'object' || Array.isArray(input))
+        return base;
+      // (a misspelt key first: `lable:` is why label is missing)
+      const inner = issue.errors[1]?.find((i) => i.code === 'unrecognized_keys') ?? issue.errors[1]?.[0];
+      if (!inner) return base;
+      const key = inner.code === 'unrecognized_keys' ? '' : inner.path.map(String).join('.');
+      return `${base}: ${key ? `${key}: ` : ''}${inner.message}`;
+    },
+  },
 );
 export type Outcome = z.infer<typeof OutcomeSchema>;
 
@@ -469,6 +530,8 @@ function nestedGroup(value: unknown): string | undefined {
 }
 export const RecipientsSchema = z.union([RecipientSchema, z.array(RecipientSchema).min(1)], {
   error: (issue) => {
+    if (issue.input === undefined)
+      return 'required: a recipient (user id, email, group:<name>) or a list of them';
     const group = nestedGroup(issue.input);
     return group === undefined
       ? 'expected a recipient (user id, email, group:<name>) or a list of them'

@@ -90,7 +90,7 @@ steps:
 `;
     const { problems } = await loadDirectory(recipesDir({ 'app.yaml': app, 'stage.yaml': recipe }));
     expect(problems.map((p) => `${p.file.split('/').pop()}:${p.line}: ${p.severity}: ${p.message}`)).toEqual([
-      'app.yaml:7: error: fields[1].type: expected one of: text, long_text, number, date, select, multi_select, user, boolean, email, url',
+      'app.yaml:7: error: fields[1].type: expected one of: text, long_text, number, date, select, multi_select, user, boolean, email, url (did you mean "user"?)',
       'stage.yaml:6: error: steps[0].stage: app "laptop" has no stage "Done" (stages: Submitted, Approved, Rejected)',
     ]);
   });

@@ -94,7 +94,7 @@ steps:
     });
     expect(code).toBe(0);
     expect(lines).toEqual([
-      'review.yaml:18: warning: steps[2].fields.po_number: step "owner" has no input "po_number" (its inputs: po, note)',
+      'review.yaml:18: warning: steps[2].fields.po_number: step "owner" has no input "po_number" (did you mean "po"?) (its inputs: po, note)',
       'review.yaml:19: warning: steps[3].if: step "owner" has no input "pO" (did you mean "po"?) (its inputs: po, note)',
       'review.yaml:19: warning: steps[3].if: step "finance" has no input "budget": it has no inputs',
       '2 files checked (1 app, 1 recipe): 0 errors, 3 warnings',
@@ -143,7 +143,7 @@ steps:
 `,
     });
     expect(lines).toContain(
-      'followup.yaml:3: warning: trigger.task: no recipe of app "vendor" in these files has an assign_task step with id "ownr"',
+      'followup.yaml:3: warning: trigger.task: no recipe of app "vendor" in these files has an assign_task step with id "ownr" (did you mean "owner"?); task ids: owner',
     );
     expect(lines).toContain(
       'followup.yaml:6: steps[0].for: expected a duration: a whole number followed by s, m, h, d or w (did you mean "1d"?)',

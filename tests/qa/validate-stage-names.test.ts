@@ -29,7 +29,7 @@ steps:
       `3: error: trigger.to: app "laptop" has no stage "submitted": did you mean "Submitted"? ${stages}`,
       `3: error: trigger.from: app "laptop" has no stage "Aproved": did you mean "Approved"? ${stages}`,
       `6: error: steps[0].stage: app "laptop" has no stage "Approvd": did you mean "Approved"? ${stages}`,
-      `8: warning: steps[1].stage: no step has id "x"`,
+      `8: warning: steps[1].stage: no step has id "x"; no step of this recipe has an id (give the step it means one: id: x)`,
       `8: warning: steps[1].stage: app "laptop" has no stage "Expird": did you mean "Expired"? ${stages}`,
       `10: error: steps[2].stage: app "laptop" has no stage "Shipped" ${stages}`,
     ]);

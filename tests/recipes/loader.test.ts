@@ -276,8 +276,8 @@ describe('step references', () => {
     const { problems, definition } = parseDefinitionFile(text, 'r.yaml');
     expect(definition).toBeDefined();
     expect(problems.map((p) => `${p.line}: ${p.severity}: ${p.message}`)).toEqual([
-      '9: warning: steps[1].if: no step has id "manger"',
-      '13: warning: steps[1].then[0].text: no step has id "hr"',
+      '9: warning: steps[1].if: no step has id "manger" (did you mean "manager"?); step ids: manager',
+      '13: warning: steps[1].then[0].text: no step has id "hr"; step ids: manager',
     ]);
   });
 });

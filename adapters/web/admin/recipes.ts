@@ -435,7 +435,10 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
         // The core refused it: list the problems with their lines (the same parser the core ran,
         // with the same apps: a recipe naming a stage or field its app lacks has its line too).
         const apps = (await kit.baton.apps.list()).flatMap((d) => (d.definition ? [d.definition] : []));
-        const { problems } = parseDefinitionFile(text, 'portal.yaml', { apps });
+        const recipes = (await kit.baton.recipes.list(user)).flatMap((d) =>
+          d.definition ? [d.definition] : [],
+        );
+        const { problems } = parseDefinitionFile(text, 'portal.yaml', { apps, recipes });
         const errors = problems.filter((p) => p.severity === 'error');
         if (wantsJson(req))
           return reply.status(err.status).send({
