@@ -473,6 +473,88 @@ describe('embedded updates written once per batch', () => {
     await again.close();
   });
 
+  it('a document inserted and updated in one batch: one INSERT with the latest content; a duplicate _id still fails at once', async () => {
+    const dir = tempDir();
+    const s = SqliteStore.open(dir);
+    const c = s.collection('jobs');
+    await c.createIndex({ status: 1 });
+    await c.insertOne({ _id: 'first', status: 'done' });
+    const changedBefore = changes(s);
+    // Time stands still here: a batch also commits after BATCH_MAX_MS, which a busy machine reaches.
+    const clock = vi.spyOn(performance, 'now').mockReturnValue(performance.now());
+    const ops = [
+      c.insertOne({ _id: 'j', status: 'running', pc: 0 }),
+      c.updateOne({ _id: 'j' }, { $set: { status: 'waiting', pc: 1 } }),
+      c.findOneAndUpdate({ _id: 'j' }, { $inc: { pc: 1 } }, { returnDocument: 'after' }),
+    ];
+    clock.mockRestore();
+    expect((await Promise.all(ops))[2]).toEqual({ _id: 'j', status: 'waiting', pc: 2 });
+    await s.durable();
+    expect(changes(s) - changedBefore).toBe(1);
+    expect(row(s, 'jobs', 'j')).toEqual({ _id: 'j', status: 'waiting', pc: 2 });
+    expect(await c.countDocuments({ status: 'waiting' })).toBe(1);
+    expect(await c.countDocuments({ status: 'running' })).toBe(0);
+    // A duplicate of a document inserted in the same batch, not written yet, fails at once too.
+    const dup = await Promise.allSettled([
+      c.insertOne({ _id: 'k', n: 1 }),
+      c.insertOne({ _id: 'k', n: 2 }),
+      c.insertOne({ _id: 'first', n: 3 }),
+      c.updateOne({ _id: 'j' }, { $set: { status: 'done' } }),
+    ]);
+    expect(dup.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((dup[1] as PromiseRejectedResult).reason.code).toBe(11000);
+    expect((dup[2] as PromiseRejectedResult).reason.code).toBe(11000);
+    await s.durable();
+    expect(row(s, 'jobs', 'k')).toEqual({ _id: 'k', n: 1 });
+    // Later updates reach the row (the cache learned its rowid when it was written).
+    expect(row(s, 'jobs', 'j')).toMatchObject({ status: 'done', pc: 2 });
+    await s.close();
+    const again = SqliteStore.open(dir);
+    expect(await again.collection('jobs').countDocuments({ status: 'done' })).toBe(2);
+    await again.close();
+  });
+
+  it('inserted, not yet written: found by queries, counted, deleted, in the same batch', async () => {
+    const s = SqliteStore.open(tempDir());
+    const c = s.collection('t');
+    await c.createIndex({ status: 1 });
+    await c.insertOne({ _id: 'seed', status: 'open' });
+    const results = await Promise.all([
+      c.insertOne({ _id: 'a', status: 'open' }),
+      c.insertOne({ _id: 'b', status: 'open' }),
+      c.updateOne({ _id: 'b' }, { $set: { status: 'done' } }),
+      c.find({ status: 'open' }).toArray(),
+      c.countDocuments({ status: 'done' }),
+      c.insertOne({ _id: 'c', status: 'open' }),
+      c.deleteOne({ _id: 'c' }),
+      c.findOne({ _id: 'c' }),
+    ]);
+    expect(ids(results[3] as { _id: string }[])).toEqual(['a', 'seed']);
+    expect(results[4]).toBe(1);
+    expect(results[6]).toEqual({ deletedCount: 1 });
+    expect(results[7]).toBeNull();
+    expect(ids(await c.find({}).toArray())).toEqual(['a', 'b', 'seed']);
+    await s.close();
+  });
+
+  it('a batch that fails to commit loses its deferred inserts too, and the cache forgets them', async () => {
+    const s = SqliteStore.open(tempDir());
+    const lost: unknown[] = [];
+    s.acknowledgeOnApply((err) => lost.push(err));
+    const c = s.collection('g');
+    await c.insertOne({ _id: 'kept', n: 1 });
+    await s.durable();
+    expect(await c.insertOne({ _id: 'gone', n: 2 })).toEqual({ acknowledged: true, insertedId: 'gone' });
+    expect(await c.findOne({ _id: 'gone' })).toEqual({ _id: 'gone', n: 2 });
+    // The transaction is gone before the COMMIT (as when SQLite rolls back on SQLITE_FULL).
+    s.db.exec('ROLLBACK');
+    await expect(s.durable()).rejects.toBeDefined();
+    expect(lost).toHaveLength(1);
+    expect(await c.findOne({ _id: 'gone' })).toBeNull();
+    expect(ids(await c.find({}).toArray())).toEqual(['kept']);
+    await s.close();
+  });
+
   it('queries in the same batch see updates not yet written: find, count, delete, sorted pages', async () => {
     const s = SqliteStore.open(tempDir());
     const c = s.collection('t');

@@ -40,7 +40,8 @@
  * something else; or earlier, after `BATCH_MAX_OPS` operations or `BATCH_MAX_MS`). Inside a batch,
  * an update that changes no unique index value is applied to the document cache at once and
  * written to its row once, with the document's latest content, before the COMMIT or before
- * SQL next reads that table (`SqliteCollection.unwritten`). Not
+ * SQL next reads that table (`SqliteCollection.unwritten`); so is an insert into a table with
+ * no unique index but `_id`, while that pays (`SqliteCollection.insertsSeen`). Not
  * `setImmediate`: that lets timers and I/O run between a caller's chained store
  * operations, which callers (and tests) written against the unbatched store observed
  * as new intermediate states. Every operation of a batch — reads run
@@ -375,6 +376,9 @@ interface Where {
  */
 const BATCH_MAX_OPS = 1000;
 const BATCH_MAX_MS = 20;
+/** Deferred inserts (see `SqliteCollection.insertsSeen`): how many are counted per trial, and how many inserts are not deferred after a trial that did not pay. */
+const DEFER_TRIAL = 64;
+const DEFER_PAUSE = 1024;
 /** Documents kept per collection by the write-through cache (see SqliteCollection). */
 const CACHE_ENTRIES = 1024;
 /** Past this size the WAL is truncated at the next quiet moment (no COMMIT for WAL_IDLE_MS). */
@@ -898,6 +902,12 @@ class ArrayCursor<T> implements Cursor<T> {
   }
 }
 
+/** An `unwritten` entry for a document inserted in the open batch and not written yet. */
+interface PendingInsert {
+  /** Whether it was updated since (the deferral saved an UPDATE). */
+  updated: boolean;
+}
+
 /** A cached document: its rowid and its stored form (never handed out; callers get copies). */
 interface CacheEntry {
   rowid: number;
@@ -938,7 +948,22 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    * times in one batch (a job moving through its steps, a task completed then handed off) costs
    * one UPDATE instead of one each. Such entries are never evicted from the cache.
    */
-  private readonly unwritten = new Map<string, unknown[]>();
+  private readonly unwritten = new Map<string, unknown[] | PendingInsert>();
+  /**
+   * Inserts are deferred too (the row is inserted once, with the document's latest content,
+   * when the batch's updates are written), for tables with no unique index but `_id`, while
+   * the documents inserted tend to be updated again in the same batch: a job is inserted and
+   * then saved at its first wait, a request inserted and then its triggers marked delivered.
+   * A deferred insert probes the table for its `_id` (a duplicate fails at once, as a plain
+   * INSERT does), a statement for nothing when nothing updates the document before the COMMIT
+   * (history entries, notifications): so each run of DEFER_TRIAL deferred inserts is counted,
+   * and when fewer than a quarter of them were updated again, the next DEFER_PAUSE inserts are
+   * not deferred.
+   */
+  private insertsSeen = 0;
+  private deferAgainAt = 0;
+  private deferTried = 0;
+  private deferUpdated = 0;
   /** Indexed paths that have a column of their own (loaded from the table; null: not loaded yet). */
   private columns: IndexColumn[] | null = null;
   /** Positions (in `indexColumns()`) of the columns some unique index covers (null: not loaded yet). */
@@ -951,6 +976,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private prepared: {
     insert: Statement;
     byId: Statement;
+    exists: Statement;
     updates: Map<string, Statement>;
   } | null = null;
 
@@ -969,6 +995,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   clearCache(): void {
     this.cache.clear();
     this.unwritten.clear();
+    this.deferTried = 0;
+    this.deferUpdated = 0;
     this.columns = null;
     this.uniques = null;
     this.leading = null;
@@ -983,18 +1011,59 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         `INSERT INTO ${this.q} (id, doc${cols.map((c) => `, ${c.name}`).join('')}) VALUES (?, jsonb(?)${', ?'.repeat(cols.length)})`,
       ),
       byId: this.db.prepare(`SELECT rowid, json(doc) FROM ${this.q} WHERE id = ?`).raw(true),
+      exists: this.db.prepare(`SELECT 1 FROM ${this.q} WHERE id = ?`).pluck(),
       updates: new Map(),
     };
     return this.prepared;
   }
 
-  /** Writes the deferred updates of this collection to its table (see `unwritten`). */
+  /** Writes the deferred inserts and updates of this collection to its table (see `unwritten`). */
   writeDeferred(): void {
     for (const [id, inRow] of this.unwritten) {
       const entry = this.cache.get(id)!;
-      this.writeStored(entry.rowid, entry.doc, inRow);
+      if (Array.isArray(inRow)) this.writeStored(entry.rowid, entry.doc, inRow);
+      else {
+        const info = this.statements().insert.run(
+          id,
+          JSON.stringify(entry.doc),
+          ...this.columnValues(entry.doc),
+        );
+        entry.rowid = Number(info.lastInsertRowid);
+        this.deferTried += 1;
+        if (inRow.updated) this.deferUpdated += 1;
+        if (this.deferTried >= DEFER_TRIAL) {
+          if (this.deferUpdated * 4 < this.deferTried) this.deferAgainAt = this.insertsSeen + DEFER_PAUSE;
+          this.deferTried = 0;
+          this.deferUpdated = 0;
+        }
+      }
       this.unwritten.delete(id);
     }
+  }
+
+  /**
+   * Inserts `doc` as a deferred insert (see `insertsSeen`) when that is allowed now and its
+   * `_id` is free; returns the `_id`, or undefined when the caller must insert it now (which
+   * also reports a duplicate `_id` or an invalid document as usual).
+   */
+  private deferInsert(doc: Record<string, unknown>): string | undefined {
+    this.insertsSeen += 1;
+    if (!this.store.deferring || this.insertsSeen < this.deferAgainAt || this.uniqueColumns().length > 0)
+      return undefined;
+    if (doc._id === undefined) doc._id = randomUUID();
+    const id = doc._id;
+    if (typeof id !== 'string' || id.length === 0) return undefined;
+    if (this.cache.has(id)) {
+      // Taken: a document inserted but not written yet must be, for the INSERT to fail as a duplicate.
+      if (this.unwritten.size > 0) this.writeDeferred();
+      return undefined;
+    }
+    if (this.statements().exists.get(id) !== undefined) return undefined;
+    const stored = toStorable(doc) as Record<string, unknown>;
+    this.unwritten.set(id, { updated: false });
+    this.remember(id, -1, stored);
+    this.store.deferred(this as unknown as SqliteCollection<Doc>);
+    return id;
   }
 
   /** The positions of the index columns that a unique index covers. */
@@ -1024,7 +1093,16 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     current: Record<string, unknown>,
     next: Record<string, unknown>,
   ): void {
-    const inRow = this.unwritten.get(id) ?? this.columnValues(current);
+    const held = this.unwritten.get(id);
+    let row = rowid;
+    if (held !== undefined && !Array.isArray(held)) {
+      // Inserted in this batch and not written yet: the INSERT will carry `next`.
+      held.updated = true;
+      if (this.store.deferring) return;
+      this.writeDeferred();
+      row = this.cache.get(id)!.rowid;
+    }
+    const inRow = (Array.isArray(held) ? held : undefined) ?? this.columnValues(current);
     if (
       this.store.deferring &&
       !this.uniqueColumns().some((i) => columnValue(next, this.indexColumns()[i]!.segs) !== inRow[i])
@@ -1033,7 +1111,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       this.store.deferred(this as unknown as SqliteCollection<Doc>);
       return;
     }
-    this.writeStored(rowid, next, inRow);
+    this.writeStored(row, next, inRow);
     this.unwritten.delete(id);
   }
 
@@ -1083,7 +1161,12 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   private remember(id: string, rowid: number, doc: Record<string, unknown>): CacheEntry {
-    const entry = { rowid, doc, batch: this.store.openBatch };
+    // -1: the rowid of a deferred insert (see `deferInsert`), which may have been written since.
+    const entry = {
+      rowid: rowid < 0 ? (this.cache.get(id)?.rowid ?? rowid) : rowid,
+      doc,
+      batch: this.store.openBatch,
+    };
     this.cache.delete(id);
     this.cache.set(id, entry);
     if (this.cache.size > CACHE_ENTRIES) {
@@ -1229,6 +1312,8 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   insertOne(doc: T): Promise<{ acknowledged: boolean; insertedId: string }> {
     return this.store.write(() => {
       this.ready();
+      const deferred = this.wrap(() => this.deferInsert(doc as Record<string, unknown>));
+      if (deferred !== undefined) return { acknowledged: true, insertedId: deferred };
       const [id, entry] = this.wrap(() => this.insertRaw(doc as Record<string, unknown>));
       this.remember(id, entry.rowid, entry.doc);
       return { acknowledged: true, insertedId: doc._id };
