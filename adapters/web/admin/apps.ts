@@ -292,6 +292,7 @@ ${textInput(kit, values, errors, 'stage', 'Stage name', { id: 'stage-name', requ
 
 function describeField(f: AppDefinition['fields'][number]): string {
   const parts: string[] = [];
+  if (f.on_form === false) parts.push('not on the request form (set by recipes)');
   if (f.type === 'number') {
     if (f.min !== undefined) parts.push(`min ${f.min}`);
     if (f.max !== undefined) parts.push(`max ${f.max}`);
