@@ -118,4 +118,35 @@ describe('portal: fields off the request form (on_form: false)', () => {
     );
     expect(text).not.toMatch(/vendor Vendor Text \(one line\) yes not on the request form/);
   });
+
+  it('an admin adds a field off the request form from the app page', async () => {
+    const ada = await signedIn(portal.url, 'ada');
+    const page = await ada.get('/admin/apps/vendor');
+    expect(page.body).toContain(
+      '<input id="field-on-form" type="checkbox" name="on_form" value="false"> Not on the request form (a recipe fills it in)',
+    );
+    // Required with nothing to give it at filing: refused, saying what to do.
+    const refused = await ada.post('/admin/apps/vendor/fields', {
+      key: 'contract_id',
+      label: 'Contract id',
+      type: 'text',
+      required: 'on',
+      on_form: 'false',
+    });
+    expect(refused.status).toBe(400);
+    expect(textOf(refused.body)).toContain(
+      'required: true asks for a value when the request is filed, but on_form: false keeps the field off the request form',
+    );
+    const added = await ada.post('/admin/apps/vendor/fields', {
+      key: 'contract_id',
+      label: 'Contract id',
+      type: 'text',
+      on_form: 'false',
+    });
+    expect(added.status).toBe(303);
+    const def = await portal.runtime.baton.apps.get('vendor');
+    expect(def.fields.find((f) => f.key === 'contract_id')).toMatchObject({ on_form: false });
+    const riley = await signedIn(portal.url, 'riley');
+    expect((await riley.get('/apps/vendor/new')).body).not.toContain('name="contract_id"');
+  });
 });
