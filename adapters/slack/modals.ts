@@ -6,6 +6,7 @@ import {
   type AppDefinition,
   FIELD_TYPES,
   type FieldOption,
+  formFields,
   MAX_ID_PREFIX_LENGTH,
   MAX_KEY_LENGTH,
   MAX_NAME_LENGTH,
@@ -194,8 +195,10 @@ export function renderRequestModal(app: AppDefinition, initialUsers: Record<stri
       elements: [{ type: 'mrkdwn', text: escapeMrkdwn(truncate(app.description, 2000)) }],
     });
   }
-  blocks.push(...app.fields.slice(0, 99).map((f) => toFieldBlock(f, initialUsers[f.key])));
-  if (app.fields.length === 0) {
+  // Fields a recipe sets later (`on_form: false`) are not asked.
+  const fields = formFields(app);
+  blocks.push(...fields.slice(0, 99).map((f) => toFieldBlock(f, initialUsers[f.key])));
+  if (fields.length === 0) {
     blocks.push({
       type: 'section',
       block_id: 'baton_no_fields',
@@ -426,7 +429,8 @@ export async function toRecordInput(
   blocks?: unknown[],
 ): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
-  for (const field of app.fields) {
+  // Only what the form asks: a field off it (`on_form: false`) in an older form is left out.
+  for (const field of formFields(app)) {
     const raw = inputValue(values, field.key);
     if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
       // Sent blank (not missing) for an input that started with the default: cleared.
@@ -505,7 +509,7 @@ export async function initialUsers(
   requester: User | null,
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const field of app.fields) {
+  for (const field of formFields(app)) {
     if (field.type !== 'user') continue;
     const ref =
       typeof field.default === 'string'
@@ -534,7 +538,9 @@ function addedSinceOpened(app: AppDefinition, blocks: unknown[] | undefined): Fi
   );
   // A view echoed without its blocks tells nothing about what it showed.
   if (shown.size === 0) return [];
-  return app.fields.slice(0, 99).filter((f) => !shown.has(f.key));
+  return formFields(app)
+    .slice(0, 99)
+    .filter((f) => !shown.has(f.key));
 }
 
 /**
@@ -711,7 +717,7 @@ export function registerModals(app: App, deps: SlackDeps): void {
       {
         refused: async (reasons) =>
           `Your ${(await baton.apps.get(appKey)).name} request was not filed: ${reasons}. Fill in the form again with /baton new ${appKey}.`,
-        expectedBlocks: async () => (await baton.apps.get(appKey)).fields.map((f) => f.key),
+        expectedBlocks: async () => formFields(await baton.apps.get(appKey)).map((f) => f.key),
         // The form as it is now could not be shown (it had closed): nothing was filed, say why.
         unshown: async (result) => {
           if (!result || !('changed' in result)) return undefined;

@@ -13,6 +13,7 @@ import {
   type AppDefinition,
   FIELD_TYPES,
   type FieldOption,
+  formFields,
   MAX_ID_PREFIX_LENGTH,
   MAX_KEY_LENGTH,
   MAX_NAME_LENGTH,
@@ -159,7 +160,9 @@ export function renderRequestForm(
     { type: 'TextBlock', text: `New request: ${app.name}`, size: 'Large', weight: 'Bolder', wrap: true },
   ];
   if (app.description) body.push({ type: 'TextBlock', text: app.description, isSubtle: true, wrap: true });
-  for (const field of app.fields.slice(0, 99)) {
+  // Fields a recipe sets later (`on_form: false`) are not asked.
+  const fields = formFields(app);
+  for (const field of fields.slice(0, 99)) {
     const input = toFieldInput(field, state.values?.[inputId(field.key)], state.people);
     // A value over what the input takes (a crafted submit) is refused, not sent back.
     if (typeof input.value === 'string' && !fitsInput(input, input.value)) delete input.value;
@@ -174,7 +177,7 @@ export function renderRequestForm(
         wrap: true,
       });
   }
-  if (app.fields.length === 0)
+  if (fields.length === 0)
     body.push({
       type: 'TextBlock',
       text: `${app.name} has no fields: submit to file a request.`,
@@ -183,7 +186,7 @@ export function renderRequestForm(
   if (state.errors) {
     const mapped: Record<string, string> = {};
     for (const [key, message] of Object.entries(state.errors)) {
-      const field = app.fields.find((f) => f.key === key || key.split('.').includes(f.key));
+      const field = fields.find((f) => f.key === key || key.split('.').includes(f.key));
       const id = field ? inputId(field.key) : '_';
       mapped[id] = mapped[id] ? `${mapped[id]}; ${message}` : message;
     }
@@ -291,7 +294,7 @@ export function renderAppPicker(
  */
 export function submittedValues(app: AppDefinition, data: Record<string, unknown>): Record<string, unknown> {
   const out = { ...data };
-  for (const field of app.fields)
+  for (const field of formFields(app))
     if (field.type === 'boolean' && out[inputId(field.key)] === undefined) out[inputId(field.key)] = 'false';
   return out;
 }
@@ -310,7 +313,8 @@ export async function toRecordInput(
 ): Promise<Record<string, unknown>> {
   const input: Record<string, unknown> = {};
   const unknownPeople: Record<string, string> = {};
-  for (const field of app.fields) {
+  // Only what the form asks: a field off it (`on_form: false`) in an older card is left out.
+  for (const field of formFields(app)) {
     const raw = data[inputId(field.key)];
     // Teams sends every input as a string (a number or a toggle from another client is
     // taken as its text); anything else (an object, a list) is not from one of our cards.

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import { MAX_LONG_TEXT_LENGTH, MAX_TEXT_LENGTH, type User } from '../../src/core/types.js';
-import type { AppDefinition } from '../../src/recipes/schema.js';
+import { type AppDefinition, formFields } from '../../src/recipes/schema.js';
 import { html } from './html.js';
 import type { SafeHtml } from './kit.js';
 import type { WebDeps } from './plugin.js';
@@ -120,7 +120,11 @@ function initialValues(app: AppDefinition, user: User): Record<string, unknown> 
   return values;
 }
 
-/** The app's field values from a posted form (other keys, such as the CSRF token, are left out). */
+/**
+ * The app's field values from a posted form (other keys, such as the CSRF token, are left out).
+ * A field off the form (`on_form: false`) posted all the same is passed on: the core refuses it,
+ * naming the field, rather than dropping what a script meant to set.
+ */
 function fieldValues(app: AppDefinition, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of app.fields) {
@@ -218,7 +222,9 @@ export function registerForms(deps: WebDeps): void {
     error?: ValidationError,
     submission = randomBytes(16).toString('base64url'),
   ) => {
-    const people = def.fields.some((f) => f.type === 'user')
+    // Fields a recipe sets later (`on_form: false`) are not asked.
+    const fields = formFields(def);
+    const people = fields.some((f) => f.type === 'user')
       ? await baton.users.list({ limit: USER_SELECT_MAX + 1 })
       : [];
     // Too many people for a list: a text box, which shows a chosen person by email (or name).
@@ -232,7 +238,7 @@ export function registerForms(deps: WebDeps): void {
       }
     }
     const errors = error?.fields ?? {};
-    const stray = error ? Object.entries(errors).filter(([k]) => !def.fields.some((f) => f.key === k)) : [];
+    const stray = error ? Object.entries(errors).filter(([k]) => !fields.some((f) => f.key === k)) : [];
     return kit.page(req, reply, user, {
       title: `New ${inSentence(def.name)}`,
       active: 'apps',
@@ -246,13 +252,13 @@ ${
     ? html`<div class="error-summary" role="alert" tabindex="-1" id="error-summary"><strong>Please fix ${Object.keys(errors).length === 1 ? 'this' : 'these'}:</strong><ul>${Object.entries(
         errors,
       ).map(([k, m]) =>
-        def.fields.some((f) => f.key === k) ? html`<li><a href="#f-${k}">${m}</a></li>` : html`<li>${m}</li>`,
+        fields.some((f) => f.key === k) ? html`<li><a href="#f-${k}">${m}</a></li>` : html`<li>${m}</li>`,
       )}</ul>${Object.keys(errors).length === 0 ? html`<p>${error.message}</p>` : ''}</div>`
     : ''
 }
 <form method="post" action="/apps/${def.key}/new" class="card form" novalidate data-submission>
   ${kit.csrfField(req)}<input type="hidden" name="_submission" value="${submission}">
-  ${def.fields.map((f) => fieldControl(f, values[f.key], errors[f.key], people))}
+  ${fields.map((f) => fieldControl(f, values[f.key], errors[f.key], people))}
   ${stray.length ? html`<p class="field-error">${stray.map(([, m]) => m).join('; ')}</p>` : ''}
   <div class="actions"><button type="submit" class="primary">Submit request</button><a class="button" href="/">Cancel</a></div>
 </form></div>`,

@@ -186,7 +186,9 @@ export function validateRecord(
     )
       value = field.default;
     if (isBlank(value)) {
-      if (field.required) errors[field.key] = `${field.label} is required`;
+      // A field off the request form is not asked when filing: it is required of what sets it later.
+      if (field.required && (options.partial || field.on_form !== false))
+        errors[field.key] = `${field.label} is required`;
       else if (options.partial && present) out[field.key] = null;
       continue;
     }

@@ -1,4 +1,4 @@
-import { type AppDefinition, idPrefixFor } from '../recipes/schema.js';
+import { type AppDefinition, idPrefixFor, onForm } from '../recipes/schema.js';
 import { isDuplicateKeyError } from '../store/port.js';
 import { assertSafeId, assertSafeValue } from '../store/safe.js';
 import { type AppService, cancelledStageOf } from './apps.js';
@@ -135,6 +135,7 @@ export class RequestService {
   ): Promise<{ app: AppDefinition; record: Record<string, unknown> }> {
     const app = await this.apps.get(appKey);
     assertSafeValue(input, 'record');
+    input = withoutOffFormFields(app, input);
     const record = await this.validated(app, input, {
       formShowedDefaults: options.formShowedDefaults === true,
     });
@@ -583,6 +584,26 @@ export function historyFor(event: HistoryEvent, reader: User): HistoryEvent {
     text: plain_text ?? PLAIN_PROBLEM,
     ...(typeof data?.problem === 'string' ? { data: { problem: data.problem } } : {}),
   };
+}
+
+/**
+ * What is filed of `input`: a field with `on_form: false` is not asked when filing (a recipe sets
+ * it later), so a value given for one (a crafted post, a script) is refused, naming the field, and
+ * a blank one is left out (its default, if any, applies as for a field left out).
+ */
+function withoutOffFormFields(app: AppDefinition, input: Record<string, unknown>): Record<string, unknown> {
+  const off = app.fields.filter((f) => !onForm(f) && Object.hasOwn(input, f.key));
+  if (off.length === 0) return input;
+  const errors: Record<string, string> = {};
+  for (const field of off)
+    if (!isBlank(input[field.key]))
+      errors[field.key] =
+        `${field.label} is not filled in when filing: it is not on the request form of ${app.name}, and is set later (by its recipes)`;
+  if (Object.keys(errors).length > 0)
+    throw new ValidationError(`Please fix: ${Object.values(errors).join('; ')}.`, errors);
+  const rest = { ...input };
+  for (const field of off) delete rest[field.key];
+  return rest;
 }
 
 /** No value: missing, null, an empty text or an empty list (false and 0 are values). */

@@ -32,6 +32,7 @@ import {
   FieldSchema,
   idPrefixFor,
   isConditionalStep,
+  onForm,
   outcomeLabel,
   type RecipeDefinition,
   RecipeDefinitionSchema,
@@ -1487,8 +1488,47 @@ function crossChecks(apps: CrossApp[], recipes: CrossRecipe[]): Problem[] {
       }
     }
   }
+  problems.push(...offFormFieldProblems(apps, appByKey, recipes));
   // (not with partial recipes: an unparsed step may be the task that breaks a loop)
   problems.push(...stageLoopProblems(recipes.filter((r) => !r.partial)));
+  return problems;
+}
+
+/**
+ * A field off the request form (`on_form: false`) without a default that no recipe of its app
+ * in these files sets with update_record: nothing ever fills it in (a warning: a recipe kept in
+ * the store, not in these files, may).
+ */
+function offFormFieldProblems(
+  apps: CrossApp[],
+  appByKey: Map<string, CrossApp>,
+  recipes: CrossRecipe[],
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const app of apps) {
+    const def = app.definition;
+    if (appByKey.get(def.key) !== app || app.partial || app.fieldsKnown === false) continue;
+    const own = recipes.filter((r) => r.definition.trigger.app === def.key);
+    // A recipe with errors may set it in a step that could not be read.
+    if (own.some((r) => r.partial)) continue;
+    const set = new Set(
+      own
+        .flatMap((r) => [...walkSteps(r.definition.steps)].map((w) => w.step))
+        .flatMap((s) => (!isConditionalStep(s) && s.action === 'update_record' ? Object.keys(s.fields) : [])),
+    );
+    def.fields.forEach((field, i) => {
+      if (onForm(field) || field.default !== undefined || set.has(field.key)) return;
+      problems.push(
+        problemAt(
+          app.file,
+          app.locator,
+          ['fields', i, 'on_form'],
+          `${field.label} is not on the request form (on_form: false), and no recipe of app "${def.key}" in these files sets it with update_record: it stays blank`,
+          'warning',
+        ),
+      );
+    });
+  }
   return problems;
 }
 

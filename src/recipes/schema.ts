@@ -101,6 +101,7 @@ const KEY_SYNONYMS: Record<string, readonly string[]> = {
   expires_in: ['expires', 'expiry', 'expire', 'deadline', 'timeout', 'due', 'due_in'],
   outcomes: ['choices', 'options', 'buttons'],
   title: ['name', 'subject', 'summary'],
+  on_form: ['form', 'in_form', 'show_on_form', 'on_request_form', 'hidden', 'internal', 'ask'],
 };
 
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
@@ -297,6 +298,11 @@ const FieldBaseSchema = strict({
     },
   }),
   required: z.boolean().default(false),
+  /**
+   * `false`: the field is not asked on request forms (Slack, Teams, the portal) and cannot be
+   * given when filing; a recipe's update_record sets it (or its default does, at filing).
+   */
+  on_form: z.boolean({ error: 'expected true or false' }).optional(),
   help: z.string().optional(),
   default: z.unknown().optional(),
   min: z.number().optional(),
@@ -370,12 +376,30 @@ export const FieldSchema = FieldBaseSchema.superRefine((field, ctx) => {
       message: `min (${field.min}) is greater than max (${field.max})`,
     });
   }
+  if (field.on_form === false && field.required && field.default === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['required'],
+      message:
+        'required: true asks for a value when the request is filed, but on_form: false keeps the field off the request form: remove required (a recipe sets the field with update_record), or give the field a default (its value at filing)',
+    });
+  }
   if (field.default !== undefined && (!isSelect || field.options)) {
     const problem = checkFieldValue(field, field.default);
     if (problem) ctx.addIssue({ code: 'custom', path: ['default'], message: problem });
   }
 });
 export type Field = z.infer<typeof FieldBaseSchema>;
+
+/** Whether a field is asked on request forms (every field is, unless it says `on_form: false`). */
+export function onForm(field: Pick<Field, 'on_form'>): boolean {
+  return field.on_form !== false;
+}
+
+/** The fields of an app's request form, in order: those without `on_form: false`. */
+export function formFields<F extends Pick<Field, 'on_form'>>(app: { fields: readonly F[] }): F[] {
+  return app.fields.filter(onForm);
+}
 
 export const AppDefinitionSchema = strict({
   kind: z.literal('app'),

@@ -82,6 +82,8 @@ export function fieldInput(body: FormBody): Record<string, unknown> {
     type,
     required: field(body, 'required') !== '',
   };
+  // Ticked: the field is left off the request forms (on_form: false), for a recipe to fill in.
+  if (field(body, 'on_form') === 'false') f.on_form = false;
   const help = field(body, 'help');
   if (help) f.help = help;
   const isSelect = type === 'select' || type === 'multi_select';
@@ -239,11 +241,13 @@ function addFieldForm(
     (t) => kit.html`<option value="${t}"${t === type ? kit.raw(' selected') : ''}>${TYPE_LABELS[t]}</option>`,
   );
   const required = field(values, 'required') !== '';
+  const offForm = field(values, 'on_form') === 'false';
   return kit.html`<section class="card" aria-labelledby="add-field-h"><h2 id="add-field-h">Add a field</h2>
 ${formError(kit, errors, {
   key: { id: 'field-key', label: 'Key' },
   label: { id: 'field-label', label: 'Label' },
   type: { id: 'field-type', label: 'Type' },
+  required: { id: 'field-required', label: 'Required' },
   help: { id: 'field-help', label: 'Help text' },
   default: { id: 'field-default', label: 'Default' },
   min: { id: 'field-min', label: 'Minimum' },
@@ -256,6 +260,7 @@ ${textInput(kit, values, errors, 'label', 'Label', { id: 'field-label', required
 <label for="field-type">Type
 <select id="field-type" name="type"${describedBy(kit, errors, 'type', 'field-type')}>${types}</select>${errorFor(kit, errors, 'type', 'field-type')}</label>
 <label class="check" for="field-required"><input id="field-required" type="checkbox" name="required" value="on"${required ? kit.raw(' checked') : ''}> Required</label>
+<label class="check" for="field-on-form"><input id="field-on-form" type="checkbox" name="on_form" value="false"${offForm ? kit.raw(' checked') : ''}> Not on the request form (a recipe fills it in)</label>
 ${textInput(kit, values, errors, 'help', 'Help text', { id: 'field-help', hint: 'Shown under the input on the form.' })}
 ${textInput(kit, values, errors, 'default', 'Default', { id: 'field-default', hint: 'Optional. Yes/no: yes or no; several choices: separated by commas; a date: YYYY-MM-DD.' })}
 <fieldset><legend>Number fields</legend>
@@ -292,6 +297,7 @@ ${textInput(kit, values, errors, 'stage', 'Stage name', { id: 'stage-name', requ
 
 function describeField(f: AppDefinition['fields'][number]): string {
   const parts: string[] = [];
+  if (f.on_form === false) parts.push('not on the request form (set by recipes)');
   if (f.type === 'number') {
     if (f.min !== undefined) parts.push(`min ${f.min}`);
     if (f.max !== undefined) parts.push(`max ${f.max}`);
