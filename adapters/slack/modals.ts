@@ -370,6 +370,17 @@ export function renderAddFieldModal(app: AppDefinition): ModalView {
           options: [{ text: plain('People must fill it in'), value: 'true' }],
         },
       },
+      {
+        type: 'input',
+        block_id: 'off_form',
+        label: plain('Request form'),
+        optional: true,
+        element: {
+          type: 'checkboxes',
+          action_id: INPUT_ACTION,
+          options: [{ text: plain('Not on the request form (a recipe fills it in)'), value: 'true' }],
+        },
+      },
       text('help', 'Help', 'A hint shown under the field'),
       text('options', 'Options', 'Select fields only: one option per line', true, true),
       num('min', 'Minimum'),
@@ -851,6 +862,8 @@ export function toFieldInput(v: ViewValues): Record<string, unknown> {
     type,
     required: inputValue(v, 'required') === true,
   };
+  // Ticked: the field is left off the request forms (on_form: false), for a recipe to fill in.
+  if (inputValue(v, 'off_form') === true) field.on_form = false;
   const help = str('help');
   if (help) field.help = help;
   const lines = (s: string | undefined) =>

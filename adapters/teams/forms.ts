@@ -625,6 +625,14 @@ export function renderAddFieldForm(
       valueOff: 'false',
       value: 'false',
     },
+    {
+      type: 'Input.Toggle',
+      id: 'off_form',
+      title: 'Not on the request form (a recipe fills it in)',
+      valueOn: 'true',
+      valueOff: 'false',
+      value: 'false',
+    },
     text('help', 'Help', 'A hint shown under the field', false),
     text('options', 'Options', 'Select fields only: one option per line', false, true),
     { type: 'Input.Number', id: 'min', label: 'Minimum (numbers only)' },
@@ -802,6 +810,8 @@ export async function submitAddField(
     type,
     required: data.required === 'true',
   };
+  // Ticked: the field is left off the request forms (on_form: false), for a recipe to fill in.
+  if (data.off_form === 'true') field.on_form = false;
   if (str('help')) field.help = str('help');
   const options = lines(data.options);
   if (options.length > 0) field.options = options;

@@ -325,5 +325,22 @@ steps:
     expect(good.json()).toEqual({ response_action: 'clear' });
     const field = (await t.rt.baton.apps.get('leave')).fields.find((f) => f.key === 'cost_center');
     expect(field).toMatchObject({ type: 'select', options: ['R&D', 'Sales'], required: false });
+    expect(field?.on_form).toBeUndefined();
+    // Ticked "Not on the request form": a field a recipe fills in.
+    const offForm = await submit({
+      key: { type: 'plain_text_input', value: 'po_number' },
+      label: { type: 'plain_text_input', value: 'PO number' },
+      type: {
+        type: 'static_select',
+        selected_option: { text: { type: 'plain_text', text: 'text' }, value: 'text' },
+      },
+      off_form: {
+        type: 'checkboxes',
+        selected_options: [{ text: { type: 'plain_text', text: 'Not on the request form' }, value: 'true' }],
+      },
+    });
+    expect(offForm.json()).toEqual({ response_action: 'clear' });
+    const po = (await t.rt.baton.apps.get('leave')).fields.find((f) => f.key === 'po_number');
+    expect(po).toMatchObject({ type: 'text', on_form: false });
   });
 });

@@ -38,4 +38,29 @@ describe('Teams: admin form answers read well', () => {
     );
     expect(cardText(cardOf(second.json()))).toContain('2 fields now.');
   });
+
+  it('the add-field form can leave a field off the request form, for a recipe to fill in', async () => {
+    await t.execute(
+      'admin',
+      'admin.apps.create',
+      { form: 'create_app', key: 'laptop', name: 'Laptop', stages: 'Requested\nOrdered', id_prefix: 'LAP' },
+      'create-form',
+    );
+    const form = await t.execute(
+      'admin',
+      'admin.apps.add_field',
+      {
+        form: 'add_field',
+        app: 'laptop',
+        key: 'po_number',
+        label: 'PO number',
+        type: 'text',
+        off_form: 'true',
+      },
+      'field-form-1',
+    );
+    expect(cardText(cardOf(form.json()))).toContain('Field po_number added to Laptop');
+    const app = await t.rt.baton.apps.get('laptop');
+    expect(app.fields.find((f) => f.key === 'po_number')).toMatchObject({ on_form: false });
+  });
 });
