@@ -127,6 +127,9 @@ export interface SlackSurface {
   stop(): Promise<void>;
 }
 
+/** The held-actions surface of form submissions answered by the receiver's safety timeout. */
+const LATE_REQUESTS = 'slack-late';
+
 /** Builds the Bolt app (HTTP receiver or Socket Mode), the shared dependencies, and registers every handler. */
 export async function createSlackSurface(options: SlackPluginOptions): Promise<SlackSurface> {
   const { baton, config } = options;
@@ -165,6 +168,10 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
           logger,
           ...(options.now ? { now: options.now } : {}),
           ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+          holdLate: async (body) => {
+            const id = await baton.deliveries.holdAction(LATE_REQUESTS, { body: JSON.stringify(body) });
+            return () => baton.deliveries.releaseAction(id);
+          },
         })
       : undefined;
   const bolt = new App({
@@ -222,7 +229,24 @@ export async function createSlackSurface(options: SlackPluginOptions): Promise<S
   const recover = (staleMs: number) =>
     taskHandlers
       .recoverHeldClicks(staleMs)
-      .catch((err: unknown) => logger.error({ err }, 'slack: carrying out held clicks failed'));
+      .catch((err: unknown) => logger.error({ err }, 'slack: carrying out held clicks failed'))
+      .then(() => replayLate(staleMs))
+      .catch((err: unknown) => logger.error({ err }, 'slack: carrying out held submissions failed'));
+  // Form submissions Slack was answered for (the safety timeout) by a process that died before
+  // carrying them out: carried out now (filing is once per form, so one done already is not redone).
+  const replayLate = async (staleMs: number) => {
+    if (!receiver) return;
+    for (const a of await baton.deliveries.claimHeldActions(LATE_REQUESTS, staleMs)) {
+      try {
+        const body = JSON.parse(String(a.payload.body)) as Record<string, unknown>;
+        logger.info({ type: body.type }, 'slack: carrying out a submission answered before a restart');
+        await receiver.replay(body);
+      } catch (err) {
+        logger.error({ err }, 'slack: a submission answered before a restart failed');
+      }
+      await baton.deliveries.releaseAction(a._id);
+    }
+  };
   return {
     bolt,
     deps,

@@ -23,6 +23,13 @@ export interface SlackHttpReceiverOptions {
   now?: () => number;
   /** When Slack gets an answer if no listener acked yet (Slack gives up at 3 s). */
   ackTimeoutMs?: number;
+  /**
+   * Keeps a form submission that the safety timeout is about to answer while its work still
+   * runs (Slack never sends an answered submission again): resolves with the call that forgets
+   * it once the work is done. A process that dies in between leaves it for `replay` at the next
+   * start. Without it, such a submission is lost with the process.
+   */
+  holdLate?: (body: Record<string, unknown>) => Promise<() => Promise<void>>;
 }
 
 /** Raised by `ack()` when the receiver already answered Slack (a second ack, or an ack after the safety timeout). */
@@ -195,9 +202,27 @@ export class SlackHttpReceiver implements Receiver {
         resolve(response);
         return true;
       };
+      let release: Promise<(() => Promise<void>) | undefined> | undefined;
       const timer = setTimeout(() => {
-        if (answer(EMPTY_OK))
-          log.warn({ ms: this.ackTimeoutMs }, 'no ack from a Slack listener in time; acked');
+        const late = () => {
+          if (answer(EMPTY_OK))
+            log.warn({ ms: this.ackTimeoutMs }, 'no ack from a Slack listener in time; acked');
+        };
+        const hold = this.options.holdLate;
+        if (!hold || body.type !== 'view_submission' || answered) return late();
+        // Held before Slack hears of it (the form closes), so a crash before the work is done
+        // leaves it to the next start.
+        release = hold(body).then(
+          (r) => {
+            late();
+            return r;
+          },
+          (err: unknown) => {
+            log.warn({ err }, 'could not hold a late Slack form submission; acked unheld');
+            late();
+            return undefined;
+          },
+        );
       }, this.ackTimeoutMs);
       const event: ReceiverEvent = {
         body,
@@ -227,10 +252,40 @@ export class SlackHttpReceiver implements Receiver {
             });
           },
         )
+        .then(async () => {
+          const forget = await release;
+          await forget?.().catch((err: unknown) =>
+            log.warn({ err }, 'could not release a held Slack submission'),
+          );
+        })
         .finally(() => {
           this.inflight.delete(work);
         });
       this.inflight.add(work);
     });
+  }
+
+  /**
+   * Carries out a request Slack was answered for by a process that died before its work was done
+   * (see `holdLate`): Slack was answered already, so each `ack` says so and the listeners tell
+   * the person some other way (a DM), as after the safety timeout.
+   */
+  async replay(body: Record<string, unknown>): Promise<void> {
+    const app = this.app;
+    if (!app) throw new Error('SlackHttpReceiver used before Bolt initialized it');
+    const work = app
+      .processEvent({
+        body,
+        ack: async () => {
+          throw new SlackAckError('Slack was answered by the process that received this request.');
+        },
+        retryNum: 1,
+        retryReason: 'baton_restart',
+      })
+      .finally(() => {
+        this.inflight.delete(work);
+      });
+    this.inflight.add(work);
+    await work;
   }
 }

@@ -1308,7 +1308,7 @@ export function registerTaskHandlers(
       meta = null;
     }
     if (!meta) {
-      await ack();
+      await ackOnce(ack);
       return;
     }
     const values = view.state.values;
@@ -1384,7 +1384,7 @@ export function registerTaskHandlers(
         (err instanceof TaskClosedError || err instanceof ValidationError) &&
         (await answeredAlready(body.user.id, meta.task_id, meta.outcome, comment))
       ) {
-        await ack();
+        await ackOnce(ack);
         return;
       }
       const errors: Record<string, string> = {};
