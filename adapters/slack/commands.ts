@@ -374,7 +374,7 @@ const handlers: Record<string, Handler> = {
     }
     const lines = apps.map((a) => {
       const d = a.definition;
-      return `• *${escapeMrkdwn(d.name)}* (\`${d.key}\`) — stages: ${escapeMrkdwn(d.stages.join(' → '))} — ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
+      return `• *${escapeMrkdwn(d.name)}* (\`${d.key}\`) — stages: ${escapeMrkdwn(d.stages.join(' → '))} — ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type}${f.on_form === false ? ', set by recipes' : ''})`).join(', ')}` : ''}`;
     });
     await replyList(ctx, '*Apps*', lines);
   },

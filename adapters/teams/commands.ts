@@ -354,7 +354,7 @@ const handlers: Record<string, Handler> = {
     }
     const lines = apps.map((a) => {
       const d = a.definition;
-      return `- **${md(d.name)}** (\`${d.key}\`): stages ${md(d.stages.join(' → '))}; ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type})`).join(', ')}` : ''}`;
+      return `- **${md(d.name)}** (\`${d.key}\`): stages ${md(d.stages.join(' → '))}; ${d.fields.length} field${d.fields.length === 1 ? '' : 's'}${d.fields.length ? `: ${d.fields.map((f) => `${f.key} (${f.type}${f.on_form === false ? ', set by recipes' : ''})`).join(', ')}` : ''}`;
     });
     await say(ctx, `**Apps**\n${lines.join('\n')}`);
   },

@@ -342,5 +342,10 @@ steps:
     expect(offForm.json()).toEqual({ response_action: 'clear' });
     const po = (await t.rt.baton.apps.get('leave')).fields.find((f) => f.key === 'po_number');
     expect(po).toMatchObject({ type: 'text', on_form: false });
+    const r2 = expectResponse();
+    await t.command('admin apps list', 'admin');
+    await eventually(async () => r2.scope.isDone());
+    expect(String(r2.bodies[0]!.text)).toContain('po_number (text, set by recipes)');
+    expect(String(r2.bodies[0]!.text)).toContain('cost_center (select),');
   });
 });
