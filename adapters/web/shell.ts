@@ -149,8 +149,13 @@ ${opts.body}
       // the POST routes answer such a client in JSON; a page has no JSON to give, so say so in
       // JSON rather than answer HTML it did not ask for. (The portal's own script reads its
       // fragments with x-requested-with and Accept: text/html: those are not pages.)
+      // A client that takes anything too (axios sends "application/json, text/plain, */*") gets the page.
       const accept = req.headers.accept ?? '';
-      if (req.method === 'GET' && accept.includes('application/json') && !accept.includes('text/html'))
+      if (
+        req.method === 'GET' &&
+        accept.includes('application/json') &&
+        !/text\/html|text\/\*|\*\/\*/.test(accept)
+      )
         return reply
           .status(406)
           .header('vary', 'Accept')

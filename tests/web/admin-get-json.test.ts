@@ -83,6 +83,9 @@ describe('the admin pages, read by a client that asks for JSON', () => {
       });
       expect([path, res.status, res.type]).toEqual([path, 200, expect.stringMatching(/^text\/html/)]);
     }
+    // A client that takes anything too (axios' default Accept) gets the page as well.
+    const axiosLike = await ada('/admin/apps', { accept: 'application/json, text/plain, */*' });
+    expect([axiosLike.status, axiosLike.type]).toEqual([200, expect.stringMatching(/^text\/html/)]);
     const riley = await signedIn(portal.url, 'riley');
     const refused = await riley('/admin/apps', { accept: 'application/json' });
     expect(refused.status).toBe(403);
