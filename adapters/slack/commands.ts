@@ -27,6 +27,7 @@ import {
   withdrawnText,
 } from '../commands/grammar.js';
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
+import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
@@ -561,7 +562,7 @@ const handlers: Record<string, Handler> = {
       .slice(-10)
       .map(
         (l) =>
-          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
+          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${conditionText(l) ?? l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
       )
       .join('\n');
     const text = [

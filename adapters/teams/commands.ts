@@ -33,6 +33,7 @@ import {
   withdrawnText,
 } from '../commands/grammar.js';
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
+import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
@@ -531,7 +532,10 @@ const handlers: Record<string, Handler> = {
     );
     const log = job.log
       .slice(-10)
-      .map((l) => `- ${md(l.step)} (${l.action}): ${l.status}${l.error ? `: ${md(l.error)}` : ''}`)
+      .map(
+        (l) =>
+          `- ${md(l.step)} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${md(l.error)}` : ''}`,
+      )
       .join('\n');
     const text = [
       `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,

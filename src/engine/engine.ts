@@ -407,6 +407,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           step: ins.label,
           action: 'if',
           status: ok ? 'completed' : 'skipped',
+          branch: ok ? 'then' : ins.hasElse ? 'else' : 'none',
           started_at: started,
           finished_at: this.ctx.now(),
         });

@@ -4,6 +4,7 @@ import { displayValue, selectedLabels } from '../../../src/core/records.js';
 import type { JobDoc, JobStatus, StepResult, TaskDoc, User } from '../../../src/core/types.js';
 import { requireOperator } from '../../../src/core/users.js';
 import type { AppDefinition } from '../../../src/recipes/schema.js';
+import { conditionText } from '../../commands/jobs.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import {
   ACTION_WORDS,
@@ -232,7 +233,7 @@ async function detailPage(
   const log = job.log.map(
     (
       l,
-    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${String(numbers.get(l.pc))}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${stateBadge(kit, l.status)}</td>
+    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${String(numbers.get(l.pc))}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${conditionText(l) ?? stateBadge(kit, l.status)}</td>
 <td>${when(kit, l.started_at)}</td><td>${duration(l.finished_at.getTime() - l.started_at.getTime())}</td><td>${l.error ?? ''}</td></tr>`,
   );
   const notice = field((req.query ?? {}) as Record<string, unknown>, 'rerun');
