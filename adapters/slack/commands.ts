@@ -1,5 +1,6 @@
 import type { App, RespondFn, types } from '@slack/bolt';
 import { ValidationError } from '../../src/core/errors.js';
+import { historyExpiry } from '../../src/core/tasks.js';
 import type { JobDoc, Request, RequestDoc, Role, User } from '../../src/core/types.js';
 import { requireAdmin, requireOperator } from '../../src/core/users.js';
 import {
@@ -26,6 +27,7 @@ import {
   withdrawnText,
 } from '../commands/grammar.js';
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
+import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
@@ -183,7 +185,13 @@ export async function renderRequest(deps: SlackDeps, request: Request): Promise<
   const view = await deps.baton.views.request(request);
   const fieldLines = view.fields.map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`);
   // The newest entries matter most: keep as many of the latest as fit in one section.
-  const entries = request.history.map((h) => `${slackDate(h.at)} — ${fitText(escapeMrkdwn(h.text), 1000)}`);
+  const entries = request.history.map((h) => {
+    // A task's expiry as a date token too, not the stored UTC text.
+    const expiry = historyExpiry(h);
+    return expiry
+      ? `${slackDate(h.at)} — ${fitText(escapeMrkdwn(expiry.before), 900)}, expires ${slackDate(expiry.at)}`
+      : `${slackDate(h.at)} — ${fitText(escapeMrkdwn(h.text), 1000)}`;
+  });
   const history: string[] = [];
   let size = 60;
   for (let i = entries.length - 1; i >= 0 && history.length < 15; i--) {
@@ -554,7 +562,7 @@ const handlers: Record<string, Handler> = {
       .slice(-10)
       .map(
         (l) =>
-          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
+          `• ${escapeMrkdwn(l.step)} (${l.action}) — ${conditionText(l) ?? l.status}${l.outcome ? `: ${escapeMrkdwn(l.outcome)}` : ''}${l.error ? `: ${escapeMrkdwn(l.error)}` : ''}`,
       )
       .join('\n');
     const text = [

@@ -6,6 +6,7 @@
  */
 import type { Activity } from 'botbuilder';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
+import { historyExpiry } from '../../src/core/tasks.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
 import { normalizeEmail, requireAdmin, requireOperator } from '../../src/core/users.js';
 import type { AdaptiveCardJson } from '../cards/cards.js';
@@ -32,12 +33,13 @@ import {
   withdrawnText,
 } from '../commands/grammar.js';
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
+import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
+import { attachment, cardDate, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
 import { listedCopyPosted, personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -323,7 +325,11 @@ const handlers: Record<string, Handler> = {
         async (t) => `${t.title}: waiting on ${await ctx.deps.baton.tasks.describeAssignee(t.assignee)}`,
       ),
     );
-    const history = request.history.slice(-10).map((h) => `${when(h.at)}: ${h.text}`);
+    // In the card's TextBlock, times (a task's expiry too) read in the reader's zone.
+    const history = request.history.slice(-10).map((h) => {
+      const expiry = historyExpiry(h);
+      return `${cardDate(h.at)}: ${expiry ? `${expiry.before}, expires ${cardDate(expiry.at)}` : h.text}`;
+    });
     await card(
       ctx,
       renderRequestCard(ctx.deps, view, { openTasks, history, historyTotal: request.history.length }),
@@ -526,7 +532,10 @@ const handlers: Record<string, Handler> = {
     );
     const log = job.log
       .slice(-10)
-      .map((l) => `- ${md(l.step)} (${l.action}): ${l.status}${l.error ? `: ${md(l.error)}` : ''}`)
+      .map(
+        (l) =>
+          `- ${md(l.step)} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${md(l.error)}` : ''}`,
+      )
       .join('\n');
     const text = [
       `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,

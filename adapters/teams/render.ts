@@ -87,6 +87,15 @@ const DATE_FUNCTION =
   /\{\{(DATE|TIME)\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))(?:,\s*(?:COMPACT|SHORT|LONG))?\)\}\}/g;
 
 /**
+ * A moment as a TextBlock shows it in the reader's zone and language: `{{DATE(…, SHORT)}} at
+ * {{TIME(…)}}` (only in a TextBlock's text: a FactSet gets `plainDates`).
+ */
+export function cardDate(d: Date): string {
+  const iso = `${d.toISOString().slice(0, 19)}Z`;
+  return `{{DATE(${iso}, SHORT)}} at {{TIME(${iso})}}`;
+}
+
+/**
  * Date functions as plain text, in UTC and saying so: `DATE` → `2025-03-04 09:00 UTC`, `TIME` →
  * `09:00 UTC` (a `DATE … at TIME …` of one moment reads as the first alone).
  */
@@ -177,7 +186,11 @@ export function fitCard(input: AdaptiveCardJson, maxBytes = MAX_CARD_BYTES): Ada
     let i = 0;
     while (i < chars.length && kept + Buffer.byteLength(chars[i]!) <= keepBytes)
       kept += Buffer.byteLength(chars[i++]!);
-    longest.owner[longest.key] = `${chars.slice(0, i).join('').trimEnd()}…`;
+    let cut = chars.slice(0, i).join('');
+    // Never half a date function ("{{DATE(2026-12-0…" would show as written): cut before it.
+    const open = cut.lastIndexOf('{{');
+    if (open >= 0 && !cut.includes('}}', open)) cut = cut.slice(0, open);
+    longest.owner[longest.key] = `${cut.trimEnd()}…`;
     over = bytes(copy) - maxBytes;
   }
   copy.body = [

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { historyExpiry } from '../../src/core/tasks.js';
 import type { HistoryEvent, Request, TaskDoc, User } from '../../src/core/types.js';
 import { isAdmin } from '../../src/core/users.js';
 import { cancelledStageOf } from '../../src/engine/engine.js';
@@ -62,25 +63,13 @@ const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   problem: '!',
 };
 
-/** A task's expiry at the end of its "assigned" line, as the core writes it (in UTC). */
-const EXPIRES = /, expires (\d{4}-\d\d-\d\d \d\d:\d\d) UTC$/;
-
 /**
  * A history line as the page shows it: a task's "…, expires 2026-12-08 10:19 UTC" gets its time
- * as a <time>, shown in the reader's zone like the times beside it (the stored text, in UTC, is
- * what the chat surfaces show). Entries written before the time was kept beside the text read it
- * from the text.
+ * as a <time>, shown in the reader's zone like the times beside it.
  */
 function eventText(e: HistoryEvent, text: string): SafeHtml | string {
-  const m = e.type === 'task_assigned' ? EXPIRES.exec(text) : null;
-  if (!m) return text;
-  const kept = e.data?.expires_at;
-  const at =
-    kept instanceof Date || typeof kept === 'string'
-      ? new Date(kept)
-      : new Date(`${m[1]!.replace(' ', 'T')}:00Z`);
-  if (Number.isNaN(at.getTime())) return text;
-  return html`${text.slice(0, m.index)}, expires ${time(at)}`;
+  const expiry = historyExpiry(e, text);
+  return expiry ? html`${expiry.before}, expires ${time(expiry.at)}` : text;
 }
 
 async function whoIs(deps: WebDeps, by: string): Promise<string> {

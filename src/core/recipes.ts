@@ -34,6 +34,8 @@ function errorsOf(problems: Problem[]): Problem[] {
 export class RecipeService {
   /** Called when the set of running recipes changes. */
   onChange: (() => void) | undefined;
+  /** The folder apps and recipes were last installed from at start (RECIPES_DIR, resolved). */
+  folder: string | undefined;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -46,6 +48,7 @@ export class RecipeService {
       this.ctx.logger.warn({ dir }, 'recipes directory does not exist; nothing installed from files');
       return { apps: [], recipes: [], problems: [] };
     }
+    if (source === 'file') this.folder = path.resolve(dir);
     const loaded = await loadDirectory(dir);
     const report: InstallReport = { apps: [], recipes: [], problems: loaded.problems };
     const problemsByFile = new Map<string, Problem[]>();

@@ -110,6 +110,27 @@ export function readableTime(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** A task's expiry at the end of its "assigned" history line, as `readableTime` writes it. */
+const EXPIRES_TEXT = /, expires (\d{4}-\d\d-\d\d \d\d:\d\d) UTC$/;
+
+/**
+ * A task_assigned history line's "…, expires 2026-12-08 10:19 UTC" split for surfaces that show
+ * times in the reader's zone: the text before ", expires" and the expiry as a time (kept beside
+ * the text in `data.expires_at`; entries written before it was kept read it from the text). Null
+ * when the line says no expiry. `text` is the line as shown (the entry's own text by default).
+ */
+export function historyExpiry(e: HistoryEvent, text = e.text): { before: string; at: Date } | null {
+  const m = e.type === 'task_assigned' ? EXPIRES_TEXT.exec(text) : null;
+  if (!m) return null;
+  const kept = e.data?.expires_at;
+  const at =
+    kept instanceof Date || typeof kept === 'string'
+      ? new Date(kept)
+      : new Date(`${m[1]!.replace(' ', 'T')}:00Z`);
+  if (Number.isNaN(at.getTime())) return null;
+  return { before: text.slice(0, m.index), at };
+}
+
 export function assigneeKey(a: Assignee): string {
   return a.type === 'user' ? `user:${a.id}` : `group:${a.name}`;
 }

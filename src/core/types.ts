@@ -335,6 +335,11 @@ export interface StepLogEntry {
   error?: string | undefined;
   /** The outcome of the task a step waited for, when it was decided. */
   outcome?: string | undefined;
+  /**
+   * A condition (`if`): the way the job went: `then` (true), `else` (false, into its else
+   * steps) or `none` (false, no else steps). Its status stays `completed` (true) or `skipped`.
+   */
+  branch?: 'then' | 'else' | 'none' | undefined;
 }
 
 /** An immutable snapshot of a recipe definition, shared by every job that runs it; `_id` = content hash. */

@@ -9,7 +9,7 @@ export type ActionStep = Extract<Step, { action: string }>;
  */
 export type Instruction =
   | { op: 'action'; step: ActionStep; label: string }
-  | { op: 'branch'; condition: string; elseTo: number; label: string }
+  | { op: 'branch'; condition: string; elseTo: number; hasElse: boolean; label: string }
   | { op: 'jump'; to: number };
 
 const cache = new WeakMap<RecipeDefinition, Instruction[]>();
@@ -25,7 +25,13 @@ export function compileRecipe(def: RecipeDefinition): Instruction[] {
       if ('if' in step) {
         const label = step.id ?? `if#${counter}`;
         const branchAt = program.length;
-        program.push({ op: 'branch', condition: step.if, elseTo: -1, label });
+        program.push({
+          op: 'branch',
+          condition: step.if,
+          elseTo: -1,
+          hasElse: Boolean(step.else?.length),
+          label,
+        });
         emit(step.then);
         if (step.else && step.else.length > 0) {
           const jumpAt = program.length;

@@ -407,6 +407,7 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
           step: ins.label,
           action: 'if',
           status: ok ? 'completed' : 'skipped',
+          branch: ok ? 'then' : ins.hasElse ? 'else' : 'none',
           started_at: started,
           finished_at: this.ctx.now(),
         });
@@ -835,14 +836,27 @@ export class RecipeEngine implements TriggerSink, TaskCloseSink {
         : title === null
           ? `A notification could not be sent: there is no group named "${group}", so the recipe ${job.recipe} stopped.`
           : `"${title}" could not be assigned: there is no group named "${group}", so the recipe ${job.recipe} stopped.`;
+    // The requester and approvers read plain words: which recipe stopped, and why, is for admins.
+    const plain =
+      problem === 'empty'
+        ? { held: what, line: what }
+        : title === null
+          ? {
+              held: 'a notification about it could not be sent.',
+              line: 'A notification about this request could not be sent, so it is held up.',
+            }
+          : {
+              held: `"${title}" could not be assigned to anyone yet.`,
+              line: `"${title}" could not be assigned to anyone yet, so this request is held up.`,
+            };
     const fresh = await this.tellProblem(
       job,
       `${key}:nobody`,
       { group, problem },
       {
         history: `${what} ${fix}.`,
-        plain: `${what} An admin has been told.`,
-        requester: `Your request ${job.request_id} is held up: ${what} Baton's admins have been told.`,
+        plain: `${plain.line} An admin has been told.`,
+        requester: `Your request ${job.request_id} is held up: ${plain.held} Baton's admins have been told.`,
         admin: `${job.request_id}: ${what} ${fix}.`,
       },
     );

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { fitCard } from '../../adapters/teams/render.js';
 import { eventually, recipesDir } from '../helpers/runtime.js';
 import {
   cardOf,
@@ -92,5 +93,26 @@ describe('Teams: cards stay under the message size limit', () => {
     const shown = t.connector.posts(t.people.alice!.conversationId).at(-1)!;
     expect(bytes(shown.body)).toBeLessThanOrEqual(TEAMS_MAX_MESSAGE_BYTES);
     expect(cardText(cardOf(shown.body))).toContain(request._id);
+  });
+});
+
+// `show`'s history gives its times as DATE() and TIME() in one TextBlock: a text cut to fit must
+// not end in half a function ("{{DATE(2026-12-0…"), which Teams would show as written.
+describe('Teams: a shortened text keeps its date functions whole', () => {
+  it('cuts before a date function rather than through it', () => {
+    const date = `{{DATE(${new Date(0).toISOString().slice(0, 19)}Z, SHORT)}} at {{TIME(${new Date(0).toISOString().slice(0, 19)}Z)}}`;
+    for (let pad = 0; pad < 120; pad += 7) {
+      const text = Array.from({ length: 400 }, (_, i) => `- ${date}: ${'x'.repeat(pad + (i % 50))}`).join(
+        '\n',
+      );
+      const card = fitCard(
+        { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text }] },
+        8000,
+      );
+      const cut = String((card.body![0] as { text: string }).text);
+      expect(cut.endsWith('…')).toBe(true);
+      const open = cut.lastIndexOf('{{');
+      expect(cut.indexOf('}}', open), `pad ${pad}: ${cut.slice(-80)}`).toBeGreaterThan(open);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { displayValue, selectedLabels } from '../../../src/core/records.js';
 import type { JobDoc, JobStatus, StepResult, TaskDoc, User } from '../../../src/core/types.js';
 import { requireOperator } from '../../../src/core/users.js';
 import type { AppDefinition } from '../../../src/recipes/schema.js';
+import { conditionText } from '../../commands/jobs.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import {
   ACTION_WORDS,
@@ -24,6 +25,12 @@ export const JOB_STATUSES: JobStatus[] = ['running', 'waiting', 'completed', 'fa
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** A job id that may wrap after its underscores (`j_GEAR-2_<wbr>CwPN…`) in a narrow column; copied, it reads whole. */
+function breakable(kit: WebKit, id: string): SafeHtml {
+  const parts = id.split('_');
+  return kit.html`${parts.map((p, i) => (i < parts.length - 1 ? kit.html`${p}_<wbr>` : p))}`;
 }
 
 function requestLink(kit: WebKit, id: string): SafeHtml {
@@ -103,10 +110,10 @@ async function listPage(
     jobs.map(
       async (
         j,
-      ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}"><a href="/admin/jobs/${j._id}">${j._id}</a></td><td>${j.recipe}</td>
-<td>${requestLink(kit, j.request_id)}</td><td>${stateBadge(kit, j.status)}</td><td>${j.status === 'completed' || j.status === 'stopped' ? '—' : await currentStepText(kit, j)}</td>
-<td>${j.error ? kit.html`<span class="problem">${truncate(j.error.message, 200)}</span>` : j.stop_reason ? kit.html`<span class="muted">Stopped: ${truncate(j.stop_reason, 200)}</span>` : ''}</td><td>${when(kit, j.updated_at)}</td>
-<td>${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
+      ) => kit.html`<tr data-job="${j._id}"><td id="job-${j._id}" data-label="Job"><a href="/admin/jobs/${j._id}">${breakable(kit, j._id)}</a></td><td class="recipe" data-label="Recipe">${j.recipe}</td>
+<td data-label="Request">${requestLink(kit, j.request_id)}</td><td data-label="Status">${stateBadge(kit, j.status)}</td><td class="wrap step" data-label="Current step">${j.status === 'completed' || j.status === 'stopped' ? '—' : await currentStepText(kit, j)}</td>
+<td class="wrap error" data-label="Error">${j.error ? kit.html`<span class="problem" title="${j.error.message}">${truncate(j.error.message, 160)}</span>` : j.stop_reason ? kit.html`<span class="muted" title="${j.stop_reason}">Stopped: ${truncate(j.stop_reason, 160)}</span>` : ''}</td><td data-label="Updated">${when(kit, j.updated_at)}</td>
+<td class="rerun">${j.status === 'failed' ? actionButton(kit, req, `/admin/jobs/${j._id}/rerun`, 'Rerun', { describedBy: `job-${j._id}` }) : ''}</td></tr>`,
     ),
   );
   const body = kit.html`<div class="page-head"><h1>Jobs</h1></div>
@@ -118,7 +125,7 @@ async function listPage(
 ${
   jobs.length === 0
     ? kit.html`<p class="empty">No ${status ? `${status} ` : ''}jobs${recipe ? ` of ${recipe}` : ''}.</p>`
-    : kit.html`<div class="table-wrap"><table class="list"><caption class="muted">${plural(jobs.length, 'job')}, latest change first${jobs.length === limit ? ` (the latest ${limit})` : ''}</caption>
+    : kit.html`<div class="table-wrap"><table class="list jobs"><caption class="muted">${plural(jobs.length, 'job')}, latest change first${jobs.length === limit ? ` (the latest ${limit})` : ''}</caption>
 <thead><tr><th scope="col">Job</th><th scope="col">Recipe</th><th scope="col">Request</th><th scope="col">Status</th><th scope="col">Current step</th><th scope="col">Error</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody></table></div>${
         jobs.length === limit && limit < 500
@@ -226,7 +233,7 @@ async function detailPage(
   const log = job.log.map(
     (
       l,
-    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${String(numbers.get(l.pc))}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${stateBadge(kit, l.status)}</td>
+    ) => kit.html`<tr${l.status === 'failed' ? kit.raw(' class="problem"') : ''}><td>${String(numbers.get(l.pc))}</td><td>${l.step}</td><td>${actionText(l.action)}</td><td>${conditionText(l) ?? stateBadge(kit, l.status)}</td>
 <td>${when(kit, l.started_at)}</td><td>${duration(l.finished_at.getTime() - l.started_at.getTime())}</td><td>${l.error ?? ''}</td></tr>`,
   );
   const notice = field((req.query ?? {}) as Record<string, unknown>, 'rerun');

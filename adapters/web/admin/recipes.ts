@@ -1,5 +1,7 @@
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ValidationError } from '../../../src/core/errors.js';
+import { TEMPLATES_DIR } from '../../../src/core/recipes.js';
 import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
@@ -76,8 +78,37 @@ function stateAction(
   return kit.html`<span class="muted">fix to start</span>`;
 }
 
-function trigger(r: RecipeDoc): string {
-  return r.trigger_app ? `${r.trigger_type} on ${r.trigger_app}` : '—';
+/** What starts a recipe, in words: "When a Gear request is filed" (the app by its name). */
+async function trigger(kit: WebKit, r: RecipeDoc): Promise<string> {
+  const t = r.definition?.trigger;
+  if (!t) return r.trigger_app ? `${r.trigger_type} on ${r.trigger_app}` : '—';
+  const app = (await kit.baton.apps.find(t.app))?.name ?? t.app;
+  const request = `a ${app} request`;
+  if (t.type === 'new_request') return `When ${request} is filed`;
+  if (t.type === 'stage_changed') {
+    if (t.from && t.to) return `When ${request} moves from stage ${t.from} to ${t.to}`;
+    if (t.to) return `When ${request} moves to stage ${t.to}`;
+    if (t.from) return `When ${request} leaves stage ${t.from}`;
+    return `When ${request} moves to another stage`;
+  }
+  const task = t.task ? `the task ${t.task} of ${request}` : `a task on ${request}`;
+  return t.outcome ? `When someone answers ${t.outcome} on ${task}` : `When someone decides ${task}`;
+}
+
+/** Where a recipe comes from, in words, with its file: "From the recipes folder (gear.yaml)". */
+function source(kit: WebKit, r: RecipeDoc): SafeHtml {
+  if (r.source === 'store') return kit.html`Written in Baton (Admin → Recipes)`;
+  const inFolder = (dir: string | undefined) => {
+    const rel = r.file && dir ? path.relative(dir, r.file) : '';
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
+  };
+  if (r.source === 'pack') {
+    const rel = inFolder(TEMPLATES_DIR);
+    const pack = rel?.split('/')[0];
+    return kit.html`From the template pack${pack ? ` ${pack}` : ''}${r.file ? kit.html` (<code>${rel ?? shortFile(r.file)}</code>)` : ''}`;
+  }
+  const file = r.file ? (inFolder(kit.baton.recipes.folder) ?? shortFile(r.file)) : undefined;
+  return kit.html`From the recipes folder${file ? kit.html` (<code>${file}</code>)` : ''}`;
 }
 
 const NOTICES: Record<string, string> = {
@@ -97,12 +128,14 @@ async function listPage(
   const recipes = await kit.baton.recipes.list(user);
   const q = req.query as Record<string, unknown>;
   const done = field(q, 'done');
-  const rows = recipes.map(
-    (
-      r,
-    ) => kit.html`<tr data-recipe="${r.name}"><td id="recipe-${r.name}"><a href="/admin/recipes/${encodeURIComponent(r.name)}">${r.name}</a></td>
-<td>${stateBadge(kit, r.state)}</td><td>${trigger(r)}</td><td>${r.source}${r.file ? kit.html`<br><span class="muted">${shortFile(r.file)}</span>` : ''}</td>
+  const rows = await Promise.all(
+    recipes.map(
+      async (
+        r,
+      ) => kit.html`<tr data-recipe="${r.name}"><td id="recipe-${r.name}"><a href="/admin/recipes/${encodeURIComponent(r.name)}">${r.name}</a></td>
+<td>${stateBadge(kit, r.state)}</td><td class="wrap">${await trigger(kit, r)}</td><td class="wrap">${source(kit, r)}</td>
 <td>${problemList(kit, r, false)}</td><td>${stateAction(kit, req, r)}</td></tr>`,
+    ),
   );
   const packs = kit.baton.recipes.listPacks();
   const installed = field(q, 'installed');
@@ -180,7 +213,7 @@ async function detailPage(
 <p>State: ${stateBadge(kit, r.state)} ${stateAction(kit, req, r, 'detail')}</p></div>
 ${notice ? kit.html`<p class="notice" role="status">${notice}</p>` : ''}
 ${r.definition?.description ? kit.html`<p>${r.definition.description}</p>` : ''}
-<dl><dt>Trigger</dt><dd>${trigger(r)}</dd><dt>Source</dt><dd>${r.source}${r.file ? kit.html` — <code>${shortFile(r.file)}</code>` : ''}</dd>
+<dl><dt>Trigger</dt><dd>${await trigger(kit, r)}</dd><dt>Source</dt><dd>${source(kit, r)}</dd>
 <dt>Updated</dt><dd>${when(kit, r.updated_at)}</dd>
 ${steps.length ? kit.html`<dt>Steps</dt><dd>${stepList(kit, steps)}</dd>` : ''}</dl>
 ${

@@ -177,6 +177,9 @@ export const ADMIN_CSS = `
 .admin form.stack fieldset{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr))}
 .admin form.stack fieldset legend{grid-column:1/-1}
 .admin table.list td.wrap,.admin table.list td ul.problems,.admin table.list td .problem{white-space:normal;min-width:16rem}
+.admin table.jobs td{white-space:normal}.admin table.jobs td:first-child,.admin table.jobs td.recipe{min-width:7rem}
+.admin table.jobs td.wrap{min-width:10rem}.admin table.jobs td.error{min-width:13rem}.admin table.jobs td.rerun{white-space:nowrap}
+.admin table.jobs td.error .problem{min-width:0}
 .admin ul.problems{margin:0;padding-left:1rem}
 .admin ul.values{margin:0;padding:0;list-style:none}
 .admin table.list caption{text-align:left;padding:.4rem .7rem;color:var(--muted,#5c6475)}
@@ -195,6 +198,15 @@ export const ADMIN_CSS = `
 .admin form.row-form label{margin:0;min-width:0;max-width:100%}
 .admin form.row-form select{width:auto;max-width:100%}
 .admin td form.row-form{flex-wrap:nowrap}
+/* Jobs: below the width eight columns need, each job is a block of labelled lines. */
+@media (max-width:1040px){.admin table.jobs,.admin table.jobs tbody,.admin table.jobs tr,.admin table.jobs td{display:block}
+.admin table.jobs thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.admin table.jobs tr{padding:.35rem 0;border-bottom:1px solid var(--line,#dde1e8)}
+.admin table.jobs caption{display:block}
+.admin table.jobs td{position:relative;border:0;padding:.2rem .6rem .2rem 7.8rem;white-space:normal;min-width:0;overflow-wrap:anywhere}
+.admin table.jobs td::before{content:attr(data-label);position:absolute;left:.6rem;width:6.8rem;white-space:nowrap;font-size:.9em;font-weight:600;color:var(--muted,#5c6475)}
+.admin table.jobs td:empty{display:none}
+.admin table.jobs td.rerun{padding-left:.6rem}}
 @media (max-width:760px){.admin dl{grid-template-columns:1fr}.admin table.list td ul.problems,.admin table.list td .problem{min-width:12rem}}
 `;
 
