@@ -39,6 +39,10 @@ describe('the keyboard focus after answering a task in the inbox, in Chromium', 
     await first.focus();
     await page.keyboard.press('Enter');
     await eventually(async () => (await page.locator('article.task').count()) === 1);
+    // The focus moves once the live refresh has put the list back together: wait for it to settle there.
+    const focusedTask = () =>
+      page.evaluate(() => document.activeElement?.closest('article.task')?.getAttribute('data-task') ?? null);
+    await eventually(async () => (await focusedTask()) === second);
     await page.waitForTimeout(300);
     const focused = await page.evaluate(() => ({
       inBody: document.activeElement === document.body || document.activeElement === null,
@@ -64,8 +68,10 @@ describe('the keyboard focus after answering a task in the inbox, in Chromium', 
     await page.locator('article.task.rendered').getByRole('button', { name: 'Approve' }).focus();
     await page.keyboard.press('Enter');
     await eventually(async () => (await page.locator('article.task').count()) === 0);
+    const focusedId = () => page.evaluate(() => document.activeElement?.id ?? null);
+    await eventually(async () => (await focusedId()) === 'open-h');
     await page.waitForTimeout(300);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('open-h');
+    expect(await focusedId()).toBe('open-h');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -372,8 +372,17 @@
           ? section.querySelector(`article.task[data-task="${CSS.escape(focusedTask)}"]`)
           : section;
         const again = scope ? counterpart(scope, focused) : null;
+        // An element made focusable for the purpose (a heading, a card's message) is again.
+        if (again && focused.getAttribute('tabindex') === '-1' && !again.hasAttribute('tabindex'))
+          again.tabIndex = -1;
         if (again) again.focus();
-        else if (focusedTask && !scope) {
+        else if (focusedTask && scope && scope !== section) {
+          // The task is still listed (a fragment fetched before the answer landed) but what had
+          // the focus is gone (the answered card's message): keep the focus on the task, so the
+          // refresh that takes it away moves the focus on, not to the page's top.
+          if (!scope.hasAttribute('tabindex')) scope.tabIndex = -1;
+          scope.focus();
+        } else if (focusedTask && !scope) {
           // The task left the list (answered, taken by someone else): the one now in its place
           // gets the focus, or the list's heading when none is left.
           const tasks = section.querySelectorAll('article.task[data-task]');
