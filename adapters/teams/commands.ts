@@ -35,6 +35,7 @@ import {
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
 import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { lowerFirst, triggerText } from '../commands/recipes.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
@@ -420,10 +421,14 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const icon = { running: '🟢', stopped: '⚪', invalid: '🔴' } as const;
-    const lines = list.map((r) => {
-      const trigger = r.trigger_app ? `, ${r.trigger_type} on ${r.trigger_app}` : '';
-      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
-    });
+    const lines = await Promise.all(
+      list.map(async (r) => {
+        // What starts it, in the portal's words: "when a Leave request is filed".
+        const words = await triggerText(ctx.deps.baton, r);
+        const trigger = words ? `, ${md(lowerFirst(words))}` : '';
+        return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
+      }),
+    );
     await say(ctx, `**Recipes**\n${lines.join('\n')}`);
   },
 
