@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { Baton } from '../../src/core/baton.js';
+import { TEMPLATES_DIR } from '../../src/core/recipes.js';
 import type { RecipeDoc } from '../../src/core/types.js';
 
 /** What starts a recipe, in words: "When a Gear request is filed" (the app by its name). */
@@ -41,6 +42,14 @@ export function pathInside(dir: string | undefined, file: string | undefined): s
 /** The last two path segments of a file (`time-off/approval.yaml`): for a file Baton cannot place. */
 export function shortFile(file: string): string {
   return file.split(/[\\/]/).slice(-2).join('/');
+}
+
+/**
+ * A recipe or app file for people: its path inside RECIPES_DIR (`gear/approval.yaml`), or inside
+ * the template packs' folder (`time-off/approval.yaml`), else its last two path segments.
+ */
+export function fileForPeople(baton: Baton, file: string): string {
+  return pathInside(baton.recipes.folder, file) ?? pathInside(TEMPLATES_DIR, file) ?? shortFile(file);
 }
 
 /** A sentence's first letter in lower case, to go on after a comma ("running, when a …"). */

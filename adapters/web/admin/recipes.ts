@@ -5,7 +5,7 @@ import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
 import { isConditionalStep, type Step } from '../../../src/recipes/schema.js';
-import { pathInside, shortFile, triggerText } from '../../commands/recipes.js';
+import { fileForPeople, pathInside, shortFile, triggerText } from '../../commands/recipes.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { wantsJson } from '../shell.js';
 import {
@@ -22,9 +22,9 @@ import {
   when,
 } from './ui.js';
 
-/** A problem for people: its file (the last two path segments), line, message. */
-export function problemText(_kit: WebKit, p: Problem): string {
-  return `${shortFile(p.file)}:${p.line}: ${p.message}`;
+/** A problem for people: its file as the Source line names it (the path inside RECIPES_DIR), line, message. */
+export function problemText(kit: WebKit, p: Problem): string {
+  return `${fileForPeople(kit.baton, p.file)}:${p.line}: ${p.message}`;
 }
 
 function problemList(kit: WebKit, r: RecipeDoc, link: boolean): SafeHtml {
