@@ -40,7 +40,15 @@ import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, cardDate, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
+import {
+  attachment,
+  cardDate,
+  forTeams,
+  inertText,
+  renderRequestCard,
+  summaryText,
+  textCard,
+} from './render.js';
 import { listedCopyPosted, personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -216,10 +224,6 @@ async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   return user;
 }
 
-function when(d: Date): string {
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 /** One command in a list: its usage and what it does. */
 function helpLine(c: CommandSpec): string {
   return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
@@ -284,13 +288,18 @@ const handlers: Record<string, Handler> = {
       await say(ctx, 'You have no requests yet. File one with **new**.');
       return;
     }
+    // A card: in its TextBlock, when each was filed reads in the reader's zone (`cardDate`).
     const lines = await Promise.all(
       list.map(async (r) => {
         const app = await ctx.deps.baton.apps.find(r.app);
-        return `- **${r._id}** ${md(app?.name ?? r.app)}, ${md(r.stage)}, filed ${when(r.created_at)}`;
+        return `- **${r._id}** ${app?.name ?? r.app}, ${r.stage}, filed ${cardDate(r.created_at)}`;
       }),
     );
-    await say(ctx, `**Your recent requests** (type **show \\<ID\\>** for one)\n${lines.join('\n')}`);
+    await card(
+      ctx,
+      textCard('Your recent requests', [lines.join('\n'), `Type **show ${list[0]!._id}** for one.`]),
+      'Your recent requests',
+    );
   },
 
   tasks: async (ctx) => {
@@ -538,21 +547,19 @@ const handlers: Record<string, Handler> = {
     const log = job.log
       .slice(-10)
       .map(
-        (l) =>
-          `- ${md(l.step)} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${md(l.error)}` : ''}`,
+        (l) => `- ${l.step} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${l.error}` : ''}`,
       )
       .join('\n');
-    const text = [
-      `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,
-      job.current_step ? `At: ${md(job.current_step)}` : '',
-      job.error ? `Error at ${md(job.error.step)}: ${md(job.error.message)}` : '',
-      job.stop_reason ? `Stopped by a stop step: ${md(job.stop_reason)}` : '',
-      `Started ${when(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
+    // A card: in its TextBlock, when the job started reads in the reader's zone (`cardDate`).
+    const paragraphs = [
+      `${job.recipe} on ${job.request_id}, **${job.status}**`,
+      job.current_step ? `At: ${job.current_step}` : '',
+      job.error ? `Error at ${job.error.step}: ${job.error.message}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${job.stop_reason}` : '',
+      `Started ${cardDate(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
       log ? `**Steps**\n${log}` : '',
-    ]
-      .filter((x) => x !== '')
-      .join('\n\n');
-    await say(ctx, text);
+    ].filter((x) => x !== '');
+    await card(ctx, textCard(`Job ${job._id}`, paragraphs), `Job ${job._id}: ${job.status}`);
   },
 
   'admin jobs rerun': async (ctx, args) => {
