@@ -453,7 +453,10 @@ const handlers: Record<string, Handler> = {
         const trigger = words ? ` — ${escapeMrkdwn(lowerFirst(words))}` : '';
         // Errors, then warnings (a group it assigns to that does not exist fails a job later).
         const problems = problemsToShow(r.problems)
-          .map((p) => `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(p))}`)
+          .map(
+            (p) =>
+              `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(ctx.deps.baton, p))}`,
+          )
           .join('');
         return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
       }),
@@ -522,7 +525,7 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(p))}`)
+      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(ctx.deps.baton, p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
     const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes))

@@ -5,6 +5,7 @@
  * as actor), answered with Teams markdown or Adaptive Cards.
  */
 import type { Activity } from 'botbuilder';
+import type { Baton } from '../../src/core/baton.js';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import { historyExpiry } from '../../src/core/tasks.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
@@ -141,9 +142,12 @@ export function placeholders(text: string): string {
 }
 
 /** A recipe's problems as list items under it: errors, then warnings (⚠️), three at most. */
-function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
+function problemLines(
+  baton: Baton,
+  problems: { file: string; line: number; message: string; severity: string }[],
+): string {
   return problemsToShow(problems)
-    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(p))}`)
+    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(baton, p))}`)
     .join('');
 }
 
@@ -435,7 +439,7 @@ const handlers: Record<string, Handler> = {
         // What starts it, in the portal's words: "when a Leave request is filed".
         const words = await triggerText(ctx.deps.baton, r);
         const trigger = words ? `, ${md(lowerFirst(words))}` : '';
-        return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
+        return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(ctx.deps.baton, r.problems)}`;
       }),
     );
     await say(ctx, `**Recipes**\n${lines.join('\n')}`);
@@ -502,7 +506,7 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n  - ${md(problemText(p))}`)
+      .map((p) => `\n  - ${md(problemText(ctx.deps.baton, p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
     const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes)).map(

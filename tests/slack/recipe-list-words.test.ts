@@ -36,6 +36,15 @@ async function say(text: string): Promise<string> {
 }
 
 describe('Slack: admin recipes list says what starts a recipe in words', () => {
+  // Problems named the file by its last two path segments: "<the folder's own name>/kit-bad.yaml:8".
+  it('names a problem file by its path inside RECIPES_DIR, as the portal does', async () => {
+    const dir = recipesDir(KIT_FILES);
+    t = await startSlackTestApp({ recipesDir: dir });
+    const listed = await say('admin recipes list');
+    expect(listed).not.toContain(dir.split('/').pop()!);
+    expect(listed).toContain('↳ kit-bad.yaml:8: steps[1].action');
+  });
+
   it('names the trigger as a sentence with the app by its name', async () => {
     t = await startSlackTestApp({ recipesDir: recipesDir(KIT_FILES) });
     const listed = await say('admin recipes list');

@@ -15,6 +15,23 @@ describe('Teams: admin recipes list says what starts a recipe in words', () => {
     t = undefined;
   });
 
+  // Problems named the file by its last two path segments: "<the folder's own name>/kit-bad.yaml:8".
+  it('names a problem file by its path inside RECIPES_DIR, as the portal does', async () => {
+    const dir = recipesDir(KIT_FILES);
+    t = await startTeamsTestApp({ recipesDir: dir });
+    const chat = t.people.admin!.conversationId;
+    const before = t.connector.posts(chat).length;
+    await t.say('admin', 'admin recipes list');
+    await t.idle();
+    const listed = t.connector
+      .posts(chat)
+      .slice(before)
+      .map((p) => cardText(p.body))
+      .join('\n');
+    expect(listed).not.toContain(dir.split('/').pop()!);
+    expect(listed).toContain('- kit-bad.yaml:8: steps\\[1\\].action');
+  });
+
   it('names the trigger as a sentence with the app by its name', async () => {
     t = await startTeamsTestApp({ recipesDir: recipesDir(KIT_FILES) });
     const chat = t.people.admin!.conversationId;
