@@ -5,10 +5,14 @@
 import type { Baton } from '../../src/core/baton.js';
 import type { User } from '../../src/core/types.js';
 import type { Problem } from '../../src/recipes/loader.js';
+import { fileForPeople } from './recipes.js';
 
-/** A problem as one line: `pack/file.yaml:12: message`. */
-export function problemText(p: Pick<Problem, 'file' | 'line' | 'message'>): string {
-  return `${p.file.split('/').slice(-2).join('/')}:${p.line}: ${p.message}`;
+/**
+ * A problem as one line, its file named as the portal names it (the path inside RECIPES_DIR or
+ * the template packs' folder): `pack/file.yaml:12: message`.
+ */
+export function problemText(baton: Baton, p: Pick<Problem, 'file' | 'line' | 'message'>): string {
+  return `${fileForPeople(baton, p.file)}:${p.line}: ${p.message}`;
 }
 
 /**

@@ -29,6 +29,7 @@ import {
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
 import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { lowerFirst, triggerText } from '../commands/recipes.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { truncate as fitText } from './blockkit.js';
 import type { SlackDeps } from './deps.js';
@@ -445,14 +446,21 @@ const handlers: Record<string, Handler> = {
       stopped: ':white_circle:',
       invalid: ':red_circle:',
     } as const;
-    const lines = list.map((r) => {
-      const trigger = r.trigger_app ? ` — ${r.trigger_type} on ${r.trigger_app}` : '';
-      // Errors, then warnings (a group it assigns to that does not exist fails a job later).
-      const problems = problemsToShow(r.problems)
-        .map((p) => `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(p))}`)
-        .join('');
-      return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
-    });
+    const lines = await Promise.all(
+      list.map(async (r) => {
+        // What starts it, in the portal's words: "when a Leave request is filed".
+        const words = await triggerText(ctx.deps.baton, r);
+        const trigger = words ? ` — ${escapeMrkdwn(lowerFirst(words))}` : '';
+        // Errors, then warnings (a group it assigns to that does not exist fails a job later).
+        const problems = problemsToShow(r.problems)
+          .map(
+            (p) =>
+              `\n    ↳ ${p.severity === 'error' ? '' : ':warning: '}${escapeMrkdwn(problemText(ctx.deps.baton, p))}`,
+          )
+          .join('');
+        return `${icon[r.state]} *${escapeMrkdwn(r.name)}* — ${r.state}${trigger}${problems}`;
+      }),
+    );
     await replyList(ctx, '*Recipes*', lines);
   },
 
@@ -517,7 +525,7 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(p))}`)
+      .map((p) => `\n    ↳ ${escapeMrkdwn(problemText(ctx.deps.baton, p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
     const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes))

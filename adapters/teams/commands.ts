@@ -5,6 +5,7 @@
  * as actor), answered with Teams markdown or Adaptive Cards.
  */
 import type { Activity } from 'botbuilder';
+import type { Baton } from '../../src/core/baton.js';
 import { isBatonError, ValidationError } from '../../src/core/errors.js';
 import { historyExpiry } from '../../src/core/tasks.js';
 import type { JobDoc, Role, User } from '../../src/core/types.js';
@@ -35,11 +36,20 @@ import {
 import { createGroup, deleteGroup, deletionNotes } from '../commands/groups.js';
 import { conditionText } from '../commands/jobs.js';
 import { missingGroupNotes, problemsToShow, problemText } from '../commands/problems.js';
+import { lowerFirst, triggerText } from '../commands/recipes.js';
 import { exampleStage, moveRequest } from '../commands/stages.js';
 import { ConnectorError, type OutgoingActivity } from './connector.js';
 import type { TeamsDeps } from './deps.js';
 import { renderAddFieldForm, renderAppPicker, renderCreateAppForm, renderRequestForm } from './forms.js';
-import { attachment, cardDate, forTeams, inertText, renderRequestCard, summaryText } from './render.js';
+import {
+  attachment,
+  cardDate,
+  forTeams,
+  inertText,
+  renderRequestCard,
+  summaryText,
+  textCard,
+} from './render.js';
 import { listedCopyPosted, personalConversation, taskCardActivity } from './tasks.js';
 import { isPersonal } from './users.js';
 
@@ -132,9 +142,12 @@ export function placeholders(text: string): string {
 }
 
 /** A recipe's problems as list items under it: errors, then warnings (⚠️), three at most. */
-function problemLines(problems: { file: string; line: number; message: string; severity: string }[]): string {
+function problemLines(
+  baton: Baton,
+  problems: { file: string; line: number; message: string; severity: string }[],
+): string {
   return problemsToShow(problems)
-    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(p))}`)
+    .map((p) => `\n  - ${p.severity === 'error' ? '' : '⚠️ '}${md(problemText(baton, p))}`)
     .join('');
 }
 
@@ -215,10 +228,6 @@ async function person(ctx: Ctx, token: string | undefined): Promise<User> {
   return user;
 }
 
-function when(d: Date): string {
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 /** One command in a list: its usage and what it does. */
 function helpLine(c: CommandSpec): string {
   return `- **${placeholders([...c.words, c.args].filter((x) => x !== '').join(' '))}**: ${placeholders(c.summary)}`;
@@ -283,13 +292,18 @@ const handlers: Record<string, Handler> = {
       await say(ctx, 'You have no requests yet. File one with **new**.');
       return;
     }
+    // A card: in its TextBlock, when each was filed reads in the reader's zone (`cardDate`).
     const lines = await Promise.all(
       list.map(async (r) => {
         const app = await ctx.deps.baton.apps.find(r.app);
-        return `- **${r._id}** ${md(app?.name ?? r.app)}, ${md(r.stage)}, filed ${when(r.created_at)}`;
+        return `- **${r._id}** ${app?.name ?? r.app}, ${r.stage}, filed ${cardDate(r.created_at)}`;
       }),
     );
-    await say(ctx, `**Your recent requests** (type **show \\<ID\\>** for one)\n${lines.join('\n')}`);
+    await card(
+      ctx,
+      textCard('Your recent requests', [lines.join('\n'), `Type **show ${list[0]!._id}** for one.`]),
+      'Your recent requests',
+    );
   },
 
   tasks: async (ctx) => {
@@ -420,10 +434,14 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const icon = { running: '🟢', stopped: '⚪', invalid: '🔴' } as const;
-    const lines = list.map((r) => {
-      const trigger = r.trigger_app ? `, ${r.trigger_type} on ${r.trigger_app}` : '';
-      return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(r.problems)}`;
-    });
+    const lines = await Promise.all(
+      list.map(async (r) => {
+        // What starts it, in the portal's words: "when a Leave request is filed".
+        const words = await triggerText(ctx.deps.baton, r);
+        const trigger = words ? `, ${md(lowerFirst(words))}` : '';
+        return `- ${icon[r.state]} **${md(r.name)}**: ${r.state}${trigger}${problemLines(ctx.deps.baton, r.problems)}`;
+      }),
+    );
     await say(ctx, `**Recipes**\n${lines.join('\n')}`);
   },
 
@@ -488,7 +506,7 @@ const handlers: Record<string, Handler> = {
     // Say what went wrong: nothing else shows an app the pack could not install.
     const why = errors
       .slice(0, 3)
-      .map((p) => `\n  - ${md(problemText(p))}`)
+      .map((p) => `\n  - ${md(problemText(ctx.deps.baton, p))}`)
       .join('');
     // What to do before the first request: the groups its recipes assign to that do not exist yet.
     const missingGroups = (await missingGroupNotes(ctx.deps.baton, ctx.actor, report.recipes)).map(
@@ -533,21 +551,19 @@ const handlers: Record<string, Handler> = {
     const log = job.log
       .slice(-10)
       .map(
-        (l) =>
-          `- ${md(l.step)} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${md(l.error)}` : ''}`,
+        (l) => `- ${l.step} (${l.action}): ${conditionText(l) ?? l.status}${l.error ? `: ${l.error}` : ''}`,
       )
       .join('\n');
-    const text = [
-      `**Job \`${job._id}\`**: ${md(job.recipe)} on ${job.request_id}, **${job.status}**`,
-      job.current_step ? `At: ${md(job.current_step)}` : '',
-      job.error ? `Error at ${md(job.error.step)}: ${md(job.error.message)}` : '',
-      job.stop_reason ? `Stopped by a stop step: ${md(job.stop_reason)}` : '',
-      `Started ${when(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
+    // A card: in its TextBlock, when the job started reads in the reader's zone (`cardDate`).
+    const paragraphs = [
+      `${job.recipe} on ${job.request_id}, **${job.status}**`,
+      job.current_step ? `At: ${job.current_step}` : '',
+      job.error ? `Error at ${job.error.step}: ${job.error.message}` : '',
+      job.stop_reason ? `Stopped by a stop step: ${job.stop_reason}` : '',
+      `Started ${cardDate(job.started_at)}${job.reruns ? `, rerun ${job.reruns}×` : ''}`,
       log ? `**Steps**\n${log}` : '',
-    ]
-      .filter((x) => x !== '')
-      .join('\n\n');
-    await say(ctx, text);
+    ].filter((x) => x !== '');
+    await card(ctx, textCard(`Job ${job._id}`, paragraphs), `Job ${job._id}: ${job.status}`);
   },
 
   'admin jobs rerun': async (ctx, args) => {

@@ -257,6 +257,19 @@ function textBlock(text: string, extra: Record<string, unknown> = {}): CardJsonO
   return { type: 'TextBlock', text: inertText(text), wrap: true, ...extra };
 }
 
+/**
+ * A card of paragraphs for a reply whose text has times in it (`cardDate`, which only a
+ * TextBlock shows in the reader's zone): the first paragraph as its heading, each one a TextBlock.
+ */
+export function textCard(heading: string, paragraphs: string[]): AdaptiveCardJson {
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [textBlock(heading, { weight: 'Bolder' }), ...paragraphs.map((p) => textBlock(forTeams(p)))],
+  };
+}
+
 /** A small card with a line of text (and an optional note under it): replies, refusals. */
 export function messageCard(
   text: string,

@@ -162,7 +162,9 @@ describe('admin commands', () => {
       'Submitted → Approved → Rejected → Booked',
     );
     expect(await say('admin apps add stage trips Booked', 'alice')).toContain('Only admins can change apps');
-    expect(await say('admin recipes list')).toContain('*leave-approval* — running — new_request on leave');
+    expect(await say('admin recipes list')).toContain(
+      '*leave-approval* — running — when a Leave request is filed',
+    );
     expect(await say('admin recipes stop leave-approval', 'alice')).toContain(
       'Only admins and operators can stop recipes',
     );

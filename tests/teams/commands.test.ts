@@ -149,7 +149,7 @@ describe('Teams: commands by message', () => {
     expect(replies.join('\n')).toContain('**show \\<ID\\>**');
     expect(replies[1]).toContain('Did you mean **admin jobs show \\<id\\>**?');
     expect(replies[2]).toContain('**admin groups create \\<name\\>**');
-    expect(replies[5]).toContain('(type **show \\<ID\\>** for one)');
+    expect(replies[5]).toContain('Type **show PTO-1** for one.');
     for (const r of replies) expect(r).not.toMatch(rawTag);
     // "list" is another name for "requests".
     await t.say('alice', 'list');

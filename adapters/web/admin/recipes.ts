@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ValidationError } from '../../../src/core/errors.js';
 import { TEMPLATES_DIR } from '../../../src/core/recipes.js';
@@ -6,6 +5,7 @@ import type { Problem, RecipeDoc, User } from '../../../src/core/types.js';
 import { isAdmin, requireAdmin } from '../../../src/core/users.js';
 import { parseDefinitionFile } from '../../../src/recipes/loader.js';
 import { isConditionalStep, type Step } from '../../../src/recipes/schema.js';
+import { fileForPeople, pathInside, shortFile, triggerText } from '../../commands/recipes.js';
 import type { SafeHtml, WebKit } from '../kit.js';
 import { wantsJson } from '../shell.js';
 import {
@@ -22,19 +22,15 @@ import {
   when,
 } from './ui.js';
 
-/** A problem's file for people: the last two path segments (`time-off/approval.yaml`). */
-export function shortFile(file: string): string {
-  return file.split(/[\\/]/).slice(-2).join('/');
-}
-
-export function problemText(p: Problem): string {
-  return `${shortFile(p.file)}:${p.line}: ${p.message}`;
+/** A problem for people: its file as the Source line names it (the path inside RECIPES_DIR), line, message. */
+export function problemText(kit: WebKit, p: Problem): string {
+  return `${fileForPeople(kit.baton, p.file)}:${p.line}: ${p.message}`;
 }
 
 function problemList(kit: WebKit, r: RecipeDoc, link: boolean): SafeHtml {
   if (r.problems.length === 0) return kit.html``;
   const items = r.problems.map((p) => {
-    const text = problemText(p);
+    const text = problemText(kit, p);
     const cls = p.severity === 'error' ? 'problem' : 'muted';
     return kit.html`<li class="${cls}">${p.severity === 'warning' ? 'warning: ' : ''}${
       link ? kit.html`<a href="#L${p.line}">${text}</a>` : text
@@ -80,28 +76,13 @@ function stateAction(
 
 /** What starts a recipe, in words: "When a Gear request is filed" (the app by its name). */
 async function trigger(kit: WebKit, r: RecipeDoc): Promise<string> {
-  const t = r.definition?.trigger;
-  if (!t) return r.trigger_app ? `${r.trigger_type} on ${r.trigger_app}` : '—';
-  const app = (await kit.baton.apps.find(t.app))?.name ?? t.app;
-  const request = `a ${app} request`;
-  if (t.type === 'new_request') return `When ${request} is filed`;
-  if (t.type === 'stage_changed') {
-    if (t.from && t.to) return `When ${request} moves from stage ${t.from} to ${t.to}`;
-    if (t.to) return `When ${request} moves to stage ${t.to}`;
-    if (t.from) return `When ${request} leaves stage ${t.from}`;
-    return `When ${request} moves to another stage`;
-  }
-  const task = t.task ? `the task ${t.task} of ${request}` : `a task on ${request}`;
-  return t.outcome ? `When someone answers ${t.outcome} on ${task}` : `When someone decides ${task}`;
+  return (await triggerText(kit.baton, r)) ?? '—';
 }
 
 /** Where a recipe comes from, in words, with its file: "From the recipes folder (gear.yaml)". */
 function source(kit: WebKit, r: RecipeDoc): SafeHtml {
   if (r.source === 'store') return kit.html`Written in Baton (Admin → Recipes)`;
-  const inFolder = (dir: string | undefined) => {
-    const rel = r.file && dir ? path.relative(dir, r.file) : '';
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
-  };
+  const inFolder = (dir: string | undefined) => pathInside(dir, r.file);
   if (r.source === 'pack') {
     const rel = inFolder(TEMPLATES_DIR);
     const pack = rel?.split('/')[0];
@@ -522,7 +503,7 @@ export function registerRecipes(app: FastifyInstance, kit: WebKit): void {
       if (errors.length === 0)
         return reply.redirect(`/admin/recipes?installed=${encodeURIComponent(pack)}`, 303);
       return listPage(kit, req, reply, user, {
-        error: `Pack ${pack} installed with ${plural(errors.length, 'problem')}: ${errors.map(problemText).join('; ')}`,
+        error: `Pack ${pack} installed with ${plural(errors.length, 'problem')}: ${errors.map((p) => problemText(kit, p)).join('; ')}`,
       });
     }),
   );
