@@ -63,6 +63,18 @@ const ICONS: Partial<Record<HistoryEvent['type'], string>> = {
   problem: '!',
 };
 
+/** A history line's mark: a decision that turned something down is not ticked like an approval. */
+function eventIcon(e: HistoryEvent): string {
+  const outcome = (e.data as { outcome?: unknown } | undefined)?.outcome;
+  if (
+    e.type === 'task_completed' &&
+    typeof outcome === 'string' &&
+    /reject|deny|denied|decline/i.test(outcome)
+  )
+    return '✗';
+  return ICONS[e.type] ?? '•';
+}
+
 /**
  * A history line as the page shows it: a task's "…, expires 2026-12-08 10:19 UTC" gets its time
  * as a <time>, shown in the reader's zone like the times beside it.
@@ -119,7 +131,7 @@ async function requestFragment(
             ? e.text.slice(0, -(comment.length + 2))
             : e.text;
       return html`<li class="event event-${e.type}">
-  <span class="dot" aria-hidden="true">${ICONS[e.type] ?? '•'}</span>
+  <span class="dot" aria-hidden="true">${eventIcon(e)}</span>
   <div><p class="event-text">${eventText(e, text)}</p>
   ${comment ? html`<blockquote>${comment}</blockquote>` : ''}
   <p class="muted small">${who} · ${time(e.at)}</p></div>

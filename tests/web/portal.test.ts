@@ -413,6 +413,16 @@ describe('portal over HTTP', () => {
     const detail = await riley.get(`/requests/${id2}`);
     expect(detail.body).toContain('Use the shared account');
     expect(detail.body).toMatch(/data-testid="stage"><span class="stage stage-bad">Rejected/);
+    // The rejection's line in the history is not marked with the tick of an approval.
+    const marks = (body: string) =>
+      [
+        ...body.matchAll(
+          /<li class="event event-task_completed">\s*<span class="dot" aria-hidden="true">([^<]*)<\/span>\s*<div><p class="event-text">([^<]*)/g,
+        ),
+      ].map((m) => [m[1], m[2]]);
+    expect(marks(detail.body).find(([, text]) => /rejected/i.test(text!))?.[0]).toBe('✗');
+    const first = await riley.get(`/requests/${task.request_id}`);
+    expect(marks(first.body).find(([, text]) => /approved/i.test(text!))?.[0]).toBe('✓');
   });
 
   it('reassigns a task to a group; the new assignee sees it and the requester gets updates', async () => {
