@@ -42,9 +42,9 @@ describe('a recipe that names a group that does not exist', () => {
     const admin = await signIn(portal.app, 'ada');
 
     const list = textOf(mainOf((await admin.get('/admin/recipes')).html));
-    expect(list).toContain(`/recipe.yaml:6: steps[0].to: ${WARNING}`);
+    expect(list).toContain(`recipe.yaml:6: steps[0].to: ${WARNING}`);
     const detail = textOf(mainOf((await admin.get('/admin/recipes/chair-order')).html));
-    expect(detail).toContain(`/recipe.yaml:6: steps[0].to: ${WARNING}`);
+    expect(detail).toContain(`recipe.yaml:6: steps[0].to: ${WARNING}`);
     expect(detail).not.toContain('facilities"');
     expect((await baton.recipes.get(p.ada!, 'chair-order')).state).toBe('running');
 

@@ -92,7 +92,13 @@ describe('Admin → Jobs in words', () => {
     // The step log: the condition (no id) by its words, each step numbered in the order run.
     const log = mainOf(page.html).split('id="log-h"')[1]!;
     expect(cells(log, 0)).toEqual(['1', '1', '2', '3']);
-    expect(cells(log, 3)).toEqual(['Waiting', 'Completed', 'Skipped', 'Failed']);
+    // The condition says which way it went (its stored status is skipped).
+    expect(cells(log, 3)).toEqual([
+      'Waiting',
+      'Completed',
+      'Condition false: took the else branch',
+      'Failed',
+    ]);
     const results = mainOf(page.html).split('id="results-h"')[1]!.split('id="log-h"')[0]!;
     expect(cells(results, 1)).toEqual(['Completed']);
   });
