@@ -83,7 +83,6 @@ const ACTION_STEP_KEYS = new Set([
   'reason',
 ]);
 
-/** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
 /** Words people write for a key of another name (message: for text:), by what they mean. */
 const KEY_SYNONYMS: Record<string, readonly string[]> = {
   text: ['message', 'body', 'content', 'msg'],
@@ -104,6 +103,7 @@ const KEY_SYNONYMS: Record<string, readonly string[]> = {
   on_form: ['form', 'in_form', 'show_on_form', 'on_request_form', 'hidden', 'internal', 'ask'],
 };
 
+/** What is said about one unknown key of a mapping: the allowed key it is closest to, and all of them. */
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
   // `to:` of a step under then: indented as far as its `- `: YAML gives it to the if step
   if (allowed.includes('if') && allowed.includes('then') && ACTION_STEP_KEYS.has(key))

@@ -1023,12 +1023,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
       const entry = this.cache.get(id)!;
       if (Array.isArray(inRow)) this.writeStored(entry.rowid, entry.doc, inRow);
       else {
-        const info = this.statements().insert.run(
-          id,
-          JSON.stringify(entry.doc),
-          ...this.columnValues(entry.doc),
-        );
-        entry.rowid = Number(info.lastInsertRowid);
+        entry.rowid = this.insertRow(id, entry.doc);
         this.deferTried += 1;
         if (inRow.updated) this.deferUpdated += 1;
         if (this.deferTried >= DEFER_TRIAL) {
@@ -1297,8 +1292,13 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     if (typeof doc._id !== 'string' || doc._id.length === 0)
       throw new Error('_id must be a non-empty string');
     const stored = toStorable(doc) as Record<string, unknown>;
-    const info = this.statements().insert.run(doc._id, JSON.stringify(stored), ...this.columnValues(stored));
-    return [doc._id, { rowid: Number(info.lastInsertRowid), doc: stored }];
+    return [doc._id, { rowid: this.insertRow(doc._id, stored), doc: stored }];
+  }
+
+  /** Inserts the row of a document in stored form, with its index columns; returns its rowid. */
+  private insertRow(id: string, stored: Record<string, unknown>): number {
+    const info = this.statements().insert.run(id, JSON.stringify(stored), ...this.columnValues(stored));
+    return Number(info.lastInsertRowid);
   }
 
   private wrap<R>(fn: () => R): R {
